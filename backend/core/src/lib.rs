@@ -1,0 +1,64 @@
+//! Siaga's domain core: the vocabulary and the rules of a 112 centre.
+//!
+//! This crate owns the domain types (roles, agencies, units, calls, incidents, assignments) and the rules that
+//! govern them (state machines, SLA clocks, routing). It deliberately does no I/O and reads no clock: time enters
+//! as a [`time::Timestamp`] argument, so every rule is deterministic and testable without a server.
+//!
+//! Layout:
+//!
+//! * [`call`]: channels, call classes, the call lifecycle, service lines, caller-number (ANI) normalisation and
+//!   the prank-flag rule.
+//! * [`aml`]: the strict Advanced Mobile Location parser (SMS and HTTPS forms); a `cargo fuzz` target.
+//! * [`incident`]: categories, priorities, the incident lifecycle, victims, incident numbers, duplicate
+//!   detection and the category → agency table.
+//! * [`assignment`]: a unit's assignment lifecycle and the unit status it implies.
+//! * [`sla`]: SLA policies and the deterministic clock engine (quinn-proto shape).
+//! * [`routing`]: tiered routing of service lines to regional teams, and follow-up schedules.
+//! * [`transition`], [`error`], [`position`], [`time`]: the shared shapes those modules are built from.
+//!
+//! Architecture Invariant: this crate depends on no async runtime, database or HTTP crate.
+
+#![warn(missing_docs)]
+
+pub mod agency;
+pub mod aml;
+pub mod assignment;
+pub mod call;
+pub mod error;
+pub mod incident;
+pub mod position;
+pub mod role;
+pub mod routing;
+pub mod sla;
+pub mod time;
+pub mod transition;
+pub mod unit;
+
+#[cfg(test)]
+mod tests {
+    /// Architecture Invariant: the core does no I/O. Enforced through its dependency list, since a crate that is
+    /// not a dependency cannot be called.
+    #[test]
+    fn core_depends_on_no_runtime_database_or_http_crate() {
+        let manifest = include_str!("../Cargo.toml");
+        let deps = manifest.split("[dependencies]").nth(1).unwrap_or_default();
+        let deps = deps.split("\n[").next().unwrap_or_default();
+        for forbidden in [
+            "tokio",
+            "sqlx",
+            "axum",
+            "hyper",
+            "reqwest",
+            "tower",
+            "async-std",
+            "mio",
+        ] {
+            let listed = deps.lines().any(|l| l.trim_start().starts_with(forbidden));
+            assert!(!listed, "siaga-core must not depend on {forbidden}");
+        }
+        assert!(
+            deps.contains("serde"),
+            "the [dependencies] table was not found"
+        );
+    }
+}
