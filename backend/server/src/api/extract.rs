@@ -1,0 +1,305 @@
+//! Request extractors that answer in our error envelope: JSON bodies and the authenticated actor.
+
+use super::error::{ApiError, ErrorCode};
+use crate::app::AppState;
+use crate::auth::token_hash;
+use crate::store::UserRow;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use siaga_core::role::Role;
+
+/// A JSON body. Malformed input becomes a 400 (syntax) or 422 (shape) naming the failing field; an oversized
+/// body a 413; a missing or wrong content type a 415.
+pub struct AppJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for AppJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                let mime = ct.split(';').next().unwrap_or("").trim();
+                mime.eq_ignore_ascii_case("application/json")
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                "expected a body with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = read_limited(req, state.config.max_body_bytes).await?;
+        parse_json(&bytes).map(AppJson)
+    }
+}
+
+/// How much of an oversized body is read and thrown away so the client, still sending, gets our 413
+/// instead of a reset connection. Beyond this the connection is simply closed.
+const DRAIN_LIMIT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Reads the body up to `limit` bytes; a larger body is drained (up to [`DRAIN_LIMIT_BYTES`]) and refused.
+async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+    use futures::StreamExt;
+    let mut stream = req.into_body().into_data_stream();
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            ApiError::new(ErrorCode::BadRequest, format!("could not read body: {e}"))
+        })?;
+        seen = seen.saturating_add(chunk.len());
+        if seen <= limit {
+            buf.extend_from_slice(&chunk);
+        } else if seen > DRAIN_LIMIT_BYTES {
+            break;
+        }
+    }
+    if seen > limit {
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("request body is larger than {limit} bytes"),
+        ));
+    }
+    Ok(Bytes::from(buf))
+}
+
+/// Parses JSON, naming the failing field (a dotted path) in the error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Ok(value) => {
+            de.end()
+                .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("invalid JSON: {e}")))?;
+            Ok(value)
+        }
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidJson,
+                    format!("invalid JSON: {inner}"),
+                ));
+            }
+            let message = inner.to_string();
+            // serde reports a missing field at its parent's path; name the field itself.
+            let field = match missing_field(&message) {
+                Some(name) if path == "." => name.to_owned(),
+                Some(name) => format!("{path}.{name}"),
+                None => path,
+            };
+            Err(
+                ApiError::new(ErrorCode::ValidationFailed, format!("{field}: {message}"))
+                    .with_field(field),
+            )
+        }
+    }
+}
+
+fn missing_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split('`').next()
+}
+
+/// A query string, whose errors answer in our envelope and name the failing parameter.
+pub struct AppQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize::<_, T>(de)
+            .map(AppQuery)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let message = err.into_inner().to_string();
+                let field = match missing_field(&message) {
+                    Some(name) => name.to_owned(),
+                    None if path != "." => path,
+                    None => message
+                        .strip_prefix("unknown field `")
+                        .and_then(|r| r.split('`').next())
+                        .unwrap_or("query")
+                        .to_owned(),
+                };
+                ApiError::new(
+                    ErrorCode::BadRequest,
+                    format!("query parameter {field}: {message}"),
+                )
+                .with_field(field)
+            })
+    }
+}
+
+/// The authenticated user behind a request's bearer token.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The user row.
+    pub user: UserRow,
+    /// The user's role, parsed.
+    pub role: Role,
+    /// SHA-256 of the presented token (identifies the session).
+    pub token_hash: String,
+}
+
+impl Actor {
+    /// 403 unless the actor has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(ApiError::forbidden(format!(
+                "role {} may not do this; allowed roles: {}",
+                self.role,
+                names.join(", ")
+            )))
+        }
+    }
+
+    /// The agency a dispatcher or responder is bound to; `None` for roles that see every agency.
+    pub fn agency_scope(&self) -> Option<&str> {
+        if self.role.requires_agency() {
+            // A dispatcher/responder without an agency sees nothing: an empty id matches no row.
+            Some(self.user.agency_id.as_deref().unwrap_or(""))
+        } else {
+            None
+        }
+    }
+
+    /// 403 unless the actor may act for `agency_id` (admins, supervisors and call takers may see all).
+    pub fn require_agency(&self, agency_id: &str) -> Result<(), ApiError> {
+        match self.agency_scope() {
+            Some(own) if own != agency_id => Err(ApiError::forbidden(
+                "this belongs to another agency (OPD) than yours",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// 403 unless the actor's region scope (if any) contains `region_code` (same code or a child of it).
+    pub fn require_region(&self, region_code: &str) -> Result<(), ApiError> {
+        match self.user.region_code.as_deref() {
+            Some(scope) if !crate::api::region_contains(scope, region_code) => Err(
+                ApiError::forbidden("this belongs to a region outside your scope"),
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Actor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(parts).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthenticated,
+                "missing `Authorization: Bearer <token>` header",
+            )
+        })?;
+        authenticate(state, &token).await
+    }
+}
+
+fn bearer_token(parts: &Parts) -> Option<String> {
+    if let Some(value) = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let (scheme, token) = value.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned())
+            .filter(|t| !t.is_empty());
+    }
+    // Browsers cannot set headers on a websocket upgrade; they pass the token as a query parameter.
+    let query = parts.uri.query()?;
+    query.split('&').find_map(|pair| {
+        pair.strip_prefix("access_token=")
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+/// Resolves a bearer token to its actor, or says precisely why it is not accepted.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Actor, ApiError> {
+    let hash = token_hash(token);
+    let session =
+        state.store.find_session(&hash).await?.ok_or_else(|| {
+            ApiError::new(ErrorCode::Unauthenticated, "unknown token; log in again")
+        })?;
+    if session.revoked_at.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::SessionRevoked,
+            "this session was ended; log in again",
+        ));
+    }
+    if session.expires_at <= state.clock.now().0 {
+        return Err(ApiError::new(
+            ErrorCode::TokenExpired,
+            "this token has expired; log in again",
+        ));
+    }
+    if !session.user.active {
+        return Err(ApiError::new(
+            ErrorCode::AccountDisabled,
+            "this account is disabled",
+        ));
+    }
+    let role = session
+        .user
+        .role
+        .parse::<Role>()
+        .map_err(|e| ApiError::internal(e.into()))?;
+    Ok(Actor {
+        user: session.user,
+        role,
+        token_hash: hash,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Victims {
+        count: u32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        victims: Victims,
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        let e = parse_json::<Body>(br#"{"name": "x", "victims": {"count": -1}}"#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationFailed);
+        assert_eq!(e.field.as_deref(), Some("victims.count"));
+
+        let e = parse_json::<Body>(br#"{"victims": {"count": 1}}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("name"));
+
+        let e = parse_json::<Body>(br#"{"name": "x", "victims": {}}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("victims.count"));
+
+        let e = parse_json::<Body>(br#"{"name": "x", "#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidJson);
+    }
+}

@@ -1,0 +1,173 @@
+//! The HTTP surface: one router (the API's table of contents), middleware, and the OpenAPI document
+//! generated from the same registration.
+
+pub mod error;
+pub mod extract;
+
+pub mod agencies;
+pub mod audit;
+pub mod auth;
+pub mod system;
+pub mod users;
+
+use crate::app::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use error::{ApiError, ErrorCode, LoggedCause};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Siaga 112 API",
+        description = "Computer-aided dispatch for Indonesian 112 centres. Every error body is \
+            `{\"error\": {\"code\", \"message\", \"field\"?, \"allowed\"?}}`; `code` is stable.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&BearerAuth),
+    components(schemas(error::ErrorBody, ErrorCode)),
+    tags(
+        (name = "system", description = "Health, readiness, metrics"),
+        (name = "auth", description = "Login, logout, sessions"),
+        (name = "users", description = "Accounts and roles"),
+        (name = "agencies", description = "OPD (agencies), their units and regions"),
+        (name = "audit", description = "The append-only audit trail"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("Token from POST /api/v1/auth/login"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API routes and the OpenAPI document describing them.
+pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(users::update_user))
+        .routes(routes!(users::force_logout))
+        .routes(routes!(agencies::list_agencies, agencies::create_agency))
+        .routes(routes!(agencies::list_units, agencies::create_unit))
+        .routes(routes!(agencies::get_unit))
+        .routes(routes!(agencies::update_unit_status))
+        .routes(routes!(agencies::list_regions))
+        .routes(routes!(audit::list_audit))
+        .split_for_parts()
+}
+
+/// The whole HTTP application: API, OpenAPI document, metrics, and the built map client.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = api_routes();
+    let openapi = Arc::new(openapi);
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let static_dir = state.config.static_dir.clone();
+    let spa = ServeDir::new(&static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
+
+    api.route(
+        "/api/openapi.json",
+        get(move || {
+            let doc = Arc::clone(&openapi);
+            async move { axum::Json(doc.as_ref().clone()) }
+        }),
+    )
+    .route("/metrics", get(system::metrics))
+    .route("/api/{*rest}", axum::routing::any(unknown_api_route))
+    .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+    .fallback_service(spa)
+    .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+    .layer(TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        timeout,
+    ))
+    .layer(CatchPanicLayer::custom(panic_response))
+    .layer(TraceLayer::new_for_http())
+    .with_state(state)
+}
+
+async fn unknown_api_route() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such API endpoint")
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::new(ErrorCode::Internal, "internal error").into_response()
+}
+
+/// Counts and times each request by route template, and logs the cause of any 5xx once.
+async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let mut response = next.run(req).await;
+    let status = response.status();
+    if let Some(LoggedCause(cause)) = response.extensions().get::<LoggedCause>() {
+        tracing::error!(http.route = %route, http.status = status.as_u16(), error = ?cause, "request failed");
+    }
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from_static("2"));
+    }
+    state.metrics.observe(
+        &method,
+        &route,
+        status.as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    response
+}
+
+/// Whether region `scope` contains `code`: the same code, or a descendant (`21.71` contains `21.71.10`).
+pub fn region_contains(scope: &str, code: &str) -> bool {
+    code == scope
+        || code
+            .strip_prefix(scope)
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_scope_is_hierarchical() {
+        assert!(region_contains("21.71", "21.71"));
+        assert!(region_contains("21.71", "21.71.10.1003"));
+        assert!(!region_contains("21.71", "21.710"));
+        assert!(!region_contains("21.71", "31.71"));
+    }
+}

@@ -1,0 +1,200 @@
+//! The `siaga` command line.
+
+use crate::api::extract::Actor;
+use crate::api::users::{CreateUserRequest, create_account};
+use crate::app::{self, AppState};
+use crate::config::{Config, LogFormat};
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use siaga_core::role::Role;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Siaga 112: computer-aided dispatch for Indonesian emergency call centres.
+///
+/// Start with `siaga demo` to run a demo centre on an embedded SQLite database, then open the printed URL.
+/// Configuration comes from siaga.toml and SIAGA_* environment variables (see `siaga config example`).
+#[derive(Parser, Debug)]
+#[command(name = "siaga", version, about, long_about)]
+pub struct Cli {
+    /// Configuration file (default: ./siaga.toml when present).
+    #[arg(long, global = true, env = "SIAGA_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the server (migrates the database first; creates the first admin on an empty database).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load the demo centre (Kota Batam, DEMO data) and users, then run the server.
+    Demo {
+        /// Load the demo data and exit instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Show configuration.
+    Config {
+        #[command(subcommand)]
+        what: ConfigCommand,
+    },
+}
+
+/// Overrides for `serve` and `demo`.
+#[derive(clap::Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Address to listen on, e.g. 127.0.0.1:8112.
+    #[arg(long)]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Database URL (sqlite://… or postgres://…).
+    #[arg(long)]
+    pub database_url: Option<String>,
+}
+
+/// `siaga config …`
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Print the documented example configuration.
+    Example,
+    /// Print the configuration in force (passwords redacted).
+    Show,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("siaga: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("siaga: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(cli: &Cli, serve: Option<&ServeArgs>) -> anyhow::Result<Config> {
+    let mut config = Config::load(cli.config.as_deref(), std::env::vars())?;
+    if let Some(args) = serve {
+        if let Some(listen) = args.listen {
+            config.listen = listen;
+        }
+        if let Some(url) = &args.database_url {
+            crate::config::DatabaseEngine::of_url(url)?;
+            config.database_url = Some(url.clone());
+        }
+    }
+    Ok(config)
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second initialisation (tests) is harmless; ignore its error.
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Config { what } => {
+            match what {
+                ConfigCommand::Example => print!("{}", crate::config::EXAMPLE),
+                ConfigCommand::Show => println!("{:#?}", load_config(&cli, None)?),
+            }
+            Ok(())
+        }
+        Command::Migrate => {
+            let config = load_config(&cli, None)?;
+            init_logging(config.log_format);
+            app::open_store(&config).await?;
+            println!(
+                "migrations applied to {}",
+                crate::config::redact_url(&config.database_url())
+            );
+            Ok(())
+        }
+        Command::Serve(args) => {
+            let config = load_config(&cli, Some(args))?;
+            init_logging(config.log_format);
+            let state = AppState::new(app::open_store(&config).await?, config);
+            ensure_first_admin(&state).await?;
+            serve_until_signal(state).await
+        }
+        Command::Demo { no_serve, serve } => {
+            let config = load_config(&cli, Some(serve))?;
+            init_logging(config.log_format);
+            let state = AppState::new(app::open_store(&config).await?, config);
+            let summary = crate::demo::load(&state).await?;
+            println!("{summary}");
+            if *no_serve {
+                return Ok(());
+            }
+            serve_until_signal(state).await
+        }
+    }
+}
+
+async fn serve_until_signal(state: AppState) -> anyhow::Result<()> {
+    let listen = state.config.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!("Siaga is running at http://{addr}/  (Ctrl-C stops it)");
+    tracing::info!(config = ?state.config, "configuration");
+    app::serve(listener, state, app::shutdown_signal()).await
+}
+
+/// On a database with no users, creates `admin` with the configured password or a random one printed once.
+pub async fn ensure_first_admin(state: &AppState) -> anyhow::Result<()> {
+    if state.store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match &state.config.auth.bootstrap_admin_password {
+        Some(p) => (p.clone(), false),
+        None => (crate::auth::random_password(), true),
+    };
+    create_account(
+        state,
+        None::<&Actor>,
+        CreateUserRequest {
+            username: "admin".into(),
+            display_name: "Administrator".into(),
+            role: Role::Admin,
+            password: password.clone(),
+            agency_id: None,
+            unit_id: None,
+            region_code: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("creating the first admin: {}", e.message))?;
+    if generated {
+        println!(
+            "First start: created user `admin` with one-time password `{password}`. \
+             It is shown only now; change it after logging in."
+        );
+    } else {
+        println!("First start: created user `admin` with the configured bootstrap password.");
+    }
+    Ok(())
+}

@@ -1,0 +1,280 @@
+//! Configuration: built-in defaults, then `siaga.toml`, then `SIAGA_*` environment variables.
+//!
+//! Strings become types here (socket addresses, engine choice), so the rest of the server never parses
+//! configuration. Secrets are redacted from `Debug`.
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The documented example configuration, printed by `siaga config example` and parsed by a test.
+pub const EXAMPLE: &str = include_str!("../../../siaga.example.toml");
+
+/// Everything the server reads at start.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// `sqlite://…` or `postgres://…`; `None` means an SQLite file under `data_dir`.
+    pub database_url: Option<String>,
+    /// Folder for the embedded database and other local state.
+    pub data_dir: PathBuf,
+    /// Largest connection pool per instance.
+    pub max_connections: u32,
+    /// Built map client, served at `/` when present.
+    pub static_dir: PathBuf,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+    /// Largest accepted request body in bytes.
+    pub max_body_bytes: usize,
+    /// Per-request time limit, and the shutdown grace period, in seconds.
+    pub request_timeout_secs: u64,
+    /// Login and token settings.
+    pub auth: AuthConfig,
+}
+
+/// Login and token settings.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Token lifetime in seconds.
+    pub token_ttl_secs: u64,
+    /// Password for the first admin on an empty database; random when absent.
+    pub bootstrap_admin_password: Option<String>,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8112)),
+            database_url: None,
+            data_dir: PathBuf::from("data"),
+            max_connections: 16,
+            static_dir: PathBuf::from("map-client/dist"),
+            log_format: LogFormat::Text,
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            auth: AuthConfig::default(),
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            token_ttl_secs: 12 * 3600,
+            bootstrap_admin_password: None,
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, then the file (an explicit path must exist; `./siaga.toml` is read when present),
+    /// then `SIAGA_*` variables from `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Config> {
+        let mut table = match file {
+            Some(path) => read_table(path)?,
+            None if Path::new("siaga.toml").exists() => read_table(Path::new("siaga.toml"))?,
+            None => toml::Table::new(),
+        };
+        for (key, value) in env {
+            let Some(rest) = key.strip_prefix("SIAGA_") else {
+                continue;
+            };
+            // Variables that steer tests and tools, not the server.
+            if rest.starts_with("TEST_") || rest == "BIN" || rest == "GEODATA_DIR" {
+                continue;
+            }
+            let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+            set_path(&mut table, &path, env_value(&value))
+                .with_context(|| format!("environment variable {key}"))?;
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .context("invalid configuration")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.max_connections == 0 {
+            bail!("max_connections must be at least 1");
+        }
+        if self.auth.token_ttl_secs < 60 {
+            bail!("auth.token_ttl_secs must be at least 60");
+        }
+        if self.max_body_bytes < 1024 {
+            bail!("max_body_bytes must be at least 1024");
+        }
+        if let Some(url) = &self.database_url {
+            DatabaseEngine::of_url(url)?;
+        }
+        Ok(())
+    }
+
+    /// The database URL in force: the configured one, or an SQLite file under `data_dir`.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("siaga.db").display()),
+        }
+    }
+}
+
+fn read_table(path: &Path) -> anyhow::Result<toml::Table> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading configuration file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("parsing configuration file {}", path.display()))
+}
+
+/// Environment values are strings; numbers and booleans are recognised so `SIAGA_MAX_CONNECTIONS=4` works.
+fn env_value(raw: &str) -> toml::Value {
+    if let Ok(i) = raw.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    match raw {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(raw.to_owned()),
+    }
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> anyhow::Result<()> {
+    match path {
+        [] => bail!("empty key"),
+        [last] => {
+            table.insert(last.clone(), value);
+            Ok(())
+        }
+        [first, rest @ ..] => {
+            let entry = table
+                .entry(first.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(inner) => set_path(inner, rest, value),
+                _ => bail!("`{first}` is not a section"),
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url()))
+            .field("data_dir", &self.data_dir)
+            .field("max_connections", &self.max_connections)
+            .field("static_dir", &self.static_dir)
+            .field("log_format", &self.log_format)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("auth.token_ttl_secs", &self.auth.token_ttl_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides the password in `scheme://user:password@host/db`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+/// Which storage engine a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseEngine {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+impl DatabaseEngine {
+    /// The engine named by the URL scheme.
+    pub fn of_url(url: &str) -> anyhow::Result<DatabaseEngine> {
+        if url.starts_with("sqlite:") {
+            Ok(DatabaseEngine::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseEngine::Postgres)
+        } else {
+            bail!(
+                "database_url `{}` must start with sqlite:// or postgres://",
+                redact_url(url)
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_parses_and_equals_the_defaults() {
+        let table: toml::Table = toml::from_str(EXAMPLE).unwrap();
+        let parsed: Config = toml::Value::Table(table).try_into().unwrap();
+        let default = Config::default();
+        assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
+    }
+
+    #[test]
+    fn environment_overrides_file_and_nested_keys() {
+        let env = vec![
+            ("SIAGA_LISTEN".to_owned(), "0.0.0.0:9000".to_owned()),
+            ("SIAGA_AUTH__TOKEN_TTL_SECS".to_owned(), "600".to_owned()),
+            ("SIAGA_TEST_POSTGRES_URL".to_owned(), "ignored".to_owned()),
+            ("PATH".to_owned(), "/bin".to_owned()),
+        ];
+        let c = Config::load(None, env).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.auth.token_ttl_secs, 600);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_urls_are_refused() {
+        let err = Config::load(None, vec![("SIAGA_LISTN".into(), "x".into())]).unwrap_err();
+        assert!(format!("{err:#}").contains("listn"), "{err:#}");
+        let err = Config::load(
+            None,
+            vec![("SIAGA_DATABASE_URL".into(), "mysql://x".into())],
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("sqlite://"), "{err:#}");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://siaga:s3cret@db:5432/siaga"),
+            "postgres://siaga:***@db:5432/siaga"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/siaga.db"),
+            "sqlite://data/siaga.db"
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! Siaga server: configuration, storage, HTTP API and command line around the domain core.
+//!
+//! Layout: [`config`] reads settings; [`store`] is the only module that speaks SQL; [`api`] is the HTTP
+//! surface (router, extractors, error envelope); [`app`] wires them and serves a bound listener;
+//! [`cli`] is the `siaga` command. Domain rules live in `siaga-core`, geometry in `siaga-spatial`.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod metrics;
+pub mod store;
+
+pub use app::{AppState, serve};
+pub use config::Config;

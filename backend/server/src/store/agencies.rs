@@ -1,0 +1,124 @@
+//! Agencies (OPD), their service areas, and their units.
+
+use super::{Store, StoreError, StoreResult, on_db};
+
+/// An agency row.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct AgencyRow {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub agency_type: String,
+    pub region_code: String,
+    pub phone: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A unit row.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct UnitRow {
+    pub id: String,
+    pub agency_id: String,
+    pub call_sign: String,
+    pub unit_type: String,
+    pub status: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub position_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A service area: a whole region, or an agency's own polygon (GeoJSON).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ServiceAreaRow {
+    pub id: String,
+    pub agency_id: String,
+    pub region_code: Option<String>,
+    pub geometry: Option<String>,
+}
+
+const UNIT_COLUMNS: &str =
+    "id, agency_id, call_sign, unit_type, status, lon, lat, position_at, created_at, updated_at";
+
+impl Store {
+    /// Inserts an agency; a taken code is a conflict.
+    pub async fn create_agency(&self, a: &AgencyRow) -> StoreResult<()> {
+        on_db!(self, p => sqlx::query(
+            "INSERT INTO agencies (id, code, name, agency_type, region_code, phone, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+            .bind(&a.id).bind(&a.code).bind(&a.name).bind(&a.agency_type).bind(&a.region_code)
+            .bind(&a.phone).bind(a.created_at).bind(a.updated_at).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Every agency, ordered by code.
+    pub async fn list_agencies(&self) -> StoreResult<Vec<AgencyRow>> {
+        Ok(on_db!(self, p => sqlx::query_as::<_, AgencyRow>(
+            "SELECT id, code, name, agency_type, region_code, phone, created_at, updated_at \
+             FROM agencies ORDER BY code").fetch_all(p).await)?)
+    }
+
+    /// The agency with this id.
+    pub async fn get_agency(&self, id: &str) -> StoreResult<AgencyRow> {
+        on_db!(self, p => sqlx::query_as::<_, AgencyRow>(
+            "SELECT id, code, name, agency_type, region_code, phone, created_at, updated_at \
+             FROM agencies WHERE id = $1").bind(id).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// Adds a service area to an agency.
+    pub async fn add_service_area(&self, area: &ServiceAreaRow) -> StoreResult<()> {
+        on_db!(self, p => sqlx::query(
+            "INSERT INTO service_areas (id, agency_id, region_code, geometry) VALUES ($1, $2, $3, $4)")
+            .bind(&area.id).bind(&area.agency_id).bind(&area.region_code).bind(&area.geometry)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Every service area of every agency.
+    pub async fn list_service_areas(&self) -> StoreResult<Vec<ServiceAreaRow>> {
+        Ok(on_db!(self, p => sqlx::query_as::<_, ServiceAreaRow>(
+            "SELECT id, agency_id, region_code, geometry FROM service_areas ORDER BY agency_id, id")
+            .fetch_all(p).await)?)
+    }
+
+    /// Inserts a unit; a taken call sign is a conflict.
+    pub async fn create_unit(&self, u: &UnitRow) -> StoreResult<()> {
+        on_db!(self, p => sqlx::query(
+            "INSERT INTO units (id, agency_id, call_sign, unit_type, status, lon, lat, position_at, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(&u.id).bind(&u.agency_id).bind(&u.call_sign).bind(&u.unit_type).bind(&u.status)
+            .bind(u.lon).bind(u.lat).bind(u.position_at).bind(u.created_at).bind(u.updated_at)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Units, optionally only one agency's, ordered by call sign.
+    pub async fn list_units(&self, agency_id: Option<&str>) -> StoreResult<Vec<UnitRow>> {
+        let sql = format!(
+            "SELECT {UNIT_COLUMNS} FROM units WHERE ($1 IS NULL OR agency_id = $1) ORDER BY call_sign"
+        );
+        Ok(
+            on_db!(self, p => sqlx::query_as::<_, UnitRow>(&sql).bind(agency_id).fetch_all(p).await)?,
+        )
+    }
+
+    /// The unit with this id.
+    pub async fn get_unit(&self, id: &str) -> StoreResult<UnitRow> {
+        let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = $1");
+        on_db!(self, p => sqlx::query_as::<_, UnitRow>(&sql).bind(id).fetch_optional(p).await)?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Sets a unit's status.
+    pub async fn set_unit_status(&self, id: &str, status: &str, now: i64) -> StoreResult<()> {
+        let done = on_db!(self, p => sqlx::query("UPDATE units SET status = $2, updated_at = $3 WHERE id = $1")
+            .bind(id).bind(status).bind(now).execute(p).await.map(|r| r.rows_affected()))?;
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,173 @@
+//! Storage: one API over SQLite (embedded default) and PostgreSQL (production).
+//!
+//! Every query is written once, with `$1` placeholders that both drivers accept, and compiled twice by
+//! [`on_db!`]: once against the SQLite pool and once against the PostgreSQL pool. Engine-specific SQL is
+//! confined to the migration folders. Times are `BIGINT` milliseconds; the store never reads a clock
+//! (callers pass `now`), and `sqlx::Error` never leaves this module: it becomes a [`StoreError`].
+
+mod agencies;
+mod audit;
+mod counters;
+mod regions;
+mod users;
+
+pub use agencies::*;
+pub use audit::*;
+pub use regions::*;
+pub use users::*;
+
+use crate::config::DatabaseEngine;
+use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The pool of whichever engine the URL chose.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// Embedded SQLite in WAL mode.
+    Sqlite(SqlitePool),
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+/// Runs the same expression against whichever pool is in use; `$pool` is bound to `&SqlitePool` or `&PgPool`.
+macro_rules! on_db {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.db {
+            $crate::store::Db::Sqlite($pool) => $body,
+            $crate::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_db;
+
+/// A failed storage operation, as the layers above need to tell them apart.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or foreign-key constraint refused the write.
+    #[error("constraint `{constraint}` violated")]
+    Conflict {
+        /// Constraint or column name as the engine reported it.
+        constraint: String,
+    },
+    /// The database could not be reached in time.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// Anything else: a bug or a corrupt row.
+    #[error("database error")]
+    Other(#[source] anyhow::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                StoreError::Unavailable(e)
+            }
+            sqlx::Error::Database(db)
+                if db.is_unique_violation() || db.is_foreign_key_violation() =>
+            {
+                let constraint = db
+                    .constraint()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| db.message().to_owned());
+                StoreError::Conflict { constraint }
+            }
+            _ => StoreError::Other(e.into()),
+        }
+    }
+}
+
+/// Result of a storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) db: Db,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path` or `postgres://…`). An SQLite file and its folder are created when
+    /// missing. SQLite runs in WAL mode with `synchronous=FULL`, so a write that was acknowledged survives
+    /// `kill -9` and power loss.
+    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Store> {
+        let db = match DatabaseEngine::of_url(url)? {
+            DatabaseEngine::Sqlite => {
+                let options = SqliteConnectOptions::from_str(url)
+                    .with_context(|| format!("invalid SQLite URL {url}"))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let path = options.get_filename().to_owned();
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating data folder {}", dir.display()))?;
+                }
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .with_context(|| format!("opening SQLite database {}", path.display()))?;
+                Db::Sqlite(pool)
+            }
+            DatabaseEngine::Postgres => {
+                let options = PgConnectOptions::from_str(url).context("invalid PostgreSQL URL")?;
+                let pool = PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await
+                    .with_context(|| format!("connecting to {}", crate::config::redact_url(url)))?;
+                Db::Postgres(pool)
+            }
+        };
+        Ok(Store { db })
+    }
+
+    /// Which engine this store talks to.
+    pub fn engine(&self) -> DatabaseEngine {
+        match self.db {
+            Db::Sqlite(_) => DatabaseEngine::Sqlite,
+            Db::Postgres(_) => DatabaseEngine::Postgres,
+        }
+    }
+
+    /// The PostgreSQL pool, for engine-specific features (LISTEN/NOTIFY, advisory locks).
+    pub fn pg_pool(&self) -> Option<&PgPool> {
+        match &self.db {
+            Db::Postgres(p) => Some(p),
+            Db::Sqlite(_) => None,
+        }
+    }
+
+    /// Applies pending migrations from `migrations/<engine>/` (embedded in the binary).
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match &self.db {
+            Db::Sqlite(p) => sqlx::migrate!("../../migrations/sqlite").run(p).await,
+            Db::Postgres(p) => sqlx::migrate!("../../migrations/postgres").run(p).await,
+        }
+        .context("applying database migrations")
+    }
+
+    /// A trivial round trip, for readiness checks.
+    pub async fn ping(&self) -> StoreResult<()> {
+        on_db!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Closes every connection, flushing SQLite's WAL.
+    pub async fn close(&self) {
+        on_db!(self, p => p.close().await);
+    }
+}

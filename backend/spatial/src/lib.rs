@@ -1,0 +1,1 @@
+//! Siaga geo index: jurisdiction lookup, nearest units and facilities (work in progress).
