@@ -1,0 +1,13 @@
+//! HTTP API suites, each scenario run on SQLite and PostgreSQL against a real server on a random port.
+//! One test binary with a module per area, to keep link time down.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "integration tests: an unwrap that fails is a failed assertion"
+)]
+
+mod auth;
+mod errors;
+mod persistence;
+mod scope;
+mod system;
