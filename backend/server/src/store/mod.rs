@@ -8,11 +8,13 @@
 mod agencies;
 mod audit;
 mod counters;
+mod events;
 mod regions;
 mod users;
 
 pub use agencies::*;
 pub use audit::*;
+pub use events::*;
 pub use regions::*;
 pub use users::*;
 
@@ -92,6 +94,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: Db,
+    /// Woken after every commit that appended events; see [`Store::signal_events`].
+    event_signal: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Store {
@@ -132,7 +136,10 @@ impl Store {
                 Db::Postgres(pool)
             }
         };
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            event_signal: std::sync::Arc::default(),
+        })
     }
 
     /// Which engine this store talks to.

@@ -1,0 +1,155 @@
+//! The durable, ordered event log behind the live stream (`resume_from=<seq>`).
+//!
+//! Events are inserted in the same transaction as the change they describe, so an event exists exactly when
+//! its change was committed. Sequence numbers must also become visible in order: on PostgreSQL, where
+//! concurrent transactions could commit identity values out of order, every event-writing transaction takes
+//! one transaction-scoped advisory lock before it inserts, so seq assignment and commit are serialised; SQLite
+//! serialises writers by itself. Each insert also sends `NOTIFY siaga_events` (delivered on commit) so other
+//! instances on the same database wake up; in-process listeners are woken through [`Store::event_signal`].
+
+use super::{Store, StoreResult, on_db};
+use sqlx::{PgConnection, SqliteConnection};
+
+/// Advisory lock key that serialises event-writing transactions on PostgreSQL ("112" twice).
+const EVENT_LOCK_KEY: i64 = 112_112;
+
+/// The PostgreSQL channel other instances LISTEN on.
+pub const EVENT_CHANNEL: &str = "siaga_events";
+
+/// An event to append, with its audience.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Dotted type, e.g. `incident.created`, `assignment.status`, `unit.position`, `sla.breach`.
+    pub event_type: String,
+    /// Agencies whose dispatchers may see it; `None` = every agency, `Some(vec![])` = none.
+    pub agency_ids: Option<Vec<String>>,
+    /// The unit whose responder may see it.
+    pub unit_id: Option<String>,
+    /// Region of the subject, for region-scoped supervisors and call takers; `None` = everywhere.
+    pub region_code: Option<String>,
+    /// The event body (no caller personal data: events fan out widely).
+    pub payload: serde_json::Value,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct EventRow {
+    pub seq: i64,
+    pub at: i64,
+    pub event_type: String,
+    pub agency_ids: Option<String>,
+    pub unit_id: Option<String>,
+    pub region_code: Option<String>,
+    pub payload: String,
+}
+
+/// Inserting events inside an open transaction, for both engines.
+pub trait EventSink {
+    /// Appends `events` at time `at` and returns their sequence numbers.
+    fn insert_events(
+        &mut self,
+        at: i64,
+        events: &[NewEvent],
+    ) -> impl Future<Output = Result<Vec<i64>, sqlx::Error>> + Send;
+}
+
+fn agency_list(e: &NewEvent) -> Option<String> {
+    e.agency_ids.as_ref().map(|ids| ids.join(","))
+}
+
+const INSERT_EVENT: &str = "INSERT INTO events (at, event_type, agency_ids, unit_id, region_code, payload) \
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq";
+
+impl EventSink for SqliteConnection {
+    async fn insert_events(&mut self, at: i64, events: &[NewEvent]) -> Result<Vec<i64>, sqlx::Error> {
+        let mut seqs = Vec::with_capacity(events.len());
+        for e in events {
+            let seq: i64 = sqlx::query_scalar(INSERT_EVENT)
+                .bind(at)
+                .bind(&e.event_type)
+                .bind(agency_list(e))
+                .bind(&e.unit_id)
+                .bind(&e.region_code)
+                .bind(e.payload.to_string())
+                .fetch_one(&mut *self)
+                .await?;
+            seqs.push(seq);
+        }
+        Ok(seqs)
+    }
+}
+
+impl EventSink for PgConnection {
+    async fn insert_events(&mut self, at: i64, events: &[NewEvent]) -> Result<Vec<i64>, sqlx::Error> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(EVENT_LOCK_KEY)
+            .execute(&mut *self)
+            .await?;
+        let mut seqs = Vec::with_capacity(events.len());
+        for e in events {
+            let seq: i64 = sqlx::query_scalar(INSERT_EVENT)
+                .bind(at)
+                .bind(&e.event_type)
+                .bind(agency_list(e))
+                .bind(&e.unit_id)
+                .bind(&e.region_code)
+                .bind(e.payload.to_string())
+                .fetch_one(&mut *self)
+                .await?;
+            seqs.push(seq);
+        }
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(EVENT_CHANNEL)
+            .bind(seqs.last().map(i64::to_string).unwrap_or_default())
+            .execute(&mut *self)
+            .await?;
+        Ok(seqs)
+    }
+}
+
+impl Store {
+    /// Appends events in their own transaction (for changes that have no other row to write).
+    pub async fn append_events(&self, at: i64, events: &[NewEvent]) -> StoreResult<Vec<i64>> {
+        let seqs = on_db!(self, p => {
+            let mut tx = p.begin().await?;
+            let seqs = tx.insert_events(at, events).await?;
+            tx.commit().await?;
+            seqs
+        });
+        self.signal_events();
+        Ok(seqs)
+    }
+
+    /// Events with `seq > after`, oldest first, at most `limit`.
+    pub async fn events_after(&self, after: i64, limit: i64) -> StoreResult<Vec<EventRow>> {
+        Ok(on_db!(self, p => sqlx::query_as::<_, EventRow>(
+            "SELECT seq, at, event_type, agency_ids, unit_id, region_code, payload FROM events \
+             WHERE seq > $1 ORDER BY seq LIMIT $2").bind(after).bind(limit).fetch_all(p).await)?)
+    }
+
+    /// The newest sequence number (0 when the log is empty).
+    pub async fn last_event_seq(&self) -> StoreResult<i64> {
+        let seq: Option<i64> = on_db!(self, p => sqlx::query_scalar("SELECT MAX(seq) FROM events").fetch_one(p).await)?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    /// The oldest sequence number still kept (0 when the log is empty).
+    pub async fn first_event_seq(&self) -> StoreResult<i64> {
+        let seq: Option<i64> = on_db!(self, p => sqlx::query_scalar("SELECT MIN(seq) FROM events").fetch_one(p).await)?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    /// Wakes the in-process event feed after a transaction that inserted events has committed. One feed task
+    /// per instance waits on it; `notify_one` keeps a permit when the feed is busy, so no wake-up is lost.
+    pub fn signal_events(&self) {
+        self.event_signal.notify_one();
+    }
+
+    /// The in-process wake-up for new events (other instances are woken by PostgreSQL NOTIFY).
+    pub fn event_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        std::sync::Arc::clone(&self.event_signal)
+    }
+}
