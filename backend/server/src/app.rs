@@ -23,6 +23,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Websocket hub and event feed of this instance.
+    pub live: crate::live::Live,
 }
 
 impl AppState {
@@ -38,6 +40,7 @@ impl AppState {
             clock,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
+            live: crate::live::Live::default(),
         }
     }
 
@@ -61,6 +64,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    crate::live::start(&state);
     let router = api::router(state.clone());
     tracing::info!(listen = %addr, engine = ?state.store.engine(), "siaga serving");
     axum::serve(listener, router)

@@ -83,6 +83,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(agencies::update_unit_status))
         .routes(routes!(agencies::list_regions))
         .routes(routes!(audit::list_audit))
+        .merge(crate::live::api_routes())
         .split_for_parts()
 }
 
