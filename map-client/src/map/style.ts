@@ -1,0 +1,61 @@
+//! The base style. Without configuration: a plain background, nothing fetched. When the server's client
+//! config names an offline PMTiles archive (served from the Siaga origin), the Protomaps basemap layers are
+//! drawn from it. No glyphs or sprites are referenced: Siaga's own layers draw their labels as icons made on
+//! a canvas (see `icons.ts`), so no font request can ever leave the machine.
+
+import type { StyleSpecification } from 'maplibre-gl';
+import { getOptional } from '../api/client';
+import type { ClientConfig } from '../api/types';
+
+export const BACKGROUND_COLOUR = '#eef1f4';
+
+export function plainStyle(): StyleSpecification {
+  return {
+    version: 8,
+    sources: {},
+    layers: [{ id: 'background', type: 'background', paint: { 'background-color': BACKGROUND_COLOUR } }],
+  };
+}
+
+/** Reads `GET /api/v1/client-config`; a 404 (not deployed yet) means "no basemap". */
+export async function loadClientConfig(): Promise<ClientConfig> {
+  try {
+    return (await getOptional<ClientConfig>('/api/v1/client-config')) ?? { basemap_pmtiles_url: null };
+  } catch {
+    return { basemap_pmtiles_url: null };
+  }
+}
+
+/** Whether a URL points at this origin (anything else is refused: the centre may have no internet). */
+export function isSameOrigin(url: string): boolean {
+  try {
+    return new URL(url, location.href).origin === location.origin;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The style for `config`. PMTiles support is imported lazily so pages without a basemap do not download it.
+ * Only label-free basemap layers are kept, since the style has no glyphs.
+ */
+export async function styleFor(config: ClientConfig): Promise<{ style: StyleSpecification; register?: (ml: typeof import('maplibre-gl')) => void }> {
+  const url = config.basemap_pmtiles_url;
+  if (!url || !isSameOrigin(url)) return { style: plainStyle() };
+  const [{ Protocol }, basemaps] = await Promise.all([import('pmtiles'), import('@protomaps/basemaps')]);
+  const protocol = new Protocol();
+  const absolute = new URL(url, location.href).toString();
+  const layers = basemaps
+    .layers('protomaps', basemaps.namedFlavor('light'), { lang: 'id' })
+    .filter((l) => l.type !== 'symbol');
+  return {
+    style: {
+      version: 8,
+      sources: {
+        protomaps: { type: 'vector', url: `pmtiles://${absolute}`, attribution: '© OpenStreetMap' },
+      },
+      layers: [{ id: 'background', type: 'background', paint: { 'background-color': BACKGROUND_COLOUR } }, ...layers],
+    },
+    register: (ml) => ml.addProtocol('pmtiles', protocol.tile),
+  };
+}
