@@ -1,0 +1,218 @@
+//! A two-level lon/lat grid cache in front of the exact point-in-polygon test.
+//!
+//! Coarse cells (default 0.25°) either hold one answer for every point in them, or point to a block of fine
+//! cells (default 32 × 32, ≈ 0.87 km). A fine cell holds an answer, or [`MISS`] when a boundary may pass
+//! through it, in which case the caller runs the exact test.
+//!
+//! Invariant (why a cached answer is exact): every boundary segment marks all fine cells its bounding box maps
+//! to, **plus one cell of margin on each side**. Cell indexes are computed by the same monotone float function
+//! at build and lookup time, so the set of points that map to an unmarked cell lies within a hair of that cell
+//! and contains no boundary point. Membership in a closed polygon only changes across its boundary, so it is
+//! constant over such a set, and over any 4-connected group of unmarked cells; one exact test per group
+//! decides the whole group. Coarse cells with no marked fine cell are decided by one exact test each.
+
+/// The cell value: "run the exact test".
+pub(crate) const MISS: u32 = u32::MAX;
+/// The cell value: "no area contains any point here".
+pub(crate) const NONE: u32 = u32::MAX - 1;
+/// Coarse values at or above this point to a fine block (`value - BLOCK_BASE`).
+const BLOCK_BASE: u32 = 1 << 31;
+
+/// The grid. Values below [`BLOCK_BASE`] (other than [`NONE`]/[`MISS`]) are area indexes.
+#[derive(Debug, Clone)]
+pub(crate) struct Grid {
+    x0: f64,
+    y0: f64,
+    inv_fine: f64,
+    fine_per_coarse: usize,
+    /// Width and height in fine cells.
+    nfx: usize,
+    nfy: usize,
+    ncx: usize,
+    coarse: Vec<u32>,
+    fine: Vec<u32>,
+}
+
+impl Grid {
+    /// Builds the grid over `[min, max]` from the boundary segments and an exact resolver.
+    pub(crate) fn build(
+        min: [f64; 2],
+        max: [f64; 2],
+        coarse_deg: f64,
+        fine_per_coarse: usize,
+        segments: impl Iterator<Item = ([f64; 2], [f64; 2])>,
+        resolve: impl Fn(f64, f64) -> Option<u32>,
+    ) -> Grid {
+        let f = fine_per_coarse.clamp(1, 256);
+        let coarse_deg = if coarse_deg.is_finite() && coarse_deg > 0.0 {
+            coarse_deg
+        } else {
+            0.25
+        };
+        let inv_fine = f as f64 / coarse_deg;
+        // Two spare cells so the margin never leaves the grid, rounded up to whole coarse cells.
+        let span = |lo: f64, hi: f64| (((hi - lo).max(0.0) * inv_fine) as usize + 2).div_ceil(f);
+        let (ncx, ncy) = (span(min[0], max[0]).max(1), span(min[1], max[1]).max(1));
+        let (nfx, nfy) = (ncx * f, ncy * f);
+        let mut grid = Grid {
+            x0: min[0],
+            y0: min[1],
+            inv_fine,
+            fine_per_coarse: f,
+            nfx,
+            nfy,
+            ncx,
+            coarse: vec![MISS; ncx * ncy],
+            fine: Vec::new(),
+        };
+
+        // Mark fine cells touched by segment boxes (with margin), allocating blocks on first touch.
+        let mut blocks: Vec<u32> = vec![u32::MAX; ncx * ncy];
+        let mut fine: Vec<u32> = Vec::new();
+        for (a, b) in segments {
+            let (Some(ix0), Some(iy0)) = (grid.fine_x(a[0].min(b[0])), grid.fine_y(a[1].min(b[1])))
+            else {
+                continue;
+            };
+            let (Some(ix1), Some(iy1)) = (grid.fine_x(a[0].max(b[0])), grid.fine_y(a[1].max(b[1])))
+            else {
+                continue;
+            };
+            for iy in iy0.saturating_sub(1)..=(iy1 + 1).min(nfy - 1) {
+                for ix in ix0.saturating_sub(1)..=(ix1 + 1).min(nfx - 1) {
+                    let c = (iy / f) * ncx + ix / f;
+                    let Some(block) = blocks.get_mut(c) else {
+                        continue;
+                    };
+                    if *block == u32::MAX {
+                        *block = u32::try_from(fine.len() / (f * f)).unwrap_or(u32::MAX - 1);
+                        fine.resize(fine.len() + f * f, NONE);
+                    }
+                    if let Some(cell) =
+                        fine.get_mut(*block as usize * f * f + (iy % f) * f + ix % f)
+                    {
+                        *cell = MISS;
+                    }
+                }
+            }
+        }
+
+        // Decide untouched coarse cells directly, and groups of unmarked fine cells by one test per group.
+        let mut stack = Vec::new();
+        for c in 0..ncx * ncy {
+            let (cx, cy) = (c % ncx, c / ncx);
+            let block = blocks.get(c).copied().unwrap_or(u32::MAX);
+            if block == u32::MAX {
+                let value = grid.decide(cx * f, cy * f, f, &resolve);
+                if let Some(v) = grid.coarse.get_mut(c) {
+                    *v = value;
+                }
+                continue;
+            }
+            if let Some(v) = grid.coarse.get_mut(c) {
+                *v = BLOCK_BASE + block;
+            }
+            let base = block as usize * f * f;
+            // Cells still NONE are unvisited; MISS cells are boundaries. A visited group gets its answer.
+            let mut visited = vec![false; f * f];
+            for start in 0..f * f {
+                if visited[start] || fine.get(base + start) == Some(&MISS) {
+                    continue;
+                }
+                let (sx, sy) = (start % f, start / f);
+                let value = grid.decide(cx * f + sx, cy * f + sy, 1, &resolve);
+                visited[start] = true;
+                stack.push(start);
+                while let Some(i) = stack.pop() {
+                    if let Some(cell) = fine.get_mut(base + i) {
+                        *cell = value;
+                    }
+                    let (x, y) = (i % f, i / f);
+                    let neighbours = [
+                        (x > 0).then(|| i - 1),
+                        (x + 1 < f).then(|| i + 1),
+                        (y > 0).then(|| i - f),
+                        (y + 1 < f).then(|| i + f),
+                    ];
+                    for n in neighbours.into_iter().flatten() {
+                        if !visited[n] && fine.get(base + n) != Some(&MISS) {
+                            visited[n] = true;
+                            stack.push(n);
+                        }
+                    }
+                }
+            }
+        }
+        grid.fine = fine;
+        grid
+    }
+
+    /// The exact answer at the centre of the `size`×`size` fine-cell square at (`ix`, `iy`), as a cell value.
+    /// If the centre does not map back into the square (rounding at extreme coordinates), the square is MISS.
+    fn decide(
+        &self,
+        ix: usize,
+        iy: usize,
+        size: usize,
+        resolve: &impl Fn(f64, f64) -> Option<u32>,
+    ) -> u32 {
+        let x = self.x0 + (ix as f64 + size as f64 / 2.0) / self.inv_fine;
+        let y = self.y0 + (iy as f64 + size as f64 / 2.0) / self.inv_fine;
+        let maps_back = self.fine_x(x).is_some_and(|i| i >= ix && i < ix + size)
+            && self.fine_y(y).is_some_and(|i| i >= iy && i < iy + size);
+        if !maps_back {
+            return MISS;
+        }
+        resolve(x, y).unwrap_or(NONE)
+    }
+
+    /// The fine column of longitude `x`, or `None` outside the grid. Monotone in `x`.
+    #[inline]
+    fn fine_x(&self, x: f64) -> Option<usize> {
+        let g = (x - self.x0) * self.inv_fine;
+        (g >= 0.0 && g < self.nfx as f64).then_some(g as usize)
+    }
+
+    /// The fine row of latitude `y`, or `None` outside the grid. Monotone in `y`.
+    #[inline]
+    fn fine_y(&self, y: f64) -> Option<usize> {
+        let g = (y - self.y0) * self.inv_fine;
+        (g >= 0.0 && g < self.nfy as f64).then_some(g as usize)
+    }
+
+    /// The cell value for a point: an area index, [`NONE`], or [`MISS`]. Outside the grid is [`NONE`]: the
+    /// grid covers every boundary segment, so no area reaches there.
+    #[inline]
+    pub(crate) fn lookup(&self, x: f64, y: f64) -> u32 {
+        let (Some(ix), Some(iy)) = (self.fine_x(x), self.fine_y(y)) else {
+            return NONE;
+        };
+        let f = self.fine_per_coarse;
+        let Some(&v) = self.coarse.get((iy / f) * self.ncx + ix / f) else {
+            return MISS;
+        };
+        if v < BLOCK_BASE || v == MISS || v == NONE {
+            return v;
+        }
+        let block = (v - BLOCK_BASE) as usize;
+        self.fine
+            .get(block * f * f + (iy % f) * f + ix % f)
+            .copied()
+            .unwrap_or(MISS)
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        (self.coarse.capacity() + self.fine.capacity()) * 4
+    }
+
+    /// `(coarse cells, fine blocks, fine cells that need the exact test)`.
+    pub(crate) fn stats(&self) -> (usize, usize, usize) {
+        let f2 = self.fine_per_coarse * self.fine_per_coarse;
+        (
+            self.coarse.len(),
+            self.fine.len() / f2.max(1),
+            self.fine.iter().filter(|v| **v == MISS).count(),
+        )
+    }
+}

@@ -1,0 +1,942 @@
+//! Point-in-area lookup over one set of areas (one administrative level, or a set of service areas).
+//!
+//! # Semantics (what [`JurisdictionIndex::locate`] answers)
+//!
+//! Let *M(p)* be the set of areas whose geometry `geo::Intersects` the point *p*: the boundary counts as inside.
+//!
+//! * *M(p)* has one area → [`Located::Inside`] that area.
+//! * *M(p)* has several areas → [`Located::Inside`] the area with the **lowest id** in byte-wise string order
+//!   (`"31.71" < "31.72"`). Neighbouring polygons in the shared data were simplified independently, so they
+//!   overlap slightly (0.35 % of the area at kab/kota level) and a point near a border can be in two of them;
+//!   the lowest code is a rule anyone can check by hand.
+//! * *M(p)* is empty → [`Located::Outside`] with the area whose **boundary** (any ring, holes included) is
+//!   nearest to *p* and the great-circle distance to it in metres. Equal distances also go to the lowest id.
+//!
+//! The distance to a boundary segment is the haversine distance from *p* to the segment's closest point, where
+//! "closest" is found in a local equirectangular projection centred on *p* (longitude scaled by cos φₚ). That
+//! closest point differs from the true geodesic closest point by far less than a metre for the ≤ 10 km
+//! segments of the shared boundaries; the same function is used by the index and by
+//! [`brute_force_locate`], so the two agree exactly.
+//!
+//! # Invariants
+//!
+//! * Answers are identical to [`brute_force_locate`], which applies the definition above with
+//!   `geo::Intersects` over every area. Property tests check this on real kab/kota boundaries.
+//! * Areas are stored sorted by id, so "lowest id" is "lowest area index" inside the index.
+//! * A cache only ever answers where no boundary can pass (see `grid` for the default grid cache). The H3
+//!   cache stores a cell only when no boundary segment of any area touches the cell's lon/lat bounding box;
+//!   membership can only change across a boundary, so every point of that box has the same *M(p)*, and a
+//!   lookup also checks that the point is inside the box, so H3's curved cell edges never matter.
+//!
+//! # Cost
+//!
+//! A grid hit is two array reads. A miss tests the polygons whose envelope contains the point with a banded
+//! edge index (see `pip`). `Outside` answers add an R-tree scan over boundary segments.
+
+use crate::convert::{InvalidPosition, Position, haversine_m};
+use crate::grid::{self, Grid};
+use crate::nearest::{DataExtent, planar_order};
+use crate::pip::PolygonIndex;
+use geo::{Coord, LineString, MultiPolygon};
+use h3o::{CellIndex, Resolution};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, PointDistance, RTree, RTreeObject};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// One area: an administrative region or an agency's service area.
+#[derive(Clone)]
+pub struct Area {
+    /// The unique id: a Kemendagri code such as `"31.71"`, or a service-area id. Ties resolve to the lowest id.
+    pub id: String,
+    /// The display name, e.g. `"Kota Adm. Jakarta Pusat"`.
+    pub name: String,
+    /// The area's shape, lon/lat degrees (x = longitude).
+    pub geometry: MultiPolygon<f64>,
+}
+
+impl fmt::Debug for Area {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The geometry can be megabytes; print its size only.
+        f.debug_struct("Area")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("polygons", &self.geometry.0.len())
+            .finish()
+    }
+}
+
+/// The answer of a lookup. See the module docs for the exact rules.
+#[derive(Debug, Clone, Copy)]
+pub enum Located<'a> {
+    /// The point is inside (or on the boundary of) this area; the lowest id wins where areas overlap.
+    Inside {
+        /// The area.
+        area: &'a Area,
+    },
+    /// The point is in no area; this area's boundary is the nearest.
+    Outside {
+        /// The area with the nearest boundary.
+        nearest: &'a Area,
+        /// Great-circle distance from the point to that boundary, metres.
+        distance_m: f64,
+    },
+}
+
+impl<'a> Located<'a> {
+    /// The area found: the containing one, or the nearest one when outside.
+    pub fn area(&self) -> &'a Area {
+        match self {
+            Located::Inside { area } => area,
+            Located::Outside { nearest, .. } => nearest,
+        }
+    }
+
+    /// Whether the point is inside an area.
+    pub fn is_inside(&self) -> bool {
+        matches!(self, Located::Inside { .. })
+    }
+
+    /// Distance to the area in metres: 0 when inside.
+    pub fn distance_m(&self) -> f64 {
+        match self {
+            Located::Inside { .. } => 0.0,
+            Located::Outside { distance_m, .. } => *distance_m,
+        }
+    }
+}
+
+impl PartialEq for Located<'_> {
+    /// Two answers are equal when they name the same area id and, outside, the same distance bit for bit.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Located::Inside { area: a }, Located::Inside { area: b }) => a.id == b.id,
+            (
+                Located::Outside {
+                    nearest: a,
+                    distance_m: da,
+                },
+                Located::Outside {
+                    nearest: b,
+                    distance_m: db,
+                },
+            ) => a.id == b.id && da.to_bits() == db.to_bits(),
+            _ => false,
+        }
+    }
+}
+
+/// Why a [`JurisdictionIndex`] could not be built.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BuildError {
+    /// No areas were given; an index must have at least one so `Outside` always names a nearest area.
+    #[error("no areas given")]
+    NoAreas,
+    /// An area has an empty id.
+    #[error("area #{index} has an empty id")]
+    EmptyId {
+        /// Position of the area in the input list.
+        index: usize,
+    },
+    /// Two areas share an id.
+    #[error("duplicate area id {id}")]
+    DuplicateId {
+        /// The repeated id.
+        id: String,
+    },
+    /// An area has no polygon with at least one coordinate.
+    #[error("area {id} has an empty geometry")]
+    EmptyGeometry {
+        /// The area's id.
+        id: String,
+    },
+    /// A coordinate is not a valid lon/lat position.
+    #[error("area {id}: {error}")]
+    InvalidCoordinate {
+        /// The area's id.
+        id: String,
+        /// What is wrong with the coordinate.
+        error: InvalidPosition,
+    },
+    /// The H3 cache resolutions are reversed.
+    #[error("cache resolution range {coarsest}..={finest} is empty")]
+    CacheResolutions {
+        /// Coarsest resolution asked for.
+        coarsest: u8,
+        /// Finest resolution asked for.
+        finest: u8,
+    },
+}
+
+impl BuildError {
+    /// The stable snake_case error code.
+    pub fn code(&self) -> &'static str {
+        "invalid_areas"
+    }
+}
+
+/// Which cache answers lookups before the exact test. The answers never depend on it, only speed and memory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CacheKind {
+    /// No cache: every lookup runs the exact test.
+    None,
+    /// A two-level lon/lat grid: coarse cells of `coarse_deg` degrees, each split into
+    /// `fine_per_coarse` × `fine_per_coarse` fine cells where a boundary passes. Lookup is two array reads.
+    Grid {
+        /// Coarse cell size, degrees.
+        coarse_deg: f64,
+        /// Fine cells per coarse cell along each axis (1..=256).
+        fine_per_coarse: u16,
+    },
+    /// H3 cells from `coarsest` (seed level) refined to `finest` near boundaries. Lookup converts the point
+    /// to an H3 cell (about 0.4 µs with h3o 0.11) and probes a hash map per resolution.
+    H3 {
+        /// The coarsest resolution stored.
+        coarsest: Resolution,
+        /// The finest resolution stored.
+        finest: Resolution,
+    },
+}
+
+/// Tuning of a [`JurisdictionIndex`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JurisdictionOptions {
+    /// The cache in front of the exact test.
+    pub cache: CacheKind,
+}
+
+impl Default for JurisdictionOptions {
+    /// A grid of 0.25° coarse cells split 32 × 32 (≈ 0.87 km fine cells). The `geo` benchmark on real kab/kota
+    /// and kecamatan boundaries measured it several times faster than the H3 cache, whose point-to-cell
+    /// conversion alone costs more than the exact test it saves; see `backend/spatial/BENCHMARKS.md`.
+    fn default() -> Self {
+        JurisdictionOptions {
+            cache: CacheKind::Grid {
+                coarse_deg: 0.25,
+                fine_per_coarse: 32,
+            },
+        }
+    }
+}
+
+/// One boundary segment in the nearest-boundary R-tree.
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    a: [f64; 2],
+    b: [f64; 2],
+    area: u32,
+}
+
+impl RTreeObject for Segment {
+    type Envelope = AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        AABB::from_corners(self.a, self.b)
+    }
+}
+
+impl PointDistance for Segment {
+    /// Planar squared distance in degrees² from `p` to the segment.
+    fn distance_2(&self, p: &[f64; 2]) -> f64 {
+        let (dx, dy) = (self.b[0] - self.a[0], self.b[1] - self.a[1]);
+        let len2 = dx * dx + dy * dy;
+        let t = if len2 > 0.0 {
+            (((p[0] - self.a[0]) * dx + (p[1] - self.a[1]) * dy) / len2).clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        let (cx, cy) = (self.a[0] + t * dx, self.a[1] + t * dy);
+        (p[0] - cx).powi(2) + (p[1] - cy).powi(2)
+    }
+}
+
+/// Great-circle distance in metres from `p` to the segment `a`–`b` (lon/lat degrees).
+///
+/// The closest point is found in a local equirectangular projection centred on `p`. It lies on the planar
+/// lon/lat segment, which is what the R-tree lower bound in `nearest` needs.
+fn segment_distance_m(p: Position, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let k = p.lat().to_radians().cos();
+    let (ax, ay) = ((a.x - p.lon()) * k, a.y - p.lat());
+    let (dx, dy) = ((b.x - a.x) * k, b.y - a.y);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (-(ax * dx + ay * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let cx = a.x + t * (b.x - a.x);
+    let cy = a.y + t * (b.y - a.y);
+    haversine_m(p.lon(), p.lat(), cx, cy)
+}
+
+/// The boundary segments of one ring, as both the index and the brute force enumerate them. A one-point ring
+/// is the zero-length segment at that point.
+fn ring_segments(ring: &LineString<f64>) -> impl Iterator<Item = (Coord<f64>, Coord<f64>)> + '_ {
+    let single = match ring.0.as_slice() {
+        [p] => Some((*p, *p)),
+        _ => None,
+    };
+    ring.0.windows(2).map(|w| (w[0], w[1])).chain(single)
+}
+
+/// Every boundary segment of an area.
+fn area_segments(area: &Area) -> impl Iterator<Item = (Coord<f64>, Coord<f64>)> + '_ {
+    area.geometry
+        .0
+        .iter()
+        .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+        .flat_map(ring_segments)
+}
+
+/// A fast hasher for H3 cell indexes (the splitmix64 finaliser). H3 indexes of coarse cells share their low
+/// bits (unused digits are all 7), so a plain multiplicative hash would collide; this one mixes every bit.
+#[derive(Default)]
+struct CellHasher(u64);
+
+impl Hasher for CellHasher {
+    fn finish(&self) -> u64 {
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+/// A cached cell: every point inside `min..=max` (lon/lat) resolves to `area`.
+#[derive(Debug, Clone, Copy)]
+struct CacheEntry {
+    min: [f64; 2],
+    max: [f64; 2],
+    area: u32,
+}
+
+#[derive(Debug, Clone)]
+struct CellCache {
+    coarsest: u8,
+    finest: Resolution,
+    cells: HashMap<u64, CacheEntry, BuildHasherDefault<CellHasher>>,
+}
+
+/// Size of the cache, for benchmarks and capacity planning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// H3 cache: cached cells per resolution, `(resolution, count)`, coarsest first.
+    pub cells_per_resolution: Vec<(u8, usize)>,
+    /// H3 cache: cells visited while building.
+    pub cells_visited: usize,
+    /// Grid cache: `(coarse cells, fine blocks, fine cells left to the exact test)`.
+    pub grid: Option<(usize, usize, usize)>,
+}
+
+#[derive(Debug, Clone)]
+enum Cache {
+    None,
+    Grid(Grid),
+    H3(CellCache),
+}
+
+/// Point-in-area index over one set of areas. Build once, query from many threads (`&self` only).
+#[derive(Debug, Clone)]
+pub struct JurisdictionIndex {
+    areas: Vec<Area>,
+    polygons: Vec<(PolygonIndex, u32)>,
+    polygon_tree: RTree<GeomWithData<Rectangle<[f64; 2]>, u32>>,
+    segment_tree: RTree<Segment>,
+    extent: DataExtent,
+    cache: Cache,
+    cells_visited: usize,
+}
+
+impl JurisdictionIndex {
+    /// Builds the index with [`JurisdictionOptions::default`].
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError`] when the list is empty, an id is empty or repeated, a geometry is empty, or a coordinate
+    /// is not a valid lon/lat position.
+    pub fn new(areas: Vec<Area>) -> Result<JurisdictionIndex, BuildError> {
+        JurisdictionIndex::with_options(areas, JurisdictionOptions::default())
+    }
+
+    /// Builds the index with explicit cache options.
+    ///
+    /// # Errors
+    ///
+    /// As [`JurisdictionIndex::new`], plus [`BuildError::CacheResolutions`] for a reversed range.
+    pub fn with_options(
+        mut areas: Vec<Area>,
+        options: JurisdictionOptions,
+    ) -> Result<JurisdictionIndex, BuildError> {
+        validate_areas(&areas)?;
+        if let CacheKind::H3 { coarsest, finest } = options.cache
+            && coarsest > finest
+        {
+            return Err(BuildError::CacheResolutions {
+                coarsest: u8::from(coarsest),
+                finest: u8::from(finest),
+            });
+        }
+        areas.sort_by(|a, b| a.id.cmp(&b.id));
+
+        let mut polygons = Vec::new();
+        let mut segments = Vec::new();
+        let mut extent = DataExtent::default();
+        for (i, area) in areas.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            for poly in &area.geometry.0 {
+                if !poly.exterior().0.is_empty() {
+                    polygons.push((PolygonIndex::new(poly), i));
+                }
+            }
+            for (a, b) in area_segments(area) {
+                extent.include(a.x, a.y);
+                segments.push(Segment {
+                    a: [a.x, a.y],
+                    b: [b.x, b.y],
+                    area: i,
+                });
+            }
+        }
+        let polygon_tree = RTree::bulk_load(
+            polygons
+                .iter()
+                .enumerate()
+                .map(|(i, (p, _))| {
+                    let (min, max) = p.bounds();
+                    GeomWithData::new(
+                        Rectangle::from_corners([min.x, min.y], [max.x, max.y]),
+                        u32::try_from(i).unwrap_or(u32::MAX),
+                    )
+                })
+                .collect(),
+        );
+        let mut index = JurisdictionIndex {
+            areas,
+            polygons,
+            polygon_tree,
+            segment_tree: RTree::bulk_load(segments),
+            extent,
+            cache: Cache::None,
+            cells_visited: 0,
+        };
+        match options.cache {
+            CacheKind::None => {}
+            CacheKind::H3 { coarsest, finest } => index.build_cache(coarsest, finest),
+            CacheKind::Grid {
+                coarse_deg,
+                fine_per_coarse,
+            } => {
+                let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+                for s in index.segment_tree.iter() {
+                    for c in [s.a, s.b] {
+                        min = [min[0].min(c[0]), min[1].min(c[1])];
+                        max = [max[0].max(c[0]), max[1].max(c[1])];
+                    }
+                }
+                let grid = Grid::build(
+                    min,
+                    max,
+                    coarse_deg,
+                    usize::from(fine_per_coarse),
+                    index.segment_tree.iter().map(|s| (s.a, s.b)),
+                    |x, y| index.resolve(Coord { x, y }),
+                );
+                index.cache = Cache::Grid(grid);
+            }
+        }
+        Ok(index)
+    }
+
+    /// The areas, sorted by id.
+    pub fn areas(&self) -> &[Area] {
+        &self.areas
+    }
+
+    /// The area with this id.
+    pub fn get(&self, id: &str) -> Option<&Area> {
+        self.areas
+            .binary_search_by(|a| a.id.as_str().cmp(id))
+            .ok()
+            .and_then(|i| self.areas.get(i))
+    }
+
+    /// Locates a longitude/latitude in degrees, **longitude first**. See the module docs for the rules.
+    ///
+    /// ```
+    /// use geo::{MultiPolygon, polygon};
+    /// use siaga_spatial::{Area, JurisdictionIndex, Located};
+    /// let square = |id: &str, x0: f64| Area {
+    ///     id: id.into(),
+    ///     name: id.into(),
+    ///     geometry: MultiPolygon(vec![polygon![(x: x0, y: 0.0), (x: x0 + 1.0, y: 0.0),
+    ///                                           (x: x0 + 1.0, y: 1.0), (x: x0, y: 1.0)]]),
+    /// };
+    /// let index = JurisdictionIndex::new(vec![square("B", 1.0), square("A", 0.0)])?;
+    /// // On the shared edge x = 1 both areas intersect the point: the lowest id wins.
+    /// assert_eq!(index.locate(1.0, 0.5)?.area().id, "A");
+    /// assert!(matches!(index.locate(3.0, 0.5)?, Located::Outside { .. }));
+    /// assert!(index.locate(f64::NAN, 0.5).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidPosition`] for NaN, infinite or out-of-range coordinates.
+    pub fn locate(&self, lon: f64, lat: f64) -> Result<Located<'_>, InvalidPosition> {
+        Ok(self.locate_position(Position::from_lon_lat(lon, lat)?))
+    }
+
+    /// Locates a validated position. See the module docs for the rules.
+    pub fn locate_position(&self, p: Position) -> Located<'_> {
+        match self.find(p) {
+            Some(area) => Located::Inside { area },
+            None => {
+                let (nearest, distance_m) = self.nearest_boundary(p);
+                Located::Outside {
+                    nearest,
+                    distance_m,
+                }
+            }
+        }
+    }
+
+    /// The area containing `p` (lowest id on overlaps), without the nearest-boundary search when there is none.
+    pub fn find(&self, p: Position) -> Option<&Area> {
+        let idx = match &self.cache {
+            Cache::Grid(grid) => match grid.lookup(p.lon(), p.lat()) {
+                grid::MISS => self.resolve(p.to_coord()),
+                grid::NONE => None,
+                area => Some(area),
+            },
+            Cache::H3(cache) => cache.lookup(p).or_else(|| self.resolve(p.to_coord())),
+            Cache::None => self.resolve(p.to_coord()),
+        }?;
+        self.areas.get(idx as usize)
+    }
+
+    /// Every area whose geometry intersects `p`, in id order. Empty in the sea or in a sliver gap.
+    pub fn containing(&self, p: Position) -> Vec<&Area> {
+        let c = p.to_coord();
+        let mut found: Vec<u32> = self
+            .polygon_tree
+            .locate_all_at_point(&p.xy())
+            .filter_map(|r| self.polygons.get(r.data as usize))
+            .filter(|(poly, _)| poly.intersects(c))
+            .map(|(_, area)| *area)
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        found
+            .into_iter()
+            .filter_map(|i| self.areas.get(i as usize))
+            .collect()
+    }
+
+    /// The area whose boundary is nearest to `p`, with the great-circle distance in metres (lowest id on ties).
+    /// Points inside an area get the distance to that area's boundary or a closer neighbour's.
+    pub fn nearest_boundary(&self, p: Position) -> (&Area, f64) {
+        let mut best = (f64::INFINITY, u32::MAX);
+        for (seg, bound) in planar_order(&self.segment_tree, p.xy(), self.extent) {
+            if bound > best.0 {
+                break;
+            }
+            let d = segment_distance_m(
+                p,
+                Coord {
+                    x: seg.a[0],
+                    y: seg.a[1],
+                },
+                Coord {
+                    x: seg.b[0],
+                    y: seg.b[1],
+                },
+            );
+            if (d, seg.area) < best {
+                best = (d, seg.area);
+            }
+        }
+        // The index always has at least one segment (validated at build), so `best` names an area; the
+        // fallback keeps this total.
+        let area = self
+            .areas
+            .get(best.1 as usize)
+            .or_else(|| self.areas.first());
+        match area {
+            Some(a) => (a, best.0),
+            None => unreachable_empty_index(),
+        }
+    }
+
+    /// Size of the H3 cache.
+    pub fn cache_stats(&self) -> CacheStats {
+        let mut per: std::collections::BTreeMap<u8, usize> = std::collections::BTreeMap::new();
+        if let Cache::H3(cache) = &self.cache {
+            for key in cache.cells.keys() {
+                if let Ok(cell) = CellIndex::try_from(*key) {
+                    *per.entry(u8::from(cell.resolution())).or_default() += 1;
+                }
+            }
+        }
+        CacheStats {
+            cells_per_resolution: per.into_iter().collect(),
+            cells_visited: self.cells_visited,
+            grid: match &self.cache {
+                Cache::Grid(g) => Some(g.stats()),
+                _ => None,
+            },
+        }
+    }
+
+    /// An estimate of the heap memory held by the index itself (edge bands, R-trees, cache), in bytes. The
+    /// areas' own geometries are not counted.
+    pub fn approx_index_bytes(&self) -> usize {
+        let polys: usize = self.polygons.iter().map(|(p, _)| p.heap_bytes()).sum();
+        // rstar stores leaves plus roughly one parent node per few leaves; 1.5× the leaf size is a fair estimate.
+        let seg = self.segment_tree.size() * size_of::<Segment>() * 3 / 2;
+        let ptree = self.polygon_tree.size() * 48 * 3 / 2;
+        let cache = match &self.cache {
+            Cache::None => 0,
+            Cache::Grid(g) => g.heap_bytes(),
+            Cache::H3(c) => c.cells.capacity() * (size_of::<(u64, CacheEntry)>() + 1),
+        };
+        polys + seg + ptree + cache
+    }
+
+    /// Exact membership: the lowest area index among polygons intersecting `c`.
+    fn resolve(&self, c: Coord<f64>) -> Option<u32> {
+        let mut best: Option<u32> = None;
+        for r in self.polygon_tree.locate_all_at_point(&[c.x, c.y]) {
+            let Some((poly, area)) = self.polygons.get(r.data as usize) else {
+                continue;
+            };
+            if best.is_some_and(|b| b <= *area) {
+                continue;
+            }
+            if poly.intersects(c) {
+                best = Some(*area);
+            }
+        }
+        best
+    }
+
+    /// Builds the H3 cache top-down: seed cells at `coarsest` cover the data, a cell with no boundary segment
+    /// touching its bounding box is cached (if some area contains it), and a cell with segments is refined
+    /// into its children until `finest`.
+    fn build_cache(&mut self, coarsest: Resolution, finest: Resolution) {
+        let mut cells: HashMap<u64, CacheEntry, BuildHasherDefault<CellHasher>> =
+            HashMap::default();
+        let mut visited = 0usize;
+        let mut stack: Vec<CellIndex> = self.seed_cells(coarsest);
+        while let Some(cell) = stack.pop() {
+            visited += 1;
+            let (min, max) = cell_bounds(cell);
+            let touched = self
+                .segment_tree
+                .locate_in_envelope_intersecting(&AABB::from_corners(min, max))
+                .next()
+                .is_some();
+            if touched {
+                if cell.resolution() < finest
+                    && let Some(next) = cell.resolution().succ()
+                {
+                    stack.extend(cell.children(next));
+                }
+                continue;
+            }
+            let center = Coord {
+                x: (min[0] + max[0]) / 2.0,
+                y: (min[1] + max[1]) / 2.0,
+            };
+            if let Some(area) = self.resolve(center) {
+                cells.insert(u64::from(cell), CacheEntry { min, max, area });
+            }
+        }
+        cells.shrink_to_fit();
+        self.cells_visited = visited;
+        self.cache = Cache::H3(CellCache {
+            coarsest: u8::from(coarsest),
+            finest,
+            cells,
+        });
+    }
+
+    /// Cells at `res` covering every polygon envelope, found by sampling each envelope on a grid finer than
+    /// the cells. A missed cell only means a cache miss, never a wrong answer.
+    fn seed_cells(&self, res: Resolution) -> Vec<CellIndex> {
+        // Degrees per km at the equator ≈ 1/111.2; sample at half an edge so no whole cell slips between samples.
+        let step = (res.edge_length_km() / 111.2 / 2.0).max(1e-6);
+        let mut seeds: HashSet<CellIndex> = HashSet::new();
+        for r in self.polygon_tree.iter() {
+            let env = r.geom().envelope();
+            let (lo, hi) = (env.lower(), env.upper());
+            let nx = (((hi[0] - lo[0]) / step).ceil() as usize).min(100_000);
+            let ny = (((hi[1] - lo[1]) / step).ceil() as usize).min(100_000);
+            for i in 0..=nx {
+                for j in 0..=ny {
+                    let lon = (lo[0] + i as f64 * step).min(hi[0]);
+                    let lat = (lo[1] + j as f64 * step).min(hi[1]);
+                    if let Ok(p) = Position::from_lon_lat(lon, lat) {
+                        seeds.insert(p.to_lat_lng().to_cell(res));
+                    }
+                }
+            }
+        }
+        let mut seeds: Vec<CellIndex> = seeds.into_iter().collect();
+        seeds.sort_unstable();
+        seeds
+    }
+}
+
+/// The lon/lat bounding box of an H3 cell's boundary vertices.
+fn cell_bounds(cell: CellIndex) -> ([f64; 2], [f64; 2]) {
+    let mut min = [f64::INFINITY; 2];
+    let mut max = [f64::NEG_INFINITY; 2];
+    for ll in cell.boundary().iter() {
+        min[0] = min[0].min(ll.lng());
+        min[1] = min[1].min(ll.lat());
+        max[0] = max[0].max(ll.lng());
+        max[1] = max[1].max(ll.lat());
+    }
+    (min, max)
+}
+
+impl CellCache {
+    /// The cached area for `p`, if an ancestor cell of `p` is cached and its box contains `p`.
+    fn lookup(&self, p: Position) -> Option<u32> {
+        let cell = p.to_lat_lng().to_cell(self.finest);
+        let [x, y] = p.xy();
+        for res in self.coarsest..=u8::from(self.finest) {
+            let Ok(res) = Resolution::try_from(res) else {
+                continue;
+            };
+            let Some(key) = cell.parent(res) else {
+                continue;
+            };
+            if let Some(e) = self.cells.get(&u64::from(key)) {
+                // Descendants of a cached cell are never cached, so this is the only candidate.
+                let inside = x >= e.min[0] && x <= e.max[0] && y >= e.min[1] && y <= e.max[1];
+                return inside.then_some(e.area);
+            }
+        }
+        None
+    }
+}
+
+#[cold]
+fn unreachable_empty_index() -> ! {
+    // Building rejects an empty area list and empty geometries, so there is always a nearest area.
+    unreachable!("a JurisdictionIndex always has at least one boundary segment")
+}
+
+/// Checks the input of [`JurisdictionIndex::with_options`].
+fn validate_areas(areas: &[Area]) -> Result<(), BuildError> {
+    if areas.is_empty() {
+        return Err(BuildError::NoAreas);
+    }
+    let mut seen = HashSet::new();
+    for (index, area) in areas.iter().enumerate() {
+        if area.id.is_empty() {
+            return Err(BuildError::EmptyId { index });
+        }
+        if !seen.insert(area.id.as_str()) {
+            return Err(BuildError::DuplicateId {
+                id: area.id.clone(),
+            });
+        }
+        let mut any = false;
+        for (a, _) in area_segments(area) {
+            any = true;
+            Position::from_lon_lat(a.x, a.y).map_err(|error| BuildError::InvalidCoordinate {
+                id: area.id.clone(),
+                error,
+            })?;
+        }
+        if !any {
+            return Err(BuildError::EmptyGeometry {
+                id: area.id.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The reference implementation of [`JurisdictionIndex::locate_position`]: the module-doc rules applied with
+/// `geo::Intersects` over every area and a scan over every boundary segment. Slow; for tests and benchmarks.
+/// `None` only when `areas` has no boundary segment at all.
+pub fn brute_force_locate(areas: &[Area], p: Position) -> Option<Located<'_>> {
+    use geo::Intersects;
+    let point = p.to_point();
+    let inside = areas
+        .iter()
+        .filter(|a| a.geometry.intersects(&point))
+        .min_by(|a, b| a.id.cmp(&b.id));
+    if let Some(area) = inside {
+        return Some(Located::Inside { area });
+    }
+    let mut best: Option<(f64, &Area)> = None;
+    for area in areas {
+        for (a, b) in area_segments(area) {
+            let d = segment_distance_m(p, a, b);
+            let better = match best {
+                None => true,
+                Some((bd, barea)) => d < bd || (d == bd && area.id < barea.id),
+            };
+            if better {
+                best = Some((d, area));
+            }
+        }
+    }
+    best.map(|(distance_m, nearest)| Located::Outside {
+        nearest,
+        distance_m,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::polygon;
+
+    fn square(id: &str, x0: f64, y0: f64, size: f64) -> Area {
+        Area {
+            id: id.into(),
+            name: format!("Area {id}"),
+            geometry: MultiPolygon(vec![polygon![
+                (x: x0, y: y0), (x: x0 + size, y: y0), (x: x0 + size, y: y0 + size), (x: x0, y: y0 + size)
+            ]]),
+        }
+    }
+
+    fn index() -> JurisdictionIndex {
+        JurisdictionIndex::new(vec![
+            square("32.73", 107.0, -7.0, 0.5),
+            square("31.71", 106.5, -7.0, 0.5),
+            // Overlaps 32.73 on x 107.4..107.5.
+            square("32.04", 107.4, -7.0, 0.5),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn shared_edge_resolves_to_lowest_code() {
+        let idx = index();
+        // x = 107.0 is the edge between 31.71 and 32.73.
+        assert_eq!(idx.locate(107.0, -6.8).unwrap().area().id, "31.71");
+        // Inside the overlap of 32.04 and 32.73.
+        assert_eq!(idx.locate(107.45, -6.8).unwrap().area().id, "32.04");
+        let all: Vec<_> = idx
+            .containing(Position::from_lon_lat(107.45, -6.8).unwrap())
+            .iter()
+            .map(|a| a.id.clone())
+            .collect();
+        assert_eq!(all, ["32.04", "32.73"]);
+    }
+
+    #[test]
+    fn sea_point_names_nearest_area_with_distance() {
+        let idx = index();
+        let p = Position::from_lon_lat(106.0, -6.75).unwrap();
+        match idx.locate_position(p) {
+            Located::Outside {
+                nearest,
+                distance_m,
+            } => {
+                assert_eq!(nearest.id, "31.71");
+                // 0.5° of longitude at 6.75° S ≈ 55.2 km.
+                let expected = haversine_m(106.0, -6.75, 106.5, -6.75);
+                assert!(
+                    (distance_m - expected).abs() < 1.0,
+                    "{distance_m} vs {expected}"
+                );
+            }
+            other => panic!("expected Outside, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn invalid_input_is_a_typed_error() {
+        let idx = index();
+        assert!(matches!(
+            idx.locate(f64::NAN, 0.0),
+            Err(InvalidPosition::NotFinite { .. })
+        ));
+        assert!(matches!(
+            idx.locate(-6.8, 107.0),
+            Err(InvalidPosition::LatitudeOutOfRange(_))
+        ));
+        assert!(idx.locate(f64::INFINITY, 0.0).is_err());
+    }
+
+    #[test]
+    fn build_rejects_bad_input() {
+        assert_eq!(
+            JurisdictionIndex::new(vec![]).unwrap_err(),
+            BuildError::NoAreas
+        );
+        let dup =
+            JurisdictionIndex::new(vec![square("1", 0.0, 0.0, 1.0), square("1", 2.0, 0.0, 1.0)]);
+        assert_eq!(dup.unwrap_err(), BuildError::DuplicateId { id: "1".into() });
+        let swapped = JurisdictionIndex::new(vec![square("1", -7.0, 106.0, 1.0)]);
+        assert!(matches!(
+            swapped.unwrap_err(),
+            BuildError::InvalidCoordinate { .. }
+        ));
+        let empty = Area {
+            id: "e".into(),
+            name: "e".into(),
+            geometry: MultiPolygon(vec![]),
+        };
+        assert!(matches!(
+            JurisdictionIndex::new(vec![empty]).unwrap_err(),
+            BuildError::EmptyGeometry { .. }
+        ));
+    }
+
+    #[test]
+    fn cache_and_no_cache_agree_with_brute_force_on_a_grid() {
+        let areas = index().areas().to_vec();
+        let build = |cache| {
+            JurisdictionIndex::with_options(areas.clone(), JurisdictionOptions { cache }).unwrap()
+        };
+        let grid = JurisdictionIndex::new(areas.clone()).unwrap();
+        let fine_grid = build(CacheKind::Grid {
+            coarse_deg: 0.1,
+            fine_per_coarse: 7,
+        });
+        let h3 = build(CacheKind::H3 {
+            coarsest: Resolution::Four,
+            finest: Resolution::Eight,
+        });
+        let plain = build(CacheKind::None);
+        assert!(
+            h3.cache_stats()
+                .cells_per_resolution
+                .iter()
+                .map(|c| c.1)
+                .sum::<usize>()
+                > 0
+        );
+        assert!(grid.cache_stats().grid.is_some());
+        for i in 0..=60 {
+            for j in 0..=30 {
+                let p = Position::from_lon_lat(
+                    106.3 + f64::from(i) * 0.025,
+                    -7.2 + f64::from(j) * 0.025,
+                )
+                .unwrap();
+                let expected = brute_force_locate(&areas, p).unwrap();
+                for idx in [&grid, &fine_grid, &h3, &plain] {
+                    assert_eq!(idx.locate_position(p), expected, "{p:?}");
+                }
+            }
+        }
+    }
+}
