@@ -1,0 +1,119 @@
+//! The event feed: one task per instance that reads the durable log in seq order and hands events to the hub.
+//!
+//! It wakes on three things, any of which is enough: the in-process signal after a local commit, a
+//! PostgreSQL `NOTIFY siaga_events` from any instance on the same database, and a periodic safety poll
+//! (notifications are lost while the LISTEN connection is down). Because it always reads `events_after(head)`,
+//! a missed wake-up only delays delivery; it never loses or reorders an event.
+
+use super::event::PreparedEvent;
+use crate::app::AppState;
+use crate::store::{EVENT_CHANNEL, Store};
+use sqlx::postgres::PgListener;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Most events read from the database per query.
+const BATCH: i64 = 1000;
+
+/// Runs until `shutdown` turns true.
+pub(super) async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let hub = state.live.hub();
+    let store = state.store.clone();
+    let signal = store.event_signal();
+    let poll = Duration::from_millis(state.config.live.poll_interval_ms);
+
+    let mut head = loop {
+        match store.last_event_seq().await {
+            Ok(h) => break h,
+            Err(e) => {
+                tracing::warn!(error = %e, "event feed cannot read the log head; retrying");
+                tokio::select! {
+                    _ = shutdown.changed() => return,
+                    () = tokio::time::sleep(poll) => {}
+                }
+            }
+        }
+    };
+    hub.set_ready(head);
+    tracing::info!(event.seq = head, "event feed started");
+
+    let mut listener = listen(&store).await;
+    loop {
+        head = drain(&store, hub, head).await;
+        let notified = async {
+            match listener.as_mut() {
+                Some(l) => l.recv().await.map(|_| ()),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            () = signal.notified() => {}
+            r = notified => {
+                if let Err(e) = r {
+                    tracing::warn!(error = %e, "LISTEN connection lost; polling until it is back");
+                    listener = None;
+                }
+            }
+            () = tokio::time::sleep(poll) => {
+                if listener.is_none() && store.pg_pool().is_some() {
+                    listener = listen(&store).await;
+                }
+            }
+        }
+    }
+    tracing::info!(event.seq = head, "event feed stopped");
+}
+
+/// Publishes every event after `head`; returns the new head.
+async fn drain(store: &Store, hub: &super::hub::Hub, mut head: i64) -> i64 {
+    loop {
+        match store.events_after(head, BATCH).await {
+            Ok(rows) => {
+                let Some(last) = rows.last().map(|r| r.seq) else {
+                    return head;
+                };
+                let full = rows.len() as i64 == BATCH;
+                let events: Vec<Arc<PreparedEvent>> = rows
+                    .into_iter()
+                    .map(|r| Arc::new(PreparedEvent::from_row(r)))
+                    .collect();
+                let slow = hub.publish(&events, last);
+                if slow > 0 {
+                    tracing::warn!(
+                        clients = slow,
+                        event.seq = last,
+                        "dropped slow websocket clients"
+                    );
+                }
+                head = last;
+                if !full {
+                    return head;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, event.seq = head, "event feed cannot read the log");
+                return head;
+            }
+        }
+    }
+}
+
+/// A LISTEN connection on PostgreSQL; `None` on SQLite or when it cannot be opened (the poll covers).
+async fn listen(store: &Store) -> Option<PgListener> {
+    let pool = store.pg_pool()?;
+    let result = async {
+        let mut l = PgListener::connect_with(pool).await?;
+        l.listen(EVENT_CHANNEL).await?;
+        Ok::<_, sqlx::Error>(l)
+    }
+    .await;
+    match result {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot LISTEN for events; polling instead");
+            None
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Running a job on exactly one instance: [`lead`] keeps trying to take the named [`LeaderLease`]
+//! (`Store::try_lead`) and runs the job while it holds it.
+//!
+//! Use it for every clock that must fire once per cluster (SLA breaches, sweeps):
+//!
+//! ```ignore
+//! tokio::spawn(siaga::live::lease::lead(state.store.clone(), "sla", Duration::from_secs(2),
+//!     state.live.shutdown_signal(), move || sla_runner(state.clone())));
+//! ```
+//!
+//! The job future is dropped (cancelled) as soon as the lease is found lost, so it must keep its state in
+//! the database and be safe to start again on another instance: a new leader rebuilds from stored state.
+
+use crate::store::Store;
+use std::future::Future;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Runs `job` while this instance leads `name`, until `shutdown` turns true.
+///
+/// Every `check_every` it retries to take the lease when not leading, and verifies it still holds it when
+/// leading. When `job` returns, the lease is released and taken again at the next try (usually by the same
+/// instance), so a job that ends restarts.
+pub async fn lead<F, Fut>(
+    store: Store,
+    name: &str,
+    check_every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+    mut job: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    loop {
+        if *shutdown.borrow_and_update() {
+            return;
+        }
+        match store.try_lead(name).await {
+            Ok(Some(mut lease)) => {
+                tracing::info!(lease = name, "leading");
+                let work = job();
+                tokio::pin!(work);
+                let mut check = tokio::time::interval(check_every);
+                check.tick().await;
+                loop {
+                    tokio::select! {
+                        () = &mut work => break,
+                        _ = shutdown.changed() => {
+                            lease.release().await;
+                            return;
+                        }
+                        _ = check.tick() => {
+                            if !lease.still_held().await {
+                                tracing::warn!(lease = name, "leadership lost; job stopped");
+                                break;
+                            }
+                        }
+                    }
+                }
+                lease.release().await;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(lease = name, error = %e, "cannot try the leader lease"),
+        }
+        tokio::select! {
+            _ = shutdown.changed() => return,
+            () = tokio::time::sleep(check_every) => {}
+        }
+    }
+}

@@ -1,0 +1,568 @@
+//! Positions in: GPS fixes from responders, validated, kept per unit in memory, and written in batches.
+//!
+//! A fix is checked against the unit's last accepted fix (range, order, implied speed) under one short lock,
+//! then queued. The position writer task commits queued fixes in one transaction per round: the track rows
+//! (every ~`track_flush_ms` or `track_batch_max` fixes), each moved unit's last position, and the
+//! `unit.position` events. Events are coalesced per unit: the first fix after a quiet interval is published
+//! at once (the writer is woken), later ones within `position_event_interval_ms` only replace a pending fix
+//! that is published when the interval has passed, so the newest position is never held back for long and
+//! never lost.
+//!
+//! The last accepted fix of each unit is cached per instance. With several instances a phone that switches
+//! instance is checked against that instance's (possibly older) view; the database update keeps the newest
+//! position regardless (`position_at` guard).
+
+use super::event::{EventKind, UnitPositionPayload};
+use crate::api::error::{ApiError, ApiResult, ErrorCode};
+use crate::api::extract::{Actor, AppJson};
+use crate::app::AppState;
+use crate::store::{NewEvent, StoreError, TrackPoint};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use siaga_core::position::Position;
+use siaga_core::role::Role;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, watch};
+
+/// A fix may be at most this far ahead of the server clock (device clocks drift).
+const MAX_FUTURE_SKEW_MS: i64 = 60_000;
+
+/// Accuracy radii above this count as this much in the implied-speed check, so a wildly inaccurate fix
+/// cannot excuse any jump.
+const MAX_ACCURACY_CREDIT_M: f64 = 1_000.0;
+
+/// Track rows kept in memory while the database refuses writes; older rows are dropped beyond this.
+const MAX_BUFFERED_TRACK: usize = 200_000;
+
+/// One GPS fix from a device.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionFix {
+    /// Latitude, degrees, in [-90, 90].
+    pub lat: f64,
+    /// Longitude, degrees, in [-180, 180].
+    pub lon: f64,
+    /// Horizontal accuracy radius in metres (≥ 0).
+    pub accuracy_m: Option<f64>,
+    /// Direction of travel in degrees clockwise from north, in [0, 360].
+    pub heading_deg: Option<f64>,
+    /// Ground speed in metres per second (≥ 0).
+    pub speed_mps: Option<f64>,
+    /// When the device took the fix, ms since the epoch.
+    pub at: i64,
+}
+
+/// The answer to an accepted fix.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PositionAccepted {
+    pub unit_id: String,
+    /// The fix's time, echoed.
+    pub position_at: i64,
+}
+
+/// The last accepted fix of a unit, as the checks need it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LastFix {
+    pub at: i64,
+    pub position: Position,
+    pub accuracy_m: f64,
+}
+
+/// Why a fix was refused: the field to blame and a message for the device's log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FixRejection {
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+impl From<FixRejection> for ApiError {
+    fn from(r: FixRejection) -> Self {
+        let e = ApiError::new(ErrorCode::ValidationFailed, r.message);
+        match r.field {
+            Some(f) => e.with_field(f),
+            None => e,
+        }
+    }
+}
+
+fn reject(field: Option<&'static str>, message: impl Into<String>) -> FixRejection {
+    FixRejection {
+        field,
+        message: message.into(),
+    }
+}
+
+fn optional_in(
+    value: Option<f64>,
+    field: &'static str,
+    lo: f64,
+    hi: f64,
+) -> Result<(), FixRejection> {
+    match value {
+        Some(v) if !(v.is_finite() && (lo..=hi).contains(&v)) => Err(reject(
+            Some(field),
+            format!("{field} must be a finite number in [{lo}, {hi}]"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Checks a fix on its own and against the unit's last accepted fix. Pure: `now_ms` is the server clock.
+pub fn check_fix(
+    fix: &PositionFix,
+    last: Option<&LastFix>,
+    now_ms: i64,
+    max_speed_kmh: f64,
+) -> Result<Position, FixRejection> {
+    let position = Position::from_lon_lat(fix.lon, fix.lat).map_err(|e| {
+        let field = match e {
+            siaga_core::position::InvalidPosition::Longitude => "lon",
+            siaga_core::position::InvalidPosition::Latitude => "lat",
+        };
+        reject(Some(field), e.to_string())
+    })?;
+    let max_speed_mps = max_speed_kmh / 3.6;
+    optional_in(fix.accuracy_m, "accuracy_m", 0.0, 1.0e6)?;
+    optional_in(fix.heading_deg, "heading_deg", 0.0, 360.0)?;
+    optional_in(fix.speed_mps, "speed_mps", 0.0, max_speed_mps)?;
+    if fix.at <= 0 {
+        return Err(reject(Some("at"), "at must be ms since the epoch"));
+    }
+    if fix.at > now_ms + MAX_FUTURE_SKEW_MS {
+        return Err(reject(
+            Some("at"),
+            format!(
+                "at is {} s ahead of the server clock; fix the device clock",
+                (fix.at - now_ms) / 1000
+            ),
+        ));
+    }
+    if let Some(last) = last {
+        if fix.at <= last.at {
+            return Err(reject(
+                Some("at"),
+                format!(
+                    "out of order: the last accepted fix of this unit is from {} (ms), this one from {}",
+                    last.at, fix.at
+                ),
+            ));
+        }
+        let credit = last.accuracy_m.min(MAX_ACCURACY_CREDIT_M)
+            + fix.accuracy_m.unwrap_or(0.0).min(MAX_ACCURACY_CREDIT_M);
+        let distance_m = (position.haversine_m(last.position) - credit).max(0.0);
+        let secs = (fix.at - last.at) as f64 / 1000.0;
+        let implied_kmh = distance_m / secs * 3.6;
+        if implied_kmh > max_speed_kmh {
+            return Err(reject(
+                None,
+                format!(
+                    "physically impossible: {:.0} m in {secs:.1} s from the last fix is {implied_kmh:.0} km/h \
+                     (limit {max_speed_kmh:.0} km/h)",
+                    distance_m + credit
+                ),
+            ));
+        }
+    }
+    Ok(position)
+}
+
+#[derive(Debug)]
+struct UnitTrack {
+    agency_id: String,
+    last: Option<LastFix>,
+    /// Server time (ms) of the last `unit.position` event this instance wrote for the unit.
+    last_event_ms: Option<i64>,
+}
+
+#[derive(Default)]
+struct IntakeState {
+    units: HashMap<String, UnitTrack>,
+    /// Newest fix per unit not yet published as an event.
+    pending: HashMap<String, TrackPoint>,
+    track: Vec<TrackPoint>,
+    dropped_track: u64,
+}
+
+/// What one writer round commits.
+#[derive(Debug, Default)]
+struct Batch {
+    track: Vec<TrackPoint>,
+    latest: Vec<TrackPoint>,
+    events: Vec<NewEvent>,
+}
+
+/// Per-instance intake state, shared by the HTTP and websocket paths and the writer task.
+#[derive(Default)]
+pub struct PositionIntake {
+    // A std mutex: every critical section is a few map operations and never awaits.
+    state: Mutex<IntakeState>,
+    /// Wakes the writer when an event is due at once or the track buffer is full.
+    wake: Notify,
+}
+
+impl PositionIntake {
+    fn lock(&self) -> std::sync::MutexGuard<'_, IntakeState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Takes what is due: pending events whose interval has passed, and the track when `flush_track`.
+    fn take_batch(&self, now_ms: i64, interval_ms: i64, flush_track: bool) -> Batch {
+        let mut st = self.lock();
+        let IntakeState { units, pending, .. } = &mut *st;
+        let mut events = Vec::new();
+        pending.retain(|unit_id, point| {
+            let Some(track) = units.get_mut(unit_id) else {
+                return false;
+            };
+            if track
+                .last_event_ms
+                .is_some_and(|t| now_ms.saturating_sub(t) < interval_ms)
+            {
+                return true;
+            }
+            track.last_event_ms = Some(now_ms);
+            events.push(position_event(point, &track.agency_id));
+            false
+        });
+        let track = if flush_track {
+            std::mem::take(&mut st.track)
+        } else {
+            Vec::new()
+        };
+        let mut newest: HashMap<&str, &TrackPoint> = HashMap::new();
+        for p in &track {
+            newest
+                .entry(p.unit_id.as_str())
+                .and_modify(|q| {
+                    if p.at > q.at {
+                        *q = p;
+                    }
+                })
+                .or_insert(p);
+        }
+        let latest = newest.into_values().cloned().collect();
+        Batch {
+            track,
+            latest,
+            events,
+        }
+    }
+
+    /// Puts track rows back after a failed write, keeping memory bounded.
+    fn requeue(&self, mut track: Vec<TrackPoint>) {
+        let mut st = self.lock();
+        track.append(&mut st.track);
+        if track.len() > MAX_BUFFERED_TRACK {
+            let excess = track.len() - MAX_BUFFERED_TRACK;
+            track.drain(..excess);
+            st.dropped_track += excess as u64;
+            tracing::error!(
+                dropped = excess,
+                "position track buffer full; oldest track points dropped"
+            );
+        }
+        st.track = track;
+    }
+
+    fn buffered(&self) -> usize {
+        self.lock().track.len()
+    }
+}
+
+fn position_event(p: &TrackPoint, agency_id: &str) -> NewEvent {
+    let payload = UnitPositionPayload {
+        unit_id: p.unit_id.clone(),
+        agency_id: agency_id.to_owned(),
+        lon: p.lon,
+        lat: p.lat,
+        accuracy_m: p.accuracy_m,
+        heading_deg: p.heading_deg,
+        speed_mps: p.speed_mps,
+        position_at: p.at,
+    };
+    NewEvent {
+        event_type: EventKind::UnitPosition.as_str().to_owned(),
+        agency_ids: Some(vec![agency_id.to_owned()]),
+        unit_id: Some(p.unit_id.clone()),
+        region_code: None,
+        payload: serde_json::to_value(payload).unwrap_or_default(),
+    }
+}
+
+/// Validates and queues a fix for `unit_id` sent by `actor` (the unit's responder, or an admin).
+pub async fn accept_fix(
+    state: &AppState,
+    actor: &Actor,
+    unit_id: &str,
+    fix: PositionFix,
+) -> ApiResult<PositionAccepted> {
+    let allowed = match actor.role {
+        Role::Admin => true,
+        Role::Responder => actor.user.unit_id.as_deref() == Some(unit_id),
+        _ => false,
+    };
+    if !allowed {
+        return Err(ApiError::forbidden(
+            "only the unit's own responder (or an admin) may report its position",
+        ));
+    }
+    let intake = state.live.intake();
+    let known = intake.lock().units.contains_key(unit_id);
+    if !known {
+        let unit = state.store.get_unit(unit_id).await.map_err(|e| match e {
+            StoreError::NotFound => ApiError::not_found("unit"),
+            other => other.into(),
+        })?;
+        let last = match (unit.lon, unit.lat, unit.position_at) {
+            (Some(lon), Some(lat), Some(at)) => {
+                Position::from_lon_lat(lon, lat)
+                    .ok()
+                    .map(|position| LastFix {
+                        at,
+                        position,
+                        accuracy_m: 0.0,
+                    })
+            }
+            _ => None,
+        };
+        intake.lock().units.entry(unit.id).or_insert(UnitTrack {
+            agency_id: unit.agency_id,
+            last,
+            last_event_ms: None,
+        });
+    }
+    let config = &state.config.live;
+    let now_ms = state.now_ms();
+    let (position, wake) = {
+        let mut st = intake.lock();
+        let Some(track) = st.units.get_mut(unit_id) else {
+            return Err(ApiError::not_found("unit"));
+        };
+        let position = check_fix(&fix, track.last.as_ref(), now_ms, config.max_speed_kmh)?;
+        track.last = Some(LastFix {
+            at: fix.at,
+            position,
+            accuracy_m: fix.accuracy_m.unwrap_or(0.0),
+        });
+        let event_due = track
+            .last_event_ms
+            .is_none_or(|t| now_ms.saturating_sub(t) >= config.position_event_interval_ms as i64);
+        let point = TrackPoint {
+            unit_id: unit_id.to_owned(),
+            at: fix.at,
+            lon: position.lon(),
+            lat: position.lat(),
+            accuracy_m: fix.accuracy_m,
+            heading_deg: fix.heading_deg,
+            speed_mps: fix.speed_mps,
+            flagged: None,
+        };
+        st.pending.insert(unit_id.to_owned(), point.clone());
+        st.track.push(point);
+        (
+            position,
+            event_due || st.track.len() >= config.track_batch_max,
+        )
+    };
+    if wake {
+        intake.wake.notify_one();
+    }
+    super::unit_moved(state, unit_id, position.lon(), position.lat(), fix.at);
+    Ok(PositionAccepted {
+        unit_id: unit_id.to_owned(),
+        position_at: fix.at,
+    })
+}
+
+/// Reports a GPS fix of a unit: its own responder, or an admin. Accepted fixes update the unit's position,
+/// are stored in the audit track (in batches) and published as coalesced `unit.position` events.
+#[utoipa::path(post, path = "/api/v1/units/{id}/position", tag = "live", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = PositionFix, responses(
+    (status = 202, body = PositionAccepted),
+    (status = 403, body = crate::api::error::ErrorBody),
+    (status = 404, body = crate::api::error::ErrorBody),
+    (status = 422, body = crate::api::error::ErrorBody,
+        description = "out of range, out of order (not newer than the last accepted fix) or physically impossible"),
+))]
+pub async fn report_unit_position(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    AppJson(fix): AppJson<PositionFix>,
+) -> ApiResult<(StatusCode, Json<PositionAccepted>)> {
+    let accepted = accept_fix(&state, &actor, &id, fix).await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// The position writer: commits queued fixes and due events until shutdown, then flushes everything.
+pub(super) async fn run_writer(state: AppState, mut shutdown: watch::Receiver<bool>) {
+    let intake = state.live.intake();
+    let config = state.config.live.clone();
+    let interval_ms = config.position_event_interval_ms as i64;
+    let flush_every = Duration::from_millis(config.track_flush_ms);
+    // Trailing events are checked this often; leading ones wake the writer directly.
+    let tick_every = Duration::from_millis((config.position_event_interval_ms / 4).clamp(10, 100));
+    let mut tick = tokio::time::interval(tick_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_flush = Instant::now();
+    loop {
+        let stopping = tokio::select! {
+            _ = shutdown.changed() => true,
+            () = intake.wake.notified() => false,
+            _ = tick.tick() => false,
+        };
+        let flush_track = stopping
+            || last_flush.elapsed() >= flush_every
+            || intake.buffered() >= config.track_batch_max;
+        // On shutdown every pending fix is published, whatever its interval.
+        let batch = intake.take_batch(
+            state.now_ms(),
+            if stopping { 0 } else { interval_ms },
+            flush_track,
+        );
+        if flush_track {
+            last_flush = Instant::now();
+        }
+        if !(batch.track.is_empty() && batch.events.is_empty()) {
+            let at = state.now_ms();
+            if let Err(e) = state
+                .store
+                .record_positions(at, &batch.track, &batch.latest, &batch.events)
+                .await
+            {
+                tracing::error!(error = %e, track = batch.track.len(), events = batch.events.len(),
+                    "cannot write positions; will retry the track");
+                intake.requeue(batch.track);
+            }
+        }
+        if stopping {
+            break;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: i64 = 1_790_000_000_000;
+
+    fn fix(lon: f64, lat: f64, at: i64) -> PositionFix {
+        PositionFix {
+            lat,
+            lon,
+            accuracy_m: Some(5.0),
+            heading_deg: Some(90.0),
+            speed_mps: Some(10.0),
+            at,
+        }
+    }
+
+    fn last(lon: f64, lat: f64, at: i64) -> LastFix {
+        LastFix {
+            at,
+            position: Position::from_lon_lat(lon, lat).unwrap(),
+            accuracy_m: 5.0,
+        }
+    }
+
+    #[test]
+    fn range_errors_name_the_field() {
+        let bad = |f: PositionFix| check_fix(&f, None, T0, 300.0).unwrap_err().field;
+        assert_eq!(bad(fix(104.0, 91.0, T0)), Some("lat"));
+        assert_eq!(bad(fix(f64::NAN, 1.0, T0)), Some("lon"));
+        assert_eq!(
+            bad(PositionFix {
+                heading_deg: Some(400.0),
+                ..fix(104.0, 1.1, T0)
+            }),
+            Some("heading_deg")
+        );
+        assert_eq!(
+            bad(PositionFix {
+                accuracy_m: Some(-1.0),
+                ..fix(104.0, 1.1, T0)
+            }),
+            Some("accuracy_m")
+        );
+        assert_eq!(bad(fix(104.0, 1.1, T0 + 3_600_000)), Some("at"));
+    }
+
+    #[test]
+    fn older_or_equal_fixes_are_out_of_order() {
+        let l = last(104.0, 1.1, T0);
+        assert_eq!(
+            check_fix(&fix(104.0, 1.1, T0), Some(&l), T0, 300.0)
+                .unwrap_err()
+                .field,
+            Some("at")
+        );
+        assert!(check_fix(&fix(104.0001, 1.1, T0 + 1000), Some(&l), T0 + 1000, 300.0).is_ok());
+    }
+
+    #[test]
+    fn jumps_faster_than_the_limit_are_impossible() {
+        let l = last(104.0, 1.1, T0);
+        // About 11 km in 60 s is 667 km/h.
+        let err =
+            check_fix(&fix(104.1, 1.1, T0 + 60_000), Some(&l), T0 + 60_000, 300.0).unwrap_err();
+        assert!(err.message.contains("impossible"), "{}", err.message);
+        // The same 11 km in 10 minutes is 67 km/h.
+        assert!(
+            check_fix(
+                &fix(104.1, 1.1, T0 + 600_000),
+                Some(&l),
+                T0 + 600_000,
+                300.0
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn events_are_coalesced_per_unit_and_the_newest_fix_wins() {
+        let intake = PositionIntake::default();
+        {
+            let mut st = intake.lock();
+            st.units.insert(
+                "u1".into(),
+                UnitTrack {
+                    agency_id: "a".into(),
+                    last: None,
+                    last_event_ms: None,
+                },
+            );
+        }
+        let point = |at| TrackPoint {
+            unit_id: "u1".into(),
+            at,
+            lon: 104.0,
+            lat: 1.1,
+            accuracy_m: None,
+            heading_deg: None,
+            speed_mps: None,
+            flagged: None,
+        };
+        let push = |at| {
+            let mut st = intake.lock();
+            st.pending.insert("u1".into(), point(at));
+            st.track.push(point(at));
+        };
+        push(1);
+        let b = intake.take_batch(T0, 2000, false);
+        assert_eq!(b.events.len(), 1);
+        assert!(b.track.is_empty());
+        push(2);
+        push(3);
+        assert!(intake.take_batch(T0 + 1000, 2000, false).events.is_empty());
+        let b = intake.take_batch(T0 + 2000, 2000, true);
+        assert_eq!(b.events.len(), 1);
+        assert_eq!(b.events[0].payload["position_at"], 3);
+        assert_eq!(b.track.len(), 3);
+        assert_eq!(b.latest, vec![point(3)]);
+    }
+}

@@ -1,0 +1,483 @@
+//! One websocket connection: hello, replay of missed events, the live stream, positions in, keepalive.
+//!
+//! Hand-over from replay to live (the ordering invariant): the connection first replays from the database
+//! up to the hub's current head without being registered (so a long replay cannot overflow its queue),
+//! then registers, which returns the head H at registration; it replays again up to H, and from then on
+//! takes events from its queue, all of which have seq > H. `cursor` is the last seq processed; any queued
+//! event with seq ≤ cursor is skipped, so the client sees every event it may see exactly once, in order.
+//!
+//! The connection ends with a close frame whose reason says where to resume: `slow consumer; resume from
+//! <seq>` (its queue overflowed), `idle timeout`, `session ended`, or `server shutting down; resume from
+//! <seq>`.
+
+use super::event::{Audience, ControlFrame, HelloUser, PreparedEvent};
+use super::position::{PositionFix, accept_fix};
+use crate::api::error::{ApiError, ApiResult, ErrorCode};
+use crate::api::extract::{Actor, AppQuery, parse_json};
+use crate::app::AppState;
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use serde::Deserialize;
+use std::time::{Duration, Instant};
+
+/// Close codes (4000–4999 are the application's).
+pub mod close_code {
+    /// The server is stopping; resume on another instance or after restart.
+    pub const GOING_AWAY: u16 = 1001;
+    /// An unexpected server error; resume shortly.
+    pub const INTERNAL: u16 = 1011;
+    /// The session was revoked or expired, or the account disabled: log in again.
+    pub const SESSION_ENDED: u16 = 4001;
+    /// The client did not keep up; resume from the seq in the reason.
+    pub const SLOW_CONSUMER: u16 = 4002;
+    /// Nothing was heard from the client (not even a pong) for the idle timeout.
+    pub const IDLE_TIMEOUT: u16 = 4003;
+}
+
+/// Largest client message; positions are a few hundred bytes.
+const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
+
+/// Events read per replay query.
+const REPLAY_BATCH: i64 = 500;
+
+/// Query parameters of the websocket endpoint.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WsQuery {
+    /// Resume after this seq: every event after it that the user may see is replayed first.
+    pub resume_from: Option<i64>,
+    /// The bearer token, for clients that cannot set headers on the upgrade (browsers).
+    pub access_token: Option<String>,
+}
+
+/// The live stream. Upgrade to a websocket; frames are JSON text described by `docs/events.schema.json`.
+/// The first frame is `hello`; with `resume_from`, missed events follow in order before the live stream,
+/// or `resync_required` when they are no longer kept.
+#[utoipa::path(get, path = "/api/v1/ws", tag = "live", security(("bearer" = [])),
+    params(WsQuery), responses(
+    (status = 101, description = "switching to the websocket protocol"),
+    (status = 400, body = crate::api::error::ErrorBody, description = "not a websocket upgrade, or bad resume_from"),
+    (status = 401, body = crate::api::error::ErrorBody),
+))]
+pub async fn connect_live(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppQuery(query): AppQuery<WsQuery>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> ApiResult<Response> {
+    let upgrade = upgrade.map_err(|e| {
+        ApiError::new(
+            ErrorCode::BadRequest,
+            format!("expected a websocket upgrade: {e}"),
+        )
+    })?;
+    if query.resume_from.is_some_and(|s| s < 0) {
+        return Err(
+            ApiError::new(ErrorCode::BadRequest, "resume_from must be ≥ 0")
+                .with_field("resume_from"),
+        );
+    }
+    Ok(upgrade
+        .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
+        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
+        .on_upgrade(move |socket| async move {
+            let mut conn = Connection::new(state, actor, socket);
+            conn.run(query.resume_from).await;
+        }))
+}
+
+/// How a connection ended, and the close frame it sends.
+struct End {
+    code: u16,
+    reason: String,
+}
+
+struct Connection {
+    state: AppState,
+    actor: Actor,
+    audience: Audience,
+    socket: WebSocket,
+    /// Last log seq handled (sent, or skipped as not visible).
+    cursor: i64,
+    registration: Option<u64>,
+    last_heard: Instant,
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some(id) = self.registration.take() {
+            self.state.live.hub().unregister(id);
+        }
+    }
+}
+
+impl Connection {
+    fn new(state: AppState, actor: Actor, socket: WebSocket) -> Connection {
+        Connection {
+            audience: Audience::of(&actor),
+            state,
+            actor,
+            socket,
+            cursor: 0,
+            registration: None,
+            last_heard: Instant::now(),
+        }
+    }
+
+    async fn run(&mut self, resume_from: Option<i64>) {
+        let end = match self.stream(resume_from).await {
+            Ok(end) | Err(end) => end,
+        };
+        tracing::debug!(user.id = %self.actor.user.id, code = end.code, reason = %end.reason,
+            "websocket closed");
+        if end.code != 0 {
+            let frame = CloseFrame {
+                code: end.code,
+                reason: end.reason.into(),
+            };
+            let _ = tokio::time::timeout(
+                self.write_timeout(),
+                self.socket.send(Message::Close(Some(frame))),
+            )
+            .await;
+        }
+    }
+
+    fn write_timeout(&self) -> Duration {
+        Duration::from_secs(self.state.config.live.write_timeout_secs)
+    }
+
+    fn resume_hint(&self, what: &str) -> End {
+        End {
+            code: if what.starts_with("slow") {
+                close_code::SLOW_CONSUMER
+            } else {
+                close_code::GOING_AWAY
+            },
+            reason: format!("{what}; resume from {}", self.cursor),
+        }
+    }
+
+    async fn send(&mut self, text: Utf8Bytes) -> Result<(), End> {
+        match tokio::time::timeout(self.write_timeout(), self.socket.send(Message::Text(text)))
+            .await
+        {
+            Ok(Ok(())) => Ok(()),
+            // The peer is gone or stopped reading entirely; no close frame can get through.
+            _ => Err(End {
+                code: 0,
+                reason: "write failed".into(),
+            }),
+        }
+    }
+
+    async fn send_control(&mut self, frame: ControlFrame) -> Result<(), End> {
+        self.send(frame.to_text()).await
+    }
+
+    fn internal(&self, e: impl std::fmt::Display) -> End {
+        tracing::error!(error = %e, user.id = %self.actor.user.id, "websocket stream failed");
+        End {
+            code: close_code::INTERNAL,
+            reason: format!("internal error; resume from {}", self.cursor),
+        }
+    }
+
+    /// Sends every visible event with cursor < seq ≤ `upto` from the database.
+    async fn replay(&mut self, upto: i64) -> Result<(), End> {
+        while self.cursor < upto {
+            let rows = self
+                .state
+                .store
+                .events_after(self.cursor, REPLAY_BATCH)
+                .await
+                .map_err(|e| self.internal(e))?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                if row.seq > upto {
+                    self.cursor = upto;
+                    return Ok(());
+                }
+                let event = PreparedEvent::from_row(row);
+                if self.audience.allows(&event) {
+                    self.send(event.text.clone()).await?;
+                }
+                self.cursor = event.seq;
+            }
+        }
+        self.cursor = self.cursor.max(upto);
+        Ok(())
+    }
+
+    async fn stream(&mut self, resume_from: Option<i64>) -> Result<End, End> {
+        let live = self.state.live.clone();
+        let hub = live.hub();
+        let mut shutdown = live.shutdown_signal();
+        if *shutdown.borrow_and_update() {
+            return Ok(self.resume_hint("server shutting down"));
+        }
+        hub.wait_ready().await;
+        let now = self.state.now_ms();
+        let user = HelloUser {
+            id: self.actor.user.id.clone(),
+            username: self.actor.user.username.clone(),
+            display_name: self.actor.user.display_name.clone(),
+            agency_id: self.actor.user.agency_id.clone(),
+            unit_id: self.actor.user.unit_id.clone(),
+            region_code: self.actor.user.region_code.clone(),
+        };
+        let capacity = self.state.config.live.client_queue_len;
+
+        // Decide whether the requested position can be served before anything is sent.
+        let mut resync = None;
+        if let Some(requested) = resume_from {
+            let store = &self.state.store;
+            let oldest = store
+                .first_event_seq()
+                .await
+                .map_err(|e| self.internal(e))?;
+            let newest = store.last_event_seq().await.map_err(|e| self.internal(e))?;
+            if requested > newest {
+                resync = Some((requested, oldest, "resume_from is newer than the event log"));
+            } else if oldest > 0 && requested + 1 < oldest {
+                resync = Some((
+                    requested,
+                    oldest,
+                    "events after resume_from are no longer kept",
+                ));
+            }
+        }
+
+        let mut registration = match (resume_from, resync) {
+            (Some(requested), None) => {
+                self.send_control(ControlFrame::Hello {
+                    seq: requested,
+                    at: now,
+                    user,
+                    role: self.actor.role,
+                    resumed: true,
+                })
+                .await?;
+                self.cursor = requested;
+                // Catch up unregistered first, so a long replay cannot overflow the queue.
+                if let Some(head) = hub.head() {
+                    self.replay(head).await?;
+                }
+                let reg = hub
+                    .register(self.audience.clone(), capacity)
+                    .ok_or_else(|| self.internal("hub not ready"))?;
+                self.registration = Some(reg.id);
+                self.replay(reg.head).await?;
+                reg
+            }
+            (_, resync) => {
+                let reg = hub
+                    .register(self.audience.clone(), capacity)
+                    .ok_or_else(|| self.internal("hub not ready"))?;
+                self.registration = Some(reg.id);
+                self.cursor = reg.head;
+                self.send_control(ControlFrame::Hello {
+                    seq: reg.head,
+                    at: now,
+                    user,
+                    role: self.actor.role,
+                    resumed: false,
+                })
+                .await?;
+                if let Some((requested, oldest_seq, reason)) = resync {
+                    self.send_control(ControlFrame::ResyncRequired {
+                        seq: reg.head,
+                        at: now,
+                        requested,
+                        oldest_seq,
+                        reason: reason.into(),
+                    })
+                    .await?;
+                }
+                reg
+            }
+        };
+
+        let ping_every = Duration::from_secs(self.state.config.live.ping_interval_secs);
+        let idle_timeout = Duration::from_secs(self.state.config.live.idle_timeout_secs);
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+        self.last_heard = Instant::now();
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => return Ok(self.resume_hint("server shutting down")),
+                _ = &mut registration.kicked => {
+                    self.registration = None;
+                    return Ok(self.resume_hint("slow consumer"));
+                }
+                incoming = self.socket.recv() => {
+                    let Some(Ok(message)) = incoming else {
+                        return Ok(End { code: 0, reason: "client went away".into() });
+                    };
+                    self.last_heard = Instant::now();
+                    match message {
+                        Message::Text(text) => self.on_text(text.as_str()).await?,
+                        Message::Binary(_) => {
+                            self.send_error(ApiError::new(ErrorCode::BadRequest,
+                                "binary frames are not accepted; send JSON text"), None).await?;
+                        }
+                        Message::Close(_) => return Ok(End { code: 0, reason: "client closed".into() }),
+                        Message::Ping(_) | Message::Pong(_) => {}
+                    }
+                }
+                event = registration.queue.recv() => {
+                    let Some(event) = event else {
+                        return Ok(self.resume_hint("slow consumer"));
+                    };
+                    if event.seq > self.cursor {
+                        self.send(event.text.clone()).await?;
+                        self.cursor = event.seq;
+                    }
+                }
+                _ = ping.tick() => {
+                    if self.last_heard.elapsed() > idle_timeout {
+                        return Ok(End { code: close_code::IDLE_TIMEOUT, reason: "idle timeout".into() });
+                    }
+                    if let Some(reason) =
+                        session_ended(self.state.clone(), self.actor.token_hash.clone()).await
+                    {
+                        return Ok(End { code: close_code::SESSION_ENDED, reason });
+                    }
+                    match tokio::time::timeout(self.write_timeout(),
+                        self.socket.send(Message::Ping(Default::default()))).await {
+                        Ok(Ok(())) => {}
+                        _ => return Err(End { code: 0, reason: "write failed".into() }),
+                    }
+                }
+            }
+        }
+    }
+
+    async fn send_error(
+        &mut self,
+        e: ApiError,
+        r#ref: Option<serde_json::Value>,
+    ) -> Result<(), End> {
+        let frame = ControlFrame::Error {
+            at: self.state.now_ms(),
+            code: e.code,
+            message: e.message,
+            field: e.field,
+            r#ref,
+        };
+        self.send_control(frame).await
+    }
+
+    /// Handles one client text frame; refusals become error frames and the connection stays open.
+    async fn on_text(&mut self, text: &str) -> Result<(), End> {
+        let value: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                return self
+                    .send_error(
+                        ApiError::new(ErrorCode::InvalidJson, format!("invalid JSON: {e}")),
+                        None,
+                    )
+                    .await;
+            }
+        };
+        let r#ref = value.get("ref").cloned();
+        match value.get("type").and_then(|t| t.as_str()) {
+            Some("position") => {
+                let msg: PositionMessage = match parse_json(text.as_bytes()) {
+                    Ok(m) => m,
+                    Err(e) => return self.send_error(e, r#ref).await,
+                };
+                let fix = msg.fix();
+                let Some(unit_id) = msg.unit_id.or_else(|| self.actor.user.unit_id.clone()) else {
+                    return self
+                        .send_error(
+                            ApiError::validation(
+                                "unit_id",
+                                "unit_id is required: this account has no unit",
+                            ),
+                            r#ref,
+                        )
+                        .await;
+                };
+                match accept_fix(&self.state, &self.actor, &unit_id, fix).await {
+                    Ok(accepted) => {
+                        let frame = ControlFrame::PositionAck {
+                            at: self.state.now_ms(),
+                            unit_id: accepted.unit_id,
+                            position_at: accepted.position_at,
+                            r#ref,
+                        };
+                        self.send_control(frame).await
+                    }
+                    Err(e) => self.send_error(e, r#ref).await,
+                }
+            }
+            Some(other) => {
+                let e = ApiError::new(
+                    ErrorCode::BadRequest,
+                    format!("unknown message type `{other}`; expected `position`"),
+                )
+                .with_field("type");
+                self.send_error(e, r#ref).await
+            }
+            None => {
+                let e = ApiError::new(
+                    ErrorCode::BadRequest,
+                    "a message is a JSON object with a string `type`",
+                )
+                .with_field("type");
+                self.send_error(e, r#ref).await
+            }
+        }
+    }
+}
+
+/// `{"type": "position", …fix}` from a client; `unit_id` defaults to the responder's own unit.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PositionMessage {
+    #[serde(rename = "type")]
+    _type: String,
+    #[serde(rename = "ref")]
+    _ref: Option<serde_json::Value>,
+    unit_id: Option<String>,
+    lat: f64,
+    lon: f64,
+    accuracy_m: Option<f64>,
+    heading_deg: Option<f64>,
+    speed_mps: Option<f64>,
+    at: i64,
+}
+
+impl PositionMessage {
+    fn fix(&self) -> PositionFix {
+        PositionFix {
+            lat: self.lat,
+            lon: self.lon,
+            accuracy_m: self.accuracy_m,
+            heading_deg: self.heading_deg,
+            speed_mps: self.speed_mps,
+            at: self.at,
+        }
+    }
+}
+
+/// Why a connection's session is no longer valid, if it is not. Takes owned values: a connection holds its
+/// socket, which is not `Sync`, so a borrow of it must not live across this await.
+async fn session_ended(state: AppState, token_hash: String) -> Option<String> {
+    match state.store.find_session(&token_hash).await {
+        Ok(Some(s)) if s.revoked_at.is_some() => Some("session ended".into()),
+        Ok(Some(s)) if s.expires_at <= state.now_ms() => Some("token expired".into()),
+        Ok(Some(s)) if !s.user.active => Some("account disabled".into()),
+        Ok(Some(_)) => None,
+        Ok(None) => Some("session ended".into()),
+        // A database hiccup is not the client's fault; check again at the next ping.
+        Err(_) => None,
+    }
+}

@@ -1,0 +1,217 @@
+//! Position intake over HTTP: validation, coalesced events, batched track.
+
+use crate::{append, chrono_now_ms, event, server_with};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use siaga_tests::{Engine, TestServer, WS_WAIT, assert_error, engine_tests};
+
+engine_tests!(
+    invalid_fixes_are_refused_with_a_reason,
+    position_events_are_coalesced_and_the_track_is_stored,
+);
+
+async fn post_fix(srv: &TestServer, token: &str, unit: &str, fix: Value) -> (StatusCode, Value) {
+    srv.post(&format!("/api/v1/units/{unit}/position"), token, fix)
+        .await
+}
+
+async fn invalid_fixes_are_refused_with_a_reason(engine: Engine) {
+    let srv = server_with(engine, |c| c.live.poll_interval_ms = 20).await;
+    let admin = srv.demo_login("admin").await;
+    let dmk01 = srv.demo_login("dmk01").await;
+    let dispatcher = srv.demo_login("dispatch.damkar").await;
+    let unit = srv.unit_id(&admin, "DMK-01").await;
+    let amb = srv.unit_id(&admin, "AMB-01").await;
+    let now = chrono_now_ms();
+
+    let ok = post_fix(
+        &srv,
+        &dmk01,
+        &unit,
+        json!({"lat": 1.1301, "lon": 104.0301, "at": now}),
+    )
+    .await;
+    assert_eq!(ok.0, StatusCode::ACCEPTED, "{}", ok.1);
+    assert_eq!(ok.1["position_at"], now);
+
+    let e = assert_error(
+        &post_fix(
+            &srv,
+            &dmk01,
+            &unit,
+            json!({"lat": 100.0, "lon": 104.0, "at": now + 1000}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(e["field"], "lat");
+    let e = assert_error(
+        &post_fix(
+            &srv,
+            &dmk01,
+            &unit,
+            json!({"lat": 1.13, "lon": 104.03, "speed_mps": -3.0, "at": now + 1000}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(e["field"], "speed_mps");
+    let e = assert_error(
+        &post_fix(
+            &srv,
+            &dmk01,
+            &unit,
+            json!({"lat": 1.13, "lon": 104.03, "at": now - 1000}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(e["field"], "at");
+    // About 50 km in 10 s.
+    let e = assert_error(
+        &post_fix(
+            &srv,
+            &dmk01,
+            &unit,
+            json!({"lat": 1.58, "lon": 104.03, "at": now + 10_000}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert!(e["message"].as_str().unwrap().contains("km/h"), "{e}");
+    let e = assert_error(
+        &post_fix(
+            &srv,
+            &dmk01,
+            &unit,
+            json!({"lat": 1.13, "lon": 104.03, "at": now + 3_600_000}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(e["field"], "at");
+    let e = assert_error(
+        &post_fix(&srv, &dmk01, &unit, json!({"lat": 1.13, "at": now + 1000})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(e["field"], "lon");
+    assert_error(
+        &srv.call(
+            reqwest::Method::POST,
+            &format!("/api/v1/units/{unit}/position"),
+            Some(&dmk01),
+            Some(Value::String("{".into())),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_error(
+        &post_fix(
+            &srv,
+            &dmk01,
+            &amb,
+            json!({"lat": 1.13, "lon": 104.03, "at": now + 1000}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_error(
+        &post_fix(
+            &srv,
+            &dispatcher,
+            &unit,
+            json!({"lat": 1.13, "lon": 104.03, "at": now + 1000}),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    assert_error(
+        &post_fix(
+            &srv,
+            &admin,
+            "no-such-unit",
+            json!({"lat": 1.13, "lon": 104.03, "at": now}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    // The refused fixes did not move the unit: a fix 2 s after the first one, nearby, is fine.
+    let ok = post_fix(
+        &srv,
+        &dmk01,
+        &unit,
+        json!({"lat": 1.1302, "lon": 104.0302, "at": now + 2000}),
+    )
+    .await;
+    assert_eq!(ok.0, StatusCode::ACCEPTED, "{}", ok.1);
+}
+
+async fn position_events_are_coalesced_and_the_track_is_stored(engine: Engine) {
+    // Arrange: one event per unit per second at most.
+    let srv = server_with(engine, |c| {
+        c.live.poll_interval_ms = 20;
+        c.live.position_event_interval_ms = 1000;
+    })
+    .await;
+    let admin = srv.demo_login("admin").await;
+    let dmk01 = srv.demo_login("dmk01").await;
+    let unit = srv.unit_id(&admin, "DMK-01").await;
+    let dispatcher = srv.demo_login("dispatch.damkar").await;
+    let mut ws = srv.ws(&dispatcher).await;
+    ws.next().await;
+    let t0 = chrono_now_ms();
+
+    // Act: five fixes, one second apart in device time, sent in a burst.
+    for i in 0..5 {
+        let fix = json!({"lat": 1.1301 + 0.0001 * f64::from(i), "lon": 104.0301, "accuracy_m": 5.0,
+            "heading_deg": 0.0, "speed_mps": 11.0, "at": t0 + 1000 * i64::from(i)});
+        let (status, body) = post_fix(&srv, &dmk01, &unit, fix).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    }
+
+    // Assert: the first fix is published at once, the last one when the interval has passed; the three in
+    // between only ever existed in the track.
+    let first = ws.next_of("unit.position").await;
+    assert_eq!(first["position_at"], t0);
+    assert_eq!(first["unit_id"], unit.as_str());
+    assert_eq!(first["lon"], 104.0301);
+    let second = ws.next_of("unit.position").await;
+    assert_eq!(second["position_at"], t0 + 4000, "{second}");
+    assert_eq!(second["speed_mps"], 11.0);
+    let marker = append(&srv, &[event("incident.updated", None, None, json!({}))]).await;
+    let next = ws.next().await;
+    assert_eq!(
+        next["seq"], marker[0],
+        "no further position event expected: {next}"
+    );
+
+    // The unit's position and the whole track are stored (in one batch, within the flush interval).
+    let deadline = tokio::time::Instant::now() + WS_WAIT;
+    loop {
+        let (_, u) = srv.get(&format!("/api/v1/units/{unit}"), &admin).await;
+        if u["position_at"] == t0 + 4000 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "unit position not stored: {u}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let store = srv.store().await;
+    let track = store.unit_track(&unit, t0, t0 + 4000).await.unwrap();
+    store.close().await;
+    let times: Vec<i64> = track.iter().map(|p| p.at).collect();
+    assert_eq!(times, (0..5).map(|i| t0 + 1000 * i).collect::<Vec<_>>());
+    assert_eq!(track[4].speed_mps, Some(11.0));
+}
