@@ -1,0 +1,489 @@
+//! Agent states and schedules: call takers and dispatchers go ready, AUX (with a reason) or log out;
+//! supervisors see every agent's state and today's time in state, and upload shift schedules.
+//!
+//! Login and logout record `logged_in` / `logged_out` through [`record_login`] and [`record_logout`], which
+//! the auth and user handlers call. A call answered and not yet ended shows the agent as `on_call`, whatever
+//! state was last recorded.
+
+use super::error::{ApiError, ApiResult};
+use super::extract::{Actor, AppJson, parse_json};
+use crate::app::AppState;
+use crate::store::AuditEntry;
+use crate::store::UserRow;
+use crate::store::agents::{AGENT_ROLES, AgentUserRow, ShiftRow};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use serde::{Deserialize, Serialize};
+use siaga_core::kpi::Period;
+use siaga_core::kpi::agents::{
+    self as core_agents, AgentState, AgentStateRecord, AgentTime, InvalidShift, ShiftRecord,
+    ShiftRow as UploadRow,
+};
+use siaga_core::kpi::period::{local_day, utc_offset_minutes_of};
+use siaga_core::role::Role;
+use siaga_core::time::{Timestamp, WIT_OFFSET_MINUTES};
+use std::collections::HashMap;
+
+/// Longest AUX reason, in characters.
+const MAX_REASON_CHARS: usize = 64;
+/// Most shifts accepted in one upload.
+const MAX_SHIFTS_PER_UPLOAD: usize = 5_000;
+
+fn is_agent_role(role: &str) -> bool {
+    AGENT_ROLES.contains(&role)
+}
+
+/// Records `logged_in` for an agent who just logged in. Other roles are not agents: nothing is recorded.
+pub async fn record_login(state: &AppState, user: &UserRow, at: i64) -> ApiResult<()> {
+    if is_agent_role(&user.role) {
+        state
+            .store
+            .record_agent_state(&user.id, AgentState::LoggedIn.as_str(), None, at, None)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Records `logged_out` (with `reason`, e.g. `forced`) for an agent, unless already logged out.
+pub async fn record_logout(
+    state: &AppState,
+    user: &UserRow,
+    at: i64,
+    reason: Option<&str>,
+    by_user_id: Option<&str>,
+) -> ApiResult<()> {
+    if !is_agent_role(&user.role) {
+        return Ok(());
+    }
+    let last = state.store.last_agent_state(&user.id).await?;
+    if last.is_some_and(|s| s.state == AgentState::LoggedOut.as_str()) {
+        return Ok(());
+    }
+    state
+        .store
+        .record_agent_state(
+            &user.id,
+            AgentState::LoggedOut.as_str(),
+            reason,
+            at,
+            by_user_id,
+        )
+        .await?;
+    Ok(())
+}
+
+/// A state an agent may choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SelectableState {
+    /// Waiting for calls.
+    Ready,
+    /// Away from the queue; needs a reason.
+    Aux,
+    /// Out of the queue.
+    LoggedOut,
+}
+
+/// A state change of the caller.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetStateRequest {
+    /// `ready`, `aux` or `logged_out`.
+    pub state: SelectableState,
+    /// Why (required for `aux`: break, toilet, training, briefing, …); 1..=64 characters.
+    pub reason: Option<String>,
+}
+
+/// An agent's current state.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AgentStateView {
+    pub user_id: String,
+    /// `logged_in`, `ready`, `on_call`, `aux` or `logged_out`.
+    pub state: String,
+    pub reason: Option<String>,
+    /// Since when (ms since the epoch); `None` for an agent never logged in.
+    pub since: Option<i64>,
+}
+
+/// Sets the caller's agent state (call takers and dispatchers).
+#[utoipa::path(post, path = "/api/v1/agents/me/state", tag = "agents", security(("bearer" = [])),
+    request_body = SetStateRequest, responses(
+    (status = 200, body = AgentStateView),
+    (status = 403, body = super::error::ErrorBody, description = "not a call taker or dispatcher"),
+    (status = 422, body = super::error::ErrorBody, description = "AUX without a reason, or a bad reason"),
+))]
+pub async fn set_my_state(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppJson(req): AppJson<SetStateRequest>,
+) -> ApiResult<Json<AgentStateView>> {
+    actor.require(&[Role::CallTaker, Role::Dispatcher])?;
+    let reason = req
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty());
+    if let Some(r) = reason
+        && (r.chars().count() > MAX_REASON_CHARS || r.chars().any(char::is_control))
+    {
+        return Err(ApiError::validation(
+            "reason",
+            "reason must be 1 to 64 characters without control characters",
+        ));
+    }
+    let new_state = match (req.state, reason) {
+        (SelectableState::Aux, None) => {
+            return Err(ApiError::validation(
+                "reason",
+                "AUX needs a reason (break, toilet, training, briefing, …)",
+            ));
+        }
+        (SelectableState::Ready, Some(_)) => {
+            return Err(ApiError::validation(
+                "reason",
+                "only aux and logged_out take a reason",
+            ));
+        }
+        (SelectableState::Ready, None) => AgentState::Ready,
+        (SelectableState::Aux, Some(_)) => AgentState::Aux,
+        (SelectableState::LoggedOut, _) => AgentState::LoggedOut,
+    };
+    let now = state.now_ms();
+    state
+        .store
+        .record_agent_state(&actor.user.id, new_state.as_str(), reason, now, None)
+        .await?;
+    Ok(Json(AgentStateView {
+        user_id: actor.user.id,
+        state: new_state.as_str().to_owned(),
+        reason: reason.map(str::to_owned),
+        since: Some(now),
+    }))
+}
+
+/// An agent as the supervisor's board shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AgentView {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub agency_id: Option<String>,
+    pub region_code: Option<String>,
+    /// Current state: `on_call` while a call the agent answered is open, else the last recorded state.
+    pub state: String,
+    /// AUX (or logout) reason.
+    pub reason: Option<String>,
+    /// Since when (ms since the epoch); `None` when never logged in.
+    pub since: Option<i64>,
+    /// Today (the agent's local day) up to now: time in state and adherence.
+    pub today: AgentTime,
+}
+
+/// Every agent's current state, since when, and today's ready/AUX time (supervisors and admins).
+#[utoipa::path(get, path = "/api/v1/agents", tag = "agents", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<AgentView>),
+    (status = 403, body = super::error::ErrorBody),
+))]
+pub async fn list_agents(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<Json<Vec<AgentView>>> {
+    actor.require(&[Role::Supervisor, Role::Admin])?;
+    let now = state.clock.now();
+    let zones = state.store.time_zones(None).await?;
+    let users: Vec<AgentUserRow> = state
+        .store
+        .list_agent_users(None)
+        .await?
+        .into_iter()
+        .filter(|u| u.active)
+        .filter(
+            |u| match (actor.user.region_code.as_deref(), u.region_code.as_deref()) {
+                (None, _) => true,
+                (Some(scope), Some(code)) => super::region_contains(scope, code),
+                (Some(_), None) => false,
+            },
+        )
+        .collect();
+    // "Today" starts earliest in WIT; one read covers every agent's local day.
+    let day_start = Period::Day(siaga_core::kpi::period::date_of_day(local_day(
+        now,
+        WIT_OFFSET_MINUTES,
+    )))
+    .bounds(WIT_OFFSET_MINUTES)
+    .0;
+    let (states, shifts, on_call) = tokio::try_join!(
+        state.store.agent_states_between(day_start.0, now.0 + 1),
+        state
+            .store
+            .agent_shifts_between(day_start.0, now.0 + siaga_core::time::MS_PER_DAY),
+        state.store.agents_on_call(),
+    )?;
+    let states: Vec<AgentStateRecord> = states
+        .into_iter()
+        .filter_map(|s| {
+            Some(AgentStateRecord {
+                state: s.state.parse().ok()?,
+                user_id: s.user_id,
+                reason: s.reason,
+                at: Timestamp(s.at),
+            })
+        })
+        .collect();
+    let shifts: Vec<ShiftRecord> = shifts
+        .into_iter()
+        .map(|s| ShiftRecord {
+            user_id: s.user_id,
+            start: Timestamp(s.shift_start),
+            end: Timestamp(s.shift_end),
+        })
+        .collect();
+    let on_call: HashMap<String, i64> = on_call.into_iter().collect();
+    let views = users
+        .into_iter()
+        .map(|u| {
+            let mine: Vec<&AgentStateRecord> =
+                states.iter().filter(|s| s.user_id == u.id).collect();
+            let my_shifts: Vec<&ShiftRecord> =
+                shifts.iter().filter(|s| s.user_id == u.id).collect();
+            let offset = zones.offset_of(u.region_code.as_deref());
+            let today = Period::Day(siaga_core::kpi::period::date_of_day(local_day(now, offset)));
+            let time = core_agents::agent_time(&mine, &my_shifts, today.bounds(offset), now);
+            let current = core_agents::current_state(&mine, now);
+            let (state_name, reason, since) = match (on_call.get(&u.id), current) {
+                (Some(answered), _) => (
+                    AgentState::OnCall.as_str().to_owned(),
+                    None,
+                    Some(*answered),
+                ),
+                (None, Some(s)) => (s.state.as_str().to_owned(), s.reason.clone(), Some(s.at.0)),
+                (None, None) => (AgentState::LoggedOut.as_str().to_owned(), None, None),
+            };
+            AgentView {
+                user_id: u.id,
+                username: u.username,
+                display_name: u.display_name,
+                role: u.role,
+                agency_id: u.agency_id,
+                region_code: u.region_code,
+                state: state_name,
+                reason,
+                since,
+                today: time,
+            }
+        })
+        .collect();
+    Ok(Json(views))
+}
+
+/// One shift, in the agent's local time.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShiftRequest {
+    /// The agent's username.
+    pub username: String,
+    /// Local start with date, `2026-11-24 07:00`.
+    pub shift_start: String,
+    /// Local end with date, `2026-11-24 15:00` (an overnight shift ends on the next date).
+    pub shift_end: String,
+    /// IANA time zone of the times; default: the agent's region zone, else WIB.
+    pub time_zone: Option<String>,
+}
+
+/// What an upload stored.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ScheduleUploadView {
+    /// Shifts stored (new or replaced).
+    pub imported: usize,
+}
+
+fn shift_error(e: InvalidShift, csv: bool) -> ApiError {
+    let field = if csv {
+        format!("line {}: {}", e.row, e.field)
+    } else {
+        format!("[{}].{}", e.row, e.field)
+    };
+    ApiError::validation(field, e.to_string())
+}
+
+/// Uploads agent shifts (supervisors and admins): `text/csv` with a header `username,shift_start,shift_end
+/// [,time_zone]`, or a JSON array of rows. All rows are checked before any is stored.
+#[utoipa::path(post, path = "/api/v1/agents/schedules", tag = "agents", security(("bearer" = [])),
+    request_body(content(
+        (Vec<ShiftRequest> = "application/json"),
+        (String = "text/csv"),
+    )),
+    responses(
+    (status = 200, body = ScheduleUploadView),
+    (status = 403, body = super::error::ErrorBody),
+    (status = 415, body = super::error::ErrorBody),
+    (status = 422, body = super::error::ErrorBody, description = "a row is invalid; `field` names it"),
+))]
+pub async fn upload_schedules(
+    State(state): State<AppState>,
+    actor: Actor,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<ScheduleUploadView>> {
+    actor.require(&[Role::Supervisor, Role::Admin])?;
+    let mime = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let (rows, csv): (Vec<(usize, UploadRow)>, bool) = match mime.as_str() {
+        "text/csv" => {
+            let text = std::str::from_utf8(&body)
+                .map_err(|_| ApiError::validation("body", "the CSV is not UTF-8"))?;
+            let rows = core_agents::parse_schedule_csv(text).map_err(|e| shift_error(e, true))?;
+            // Data lines are numbered from 2 (after the header), blank lines aside.
+            let numbered = text
+                .lines()
+                .enumerate()
+                .skip(1)
+                .filter(|(_, l)| !l.trim().is_empty())
+                .map(|(i, _)| i + 1)
+                .zip(rows)
+                .collect();
+            (numbered, true)
+        }
+        "application/json" => {
+            let rows: Vec<ShiftRequest> = parse_json(&body)?;
+            (
+                rows.into_iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        (
+                            i,
+                            UploadRow {
+                                username: r.username,
+                                start: r.shift_start,
+                                end: r.shift_end,
+                                time_zone: r.time_zone,
+                            },
+                        )
+                    })
+                    .collect(),
+                false,
+            )
+        }
+        _ => {
+            return Err(ApiError::new(
+                super::error::ErrorCode::UnsupportedMediaType,
+                "send the schedule as `text/csv` or `application/json`",
+            ));
+        }
+    };
+    if rows.len() > MAX_SHIFTS_PER_UPLOAD {
+        return Err(ApiError::validation(
+            "body",
+            format!("at most {MAX_SHIFTS_PER_UPLOAD} shifts per upload"),
+        ));
+    }
+    let agents: HashMap<String, AgentUserRow> = state
+        .store
+        .list_agent_users(None)
+        .await?
+        .into_iter()
+        .map(|u| (u.username.clone(), u))
+        .collect();
+    let zones = state.store.time_zones(None).await?;
+    let bad = |row: usize, field: &'static str, message: &str| {
+        shift_error(
+            InvalidShift {
+                row,
+                field,
+                message: message.to_owned(),
+            },
+            csv,
+        )
+    };
+    let mut shifts: Vec<ShiftRow> = Vec::with_capacity(rows.len());
+    for (n, row) in &rows {
+        let Some(agent) = agents.get(row.username.trim()) else {
+            return Err(bad(
+                *n,
+                "username",
+                "no call taker or dispatcher with this username",
+            ));
+        };
+        if let (Some(scope), Some(code)) = (
+            actor.user.region_code.as_deref(),
+            agent.region_code.as_deref(),
+        ) && !super::region_contains(scope, code)
+        {
+            return Err(ApiError::forbidden(format!(
+                "row {n}: this agent is outside your region"
+            )));
+        }
+        let offset = match row.time_zone.as_deref() {
+            Some(tz) => utc_offset_minutes_of(tz).ok_or_else(|| {
+                bad(
+                    *n,
+                    "time_zone",
+                    "must be Asia/Jakarta, Asia/Makassar or Asia/Jayapura",
+                )
+            })?,
+            None => zones.offset_of(agent.region_code.as_deref()),
+        };
+        let (start, end) =
+            core_agents::shift_instants(row, *n, offset).map_err(|e| shift_error(e, csv))?;
+        shifts.push(ShiftRow {
+            user_id: agent.id.clone(),
+            shift_start: start.0,
+            shift_end: end.0,
+        });
+    }
+    // Overlaps within the upload, and with stored shifts other than those this upload replaces.
+    for (i, s) in shifts.iter().enumerate() {
+        let clash_in_upload = shifts.iter().enumerate().any(|(j, o)| {
+            j != i
+                && o.user_id == s.user_id
+                && o.shift_start != s.shift_start
+                && o.shift_start < s.shift_end
+                && s.shift_start < o.shift_end
+        });
+        let stored = state
+            .store
+            .agent_shifts_of(&s.user_id, s.shift_start, s.shift_end)
+            .await?;
+        let clash_stored = stored.iter().any(|o| {
+            o.shift_start != s.shift_start
+                && !shifts
+                    .iter()
+                    .any(|u| u.user_id == o.user_id && u.shift_start == o.shift_start)
+        });
+        if clash_in_upload || clash_stored {
+            return Err(bad(
+                rows[i].0,
+                "shift_start",
+                "overlaps another shift of this agent",
+            ));
+        }
+    }
+    let now = state.now_ms();
+    state
+        .store
+        .upsert_agent_shifts(&shifts, now, &actor.user.id)
+        .await?;
+    state
+        .store
+        .append_audit(&AuditEntry {
+            at: now,
+            actor_id: Some(actor.user.id.clone()),
+            actor_role: Some(actor.role.to_string()),
+            action: "agent.schedule_upload".into(),
+            subject_type: "agent_shifts".into(),
+            detail: Some(format!("{} shifts", shifts.len())),
+            ..AuditEntry::default()
+        })
+        .await?;
+    Ok(Json(ScheduleUploadView {
+        imported: shifts.len(),
+    }))
+}
