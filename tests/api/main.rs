@@ -8,6 +8,7 @@
 
 mod auth;
 mod errors;
+mod flow;
 mod persistence;
 mod scope;
 mod system;

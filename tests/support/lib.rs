@@ -396,3 +396,209 @@ pub fn siaga_bin() -> anyhow::Result<PathBuf> {
     );
     Ok(bin)
 }
+
+/// A websocket client of `/api/v1/ws` (tokio-tungstenite) that reads JSON frames with bounded waits.
+pub struct WsClient {
+    stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    /// The close frame's code and reason, once the server closed the connection.
+    pub closed: Option<(u16, String)>,
+}
+
+/// How long a test waits for an expected frame before failing.
+pub const WS_WAIT: Duration = Duration::from_secs(15);
+
+impl WsClient {
+    /// Connects to `base` (`http://…`) with `token` in the `Authorization` header, optionally resuming.
+    pub async fn connect(base: &str, token: &str, resume_from: Option<i64>) -> WsClient {
+        WsClient::try_connect(base, token, resume_from)
+            .await
+            .expect("websocket connect")
+    }
+
+    /// Like [`WsClient::connect`], returning the handshake error (e.g. a 401) instead of panicking.
+    pub async fn try_connect(
+        base: &str,
+        token: &str,
+        resume_from: Option<i64>,
+    ) -> Result<WsClient, tokio_tungstenite::tungstenite::Error> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut url = format!("{}/api/v1/ws", base.replacen("http", "ws", 1));
+        if let Some(seq) = resume_from {
+            url.push_str(&format!("?resume_from={seq}"));
+        }
+        let mut request = url.into_client_request()?;
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header value"),
+        );
+        let (stream, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(WsClient {
+            stream,
+            closed: None,
+        })
+    }
+
+    /// Connects with a small receive buffer, so a client that stops reading fills up quickly.
+    pub async fn connect_small_buffer(base: &str, token: &str) -> WsClient {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let addr: std::net::SocketAddr = base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("server address");
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket.set_recv_buffer_size(4096).expect("SO_RCVBUF");
+        let tcp = socket.connect(addr).await.expect("tcp connect");
+        let mut request = format!("ws://{addr}/api/v1/ws")
+            .into_client_request()
+            .expect("request");
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header value"),
+        );
+        let (stream, _) =
+            tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+                .await
+                .expect("websocket handshake");
+        WsClient {
+            stream,
+            closed: None,
+        }
+    }
+
+    /// The next JSON frame, or `None` when the server closed the connection (see [`WsClient::closed`]).
+    /// Fails the test after `wait`.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Value> {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let msg = tokio::time::timeout(wait, self.stream.next())
+                .await
+                .unwrap_or_else(|_| panic!("no websocket frame within {wait:?}"));
+            match msg {
+                Some(Ok(Message::Text(t))) => {
+                    return Some(serde_json::from_str(t.as_str()).expect("JSON frame"));
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    self.closed = Some(frame.map_or((1005, String::new()), |f| {
+                        (f.code.into(), f.reason.to_string())
+                    }));
+                    return None;
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => {
+                    self.closed.get_or_insert((1006, String::new()));
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// The next JSON frame; panics if the connection closed.
+    pub async fn next(&mut self) -> Value {
+        match self.next_within(WS_WAIT).await {
+            Some(v) => v,
+            None => panic!("websocket closed: {:?}", self.closed),
+        }
+    }
+
+    /// The next frame of type `kind`, skipping others; panics after [`WS_WAIT`] or on close.
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + WS_WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_within(left).await {
+                Some(v) if v["type"] == kind => return v,
+                Some(_) => continue,
+                None => panic!("websocket closed waiting for {kind}: {:?}", self.closed),
+            }
+        }
+    }
+
+    /// Sends a JSON text frame.
+    pub async fn send_json(&mut self, value: &Value) {
+        self.send_text(&value.to_string()).await;
+    }
+
+    /// Sends a raw text frame.
+    pub async fn send_text(&mut self, text: &str) {
+        use futures::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::Text(text.into()))
+            .await
+            .expect("websocket send");
+    }
+
+    /// Sends a raw binary frame.
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        use futures::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::Binary(
+                bytes.into(),
+            ))
+            .await
+            .expect("websocket send");
+    }
+
+    /// Drops the TCP connection without a close handshake (a phone losing its network).
+    pub fn cut(self) {
+        drop(self.stream);
+    }
+}
+
+impl TestServer {
+    /// A websocket client logged in as `token`.
+    pub async fn ws(&self, token: &str) -> WsClient {
+        WsClient::connect(&self.base, token, None).await
+    }
+
+    /// A websocket client resuming after `seq`.
+    pub async fn ws_resume(&self, token: &str, seq: i64) -> WsClient {
+        WsClient::connect(&self.base, token, Some(seq)).await
+    }
+
+    /// Opens the server's database directly (for appending events no endpoint produces yet).
+    pub async fn store(&self) -> siaga::store::Store {
+        siaga::store::Store::connect(&self.db.url, 2)
+            .await
+            .expect("open store")
+    }
+
+    /// Id of the unit with this call sign.
+    pub async fn unit_id(&self, token: &str, call_sign: &str) -> String {
+        let (status, units) = self.get("/api/v1/units", token).await;
+        assert_eq!(status, StatusCode::OK, "{units}");
+        units
+            .as_array()
+            .expect("units")
+            .iter()
+            .find(|u| u["call_sign"] == call_sign)
+            .unwrap_or_else(|| panic!("unit {call_sign}"))["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+}
+
+impl TestServer {
+    /// Runs one SQL statement on the server's database (for simulating retention or corruption).
+    pub async fn execute_sql(&self, sql: &str) {
+        match self.db.engine {
+            Engine::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.db.url)
+                    .await
+                    .expect("open SQLite");
+                sqlx::query(sql).execute(&pool).await.expect("execute SQL");
+                pool.close().await;
+            }
+            Engine::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.db.url)
+                    .await
+                    .expect("open PostgreSQL");
+                sqlx::query(sql).execute(&pool).await.expect("execute SQL");
+                pool.close().await;
+            }
+        }
+    }
+}

@@ -13,6 +13,8 @@
 //!   detection and the category → agency table.
 //! * [`assignment`]: a unit's assignment lifecycle and the unit status it implies.
 //! * [`sla`]: SLA policies and the deterministic clock engine (quinn-proto shape).
+//! * [`kpi`]: supervisor KPIs computed from recorded calls, incidents, SLA clocks and agent states; local-time
+//!   periods and nearest-rank percentiles.
 //! * [`routing`]: tiered routing of service lines to regional teams, and follow-up schedules.
 //! * [`transition`], [`error`], [`position`], [`time`]: the shared shapes those modules are built from.
 //!
@@ -26,6 +28,7 @@ pub mod assignment;
 pub mod call;
 pub mod error;
 pub mod incident;
+pub mod kpi;
 pub mod position;
 pub mod role;
 pub mod routing;

@@ -23,6 +23,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Jurisdiction, unit and facility indexes.
+    pub geo: crate::geo::Geo,
     /// Websocket hub and event feed of this instance.
     pub live: crate::live::Live,
 }
@@ -40,6 +42,7 @@ impl AppState {
             clock,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
+            geo: crate::geo::Geo::empty(),
             live: crate::live::Live::default(),
         }
     }
@@ -64,12 +67,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    state.geo.reload(&state.store).await?;
     crate::live::start(&state);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let runner = crate::sla_runner::start(state.clone(), stop_rx);
     let router = api::router(state.clone());
     tracing::info!(listen = %addr, engine = ?state.store.engine(), "siaga serving");
-    axum::serve(listener, router)
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    let _ = stop_tx.send(true);
+    let _ = runner.await;
+    served?;
+    // Flush buffered positions and close websockets (with a resume hint) before the database goes.
+    crate::live::stop(&state).await;
     state.store.close().await;
     tracing::info!("siaga stopped");
     Ok(())

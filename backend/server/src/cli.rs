@@ -39,11 +39,20 @@ pub enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// Import boundaries, health facilities or agencies (one transaction; a refused file changes nothing).
+    Import {
+        #[command(subcommand)]
+        what: crate::import::ImportCommand,
+    },
+    /// Read `lon,lat` lines on stdin; print `lon,lat,region_code,region_name` (empty code when outside).
+    Locate,
     /// Show configuration.
     Config {
         #[command(subcommand)]
         what: ConfigCommand,
     },
+    /// Write a KPI or monthly report file (JSON, CSV or XLSX) from the database.
+    Report(crate::reports::ReportArgs),
 }
 
 /// Overrides for `serve` and `demo`.
@@ -120,6 +129,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 ConfigCommand::Example => print!("{}", crate::config::EXAMPLE),
                 ConfigCommand::Show => println!("{:#?}", load_config(&cli, None)?),
             }
+            Ok(())
+        }
+        Command::Report(args) => {
+            let config = load_config(&cli, None)?;
+            crate::reports::run_cli(&config, args).await
+        }
+        Command::Import { what } => {
+            let config = load_config(&cli, None)?;
+            init_logging(config.log_format);
+            let store = app::open_store(&config).await?;
+            let now = chrono::Utc::now().timestamp_millis();
+            let summary = crate::import::run(&store, what, now).await?;
+            println!("{summary}");
+            store.close().await;
+            Ok(())
+        }
+        Command::Locate => {
+            let config = load_config(&cli, None)?;
+            let store = app::open_store(&config).await?;
+            let stdin = std::io::stdin();
+            let stdout = std::io::stdout();
+            crate::import::locate(&store, stdin.lock(), stdout.lock()).await?;
+            store.close().await;
             Ok(())
         }
         Command::Migrate => {

@@ -34,6 +34,36 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Login and token settings.
     pub auth: AuthConfig,
+    /// Websocket stream and position intake.
+    pub live: crate::live::LiveConfig,
+    /// Dispatch rules: SLA targets, prank flag, duplicate detection.
+    pub dispatch: DispatchConfig,
+}
+
+/// Dispatch rules. SLA targets default to `siaga_core::sla::SlaPolicy::defaults()`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DispatchConfig {
+    /// SLA targets (seconds) per priority, with category overrides.
+    pub sla: siaga_core::sla::SlaPolicy,
+    /// When a caller number is flagged as a repeat prank caller.
+    pub prank: siaga_core::call::PrankRule,
+    /// A new report within this distance (m) and time window (s) of an open incident of the same category is
+    /// offered as a duplicate.
+    pub duplicate_radius_m: f64,
+    /// See `duplicate_radius_m`.
+    pub duplicate_window_s: i64,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            sla: siaga_core::sla::SlaPolicy::defaults(),
+            prank: siaga_core::call::PrankRule::default(),
+            duplicate_radius_m: 500.0,
+            duplicate_window_s: 3600,
+        }
+    }
 }
 
 /// Login and token settings.
@@ -68,6 +98,8 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             auth: AuthConfig::default(),
+            live: crate::live::LiveConfig::default(),
+            dispatch: DispatchConfig::default(),
         }
     }
 }
@@ -125,6 +157,11 @@ impl Config {
         if let Some(url) = &self.database_url {
             DatabaseEngine::of_url(url)?;
         }
+        self.dispatch
+            .sla
+            .validate()
+            .context("invalid [dispatch.sla] policy")?;
+        self.live.validate()?;
         Ok(())
     }
 
@@ -186,6 +223,8 @@ impl fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("auth.token_ttl_secs", &self.auth.token_ttl_secs)
+            .field("dispatch", &self.dispatch)
+            .field("live", &self.live)
             .finish_non_exhaustive()
     }
 }

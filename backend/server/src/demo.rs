@@ -6,7 +6,7 @@
 use crate::api::extract::Actor;
 use crate::api::users::{CreateUserRequest, create_account};
 use crate::app::AppState;
-use crate::store::{AgencyRow, RegionRow, ServiceAreaRow, UnitRow};
+use crate::store::{AgencyRow, FacilityRow, RegionRow, ServiceAreaRow, UnitRow};
 use anyhow::Context;
 use serde::Deserialize;
 use siaga_core::role::Role;
@@ -23,6 +23,7 @@ struct DemoData {
     password: String,
     agencies: Vec<DemoAgency>,
     units: Vec<DemoUnit>,
+    facilities: Vec<FacilityRow>,
     users: Vec<DemoUser>,
 }
 
@@ -76,6 +77,10 @@ pub async fn load(state: &AppState) -> anyhow::Result<String> {
         store
             .upsert_region(&f.properties, Some(&f.geometry.to_string()), now)
             .await?;
+    }
+
+    for f in &data.facilities {
+        store.upsert_facility(f, now).await?;
     }
 
     let mut agency_ids: HashMap<String, String> = store

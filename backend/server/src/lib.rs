@@ -11,8 +11,12 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod geo;
+pub mod import;
 pub mod live;
 pub mod metrics;
+pub mod reports;
+pub mod sla_runner;
 pub mod store;
 
 pub use app::{AppState, serve};

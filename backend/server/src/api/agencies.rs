@@ -107,6 +107,7 @@ pub struct UnitStatusRequest {
 
 /// Query of [`list_units`].
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UnitQuery {
     /// Only this agency's units.
@@ -137,6 +138,7 @@ impl From<RegionRow> for RegionView {
 
 /// Query of [`list_regions`].
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RegionQuery {
     /// `province`, `regency`, `district` or `village`.

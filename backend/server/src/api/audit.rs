@@ -11,6 +11,7 @@ use siaga_core::role::Role;
 
 /// Filters; every one optional.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     pub subject_type: Option<String>,

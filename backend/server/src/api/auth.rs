@@ -104,6 +104,7 @@ pub async fn login(
             ..AuditEntry::default()
         })
         .await?;
+    super::agents::record_login(&state, &found.user, now).await?;
     Ok(Json(LoginView {
         token,
         expires_at,
@@ -134,6 +135,7 @@ pub async fn logout(State(state): State<AppState>, actor: Actor) -> ApiResult<St
             ..AuditEntry::default()
         })
         .await?;
+    super::agents::record_logout(&state, &actor.user, now, None, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

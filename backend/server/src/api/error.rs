@@ -151,6 +151,10 @@ impl From<StoreError> for ApiError {
                 err.field = field;
                 err
             }
+            StoreError::Stale { .. } => ApiError::new(
+                ErrorCode::Conflict,
+                "someone else changed this at the same moment; reload and try again",
+            ),
             StoreError::Unavailable(source) => ApiError {
                 source: Some(source.into()),
                 ..ApiError::new(

@@ -3,10 +3,18 @@
 
 pub mod error;
 pub mod extract;
+pub mod idempotency;
+pub mod incidents;
 
 pub mod agencies;
+pub mod agents;
+pub mod assignments;
 pub mod audit;
 pub mod auth;
+pub mod calls;
+pub mod flow;
+pub mod geo;
+pub mod reports;
 pub mod system;
 pub mod users;
 
@@ -38,13 +46,25 @@ use utoipa_axum::routes;
         license(name = "Apache-2.0")
     ),
     modifiers(&BearerAuth),
-    components(schemas(error::ErrorBody, ErrorCode)),
+    components(schemas(
+        error::ErrorBody,
+        ErrorCode,
+        siaga_core::call::CallStatus,
+        siaga_core::unit::UnitType,
+        siaga_core::incident::Category
+    )),
     tags(
         (name = "system", description = "Health, readiness, metrics"),
         (name = "auth", description = "Login, logout, sessions"),
         (name = "users", description = "Accounts and roles"),
         (name = "agencies", description = "OPD (agencies), their units and regions"),
         (name = "audit", description = "The append-only audit trail"),
+        (name = "agents", description = "Agent states (ready, AUX, on call) and shift schedules"),
+        (name = "reports", description = "KPIs, the monthly report and the incident heat map"),
+        (name = "calls", description = "Calls to 112 and service lines (layer 1)"),
+        (name = "incidents", description = "Incidents, escalation and dispatch (layer 2)"),
+        (name = "assignments", description = "Units' assignments (layer 3)"),
+        (name = "geo", description = "Locate, nearest units and facilities, map layers"),
     )
 )]
 struct ApiDoc;
@@ -83,6 +103,37 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(agencies::update_unit_status))
         .routes(routes!(agencies::list_regions))
         .routes(routes!(audit::list_audit))
+        .routes(routes!(agents::set_my_state))
+        .routes(routes!(agents::list_agents))
+        .routes(routes!(agents::upload_schedules))
+        .routes(routes!(reports::kpi_report))
+        .routes(routes!(reports::monthly_report))
+        .routes(routes!(reports::heatmap))
+        .routes(routes!(calls::create_call, calls::list_calls))
+        .routes(routes!(calls::get_call))
+        .routes(routes!(calls::answer_call))
+        .routes(routes!(calls::classify_call))
+        .routes(routes!(calls::end_call))
+        .routes(routes!(calls::attach_aml))
+        .routes(routes!(
+            incidents::create_incident,
+            incidents::list_incidents
+        ))
+        .routes(routes!(incidents::find_duplicates))
+        .routes(routes!(incidents::get_incident))
+        .routes(routes!(incidents::link_call))
+        .routes(routes!(incidents::verify_incident))
+        .routes(routes!(incidents::reject_incident))
+        .routes(routes!(incidents::recommendations))
+        .routes(routes!(incidents::create_assignment))
+        .routes(routes!(incidents::close_incident))
+        .routes(routes!(assignments::list_assignments))
+        .routes(routes!(assignments::get_assignment))
+        .routes(routes!(assignments::update_assignment_status))
+        .routes(routes!(geo::locate))
+        .routes(routes!(geo::nearest_units))
+        .routes(routes!(geo::regions_geojson))
+        .routes(routes!(geo::facilities_geojson))
         .merge(crate::live::api_routes())
         .split_for_parts()
 }
@@ -104,6 +155,10 @@ pub fn router(state: AppState) -> Router {
     )
     .route("/metrics", get(system::metrics))
     .route("/api/{*rest}", axum::routing::any(unknown_api_route))
+    .route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::idempotency,
+    ))
     .route_layer(middleware::from_fn_with_state(state.clone(), observe))
     .fallback_service(spa)
     .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

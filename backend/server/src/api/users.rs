@@ -322,6 +322,8 @@ pub async fn force_logout(
             ..AuditEntry::default()
         })
         .await?;
+    super::agents::record_logout(&state, &target, now, Some("forced"), Some(&actor.user.id))
+        .await?;
     Ok(Json(ForceLogoutView {
         sessions_revoked: revoked,
     }))

@@ -43,14 +43,16 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
+/// Appends one entry; shared with [`super::ChangeSet`] commits.
+pub(super) const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_id, actor_role, action, subject_type, \
+     subject_id, before_json, after_json, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
 impl Store {
     /// Appends one entry. The log is never updated or deleted.
     pub async fn append_audit(&self, e: &AuditEntry) -> StoreResult<()> {
         let before = e.before.as_ref().map(serde_json::Value::to_string);
         let after = e.after.as_ref().map(serde_json::Value::to_string);
-        on_db!(self, p => sqlx::query(
-            "INSERT INTO audit_log (at, actor_id, actor_role, action, subject_type, subject_id, \
-             before_json, after_json, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+        on_db!(self, p => sqlx::query(INSERT_AUDIT)
             .bind(e.at).bind(&e.actor_id).bind(&e.actor_role).bind(&e.action).bind(&e.subject_type)
             .bind(&e.subject_id).bind(before).bind(after).bind(&e.detail).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())

@@ -61,7 +61,11 @@ const INSERT_EVENT: &str = "INSERT INTO events (at, event_type, agency_ids, unit
      VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq";
 
 impl EventSink for SqliteConnection {
-    async fn insert_events(&mut self, at: i64, events: &[NewEvent]) -> Result<Vec<i64>, sqlx::Error> {
+    async fn insert_events(
+        &mut self,
+        at: i64,
+        events: &[NewEvent],
+    ) -> Result<Vec<i64>, sqlx::Error> {
         let mut seqs = Vec::with_capacity(events.len());
         for e in events {
             let seq: i64 = sqlx::query_scalar(INSERT_EVENT)
@@ -80,7 +84,11 @@ impl EventSink for SqliteConnection {
 }
 
 impl EventSink for PgConnection {
-    async fn insert_events(&mut self, at: i64, events: &[NewEvent]) -> Result<Vec<i64>, sqlx::Error> {
+    async fn insert_events(
+        &mut self,
+        at: i64,
+        events: &[NewEvent],
+    ) -> Result<Vec<i64>, sqlx::Error> {
         if events.is_empty() {
             return Ok(Vec::new());
         }

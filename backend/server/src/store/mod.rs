@@ -7,14 +7,29 @@
 
 mod agencies;
 mod audit;
+mod changes;
 mod counters;
+mod dispatch;
 mod events;
+mod geo;
+mod idempotency;
+mod lease;
+mod positions;
 mod regions;
 mod users;
 
+pub mod agents;
+pub mod reports;
+
 pub use agencies::*;
 pub use audit::*;
+pub use changes::*;
+pub use dispatch::*;
 pub use events::*;
+pub use geo::*;
+pub use idempotency::*;
+pub use lease::*;
+pub use positions::*;
 pub use regions::*;
 pub use users::*;
 
@@ -57,6 +72,19 @@ pub enum StoreError {
     Conflict {
         /// Constraint or column name as the engine reported it.
         constraint: String,
+    },
+    /// A guarded statement of a [`ChangeSet`] touched an unexpected number of rows: someone else changed
+    /// the data first. Nothing was written.
+    #[error(
+        "changed concurrently (statement {statement} touched {rows} rows, expected {expected})"
+    )]
+    Stale {
+        /// Index of the statement whose guard failed.
+        statement: usize,
+        /// Rows it touched.
+        rows: u64,
+        /// Rows it had to touch.
+        expected: u64,
     },
     /// The database could not be reached in time.
     #[error("database unavailable")]

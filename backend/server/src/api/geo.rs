@@ -1,0 +1,193 @@
+//! Geo endpoints: locate a point, nearest units, and map layers (regions, facilities) as GeoJSON.
+
+use super::error::{ApiError, ApiResult, ErrorCode};
+use super::extract::{Actor, AppQuery};
+use crate::app::AppState;
+use crate::geo::Location;
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use siaga_core::role::Role;
+use siaga_core::time::Timestamp;
+use siaga_core::unit::UnitType;
+use siaga_spatial::Position;
+use siaga_spatial::units::UnitFilter;
+
+/// A point.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PointQuery {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// Query of [`nearest_units`].
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct NearestQuery {
+    pub lat: f64,
+    pub lon: f64,
+    pub unit_type: Option<UnitType>,
+    /// How many (default 5, at most 50).
+    pub k: Option<usize>,
+}
+
+/// A unit near a point.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NearestUnitView {
+    pub unit_id: String,
+    pub agency_id: String,
+    pub unit_type: String,
+    pub distance_m: f64,
+    pub eta_s: f64,
+}
+
+/// An excluded unit near a point.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ExcludedUnitView {
+    pub unit_id: String,
+    pub distance_m: f64,
+    #[schema(value_type = Object)]
+    pub reason: serde_json::Value,
+}
+
+/// Nearest units and why closer ones were skipped.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct NearestView {
+    pub units: Vec<NearestUnitView>,
+    pub excluded: Vec<ExcludedUnitView>,
+}
+
+/// Query of [`regions_geojson`].
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LayerQuery {
+    /// `province`, `regency`, `district` or `village` (default `district`).
+    pub level: Option<String>,
+}
+
+fn position(lon: f64, lat: f64) -> ApiResult<Position> {
+    Position::from_lon_lat(lon, lat).map_err(|e| {
+        let field = if lon.is_finite() && (-180.0..=180.0).contains(&lon) {
+            "lat"
+        } else {
+            "lon"
+        };
+        ApiError::new(ErrorCode::BadRequest, e.to_string()).with_field(field)
+    })
+}
+
+/// The region chain and the responsible OPD per agency type at a point.
+#[utoipa::path(get, path = "/api/v1/geo/locate", tag = "geo", security(("bearer" = [])),
+    params(PointQuery), responses((status = 200, body = Location), (status = 400, body = super::error::ErrorBody)))]
+pub async fn locate(
+    State(state): State<AppState>,
+    _actor: Actor,
+    AppQuery(q): AppQuery<PointQuery>,
+) -> ApiResult<Json<Location>> {
+    Ok(Json(state.geo.locate(position(q.lon, q.lat)?)))
+}
+
+/// The nearest available units (of a type), with great-circle distance and ETA.
+#[utoipa::path(get, path = "/api/v1/geo/nearest", tag = "geo", security(("bearer" = [])),
+    params(NearestQuery), responses((status = 200, body = NearestView), (status = 400, body = super::error::ErrorBody)))]
+pub async fn nearest_units(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppQuery(q): AppQuery<NearestQuery>,
+) -> ApiResult<Json<NearestView>> {
+    actor.require(&[
+        Role::Dispatcher,
+        Role::Supervisor,
+        Role::Admin,
+        Role::CallTaker,
+    ])?;
+    let p = position(q.lon, q.lat)?;
+    let filter = UnitFilter {
+        unit_type: q.unit_type,
+        agency_ids: actor.agency_scope().map(|a| [a.to_owned()].into()),
+    };
+    let found = state.geo.nearest_units(
+        p,
+        q.k.unwrap_or(5).clamp(1, 50),
+        filter,
+        Timestamp(state.now_ms()),
+    );
+    Ok(Json(NearestView {
+        units: found
+            .candidates
+            .into_iter()
+            .map(|c| NearestUnitView {
+                unit_id: c.unit_id,
+                agency_id: c.agency_id,
+                unit_type: c.unit_type.as_str().to_owned(),
+                distance_m: c.distance_m,
+                eta_s: c.eta_s,
+            })
+            .collect(),
+        excluded: found
+            .excluded
+            .into_iter()
+            .map(|e| ExcludedUnitView {
+                unit_id: e.unit_id,
+                distance_m: e.distance_m,
+                reason: serde_json::to_value(e.reason).unwrap_or_default(),
+            })
+            .collect(),
+    }))
+}
+
+/// Region boundaries of one level as a GeoJSON FeatureCollection (properties `code`, `name`, `level`).
+#[utoipa::path(get, path = "/api/v1/geo/regions.geojson", tag = "geo", security(("bearer" = [])),
+    params(LayerQuery), responses((status = 200, description = "GeoJSON FeatureCollection")))]
+pub async fn regions_geojson(
+    State(state): State<AppState>,
+    _actor: Actor,
+    AppQuery(q): AppQuery<LayerQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let level = q.level.unwrap_or_else(|| "district".to_owned());
+    let rows = state.store.region_geometries(Some(&level)).await?;
+    let features: Vec<serde_json::Value> = rows
+        .into_iter()
+        .filter_map(|r| {
+            let geometry: serde_json::Value = serde_json::from_str(r.geometry.as_deref()?).ok()?;
+            Some(serde_json::json!({
+                "type": "Feature", "id": r.code,
+                "properties": {"code": r.code, "name": r.name, "level": r.level},
+                "geometry": geometry,
+            }))
+        })
+        .collect();
+    Ok(Json(
+        serde_json::json!({"type": "FeatureCollection", "features": features}),
+    ))
+}
+
+/// Health facilities as a GeoJSON FeatureCollection (properties `id`, `name`, `kind`, `capabilities`).
+#[utoipa::path(get, path = "/api/v1/geo/facilities.geojson", tag = "geo", security(("bearer" = [])),
+    responses((status = 200, description = "GeoJSON FeatureCollection")))]
+pub async fn facilities_geojson(
+    State(state): State<AppState>,
+    _actor: Actor,
+) -> ApiResult<Json<serde_json::Value>> {
+    let features: Vec<serde_json::Value> = state
+        .store
+        .list_facilities()
+        .await?
+        .into_iter()
+        .map(|f| {
+            serde_json::json!({
+                "type": "Feature", "id": f.id,
+                "properties": {"id": f.id, "name": f.name, "kind": f.kind, "capabilities": f.capabilities,
+                               "address": f.address},
+                "geometry": {"type": "Point", "coordinates": [f.lon, f.lat]},
+            })
+        })
+        .collect();
+    Ok(Json(
+        serde_json::json!({"type": "FeatureCollection", "features": features}),
+    ))
+}

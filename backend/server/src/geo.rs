@@ -1,0 +1,311 @@
+//! The server's geo service: the `siaga-spatial` indexes built from storage at start, rebuilt after imports,
+//! and kept current as units move.
+//!
+//! Region and service-area indexes are immutable once built and swapped whole; the unit index is updated in
+//! place. Locks are `std` locks: every critical section is a lookup or an in-memory update that never awaits.
+
+use crate::store::{Store, UnitRow};
+use anyhow::Context;
+use serde::Serialize;
+use siaga_core::agency::AgencyType;
+use siaga_core::time::Timestamp;
+use siaga_core::unit::{UnitStatus, UnitType};
+use siaga_spatial::import::{RegionImportOptions, parse_regions};
+use siaga_spatial::layers::{AdminLayers, Agency, AgencyArea, RegionLevel};
+use siaga_spatial::units::{NearestQuery, NearestUnits, UnitFilter, UnitIndex, UnitState};
+use siaga_spatial::{
+    Capability, Facility, FacilityIndex, FacilityKind, JurisdictionIndex, Position,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, RwLock};
+
+/// One level of a located point.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RegionLink {
+    pub code: String,
+    pub name: String,
+    /// `province`, `regency`, `district` or `village`.
+    pub level: String,
+    /// False when the point lies outside every region of this level; `code` is then the nearest one.
+    pub inside: bool,
+    /// Distance to that region in metres (0 inside).
+    pub distance_m: f64,
+}
+
+/// Where a point is and who is responsible there.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Location {
+    /// Coarse to fine.
+    pub region_chain: Vec<RegionLink>,
+    /// True when the point is outside every loaded region (at sea, or beyond the data).
+    pub outside: bool,
+    /// Responsible agency id per agency type.
+    pub agencies: BTreeMap<String, String>,
+}
+
+impl Location {
+    /// The most specific region the point is inside.
+    pub fn region_code(&self) -> Option<&str> {
+        self.region_chain
+            .iter()
+            .rev()
+            .find(|l| l.inside)
+            .map(|l| l.code.as_str())
+    }
+
+    /// The regency (kab/kota) the point is in, or nearest to.
+    pub fn regency_code(&self) -> Option<&str> {
+        self.region_chain
+            .iter()
+            .find(|l| l.level == "regency")
+            .map(|l| l.code.as_str())
+    }
+}
+
+struct Static {
+    layers: AdminLayers,
+    facilities: FacilityIndex,
+}
+
+/// The geo service shared by every request.
+#[derive(Clone)]
+pub struct Geo {
+    statics: Arc<RwLock<Arc<Static>>>,
+    units: Arc<RwLock<UnitIndex>>,
+    /// Positions older than this are not recommended.
+    pub stale_after_ms: i64,
+}
+
+fn level_of(name: &str) -> Option<RegionLevel> {
+    RegionLevel::ALL.into_iter().find(|l| l.as_str() == name)
+}
+
+impl Geo {
+    /// An empty service (no regions, units or facilities).
+    pub fn empty() -> Geo {
+        // Neither constructor can fail without input: the errors are about duplicates and bad references.
+        let layers = AdminLayers::new(Vec::new(), Vec::new()).expect("empty layers are valid");
+        let facilities = FacilityIndex::new(Vec::new()).expect("an empty facility list is valid");
+        Geo {
+            statics: Arc::new(RwLock::new(Arc::new(Static { layers, facilities }))),
+            units: Arc::new(RwLock::new(UnitIndex::new())),
+            stale_after_ms: 60 * 60 * 1000,
+        }
+    }
+
+    /// Builds every index from storage.
+    pub async fn load(store: &Store) -> anyhow::Result<Geo> {
+        let geo = Geo::empty();
+        geo.reload(store).await?;
+        Ok(geo)
+    }
+
+    /// Rebuilds the region, service-area, facility and unit indexes from storage.
+    pub async fn reload(&self, store: &Store) -> anyhow::Result<()> {
+        let regions = store.region_geometries(None).await?;
+        let mut by_level: BTreeMap<RegionLevel, Vec<serde_json::Value>> = BTreeMap::new();
+        for r in regions {
+            let (Some(level), Some(geometry)) = (level_of(&r.level), r.geometry) else {
+                continue;
+            };
+            let geometry: serde_json::Value = serde_json::from_str(&geometry)
+                .with_context(|| format!("stored geometry of region {}", r.code))?;
+            by_level.entry(level).or_default().push(serde_json::json!({
+                "type": "Feature", "properties": {"code": r.code, "name": r.name}, "geometry": geometry,
+            }));
+        }
+        let mut levels = Vec::new();
+        for (level, features) in by_level {
+            let fc =
+                serde_json::json!({"type": "FeatureCollection", "features": features}).to_string();
+            let set = parse_regions(fc.as_bytes(), &RegionImportOptions::new(level))
+                .with_context(|| format!("stored {level} regions"))?;
+            let index = JurisdictionIndex::new(set.areas)
+                .map_err(|e| anyhow::anyhow!("indexing {level} regions: {e}"))?;
+            levels.push((level, index));
+        }
+        let known: BTreeSet<String> = levels
+            .iter()
+            .flat_map(|(_, idx)| idx.areas().iter().map(|a| a.id.clone()))
+            .collect();
+        let agencies = store.list_agencies().await?;
+        let areas = store.list_service_areas().await?;
+        let mut spatial_agencies = Vec::new();
+        for a in &agencies {
+            let Ok(agency_type) = a.agency_type.parse::<AgencyType>() else {
+                continue;
+            };
+            let mine: Vec<_> = areas.iter().filter(|s| s.agency_id == a.id).collect();
+            let polygon = mine.iter().find_map(|s| s.geometry.as_deref());
+            let area = match polygon {
+                Some(g) => {
+                    let fc = serde_json::json!({"type": "FeatureCollection", "features": [{
+                        "type": "Feature", "properties": {"code": a.id, "name": a.name},
+                        "geometry": serde_json::from_str::<serde_json::Value>(g)?}]})
+                    .to_string();
+                    let set = parse_regions(
+                        fc.as_bytes(),
+                        &RegionImportOptions::new(RegionLevel::Village),
+                    )
+                    .with_context(|| format!("service area of agency {}", a.code))?;
+                    match set.areas.into_iter().next() {
+                        Some(area) => AgencyArea::Polygon(area.geometry),
+                        None => continue,
+                    }
+                }
+                None => {
+                    let codes: Vec<String> = mine
+                        .iter()
+                        .filter_map(|s| s.region_code.clone())
+                        .filter(|c| known.contains(c))
+                        .collect();
+                    if codes.is_empty() {
+                        continue;
+                    }
+                    AgencyArea::Regions(codes)
+                }
+            };
+            spatial_agencies.push(Agency {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                agency_type,
+                area,
+            });
+        }
+        let layers = AdminLayers::new(levels, spatial_agencies)
+            .map_err(|e| anyhow::anyhow!("building the jurisdiction layers: {e}"))?;
+        let facilities = store
+            .list_facilities()
+            .await?
+            .into_iter()
+            .filter_map(|f| {
+                Some(Facility {
+                    position: Position::from_lon_lat(f.lon, f.lat).ok()?,
+                    kind: match f.kind.as_str() {
+                        "hospital" => FacilityKind::Hospital,
+                        "puskesmas" => FacilityKind::Puskesmas,
+                        "clinic" => FacilityKind::Clinic,
+                        _ => FacilityKind::Other,
+                    },
+                    capabilities: f
+                        .capabilities
+                        .split(',')
+                        .filter_map(|c| c.trim().parse::<Capability>().ok())
+                        .collect(),
+                    id: f.id,
+                    name: f.name,
+                })
+            })
+            .collect();
+        let facilities = FacilityIndex::new(facilities)
+            .map_err(|e| anyhow::anyhow!("indexing facilities: {e}"))?;
+        let mut units = UnitIndex::new();
+        for u in store.list_units(None).await? {
+            if let Some(state) = unit_state(&u) {
+                units.upsert(state);
+            }
+        }
+        *self.statics.write().unwrap_or_else(|p| p.into_inner()) =
+            Arc::new(Static { layers, facilities });
+        *self.units.write().unwrap_or_else(|p| p.into_inner()) = units;
+        Ok(())
+    }
+
+    fn statics(&self) -> Arc<Static> {
+        Arc::clone(&self.statics.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The region chain and responsible agencies at a point.
+    pub fn locate(&self, p: Position) -> Location {
+        let statics = self.statics();
+        let chain = statics.layers.chain_at(p);
+        let region_chain: Vec<RegionLink> = chain
+            .iter()
+            .map(|l| RegionLink {
+                code: l.code().to_owned(),
+                name: l.name().to_owned(),
+                level: l.level.as_str().to_owned(),
+                inside: l.located.is_inside(),
+                distance_m: l.located.distance_m(),
+            })
+            .collect();
+        let outside = !region_chain.iter().any(|l| l.inside);
+        let agencies = statics
+            .layers
+            .responsible_at(p)
+            .into_iter()
+            .map(|(t, id)| (t.as_str().to_owned(), id.to_owned()))
+            .collect();
+        Location {
+            region_chain,
+            outside,
+            agencies,
+        }
+    }
+
+    /// The `k` nearest available units matching the filter, with exclusions explained.
+    pub fn nearest_units(
+        &self,
+        p: Position,
+        k: usize,
+        filter: UnitFilter,
+        now: Timestamp,
+    ) -> NearestUnits {
+        let mut q = NearestQuery::new(p, k, now);
+        q.filter = filter;
+        q.stale_after_ms = self.stale_after_ms;
+        self.units
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .nearest(&q)
+    }
+
+    /// The `k` nearest facilities (with a capability, if given): `(id, name, kind, position, distance_m)`.
+    pub fn nearest_facilities(
+        &self,
+        p: Position,
+        k: usize,
+        capability: Option<Capability>,
+    ) -> Vec<(Facility, f64)> {
+        let statics = self.statics();
+        statics
+            .facilities
+            .nearest_to(p, k, capability)
+            .into_iter()
+            .map(|n| (n.facility.clone(), n.distance_m))
+            .collect()
+    }
+
+    /// Updates a unit's position in place (from a GPS fix).
+    pub fn unit_moved(&self, unit_id: &str, p: Position, at: Timestamp) {
+        let mut units = self.units.write().unwrap_or_else(|e| e.into_inner());
+        let _ = units.update_position(unit_id, p, at);
+    }
+
+    /// Updates a unit's status in place.
+    pub fn unit_status(&self, unit_id: &str, status: UnitStatus) {
+        let mut units = self.units.write().unwrap_or_else(|e| e.into_inner());
+        let _ = units.set_status(unit_id, status);
+    }
+
+    /// Adds or replaces a unit.
+    pub fn unit_upsert(&self, row: &UnitRow) {
+        if let Some(state) = unit_state(row) {
+            self.units
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .upsert(state);
+        }
+    }
+}
+
+fn unit_state(u: &UnitRow) -> Option<UnitState> {
+    Some(UnitState {
+        id: u.id.clone(),
+        agency_id: u.agency_id.clone(),
+        unit_type: u.unit_type.parse::<UnitType>().ok()?,
+        status: u.status.parse::<UnitStatus>().ok()?,
+        position: Position::from_lon_lat(u.lon?, u.lat?).ok()?,
+        fix_at: Timestamp(u.position_at.unwrap_or(u.updated_at)),
+    })
+}

@@ -1,0 +1,229 @@
+//! Units of work: every domain change is a [`ChangeSet`] of guarded statements, events and audit entries
+//! committed in one transaction on either engine.
+//!
+//! Handlers read, let the domain core decide, then commit what changes. Guards make this optimistic: a
+//! statement may demand that it touched exactly N rows (`UPDATE … WHERE id = $1 AND status = 'assigned'`);
+//! if another request changed the row in between, the whole set rolls back with [`StoreError::Stale`]
+//! and nothing — row, event or audit entry — is written. Every transaction starts with a write, so SQLite
+//! takes its write lock up front and waits (busy timeout) instead of failing on a lock upgrade.
+
+use super::audit::INSERT_AUDIT;
+use super::events::{EventSink, NewEvent};
+use super::{AuditEntry, Store, StoreError, StoreResult, on_db};
+
+/// A value bound to a statement.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    /// 64-bit integer (times in ms, counts).
+    I64(i64),
+    /// Optional 64-bit integer.
+    OptI64(Option<i64>),
+    /// Floating point.
+    F64(f64),
+    /// Optional floating point.
+    OptF64(Option<f64>),
+    /// Text.
+    Text(String),
+    /// Optional text.
+    OptText(Option<String>),
+    /// Boolean.
+    Bool(bool),
+    /// The incident number allocated by [`ChangeSet::number`], as text.
+    Number,
+}
+
+/// One statement with its arguments and an optional row-count guard.
+#[derive(Debug, Clone)]
+pub struct Stmt {
+    sql: String,
+    args: Vec<Arg>,
+    expect_rows: Option<u64>,
+}
+
+impl Stmt {
+    /// A statement with `$1…` placeholders.
+    pub fn new(sql: impl Into<String>) -> Stmt {
+        Stmt {
+            sql: sql.into(),
+            args: Vec::new(),
+            expect_rows: None,
+        }
+    }
+
+    /// Binds the next argument.
+    pub fn arg(mut self, a: Arg) -> Stmt {
+        self.args.push(a);
+        self
+    }
+
+    /// Binds text.
+    pub fn text(self, s: impl Into<String>) -> Stmt {
+        self.arg(Arg::Text(s.into()))
+    }
+
+    /// Binds optional text.
+    pub fn opt_text(self, s: Option<impl Into<String>>) -> Stmt {
+        self.arg(Arg::OptText(s.map(Into::into)))
+    }
+
+    /// Binds an integer.
+    pub fn int(self, v: i64) -> Stmt {
+        self.arg(Arg::I64(v))
+    }
+
+    /// Binds an optional integer.
+    pub fn opt_int(self, v: Option<i64>) -> Stmt {
+        self.arg(Arg::OptI64(v))
+    }
+
+    /// Binds a float.
+    pub fn float(self, v: f64) -> Stmt {
+        self.arg(Arg::F64(v))
+    }
+
+    /// Binds an optional float.
+    pub fn opt_float(self, v: Option<f64>) -> Stmt {
+        self.arg(Arg::OptF64(v))
+    }
+
+    /// Binds a boolean.
+    pub fn boolean(self, v: bool) -> Stmt {
+        self.arg(Arg::Bool(v))
+    }
+
+    /// Rolls the whole set back unless this statement touches exactly `n` rows.
+    pub fn expect(mut self, n: u64) -> Stmt {
+        self.expect_rows = Some(n);
+        self
+    }
+}
+
+/// Everything one change writes, committed atomically.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeSet {
+    /// When the change happens (ms); stamped on events.
+    pub at: i64,
+    /// Allocate an incident number first: `(prefix, local day yyyymmdd)`. Bound where [`Arg::Number`] appears.
+    pub number: Option<(String, String)>,
+    /// Statements, in order.
+    pub stmts: Vec<Stmt>,
+    /// Events to append (after the statements).
+    pub events: Vec<NewEvent>,
+    /// Audit entries to append.
+    pub audit: Vec<AuditEntry>,
+}
+
+/// What a committed change produced.
+#[derive(Debug, Clone, Default)]
+pub struct Committed {
+    /// The incident number, when one was allocated.
+    pub number: Option<String>,
+    /// Sequence numbers of the appended events.
+    pub seqs: Vec<i64>,
+}
+
+impl ChangeSet {
+    /// An empty change at `at`.
+    pub fn new(at: i64) -> ChangeSet {
+        ChangeSet {
+            at,
+            ..ChangeSet::default()
+        }
+    }
+
+    /// Adds a statement.
+    pub fn push(&mut self, s: Stmt) -> &mut Self {
+        self.stmts.push(s);
+        self
+    }
+
+    /// Adds an event.
+    pub fn event(&mut self, e: NewEvent) -> &mut Self {
+        self.events.push(e);
+        self
+    }
+
+    /// Adds an audit entry.
+    pub fn audit(&mut self, a: AuditEntry) -> &mut Self {
+        self.audit.push(a);
+        self
+    }
+}
+
+/// Formats `PREFIX-yyyymmdd-NNNN`.
+fn format_number(prefix: &str, day: &str, seq: i64) -> String {
+    format!("{prefix}-{day}-{seq:04}")
+}
+
+macro_rules! bind_args {
+    ($q:expr, $args:expr, $number:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::I64(v) => q.bind(*v),
+                Arg::OptI64(v) => q.bind(*v),
+                Arg::F64(v) => q.bind(*v),
+                Arg::OptF64(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.clone()),
+                Arg::OptText(v) => q.bind(v.clone()),
+                Arg::Bool(v) => q.bind(*v),
+                Arg::Number => q.bind($number.clone()),
+            };
+        }
+        q
+    }};
+}
+
+impl Store {
+    /// Commits a change set atomically. A guard that does not hold rolls everything back with
+    /// [`StoreError::Stale`].
+    pub async fn commit(&self, set: ChangeSet) -> StoreResult<Committed> {
+        let committed = on_db!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut number: Option<String> = None;
+            if let Some((prefix, day)) = &set.number {
+                let seq: i64 = sqlx::query_scalar(super::counters::NEXT_SEQUENCE)
+                    .bind(prefix).bind(day).fetch_one(&mut *tx).await?;
+                number = Some(format_number(prefix, day, seq));
+            }
+            for (i, s) in set.stmts.iter().enumerate() {
+                let q = bind_args!(sqlx::query(&s.sql), &s.args, number);
+                let rows = q.execute(&mut *tx).await?.rows_affected();
+                if let Some(want) = s.expect_rows && rows != want {
+                    tx.rollback().await?;
+                    return Err(StoreError::Stale { statement: i, rows, expected: want });
+                }
+            }
+            for e in &set.audit {
+                sqlx::query(INSERT_AUDIT)
+                    .bind(e.at).bind(&e.actor_id).bind(&e.actor_role).bind(&e.action)
+                    .bind(&e.subject_type).bind(&e.subject_id)
+                    .bind(e.before.as_ref().map(serde_json::Value::to_string))
+                    .bind(e.after.as_ref().map(serde_json::Value::to_string))
+                    .bind(&e.detail)
+                    .execute(&mut *tx).await?;
+            }
+            let seqs = tx.insert_events(set.at, &set.events).await?;
+            tx.commit().await?;
+            Committed { number, seqs }
+        });
+        if !committed.seqs.is_empty() {
+            self.signal_events();
+        }
+        Ok(committed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_zero_padded_to_four_digits() {
+        assert_eq!(format_number("BTM", "20261124", 7), "BTM-20261124-0007");
+        assert_eq!(
+            format_number("BTM", "20261124", 12345),
+            "BTM-20261124-12345"
+        );
+    }
+}

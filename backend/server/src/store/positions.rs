@@ -1,0 +1,148 @@
+//! Unit positions: the audit track (`unit_positions`), each unit's last known position, and the
+//! `unit.position` events, written together in batches by the live layer's position writer.
+
+use super::events::{EventSink, NewEvent};
+use super::{Store, StoreResult, on_db};
+
+/// One accepted GPS fix of a unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackPoint {
+    pub unit_id: String,
+    /// When the device took the fix (ms).
+    pub at: i64,
+    pub lon: f64,
+    pub lat: f64,
+    pub accuracy_m: Option<f64>,
+    pub heading_deg: Option<f64>,
+    pub speed_mps: Option<f64>,
+    /// Why the fix is doubtful, when it is kept anyway.
+    pub flagged: Option<String>,
+}
+
+/// Rows per multi-row statement: 8 parameters each stays far below both engines' parameter limits.
+const CHUNK: usize = 400;
+
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut out = String::new();
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
+}
+
+impl Store {
+    /// In one transaction: appends `track` to the audit track, moves each unit in `latest` (at most one
+    /// point per unit) to its point unless the stored position is newer, and appends `events`. Returns the
+    /// events' sequence numbers.
+    pub async fn record_positions(
+        &self,
+        at: i64,
+        track: &[TrackPoint],
+        latest: &[TrackPoint],
+        events: &[NewEvent],
+    ) -> StoreResult<Vec<i64>> {
+        if track.is_empty() && latest.is_empty() && events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let seqs = on_db!(self, p => {
+            let mut tx = p.begin().await?;
+            for chunk in track.chunks(CHUNK) {
+                let sql = format!(
+                    "INSERT INTO unit_positions (unit_id, at, lon, lat, accuracy_m, heading_deg, speed_mps, \
+                     flagged) VALUES {}",
+                    placeholders(chunk.len(), 8)
+                );
+                let mut q = sqlx::query(&sql);
+                for t in chunk {
+                    q = q.bind(&t.unit_id).bind(t.at).bind(t.lon).bind(t.lat).bind(t.accuracy_m)
+                        .bind(t.heading_deg).bind(t.speed_mps).bind(&t.flagged);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            for chunk in latest.chunks(CHUNK) {
+                // `VALUES` columns are named column1… on both engines. The guard keeps the newest fix when
+                // two instances write the same unit.
+                let sql = format!(
+                    "UPDATE units SET lon = v.column2, lat = v.column3, position_at = v.column4 \
+                     FROM (VALUES {}) AS v WHERE units.id = v.column1 \
+                     AND (units.position_at IS NULL OR units.position_at < v.column4)",
+                    placeholders(chunk.len(), 4)
+                );
+                let mut q = sqlx::query(&sql);
+                for t in chunk {
+                    q = q.bind(&t.unit_id).bind(t.lon).bind(t.lat).bind(t.at);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            let seqs = tx.insert_events(at, events).await?;
+            tx.commit().await?;
+            seqs
+        });
+        if !seqs.is_empty() {
+            self.signal_events();
+        }
+        Ok(seqs)
+    }
+
+    /// The stored track of a unit between two instants (inclusive), oldest first.
+    pub async fn unit_track(
+        &self,
+        unit_id: &str,
+        from: i64,
+        to: i64,
+    ) -> StoreResult<Vec<TrackPoint>> {
+        let rows: Vec<TrackRow> = on_db!(self, p => sqlx::query_as::<_, TrackRow>(
+            "SELECT unit_id, at, lon, lat, accuracy_m, heading_deg, speed_mps, flagged FROM unit_positions \
+             WHERE unit_id = $1 AND at >= $2 AND at <= $3 ORDER BY at, id")
+            .bind(unit_id).bind(from).bind(to).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TrackRow {
+    unit_id: String,
+    at: i64,
+    lon: f64,
+    lat: f64,
+    accuracy_m: Option<f64>,
+    heading_deg: Option<f64>,
+    speed_mps: Option<f64>,
+    flagged: Option<String>,
+}
+
+impl From<TrackRow> for TrackPoint {
+    fn from(r: TrackRow) -> Self {
+        TrackPoint {
+            unit_id: r.unit_id,
+            at: r.at,
+            lon: r.lon,
+            lat: r.lat,
+            accuracy_m: r.accuracy_m,
+            heading_deg: r.heading_deg,
+            speed_mps: r.speed_mps,
+            flagged: r.flagged,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::placeholders;
+
+    #[test]
+    fn placeholders_number_rows_then_columns() {
+        assert_eq!(placeholders(2, 2), "($1, $2), ($3, $4)");
+    }
+}

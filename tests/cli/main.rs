@@ -1,0 +1,210 @@
+//! The `siaga` command line as an operator uses it: importing the real Indonesian boundaries and faskes from
+//! `../shared/geodata`, checking them with `siaga locate`, and refusing a corrupt file without losing the old
+//! data — on SQLite and PostgreSQL.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "integration tests: an unwrap that fails is a failed assertion"
+)]
+
+use siaga_tests::{Engine, TestDb, engine_tests, siaga_bin, workspace_root};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+engine_tests!(
+    imports_real_boundaries_and_locates_points,
+    corrupt_import_is_refused_and_old_data_stays
+);
+
+fn geodata() -> PathBuf {
+    let dir = std::env::var("SIAGA_GEODATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace_root().join("../shared/geodata"));
+    assert!(
+        dir.join("boundaries/idn_adm2_kabkota.geojson").exists(),
+        "the shared geodata is expected at {} (or set SIAGA_GEODATA_DIR)",
+        dir.display()
+    );
+    dir
+}
+
+fn siaga(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(siaga_bin().unwrap())
+        .args(args)
+        .env("SIAGA_DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        pipe.write_all(text.as_bytes()).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn import(db: &TestDb, args: &[&str]) -> String {
+    let out = siaga(db, args, None);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const POINTS: &str = "106.8271,-6.1754\n104.0537,1.1283\n107.6187,-6.9025\n105.0,-8.0\n";
+
+async fn imports_real_boundaries_and_locates_points(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let g = geodata();
+    let kab = g.join("boundaries/idn_adm2_kabkota.geojson");
+    let kec = g.join("boundaries/idn_adm3_kecamatan.geojson");
+    let faskes = g.join("faskes/faskes_kemenkes_bppsdmk_2019.geojson");
+    let said = import(
+        &db,
+        &[
+            "import",
+            "regions",
+            kab.to_str().unwrap(),
+            "--level",
+            "kabkota",
+        ],
+    );
+    assert!(said.contains("imported 514 regency regions"), "{said}");
+    // Only kab/kota so far: the finest answer is the kab/kota.
+    let out = siaga(&db, &["locate"], Some(POINTS));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        lines[0],
+        "106.8271,-6.1754,31.71,Kota Administrasi Jakarta Pusat"
+    );
+    assert!(
+        lines[1].starts_with("104.0537,1.1283,21.71,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].starts_with("107.6187,-6.9025,32.73,"),
+        "{}",
+        lines[2]
+    );
+    assert_eq!(
+        lines[3], "105,-8,,",
+        "a point in the Indian Ocean is outside"
+    );
+
+    let said = import(
+        &db,
+        &[
+            "import",
+            "regions",
+            kec.to_str().unwrap(),
+            "--level",
+            "kecamatan",
+        ],
+    );
+    assert!(said.contains("imported 7285 district regions"), "{said}");
+    let said = import(&db, &["import", "faskes", faskes.to_str().unwrap()]);
+    assert!(said.contains("imported 10283 facilities"), "{said}");
+    let out = siaga(&db, &["locate"], Some(POINTS));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "106.8271,-6.1754,31.71.01,Gambir");
+    assert_eq!(lines[1], "104.0537,1.1283,21.71.10,Batam Kota");
+    assert_eq!(lines[2], "107.6187,-6.9025,32.73.09,Bandung Wetan");
+
+    // A malformed line is reported and the run fails, but the good lines are still answered.
+    let out = siaga(&db, &["locate"], Some("106.8271,-6.1754\nnot a point\n"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("31.71.01,Gambir"));
+}
+
+async fn corrupt_import_is_refused_and_old_data_stays(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let kab = geodata().join("boundaries/idn_adm2_kabkota.geojson");
+    import(
+        &db,
+        &[
+            "import",
+            "regions",
+            kab.to_str().unwrap(),
+            "--level",
+            "kabkota",
+        ],
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.geojson");
+    std::fs::write(
+        &bad,
+        r#"{"type":"FeatureCollection","features":[
+          {"type":"Feature","properties":{"code":"99.01","name":"Good"},
+           "geometry":{"type":"Polygon","coordinates":[[[100,0],[101,0],[101,1],[100,1],[100,0]]]}},
+          {"type":"Feature","properties":{"code":"99.02","name":"Open ring"},
+           "geometry":{"type":"Polygon","coordinates":[[[102,0],[103,0],[103,1],[102,1]]]}}]}"#,
+    )
+    .unwrap();
+    let out = siaga(
+        &db,
+        &[
+            "import",
+            "regions",
+            bad.to_str().unwrap(),
+            "--level",
+            "kabkota",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("nothing imported") && err.contains("feature #1") && err.contains("99.02"),
+        "{err}"
+    );
+
+    let crs = dir.path().join("utm.geojson");
+    std::fs::write(
+        &crs,
+        r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:32748"}},"features":[]}"#,
+    )
+    .unwrap();
+    let out = siaga(
+        &db,
+        &[
+            "import",
+            "regions",
+            crs.to_str().unwrap(),
+            "--level",
+            "kabkota",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("crs"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The 514 kab/kota are still there.
+    let out = siaga(&db, &["locate"], Some("106.8271,-6.1754\n"));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        "106.8271,-6.1754,31.71,Kota Administrasi Jakarta Pusat"
+    );
+}
