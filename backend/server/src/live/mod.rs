@@ -195,6 +195,10 @@ pub async fn stop(state: &AppState) {
 /// position; `at` is the device's fix time (ms), strictly increasing per unit on this instance. Other
 /// instances learn the move from the `unit.position` event (coalesced) or the `units` row.
 pub fn unit_moved(state: &AppState, unit_id: &str, lon: f64, lat: f64, at: i64) {
-    let _ = state;
-    tracing::trace!(unit.id = %unit_id, lon, lat, position_at = at, "unit moved");
+    // Fixes reaching here were validated already; a position the geo crate still refuses is skipped.
+    if let Ok(p) = siaga_spatial::Position::from_lon_lat(lon, lat) {
+        state
+            .geo
+            .unit_moved(unit_id, p, siaga_core::time::Timestamp(at));
+    }
 }
