@@ -587,21 +587,7 @@ pub async fn create_incident(
     let policy = &state.config.dispatch.sla;
     let target = |kind| policy.target_ms(kind, req.category, req.priority, AreaClass::Urban);
     if let Some(call) = &call {
-        set.push(
-            Stmt::new(
-                "INSERT INTO incident_calls (incident_id, call_id, linked_at) VALUES ($1, $2, $3)",
-            )
-            .text(&id)
-            .text(&call.id)
-            .int(now),
-        );
-        set.push(
-            Stmt::new("UPDATE calls SET incident_id = $2, updated_at = $3 WHERE id = $1 AND incident_id IS NULL")
-                .text(&call.id)
-                .text(&id)
-                .int(now)
-                .expect(1),
-        );
+        link_call_stmts(&mut set, &id, &call.id, now);
         // Answer → escalation: measured now, at filing, from the moment the call was answered.
         if let (Some(answered), false) = (call.answered_at, escalate.is_empty()) {
             let target_ms = target(SlaKind::Escalation);
@@ -834,21 +820,7 @@ pub async fn link_call(
         .map(|a| a.agency_id)
         .collect();
     let mut set = ChangeSet::new(now);
-    set.push(
-        Stmt::new(
-            "INSERT INTO incident_calls (incident_id, call_id, linked_at) VALUES ($1, $2, $3)",
-        )
-        .text(&id)
-        .text(&call.id)
-        .int(now),
-    );
-    set.push(
-        Stmt::new("UPDATE calls SET incident_id = $2, updated_at = $3 WHERE id = $1 AND incident_id IS NULL")
-            .text(&call.id)
-            .text(&id)
-            .int(now)
-            .expect(1),
-    );
+    link_call_stmts(&mut set, &id, &call.id, now);
     set.event(flow::event(
         "incident.updated",
         &incident_audience(&incident, &agencies),
@@ -867,6 +839,27 @@ pub async fn link_call(
     Ok(Json(
         incident_view(&state, load_incident(&state, &id).await?, true).await?,
     ))
+}
+
+/// Links a call to an incident; the guard refuses a call that another request linked first.
+fn link_call_stmts(set: &mut ChangeSet, incident_id: &str, call_id: &str, now: i64) {
+    set.push(
+        Stmt::new(
+            "INSERT INTO incident_calls (incident_id, call_id, linked_at) VALUES ($1, $2, $3)",
+        )
+        .text(incident_id)
+        .text(call_id)
+        .int(now),
+    );
+    set.push(
+        Stmt::new(
+            "UPDATE calls SET incident_id = $2, updated_at = $3 WHERE id = $1 AND incident_id IS NULL",
+        )
+        .text(call_id)
+        .text(incident_id)
+        .int(now)
+        .expect(1),
+    );
 }
 
 /// The dispatcher's own row among the incident's agencies, or 403.
