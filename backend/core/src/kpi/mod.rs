@@ -110,8 +110,6 @@ pub struct AssignmentRecord {
 /// One incident with what happened to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncidentRecord {
-    /// Its number, `BTM-20261124-0007` (the only identifier reports show).
-    pub number: String,
     /// Category.
     pub category: Category,
     /// Priority.
@@ -157,6 +155,32 @@ pub struct SlaClockRecord {
     pub utc_offset_minutes: i32,
 }
 
+/// SLA clocks already counted by the store: how many of one kind, OPD and category, attached to subjects in
+/// one region that started within one hour, were met, breached or still running at `as_of`.
+///
+/// Stores count clocks in SQL rather than sending every row. An hour is the coarsest slot that never straddles a
+/// local midnight in any Indonesian zone (their offsets are whole hours), so each tally lies in exactly one
+/// local day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlaTally {
+    /// Which step.
+    pub kind: SlaKind,
+    /// The OPD, if any.
+    pub agency_id: Option<String>,
+    /// Incident category (none for answer clocks).
+    pub category: Option<Category>,
+    /// The start of the hour in which the clocks' subjects started (ring or creation).
+    pub attributed_at: Timestamp,
+    /// UTC offset of the subjects' region.
+    pub utc_offset_minutes: i32,
+    /// Clocks stopped by their deadline.
+    pub met: u64,
+    /// Clocks breached (by the rule of [`SlaClockRecord`]).
+    pub breached: u64,
+    /// Clocks still running, not yet due.
+    pub running: u64,
+}
+
 /// A call taker or dispatcher.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentRecord {
@@ -183,8 +207,12 @@ pub struct KpiInput {
     pub calls: Vec<CallRecord>,
     /// Incidents.
     pub incidents: Vec<IncidentRecord>,
-    /// SLA clocks.
+    /// SLA clocks, one by one: counted, and listed when breached.
     pub sla_clocks: Vec<SlaClockRecord>,
+    /// SLA clocks counted by the store: counted only.
+    pub sla_tallies: Vec<SlaTally>,
+    /// Breached clocks to list whose counts are already in `sla_tallies`: listed only.
+    pub sla_breach_details: Vec<SlaClockRecord>,
     /// Agents to report on.
     pub agents: Vec<AgentRecord>,
     /// Their state records: the last one before the period and all inside it.
@@ -341,9 +369,11 @@ pub struct SlaKpis {
     pub by_category: Vec<SlaCounts>,
     /// Per OPD and category, keyed `agency_id/category`.
     pub by_agency_category: Vec<SlaCounts>,
-    /// Breaches, earliest first, at most [`MAX_LISTED_BREACHES`].
+    /// Breached clocks sent one by one (individual clocks and breach details), earliest first, at most
+    /// [`MAX_LISTED_BREACHES`]. The server lists incident and assignment clocks; a breached answer clock is
+    /// counted in the totals but not listed, since each is a call answered late or not at all.
     pub breaches: Vec<SlaBreach>,
-    /// Number of breaches in the period.
+    /// Number of listable breaches in the period (the list may be cut at [`MAX_LISTED_BREACHES`]).
     pub breaches_total: u64,
 }
 
@@ -689,35 +719,71 @@ pub fn compute(input: &KpiInput) -> KpiReport {
     let mut sla_agency: BTreeMap<String, SlaAcc> = BTreeMap::new();
     let mut sla_category: BTreeMap<String, SlaAcc> = BTreeMap::new();
     let mut sla_agency_category: BTreeMap<(String, String), SlaAcc> = BTreeMap::new();
-    let mut breaches = Vec::new();
-    for c in &input.sla_clocks {
-        let Some(day) = day_index(c.attributed_at, c.utc_offset_minutes) else {
-            continue;
-        };
-        let o = outcome(c, input.as_of);
-        let agency = c.agency_id.clone().unwrap_or_else(|| "centre".into());
-        let category = c
-            .category
-            .map_or_else(|| "none".to_owned(), |k| k.as_str().to_owned());
+    let mut count = |kind: SlaKind,
+                     agency: &Option<String>,
+                     category: Option<Category>,
+                     day: usize,
+                     met: u64,
+                     breached: u64,
+                     running: u64| {
+        let agency = agency.clone().unwrap_or_else(|| "centre".into());
+        let category = category.map_or_else(|| "none".to_owned(), |k| k.as_str().to_owned());
         let accs = [
             &mut total,
-            by_kind.entry(c.kind).or_default(),
+            by_kind.entry(kind).or_default(),
             sla_agency.entry(agency.clone()).or_default(),
             sla_category.entry(category.clone()).or_default(),
             sla_agency_category.entry((agency, category)).or_default(),
             &mut days[day].2,
         ];
         for acc in accs {
-            match o {
-                Outcome::Met => acc.met += 1,
-                Outcome::Breached => acc.breached += 1,
-                Outcome::Running => acc.running += 1,
-            }
+            acc.met += met;
+            acc.breached += breached;
+            acc.running += running;
         }
+    };
+    for t in &input.sla_tallies {
+        if let Some(day) = day_index(t.attributed_at, t.utc_offset_minutes) {
+            count(
+                t.kind,
+                &t.agency_id,
+                t.category,
+                day,
+                t.met,
+                t.breached,
+                t.running,
+            );
+        }
+    }
+    let mut breaches = Vec::new();
+    for c in &input.sla_clocks {
+        let Some(day) = day_index(c.attributed_at, c.utc_offset_minutes) else {
+            continue;
+        };
+        let o = outcome(c, input.as_of);
+        count(
+            c.kind,
+            &c.agency_id,
+            c.category,
+            day,
+            u64::from(o == Outcome::Met),
+            u64::from(o == Outcome::Breached),
+            u64::from(o == Outcome::Running),
+        );
         if o == Outcome::Breached {
+            breaches.push(c);
+        }
+    }
+    breaches.extend(input.sla_breach_details.iter().filter(|c| {
+        day_index(c.attributed_at, c.utc_offset_minutes).is_some()
+            && outcome(c, input.as_of) == Outcome::Breached
+    }));
+    let mut breaches: Vec<SlaBreach> = breaches
+        .into_iter()
+        .map(|c| {
             let breached_at = c.breached_at.unwrap_or(c.due_at.plus_millis(1));
             let end = c.stopped_at.unwrap_or(input.as_of);
-            breaches.push(SlaBreach {
+            SlaBreach {
                 kind: c.kind.as_str().to_owned(),
                 incident_number: c.incident_number.clone(),
                 category: c.category.map(|k| k.as_str().to_owned()),
@@ -730,9 +796,9 @@ pub fn compute(input: &KpiInput) -> KpiReport {
                 breached_at: breached_at.0,
                 stopped_at: c.stopped_at.map(|s| s.0),
                 overdue_ms: end.millis_since(c.due_at).max(0),
-            });
-        }
-    }
+            }
+        })
+        .collect();
     breaches.sort_by(|a, b| {
         (a.breached_at, &a.incident_number, &a.kind).cmp(&(
             b.breached_at,

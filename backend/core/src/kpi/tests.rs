@@ -199,7 +199,6 @@ fn esc(agency: &str, ts: Timestamp) -> EscalationRecord {
 
 fn fixture_incidents() -> Vec<IncidentRecord> {
     let i1 = IncidentRecord {
-        number: "BTM-20261124-0001".into(),
         category: Category::Fire,
         priority: Priority::P1,
         region_code: Some("21.71.01".into()),
@@ -218,7 +217,6 @@ fn fixture_incidents() -> Vec<IncidentRecord> {
         utc_offset_minutes: WIB,
     };
     let i2 = IncidentRecord {
-        number: "BTM-20261124-0002".into(),
         category: Category::Health,
         priority: Priority::P2,
         region_code: Some("21.71.06".into()),
@@ -240,14 +238,12 @@ fn fixture_incidents() -> Vec<IncidentRecord> {
         utc_offset_minutes: WIB,
     };
     let i3 = IncidentRecord {
-        number: "BTM-20261125-0001".into(),
         created_at: wib("2026-11-25", "00:10"),
         escalations: vec![],
         assignments: vec![],
         ..i1.clone()
     };
     let i4 = IncidentRecord {
-        number: "MKS-20261124-0001".into(),
         category: Category::TrafficAccident,
         priority: Priority::P3,
         region_code: Some("73.71".into()),
@@ -420,6 +416,8 @@ fn fixture(period: &str) -> KpiInput {
         calls: fixture_calls(),
         incidents: fixture_incidents(),
         sla_clocks: fixture_clocks(),
+        sla_tallies: vec![],
+        sla_breach_details: vec![],
         agents: vec![
             agent("a", Role::CallTaker),
             agent("b", Role::CallTaker),
@@ -722,4 +720,51 @@ fn schedule_csv_parses_with_any_column_order_and_names_bad_rows() {
     );
     assert!(shift_instants(&row("2026-11-24 07:00", "2026-11-25 07:01"), 3, WIB).is_err());
     assert!(shift_instants(&row("2026-11-24T07:00", "2026-11-24T15:00:00"), 3, WIB).is_ok());
+}
+
+#[test]
+fn tallies_and_breach_details_count_like_single_clocks() {
+    let single = compute(&fixture("2026-11-24"));
+    let as_of = wib("2026-11-26", "00:00");
+    let mut input = fixture("2026-11-24");
+    let clocks = std::mem::take(&mut input.sla_clocks);
+    input.sla_tallies = clocks
+        .iter()
+        .map(|c| {
+            let o = outcome(c, as_of);
+            SlaTally {
+                kind: c.kind,
+                agency_id: c.agency_id.clone(),
+                category: c.category,
+                // The hour slot of the subject's start, as the store counts it.
+                attributed_at: Timestamp(
+                    c.attributed_at.0 - c.attributed_at.0.rem_euclid(3_600_000),
+                ),
+                utc_offset_minutes: c.utc_offset_minutes,
+                met: u64::from(o == Outcome::Met),
+                breached: u64::from(o == Outcome::Breached),
+                running: u64::from(o == Outcome::Running),
+            }
+        })
+        .collect();
+    input.sla_breach_details = clocks
+        .into_iter()
+        .filter(|c| c.kind != SlaKind::Answer)
+        .collect();
+    let tallied = compute(&input);
+    assert_eq!(tallied.sla.total, single.sla.total);
+    assert_eq!(
+        tallied.sla.by_agency_category,
+        single.sla.by_agency_category
+    );
+    assert_eq!(tallied.days, single.days);
+    // The answer breach is counted but not listed.
+    assert_eq!(tallied.sla.breaches_total, 2);
+    let kinds: Vec<&str> = tallied
+        .sla
+        .breaches
+        .iter()
+        .map(|b| b.kind.as_str())
+        .collect();
+    assert_eq!(kinds, ["arrival", "arrival"]);
 }
