@@ -8,6 +8,7 @@ use siaga_tests::{Engine, TestServer, WS_WAIT, assert_error, engine_tests};
 engine_tests!(
     invalid_fixes_are_refused_with_a_reason,
     position_events_are_coalesced_and_the_track_is_stored,
+    an_acknowledged_fix_is_already_stored_and_a_resent_fix_counts_once,
 );
 
 async fn post_fix(srv: &TestServer, token: &str, unit: &str, fix: Value) -> (StatusCode, Value) {
@@ -231,4 +232,56 @@ async fn position_events_are_coalesced_and_the_track_is_stored(engine: Engine) {
     let times: Vec<i64> = track.iter().map(|p| p.at).collect();
     assert_eq!(times, (0..5).map(|i| t0 + 1000 * i).collect::<Vec<_>>());
     assert_eq!(track[4].speed_mps, Some(11.0));
+}
+
+async fn an_acknowledged_fix_is_already_stored_and_a_resent_fix_counts_once(engine: Engine) {
+    // Arrange: a long track interval, so a fix that was only buffered would not be in the database yet.
+    let srv = server_with(engine, |c| {
+        c.live.poll_interval_ms = 20;
+        c.live.track_flush_ms = 1500;
+    })
+    .await;
+    let admin = srv.demo_login("admin").await;
+    let dmk01 = srv.demo_login("dmk01").await;
+    let unit = srv.unit_id(&admin, "DMK-01").await;
+    let t0 = chrono_now_ms();
+    let fix = json!({"lat": 1.1301, "lon": 104.0301, "accuracy_m": 5.0, "at": t0});
+
+    // Act: the phone sends a fix; the answer is lost, so it sends the same fix again.
+    let (status, body) = post_fix(&srv, &dmk01, &unit, fix.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let store = srv.store().await;
+    let stored_at_ack = store.unit_track(&unit, t0, t0).await.unwrap();
+    let (status, body) = post_fix(&srv, &dmk01, &unit, fix).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["position_at"], t0);
+    // Another fix claiming the same instant at another place is still out of order.
+    let e = assert_error(
+        &post_fix(
+            &srv,
+            &dmk01,
+            &unit,
+            json!({"lat": 1.1302, "lon": 104.0301, "at": t0}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(e["field"], "at");
+
+    // Assert: the acknowledged fix was in the track when the answer came, and the resend added nothing.
+    assert_eq!(stored_at_ack.len(), 1, "acknowledged but not stored");
+    assert_eq!(stored_at_ack[0].lat, 1.1301);
+    let (status, body) = post_fix(
+        &srv,
+        &dmk01,
+        &unit,
+        json!({"lat": 1.1303, "lon": 104.0301, "at": t0 + 2000}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let track = store.unit_track(&unit, t0, t0 + 2000).await.unwrap();
+    store.close().await;
+    let times: Vec<i64> = track.iter().map(|p| p.at).collect();
+    assert_eq!(times, vec![t0, t0 + 2000]);
 }

@@ -3,7 +3,9 @@
 //! A fix is checked against the unit's last accepted fix (range, order, implied speed) under one short lock,
 //! then queued. The position writer task commits queued fixes in one transaction per round: the track rows
 //! (every ~`track_flush_ms` or `track_batch_max` fixes), each moved unit's last position, and the
-//! `unit.position` events. Events are coalesced per unit: the first fix after a quiet interval is published
+//! `unit.position` events. The sender is answered only after the round holding its fix has committed (group
+//! commit: every waiting sender shares one transaction), so an acknowledged fix survives a crash; a fix that
+//! could not be stored in time is answered 503 and the same fix sent again is accepted as a duplicate. Events are coalesced per unit: the first fix after a quiet interval is published
 //! at once (the writer is woken), later ones within `position_event_interval_ms` only replace a pending fix
 //! that is published when the interval has passed, so the newest position is never held back for long and
 //! never lost.
@@ -37,6 +39,9 @@ const MAX_ACCURACY_CREDIT_M: f64 = 1_000.0;
 
 /// Track rows kept in memory while the database refuses writes; older rows are dropped beyond this.
 const MAX_BUFFERED_TRACK: usize = 200_000;
+
+/// How long a sender waits for its fix to be stored before it is told to send it again (503).
+const STORE_WAIT: Duration = Duration::from_secs(10);
 
 /// One GPS fix from a device.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, utoipa::ToSchema)]
@@ -176,10 +181,14 @@ struct UnitTrack {
     last: Option<LastFix>,
     /// Server time (ms) of the last `unit.position` event this instance wrote for the unit.
     last_event_ms: Option<i64>,
+    /// The write round that holds `last`.
+    last_round: u64,
 }
 
 #[derive(Default)]
 struct IntakeState {
+    /// The write round that the next queued fix joins.
+    open_round: u64,
     units: HashMap<String, UnitTrack>,
     /// Newest fix per unit not yet published as an event.
     pending: HashMap<String, TrackPoint>,
@@ -193,15 +202,29 @@ struct Batch {
     track: Vec<TrackPoint>,
     latest: Vec<TrackPoint>,
     events: Vec<NewEvent>,
+    /// The write round of `track`, when this batch takes the track.
+    round: Option<u64>,
 }
 
 /// Per-instance intake state, shared by the HTTP and websocket paths and the writer task.
-#[derive(Default)]
 pub struct PositionIntake {
     // A std mutex: every critical section is a few map operations and never awaits.
     state: Mutex<IntakeState>,
     /// Wakes the writer when an event is due at once or the track buffer is full.
     wake: Notify,
+    /// Every write round below this number has committed (rounds commit in order: a failed round's fixes
+    /// join the next one).
+    stored: watch::Sender<u64>,
+}
+
+impl Default for PositionIntake {
+    fn default() -> Self {
+        PositionIntake {
+            state: Mutex::default(),
+            wake: Notify::new(),
+            stored: watch::channel(0).0,
+        }
+    }
 }
 
 impl PositionIntake {
@@ -228,10 +251,12 @@ impl PositionIntake {
             events.push(position_event(point, &track.agency_id));
             false
         });
-        let track = if flush_track {
-            std::mem::take(&mut st.track)
+        let (track, round) = if flush_track {
+            let round = st.open_round;
+            st.open_round += 1;
+            (std::mem::take(&mut st.track), Some(round))
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
         let mut newest: HashMap<&str, &TrackPoint> = HashMap::new();
         for p in &track {
@@ -249,7 +274,28 @@ impl PositionIntake {
             track,
             latest,
             events,
+            round,
         }
+    }
+
+    /// Marks every round up to `round` as committed.
+    fn committed(&self, round: u64) {
+        self.stored.send_if_modified(|s| {
+            let advanced = *s <= round;
+            if advanced {
+                *s = round + 1;
+            }
+            advanced
+        });
+    }
+
+    /// Waits until write round `round` has committed; false when that took longer than [`STORE_WAIT`].
+    async fn stored(&self, round: u64) -> bool {
+        let mut rx = self.stored.subscribe();
+        matches!(
+            tokio::time::timeout(STORE_WAIT, rx.wait_for(|s| *s > round)).await,
+            Ok(Ok(_))
+        )
     }
 
     /// Puts track rows back after a failed write, keeping memory bounded.
@@ -333,49 +379,82 @@ pub async fn accept_fix(
             agency_id: unit.agency_id,
             last,
             last_event_ms: None,
+            last_round: 0,
         });
     }
     let config = &state.config.live;
     let now_ms = state.now_ms();
-    let (position, wake) = {
+    let accepted = PositionAccepted {
+        unit_id: unit_id.to_owned(),
+        position_at: fix.at,
+    };
+    let (position, wake, round) = {
         let mut st = intake.lock();
+        let open_round = st.open_round;
         let Some(track) = st.units.get_mut(unit_id) else {
             return Err(ApiError::not_found("unit"));
         };
-        let position = check_fix(&fix, track.last.as_ref(), now_ms, config.max_speed_kmh)?;
-        track.last = Some(LastFix {
-            at: fix.at,
-            position,
-            accuracy_m: fix.accuracy_m.unwrap_or(0.0),
-        });
-        let event_due = track
-            .last_event_ms
-            .is_none_or(|t| now_ms.saturating_sub(t) >= config.position_event_interval_ms as i64);
-        let point = TrackPoint {
-            unit_id: unit_id.to_owned(),
-            at: fix.at,
-            lon: position.lon(),
-            lat: position.lat(),
-            accuracy_m: fix.accuracy_m,
-            heading_deg: fix.heading_deg,
-            speed_mps: fix.speed_mps,
-            flagged: None,
-        };
-        st.pending.insert(unit_id.to_owned(), point.clone());
-        st.track.push(point);
-        (
-            position,
-            event_due || st.track.len() >= config.track_batch_max,
-        )
+        // The same fix again (a sender retrying after a timeout or a dropped answer): answer it like the
+        // first time, once that one is stored.
+        if let Some(last) = &track.last
+            && last.at == fix.at
+            && last.position.lon() == fix.lon
+            && last.position.lat() == fix.lat
+        {
+            (None, false, track.last_round)
+        } else {
+            let position = check_fix(&fix, track.last.as_ref(), now_ms, config.max_speed_kmh)?;
+            track.last_round = open_round;
+            track.last = Some(LastFix {
+                at: fix.at,
+                position,
+                accuracy_m: fix.accuracy_m.unwrap_or(0.0),
+            });
+            let event_due = track.last_event_ms.is_none_or(|t| {
+                now_ms.saturating_sub(t) >= config.position_event_interval_ms as i64
+            });
+            let point = TrackPoint {
+                unit_id: unit_id.to_owned(),
+                at: fix.at,
+                lon: position.lon(),
+                lat: position.lat(),
+                accuracy_m: fix.accuracy_m,
+                heading_deg: fix.heading_deg,
+                speed_mps: fix.speed_mps,
+                flagged: None,
+            };
+            st.pending.insert(unit_id.to_owned(), point.clone());
+            st.track.push(point);
+            (
+                Some(position),
+                event_due || st.track.len() >= config.track_batch_max,
+                open_round,
+            )
+        }
     };
     if wake {
         intake.wake.notify_one();
     }
-    super::unit_moved(state, unit_id, position.lon(), position.lat(), fix.at);
-    Ok(PositionAccepted {
-        unit_id: unit_id.to_owned(),
-        position_at: fix.at,
-    })
+    if let Some(position) = position {
+        super::unit_moved(state, unit_id, position.lon(), position.lat(), fix.at);
+    }
+    wait_stored(intake, round, accepted).await
+}
+
+/// Answers `accepted` once write round `round` has committed, or 503 when it has not in time.
+async fn wait_stored(
+    intake: &PositionIntake,
+    round: u64,
+    accepted: PositionAccepted,
+) -> ApiResult<PositionAccepted> {
+    if intake.stored(round).await {
+        Ok(accepted)
+    } else {
+        Err(ApiError::new(
+            ErrorCode::Unavailable,
+            "the fix was received but not stored yet; send the same fix again",
+        ))
+    }
 }
 
 /// Reports a GPS fix of a unit: its own responder, or an admin. Accepted fixes update the unit's position,
@@ -437,7 +516,14 @@ pub(super) async fn run_writer(state: AppState, mut shutdown: watch::Receiver<bo
                 tracing::error!(error = %e, track = batch.track.len(), events = batch.events.len(),
                     "cannot write positions; will retry the track");
                 intake.requeue(batch.track);
+                if stopping {
+                    break;
+                }
+                continue;
             }
+        }
+        if let Some(round) = batch.round {
+            intake.committed(round);
         }
         if stopping {
             break;
@@ -534,6 +620,7 @@ mod tests {
                     agency_id: "a".into(),
                     last: None,
                     last_event_ms: None,
+                    last_round: 0,
                 },
             );
         }
