@@ -8,6 +8,7 @@ use siaga_tests::{Engine, engine_tests};
 engine_tests!(
     each_client_receives_only_what_its_role_and_agency_may_see,
     a_missing_or_bad_token_is_refused_before_the_upgrade,
+    a_unit_put_off_duty_is_announced_to_its_agency_and_no_longer_recommended,
 );
 
 fn types(frames: &[Value]) -> Vec<String> {
@@ -178,4 +179,64 @@ async fn a_missing_or_bad_token_is_refused_before_the_upgrade(engine: Engine) {
     let hello: Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
     assert_eq!(hello["type"], "hello");
     assert_eq!(hello["role"], "dispatcher");
+}
+
+async fn a_unit_put_off_duty_is_announced_to_its_agency_and_no_longer_recommended(engine: Engine) {
+    // Arrange: DMK-01 has a fresh position; Damkar's and Polres' dispatchers watch.
+    let srv = server(engine).await;
+    let admin = srv.demo_login("admin").await;
+    let dmk01 = srv.demo_login("dmk01").await;
+    let unit = srv.unit_id(&admin, "DMK-01").await;
+    let (lon, lat) = (104.0301, 1.1301);
+    let fix = json!({"lat": lat, "lon": lon, "at": chrono_now_ms()});
+    let (status, body) = srv
+        .post(&format!("/api/v1/units/{unit}/position"), &dmk01, fix)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let damkar = srv.demo_login("dispatch.damkar").await;
+    let polres = srv.demo_login("dispatch.polres").await;
+    let mut ws_damkar = srv.ws(&damkar).await;
+    ws_damkar.next().await;
+    let mut ws_polres = srv.ws(&polres).await;
+    ws_polres.next().await;
+    let nearest = format!("/api/v1/geo/nearest?lon={lon}&lat={lat}&k=50");
+    let (_, before) = srv.get(&nearest, &damkar).await;
+    let listed = |v: &Value| {
+        v["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["unit_id"] == unit.as_str())
+    };
+    assert!(listed(&before), "{before}");
+
+    // Act: the crew goes off duty from the phone.
+    let (status, body) = srv
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/units/{unit}/status"),
+            Some(&dmk01),
+            Some(json!({"status": "out_of_service"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "out_of_service");
+
+    // Assert: Damkar's dispatcher sees it live; Polres' does not; recommendations skip the unit.
+    let e = ws_damkar.next_of("unit.status").await;
+    assert_eq!(e["unit_id"], unit.as_str());
+    assert_eq!(e["status"], "out_of_service");
+    assert_eq!(e["from"], "available");
+    let marker = append(&srv, &[event("incident.updated", None, None, json!({}))]).await;
+    let got = events_until(&mut ws_polres, marker[0]).await;
+    assert!(got.iter().all(|f| f["type"] != "unit.status"), "{got:?}");
+    let (_, after) = srv.get(&nearest, &damkar).await;
+    assert!(!listed(&after), "{after}");
+    let excluded = after["excluded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["unit_id"] == unit.as_str())
+        .unwrap_or_else(|| panic!("{after}"));
+    assert_eq!(excluded["reason"]["reason"], "out_of_service");
 }

@@ -2,12 +2,14 @@
 
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::extract::{Actor, AppJson, AppQuery};
+use super::flow;
 use crate::app::AppState;
-use crate::store::{AgencyRow, AuditEntry, RegionRow, StoreError, UnitRow};
+use crate::store::{AgencyRow, AuditEntry, ChangeSet, RegionRow, Stmt, StoreError, UnitRow};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use siaga_core::agency::AgencyType;
 use siaga_core::role::Role;
 use siaga_core::unit::{UnitStatus, UnitType};
@@ -360,22 +362,40 @@ pub async fn update_unit_status(
         .with_field("status")
         .with_allowed(allowed));
     }
+    // One transaction: the guarded status change (a concurrent assignment wins), its audit entry and the
+    // `unit.status` event, so every dispatcher's map and the unit's phone see the change at once.
     let now = state.now_ms();
-    state
-        .store
-        .set_unit_status(&id, req.status.as_str(), now)
-        .await?;
-    let after = state.store.get_unit(&id).await?;
-    audit(
-        &state,
+    let mut set = ChangeSet::new(now);
+    set.push(
+        Stmt::new("UPDATE units SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4")
+            .text(&id)
+            .text(req.status.as_str())
+            .int(now)
+            .text(current.as_str())
+            .expect(1),
+    );
+    let audience = flow::Audience {
+        agency_ids: Some(vec![unit.agency_id.clone()]),
+        unit_id: Some(unit.id.clone()),
+        region_code: None,
+    };
+    set.event(flow::event(
+        "unit.status",
+        &audience,
+        json!({"unit_id": unit.id, "status": req.status, "from": current, "by": actor.user.id}),
+    ));
+    set.audit(flow::audit(
         &actor,
+        now,
         "unit.status",
         "unit",
         &id,
-        serde_json::to_value(&unit).ok(),
-        serde_json::to_value(&after).ok(),
-    )
-    .await?;
+        Some(json!({"status": current})),
+        Some(json!({"status": req.status})),
+    ));
+    state.store.commit(set).await?;
+    state.geo.unit_status(&id, req.status);
+    let after = state.store.get_unit(&id).await?;
     Ok(Json(after.into()))
 }
 

@@ -111,14 +111,4 @@ impl Store {
         on_db!(self, p => sqlx::query_as::<_, UnitRow>(&sql).bind(id).fetch_optional(p).await)?
             .ok_or(StoreError::NotFound)
     }
-
-    /// Sets a unit's status.
-    pub async fn set_unit_status(&self, id: &str, status: &str, now: i64) -> StoreResult<()> {
-        let done = on_db!(self, p => sqlx::query("UPDATE units SET status = $2, updated_at = $3 WHERE id = $1")
-            .bind(id).bind(status).bind(now).execute(p).await.map(|r| r.rows_affected()))?;
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
 }
