@@ -72,9 +72,9 @@ pub struct Targets {
     pub resolution_s: u32,
 }
 
-/// Targets per priority.
+/// Targets per priority. A priority left out of a configuration keeps its default targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct PriorityTargets {
     /// Critical.
     pub p1: Targets,
@@ -168,8 +168,10 @@ impl TargetOverride {
 /// priority = "p1"
 /// arrival_urban_s = 600
 /// ```
+///
+/// Anything left out keeps its default ([`SlaPolicy::defaults`]): `answer_s = 5` alone is a whole policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct SlaPolicy {
     /// Ring → answer, for every call, in seconds.
     pub answer_s: u32,
@@ -355,6 +357,12 @@ impl SlaPolicy {
 impl Default for SlaPolicy {
     fn default() -> Self {
         SlaPolicy::defaults()
+    }
+}
+
+impl Default for PriorityTargets {
+    fn default() -> Self {
+        SlaPolicy::defaults().priorities
     }
 }
 

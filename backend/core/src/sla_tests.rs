@@ -409,3 +409,22 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_partial_policy_keeps_the_defaults_for_what_it_leaves_out() {
+    let policy: SlaPolicy = toml::from_str(
+        "answer_s = 5\n[priorities.p2]\nescalation_s = 1\ndispatch_s = 2\nacknowledge_s = 3\n\
+         arrival_urban_s = 4\narrival_rural_s = 5\nresolution_s = 6\n",
+    )
+    .unwrap();
+    let defaults = SlaPolicy::defaults();
+    assert_eq!(policy.answer_s, 5);
+    assert_eq!(policy.priorities.p1, defaults.priorities.p1);
+    assert_eq!(policy.priorities.p2.dispatch_s, 2);
+    assert_eq!(policy.priorities.p4, defaults.priorities.p4);
+    assert!(policy.overrides.is_empty());
+    assert!(
+        toml::from_str::<SlaPolicy>("answer = 5").is_err(),
+        "unknown keys are refused"
+    );
+}
