@@ -12,10 +12,17 @@ async fn a_leader_lease_has_one_holder_and_passes_on_when_released(engine: Engin
     let a = srv.store().await;
     let b = srv.store().await;
 
-    let mut lease = a.try_lead("sla").await.unwrap().expect("first claim wins");
-    assert_eq!(lease.name(), "sla");
-    assert!(b.try_lead("sla").await.unwrap().is_none());
-    assert!(a.try_lead("sla").await.unwrap().is_none(), "not re-entrant");
+    let mut lease = a
+        .try_lead("drill")
+        .await
+        .unwrap()
+        .expect("first claim wins");
+    assert_eq!(lease.name(), "drill");
+    assert!(b.try_lead("drill").await.unwrap().is_none());
+    assert!(
+        a.try_lead("drill").await.unwrap().is_none(),
+        "not re-entrant"
+    );
     let other = b
         .try_lead("sweeper")
         .await
@@ -25,7 +32,7 @@ async fn a_leader_lease_has_one_holder_and_passes_on_when_released(engine: Engin
 
     lease.release().await;
     let taken = b
-        .try_lead("sla")
+        .try_lead("drill")
         .await
         .unwrap()
         .expect("released lease is free");
@@ -34,7 +41,7 @@ async fn a_leader_lease_has_one_holder_and_passes_on_when_released(engine: Engin
     drop(taken);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let again = loop {
-        if let Some(l) = a.try_lead("sla").await.unwrap() {
+        if let Some(l) = a.try_lead("drill").await.unwrap() {
             break l;
         }
         assert!(
@@ -43,6 +50,6 @@ async fn a_leader_lease_has_one_holder_and_passes_on_when_released(engine: Engin
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    assert!(b.try_lead("sla").await.unwrap().is_none());
+    assert!(b.try_lead("drill").await.unwrap().is_none());
     drop((again, other));
 }

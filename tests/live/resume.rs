@@ -1,15 +1,19 @@
 //! Resuming: after a drop a client gets exactly the events it missed, in order, then the live stream; a
 //! position that is no longer kept (or never existed) is answered with resync_required.
 
-use crate::{append, assert_increasing, broadcast, event, events_until, log_after, seqs, server};
+use crate::{
+    append, assert_increasing, broadcast, chrono_now_ms, event, events_until, log_after, seqs,
+    server,
+};
 use serde_json::json;
-use siaga_tests::{Engine, TestServer, engine_tests};
+use siaga_tests::{Engine, Options, TestServer, WS_WAIT, engine_tests};
 
 engine_tests!(
     resume_after_a_forced_disconnect_has_exact_sequence_continuity,
     resume_while_events_keep_arriving_has_no_gap_and_no_duplicate,
     a_dispatcher_resumes_with_only_the_events_its_agency_may_see,
     resume_from_a_seq_no_longer_kept_requires_a_resync,
+    the_log_prunes_events_past_retention_and_a_resume_from_before_them_requires_a_resync,
 );
 
 async fn resume_after_a_forced_disconnect_has_exact_sequence_continuity(engine: Engine) {
@@ -57,12 +61,7 @@ async fn resume_while_events_keep_arriving_has_no_gap_and_no_duplicate(engine: E
             let mut seqs = Vec::new();
             for i in 0..60 {
                 let e = broadcast(1, &format!("racing-{i}"));
-                seqs.extend(
-                    store
-                        .append_events(crate::chrono_now_ms(), &e)
-                        .await
-                        .unwrap(),
-                );
+                seqs.extend(store.append_events(chrono_now_ms(), &e).await.unwrap());
                 tokio::task::yield_now().await;
             }
             store.close().await;
@@ -171,4 +170,67 @@ async fn resume_from_a_seq_no_longer_kept_requires_a_resync(engine: Engine) {
     ws.next().await;
     let resync = ws.next().await;
     assert_eq!(resync["type"], "resync_required");
+}
+
+async fn the_log_prunes_events_past_retention_and_a_resume_from_before_them_requires_a_resync(
+    engine: Engine,
+) {
+    // Arrange: a day of retention, pruned every second, on a clock the test moves.
+    let srv = TestServer::start_with(
+        engine,
+        Options {
+            demo: true,
+            manual_clock_at: Some(chrono_now_ms()),
+            tweak: Some(|c| {
+                c.live.poll_interval_ms = 20;
+                c.live.event_retention_hours = 24;
+                c.live.event_prune_every_secs = 1;
+            }),
+        },
+    )
+    .await;
+    let written = append(&srv, &broadcast(10, "old")).await;
+    let clock = srv.clock.clone().unwrap();
+
+    // Act: a day passes (the events are still kept until it has), then one more hour.
+    clock.advance(23 * 3_600_000);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let store = srv.store().await;
+    assert!(
+        store.first_event_seq().await.unwrap() <= written[0],
+        "pruned too early"
+    );
+    clock.advance(2 * 3_600_000);
+    let deadline = tokio::time::Instant::now() + WS_WAIT;
+    let newest = loop {
+        let (first, last) = (
+            store.first_event_seq().await.unwrap(),
+            store.last_event_seq().await.unwrap(),
+        );
+        if first == last {
+            break last;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not pruned: {first}..{last}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    store.close().await;
+
+    // Assert: only the newest event is kept (the log's head survives), and resuming from a pruned seq is
+    // answered with resync_required.
+    assert!(newest >= *written.last().unwrap());
+    let token = srv.demo_login("supervisor").await;
+    let mut ws = srv.ws_resume(&token, written[1]).await;
+    let hello = ws.next().await;
+    assert_eq!(hello["resumed"], false, "{hello}");
+    let resync = ws.next().await;
+    assert_eq!(resync["type"], "resync_required", "{resync}");
+    assert_eq!(resync["oldest_seq"], newest);
+    // New events keep their increasing sequence numbers after pruning.
+    let after = append(&srv, &broadcast(1, "after")).await;
+    assert!(after[0] > newest);
+    let got = events_until(&mut ws, after[0]).await;
+    assert_eq!(got.last().unwrap()["seq"], after[0]);
 }

@@ -186,8 +186,15 @@ async fn two_instances_share_one_stream_and_a_killed_instance_loses_no_event() {
     }
     a.child.start_kill().unwrap();
     let _ = a.child.wait().await;
-    // Fixes the dead instance accepted but had not yet written are gone (the track is batched); the next
-    // fix through B is newer than anything either instance stored, so B takes it.
+    // Every fix the dead instance acknowledged is in the track: it answers only once a fix is stored.
+    let store = siaga::store::Store::connect(&db.url, 2).await.unwrap();
+    let track = store
+        .unit_track(&unit, t0, t0 + 1000 * (i - 1))
+        .await
+        .unwrap();
+    store.close().await;
+    let stored: Vec<i64> = track.iter().map(|p| p.at).collect();
+    assert_eq!(stored, (0..i).map(|k| t0 + 1000 * k).collect::<Vec<_>>());
     let last_fix = i + 15;
     while i <= last_fix {
         post_fix(&b.base, &responder, &unit, i, t0).await.unwrap();
@@ -228,4 +235,131 @@ async fn two_instances_share_one_stream_and_a_killed_instance_loses_no_event() {
     assert_eq!(seen_a, expected_a, "client of A, resumed on B");
     assert!(expected_b.len() >= 2, "too few events: {expected_b:?}");
     drop(b);
+}
+
+/// The instance's `siaga_leader{job=…}` gauge, or `None` when it does not answer.
+async fn leads(base: &str, job: &str) -> Option<bool> {
+    let text = reqwest::Client::new()
+        .get(format!("{base}/metrics"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let line = format!("siaga_leader{{job=\"{job}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(line.as_str()))
+        .map(|v| v.trim() == "1")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_instance_runs_the_sla_clocks_and_the_other_takes_over_when_it_dies() {
+    if !postgres_enabled() {
+        return;
+    }
+    // Arrange: two instances with a 3 s answer target on one database.
+    let db = TestDb::new(Engine::Postgres).await;
+    let logs = tempfile::tempdir().unwrap();
+    let demo = siaga(&db, logs.path(), "demo")
+        .args(["demo", "--no-serve"])
+        .status()
+        .await
+        .unwrap();
+    assert!(demo.success(), "siaga demo --no-serve failed");
+    let start = |name: &'static str| {
+        let db = &db;
+        let logs = logs.path();
+        async move {
+            let port = free_port();
+            let child = siaga(db, logs, name)
+                .arg("serve")
+                .env("SIAGA_LISTEN", format!("127.0.0.1:{port}"))
+                .env("SIAGA_DISPATCH__SLA__ANSWER_S", "3")
+                .spawn()
+                .unwrap();
+            let base = format!("http://127.0.0.1:{port}");
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            while leads(&base, "sla").await.is_none() {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "{name} did not start"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Instance { base, child }
+        }
+    };
+    let a = start("a").await;
+    let b = start("b").await;
+
+    // Exactly one instance leads the SLA runner.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let (a_leads, b_leads) = loop {
+        let (x, y) = (leads(&a.base, "sla").await, leads(&b.base, "sla").await);
+        if x.unwrap_or(false) || y.unwrap_or(false) {
+            break (x.unwrap(), y.unwrap());
+        }
+        assert!(tokio::time::Instant::now() < deadline, "nobody leads");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        a_leads != b_leads,
+        "exactly one leader: a={a_leads} b={b_leads}"
+    );
+    let (mut leader, survivor) = if a_leads { (a, b) } else { (b, a) };
+
+    // Act: a call rings through the survivor; its answer clock is running when the leader is killed.
+    let taker = login(&survivor.base, "operator1").await;
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/v1/calls", survivor.base))
+        .bearer_auth(&taker)
+        .json(&json!({"ani": "081234500001", "channel": "voice"}))
+        .send()
+        .await
+        .unwrap();
+    let (status, call) = read(resp).await;
+    assert_eq!(status.as_u16(), 201, "{call}");
+    let call_id = call["id"].as_str().unwrap().to_owned();
+    leader.child.start_kill().unwrap();
+    let _ = leader.child.wait().await;
+
+    // Assert: the survivor takes over and raises the breach, once.
+    let store = siaga::store::Store::connect(&db.url, 2).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let breaches: Vec<Value> = store
+            .events_after(0, 1_000_000)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| e.event_type == "sla.breach")
+            .map(|e| serde_json::from_str(&e.payload).unwrap())
+            .filter(|p: &Value| p["subject_id"] == call_id.as_str())
+            .collect();
+        if !breaches.is_empty() {
+            assert_eq!(breaches.len(), 1, "{breaches:?}");
+            assert_eq!(breaches[0]["kind"], "answer");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no breach after the leader died"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(leads(&survivor.base, "sla").await, Some(true));
+    // A second look a while later: still exactly one.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let count = store
+        .events_after(0, 1_000_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.event_type == "sla.breach" && e.payload.contains(&call_id))
+        .count();
+    assert_eq!(count, 1);
+    store.close().await;
+    drop(survivor);
 }

@@ -24,6 +24,8 @@ struct Series {
 pub struct Metrics {
     // A std mutex is right here: the critical section is a few additions and never awaits.
     requests: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// Cluster-wide jobs and whether this instance leads them.
+    leading: Mutex<BTreeMap<String, bool>>,
 }
 
 impl Metrics {
@@ -43,9 +45,27 @@ impl Metrics {
         }
     }
 
+    /// Records whether this instance leads the cluster-wide `job`.
+    pub fn set_leading(&self, job: &str, leading: bool) {
+        self.leading
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(job.to_owned(), leading);
+    }
+
     /// The Prometheus text format of everything recorded, plus `extra` gauge lines.
     pub fn render(&self, extra: &[(&str, &str, f64)]) -> String {
         let mut out = String::new();
+        {
+            let leading = self.leading.lock().unwrap_or_else(|p| p.into_inner());
+            out.push_str(
+                "# HELP siaga_leader 1 when this instance runs the cluster-wide job (one instance per job).\n",
+            );
+            out.push_str("# TYPE siaga_leader gauge\n");
+            for (job, on) in leading.iter() {
+                let _ = writeln!(out, "siaga_leader{{job=\"{job}\"}} {}", u8::from(*on));
+            }
+        }
         let map = self.requests.lock().unwrap_or_else(|p| p.into_inner());
         out.push_str(
             "# HELP siaga_http_requests_total HTTP requests by route, method and status class.\n",

@@ -17,26 +17,44 @@ use std::time::Duration;
 /// How often the runner re-reads the clock table to pick up clocks started on this or another instance.
 const RESYNC: Duration = Duration::from_millis(500);
 
-/// Starts the runner task; it stops when `stop` resolves.
+/// How often a standby instance tries to take over the runner (and the leader checks it still leads): the
+/// longest delay a breach can see when the leading instance dies.
+const TAKE_OVER: Duration = Duration::from_secs(1);
+
+/// Starts the runner task; it stops when `stop` turns true.
+///
+/// One instance of the cluster runs the loop at a time (the `sla` leader lease); the others wait to take
+/// over. The guarded update still keeps a breach from being recorded twice if two ever overlap.
 pub fn start(
     state: AppState,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
+    let metrics = std::sync::Arc::clone(&state.metrics);
     tokio::spawn(async move {
-        loop {
-            let wait = match run_once(&state).await {
-                Ok(next) => next,
-                Err(e) => {
-                    tracing::warn!(error = ?e, "SLA runner pass failed; retrying");
-                    RESYNC
-                }
-            };
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                _ = stop.changed() => return,
-            }
-        }
+        crate::live::lease::lead(
+            state.store.clone(),
+            "sla",
+            TAKE_OVER,
+            stop,
+            |on| metrics.set_leading("sla", on),
+            move || run(state.clone()),
+        )
+        .await;
     })
+}
+
+/// The leader's loop: a pass, then sleep until the next breach is due or the next resync.
+async fn run(state: AppState) {
+    loop {
+        let wait = match run_once(&state).await {
+            Ok(next) => next,
+            Err(e) => {
+                tracing::warn!(error = ?e, "SLA runner pass failed; retrying");
+                RESYNC
+            }
+        };
+        tokio::time::sleep(wait).await;
+    }
 }
 
 /// One pass: record due breaches; return how long to sleep before the next pass.

@@ -4,8 +4,8 @@
 //! Use it for every clock that must fire once per cluster (SLA breaches, sweeps):
 //!
 //! ```ignore
-//! tokio::spawn(siaga::live::lease::lead(state.store.clone(), "sla", Duration::from_secs(2),
-//!     state.live.shutdown_signal(), move || sla_runner(state.clone())));
+//! tokio::spawn(siaga::live::lease::lead(state.store.clone(), "sla", Duration::from_secs(1),
+//!     stop, |on| metrics.set_leading("sla", on), move || sla_loop(state.clone())));
 //! ```
 //!
 //! The job future is dropped (cancelled) as soon as the lease is found lost, so it must keep its state in
@@ -20,17 +20,19 @@ use tokio::sync::watch;
 ///
 /// Every `check_every` it retries to take the lease when not leading, and verifies it still holds it when
 /// leading. When `job` returns, the lease is released and taken again at the next try (usually by the same
-/// instance), so a job that ends restarts.
+/// instance), so a job that ends restarts. `leading` hears every change of leadership (for metrics).
 pub async fn lead<F, Fut>(
     store: Store,
     name: &str,
     check_every: Duration,
     mut shutdown: watch::Receiver<bool>,
+    leading: impl Fn(bool),
     mut job: F,
 ) where
     F: FnMut() -> Fut,
     Fut: Future<Output = ()>,
 {
+    leading(false);
     loop {
         if *shutdown.borrow_and_update() {
             return;
@@ -38,6 +40,7 @@ pub async fn lead<F, Fut>(
         match store.try_lead(name).await {
             Ok(Some(mut lease)) => {
                 tracing::info!(lease = name, "leading");
+                leading(true);
                 let work = job();
                 tokio::pin!(work);
                 let mut check = tokio::time::interval(check_every);
@@ -46,6 +49,7 @@ pub async fn lead<F, Fut>(
                     tokio::select! {
                         () = &mut work => break,
                         _ = shutdown.changed() => {
+                            leading(false);
                             lease.release().await;
                             return;
                         }
@@ -57,6 +61,7 @@ pub async fn lead<F, Fut>(
                         }
                     }
                 }
+                leading(false);
                 lease.release().await;
             }
             Ok(None) => {}

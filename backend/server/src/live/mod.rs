@@ -15,6 +15,7 @@ pub mod feed;
 pub mod hub;
 pub mod lease;
 pub mod position;
+pub mod prune;
 pub mod socket;
 
 use crate::app::AppState;
@@ -47,12 +48,17 @@ pub struct LiveConfig {
     pub write_timeout_secs: u64,
     /// Safety poll of the event log in milliseconds (wake-ups normally come sooner).
     pub poll_interval_ms: u64,
-    /// Milliseconds between writes of the position track.
+    /// Milliseconds between writes of the position track (a sender waits up to this long for its answer).
     pub track_flush_ms: u64,
     /// Buffered fixes that trigger an early track write.
     pub track_batch_max: usize,
     /// Fixes implying a faster movement from the unit's last fix are refused.
     pub max_speed_kmh: f64,
+    /// Hours the event log keeps events for resuming clients (0 = forever). Older events are pruned by one
+    /// instance of the cluster; a client resuming from before them is told to reload (`resync_required`).
+    pub event_retention_hours: u64,
+    /// Seconds between prunes of the event log.
+    pub event_prune_every_secs: u64,
 }
 
 impl Default for LiveConfig {
@@ -64,9 +70,11 @@ impl Default for LiveConfig {
             idle_timeout_secs: 60,
             write_timeout_secs: 10,
             poll_interval_ms: 1000,
-            track_flush_ms: 1000,
+            track_flush_ms: 100,
             track_batch_max: 100,
             max_speed_kmh: 300.0,
+            event_retention_hours: 168,
+            event_prune_every_secs: 600,
         }
     }
 }
@@ -93,6 +101,10 @@ impl LiveConfig {
         anyhow::ensure!(
             self.track_batch_max >= 1,
             "live.track_batch_max must be at least 1"
+        );
+        anyhow::ensure!(
+            self.event_prune_every_secs >= 1,
+            "live.event_prune_every_secs must be at least 1"
         );
         anyhow::ensure!(
             self.max_speed_kmh.is_finite() && self.max_speed_kmh > 0.0,

@@ -150,6 +150,27 @@ impl Store {
         Ok(seq.unwrap_or(0))
     }
 
+    /// Deletes events written before `before_at` (ms), oldest first in chunks, always keeping the newest event
+    /// so the log's head (and the next sequence number) survives. Returns how many were deleted.
+    ///
+    /// Events are appended in commit order, so `at` grows with `seq`: each chunk reads the oldest `seq`s by
+    /// primary key and deletes those that are old enough, and pruning stops at the first chunk that is not
+    /// entirely old. No index on `at` is needed.
+    pub async fn prune_events(&self, before_at: i64) -> StoreResult<u64> {
+        const CHUNK: i64 = 5_000;
+        let mut total = 0;
+        loop {
+            let deleted = on_db!(self, p => sqlx::query(
+                "DELETE FROM events WHERE at < $1 AND seq < (SELECT MAX(seq) FROM events) AND seq IN \
+                 (SELECT seq FROM events ORDER BY seq LIMIT $2)")
+                .bind(before_at).bind(CHUNK).execute(p).await.map(|r| r.rows_affected()))?;
+            total += deleted;
+            if deleted < CHUNK as u64 {
+                return Ok(total);
+            }
+        }
+    }
+
     /// Wakes the in-process event feed after a transaction that inserted events has committed. One feed task
     /// per instance waits on it; `notify_one` keeps a permit when the feed is busy, so no wake-up is lost.
     pub fn signal_events(&self) {
