@@ -10,5 +10,6 @@ mod auth;
 mod errors;
 mod flow;
 mod persistence;
+mod routing;
 mod scope;
 mod system;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-/// The five roles of a Siaga deployment.
+/// The roles of a Siaga deployment: five for people, one for machines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -18,16 +18,20 @@ pub enum Role {
     Supervisor,
     /// Manages users, agencies, units and data imports.
     Admin,
+    /// A telephony or SMS gateway: registers arriving calls, their AML payloads and hang-ups, with a
+    /// long-lived service token. Nothing else.
+    Integration,
 }
 
 impl Role {
     /// Every role, in a stable order.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::CallTaker,
         Role::Dispatcher,
         Role::Responder,
         Role::Supervisor,
         Role::Admin,
+        Role::Integration,
     ];
 
     /// The stable snake_case name used in the database, JSON and logs.
@@ -38,6 +42,7 @@ impl Role {
             Role::Responder => "responder",
             Role::Supervisor => "supervisor",
             Role::Admin => "admin",
+            Role::Integration => "integration",
         }
     }
 
@@ -55,7 +60,9 @@ impl fmt::Display for Role {
 
 /// The text was not one of the role names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role `{0}`; expected one of call_taker, dispatcher, responder, supervisor, admin")]
+#[error(
+    "unknown role `{0}`; expected one of call_taker, dispatcher, responder, supervisor, admin, integration"
+)]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {

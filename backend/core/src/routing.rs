@@ -149,6 +149,16 @@ impl RoutingTable {
         Ok(RoutingTable { lines })
     }
 
+    /// Every configured line.
+    pub fn lines(&self) -> &[LineRouting] {
+        &self.lines
+    }
+
+    /// Whether `line` is tiered (has an entry in the table).
+    pub fn is_tiered(&self, line: &ServiceLineCode) -> bool {
+        self.line(line).is_some()
+    }
+
     fn line(&self, line: &ServiceLineCode) -> Option<&LineRouting> {
         self.lines.iter().find(|l| &l.line == line)
     }

@@ -70,7 +70,9 @@ pub async fn serve(
     state.geo.reload(&state.store).await?;
     crate::live::start(&state);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let runner = crate::sla_runner::start(state.clone(), stop_rx);
+    let runner = crate::sla_runner::start(state.clone(), stop_rx.clone());
+    let fallback = api::routing::start_fallback(state.clone(), stop_rx.clone());
+    let pruner = crate::live::prune::start(state.clone(), stop_rx);
     let router = api::router(state.clone());
     tracing::info!(listen = %addr, engine = ?state.store.engine(), "siaga serving");
     let served = axum::serve(listener, router)
@@ -78,6 +80,10 @@ pub async fn serve(
         .await;
     let _ = stop_tx.send(true);
     let _ = runner.await;
+    let _ = fallback.await;
+    if let Some(pruner) = pruner {
+        let _ = pruner.await;
+    }
     served?;
     // Flush buffered positions and close websockets (with a resume hint) before the database goes.
     crate::live::stop(&state).await;

@@ -216,6 +216,7 @@ pub async fn ensure_first_admin(state: &AppState) -> anyhow::Result<()> {
             agency_id: None,
             unit_id: None,
             region_code: None,
+            team_id: None,
         },
     )
     .await

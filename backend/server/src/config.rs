@@ -38,6 +38,65 @@ pub struct Config {
     pub live: crate::live::LiveConfig,
     /// Dispatch rules: SLA targets, prank flag, duplicate detection.
     pub dispatch: DispatchConfig,
+    /// Tiered routing of service lines and their follow-up programmes.
+    pub routing: RoutingConfig,
+}
+
+/// Tiered service lines (`[[routing.lines]]`) and follow-up programmes (`[[routing.follow_ups]]`).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoutingConfig {
+    /// Lines answered by a regional team when the caller is inside a region it serves, by the central team
+    /// otherwise, with a fallback to central when the regional team does not take the call in time.
+    pub lines: siaga_core::routing::RoutingTable,
+    /// Lines whose callers get scheduled follow-up calls.
+    pub follow_ups: Vec<FollowUpLine>,
+}
+
+/// The follow-up programme of one line.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUpLine {
+    /// The line (`quitline`).
+    pub line: siaga_core::call::ServiceLineCode,
+    /// One follow-up call per offset, in days after the first call: `[1, 3, 7, 14, 30, 60, 90]`.
+    pub day_offsets: Vec<u32>,
+}
+
+impl RoutingConfig {
+    /// Whether some tiered line has a regional team with this id.
+    pub fn has_team(&self, team_id: &str) -> bool {
+        self.lines
+            .lines()
+            .iter()
+            .any(|l| l.regional_teams.iter().any(|t| t.team_id.0 == team_id))
+    }
+
+    /// The follow-up rule of `line`, when it has a programme.
+    pub fn follow_up_rule(
+        &self,
+        line: &siaga_core::call::ServiceLineCode,
+    ) -> Option<siaga_core::routing::FollowUpRule> {
+        self.follow_ups
+            .iter()
+            .find(|f| &f.line == line)
+            .and_then(|f| siaga_core::routing::FollowUpRule::new(f.day_offsets.clone()).ok())
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for f in &self.follow_ups {
+            if !seen.insert(f.line.as_str()) {
+                bail!(
+                    "routing.follow_ups: line `{}` is listed more than once",
+                    f.line.as_str()
+                );
+            }
+            siaga_core::routing::FollowUpRule::new(f.day_offsets.clone())
+                .with_context(|| format!("routing.follow_ups: line `{}`", f.line.as_str()))?;
+        }
+        Ok(())
+    }
 }
 
 /// Dispatch rules. SLA targets default to `siaga_core::sla::SlaPolicy::defaults()`.
@@ -74,6 +133,8 @@ pub struct AuthConfig {
     pub token_ttl_secs: u64,
     /// Password for the first admin on an empty database; random when absent.
     pub bootstrap_admin_password: Option<String>,
+    /// Lifetime in days of service tokens issued to integration accounts (telephony/SMS gateways).
+    pub service_token_ttl_days: u64,
 }
 
 /// How log lines are written.
@@ -100,6 +161,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             live: crate::live::LiveConfig::default(),
             dispatch: DispatchConfig::default(),
+            routing: RoutingConfig::default(),
         }
     }
 }
@@ -109,6 +171,7 @@ impl Default for AuthConfig {
         AuthConfig {
             token_ttl_secs: 12 * 3600,
             bootstrap_admin_password: None,
+            service_token_ttl_days: 365,
         }
     }
 }
@@ -162,6 +225,7 @@ impl Config {
             .validate()
             .context("invalid [dispatch.sla] policy")?;
         self.live.validate()?;
+        self.routing.validate()?;
         Ok(())
     }
 
@@ -223,8 +287,13 @@ impl fmt::Debug for Config {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("auth.token_ttl_secs", &self.auth.token_ttl_secs)
+            .field(
+                "auth.service_token_ttl_days",
+                &self.auth.service_token_ttl_days,
+            )
             .field("dispatch", &self.dispatch)
             .field("live", &self.live)
+            .field("routing", &self.routing)
             .finish_non_exhaustive()
     }
 }
@@ -278,6 +347,24 @@ mod tests {
         let parsed: Config = toml::Value::Table(table).try_into().unwrap();
         let default = Config::default();
         assert_eq!(format!("{parsed:?}"), format!("{default:?}"));
+    }
+
+    #[test]
+    fn the_commented_routing_example_is_a_working_setup() {
+        let block: String = EXAMPLE
+            .lines()
+            .skip_while(|l| *l != "# [[routing.lines]]")
+            .map_while(|l| l.strip_prefix("# "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let table: toml::Table = toml::from_str(&block).unwrap();
+        let parsed: Config = toml::Value::Table(table).try_into().unwrap();
+        parsed.validate().unwrap();
+        assert!(parsed.routing.has_team("quitline-kepri"));
+        let quitline = siaga_core::call::ServiceLineCode::parse("quitline").unwrap();
+        assert!(parsed.routing.lines.is_tiered(&quitline));
+        let rule = parsed.routing.follow_up_rule(&quitline).unwrap();
+        assert_eq!(rule.day_offsets(), &[1, 3, 7, 14, 30, 60, 90]);
     }
 
     #[test]

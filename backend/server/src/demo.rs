@@ -184,6 +184,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<String> {
                 agency_id,
                 unit_id,
                 region_code: None,
+                team_id: None,
             },
         )
         .await

@@ -52,7 +52,9 @@ fn check_access(actor: &Actor, a: &AssignmentRow) -> ApiResult<()> {
         Role::Responder => Err(ApiError::forbidden("this assignment is for another unit")),
         Role::Dispatcher => actor.require_agency(&a.agency_id),
         Role::Supervisor | Role::Admin => Ok(()),
-        Role::CallTaker => Err(ApiError::forbidden("call takers do not work assignments")),
+        Role::CallTaker | Role::Integration => Err(ApiError::forbidden(
+            "only responders, their dispatchers and supervisors work assignments",
+        )),
     }
 }
 

@@ -51,6 +51,28 @@ pub struct CallView {
     pub prank_flag: bool,
     pub incident_id: Option<String>,
     pub notes: Option<String>,
+    /// Where a tiered line routed the call (always `central` on other lines).
+    pub route: CallRoute,
+}
+
+/// The routing state of a call on a tiered service line.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CallRoute {
+    /// `central` or `regional`.
+    pub tier: String,
+    /// The regional team the call is offered to or was taken by.
+    pub team_id: Option<String>,
+    /// The region the routing decision used (the caller's locus).
+    pub region_code: Option<String>,
+    /// When the call was offered to the regional team.
+    pub offered_at: Option<i64>,
+    /// When it falls back to central unless the team takes it first.
+    pub fallback_at: Option<i64>,
+    /// When a team member took it, and who.
+    pub taken_at: Option<i64>,
+    pub taken_by: Option<String>,
+    /// When it fell back to central because the team did not take it in time.
+    pub fell_back_at: Option<i64>,
 }
 
 impl From<CallRow> for CallView {
@@ -80,6 +102,21 @@ impl From<CallRow> for CallView {
             prank_flag: c.prank_flag,
             incident_id: c.incident_id,
             notes: c.notes,
+            route: CallRoute {
+                tier: if c.routed_to.is_some() {
+                    "regional"
+                } else {
+                    "central"
+                }
+                .to_owned(),
+                team_id: c.routed_to,
+                region_code: c.region_code,
+                offered_at: c.offered_at,
+                fallback_at: c.fallback_at,
+                taken_at: c.taken_at,
+                taken_by: c.taken_by,
+                fell_back_at: c.fell_back_at,
+            },
         }
     }
 }
@@ -141,8 +178,8 @@ pub fn parse_aml(raw: &str) -> ApiResult<AmlFix> {
     })
 }
 
-/// Registers an arriving call (call takers, or an integration account with the admin role). Starts the answer
-/// SLA clock and flags repeat prank callers.
+/// Registers an arriving call (call takers, or a telephony/SMS gateway with an `integration` service token).
+/// Starts the answer SLA clock, flags repeat prank callers and routes tiered lines.
 #[utoipa::path(post, path = "/api/v1/calls", tag = "calls", security(("bearer" = [])),
     request_body = CreateCallRequest, responses(
     (status = 201, body = CallView),
@@ -154,7 +191,7 @@ pub async fn create_call(
     actor: Actor,
     AppJson(req): AppJson<CreateCallRequest>,
 ) -> ApiResult<(StatusCode, Json<CallView>)> {
-    actor.require(&[Role::CallTaker, Role::Admin])?;
+    actor.require(&[Role::CallTaker, Role::Admin, Role::Integration])?;
     let ani = Ani::parse(&req.ani).map_err(|e| ApiError::validation("ani", e.to_string()))?;
     let line = match req.service_line.as_deref() {
         Some(l) => ServiceLineCode::parse(l)
@@ -196,12 +233,20 @@ pub async fn create_call(
         rule,
     );
     let id = uuid::Uuid::now_v7().to_string();
+    // A tiered line rings at the regional team serving the AML position, if any.
+    let routed = state.config.routing.lines.is_tiered(&line).then(|| {
+        let locus = fix.as_ref().map_or(super::routing::Locus::Unknown, |f| {
+            super::routing::Locus::Point(f.position)
+        });
+        super::routing::decide(&state, &line, &locus, now)
+    });
     let mut set = ChangeSet::new(now);
     set.push(
         Stmt::new(
             "INSERT INTO calls (id, ani, channel, service_line, status, ring_at, aml_raw, aml_lon, aml_lat, \
-             aml_radius_m, aml_at, prank_flag, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'ringing', $5, $6, $7, $8, $9, $10, $11, $12, $12)",
+             aml_radius_m, aml_at, prank_flag, created_at, updated_at, routed_to, region_code, offered_at, \
+             fallback_at) \
+             VALUES ($1, $2, $3, $4, 'ringing', $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16)",
         )
         .text(&id)
         .text(ani.as_str())
@@ -214,8 +259,15 @@ pub async fn create_call(
         .opt_float(fix.as_ref().map(|f| f.radius_m))
         .opt_int(fix.as_ref().map(|f| f.time.0))
         .boolean(verdict.flagged)
-        .int(now),
+        .int(now)
+        .opt_text(routed.as_ref().and_then(|r| r.team.clone()))
+        .opt_text(routed.as_ref().and_then(|r| r.region_code.clone()))
+        .opt_int(routed.as_ref().and_then(|r| r.team.as_ref().map(|_| now)))
+        .opt_int(routed.as_ref().and_then(|r| r.fallback_at)),
     );
+    if let Some(r) = &routed {
+        set.event(super::routing::routed_event(&id, r, "aml"));
+    }
     flow::start_clock(
         &mut set,
         "call",
@@ -248,7 +300,7 @@ pub async fn create_call(
 }
 
 /// Call events go to call takers and supervisors, not to agencies.
-fn call_audience() -> Audience {
+pub(crate) fn call_audience() -> Audience {
     Audience {
         agency_ids: Some(Vec::new()),
         unit_id: None,
@@ -298,7 +350,7 @@ pub async fn get_call(
     Ok(Json(call.into()))
 }
 
-async fn load_call(state: &AppState, id: &str) -> ApiResult<CallRow> {
+pub(crate) async fn load_call(state: &AppState, id: &str) -> ApiResult<CallRow> {
     state.store.get_call(id).await.map_err(|e| match e {
         StoreError::NotFound => ApiError::not_found("call"),
         other => other.into(),
@@ -374,11 +426,21 @@ pub async fn answer_call(
 ) -> ApiResult<Json<CallView>> {
     actor.require(&[Role::CallTaker])?;
     let call = load_call(&state, &id).await?;
+    // A call offered to a regional team is theirs until it falls back; their answer takes the offer.
+    let takes_offer = super::routing::check_pick_up(&actor, &call)?;
     let now = state.now_ms();
-    let update = Stmt::new(
-        "UPDATE calls SET status = 'answered', answered_at = $2, call_taker_id = $3, updated_at = $2 \
-         WHERE id = $1 AND status = 'ringing'",
-    )
+    let update = if takes_offer {
+        Stmt::new(
+            "UPDATE calls SET status = 'answered', answered_at = $2, call_taker_id = $3, updated_at = $2, \
+             taken_at = $2, taken_by = $3 WHERE id = $1 AND status = 'ringing' AND taken_at IS NULL \
+             AND fell_back_at IS NULL",
+        )
+    } else {
+        Stmt::new(
+            "UPDATE calls SET status = 'answered', answered_at = $2, call_taker_id = $3, updated_at = $2 \
+             WHERE id = $1 AND status = 'ringing'",
+        )
+    }
     .text(&id)
     .int(now)
     .text(&actor.user.id);
@@ -445,7 +507,7 @@ pub async fn end_call(
     actor: Actor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CallView>> {
-    actor.require(&[Role::CallTaker, Role::Admin])?;
+    actor.require(&[Role::CallTaker, Role::Admin, Role::Integration])?;
     let call = load_call(&state, &id).await?;
     let from = call_status(&call)?;
     let to = from
@@ -489,7 +551,7 @@ pub async fn attach_aml(
     Path(id): Path<String>,
     AppJson(req): AppJson<AmlRequest>,
 ) -> ApiResult<Json<CallView>> {
-    actor.require(&[Role::CallTaker, Role::Admin])?;
+    actor.require(&[Role::CallTaker, Role::Admin, Role::Integration])?;
     let fix = parse_aml(&req.payload)?;
     load_call(&state, &id).await?;
     let now = state.now_ms();

@@ -205,9 +205,31 @@ impl FromRequestParts<AppState> for Actor {
                 "missing `Authorization: Bearer <token>` header",
             )
         })?;
-        authenticate(state, &token).await
+        let actor = authenticate(state, &token).await?;
+        if actor.role == Role::Integration {
+            let route = parts
+                .extensions
+                .get::<axum::extract::MatchedPath>()
+                .map(axum::extract::MatchedPath::as_str);
+            if !route.is_some_and(|r| INTEGRATION_ROUTES.contains(&r)) {
+                return Err(ApiError::forbidden(
+                    "integration accounts may only register calls, their AML payloads and hang-ups",
+                ));
+            }
+        }
+        Ok(actor)
     }
 }
+
+/// Everything a telephony/SMS gateway (role `integration`) may reach; the handlers check the method and the
+/// rest. A second line of defence: a new endpoint is closed to gateways until it is listed here.
+const INTEGRATION_ROUTES: &[&str] = &[
+    "/api/v1/calls",
+    "/api/v1/calls/{id}/aml",
+    "/api/v1/calls/{id}/end",
+    "/api/v1/auth/me",
+    "/api/v1/auth/logout",
+];
 
 fn bearer_token(parts: &Parts) -> Option<String> {
     if let Some(value) = parts

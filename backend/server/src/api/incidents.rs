@@ -337,6 +337,9 @@ async fn check_visible(
     }
     match actor.role {
         Role::CallTaker | Role::Supervisor | Role::Admin => Ok(true),
+        Role::Integration => Err(ApiError::forbidden(
+            "integration accounts register calls only",
+        )),
         Role::Dispatcher => {
             let own = actor.user.agency_id.as_deref().unwrap_or("");
             if agencies.iter().any(|a| a.agency_id == own) {

@@ -15,6 +15,7 @@ pub mod calls;
 pub mod flow;
 pub mod geo;
 pub mod reports;
+pub mod routing;
 pub mod system;
 pub mod users;
 
@@ -97,6 +98,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::update_user))
         .routes(routes!(users::force_logout))
+        .routes(routes!(users::issue_service_token))
         .routes(routes!(agencies::list_agencies, agencies::create_agency))
         .routes(routes!(agencies::list_units, agencies::create_unit))
         .routes(routes!(agencies::get_unit))
@@ -115,6 +117,11 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(calls::classify_call))
         .routes(routes!(calls::end_call))
         .routes(routes!(calls::attach_aml))
+        .routes(routes!(routing::route_call))
+        .routes(routes!(routing::take_call))
+        .routes(routes!(routing::schedule_follow_ups))
+        .routes(routes!(routing::list_follow_ups))
+        .routes(routes!(routing::record_follow_up_outcome))
         .routes(routes!(
             incidents::create_incident,
             incidents::list_incidents

@@ -21,6 +21,8 @@ pub struct UserView {
     pub agency_id: Option<String>,
     pub unit_id: Option<String>,
     pub region_code: Option<String>,
+    /// A call taker's regional team on tiered service lines (`None`: central).
+    pub team_id: Option<String>,
     pub active: bool,
 }
 
@@ -34,6 +36,7 @@ impl From<UserRow> for UserView {
             agency_id: u.agency_id,
             unit_id: u.unit_id,
             region_code: u.region_code,
+            team_id: u.team_id,
             active: u.active,
         }
     }
@@ -53,6 +56,10 @@ pub struct CreateUserRequest {
     pub unit_id: Option<String>,
     /// Optional region scope (Kemendagri code) for supervisors and call takers.
     pub region_code: Option<String>,
+    /// A call taker's regional team on tiered service lines (one of `[[routing.lines]]`' team ids);
+    /// absent for the central team.
+    #[serde(default)]
+    pub team_id: Option<String>,
 }
 
 /// Changes to an account.
@@ -185,6 +192,20 @@ pub async fn create_account(
         }
         (_, None) => {}
     }
+    if let Some(team) = req.team_id.as_deref() {
+        if req.role != Role::CallTaker {
+            return Err(ApiError::validation(
+                "team_id",
+                "only call takers belong to a regional team",
+            ));
+        }
+        if !state.config.routing.has_team(team) {
+            return Err(ApiError::validation(
+                "team_id",
+                format!("no regional team `{team}` in [[routing.lines]]"),
+            ));
+        }
+    }
     let password = req.password;
     let password_hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
         .await
@@ -198,6 +219,7 @@ pub async fn create_account(
         agency_id: req.agency_id,
         unit_id: req.unit_id,
         region_code: req.region_code,
+        team_id: req.team_id,
         password_hash,
     };
     let user = state
@@ -334,4 +356,63 @@ fn not_found_user(e: StoreError) -> ApiError {
         StoreError::NotFound => ApiError::not_found("user"),
         other => other.into(),
     }
+}
+
+/// A new service token, shown once.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ServiceTokenView {
+    /// The bearer token; only its hash is stored, so it cannot be shown again.
+    pub token: String,
+    pub expires_at: i64,
+}
+
+/// Issues a long-lived bearer token for an `integration` account (a telephony or SMS gateway), valid for
+/// `auth.service_token_ttl_days`. Revoke it with force logout or by disabling the account. Admins only.
+#[utoipa::path(post, path = "/api/v1/users/{id}/service-token", tag = "users", security(("bearer" = [])),
+    params(("id" = String, Path)), responses(
+    (status = 201, body = ServiceTokenView),
+    (status = 403, body = super::error::ErrorBody),
+    (status = 404, body = super::error::ErrorBody),
+    (status = 422, body = super::error::ErrorBody, description = "not an active integration account"),
+))]
+pub async fn issue_service_token(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<ServiceTokenView>)> {
+    actor.require(&[Role::Admin])?;
+    let target = state.store.get_user(&id).await.map_err(not_found_user)?;
+    if target.role != Role::Integration.as_str() || !target.active {
+        return Err(ApiError::validation(
+            "id",
+            "service tokens are for active integration accounts only",
+        ));
+    }
+    let now = state.now_ms();
+    let ttl_ms = i64::try_from(state.config.auth.service_token_ttl_days)
+        .unwrap_or(i64::MAX / 86_400_000)
+        .saturating_mul(86_400_000);
+    let expires_at = now.saturating_add(ttl_ms);
+    let token = auth::new_token();
+    state
+        .store
+        .create_session(&auth::token_hash(&token), &id, now, expires_at)
+        .await?;
+    state
+        .store
+        .append_audit(&AuditEntry {
+            at: now,
+            actor_id: Some(actor.user.id.clone()),
+            actor_role: Some(actor.role.to_string()),
+            action: "session.service_token".into(),
+            subject_type: "user".into(),
+            subject_id: Some(id),
+            detail: Some(format!("expires at {expires_at}")),
+            ..AuditEntry::default()
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ServiceTokenView { token, expires_at }),
+    ))
 }

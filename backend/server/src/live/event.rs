@@ -193,6 +193,8 @@ impl Audience {
             Role::Responder => Audience::Responder {
                 unit_id: actor.user.unit_id.clone(),
             },
+            // A gateway registers calls; it has no screen to keep current.
+            Role::Integration => Audience::Responder { unit_id: None },
         }
     }
 

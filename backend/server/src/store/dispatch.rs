@@ -22,12 +22,18 @@ pub struct CallRow {
     pub aml_radius_m: Option<f64>,
     pub aml_at: Option<i64>,
     pub region_code: Option<String>,
+    /// The regional team the call is offered to or taken by (`None`: central).
     pub routed_to: Option<String>,
     pub prank_flag: bool,
     pub incident_id: Option<String>,
     pub notes: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub offered_at: Option<i64>,
+    pub fallback_at: Option<i64>,
+    pub taken_at: Option<i64>,
+    pub taken_by: Option<String>,
+    pub fell_back_at: Option<i64>,
 }
 
 /// An incident row.
@@ -128,9 +134,10 @@ pub struct IncidentFilter {
     pub limit: i64,
 }
 
-const CALL_COLUMNS: &str = "id, ani, channel, service_line, status, class, ring_at, answered_at, ended_at, \
+pub(super) const CALL_COLUMNS: &str = "id, ani, channel, service_line, status, class, ring_at, answered_at, ended_at, \
      classified_at, call_taker_id, aml_raw, aml_lon, aml_lat, aml_radius_m, aml_at, region_code, routed_to, \
-     prank_flag, incident_id, notes, created_at, updated_at";
+     prank_flag, incident_id, notes, created_at, updated_at, offered_at, fallback_at, taken_at, taken_by, \
+     fell_back_at";
 
 const INCIDENT_COLUMNS: &str = "i.id, i.number, i.status, i.category, i.subcategory, i.priority, \
      i.reporter_name, i.reporter_phone, i.reporter_address, i.reporter_lon, i.reporter_lat, i.lon, i.lat, \

@@ -16,6 +16,7 @@ mod idempotency;
 mod lease;
 mod positions;
 mod regions;
+mod routing;
 mod users;
 
 pub mod agents;
@@ -31,6 +32,7 @@ pub use idempotency::*;
 pub use lease::*;
 pub use positions::*;
 pub use regions::*;
+pub use routing::*;
 pub use users::*;
 
 use crate::config::DatabaseEngine;

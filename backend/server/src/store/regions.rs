@@ -38,4 +38,12 @@ impl Store {
             "SELECT code, name, level, parent_code, time_zone, number_prefix FROM regions \
              WHERE ($1 IS NULL OR level = $1) ORDER BY code").bind(level).fetch_all(p).await)?)
     }
+
+    /// The region with this code.
+    pub async fn get_region(&self, code: &str) -> StoreResult<RegionRow> {
+        on_db!(self, p => sqlx::query_as::<_, RegionRow>(
+            "SELECT code, name, level, parent_code, time_zone, number_prefix FROM regions WHERE code = $1")
+            .bind(code).fetch_optional(p).await)?
+        .ok_or(super::StoreError::NotFound)
+    }
 }

@@ -13,6 +13,8 @@ pub struct UserRow {
     pub agency_id: Option<String>,
     pub unit_id: Option<String>,
     pub region_code: Option<String>,
+    /// The regional team of a call taker (tiered service lines); `None` is the central team.
+    pub team_id: Option<String>,
     pub active: bool,
     pub created_at: i64,
     pub updated_at: i64,
@@ -36,6 +38,7 @@ pub struct NewUser {
     pub agency_id: Option<String>,
     pub unit_id: Option<String>,
     pub region_code: Option<String>,
+    pub team_id: Option<String>,
     pub password_hash: String,
 }
 
@@ -50,17 +53,18 @@ pub struct SessionRow {
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.agency_id, u.unit_id, \
-     u.region_code, u.active, u.created_at, u.updated_at";
+     u.region_code, u.team_id, u.active, u.created_at, u.updated_at";
 
 impl Store {
     /// Inserts a user; a taken username is a [`StoreError::Conflict`].
     pub async fn create_user(&self, u: &NewUser, now: i64) -> StoreResult<UserRow> {
         on_db!(self, p => sqlx::query(
             "INSERT INTO users (id, username, display_name, role, agency_id, unit_id, region_code, \
-             password_hash, active, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9)")
+             password_hash, active, created_at, updated_at, team_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9, $10)")
             .bind(&u.id).bind(&u.username).bind(&u.display_name).bind(&u.role)
             .bind(&u.agency_id).bind(&u.unit_id).bind(&u.region_code).bind(&u.password_hash).bind(now)
+            .bind(&u.team_id)
             .execute(p).await.map(|r| r.rows_affected()))?;
         self.get_user(&u.id).await
     }
