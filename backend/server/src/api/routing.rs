@@ -507,7 +507,7 @@ pub async fn schedule_follow_ups(
         );
     }
     set.event(flow::event(
-        "follow_up.scheduled",
+        "call.follow_up_scheduled",
         &follow_up_audience(),
         json!({"call_id": id, "service_line": line.as_str(), "count": rule.day_offsets().len()}),
     ));
@@ -667,7 +667,7 @@ pub async fn record_follow_up_outcome(
         );
     }
     set.event(flow::event(
-        "follow_up.recorded",
+        "call.follow_up_recorded",
         &follow_up_audience(),
         json!({"follow_up_id": id, "call_id": task.call_id, "ordinal": task.ordinal,
                "outcome": req.outcome, "ends_series": req.outcome.ends_series(), "by": actor.user.id}),

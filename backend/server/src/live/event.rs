@@ -19,8 +19,18 @@ use siaga_core::role::Role;
 /// listed here and in the JSON schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
-    /// A 112 call is ringing at the centre (no caller personal data).
-    CallArriving,
+    /// A call is ringing at the centre (no caller personal data: the number is masked).
+    CallCreated,
+    /// A call was answered, classified, ended or got its AML fix.
+    CallUpdated,
+    /// A call on a tiered line was offered to a regional team or handed (back) to the central team.
+    CallRouted,
+    /// A regional team member took a call offered to the team.
+    CallTaken,
+    /// A caller was enrolled in a line's follow-up programme.
+    CallFollowUpScheduled,
+    /// The outcome of a follow-up call was recorded.
+    CallFollowUpRecorded,
     /// An incident was filed.
     IncidentCreated,
     /// An incident's fields changed.
@@ -45,8 +55,13 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in a stable order.
-    pub const ALL: [EventKind; 11] = [
-        EventKind::CallArriving,
+    pub const ALL: [EventKind; 16] = [
+        EventKind::CallCreated,
+        EventKind::CallUpdated,
+        EventKind::CallRouted,
+        EventKind::CallTaken,
+        EventKind::CallFollowUpScheduled,
+        EventKind::CallFollowUpRecorded,
         EventKind::IncidentCreated,
         EventKind::IncidentUpdated,
         EventKind::IncidentEscalated,
@@ -62,7 +77,12 @@ impl EventKind {
     /// The dotted `type` string stored in the log and sent on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
-            EventKind::CallArriving => "call.arriving",
+            EventKind::CallCreated => "call.created",
+            EventKind::CallUpdated => "call.updated",
+            EventKind::CallRouted => "call.routed",
+            EventKind::CallTaken => "call.taken",
+            EventKind::CallFollowUpScheduled => "call.follow_up_scheduled",
+            EventKind::CallFollowUpRecorded => "call.follow_up_recorded",
             EventKind::IncidentCreated => "incident.created",
             EventKind::IncidentUpdated => "incident.updated",
             EventKind::IncidentEscalated => "incident.escalated",
