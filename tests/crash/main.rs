@@ -326,6 +326,9 @@ struct Ledger {
     refused: usize,
     server_errors: usize,
     retried: usize,
+    /// Retries by what the kill had left of the first request: no claim (not committed), a claim without a
+    /// reply (committed, reply lost), a claim with its reply (reply stored, answer lost on the wire).
+    retried_by_state: [usize; 3],
 }
 
 impl Ledger {
@@ -398,6 +401,17 @@ async fn send(
     base: &str,
     req: &Req,
 ) -> Result<(StatusCode, Value), String> {
+    send_noting_replay(http, base, req)
+        .await
+        .map(|(status, body, _)| (status, body))
+}
+
+/// Sends `req`; also says whether the answer was a replay (`idempotent-replayed: true`).
+async fn send_noting_replay(
+    http: &reqwest::Client,
+    base: &str,
+    req: &Req,
+) -> Result<(StatusCode, Value, bool), String> {
     let resp = http
         .post(format!("{base}{}", req.path))
         .bearer_auth(&req.token)
@@ -407,10 +421,15 @@ async fn send(
         .await
         .map_err(|e| e.to_string())?;
     let status = resp.status();
+    let replayed = resp
+        .headers()
+        .get("idempotent-replayed")
+        .is_some_and(|v| v == "true");
     let text = resp.text().await.map_err(|e| e.to_string())?;
     Ok((
         status,
         serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        replayed,
     ))
 }
 
@@ -724,6 +743,13 @@ impl Probe {
             .fetch_all(p).await.unwrap())
     }
 
+    /// The stored status of the key's claim: `None` without a claim, `Some(None)` when claimed without a
+    /// stored reply.
+    async fn claim(&self, key: &str) -> Option<Option<i64>> {
+        on_probe!(self, p => sqlx::query_scalar("SELECT status FROM idempotency_keys WHERE idem_key = $1")
+            .bind(key).fetch_optional(p).await.unwrap())
+    }
+
     /// `(id, ani, status)` of every call.
     async fn calls(&self) -> Vec<(String, String, String)> {
         on_probe!(self, p => sqlx::query_as("SELECT id, ani, status FROM calls").fetch_all(p).await.unwrap())
@@ -1024,22 +1050,39 @@ async fn killed_under_load_loses_no_acknowledged_write(engine: Engine) {
         current_base.send_replace(Some(server.base.clone()));
 
         // Requests the kill left unanswered: the same key again yields exactly one record.
+        // A key left without a claim must run afresh; one with a claim must be answered, not run again.
         let lost = std::mem::take(&mut ledger.lock().unwrap().lost);
+        let probe_db = Probe::open(&site.db).await;
         let mut retried = Vec::new();
         for req in &lost {
-            let (status, body) = send(&http, &server.base, req).await.unwrap();
+            let left = match probe_db.claim(&req.key).await {
+                None => 0,
+                Some(None) => 1,
+                Some(Some(_)) => 2,
+            };
+            let (status, body, replayed) =
+                send_noting_replay(&http, &server.base, req).await.unwrap();
             assert!(
                 status.is_success(),
                 "retry of {:?} with key {} after the restart: {status} {body}",
                 req.op,
                 req.key
             );
-            ledger.lock().unwrap().acknowledge(req, &body);
+            assert_eq!(
+                replayed,
+                left != 0,
+                "retry of {:?} (key {}, claim state {left}) replayed?",
+                req.op,
+                req.key
+            );
+            let mut l = ledger.lock().unwrap();
+            l.acknowledge(req, &body);
+            l.retried_by_state[left] += 1;
+            drop(l);
             retried.push((req.clone(), body));
         }
         ledger.lock().unwrap().retried += retried.len();
 
-        let probe_db = Probe::open(&site.db).await;
         check_retries(&probe_db, &retried).await;
         let acked = Acked::of(&ledger.lock().unwrap());
         check_acknowledged(&probe_db, &acked).await;
@@ -1081,8 +1124,7 @@ async fn killed_under_load_loses_no_acknowledged_write(engine: Engine) {
 
     // The stream over every kill equals the log: no gap, no duplicate.
     let probe_db = Probe::open(&site.db).await;
-    let log = probe_db.events().await;
-    let head = log.last().map_or(0, |e| e.0);
+    let head = probe_db.events().await.last().map_or(0, |e| e.0);
     let wait = tokio::time::Instant::now();
     while followed.lock().unwrap().last_seq().unwrap_or(0) < head {
         assert!(
@@ -1092,6 +1134,8 @@ async fn killed_under_load_loses_no_acknowledged_write(engine: Engine) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     follower.abort();
+    // Read the log again: events may have been appended (and received) after the first read.
+    let log = probe_db.events().await;
     let seen = std::mem::take(&mut *followed.lock().unwrap());
     assert!(seen.problems.is_empty(), "{:?}", seen.problems);
     assert_eq!(seen.resumes.len(), rounds, "one resume per kill");
@@ -1131,13 +1175,16 @@ async fn killed_under_load_loses_no_acknowledged_write(engine: Engine) {
         let l = ledger.lock().unwrap();
         eprintln!(
             "{engine:?}: {rounds} kills; {} acknowledged writes ({} calls, {} incidents, {} assignments) all \
-         present; {} unanswered requests retried once each; {} server errors; {} websocket events in order \
-         over {} resumes",
+         present; {} unanswered requests retried once each ({} not committed, {} committed with the reply \
+         lost, {} with the reply stored); {} server errors; {} websocket events in order over {} resumes",
             l.acked,
             l.calls.len(),
             l.incidents.len(),
             l.assignments.len(),
             l.retried,
+            l.retried_by_state[0],
+            l.retried_by_state[1],
+            l.retried_by_state[2],
             l.server_errors,
             seen.events.len(),
             seen.resumes.len()
