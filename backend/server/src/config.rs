@@ -192,8 +192,12 @@ impl Config {
             let Some(rest) = key.strip_prefix("SIAGA_") else {
                 continue;
             };
-            // Variables that steer tests and tools, not the server.
-            if rest.starts_with("TEST_") || rest == "BIN" || rest == "GEODATA_DIR" {
+            // Variables that steer tests and tools, not the server (`SIAGA_CONFIG` names the file itself).
+            if rest.starts_with("TEST_")
+                || rest == "BIN"
+                || rest == "GEODATA_DIR"
+                || rest == "CONFIG"
+            {
                 continue;
             }
             let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();

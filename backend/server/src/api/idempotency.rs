@@ -1,20 +1,25 @@
 //! `Idempotency-Key`: a retried mutating request (same user, same key) gets the first response again instead of
 //! doing the work twice — a responder's phone on a bad network never doubles an assignment or an incident.
 //!
-//! The first request claims the key with an insert (a unique key, so concurrent retries race in the database,
-//! on any instance) and stores its response; a retry with the same key and the same body replays it; the same
-//! key with another body is refused (422); a retry while the first is still running gets 409. Server errors
-//! (5xx) release the key so the client can simply try again.
+//! The key is claimed in the transaction of the change the request makes (see `store::idempotency`), so it
+//! is durable exactly when the change is: a request cut off by a crash or a timeout before its commit left
+//! nothing, and its retry runs afresh; one cut off after its commit but before its response was stored is
+//! answered with the changed subject's current state (201 when the request created it, 200 otherwise). A
+//! retry with the same key and body replays the stored response; the same key with another body is refused
+//! (422); a concurrent duplicate is answered from the first request's result (409 when there is none to show
+//! yet). A server error (5xx) with nothing committed stores nothing, so the client can simply try again.
 
 use super::error::{ApiError, ErrorCode};
-use super::extract::authenticate;
+use super::extract::{Actor, authenticate};
 use crate::app::AppState;
+use crate::store::{ClaimState, PENDING_KEY, PendingKey, StoredKey};
 use axum::body::{Body, Bytes};
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
 
 /// Header carrying the client's key.
 pub const HEADER: &str = "idempotency-key";
@@ -54,7 +59,7 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     }) else {
         return next.run(req).await;
     };
-    let user_id = actor.user.id;
+    let user_id = actor.user.id.clone();
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
     let (parts, body) = req.into_parts();
@@ -71,44 +76,39 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     let request_hash = hex::encode(hasher.finalize());
     let now = state.now_ms();
 
-    let claimed = match state
-        .store
-        .claim_idempotency_key(&user_id, &key, &method, &path, &request_hash, now)
-        .await
-        .map_err(ApiError::from)
-    {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
+    let stored = match state.store.idempotent_key(&user_id, &key).await {
+        Ok(stored) => stored,
+        Err(e) => return ApiError::from(e).into_response(),
     };
-    if !claimed {
-        return match state
-            .store
-            .idempotent_response(&user_id, &key)
-            .await
-            .map_err(ApiError::from)
-        {
-            Ok(Some((hash, _, _))) if hash != request_hash => ApiError::new(
-                ErrorCode::IdempotencyKeyReused,
-                "this Idempotency-Key was used for a different request",
-            )
-            .with_field("Idempotency-Key")
-            .into_response(),
-            Ok(Some((_, Some(status), Some(body)))) => replay(status, body),
-            Ok(_) => ApiError::new(
-                ErrorCode::Conflict,
-                "a request with this Idempotency-Key is still being processed",
-            )
-            .into_response(),
-            Err(e) => e.into_response(),
-        };
+    if let Some(stored) = stored {
+        return answer_retry(&state, actor, &path, &request_hash, stored).await;
     }
 
-    let response = next
-        .run(Request::from_parts(parts, Body::from(bytes)))
+    // Run the request with the key pending: its first committed change claims it (store::idempotency).
+    let pending = Arc::new(PendingKey {
+        user_id: user_id.clone(),
+        key: key.clone(),
+        method: method.clone(),
+        path: path.clone(),
+        request_hash: request_hash.clone(),
+        now,
+        state: Mutex::new(ClaimState::Unclaimed),
+    });
+    let response = PENDING_KEY
+        .scope(
+            Arc::clone(&pending),
+            next.run(Request::from_parts(parts, Body::from(bytes))),
+        )
         .await;
     let status = response.status();
+    let claim = pending.state();
+    if claim == ClaimState::TakenByAnother {
+        // A concurrent request with the same key committed first; this one's change was rolled back.
+        return retry_of_running(&state, actor, &user_id, &key, &path, &request_hash).await;
+    }
+    // A server error with nothing committed stores nothing, so the client can simply try again. After a
+    // committed change the claim stays (without a response): a retry gets the subject's state.
     if status.is_server_error() {
-        let _ = state.store.release_idempotency_key(&user_id, &key).await;
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -116,14 +116,117 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         .await
         .unwrap_or_default();
     let text = String::from_utf8_lossy(&body).into_owned();
-    if let Err(e) = state
-        .store
-        .finish_idempotency_key(&user_id, &key, status.as_u16(), &text)
-        .await
-    {
-        tracing::error!(error = ?e, "storing an idempotent response failed");
+    let stored = match claim {
+        ClaimState::Committed => state
+            .store
+            .finish_idempotency_key(&user_id, &key, status.as_u16(), &text)
+            .await
+            .map(|()| true),
+        _ => {
+            state
+                .store
+                .store_idempotent_response(
+                    &user_id,
+                    &key,
+                    &method,
+                    &path,
+                    &request_hash,
+                    now,
+                    status.as_u16(),
+                    &text,
+                )
+                .await
+        }
+    };
+    match stored {
+        Ok(true) => {}
+        // Nothing committed here, and another request with the key finished meanwhile: answer as it did.
+        Ok(false) => {
+            return retry_of_running(&state, actor, &user_id, &key, &path, &request_hash).await;
+        }
+        Err(e) => tracing::error!(error = ?e, "storing an idempotent response failed"),
     }
     Response::from_parts(parts, Body::from(body))
+}
+
+/// Answers a request whose key another request holds, re-reading what that one stored.
+async fn retry_of_running(
+    state: &AppState,
+    actor: Actor,
+    user_id: &str,
+    key: &str,
+    path: &str,
+    request_hash: &str,
+) -> Response {
+    match state.store.idempotent_key(user_id, key).await {
+        Ok(Some(stored)) => answer_retry(state, actor, path, request_hash, stored).await,
+        Ok(None) => in_progress(),
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Answers a retry of a stored key: 422 for another body, the stored response, or — when the change was
+/// committed but its response never stored (the server died in between) — the changed subject as it is now.
+async fn answer_retry(
+    state: &AppState,
+    actor: Actor,
+    path: &str,
+    request_hash: &str,
+    stored: StoredKey,
+) -> Response {
+    if stored.request_hash != request_hash {
+        return ApiError::new(
+            ErrorCode::IdempotencyKeyReused,
+            "this Idempotency-Key was used for a different request",
+        )
+        .with_field("Idempotency-Key")
+        .into_response();
+    }
+    if let Some((status, body)) = stored.response {
+        return replay(status, body);
+    }
+    let Some((subject_type, subject_id)) = stored.subject else {
+        return in_progress();
+    };
+    let current = match subject_type.as_str() {
+        "incident" => {
+            super::incidents::get_incident(State(state.clone()), actor, Path(subject_id.clone()))
+                .await
+                .into_response()
+        }
+        "assignment" => super::assignments::get_assignment(
+            State(state.clone()),
+            actor,
+            Path(subject_id.clone()),
+        )
+        .await
+        .into_response(),
+        "call" => super::calls::get_call(State(state.clone()), actor, Path(subject_id.clone()))
+            .await
+            .into_response(),
+        _ => return in_progress(),
+    };
+    if !current.status().is_success() {
+        return current;
+    }
+    // The subject's id in the request path means the request changed it; otherwise it created it.
+    let created = !path.split('/').any(|segment| segment == subject_id);
+    let (mut parts, body) = current.into_parts();
+    if created {
+        parts.status = StatusCode::CREATED;
+    }
+    parts
+        .headers
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    Response::from_parts(parts, body)
+}
+
+fn in_progress() -> Response {
+    ApiError::new(
+        ErrorCode::Conflict,
+        "a request with this Idempotency-Key is still being processed",
+    )
+    .into_response()
 }
 
 fn replay(status: i64, body: String) -> Response {

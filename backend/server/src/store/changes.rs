@@ -178,8 +178,25 @@ impl Store {
     /// Commits a change set atomically. A guard that does not hold rolls everything back with
     /// [`StoreError::Stale`].
     pub async fn commit(&self, set: ChangeSet) -> StoreResult<Committed> {
+        let pending = super::idempotency::unclaimed_key();
         let committed = on_db!(self, p => {
             let mut tx = p.begin().await?;
+            // The request's Idempotency-Key is claimed in the same transaction as its change (see
+            // `store::idempotency`), naming the change's subject for a retry whose response was lost.
+            if let Some(k) = &pending {
+                let subject = set.audit.first();
+                let rows = sqlx::query(super::idempotency::CLAIM_IN_CHANGE)
+                    .bind(&k.user_id).bind(&k.key).bind(&k.method).bind(&k.path).bind(&k.request_hash)
+                    .bind(k.now)
+                    .bind(subject.map(|a| a.subject_type.clone()))
+                    .bind(subject.and_then(|a| a.subject_id.clone()))
+                    .execute(&mut *tx).await?.rows_affected();
+                if rows != 1 {
+                    tx.rollback().await?;
+                    k.set_state(super::idempotency::ClaimState::TakenByAnother);
+                    return Err(StoreError::Conflict { constraint: "idempotency_keys".into() });
+                }
+            }
             let mut number: Option<String> = None;
             if let Some((prefix, day)) = &set.number {
                 let seq: i64 = sqlx::query_scalar(super::counters::NEXT_SEQUENCE)
@@ -207,6 +224,9 @@ impl Store {
             tx.commit().await?;
             Committed { number, seqs }
         });
+        if let Some(k) = &pending {
+            k.set_state(super::idempotency::ClaimState::Committed);
+        }
         if !committed.seqs.is_empty() {
             self.signal_events();
         }
