@@ -1,6 +1,7 @@
 //! The HTTP surface: one router (the API's table of contents), middleware, and the OpenAPI document
 //! generated from the same registration.
 
+pub mod doc;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -88,7 +89,7 @@ impl Modify for BearerAuth {
 
 /// The API routes and the OpenAPI document describing them.
 pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
         .routes(routes!(auth::login))
@@ -135,7 +136,10 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(geo::regions_geojson))
         .routes(routes!(geo::facilities_geojson))
         .merge(crate::live::api_routes())
-        .split_for_parts()
+        .split_for_parts();
+    // After the merge: the routes' operations exist only now.
+    doc::CommonErrors.modify(&mut openapi);
+    (router, openapi)
 }
 
 /// The whole HTTP application: API, OpenAPI document, metrics, and the built map client.
