@@ -163,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         idempotency::idempotency,
     ))
+    .route_layer(middleware::from_fn(extract::refuse_unreadable_path))
     .route_layer(middleware::from_fn_with_state(state.clone(), observe))
     .fallback_service(spa)
     .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
