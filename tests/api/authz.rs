@@ -21,7 +21,7 @@ engine_tests!(every_operation_answers_each_caller_as_the_policy_table_says);
 const T0: i64 = 1_795_575_600_000;
 /// Batam Centre, inside the demo district 21.71.10.
 const LON: f64 = 104.0537;
-const LAT: f64 = 1.1283;
+const LAT: f64 = 1.1279;
 
 /// A caller holding a valid token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

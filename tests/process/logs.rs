@@ -160,7 +160,7 @@ async fn caller_personal_data_never_reaches_the_most_verbose_logs(engine: Engine
             &taker,
             json!({
                 "call_id": call_id, "category": "health", "priority": "p1",
-                "location": {"lon": 104.0537, "lat": 1.1283}, "address": "Jl. Engku Putri",
+                "location": {"lon": 104.0537, "lat": 1.1279}, "address": "Jl. Engku Putri",
                 "reporter": reporter, "victims": {"count": 1, "condition": "serious"},
                 "description": "pingsan di jalan"
             }),
@@ -185,7 +185,7 @@ async fn caller_personal_data_never_reaches_the_most_verbose_logs(engine: Engine
             "/api/v1/incidents",
             &taker,
             json!({
-                "category": "health", "priority": "p1", "location": {"lon": 104.0537, "lat": 1.1283},
+                "category": "health", "priority": "p1", "location": {"lon": 104.0537, "lat": 1.1279},
                 "reporter": reporter, "victims": {"count": "banyak", "condition": "serious"}
             }),
         )
