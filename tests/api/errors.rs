@@ -10,6 +10,7 @@ engine_tests!(
     oversized_bodies_are_refused_and_the_server_carries_on,
     wrong_content_type_and_unknown_routes_answer_in_the_envelope,
     bad_query_parameters_are_named,
+    nul_characters_are_refused_on_both_engines_alike,
 );
 
 async fn malformed_json_is_a_400_naming_the_problem(engine: Engine) {
@@ -119,4 +120,45 @@ async fn bad_query_parameters_are_named(engine: Engine) {
     let got = srv.get("/api/v1/audit?colour=red", &supervisor).await;
     let err = assert_error(&got, StatusCode::BAD_REQUEST, "bad_request");
     assert_eq!(err["field"], "colour", "{err}");
+}
+
+/// Found by schemathesis: PostgreSQL cannot store U+0000 and answered 500 where SQLite stored it.
+async fn nul_characters_are_refused_on_both_engines_alike(engine: Engine) {
+    let srv = TestServer::start(engine).await;
+    let admin = srv.demo_login("admin").await;
+    let got = srv
+        .post(
+            "/api/v1/agencies",
+            &admin,
+            json!({"code": "NUL\u{0}", "name": "x", "agency_type": "police", "region_code": "21.71"}),
+        )
+        .await;
+    let err = assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(err["field"], "code");
+    let got = srv
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "admin\u{0}", "password": "siaga112"})),
+        )
+        .await;
+    let err = assert_error(&got, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(err["field"], "username");
+    let got = srv.get("/api/v1/audit?action=a%00b", &admin).await;
+    let err = assert_error(&got, StatusCode::BAD_REQUEST, "bad_request");
+    assert_eq!(err["field"], "action");
+    for path in ["/api/v1/units/%00", "/api/v1/incidents/%FF%FE"] {
+        let got = srv.get(path, &admin).await;
+        assert_error(&got, StatusCode::NOT_FOUND, "not_found");
+    }
+    // Nothing was stored, and the server carries on.
+    let (_, agencies) = srv.get("/api/v1/agencies", &admin).await;
+    assert!(
+        agencies
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["code"] != "NUL\u{0}")
+    );
 }

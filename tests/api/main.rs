@@ -7,6 +7,7 @@
 )]
 
 mod auth;
+mod authz;
 mod errors;
 mod flow;
 mod persistence;

@@ -6,6 +6,8 @@
     reason = "integration tests: an unwrap that fails is a failed assertion"
 )]
 
+mod logs;
+
 use serde_json::{Value, json};
 use siaga_tests::{DEMO_PASSWORD, Engine, TestDb, WsClient, postgres_enabled, read, siaga_bin};
 use std::process::Stdio;

@@ -340,6 +340,12 @@ pub async fn upload_schedules(
         "text/csv" => {
             let text = std::str::from_utf8(&body)
                 .map_err(|_| ApiError::validation("body", "the CSV is not UTF-8"))?;
+            if text.contains('\0') {
+                return Err(ApiError::validation(
+                    "body",
+                    "the CSV must not contain the NUL character",
+                ));
+            }
             let rows = core_agents::parse_schedule_csv(text).map_err(|e| shift_error(e, true))?;
             // Data lines are numbered from 2 (after the header), blank lines aside.
             let numbered = text

@@ -45,8 +45,15 @@ async fn load(state: &AppState, id: &str) -> ApiResult<AssignmentRow> {
     })
 }
 
-/// 403 unless the actor crews the unit, dispatches for its agency, or supervises.
-fn check_access(actor: &Actor, a: &AssignmentRow) -> ApiResult<()> {
+/// 403 unless the actor crews the unit, dispatches for its agency, or supervises (within its region scope,
+/// if it has one).
+async fn check_access(state: &AppState, actor: &Actor, a: &AssignmentRow) -> ApiResult<()> {
+    if actor.user.region_code.is_some() {
+        let incident = state.store.get_incident(&a.incident_id).await?;
+        if let Some(code) = incident.region_code.as_deref() {
+            actor.require_region(code)?;
+        }
+    }
     match actor.role {
         Role::Responder if actor.user.unit_id.as_deref() == Some(a.unit_id.as_str()) => Ok(()),
         Role::Responder => Err(ApiError::forbidden("this assignment is for another unit")),
@@ -97,7 +104,7 @@ pub async fn get_assignment(
     Path(id): Path<String>,
 ) -> ApiResult<Json<AssignmentView>> {
     let a = load(&state, &id).await?;
-    check_access(&actor, &a)?;
+    check_access(&state, &actor, &a).await?;
     Ok(Json(a.into()))
 }
 
@@ -115,7 +122,7 @@ pub async fn update_assignment_status(
 ) -> ApiResult<Json<AssignmentView>> {
     actor.require(&[Role::Responder, Role::Dispatcher, Role::Supervisor])?;
     let a = load(&state, &id).await?;
-    check_access(&actor, &a)?;
+    check_access(&state, &actor, &a).await?;
     let to = req.status;
     match (to, actor.role) {
         (AssignmentStatus::Cancelled, Role::Responder) => {

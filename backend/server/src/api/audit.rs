@@ -36,9 +36,9 @@ pub struct AuditView {
     pub action: String,
     pub subject_type: String,
     pub subject_id: Option<String>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub before: Option<serde_json::Value>,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub after: Option<serde_json::Value>,
     pub detail: Option<String>,
 }

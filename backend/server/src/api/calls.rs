@@ -327,7 +327,7 @@ pub async fn list_calls(
 
 /// One call. Reading it is audited (the caller's number is personal data).
 #[utoipa::path(get, path = "/api/v1/calls/{id}", tag = "calls", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = CallView), (status = 404, body = super::error::ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = CallView), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub async fn get_call(
     State(state): State<AppState>,
     actor: Actor,
@@ -418,7 +418,7 @@ async fn change_call(
 
 /// A call taker picks the call up; stops the answer clock.
 #[utoipa::path(post, path = "/api/v1/calls/{id}/answer", tag = "calls", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = CallView), (status = 409, body = super::error::ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = CallView), (status = 403, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
 pub async fn answer_call(
     State(state): State<AppState>,
     actor: Actor,
@@ -461,7 +461,7 @@ pub async fn answer_call(
 /// Sets the call's class. `abandoned` is set by the system only.
 #[utoipa::path(post, path = "/api/v1/calls/{id}/classify", tag = "calls", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = ClassifyRequest,
-    responses((status = 200, body = CallView), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+    responses((status = 200, body = CallView), (status = 403, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub async fn classify_call(
     State(state): State<AppState>,
     actor: Actor,
@@ -501,7 +501,7 @@ pub async fn classify_call(
 
 /// The line closes: an answered call ends; a ringing one is abandoned.
 #[utoipa::path(post, path = "/api/v1/calls/{id}/end", tag = "calls", security(("bearer" = [])),
-    params(("id" = String, Path)), responses((status = 200, body = CallView), (status = 409, body = super::error::ErrorBody)))]
+    params(("id" = String, Path)), responses((status = 200, body = CallView), (status = 403, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
 pub async fn end_call(
     State(state): State<AppState>,
     actor: Actor,
@@ -544,7 +544,7 @@ pub async fn end_call(
 /// Attaches an AML payload that arrived after the call was created.
 #[utoipa::path(post, path = "/api/v1/calls/{id}/aml", tag = "calls", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = AmlRequest,
-    responses((status = 200, body = CallView), (status = 422, body = super::error::ErrorBody)))]
+    responses((status = 200, body = CallView), (status = 403, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub async fn attach_aml(
     State(state): State<AppState>,
     actor: Actor,

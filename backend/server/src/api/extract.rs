@@ -70,6 +70,7 @@ async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError> {
 
 /// Parses JSON, naming the failing field (a dotted path) in the error.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    refuse_nul_in_json(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(value) => {
@@ -101,6 +102,94 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
 }
 
+/// PostgreSQL cannot store U+0000 in text and no field has a use for it, so it is refused at the door, on
+/// both engines alike. In JSON it can only arrive escaped (`\u0000`); the slow path that names the field runs
+/// only when that escape is present.
+fn refuse_nul_in_json(bytes: &[u8]) -> Result<(), ApiError> {
+    let escaped_nul = bytes.windows(6).enumerate().any(|(i, w)| {
+        w == b"\\u0000" && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    });
+    if !escaped_nul {
+        return Ok(());
+    }
+    // Malformed JSON is left to the parser, which names the syntax error.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(());
+    };
+    match nul_path(&value, String::new()) {
+        Some(field) => {
+            let name = if field.is_empty() {
+                "body".to_owned()
+            } else {
+                field
+            };
+            Err(ApiError::validation(
+                name,
+                "text must not contain the NUL character (\\u0000)",
+            ))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The dotted path of the first string (or key) containing U+0000.
+fn nul_path(value: &serde_json::Value, at: String) -> Option<String> {
+    let join = |key: &str| {
+        if at.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{at}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then_some(at),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, format!("{at}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(join(&k.replace('\0', "")))
+            } else {
+                nul_path(v, join(k))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses a request whose path does not percent-decode to text without U+0000 (`/units/%00`, `/units/%FF`):
+/// such an id names nothing, and PostgreSQL would fail on it rather than find nothing.
+pub async fn refuse_unreadable_path(
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !path_is_readable(req.uri().path()) {
+        return ApiError::not_found("resource").into_response();
+    }
+    next.run(req).await
+}
+
+fn path_is_readable(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(hex) = path.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(hex, 16)
+        {
+            decoded.push(b);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    !decoded.contains(&0) && std::str::from_utf8(&decoded).is_ok()
+}
+
 fn missing_field(message: &str) -> Option<&str> {
     let rest = message.strip_prefix("missing field `")?;
     rest.split('`').next()
@@ -114,6 +203,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for AppQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
+        if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            let field = name.replace('\0', "");
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                format!("query parameter {field} must not contain the NUL character"),
+            )
+            .with_field(field));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize::<_, T>(de)
             .map(AppQuery)
@@ -323,5 +422,27 @@ mod tests {
 
         let e = parse_json::<Body>(br#"{"name": "x", "#).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidJson);
+    }
+
+    #[test]
+    fn nul_characters_are_refused_naming_the_field() {
+        let e =
+            parse_json::<Body>(br#"{"name": "a\u0000b", "victims": {"count": 1}}"#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationFailed);
+        assert_eq!(e.field.as_deref(), Some("name"));
+        let e = parse_json::<Vec<String>>(br#"["ok", "\u0000"]"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("[1]"));
+        // An escaped backslash followed by `u0000` is six ordinary characters, not NUL.
+        let ok = parse_json::<Body>(br#"{"name": "a\\u0000", "victims": {"count": 1}}"#).unwrap();
+        assert_eq!(ok.name, "a\\u0000");
+    }
+
+    #[test]
+    fn paths_must_decode_to_text_without_nul() {
+        assert!(path_is_readable("/api/v1/units/01a2-b3"));
+        assert!(path_is_readable("/api/v1/units/caf%C3%A9"));
+        assert!(!path_is_readable("/api/v1/units/%00"));
+        assert!(!path_is_readable("/api/v1/units/%ff"));
+        assert!(path_is_readable("/api/v1/units/100%"));
     }
 }

@@ -93,7 +93,7 @@ pub async fn locate(
 
 /// The nearest available units (of a type), with great-circle distance and ETA.
 #[utoipa::path(get, path = "/api/v1/geo/nearest", tag = "geo", security(("bearer" = [])),
-    params(NearestQuery), responses((status = 200, body = NearestView), (status = 400, body = super::error::ErrorBody)))]
+    params(NearestQuery), responses((status = 200, body = NearestView), (status = 400, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)))]
 pub async fn nearest_units(
     State(state): State<AppState>,
     actor: Actor,

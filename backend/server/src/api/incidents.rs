@@ -726,7 +726,7 @@ pub async fn get_incident(
 
 /// Open incidents of the same category near a point and recent: offered to link instead of a new ticket.
 #[utoipa::path(get, path = "/api/v1/incidents/duplicates", tag = "incidents", security(("bearer" = [])),
-    params(DuplicateQuery), responses((status = 200, body = Vec<DuplicateView>)))]
+    params(DuplicateQuery), responses((status = 200, body = Vec<DuplicateView>), (status = 403, body = super::error::ErrorBody)))]
 pub async fn find_duplicates(
     State(state): State<AppState>,
     actor: Actor,
@@ -790,7 +790,7 @@ pub async fn find_duplicates(
 /// Links a further call about the same event to an existing incident (instead of a new ticket).
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/calls", tag = "incidents", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = LinkCallRequest, responses(
-    (status = 200, body = IncidentView), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+    (status = 200, body = IncidentView), (status = 403, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub async fn link_call(
     State(state): State<AppState>,
     actor: Actor,
@@ -799,6 +799,9 @@ pub async fn link_call(
 ) -> ApiResult<Json<IncidentView>> {
     actor.require(&[Role::CallTaker, Role::Supervisor])?;
     let incident = load_incident(&state, &id).await?;
+    if let Some(code) = incident.region_code.as_deref() {
+        actor.require_region(code)?;
+    }
     let call = state
         .store
         .get_call(&req.call_id)

@@ -1,6 +1,7 @@
 //! The HTTP surface: one router (the API's table of contents), middleware, and the OpenAPI document
 //! generated from the same registration.
 
+pub mod doc;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
@@ -89,7 +90,7 @@ impl Modify for BearerAuth {
 
 /// The API routes and the OpenAPI document describing them.
 pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
         .routes(routes!(auth::login))
@@ -142,7 +143,10 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(geo::regions_geojson))
         .routes(routes!(geo::facilities_geojson))
         .merge(crate::live::api_routes())
-        .split_for_parts()
+        .split_for_parts();
+    // After the merge: the routes' operations exist only now.
+    doc::CommonErrors.modify(&mut openapi);
+    (router, openapi)
 }
 
 /// The whole HTTP application: API, OpenAPI document, metrics, and the built map client.
@@ -166,6 +170,7 @@ pub fn router(state: AppState) -> Router {
         state.clone(),
         idempotency::idempotency,
     ))
+    .route_layer(middleware::from_fn(extract::refuse_unreadable_path))
     .route_layer(middleware::from_fn_with_state(state.clone(), observe))
     .fallback_service(spa)
     .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

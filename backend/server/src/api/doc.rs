@@ -1,0 +1,88 @@
+//! Error responses every operation can give, added to the OpenAPI document in one place so that each
+//! `#[utoipa::path]` lists only the statuses particular to it.
+//!
+//! What is added follows from the operation's shape, because the code paths that produce these statuses are
+//! shared: the bearer extractor (401), the JSON body extractor (400 syntax, 413 size, 415 content type,
+//! 422 shape), the query extractor (400), a path id that names nothing (404), and the request timeout and
+//! the database being unreachable (503).
+
+use utoipa::Modify;
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder};
+
+/// The [`Modify`] adding the shared error responses.
+pub struct CommonErrors;
+
+fn error_response(description: &str) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+fn add(op: &mut Operation, status: &str, description: &str) {
+    op.responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| error_response(description));
+}
+
+impl Modify for CommonErrors {
+    fn modify(&self, openapi: &mut OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.options,
+                &mut item.head,
+                &mut item.patch,
+                &mut item.trace,
+            ];
+            for op in ops.into_iter().flatten() {
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let has_query = params
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                let has_path = params
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    add(
+                        op,
+                        "401",
+                        "no token, an unknown or expired token, or an ended session",
+                    );
+                }
+                if op.request_body.is_some() {
+                    add(op, "400", "the body is not valid JSON");
+                    add(op, "413", "the body is larger than the configured limit");
+                    add(op, "415", "the body is not `application/json`");
+                    add(op, "422", "the body does not have the expected shape");
+                }
+                if has_query {
+                    add(
+                        op,
+                        "400",
+                        "a query parameter is malformed; `field` names it",
+                    );
+                }
+                if has_path {
+                    add(op, "404", "no such resource");
+                }
+                add(
+                    op,
+                    "503",
+                    "the database is unreachable or the request timed out; retry later",
+                );
+            }
+        }
+    }
+}
