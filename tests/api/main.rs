@@ -9,6 +9,7 @@
 mod auth;
 mod errors;
 mod flow;
+mod map;
 mod persistence;
 mod scope;
 mod system;

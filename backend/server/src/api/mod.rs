@@ -14,6 +14,7 @@ pub mod auth;
 pub mod calls;
 pub mod flow;
 pub mod geo;
+pub mod map;
 pub mod reports;
 pub mod system;
 pub mod users;
@@ -65,6 +66,7 @@ use utoipa_axum::routes;
         (name = "incidents", description = "Incidents, escalation and dispatch (layer 2)"),
         (name = "assignments", description = "Units' assignments (layer 3)"),
         (name = "geo", description = "Locate, nearest units and facilities, map layers"),
+        (name = "map", description = "Map client configuration and the offline basemap"),
     )
 )]
 struct ApiDoc;
@@ -134,6 +136,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(geo::nearest_units))
         .routes(routes!(geo::regions_geojson))
         .routes(routes!(geo::facilities_geojson))
+        .routes(routes!(map::client_config))
+        .routes(routes!(map::basemap))
         .merge(crate::live::api_routes())
         .split_for_parts()
 }
