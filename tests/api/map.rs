@@ -23,10 +23,8 @@ fn fixture_bytes() -> Vec<u8> {
 fn fixture_path() -> &'static PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "basemap-fixture-{}.pmtiles",
-            std::process::id()
-        ));
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("basemap-fixture-{}.pmtiles", std::process::id()));
         std::fs::write(&path, fixture_bytes()).unwrap();
         path
     })
@@ -86,7 +84,10 @@ async fn basemap_is_served_in_byte_ranges_from_the_siaga_origin(engine: Engine) 
     assert_eq!(resp.bytes().await.unwrap().len(), size);
 
     // A range starting past the end is unsatisfiable and says how big the file is.
-    for bad in [format!("bytes={size}-"), format!("bytes={}-{}", size + 10, size + 20)] {
+    for bad in [
+        format!("bytes={size}-"),
+        format!("bytes={}-{}", size + 10, size + 20),
+    ] {
         let resp = ranged(&bad).await.unwrap();
         assert_eq!(resp.status(), StatusCode::RANGE_NOT_SATISFIABLE, "{bad}");
         assert_eq!(

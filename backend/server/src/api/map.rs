@@ -54,7 +54,8 @@ pub async fn client_config(State(state): State<AppState>) -> Json<ClientConfigVi
 ))]
 pub async fn basemap(State(state): State<AppState>, req: Request) -> Response {
     let Some(path) = state.config.map.basemap_pmtiles.clone() else {
-        return ApiError::not_found("basemap (no [map] basemap_pmtiles configured)").into_response();
+        return ApiError::not_found("basemap (no [map] basemap_pmtiles configured)")
+            .into_response();
     };
     let served = match ServeFile::new(&path).oneshot(req).await {
         Ok(res) => res.map(Body::new),

@@ -453,6 +453,9 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       h('div', { class: 'row' }, send, h('button', { type: 'button', class: 'btn ghost', onclick: cancel }, t('disp.cancel'))),
     );
     text.setAttribute('aria-describedby', `${fieldId}-hint`);
+    text.addEventListener('input', () => {
+      if (!error.hidden) clearError(error, form);
+    });
     form.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape') {
         ev.preventDefault();
