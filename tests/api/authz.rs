@@ -39,10 +39,13 @@ enum Role {
     OtherResponder,
     /// A supervisor whose region scope (31.71, Jakarta) does not contain the incident (21.71.10, Batam).
     OtherRegionSupervisor,
+    /// A telephony gateway (role `integration`) holding a service token.
+    Gateway,
 }
 
 use Role::*;
 
+/// Roles of the demo users (and of the two accounts the test creates), logged in with the demo password.
 const ROLES: [(Role, &str); 8] = [
     (Admin, "admin"),
     (Supervisor, "supervisor"),
@@ -64,6 +67,19 @@ const ANY: &[Role] = &[
     OwnResponder,
     OtherResponder,
     OtherRegionSupervisor,
+];
+
+/// Every holder of a token: people and the gateway.
+const ANY_TOKEN: &[Role] = &[
+    Admin,
+    Supervisor,
+    CallTaker,
+    OwnDispatcher,
+    OtherDispatcher,
+    OwnResponder,
+    OtherResponder,
+    OtherRegionSupervisor,
+    Gateway,
 ];
 
 /// Who may call an operation.
@@ -133,6 +149,12 @@ struct Ids {
     assignment: String,
     /// `dispatch.dp3a`: the user whose account and sessions the user endpoints change.
     target_user: String,
+    /// The gateway's integration account.
+    gateway_user: String,
+    /// A quitline call (tiered line, follow-up programme), answered.
+    quitline_call: String,
+    /// The first follow-up task of the quitline call.
+    follow_up: String,
 }
 
 /// The policy table, written by hand, one row per operation.
@@ -144,8 +166,11 @@ fn table(ids: &Ids) -> Vec<Row> {
         row("get", "/readyz", Policy::Public),
         row("post", "/api/v1/auth/login", Policy::Public)
             .body(json!({"username": "dispatch.dp3a", "password": DEMO_PASSWORD})),
-        row("post", "/api/v1/auth/logout", Policy::Only(ANY)).fresh_session(),
-        row("get", "/api/v1/auth/me", Policy::Only(ANY)),
+        row("post", "/api/v1/auth/logout", Policy::Only(ANY_TOKEN)).fresh_session(),
+        row("get", "/api/v1/auth/me", Policy::Only(ANY_TOKEN)),
+        row("get", "/api/v1/client-config", Policy::Public),
+        row("get", "/api/v1/basemap.pmtiles", Policy::Public),
+        row("post", "/api/v1/users/{id}/service-token", Policy::Only(&[Admin])).id(&ids.gateway_user),
         row("get", "/api/v1/users", Policy::Only(&[Admin, Supervisor, OtherRegionSupervisor])),
         row("post", "/api/v1/users", Policy::Only(&[Admin])).body(json!({
             "username": "matrix.operator", "display_name": "Matrix", "role": "call_taker",
@@ -244,7 +269,7 @@ fn table(ids: &Ids) -> Vec<Row> {
             Policy::Only(&[Admin, Supervisor, OwnDispatcher, OtherRegionSupervisor]),
         )
         .query(format!("agency_id={dinkes}")),
-        row("post", "/api/v1/calls", Policy::Only(&[Admin, CallTaker]))
+        row("post", "/api/v1/calls", Policy::Only(&[Admin, CallTaker, Gateway]))
             .body(json!({"ani": "081200009999", "channel": "voice"})),
         row(
             "get",
@@ -268,7 +293,7 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(
             "post",
             "/api/v1/calls/{id}/aml",
-            Policy::Only(&[Admin, CallTaker]),
+            Policy::Only(&[Admin, CallTaker, Gateway]),
         )
         .id(&ids.call)
         .body(json!({"payload": format!(
@@ -277,9 +302,37 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(
             "post",
             "/api/v1/calls/{id}/end",
-            Policy::Only(&[Admin, CallTaker]),
+            Policy::Only(&[Admin, CallTaker, Gateway]),
         )
         .id(&ids.call),
+        row(
+            "post",
+            "/api/v1/calls/{id}/route",
+            Policy::Only(&[Supervisor, CallTaker, OtherRegionSupervisor]),
+        )
+        .id(&ids.quitline_call)
+        .body(json!({"region_code": "21.71"})),
+        // Only members of the regional team the call is offered to; none of the callers is one (operator1
+        // is central), so everyone is refused.
+        row("post", "/api/v1/calls/{id}/take", Policy::Only(&[])).id(&ids.quitline_call),
+        row(
+            "post",
+            "/api/v1/calls/{id}/follow-ups",
+            Policy::Only(&[Supervisor, CallTaker, OtherRegionSupervisor]),
+        )
+        .id(&ids.quitline_call),
+        row(
+            "get",
+            "/api/v1/follow-ups",
+            Policy::Only(&[Admin, Supervisor, CallTaker, OtherRegionSupervisor]),
+        ),
+        row(
+            "post",
+            "/api/v1/follow-ups/{id}/outcome",
+            Policy::Only(&[Supervisor, CallTaker, OtherRegionSupervisor]),
+        )
+        .id(&ids.follow_up)
+        .body(json!({"outcome": "no_answer"})),
         row(
             "post",
             "/api/v1/incidents",
@@ -472,7 +525,45 @@ async fn scenario(srv: &TestServer, admin: &str) -> Ids {
         .as_str()
         .unwrap()
         .to_owned();
+    // The gateway's account, and a quitline call enrolled in its follow-up programme.
+    let (s, gateway) = srv
+        .post(
+            "/api/v1/users",
+            admin,
+            json!({"username": "matrix.pbx", "display_name": "PBX", "role": "integration",
+                   "password": DEMO_PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{gateway}");
+    let (s, quitline) = srv
+        .post(
+            "/api/v1/calls",
+            &taker,
+            json!({"ani": "081200003333", "channel": "voice", "service_line": "quitline"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{quitline}");
+    let quitline_call = quitline["id"].as_str().unwrap().to_owned();
+    let (s, body) = srv
+        .post(
+            &format!("/api/v1/calls/{quitline_call}/answer"),
+            &taker,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, tasks) = srv
+        .post(
+            &format!("/api/v1/calls/{quitline_call}/follow-ups"),
+            &taker,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{tasks}");
     Ids {
+        gateway_user: gateway["id"].as_str().unwrap().to_owned(),
+        quitline_call,
+        follow_up: tasks[0]["id"].as_str().unwrap().to_owned(),
         dinkes,
         unit,
         spare_unit,
@@ -500,7 +591,7 @@ async fn every_operation_answers_each_caller_as_the_policy_table_says(engine: En
         Options {
             manual_clock_at: Some(T0),
             demo: true,
-            tweak: None,
+            tweak: Some(tiered_quitline_and_basemap),
         },
     )
     .await;
@@ -575,6 +666,21 @@ async fn every_operation_answers_each_caller_as_the_policy_table_says(engine: En
             refused_with: None,
         });
     }
+    let (s, issued) = srv
+        .post(
+            &format!("/api/v1/users/{}/service-token", ids.gateway_user),
+            &admin,
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{issued}");
+    callers.push(Caller {
+        name: "Gateway (matrix.pbx, service token)".into(),
+        role: Some(Gateway),
+        username: Some("matrix.pbx"),
+        token: Some(issued["token"].as_str().unwrap().to_owned()),
+        refused_with: None,
+    });
 
     let (s, doc) = srv.call(Method::GET, "/api/openapi.json", None, None).await;
     assert_eq!(s, StatusCode::OK);
@@ -670,6 +776,22 @@ async fn every_operation_answers_each_caller_as_the_policy_table_says(engine: En
         failures.join("\n")
     );
     assert!(calls >= 40 * callers.len(), "only {calls} calls made");
+}
+
+/// A quitline (tiered, with follow-ups) and an offline basemap, so every route has something to serve.
+fn tiered_quitline_and_basemap(c: &mut siaga::Config) {
+    c.routing = serde_json::from_value(json!({
+        "lines": [{"line": "quitline", "fallback_after_ms": 60_000,
+                   "regional_teams": [{"team_id": "quitline-batam", "region_codes": ["21.71"]}]}],
+        "follow_ups": [{"line": "quitline", "day_offsets": [1, 7]}],
+    }))
+    .unwrap();
+    // Only the route is checked here, not the tiles: a PMTiles v3 header is enough.
+    let basemap = std::env::temp_dir().join("siaga-authz-basemap.pmtiles");
+    let mut bytes = b"PMTiles\x03".to_vec();
+    bytes.resize(127, 0);
+    std::fs::write(&basemap, bytes).unwrap();
+    c.map.basemap_pmtiles = Some(basemap);
 }
 
 fn is_method(m: &str) -> bool {

@@ -10,6 +10,7 @@ mod auth;
 mod authz;
 mod errors;
 mod flow;
+mod map;
 mod persistence;
 mod routing;
 mod scope;

@@ -44,7 +44,6 @@ test('status taps made offline are sent once each, in order, when the network re
   const resp = await guardedContext(browser, server.url, {
     viewport: { width: 360, height: 740 },
     isMobile: true,
-    allow404: ['/api/v1/client-config'],
     // While offline, Chromium logs the refused requests (and the socket's reconnect attempts).
     allowConsole: ['ERR_INTERNET_DISCONNECTED'],
   });

@@ -16,7 +16,7 @@ before(async () => {
   server = await startServer();
   browser = await launch();
   status = await endpointStatus(server.url);
-  tolerated = ['/api/v1/client-config', ...missing(status)];
+  tolerated = missing(status);
   console.log('endpoints:', status);
 });
 
@@ -72,15 +72,29 @@ test('each role lands on its own page', async () => {
   }
 });
 
-test('dispatcher map shows units, boundaries and the live banner state', async () => {
+test('dispatcher map shows units and boundaries on a plain background when no basemap is configured', async () => {
   const { context, problems } = await ctx({ viewport: { width: 1400, height: 860 } });
+  const basemapRequests = [];
+  context.on('request', (r) => {
+    if (r.url().includes('basemap') || r.url().startsWith('pmtiles:')) basemapRequests.push(r.url());
+  });
   const page = await context.newPage();
   await loginAs(page, 'dispatch.dinkes');
   await page.waitForSelector('.maplibregl-canvas');
   await page.waitForSelector('[data-testid="unit-list"] li');
   const units = await page.locator('[data-testid="unit-list"] li').allTextContents();
   assert.ok(units.some((u) => u.includes('AMB-01')), units.join(', '));
+  // No basemap: the style has only the plain background under Siaga's own layers, and nothing asks for tiles.
+  await page.waitForSelector('[data-testid="map"][data-basemap="plain"]');
+  const style = await page.evaluate(() => {
+    const s = document.querySelector('[data-testid="map"]').maplibreMap.getStyle();
+    return { sources: Object.keys(s.sources), layers: s.layers.map((l) => l.id) };
+  });
+  assert.ok(!style.sources.includes('protomaps'), style.sources.join(', '));
+  assert.deepEqual(style.layers.filter((id) => !id.startsWith('siaga-')), ['background']);
+  assert.ok(style.layers.some((id) => id.startsWith('siaga-boundaries')), style.layers.join(', '));
   await page.waitForTimeout(1500);
+  assert.deepEqual(basemapRequests, []);
   await shot(page, 'dispatcher_map');
   assert.deepEqual(problems, []);
   await context.close();

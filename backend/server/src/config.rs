@@ -40,6 +40,8 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     /// Tiered routing of service lines and their follow-up programmes.
     pub routing: RoutingConfig,
+    /// Map client: the offline basemap.
+    pub map: MapConfig,
 }
 
 /// Tiered service lines (`[[routing.lines]]`) and follow-up programmes (`[[routing.follow_ups]]`).
@@ -94,6 +96,36 @@ impl RoutingConfig {
             }
             siaga_core::routing::FollowUpRule::new(f.day_offsets.clone())
                 .with_context(|| format!("routing.follow_ups: line `{}`", f.line.as_str()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Map client settings.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MapConfig {
+    /// A PMTiles v3 archive with the Protomaps basemap layers, served to the map client from
+    /// `/api/v1/basemap.pmtiles`; `None` draws the imported data on a plain background.
+    pub basemap_pmtiles: Option<PathBuf>,
+}
+
+impl MapConfig {
+    /// A configured basemap must be a readable PMTiles v3 file, so a wrong path fails at start rather than
+    /// as a blank map on every screen.
+    fn validate(&self) -> anyhow::Result<()> {
+        let Some(path) = &self.basemap_pmtiles else {
+            return Ok(());
+        };
+        let mut magic = [0u8; 8];
+        std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+            .with_context(|| format!("map.basemap_pmtiles: cannot read {}", path.display()))?;
+        if &magic[..7] != b"PMTiles" || magic[7] != 3 {
+            bail!(
+                "map.basemap_pmtiles: {} is not a PMTiles version 3 archive",
+                path.display()
+            );
         }
         Ok(())
     }
@@ -162,6 +194,7 @@ impl Default for Config {
             live: crate::live::LiveConfig::default(),
             dispatch: DispatchConfig::default(),
             routing: RoutingConfig::default(),
+            map: MapConfig::default(),
         }
     }
 }
@@ -230,6 +263,7 @@ impl Config {
             .context("invalid [dispatch.sla] policy")?;
         self.live.validate()?;
         self.routing.validate()?;
+        self.map.validate()?;
         Ok(())
     }
 
@@ -298,6 +332,7 @@ impl fmt::Debug for Config {
             .field("dispatch", &self.dispatch)
             .field("live", &self.live)
             .field("routing", &self.routing)
+            .field("map", &self.map)
             .finish_non_exhaustive()
     }
 }
@@ -394,6 +429,30 @@ mod tests {
         )
         .unwrap_err();
         assert!(format!("{err:#}").contains("sqlite://"), "{err:#}");
+    }
+
+    #[test]
+    fn basemap_must_be_a_pmtiles_v3_file() {
+        let dir = std::env::temp_dir().join(format!("siaga-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("basemap.pmtiles");
+        std::fs::write(&good, b"PMTiles\x03 and the rest of the archive").unwrap();
+        let bad = dir.join("basemap.mbtiles");
+        std::fs::write(&bad, b"SQLite format 3\0").unwrap();
+        let var = |p: &Path| {
+            vec![(
+                "SIAGA_MAP__BASEMAP_PMTILES".to_owned(),
+                p.display().to_string(),
+            )]
+        };
+
+        let c = Config::load(None, var(&good)).unwrap();
+        assert_eq!(c.map.basemap_pmtiles.as_deref(), Some(good.as_path()));
+        let err = Config::load(None, var(&bad)).unwrap_err();
+        assert!(format!("{err:#}").contains("not a PMTiles"), "{err:#}");
+        let err = Config::load(None, var(&dir.join("missing.pmtiles"))).unwrap_err();
+        assert!(format!("{err:#}").contains("cannot read"), "{err:#}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -22,6 +22,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every agent's current state, since when, and today's ready/AUX time (supervisors and admins). */
+        get: operations["list_agents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/me/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sets the caller's agent state (call takers and dispatchers). */
+        post: operations["set_my_state"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Uploads agent shifts (supervisors and admins): `text/csv` with a header `username,shift_start,shift_end
+         *     [,time_zone]`, or a JSON array of rows. All rows are checked before any is stored.
+         */
+        post: operations["upload_schedules"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The responder's assignments (its unit's), or a dispatcher's agency's open assignments. */
+        get: operations["list_assignments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assignments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One assignment. */
+        get: operations["get_assignment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assignments/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Moves an assignment on. Illegal moves answer 409 listing the allowed ones. Send an `Idempotency-Key`
+         *     so a retry from a phone on a bad network is not applied twice.
+         */
+        post: operations["update_assignment_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -90,6 +198,377 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/basemap.pmtiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The offline basemap archive, whole or as one byte range (`Range: bytes=first-last`). */
+        get: operations["basemap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent calls, newest first (the call takers' queue with `status=ringing`). */
+        get: operations["list_calls"];
+        put?: never;
+        /**
+         * Registers an arriving call (call takers, or an integration account with the admin role). Starts the answer
+         *     SLA clock and flags repeat prank callers.
+         */
+        post: operations["create_call"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One call. Reading it is audited (the caller's number is personal data). */
+        get: operations["get_call"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{id}/aml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Attaches an AML payload that arrived after the call was created. */
+        post: operations["attach_aml"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{id}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A call taker picks the call up; stops the answer clock. */
+        post: operations["answer_call"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{id}/classify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sets the call's class. `abandoned` is set by the system only. */
+        post: operations["classify_call"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calls/{id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The line closes: an answered call ends; a ringing one is abandoned. */
+        post: operations["end_call"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/client-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The map client's configuration. */
+        get: operations["client_config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/geo/facilities.geojson": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Health facilities as a GeoJSON FeatureCollection (properties `id`, `name`, `kind`, `capabilities`). */
+        get: operations["facilities_geojson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/geo/locate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The region chain and the responsible OPD per agency type at a point. */
+        get: operations["locate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/geo/nearest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The nearest available units (of a type), with great-circle distance and ETA. */
+        get: operations["nearest_units"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/geo/regions.geojson": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Region boundaries of one level as a GeoJSON FeatureCollection (properties `code`, `name`, `level`). */
+        get: operations["regions_geojson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Incidents visible to the caller, newest first: a dispatcher sees those escalated to its OPD. */
+        get: operations["list_incidents"];
+        put?: never;
+        /**
+         * Files an incident from an emergency call: locates it, numbers it, names the responsible OPDs by category
+         *     and escalates to them, and starts the SLA clocks.
+         */
+        post: operations["create_incident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/duplicates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open incidents of the same category near a point and recent: offered to link instead of a new ticket. */
+        get: operations["find_duplicates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One incident. Reading the reporter's identity is audited; responders see it only when shared. */
+        get: operations["get_incident"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Assigns a unit of the dispatcher's OPD. The unit must be available; two dispatchers racing for one unit
+         *     cannot both win (the unit's status change is guarded).
+         */
+        post: operations["create_assignment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Links a further call about the same event to an existing incident (instead of a new ticket). */
+        post: operations["link_call"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Closes a resolved incident with the final report (its dispatchers, or a supervisor). */
+        post: operations["close_incident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/recommendations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Nearest available units of the dispatcher's OPD (or of every escalated OPD for supervisors) and the
+         *     nearest facilities with a 24-hour emergency department.
+         */
+        get: operations["recommendations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A dispatcher sends the incident back to the call taker with a reason. */
+        post: operations["reject_incident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A dispatcher accepts the incident for its OPD. */
+        post: operations["verify_incident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions": {
         parameters: {
             query?: never;
@@ -99,6 +578,57 @@ export interface paths {
         };
         /** Regions known to this deployment (any logged-in user). */
         get: operations["list_regions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/heatmap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Incidents per H3 cell as a GeoJSON FeatureCollection of cell polygons with `count`. */
+        get: operations["heatmap"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/kpi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** KPIs of a period: calls, incidents, intervals, SLA compliance, agents, and a row per day. */
+        get: operations["kpi_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/monthly": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The monthly report: totals, interval percentiles, SLA compliance per OPD and a row per day. */
+        get: operations["monthly_report"];
         put?: never;
         post?: never;
         delete?: never;
@@ -136,6 +666,26 @@ export interface paths {
         get: operations["get_unit"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/units/{id}/position": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reports a GPS fix of a unit: its own responder, or an admin. Accepted fixes update the unit's position,
+         *     are stored in the audit track (in batches) and published as coalesced `unit.position` events.
+         */
+        post: operations["report_unit_position"];
         delete?: never;
         options?: never;
         head?: never;
@@ -214,6 +764,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ws": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The live stream. Upgrade to a websocket; frames are JSON text described by `docs/events.schema.json`.
+         *     The first frame is `hello`; with `resume_from`, missed events follow in order before the live stream,
+         *     or `resync_required` when they are no longer kept.
+         */
+        get: operations["connect_live"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -266,6 +837,194 @@ export interface components {
             region_code: string;
             phone?: string | null;
         };
+        /** @description Figures of one agent. */
+        AgentKpis: components["schemas"]["AgentTime"] & {
+            /** @description User id. */
+            user_id: string;
+            /** @description Username. */
+            username: string;
+            /** @description Display name. */
+            display_name: string;
+            /** @description Role. */
+            role: components["schemas"]["Role"];
+            /**
+             * Format: int64
+             * @description Calls answered in the period.
+             */
+            calls_handled: number;
+            /**
+             * Format: int64
+             * @description Their mean handling time.
+             */
+            aht_ms?: number | null;
+            /**
+             * Format: int64
+             * @description Their summed handling time.
+             */
+            talk_ms: number;
+            /**
+             * Format: int64
+             * @description Units assigned by this agent to incidents of the period.
+             */
+            dispatches: number;
+        };
+        /** @description An agent's current state. */
+        AgentStateView: {
+            user_id: string;
+            /** @description `logged_in`, `ready`, `on_call`, `aux` or `logged_out`. */
+            state: string;
+            reason?: string | null;
+            /**
+             * Format: int64
+             * @description Since when (ms since the epoch); `None` for an agent never logged in.
+             */
+            since?: number | null;
+        };
+        /** @description Time in state and schedule adherence of one agent over one window. */
+        AgentTime: {
+            /**
+             * Format: int64
+             * @description Time logged in, in any state but `logged_out`.
+             */
+            logged_in_ms: number;
+            /**
+             * Format: int64
+             * @description Time in `ready`.
+             */
+            ready_ms: number;
+            /**
+             * Format: int64
+             * @description Time in `on_call` (as recorded as a state).
+             */
+            on_call_ms: number;
+            /**
+             * Format: int64
+             * @description Time in `aux`.
+             */
+            aux_ms: number;
+            /** @description AUX time per reason, ordered by reason. */
+            aux_by_reason: components["schemas"]["AuxReasonTime"][];
+            /**
+             * Format: int64
+             * @description Scheduled shift time inside the window, up to `as_of`.
+             */
+            scheduled_ms: number;
+            /**
+             * Format: int64
+             * @description Available (`ready` + `on_call`) time inside scheduled shifts.
+             */
+            available_in_shift_ms: number;
+            /**
+             * Format: double
+             * @description `available_in_shift_ms / scheduled_ms`; `None` without a schedule.
+             */
+            adherence?: number | null;
+            /**
+             * Format: int32
+             * @description Shifts started while logged out and joined later.
+             */
+            late_logins: number;
+            /**
+             * Format: int64
+             * @description Total lateness of those logins.
+             */
+            late_login_ms: number;
+            /**
+             * Format: int32
+             * @description Shifts left before their end.
+             */
+            early_logouts: number;
+            /**
+             * Format: int64
+             * @description Total time between those logouts and the shift ends.
+             */
+            early_logout_ms: number;
+            /**
+             * Format: int32
+             * @description Shifts (started before `as_of`) without any login during them.
+             */
+            absent_shifts: number;
+        };
+        /** @description An agent as the supervisor's board shows it. */
+        AgentView: {
+            user_id: string;
+            username: string;
+            display_name: string;
+            role: string;
+            agency_id?: string | null;
+            region_code?: string | null;
+            /** @description Current state: `on_call` while a call the agent answered is open, else the last recorded state. */
+            state: string;
+            /** @description AUX (or logout) reason. */
+            reason?: string | null;
+            /**
+             * Format: int64
+             * @description Since when (ms since the epoch); `None` when never logged in.
+             */
+            since?: number | null;
+            /** @description Today (the agent's local day) up to now: time in state and adherence. */
+            today: components["schemas"]["AgentTime"];
+        };
+        /** @description An AML payload arriving after the call. */
+        AmlRequest: {
+            payload: string;
+        };
+        /** @description A caller position from AML. */
+        AmlView: {
+            /** Format: double */
+            lon: number;
+            /** Format: double */
+            lat: number;
+            /**
+             * Format: double
+             * @description Uncertainty radius in metres.
+             */
+            radius_m: number;
+            /**
+             * Format: int64
+             * @description When the phone computed it (ms since the epoch).
+             */
+            at: number;
+            /** @description The raw payload as received. */
+            raw: string;
+        };
+        /**
+         * @description Where an assignment stands. See [`AssignmentStatus::allowed_next`].
+         * @enum {string}
+         */
+        AssignmentStatus: "assigned" | "acknowledged" | "en_route" | "on_scene" | "resolved" | "declined" | "cancelled";
+        /** @description A status change. */
+        AssignmentStatusRequest: {
+            /** @description `acknowledged`, `en_route`, `on_scene`, `resolved` or `declined` (crew); `cancelled` (dispatcher). */
+            status: components["schemas"]["AssignmentStatus"];
+            reason?: null | components["schemas"]["DeclineReason"];
+            /** @description Optional note (e.g. what was done on scene). */
+            note?: string | null;
+        };
+        /** @description An assignment of a unit to an incident. */
+        AssignmentView: {
+            id: string;
+            incident_id: string;
+            unit_id: string;
+            agency_id: string;
+            status: string;
+            /** Format: int64 */
+            assigned_at: number;
+            /** Format: int64 */
+            acknowledged_at?: number | null;
+            /** Format: int64 */
+            en_route_at?: number | null;
+            /** Format: int64 */
+            on_scene_at?: number | null;
+            /** Format: int64 */
+            resolved_at?: number | null;
+            /** Format: int64 */
+            declined_at?: number | null;
+            /** Format: int64 */
+            cancelled_at?: number | null;
+            reason?: string | null;
+            note?: string | null;
+        };
         /** @description One audit entry. */
         AuditView: {
             /** Format: int64 */
@@ -281,6 +1040,168 @@ export interface components {
             after: Record<string, never>;
             detail?: string | null;
         };
+        /** @description Time spent in AUX for one reason. */
+        AuxReasonTime: {
+            /** @description The reason as the agent gave it (lower-cased, trimmed). */
+            reason: string;
+            /**
+             * Format: int64
+             * @description Time in AUX for it.
+             */
+            ms: number;
+        };
+        /**
+         * @description What the call turned out to be, decided by the call taker (or automatically for `abandoned`).
+         * @enum {string}
+         */
+        CallClass: "emergency" | "information" | "prank" | "ghost" | "wrong_number" | "abandoned";
+        /** @description Call-handling figures. Definitions in the [module docs](self). */
+        CallKpis: {
+            /**
+             * Format: int64
+             * @description Calls that rang in the period.
+             */
+            offered: number;
+            /**
+             * Format: int64
+             * @description Of those, answered.
+             */
+            answered: number;
+            /**
+             * Format: int64
+             * @description Of those, hung up before an answer.
+             */
+            abandoned: number;
+            /**
+             * Format: int64
+             * @description Neither answered nor abandoned (still ringing, or no outcome recorded).
+             */
+            unanswered: number;
+            /**
+             * Format: double
+             * @description (emergency + information) ÷ offered.
+             */
+            success_call_ratio?: number | null;
+            /**
+             * Format: double
+             * @description (emergency + information) ÷ answered.
+             */
+            genuine_share_of_answered?: number | null;
+            /**
+             * Format: int64
+             * @description Average speed of answer.
+             */
+            asa_ms?: number | null;
+            /** @description Speed of answer distribution. */
+            answer_speed: components["schemas"]["Summary"];
+            /**
+             * Format: int64
+             * @description Answered within 15 s (inclusive).
+             */
+            answered_within_15s: number;
+            /**
+             * Format: int64
+             * @description Answered within 20 s (inclusive).
+             */
+            answered_within_20s: number;
+            /**
+             * Format: double
+             * @description `answered_within_15s ÷ offered`.
+             */
+            service_level_15s?: number | null;
+            /**
+             * Format: double
+             * @description `answered_within_20s ÷ offered`.
+             */
+            service_level_20s?: number | null;
+            /**
+             * Format: int64
+             * @description Average handling time (answer → end).
+             */
+            aht_ms?: number | null;
+            /** @description Handling time distribution. */
+            handling_time: components["schemas"]["Summary"];
+            /** @description Calls per class, every class listed. */
+            by_class: components["schemas"]["KeyCount"][];
+            /**
+             * Format: int64
+             * @description Answered calls without a class.
+             */
+            unclassified: number;
+            /**
+             * Format: double
+             * @description (prank + ghost) ÷ answered.
+             */
+            prank_ghost_ratio?: number | null;
+        };
+        /**
+         * @description Where a call is in its lifecycle. See [`CallStatus::allowed_next`].
+         * @enum {string}
+         */
+        CallStatus: "ringing" | "answered" | "classified" | "ended" | "abandoned";
+        /** @description A call. */
+        CallView: {
+            id: string;
+            /** @description Caller number (personal data; reading a call is audited). */
+            ani: string;
+            channel: string;
+            service_line: string;
+            status: string;
+            class?: string | null;
+            /** Format: int64 */
+            ring_at: number;
+            /** Format: int64 */
+            answered_at?: number | null;
+            /** Format: int64 */
+            ended_at?: number | null;
+            call_taker_id?: string | null;
+            aml?: null | components["schemas"]["AmlView"];
+            /** @description The number is a repeat prank caller. */
+            prank_flag: boolean;
+            incident_id?: string | null;
+            notes?: string | null;
+        };
+        /**
+         * @description What kind of emergency it is. Drives the agency table and the SLA policy.
+         * @enum {string}
+         */
+        Category: "fire" | "traffic_accident" | "health" | "crime" | "natural_disaster" | "public_order" | "riot" | "violence_women_children" | "other";
+        /**
+         * @description How the request reached the centre.
+         * @enum {string}
+         */
+        Channel: "voice" | "sms" | "social_media" | "web";
+        /** @description The call taker's classification. */
+        ClassifyRequest: {
+            class: components["schemas"]["CallClass"];
+            notes?: string | null;
+        };
+        /** @description The map client's runtime configuration. */
+        ClientConfigView: {
+            /**
+             * @description Same-origin URL of the offline basemap (a PMTiles v3 archive with the Protomaps basemap layers), or
+             *     `null` when none is configured: the map then draws the imported data on a plain background.
+             */
+            basemap_pmtiles_url?: string | null;
+        };
+        /** @description An SLA clock. */
+        ClockView: {
+            kind: string;
+            subject_type: string;
+            subject_id: string;
+            /** Format: int64 */
+            started_at: number;
+            /** Format: int64 */
+            due_at: number;
+            /** Format: int64 */
+            stopped_at?: number | null;
+            /** Format: int64 */
+            breached_at?: number | null;
+        };
+        /** @description The final report. */
+        CloseRequest: {
+            report: string;
+        };
         /** @description A new agency. */
         CreateAgencyRequest: {
             /** @description Short unique code, e.g. `DAMKAR-BTM`. */
@@ -290,6 +1211,51 @@ export interface components {
             /** @description The region (Kemendagri code) the agency belongs to. */
             region_code: string;
             phone?: string | null;
+        };
+        /** @description A unit to send. */
+        CreateAssignmentRequest: {
+            unit_id: string;
+            note?: string | null;
+            /** @description Let the crew see the reporter's identity. */
+            share_reporter?: boolean;
+        };
+        /** @description A call arriving. */
+        CreateCallRequest: {
+            /** @description Caller number as the network delivered it. */
+            ani: string;
+            channel: components["schemas"]["Channel"];
+            /** @description `112` by default; `110` or a configured line name such as `quitline`. */
+            service_line?: string | null;
+            /**
+             * Format: int64
+             * @description When it started ringing (ms); now when absent.
+             */
+            ring_at?: number | null;
+            /** @description Raw AML payload (SMS `A"ML=1;…` form or the HTTPS key=value form). */
+            aml?: string | null;
+        };
+        /** @description A new incident ticket, following the SOP fields. */
+        CreateIncidentRequest: {
+            /** @description The emergency call it comes from. */
+            call_id?: string | null;
+            category: components["schemas"]["Category"];
+            subcategory?: string | null;
+            priority: components["schemas"]["Priority"];
+            location: components["schemas"]["LonLat"];
+            /**
+             * Format: double
+             * @description Location uncertainty in metres.
+             */
+            accuracy_m?: number | null;
+            address?: string | null;
+            reporter?: null | components["schemas"]["Reporter"];
+            victims: components["schemas"]["VictimsBody"];
+            description?: string | null;
+            /**
+             * Format: int64
+             * @description When it happened (ms), if the caller knows.
+             */
+            occurred_at?: number | null;
         };
         /** @description A new unit. */
         CreateUnitRequest: {
@@ -312,6 +1278,71 @@ export interface components {
             /** @description Optional region scope (Kemendagri code) for supervisors and call takers. */
             region_code?: string | null;
         };
+        /** @description One local day. */
+        DayKpis: {
+            /** @description `yyyy-mm-dd`. */
+            date: string;
+            /**
+             * Format: int64
+             * @description Calls offered.
+             */
+            offered: number;
+            /**
+             * Format: int64
+             * @description Calls answered.
+             */
+            answered: number;
+            /**
+             * Format: int64
+             * @description Calls abandoned.
+             */
+            abandoned: number;
+            /**
+             * Format: int64
+             * @description Average speed of answer.
+             */
+            asa_ms?: number | null;
+            /**
+             * Format: double
+             * @description Answered within 15 s ÷ offered.
+             */
+            service_level_15s?: number | null;
+            /**
+             * Format: int64
+             * @description Average handling time.
+             */
+            aht_ms?: number | null;
+            /**
+             * Format: int64
+             * @description Incidents created.
+             */
+            incidents: number;
+            /**
+             * Format: int64
+             * @description SLA clocks met.
+             */
+            sla_met: number;
+            /**
+             * Format: int64
+             * @description SLA clocks breached.
+             */
+            sla_breached: number;
+        };
+        /**
+         * @description Why a crew declined an assignment.
+         * @enum {string}
+         */
+        DeclineReason: "busy" | "vehicle_problem" | "out_of_area" | "not_capable" | "no_crew" | "other";
+        /** @description A possible duplicate. */
+        DuplicateView: {
+            incident_id: string;
+            number: string;
+            status: string;
+            /** Format: double */
+            distance_m: number;
+            /** Format: int64 */
+            time_gap_ms: number;
+        };
         /** @description The JSON body of an error response. */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -328,6 +1359,22 @@ export interface components {
             field?: string | null;
             allowed?: string[] | null;
         };
+        /** @description An excluded unit near a point. */
+        ExcludedUnitView: {
+            unit_id: string;
+            /** Format: double */
+            distance_m: number;
+            reason: Record<string, never>;
+        };
+        /** @description A nearby health facility. */
+        FacilityRecommendation: {
+            id: string;
+            name: string;
+            kind: string;
+            position: components["schemas"]["LonLat"];
+            /** Format: double */
+            distance_m: number;
+        };
         /** @description Why a user was forced out. */
         ForceLogoutRequest: {
             reason?: string | null;
@@ -343,6 +1390,168 @@ export interface components {
             status: string;
             /** @description Storage engine in use (`sqlite` or `postgres`), on readiness only. */
             database?: string | null;
+        };
+        /** @description One cell. */
+        HeatCell: {
+            /** @description Always `Feature`. */
+            type: string;
+            /** @description The H3 cell index (hex). */
+            id: string;
+            /** @description A GeoJSON Polygon: the cell boundary as `[lon, lat]` positions, closed. */
+            geometry: components["schemas"]["HeatGeometry"];
+            /** @description Cell index and count. */
+            properties: components["schemas"]["HeatProperties"];
+        };
+        /** @description A GeoJSON Polygon. */
+        HeatGeometry: {
+            /** @description Always `Polygon`. */
+            type: string;
+            /** @description One ring of `[lon, lat]` positions, first repeated last. */
+            coordinates: number[][][];
+        };
+        /** @description Properties of a cell. */
+        HeatProperties: {
+            /** @description The H3 cell index (hex). */
+            cell: string;
+            /**
+             * Format: int64
+             * @description Incidents in the cell.
+             */
+            count: number;
+        };
+        /** @description A GeoJSON FeatureCollection of H3 cells with incident counts. */
+        HeatmapView: {
+            /** @description Always `FeatureCollection`. */
+            type: string;
+            /** @description One feature per cell with at least one incident, ordered by cell index. */
+            features: components["schemas"]["HeatCell"][];
+            /**
+             * Format: int32
+             * @description The H3 resolution used (after clamping).
+             */
+            resolution: number;
+            /**
+             * Format: int64
+             * @description Incidents counted.
+             */
+            total: number;
+        };
+        /** @description An agency an incident was escalated to. */
+        IncidentAgencyView: {
+            agency_id: string;
+            agency_type: string;
+            /** @description `escalated`, `verified` or `rejected`. */
+            status: string;
+            reason?: string | null;
+        };
+        /** @description Incident counts. */
+        IncidentKpis: {
+            /**
+             * Format: int64
+             * @description Incidents created in the period.
+             */
+            total: number;
+            /** @description Per category, every category listed. */
+            by_category: components["schemas"]["KeyCount"][];
+            /** @description Per priority, every priority listed. */
+            by_priority: components["schemas"]["KeyCount"][];
+            /** @description Per OPD escalated to (an incident escalated to two OPDs counts under both). */
+            by_agency: components["schemas"]["KeyCount"][];
+            /** @description Per region code of the incident (`unknown` when it has none). */
+            by_region: components["schemas"]["KeyCount"][];
+        };
+        /** @description An incident. */
+        IncidentView: {
+            id: string;
+            /** @description Human number, e.g. `BTM-20261125-0007`. */
+            number: string;
+            status: string;
+            category: string;
+            subcategory?: string | null;
+            priority: string;
+            location: components["schemas"]["LonLat"];
+            /** Format: double */
+            accuracy_m?: number | null;
+            address?: string | null;
+            region_code?: string | null;
+            region_chain: components["schemas"]["RegionLink"][];
+            agencies: components["schemas"]["IncidentAgencyView"][];
+            victims: components["schemas"]["VictimsBody"];
+            description?: string | null;
+            /** Format: int64 */
+            occurred_at?: number | null;
+            /** Format: int64 */
+            created_at: number;
+            /** Format: int64 */
+            updated_at: number;
+            /** Format: int64 */
+            resolved_at?: number | null;
+            /** Format: int64 */
+            closed_at?: number | null;
+            final_report?: string | null;
+            reporter?: null | components["schemas"]["Reporter"];
+            call_ids: string[];
+            assignments: components["schemas"]["AssignmentView"][];
+            sla: components["schemas"]["ClockView"][];
+        };
+        /** @description One per-incident interval with its statistics. */
+        IntervalKpi: components["schemas"]["Summary"] & {
+            /** @description `answer_to_escalation`, `escalation_to_dispatch`, … */
+            interval: string;
+        };
+        /** @description A count under a key (a class, category, agency id or region code) with its display name when known. */
+        KeyCount: {
+            /** @description The key. */
+            key: string;
+            /** @description Display name (agencies and regions). */
+            name?: string | null;
+            /**
+             * Format: int64
+             * @description The count.
+             */
+            count: number;
+        };
+        /** @description The computed KPIs of one period and scope. */
+        KpiReport: {
+            /** @description The period. */
+            period: components["schemas"]["PeriodView"];
+            /**
+             * Format: int64
+             * @description When the report was made (ms since the epoch).
+             */
+            as_of: number;
+            /** @description Call handling. */
+            calls: components["schemas"]["CallKpis"];
+            /** @description Incident counts. */
+            incidents: components["schemas"]["IncidentKpis"];
+            /** @description Per-incident intervals. */
+            intervals: components["schemas"]["IntervalKpi"][];
+            /** @description SLA compliance. */
+            sla: components["schemas"]["SlaKpis"];
+            /** @description Per-agent figures. */
+            agents: components["schemas"]["AgentKpis"][];
+            /** @description One row per local day. */
+            days: components["schemas"]["DayKpis"][];
+        };
+        /** @description The KPI report with its scope. */
+        KpiReportView: components["schemas"]["KpiReport"] & {
+            /** @description What the report covers. */
+            scope: components["schemas"]["ScopeView"];
+        };
+        /** @description A call to link to an existing incident. */
+        LinkCallRequest: {
+            call_id: string;
+        };
+        /** @description Where a point is and who is responsible there. */
+        Location: {
+            /** @description Coarse to fine. */
+            region_chain: components["schemas"]["RegionLink"][];
+            /** @description True when the point is outside every loaded region (at sea, or beyond the data). */
+            outside: boolean;
+            /** @description Responsible agency id per agency type. */
+            agencies: {
+                [key: string]: string;
+            };
         };
         /** @description Credentials. */
         LoginRequest: {
@@ -367,6 +1576,130 @@ export interface components {
             /** Format: double */
             lat: number;
         };
+        /** @description The monthly report: totals, interval percentiles, SLA compliance per OPD, and a row per day. */
+        MonthlyReportView: {
+            /** @description What the report covers. */
+            scope: components["schemas"]["ScopeView"];
+            /** @description The month. */
+            period: components["schemas"]["PeriodView"];
+            /**
+             * Format: int64
+             * @description When the report was made (ms since the epoch).
+             */
+            as_of: number;
+            /** @description Call totals. */
+            calls: components["schemas"]["CallKpis"];
+            /** @description Incident totals. */
+            incidents: components["schemas"]["IncidentKpis"];
+            /** @description Interval statistics. */
+            intervals: components["schemas"]["IntervalKpi"][];
+            /** @description SLA compliance over every clock. */
+            sla_total: components["schemas"]["SlaCounts"];
+            /** @description SLA compliance per OPD. */
+            sla_by_agency: components["schemas"]["SlaCounts"][];
+            /**
+             * Format: int64
+             * @description Number of SLA breaches.
+             */
+            sla_breaches_total: number;
+            /** @description One row per day. */
+            days: components["schemas"]["DayKpis"][];
+        };
+        /** @description A unit near a point. */
+        NearestUnitView: {
+            unit_id: string;
+            agency_id: string;
+            unit_type: string;
+            /** Format: double */
+            distance_m: number;
+            /** Format: double */
+            eta_s: number;
+        };
+        /** @description Nearest units and why closer ones were skipped. */
+        NearestView: {
+            units: components["schemas"]["NearestUnitView"][];
+            excluded: components["schemas"]["ExcludedUnitView"][];
+        };
+        /** @description A period as reports show it. */
+        PeriodView: {
+            /** @description Canonical text, `2026-11`, `2026-W47`, `2026-11-24` or `2026-11-01..2026-11-15`. */
+            text: string;
+            /** @description `day`, `week`, `month` or `range`. */
+            kind: string;
+            /** @description First local day, `yyyy-mm-dd`. */
+            first_day: string;
+            /** @description Last local day (included). */
+            last_day: string;
+        };
+        /** @description The answer to an accepted fix. */
+        PositionAccepted: {
+            unit_id: string;
+            /**
+             * Format: int64
+             * @description The fix's time, echoed.
+             */
+            position_at: number;
+        };
+        /** @description One GPS fix from a device. */
+        PositionFix: {
+            /**
+             * Format: double
+             * @description Latitude, degrees, in [-90, 90].
+             */
+            lat: number;
+            /**
+             * Format: double
+             * @description Longitude, degrees, in [-180, 180].
+             */
+            lon: number;
+            /**
+             * Format: double
+             * @description Horizontal accuracy radius in metres (≥ 0).
+             */
+            accuracy_m?: number | null;
+            /**
+             * Format: double
+             * @description Direction of travel in degrees clockwise from north, in [0, 360].
+             */
+            heading_deg?: number | null;
+            /**
+             * Format: double
+             * @description Ground speed in metres per second (≥ 0).
+             */
+            speed_mps?: number | null;
+            /**
+             * Format: int64
+             * @description When the device took the fix, ms since the epoch.
+             */
+            at: number;
+        };
+        /**
+         * @description How urgent an incident is. `p1` is the most urgent; the derived order sorts `p1` first.
+         *
+         *     Four levels, as in most CAD triage schemes, so a call taker can decide in seconds:
+         * @enum {string}
+         */
+        Priority: "p1" | "p2" | "p3" | "p4";
+        /** @description What to send. */
+        RecommendationsView: {
+            units: components["schemas"]["UnitRecommendation"][];
+            excluded: components["schemas"]["UnitExclusion"][];
+            facilities: components["schemas"]["FacilityRecommendation"][];
+        };
+        /** @description One level of a located point. */
+        RegionLink: {
+            code: string;
+            name: string;
+            /** @description `province`, `regency`, `district` or `village`. */
+            level: string;
+            /** @description False when the point lies outside every region of this level; `code` is then the nearest one. */
+            inside: boolean;
+            /**
+             * Format: double
+             * @description Distance to that region in metres (0 inside).
+             */
+            distance_m: number;
+        };
         /** @description A region. */
         RegionView: {
             code: string;
@@ -375,11 +1708,195 @@ export interface components {
             parent_code?: string | null;
             time_zone: string;
         };
+        /** @description Why an OPD sends an incident back. */
+        RejectRequest: {
+            reason: string;
+        };
+        /** @description The reporter (personal data: shown to call takers, dispatchers and supervisors; reading it is audited). */
+        Reporter: {
+            name?: string | null;
+            phone?: string | null;
+            address?: string | null;
+            position?: null | components["schemas"]["LonLat"];
+        };
         /**
          * @description The five roles of a Siaga deployment.
          * @enum {string}
          */
         Role: "call_taker" | "dispatcher" | "responder" | "supervisor" | "admin";
+        /** @description What an upload stored. */
+        ScheduleUploadView: {
+            /** @description Shifts stored (new or replaced). */
+            imported: number;
+        };
+        /** @description Which records a report covers, as the report shows it. */
+        ScopeView: {
+            /** @description Region code (and everything under it); `None` = every region. */
+            region?: string | null;
+            /** @description One OPD; `None` = every OPD. */
+            agency_id?: string | null;
+        };
+        /**
+         * @description A state an agent may choose.
+         * @enum {string}
+         */
+        SelectableState: "ready" | "aux" | "logged_out";
+        /** @description A state change of the caller. */
+        SetStateRequest: {
+            /** @description `ready`, `aux` or `logged_out`. */
+            state: components["schemas"]["SelectableState"];
+            /** @description Why (required for `aux`: break, toilet, training, briefing, …); 1..=64 characters. */
+            reason?: string | null;
+        };
+        /** @description One shift, in the agent's local time. */
+        ShiftRequest: {
+            /** @description The agent's username. */
+            username: string;
+            /** @description Local start with date, `2026-11-24 07:00`. */
+            shift_start: string;
+            /** @description Local end with date, `2026-11-24 15:00` (an overnight shift ends on the next date). */
+            shift_end: string;
+            /** @description IANA time zone of the times; default: the agent's region zone, else WIB. */
+            time_zone?: string | null;
+        };
+        /** @description One breached SLA clock. */
+        SlaBreach: {
+            /** @description Which step. */
+            kind: string;
+            /** @description Incident number (none for answer clocks). */
+            incident_number?: string | null;
+            /** @description Incident category. */
+            category?: string | null;
+            /** @description The OPD measured. */
+            agency_id?: string | null;
+            /** @description Its display name. */
+            agency_name?: string | null;
+            /**
+             * Format: int64
+             * @description Deadline (ms since the epoch).
+             */
+            due_at: number;
+            /**
+             * Format: int64
+             * @description When the breach happened (recorded, or the first millisecond after the deadline).
+             */
+            breached_at: number;
+            /**
+             * Format: int64
+             * @description When the clock stopped, if it did.
+             */
+            stopped_at?: number | null;
+            /**
+             * Format: int64
+             * @description How far past the deadline it stopped (or `as_of` if still running).
+             */
+            overdue_ms: number;
+        };
+        /** @description Met/breached/running counts and compliance. */
+        SlaCounts: {
+            /** @description What is counted: a kind, agency id, category, or `agency_id/category`. */
+            key: string;
+            /** @description Display name (agencies). */
+            name?: string | null;
+            /**
+             * Format: int64
+             * @description Stopped by the deadline.
+             */
+            met: number;
+            /**
+             * Format: int64
+             * @description Breached.
+             */
+            breached: number;
+            /**
+             * Format: int64
+             * @description Still running, not yet due.
+             */
+            running: number;
+            /**
+             * Format: double
+             * @description `met ÷ (met + breached)`.
+             */
+            compliance?: number | null;
+        };
+        /** @description SLA compliance over the period. */
+        SlaKpis: {
+            /** @description Every clock. */
+            total: components["schemas"]["SlaCounts"];
+            /** @description Per SLA kind. */
+            by_kind: components["schemas"]["SlaCounts"][];
+            /** @description Per OPD (`centre` for clocks of no OPD, such as answering). */
+            by_agency: components["schemas"]["SlaCounts"][];
+            /** @description Per incident category (`none` for answer clocks). */
+            by_category: components["schemas"]["SlaCounts"][];
+            /** @description Per OPD and category, keyed `agency_id/category`. */
+            by_agency_category: components["schemas"]["SlaCounts"][];
+            /**
+             * @description Breached clocks sent one by one (individual clocks and breach details), earliest first, at most
+             *     [`MAX_LISTED_BREACHES`]. The server lists incident and assignment clocks; a breached answer clock is
+             *     counted in the totals but not listed, since each is a call answered late or not at all.
+             */
+            breaches: components["schemas"]["SlaBreach"][];
+            /**
+             * Format: int64
+             * @description Number of listable breaches in the period (the list may be cut at [`MAX_LISTED_BREACHES`]).
+             */
+            breaches_total: number;
+        };
+        /** @description Count, mean, median and 90th percentile of a set of durations in milliseconds. */
+        Summary: {
+            /**
+             * Format: int64
+             * @description How many durations were measured.
+             */
+            count: number;
+            /**
+             * Format: int64
+             * @description Arithmetic mean.
+             */
+            mean_ms?: number | null;
+            /**
+             * Format: int64
+             * @description 50th percentile by nearest rank (the lower middle value for an even count).
+             */
+            median_ms?: number | null;
+            /**
+             * Format: int64
+             * @description 90th percentile by nearest rank.
+             */
+            p90_ms?: number | null;
+            /**
+             * Format: int64
+             * @description Largest value.
+             */
+            max_ms?: number | null;
+        };
+        /** @description A unit that was not recommended, and why. */
+        UnitExclusion: {
+            unit_id: string;
+            call_sign: string;
+            /** Format: double */
+            distance_m: number;
+            /** @description `busy`, `out_of_service`, `wrong_type`, `other_agency` or `stale_position`. */
+            reason: string;
+        };
+        /** @description A recommended unit. */
+        UnitRecommendation: {
+            unit_id: string;
+            call_sign: string;
+            unit_type: string;
+            agency_id: string;
+            /**
+             * Format: double
+             * @description Great-circle distance in metres.
+             */
+            distance_m: number;
+            /**
+             * Format: double
+             * @description Estimated travel time in seconds at the unit type's configured speed.
+             */
+            eta_s: number;
+        };
         /**
          * @description Where a unit stands in its duty cycle. Only `available` units are recommended.
          * @enum {string}
@@ -423,6 +1940,17 @@ export interface components {
             unit_id?: string | null;
             region_code?: string | null;
             active: boolean;
+        };
+        /**
+         * @description The worst known condition among the victims.
+         * @enum {string}
+         */
+        VictimCondition: "unknown" | "minor" | "serious" | "critical" | "deceased";
+        /** @description Victims. */
+        VictimsBody: {
+            /** Format: int32 */
+            count: number;
+            condition: components["schemas"]["VictimCondition"];
         };
     };
     responses: never;
@@ -507,22 +2035,247 @@ export interface operations {
             };
         };
     };
-    list_audit: {
+    list_agents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentView"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_my_state: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetStateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentStateView"];
+                };
+            };
+            /** @description not a call taker or dispatcher */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description AUX without a reason, or a bad reason */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_schedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShiftRequest"][];
+                "text/csv": string;
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScheduleUploadView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a row is invalid; `field` names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_assignments: {
+        parameters: {
+            query?: {
+                /** @description Only open assignments (default true). */
+                open?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentView"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_assignment: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                subject_type: string | null;
-                subject_id: string | null;
-                actor_id: string | null;
-                action: string | null;
-                /** @description From this instant (ms since the epoch, inclusive). */
-                since: number | null;
-                /** @description Up to this instant (exclusive). */
-                until: number | null;
-                /** @description At most this many entries (default 100, at most 1000). */
-                limit: number | null;
+                id: string;
             };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_assignment_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignmentStatusRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_audit: {
+        parameters: {
+            query?: {
+                subject_type?: string;
+                subject_id?: string;
+                actor_id?: string;
+                action?: string;
+                /** @description From this instant (ms since the epoch, inclusive). */
+                since?: number;
+                /** @description Up to this instant (exclusive). */
+                until?: number;
+                /** @description At most this many entries (default 100, at most 1000). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -648,14 +2401,786 @@ export interface operations {
             };
         };
     };
-    list_regions: {
+    basemap: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole archive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description The requested byte range; `Content-Range: bytes first-last/size`. A last byte past the end is clamped to the end. */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description no basemap is configured */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The range starts past the end, or several ranges were asked for; `Content-Range: bytes *\/size` */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_calls: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["CallStatus"];
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallView"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_call: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCallRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_call: {
         parameters: {
             query?: never;
             header?: never;
             path: {
-                /** @description `province`, `regency`, `district` or `village`. */
-                level: string | null;
+                id: string;
             };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallView"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    attach_aml: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AmlRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallView"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    answer_call: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallView"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    classify_call: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ClassifyRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallView"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    end_call: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallView"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    client_config: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClientConfigView"];
+                };
+            };
+        };
+    };
+    facilities_geojson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description GeoJSON FeatureCollection */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    locate: {
+        parameters: {
+            query: {
+                lat: number;
+                lon: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Location"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    nearest_units: {
+        parameters: {
+            query: {
+                lat: number;
+                lon: number;
+                unit_type?: components["schemas"]["UnitType"];
+                /** @description How many (default 5, at most 50). */
+                k?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NearestView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    regions_geojson: {
+        parameters: {
+            query?: {
+                /** @description `province`, `regency`, `district` or `village` (default `district`). */
+                level?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description GeoJSON FeatureCollection */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    list_incidents: {
+        parameters: {
+            query?: {
+                /** @description Only open incidents (default true). */
+                open?: boolean;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_incident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateIncidentRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    find_duplicates: {
+        parameters: {
+            query: {
+                lon: number;
+                lat: number;
+                category: components["schemas"]["Category"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DuplicateView"][];
+                };
+            };
+        };
+    };
+    get_incident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_assignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateAssignmentRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    link_call: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkCallRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    close_incident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloseRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    recommendations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecommendationsView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reject_incident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RejectRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    verify_incident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_regions: {
+        parameters: {
+            query?: {
+                /** @description `province`, `regency`, `district` or `village`. */
+                level?: string;
+            };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -678,14 +3203,160 @@ export interface operations {
             };
         };
     };
+    heatmap: {
+        parameters: {
+            query?: {
+                /** @description Start (ms since the epoch or RFC 3339); default 30 days before `to`. */
+                from?: string;
+                /** @description End, excluded (ms since the epoch or RFC 3339); default now. */
+                to?: string;
+                /** @description A period instead of `from`/`to` (`2026-11`, `2026-W47`, …), in the scope's local time. */
+                period?: string;
+                /** @description Only this incident category. */
+                category?: string;
+                /** @description H3 resolution, clamped to 4..=10; default 7. */
+                resolution?: number;
+                /** @description Region code. */
+                region?: string;
+                /** @description One OPD. */
+                agency_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeatmapView"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    kpi_report: {
+        parameters: {
+            query: {
+                /** @description `2026-11`, `2026-W47`, `2026-11-24` or `2026-11-01..2026-11-15`, in each region's local time. */
+                period: string;
+                /** @description Region code; the region and everything under it. */
+                region?: string;
+                /** @description One OPD (dispatchers: always their own). */
+                agency_id?: string;
+                /** @description `json` (default), `csv` or `xlsx`. */
+                format?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report as JSON, CSV (`section,key,metric,value`) or XLSX */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KpiReportView"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description bad period, format, region or agency */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    monthly_report: {
+        parameters: {
+            query: {
+                /** @description `2026-11`, `2026-W47`, `2026-11-24` or `2026-11-01..2026-11-15`, in each region's local time. */
+                period: string;
+                /** @description Region code; the region and everything under it. */
+                region?: string;
+                /** @description One OPD (dispatchers: always their own). */
+                agency_id?: string;
+                /** @description `json` (default), `csv` or `xlsx`. */
+                format?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report as JSON, CSV or XLSX */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonthlyReportView"];
+                    "text/csv": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": number[];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the period is not a month, or another bad parameter */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_units: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Only this agency's units. */
-                agency_id: string | null;
+                agency_id?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -783,6 +3454,56 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_unit_position: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PositionFix"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PositionAccepted"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description out of range, out of order (not newer than the last accepted fix) or physically impossible */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -998,6 +3719,46 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    connect_live: {
+        parameters: {
+            query?: {
+                /** @description Resume after this seq: every event after it that the user may see is replayed first. */
+                resume_from?: number;
+                /** @description The bearer token, for clients that cannot set headers on the upgrade (browsers). */
+                access_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description switching to the websocket protocol */
+            101: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not a websocket upgrade, or bad resume_from */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

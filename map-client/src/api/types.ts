@@ -1,6 +1,7 @@
-//! Wire types of the API. Types of endpoints already in `/api/openapi.json` come from the generated
-//! `schema.d.ts`; endpoints still being built are written here from the agreed contract, and each is replaced
-//! by its generated alias once the OpenAPI document describes it (`npm run gen:api`).
+//! Wire types of the API, as aliases of the generated `schema.d.ts` (`npm run gen:api` against a running
+//! server): the OpenAPI document is the one source of truth, so a changed server shape fails `tsc` here.
+//! What this file adds is only what a document cannot give a form: the closed value lists, in display order,
+//! for selects and keyboard shortcuts, each checked against the generated enum.
 
 import type { components } from './schema';
 
@@ -13,42 +14,42 @@ export type ErrorCode = Schemas['ErrorCode'];
 export type Agency = Schemas['AgencyView'];
 export type Unit = Schemas['UnitView'];
 export type Region = Schemas['RegionView'];
+export type LonLat = Schemas['LonLat'];
 
-export interface LonLat {
-  lon: number;
-  lat: number;
+export type CallChannel = Schemas['Channel'];
+export type CallStatus = Schemas['CallStatus'];
+export type CallClass = Schemas['CallClass'];
+export type Aml = Schemas['AmlView'];
+export type CallView = Schemas['CallView'];
+
+export type Category = Schemas['Category'];
+export type Priority = Schemas['Priority'];
+export type VictimCondition = Schemas['VictimCondition'];
+export type RegionRef = Schemas['RegionLink'];
+export type Sla = Schemas['ClockView'];
+export type IncidentAgency = Schemas['IncidentAgencyView'];
+export type IncidentView = Schemas['IncidentView'];
+export type CreateIncident = Schemas['CreateIncidentRequest'];
+export type DuplicateView = Schemas['DuplicateView'];
+export type Located = Schemas['Location'];
+export type Recommendations = Schemas['RecommendationsView'];
+
+export type AssignmentStatus = Schemas['AssignmentStatus'];
+export type AssignmentView = Schemas['AssignmentView'];
+export type DeclineReason = Schemas['DeclineReason'];
+
+export type AgentView = Schemas['AgentView'];
+export type ClientConfig = Schemas['ClientConfigView'];
+
+/** Incident statuses (the view carries the status as a string; these are the values it takes). */
+export type IncidentStatus = 'new' | 'escalated' | 'verified' | 'dispatched' | 'resolved' | 'closed' | 'rejected' | 'cancelled';
+
+/** Every member of a generated string enum, in the order the UI lists them; `tsc` rejects a missing or extra one. */
+function allOf<T extends string>() {
+  return <const L extends readonly T[]>(list: L & ([T] extends [L[number]] ? unknown : never)): L => list;
 }
 
-export type CallChannel = 'voice' | 'sms' | 'social_media' | 'web';
-export type CallStatus = 'ringing' | 'answered' | 'classified' | 'ended' | 'abandoned';
-export type CallClass = 'emergency' | 'information' | 'prank' | 'ghost' | 'wrong_number' | 'abandoned';
-
-export interface Aml {
-  lon: number;
-  lat: number;
-  radius_m: number;
-  at: number;
-  /** Positioning method, when the AML message names one. */
-  method?: string;
-  raw?: string;
-}
-
-export interface CallView {
-  id: string;
-  ani: string;
-  channel: CallChannel;
-  service_line: string;
-  status: CallStatus;
-  class: CallClass | null;
-  ring_at: number;
-  answered_at: number | null;
-  ended_at: number | null;
-  aml: Aml | null;
-  prank_flag: boolean;
-  incident_id: string | null;
-}
-
-export const CATEGORIES = [
+export const CATEGORIES = allOf<Category>()([
   'fire',
   'traffic_accident',
   'health',
@@ -58,125 +59,7 @@ export const CATEGORIES = [
   'riot',
   'violence_women_children',
   'other',
-] as const;
-export type Category = (typeof CATEGORIES)[number];
-export const PRIORITIES = ['p1', 'p2', 'p3', 'p4'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-export const VICTIM_CONDITIONS = ['unknown', 'minor', 'serious', 'critical', 'deceased'] as const;
-export type VictimCondition = (typeof VICTIM_CONDITIONS)[number];
-export type IncidentStatus =
-  | 'new'
-  | 'escalated'
-  | 'verified'
-  | 'dispatched'
-  | 'resolved'
-  | 'closed'
-  | 'rejected'
-  | 'cancelled';
-
-export interface RegionRef {
-  code: string;
-  name: string;
-  level: string;
-}
-
-export interface Sla {
-  kind: string;
-  due_at: number;
-  breached_at: number | null;
-  stopped_at: number | null;
-}
-
-export interface IncidentView {
-  id: string;
-  number: string;
-  status: IncidentStatus;
-  category: Category;
-  subcategory: string | null;
-  priority: Priority;
-  location: LonLat;
-  address: string | null;
-  region_chain: RegionRef[];
-  agencies: { agency_id: string; agency_type: string; status: string }[];
-  victims: { count: number; condition: VictimCondition };
-  description: string | null;
-  created_at: number;
-  sla: Sla[];
-  call_ids?: string[];
-  /** The incident's assignments (the server embeds them). */
-  assignments?: AssignmentView[];
-  reporter?: { name?: string | null; phone?: string | null; address?: string | null } | null;
-}
-
-export interface CreateIncident {
-  call_id?: string;
-  category: Category;
-  subcategory?: string;
-  priority: Priority;
-  location: LonLat;
-  accuracy_m?: number;
-  address?: string;
-  reporter?: { name?: string; phone?: string; address?: string };
-  victims: { count: number; condition: VictimCondition };
-  description?: string;
-}
-
-export interface DuplicateView {
-  incident_id: string;
-  number: string;
-  status: IncidentStatus;
-  distance_m: number;
-  time_gap_ms: number;
-}
-
-export interface Located {
-  region_chain: RegionRef[];
-  outside: boolean;
-  agencies: Record<string, string>;
-}
-
-export interface Recommendations {
-  units: { unit_id: string; call_sign: string; unit_type: string; agency_id: string; distance_m: number; eta_s: number }[];
-  excluded: { unit_id: string; call_sign: string; reason: string }[];
-  facilities: { id: string; name: string; kind: string; distance_m: number; position: LonLat }[];
-}
-
-export type AssignmentStatus =
-  | 'assigned'
-  | 'acknowledged'
-  | 'en_route'
-  | 'on_scene'
-  | 'resolved'
-  | 'declined'
-  | 'cancelled';
-
-export interface AssignmentView {
-  id: string;
-  incident_id: string;
-  unit_id: string;
-  agency_id: string;
-  status: AssignmentStatus;
-  assigned_at: number;
-  note?: string | null;
-  /** Some deployments embed the incident; the responder page fetches it otherwise. */
-  incident?: IncidentView;
-}
-
-export const DECLINE_REASONS = ['busy', 'vehicle_problem', 'out_of_area', 'not_capable', 'no_crew', 'other'] as const;
-export type DeclineReason = (typeof DECLINE_REASONS)[number];
-
-export type AgentState = 'ready' | 'aux' | 'logged_out' | 'on_call' | string;
-
-export interface AgentView {
-  user_id: string;
-  username?: string;
-  display_name?: string;
-  role?: Role;
-  state: AgentState;
-  reason?: string | null;
-  since?: number;
-}
-
-export interface ClientConfig {
-  basemap_pmtiles_url: string | null;
-}
+] as const);
+export const PRIORITIES = allOf<Priority>()(['p1', 'p2', 'p3', 'p4'] as const);
+export const VICTIM_CONDITIONS = allOf<VictimCondition>()(['unknown', 'minor', 'serious', 'critical', 'deceased'] as const);
+export const DECLINE_REASONS = allOf<DeclineReason>()(['busy', 'vehicle_problem', 'out_of_area', 'not_capable', 'no_crew', 'other'] as const);

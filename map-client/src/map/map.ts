@@ -23,6 +23,7 @@ export async function createMap(container: HTMLElement): Promise<maplibregl.Map>
   }
   const { style, register } = await styleFor(await loadClientConfig());
   register?.(maplibregl);
+  container.dataset['basemap'] = register ? 'pmtiles' : 'plain';
   const map = new maplibregl.Map({
     container,
     style,
@@ -44,6 +45,8 @@ export async function createMap(container: HTMLElement): Promise<maplibregl.Map>
     const icon = drawIcon(id);
     if (icon && !map.hasImage(id)) map.addImage(id, icon.data, { pixelRatio: icon.pixelRatio });
   });
+  // Browser tests read the style and the rendered features through the container.
+  Object.defineProperty(container, 'maplibreMap', { value: map });
   await new Promise<void>((resolve) => {
     if (map.loaded()) resolve();
     else map.once('load', () => resolve());

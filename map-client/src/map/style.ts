@@ -35,9 +35,13 @@ export function isSameOrigin(url: string): boolean {
   }
 }
 
+/** Id of the basemap's vector source in the style (the Protomaps layers read from it). */
+export const BASEMAP_SOURCE = 'protomaps';
+
 /**
  * The style for `config`. PMTiles support is imported lazily so pages without a basemap do not download it.
- * Only label-free basemap layers are kept, since the style has no glyphs.
+ * Only label-free basemap layers are kept, since the style has no glyphs. The flavour brings its own
+ * `background` layer, which replaces the plain one (two layers may not share an id).
  */
 export async function styleFor(config: ClientConfig): Promise<{ style: StyleSpecification; register?: (ml: typeof import('maplibre-gl')) => void }> {
   const url = config.basemap_pmtiles_url;
@@ -46,15 +50,15 @@ export async function styleFor(config: ClientConfig): Promise<{ style: StyleSpec
   const protocol = new Protocol();
   const absolute = new URL(url, location.href).toString();
   const layers = basemaps
-    .layers('protomaps', basemaps.namedFlavor('light'), { lang: 'id' })
+    .layers(BASEMAP_SOURCE, basemaps.namedFlavor('light'), { lang: 'id' })
     .filter((l) => l.type !== 'symbol');
   return {
     style: {
       version: 8,
       sources: {
-        protomaps: { type: 'vector', url: `pmtiles://${absolute}`, attribution: '© OpenStreetMap' },
+        [BASEMAP_SOURCE]: { type: 'vector', url: `pmtiles://${absolute}`, attribution: '© OpenStreetMap' },
       },
-      layers: [{ id: 'background', type: 'background', paint: { 'background-color': BACKGROUND_COLOUR } }, ...layers],
+      layers,
     },
     register: (ml) => ml.addProtocol('pmtiles', protocol.tile),
   };

@@ -1,6 +1,7 @@
 // Starts a real `siaga demo` server for browser tests: binary from SIAGA_BIN (default
 // /work/main/target/debug/siaga), a fresh temporary data dir, a free port, and the built client
 // (map-client/dist) as static_dir. Resolves once /healthz answers; `stop()` kills it and removes the data.
+// `env` adds configuration (e.g. SIAGA_MAP__BASEMAP_PMTILES).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -23,7 +24,7 @@ function freePort() {
   });
 }
 
-export async function startServer() {
+export async function startServer({ env = {} } = {}) {
   const bin = process.env.SIAGA_BIN ?? join(REPO, 'target/debug/siaga');
   if (!existsSync(bin)) throw new Error(`siaga binary not found at ${bin}; build it (cargo build --bin siaga) or set SIAGA_BIN`);
   const staticDir = join(REPO, 'map-client/dist');
@@ -39,6 +40,7 @@ export async function startServer() {
       SIAGA_DATA_DIR: dataDir,
       SIAGA_STATIC_DIR: staticDir,
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

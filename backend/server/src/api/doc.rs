@@ -2,7 +2,8 @@
 //! `#[utoipa::path]` lists only the statuses particular to it.
 //!
 //! What is added follows from the operation's shape, because the code paths that produce these statuses are
-//! shared: the bearer extractor (401), the JSON body extractor (400 syntax, 413 size, 415 content type,
+//! shared: the bearer extractor (401, and 403 for roles such as a gateway's that reach only a few routes),
+//! the JSON body extractor (400 syntax, 413 size, 415 content type,
 //! 422 shape), the query extractor (400), a path id that names nothing (404), and the request timeout and
 //! the database being unreachable (503).
 
@@ -59,6 +60,12 @@ impl Modify for CommonErrors {
                         op,
                         "401",
                         "no token, an unknown or expired token, or an ended session",
+                    );
+                    // Integration (gateway) accounts are refused everywhere but the call intake.
+                    add(
+                        op,
+                        "403",
+                        "the caller's role (or OPD, unit or region scope) may not do this",
                     );
                 }
                 if op.request_body.is_some() {

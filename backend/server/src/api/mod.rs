@@ -15,6 +15,7 @@ pub mod auth;
 pub mod calls;
 pub mod flow;
 pub mod geo;
+pub mod map;
 pub mod reports;
 pub mod routing;
 pub mod system;
@@ -67,6 +68,7 @@ use utoipa_axum::routes;
         (name = "incidents", description = "Incidents, escalation and dispatch (layer 2)"),
         (name = "assignments", description = "Units' assignments (layer 3)"),
         (name = "geo", description = "Locate, nearest units and facilities, map layers"),
+        (name = "map", description = "Map client configuration and the offline basemap"),
     )
 )]
 struct ApiDoc;
@@ -142,6 +144,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(geo::nearest_units))
         .routes(routes!(geo::regions_geojson))
         .routes(routes!(geo::facilities_geojson))
+        .routes(routes!(map::client_config))
+        .routes(routes!(map::basemap))
         .merge(crate::live::api_routes())
         .split_for_parts();
     // After the merge: the routes' operations exist only now.

@@ -1,6 +1,7 @@
 //! Call-taker console, keyboard first: the incoming-call queue (ANI, AML circle, prank flag), one-key
 //! classification, and the SOP incident form with a map pin. Before submitting, the console shows the region
-//! and receiving agencies for the pin (geo locate) and nearby incidents that may be the same one.
+//! and receiving agencies for the pin (geo locate) and nearby incidents that may be the same one. Incidents
+//! every OPD sent back (rejected) are listed with each OPD's reason, live.
 
 import { get, getOptional, post } from '../../api/client';
 import type { CallClass, CallView, CreateIncident, DuplicateView, IncidentView, Located, LonLat } from '../../api/types';
@@ -34,6 +35,8 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   let pin: LonLat | null = null;
 
   const callList = h('ul', { class: 'call-list', 'data-testid': 'call-queue' });
+  const returnedList = h('ul', { class: 'returned-list', 'data-testid': 'returned', 'aria-live': 'polite' });
+  const returned = new Map<string, IncidentView>();
   const callCard = h('section', { class: 'call-card card', 'data-testid': 'call-card', 'aria-live': 'polite' });
   const manualAni = h('input', { name: 'ani', id: 'manual-ani', inputmode: 'tel', autocomplete: 'off' });
   const manualChannel = h('select', { id: 'manual-channel', name: 'channel' }, options(['voice', 'sms', 'social_media', 'web'], (c) => tk('channel', c)));
@@ -129,7 +132,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     h(
       'div',
       { class: 'console' },
-      h('aside', { class: 'side' }, h('h2', {}, t('ct.queue')), callList, callCard, manualForm),
+      h('aside', { class: 'side' }, h('h2', {}, t('ct.queue')), callList, callCard, manualForm, h('h2', {}, '↩ ', t('ct.returned')), returnedList),
       h('div', { class: 'console-main' }, mapBox, form),
     ),
   );
@@ -217,6 +220,47 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     .then((list) => list.forEach((a) => agencyNames.set(a.id, a.name)))
     .catch(() => undefined);
 
+  /**
+   * Re-reads the open incidents and keeps those sent back. The list leaves the reporter out, so watching it
+   * does not read personal data.
+   */
+  async function loadReturned(announce: boolean): Promise<void> {
+    const list = (await getOptional<IncidentView[]>('/api/v1/incidents')) ?? [];
+    const before = new Set(returned.keys());
+    returned.clear();
+    for (const inc of list) if (inc.status === 'rejected') returned.set(inc.id, inc);
+    if (announce) for (const inc of returned.values()) if (!before.has(inc.id)) shell.toast(t('ct.returned_toast', { number: inc.number }), 'error');
+    renderReturned();
+  }
+
+  function renderReturned(): void {
+    const list = [...returned.values()].sort((a, b) => b.updated_at - a.updated_at);
+    replace(
+      returnedList,
+      list.length === 0
+        ? h('li', { class: 'muted' }, t('ct.returned_none'))
+        : list.map((inc) =>
+            h(
+              'li',
+              { class: 'returned card', 'data-incident-id': inc.id, 'data-number': inc.number },
+              h('strong', {}, '↩ ', inc.number),
+              ' · ',
+              tk('category', inc.category),
+              ' · ',
+              tk('incident_status', inc.status),
+              inc.address ? h('div', { class: 'muted' }, inc.address) : null,
+              h(
+                'ul',
+                { class: 'reasons' },
+                inc.agencies
+                  .filter((a) => a.status === 'rejected')
+                  .map((a) => h('li', { 'data-testid': 'return-reason' }, t('ct.returned_reason', { agency: agencyNames.get(a.agency_id) ?? a.agency_type, reason: a.reason ?? '—' }))),
+              ),
+            ),
+          ),
+    );
+  }
+
   function renderCalls(): void {
     const waiting = [...calls.values()].filter((c) => c.status === 'ringing' || c.id === active?.id).sort((a, b) => a.ring_at - b.ring_at);
     replace(
@@ -257,7 +301,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       h('h2', {}, '☎ ', c.ani),
       h('p', {}, tk('call_status', c.status), c.class ? ` · ${tk('call_class', c.class)}` : ''),
       c.prank_flag ? h('p', { class: 'warn', 'data-testid': 'prank-flag' }, '⚑ ', t('ct.prank_flag')) : null,
-      h('p', {}, t('ct.aml'), ': ', c.aml ? `${c.aml.lat.toFixed(5)}, ${c.aml.lon.toFixed(5)} ${t('ct.aml_radius', { m: Math.round(c.aml.radius_m), method: c.aml.method ?? 'AML' })}` : t('ct.aml_none')),
+      h('p', {}, t('ct.aml'), ': ', c.aml ? `${c.aml.lat.toFixed(5)}, ${c.aml.lon.toFixed(5)} ${t('ct.aml_radius', { m: Math.round(c.aml.radius_m), method: 'AML' })}` : t('ct.aml_none')),
       c.status === 'ringing' ? h('button', { type: 'button', class: 'btn primary', onclick: () => void answer(c) }, '☎ ', t('ct.answer'), ' [A]') : null,
       h(
         'div',
@@ -274,7 +318,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     try {
       active = c.status === 'ringing' ? await post<CallView>(`/api/v1/calls/${encodeURIComponent(c.id)}/answer`) : c;
       calls.set(active.id, active);
-      aml.update(active.aml);
+      aml.update(active.aml ?? null);
       if (active.aml) {
         map.easeTo({ center: [active.aml.lon, active.aml.lat], zoom: 15 });
         await setPin({ lon: active.aml.lon, lat: active.aml.lat });
@@ -395,8 +439,14 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       const list = (await getOptional<CallView[]>('/api/v1/calls?status=ringing')) ?? [];
       for (const c of list) calls.set(c.id, c);
       renderCalls();
+      await loadReturned(false);
     },
     onEvent: (e: LiveEvent) => {
+      if (e.type.startsWith('incident.')) {
+        const id = typeof e['incident_id'] === 'string' ? e['incident_id'] : null;
+        if (e['status'] === 'rejected' || (id && returned.has(id))) void loadReturned(true).catch(() => undefined);
+        return;
+      }
       // `call.arriving` carries no caller data (privacy); the call is read over REST, which is audited.
       if (!e.type.startsWith('call.')) return;
       const id = typeof e['call_id'] === 'string' ? e['call_id'] : null;

@@ -1,10 +1,12 @@
 //! Dispatcher live map: the agency's incidents (priority colour + status badge), its units gliding with each
 //! position fix, region boundaries and faskes; the incident queue with SLA countdowns beside the map; the
-//! selected incident's recommended units, each assignable in one action. State comes from a REST snapshot
-//! and is kept current by the live socket (resume by seq, resync on demand).
+//! selected incident's recommended units, each assignable in one action. The dispatcher verifies an incident
+//! for the OPD or rejects it back to the call taker with a reason, and closes a resolved incident with its
+//! final report. State comes from a REST snapshot and is kept current by the live socket (resume by seq,
+//! resync on demand).
 
 import { ApiError, get, getOptional, post } from '../../api/client';
-import type { AssignmentView, IncidentView, Recommendations, Unit } from '../../api/types';
+import type { Agency, AssignmentView, IncidentView, Recommendations, Unit } from '../../api/types';
 import { activeSla, slaLevel } from '../../domain/sla';
 import { t, tk } from '../../i18n';
 import { assignmentOf, incidentIdOf, incidentOf, type LiveEvent, unitPositionOf } from '../../live/events';
@@ -17,7 +19,7 @@ import { mountUnits } from '../../map/layers/units';
 import { CATEGORY_GLYPH, INCIDENT_STATUS_GLYPH, PRIORITY_COLOUR, UNIT_STATUS_COLOUR, UNIT_STATUS_GLYPH } from '../../map/symbology';
 import type { PageContext } from '../../main';
 import { h, replace } from '../../ui/dom';
-import { messageFor } from '../../ui/errors';
+import { clearError, messageFor, showError } from '../../ui/errors';
 import { countdown, km, minutes } from '../../ui/format';
 import { mountShell } from '../../ui/shell';
 
@@ -62,8 +64,14 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   const incidents = new Map<string, IncidentView>();
   const units = new Map<string, Unit>();
   const assignments = new Map<string, Map<string, AssignmentView>>();
+  const agencyNames = new Map<string, string>();
+  void get<Agency[]>('/api/v1/agencies')
+    .then((list) => list.forEach((a) => agencyNames.set(a.id, a.name)))
+    .catch(() => undefined);
   let selected: string | null = null;
   let fitted = false;
+  /** The open reject or close form: it survives re-renders of the detail panel caused by live updates. */
+  let decision: { incidentId: string; kind: 'reject' | 'close'; form: HTMLFormElement } | null = null;
 
   // Static layers: boundaries and faskes. Endpoints still being built answer 404; the map simply lacks them.
   void (async () => {
@@ -185,15 +193,23 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     }
   }
 
+  /** This dispatcher's OPD's row among the incident's agencies (absent for supervisors' views). */
+  function ownAgency(inc: IncidentView): IncidentView['agencies'][number] | undefined {
+    return inc.agencies.find((a) => a.agency_id === user.agency_id);
+  }
+
   function visibleIncidents(): IncidentView[] {
     return [...incidents.values()]
-      .filter((i) => !HIDDEN_STATUSES.has(i.status))
+      // An incident this OPD sent back stays open for the others it was escalated to, not for this one.
+      .filter((i) => !HIDDEN_STATUSES.has(i.status) && ownAgency(i)?.status !== 'rejected')
       .sort((a, b) => (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) || a.created_at - b.created_at);
   }
 
   function renderIncidents(): void {
     const list = visibleIncidents();
     incidentsLayer.update(list);
+    // The selected incident left the queue (closed, or sent back by this OPD): its panel goes too.
+    if (selected && !list.some((i) => i.id === selected)) deselect();
     if (list.length === 0) {
       replace(queueList, h('li', { class: 'muted' }, t('disp.no_incidents')));
       return;
@@ -295,12 +311,24 @@ export async function mount({ root, user }: PageContext): Promise<void> {
         ),
       );
     }
-    const actions = h('div', { class: 'row' });
-    if (inc.status === 'new' || inc.status === 'escalated') {
+    const actions = h('div', { class: 'row', 'data-testid': 'incident-actions' });
+    const own = ownAgency(inc);
+    if (own ? own.status === 'escalated' : inc.status === 'new' || inc.status === 'escalated') {
       actions.append(
-        h('button', { type: 'button', class: 'btn', onclick: () => void act(`/api/v1/incidents/${inc.id}/verify`, {}) }, '✓ ', t('disp.verify')),
+        h('button', { type: 'button', class: 'btn', 'data-action': 'verify', onclick: () => void act(`/api/v1/incidents/${encodeURIComponent(inc.id)}/verify`, {}) }, '✓ ', t('disp.verify')),
+        h('button', { type: 'button', class: 'btn danger', 'data-action': 'reject', 'aria-expanded': String(decision?.kind === 'reject'), onclick: () => openDecision(inc, 'reject') }, '↩ ', t('disp.reject')),
       );
     }
+    if (inc.status === 'resolved') {
+      actions.append(
+        h('button', { type: 'button', class: 'btn primary', 'data-action': 'close', 'aria-expanded': String(decision?.kind === 'close'), onclick: () => openDecision(inc, 'close') }, '■ ', t('disp.close')),
+      );
+    }
+    // A form stays open only while its action is still possible (another dispatcher may have acted).
+    if (decision && (decision.incidentId !== id || !actions.querySelector(`[data-action="${decision.kind}"]`))) decision = null;
+    // Live updates re-render the panel; whoever was typing in the open form keeps the focus and the caret.
+    const focused = decision?.form.contains(document.activeElement) ? (document.activeElement as HTMLElement) : null;
+    const caret = focused instanceof HTMLTextAreaElement ? focused.selectionStart : null;
     replace(
       detail,
       h('h2', {}, priorityBadge(inc.priority), ' ', inc.number),
@@ -309,12 +337,18 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       h('p', {}, '◉ ', inc.address ?? `${inc.location.lat.toFixed(5)}, ${inc.location.lon.toFixed(5)}`),
       h('p', {}, t('disp.victims', { count: inc.victims.count, condition: tk('condition', inc.victims.condition) })),
       inc.description ? h('p', { class: 'desc' }, inc.description) : null,
+      rejectionsOf(inc),
       actions,
+      decision?.form ?? null,
       h('h3', {}, t('disp.assignments')),
       asgList,
       h('h3', {}, t('disp.recommendations')),
       recBox,
     );
+    if (focused) {
+      focused.focus();
+      if (focused instanceof HTMLTextAreaElement && caret !== null) focused.setSelectionRange(caret, caret);
+    }
     try {
       const recs = await get<Recommendations>(`/api/v1/incidents/${encodeURIComponent(id)}/recommendations`);
       if (selected !== id) return;
@@ -382,6 +416,90 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       button.disabled = false;
       shell.toast(messageFor(e), 'error');
     }
+  }
+
+  /** Other OPDs that sent the incident back, with their reasons. */
+  function rejectionsOf(inc: IncidentView): HTMLElement | null {
+    const rejected = inc.agencies.filter((a) => a.status === 'rejected');
+    if (rejected.length === 0) return null;
+    return h(
+      'ul',
+      { class: 'rejections', 'data-testid': 'rejections' },
+      rejected.map((a) => h('li', {}, '↩ ', t('disp.rejected_by', { agency: agencyNames.get(a.agency_id) ?? a.agency_type, reason: a.reason ?? '—' }))),
+    );
+  }
+
+  /**
+   * Opens the reject (reason) or close (final report) form under the actions. Keyboard: focus moves into the
+   * text, Ctrl+Enter sends, Escape cancels and returns focus to the button that opened it.
+   */
+  function openDecision(inc: IncidentView, kind: 'reject' | 'close'): void {
+    const reject = kind === 'reject';
+    const fieldId = reject ? 'reject-reason' : 'close-report';
+    const text = h('textarea', { id: fieldId, name: reject ? 'reason' : 'report', rows: 4, required: true, 'aria-required': 'true' });
+    const error = h('p', { id: `${fieldId}-error`, class: 'error', role: 'alert', hidden: true });
+    const send = h('button', { type: 'submit', class: reject ? 'btn danger' : 'btn primary', 'data-testid': `${kind}-submit` }, reject ? '↩ ' : '■ ', t(reject ? 'disp.reject_submit' : 'disp.close_submit'));
+    const cancel = () => {
+      decision = null;
+      void renderDetail(inc.id).then(() => detail.querySelector<HTMLElement>(`[data-action="${kind}"]`)?.focus());
+    };
+    const form = h(
+      'form',
+      { class: 'decision card', 'data-testid': `${kind}-form`, novalidate: true },
+      h('label', { for: fieldId }, t(reject ? 'disp.reject_reason' : 'disp.close_report')),
+      h('p', { class: 'muted', id: `${fieldId}-hint` }, t(reject ? 'disp.reject_hint' : 'disp.close_hint')),
+      text,
+      error,
+      h('div', { class: 'row' }, send, h('button', { type: 'button', class: 'btn ghost', onclick: cancel }, t('disp.cancel'))),
+    );
+    text.setAttribute('aria-describedby', `${fieldId}-hint`);
+    text.addEventListener('input', () => {
+      if (!error.hidden) clearError(error, form);
+    });
+    form.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') {
+        ev.preventDefault();
+        cancel();
+      } else if (ev.key === 'Enter' && ev.ctrlKey) {
+        ev.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearError(error, form);
+      const value = text.value.trim();
+      if (!value) {
+        error.textContent = t(reject ? 'disp.reject_reason_missing' : 'disp.close_report_missing');
+        error.hidden = false;
+        text.setAttribute('aria-invalid', 'true');
+        text.focus();
+        return;
+      }
+      send.disabled = true;
+      try {
+        const path = `/api/v1/incidents/${encodeURIComponent(inc.id)}/${reject ? 'reject' : 'close'}`;
+        const updated = await post<IncidentView>(path, reject ? { reason: value } : { report: value });
+        incidents.set(updated.id, updated);
+        decision = null;
+        shell.toast(t(reject ? 'disp.rejected' : 'disp.closed', { number: updated.number }));
+        if (!visibleIncidents().some((i) => i.id === updated.id)) deselect();
+        renderIncidents();
+        if (selected) await renderDetail(selected);
+      } catch (e) {
+        send.disabled = false;
+        showError(error, e, form);
+      }
+    });
+    decision = { incidentId: inc.id, kind, form };
+    void renderDetail(inc.id).then(() => text.focus());
+  }
+
+  function deselect(): void {
+    selected = null;
+    decision = null;
+    incidentsLayer.select(null);
+    replace(detail, h('p', { class: 'muted' }, t('disp.select_hint')));
   }
 
   async function act(path: string, body: unknown): Promise<void> {

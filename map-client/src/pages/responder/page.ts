@@ -17,6 +17,11 @@ import { mountShell } from '../../ui/shell';
 
 const CLOSED: AssignmentStatus[] = ['resolved', 'declined', 'cancelled'];
 
+/** The view carries the status as a string; the server only ever writes an `AssignmentStatus` there. */
+function statusOf(a: AssignmentView): AssignmentStatus {
+  return a.status as AssignmentStatus;
+}
+
 /** The buttons offered in each status (the server still decides; these only avoid pointless taps). */
 const NEXT: Record<AssignmentStatus, AssignmentStatus[]> = {
   assigned: ['acknowledged', 'declined'],
@@ -104,13 +109,13 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       if (!(e instanceof ApiError && e.status === 0)) shell.toast(messageFor(e), 'error');
       return;
     }
-    const open = list.filter((a) => !CLOSED.includes(a.status)).sort((a, b) => b.assigned_at - a.assigned_at);
+    const open = list.filter((a) => !CLOSED.includes(statusOf(a))).sort((a, b) => b.assigned_at - a.assigned_at);
     const next = open[0] ?? null;
     if (next?.id !== current?.id) optimistic = null;
     current = next;
     if ((await outbox.pending()).length === 0) optimistic = null;
-    incident = current?.incident ?? null;
-    if (current && !incident) {
+    incident = null;
+    if (current) {
       try {
         incident = await get<IncidentView>(`/api/v1/incidents/${encodeURIComponent(current.incident_id)}`);
       } catch {
@@ -126,7 +131,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       replace(buttons);
       return;
     }
-    const status = optimistic ?? current.status;
+    const status = optimistic ?? statusOf(current);
     const inc = incident;
     const dist = inc && here ? haversine_m(here, inc.location) : null;
     replace(

@@ -2,7 +2,7 @@
 //! incidents by agency, SLA breaches); and an H3 hexagon heat map of incidents over a chosen period.
 
 import { get, getOptional, post } from '../../api/client';
-import type { Agency, AgentView, CallView, IncidentView, User } from '../../api/types';
+import type { Agency, AgentView, CallView, IncidentView } from '../../api/types';
 import { CATEGORIES } from '../../api/types';
 import { t, tk } from '../../i18n';
 import type { LiveEvent } from '../../live/events';
@@ -14,9 +14,11 @@ import { isOpenIncident } from '../../map/symbology';
 import type { PageContext } from '../../main';
 import { h, options, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
+import { clock } from '../../ui/format';
 import { mountShell } from '../../ui/shell';
 
 const DAY_MS = 86_400_000;
+const AGENTS_REFRESH_MS = 10_000;
 
 export async function mount({ root, user }: PageContext): Promise<void> {
   const shell = mountShell(root, user, t('sup.title'));
@@ -63,53 +65,59 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   );
 
   const agencies = new Map<string, Agency>();
-  let users: User[] = [];
-  let agents = new Map<string, AgentView>();
+  let agents: AgentView[] = [];
 
+  /** Agents (call takers and dispatchers) with their current state, from `GET /api/v1/agents`. */
   async function loadAgents(): Promise<void> {
-    const [u, a] = await Promise.all([get<User[]>('/api/v1/users'), getOptional<AgentView[]>('/api/v1/agents')]);
-    users = u;
-    agents = new Map((a ?? []).map((x) => [x.user_id, x]));
+    agents = await get<AgentView[]>('/api/v1/agents');
     renderAgents();
   }
 
   function renderAgents(): void {
-    const staff = users.filter((u) => u.active && u.id !== user.id && (u.role === 'call_taker' || u.role === 'dispatcher' || agents.has(u.id)));
     replace(
       agentsBody,
-      staff.map((u) => {
-        const state = agents.get(u.id)?.state;
+      agents.map((a) => {
+        const symbol = a.state === 'ready' ? '●' : a.state === 'on_call' ? '☏' : a.state === 'aux' ? '◐' : a.state === 'logged_in' ? '◌' : '○';
         return h(
           'tr',
-          { 'data-user-id': u.id },
-          h('td', {}, u.display_name, h('br'), h('small', { class: 'muted' }, u.username)),
-          h('td', {}, tk('app.role', u.role)),
-          h('td', { 'data-state': state ?? 'unknown' }, state ? `${state === 'ready' ? '●' : state === 'aux' ? '◐' : '○'} ${tk('agent_state', state)}` : t('sup.unknown')),
+          { 'data-user-id': a.user_id, 'data-username': a.username },
+          h('td', {}, a.display_name, h('br'), h('small', { class: 'muted' }, a.username)),
+          h('td', {}, tk('app.role', a.role)),
+          h(
+            'td',
+            { 'data-state': a.state, 'data-testid': `agent-state-${a.username}` },
+            `${symbol} ${tk('agent_state', a.state)}`,
+            a.state === 'aux' && a.reason ? ` (${a.reason})` : '',
+            a.since ? h('small', { class: 'muted' }, ` · ${t('sup.since', { time: clock(a.since) })}`) : null,
+          ),
           h(
             'td',
             {},
-            h(
-              'button',
-              {
-                type: 'button',
-                class: 'btn danger',
-                'data-testid': `force-logout-${u.username}`,
-                onclick: () => void forceLogout(u),
-              },
-              '⊗ ',
-              t('sup.force_logout'),
-            ),
+            a.state === 'logged_out'
+              ? null
+              : h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'btn danger',
+                    'data-testid': `force-logout-${a.username}`,
+                    'aria-label': `${t('sup.force_logout')}: ${a.display_name}`,
+                    onclick: () => void forceLogout(a),
+                  },
+                  '⊗ ',
+                  t('sup.force_logout'),
+                ),
           ),
         );
       }),
     );
   }
 
-  async function forceLogout(u: User): Promise<void> {
-    if (!confirm(t('sup.force_logout_confirm', { name: u.display_name }))) return;
+  async function forceLogout(a: AgentView): Promise<void> {
+    if (!confirm(t('sup.force_logout_confirm', { name: a.display_name }))) return;
     try {
-      await post(`/api/v1/users/${encodeURIComponent(u.id)}/force-logout`, { reason: 'supervisor' });
-      shell.toast(t('sup.force_logout_done', { name: u.display_name }));
+      await post(`/api/v1/users/${encodeURIComponent(a.user_id)}/force-logout`, { reason: 'supervisor' });
+      shell.toast(t('sup.force_logout_done', { name: a.display_name }));
       await loadAgents();
     } catch (e) {
       shell.toast(messageFor(e), 'error');
@@ -179,6 +187,8 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       }
       const max = hexbins.update(fc);
       const total = fc.features.reduce((n, f) => n + Number(f.properties?.['count'] ?? 0), 0);
+      legend.dataset['cells'] = String(fc.features.length);
+      legend.dataset['total'] = String(total);
       replace(
         legend,
         fc.features.length === 0
@@ -209,22 +219,29 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       void fn().catch(() => undefined);
     }, 500);
   };
+  let pendingAgents: ReturnType<typeof setTimeout> | null = null;
+  const soonAgents = () => {
+    if (pendingAgents) return;
+    pendingAgents = setTimeout(() => {
+      pendingAgents = null;
+      void loadAgents().catch(() => undefined);
+    }, 500);
+  };
   connectLive({
     snapshot: async () => {
       await Promise.all([loadAgents(), loadCounters()]);
     },
     onEvent: (e: LiveEvent) => {
       if (e.type === 'agent.state') {
-        const id = e['user_id'];
-        const state = e['state'];
-        if (typeof id === 'string' && typeof state === 'string') {
-          agents.set(id, { ...(agents.get(id) ?? { user_id: id }), state });
-          renderAgents();
-        }
+        soonAgents();
         return;
       }
       if (e.type.startsWith('call.') || e.type.startsWith('incident.') || e.type === 'sla.breach') soon(loadCounters);
+      // Answering and ending calls move agents in and out of "on call".
+      if (e.type.startsWith('call.')) soonAgents();
     },
     onState: shell.setLive,
   });
+  // Logins, logouts and ready/AUX changes may not reach the live stream: the list is also re-read every 10 s.
+  setInterval(() => void loadAgents().catch(() => undefined), AGENTS_REFRESH_MS);
 }

@@ -1,0 +1,92 @@
+// A dispatcher rejects an incident with a reason, from the keyboard; it leaves the dispatcher's queue and
+// appears, live and with the reason, on the call taker's console. Any request off localhost and any console
+// error fails the test.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, login, startServer } from './support/server.mjs';
+import { guardedContext, launch, loginAs, shot } from './support/browser.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Files a health incident (escalated to Dinkes only) from an answered emergency call, through the API. */
+async function fileIncident(taker, description) {
+  const call = await api(server.url, 'POST', '/api/v1/calls', taker.token, { ani: '081298765432', channel: 'voice', service_line: '112' });
+  assert.equal(call.status, 201, JSON.stringify(call.body));
+  await api(server.url, 'POST', `/api/v1/calls/${call.body.id}/answer`, taker.token, {});
+  await api(server.url, 'POST', `/api/v1/calls/${call.body.id}/classify`, taker.token, { class: 'emergency' });
+  const inc = await api(server.url, 'POST', '/api/v1/incidents', taker.token, {
+    call_id: call.body.id,
+    category: 'health',
+    priority: 'p3',
+    location: { lon: 104.04, lat: 1.13 },
+    address: 'Jl. Raden Patah',
+    victims: { count: 0, condition: 'unknown' },
+    description,
+  });
+  assert.equal(inc.status, 201, JSON.stringify(inc.body));
+  return inc.body;
+}
+
+test('a rejection with its reason reaches the call taker live', async () => {
+  const takerCtx = await guardedContext(browser, server.url, { viewport: { width: 1440, height: 900 } });
+  const dispCtx = await guardedContext(browser, server.url, { viewport: { width: 1440, height: 900 } });
+  const takerPage = await takerCtx.context.newPage();
+  const dispPage = await dispCtx.context.newPage();
+  await Promise.all([loginAs(takerPage, 'operator1'), loginAs(dispPage, 'dispatch.dinkes')]);
+  await takerPage.waitForSelector('[data-testid="returned"] li.muted');
+  await dispPage.waitForSelector('[data-testid="live-banner"][hidden]', { state: 'attached' });
+  await takerPage.waitForSelector('[data-testid="live-banner"][hidden]', { state: 'attached' });
+
+  const taker = await login(server.url, 'operator2');
+  const incident = await fileIncident(taker, 'Penelepon minta info jadwal vaksin, bukan darurat.');
+
+  // Dispatcher: the incident arrives; reject it from the keyboard.
+  const item = dispPage.locator('.queue-item', { hasText: incident.number });
+  await item.waitFor({ timeout: 15_000 });
+  await item.focus();
+  await dispPage.keyboard.press('Enter');
+  const rejectButton = dispPage.locator('[data-testid="incident-actions"] button[data-action="reject"]');
+  await rejectButton.waitFor();
+  await rejectButton.focus();
+  await dispPage.keyboard.press('Enter');
+  await dispPage.waitForFunction(() => document.activeElement?.id === 'reject-reason');
+  // Escape cancels and gives the focus back to the button; the incident stays.
+  await dispPage.keyboard.press('Escape');
+  await dispPage.waitForFunction(() => document.activeElement?.dataset?.action === 'reject');
+  assert.equal(await dispPage.locator('[data-testid="reject-form"]').count(), 0);
+  await dispPage.keyboard.press('Enter');
+  await dispPage.waitForFunction(() => document.activeElement?.id === 'reject-reason');
+  const reason = 'Bukan kedaruratan medis: permintaan informasi, arahkan ke layanan 119.';
+  await dispPage.keyboard.type(reason);
+  await shot(dispPage, 'reject_1_dispatcher_reason');
+  await dispPage.keyboard.press('Tab');
+  assert.equal(await dispPage.evaluate(() => document.activeElement?.dataset?.testid), 'reject-submit');
+  await dispPage.keyboard.press('Enter');
+  await item.waitFor({ state: 'detached', timeout: 15_000 });
+
+  // Call taker: the incident is back, with the OPD and its reason, without a reload.
+  const back = takerPage.locator(`[data-testid="returned"] li[data-number="${incident.number}"]`);
+  await back.waitFor({ timeout: 15_000 });
+  const text = await back.textContent();
+  assert.ok(text.includes('Ditolak'), text);
+  assert.equal(await back.locator('[data-testid="return-reason"]').textContent(), `Dinas Kesehatan Kota Batam / PSC 119 (DEMO): ${reason}`);
+  await shot(takerPage, 'reject_2_call_taker_returned');
+
+  // The server agrees.
+  const seen = await api(server.url, 'GET', `/api/v1/incidents/${incident.id}`, taker.token);
+  assert.equal(seen.body.status, 'rejected');
+  assert.equal(seen.body.agencies[0].reason, reason);
+
+  for (const [who, c] of Object.entries({ takerCtx, dispCtx })) assert.deepEqual(c.problems, [], `${who}: ${c.problems.join('\n')}`);
+});
