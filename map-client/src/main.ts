@@ -22,6 +22,7 @@ const PAGES: Record<Role, () => Promise<PageModule>> = {
   responder: () => import('./pages/responder/page'),
   supervisor: () => import('./pages/supervisor/page'),
   admin: () => import('./pages/supervisor/page'),
+  integration: () => import('./pages/gateway/page'),
 };
 
 async function boot(): Promise<void> {

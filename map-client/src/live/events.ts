@@ -18,7 +18,12 @@ export type EventType =
   | 'unit.position'
   | 'sla.breach'
   | 'agent.state'
-  | 'call.arriving'
+  | 'call.created'
+  | 'call.updated'
+  | 'call.routed'
+  | 'call.taken'
+  | 'call.follow_up_scheduled'
+  | 'call.follow_up_recorded'
   | 'error';
 
 export interface LiveEvent {

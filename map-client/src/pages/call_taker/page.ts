@@ -447,7 +447,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
         if (e['status'] === 'rejected' || (id && returned.has(id))) void loadReturned(true).catch(() => undefined);
         return;
       }
-      // `call.arriving` carries no caller data (privacy); the call is read over REST, which is audited.
+      // `call.*` events carry no caller data (privacy); the call is read over REST, which is audited.
       if (!e.type.startsWith('call.')) return;
       const id = typeof e['call_id'] === 'string' ? e['call_id'] : null;
       if (!id) return;
