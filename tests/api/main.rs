@@ -11,4 +11,5 @@ mod errors;
 mod flow;
 mod persistence;
 mod scope;
+mod simulate;
 mod system;
