@@ -59,10 +59,7 @@ async fn a_simulated_city_files_assigns_resolves_and_closes_incidents(engine: En
         assert!(i["final_report"].as_str().is_some_and(|r| !r.is_empty()));
         let assignments = i["assignments"].as_array().unwrap();
         assert!(!assignments.is_empty(), "closed without a unit: {i}");
-        assert!(
-            assignments.iter().all(|a| a["status"] == "resolved"),
-            "{i}"
-        );
+        assert!(assignments.iter().all(|a| a["status"] == "resolved"), "{i}");
     }
     // The fleet reported positions while it ran.
     let (_, units) = srv.get("/api/v1/units", &supervisor).await;

@@ -1023,7 +1023,8 @@ pub async fn recommendations(
     );
     // Call signs of the few units named only: reading the whole fleet here cost a full table scan per
     // request (10 000 units: most of the request's time).
-    let mut call_signs: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut call_signs: std::collections::HashMap<String, String> =
+        std::collections::HashMap::new();
     let named = found
         .candidates
         .iter()

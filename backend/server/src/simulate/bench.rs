@@ -65,7 +65,10 @@ struct Row {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("locating the siaga binary")?;
     if !exe.to_string_lossy().contains("release") {
-        println!("note: {} is not a release build; numbers will be pessimistic", exe.display());
+        println!(
+            "note: {} is not a release build; numbers will be pessimistic",
+            exe.display()
+        );
     }
     let mut engines: Vec<(&str, Option<String>)> = Vec::new();
     if !args.no_sqlite {
@@ -104,10 +107,19 @@ async fn run_engine(
             None,
         ),
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
     let log = std::fs::File::create(dir.as_path().join("server.log"))?;
     let mut child = Command::new(exe)
-        .args(["demo", "--no-simulate", "--listen", &format!("127.0.0.1:{port}"), "--database-url", &url])
+        .args([
+            "demo",
+            "--no-simulate",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &url,
+        ])
         .env("RUST_LOG", "warn")
         .env("SIAGA_STATIC_DIR", dir.as_path())
         .stdout(Stdio::null())
@@ -133,7 +145,12 @@ fn tail(s: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-async fn drive_engine(args: &BenchArgs, name: &str, port: u16, child: &Child) -> anyhow::Result<Vec<Row>> {
+async fn drive_engine(
+    args: &BenchArgs,
+    name: &str,
+    port: u16,
+    child: &Child,
+) -> anyhow::Result<Vec<Row>> {
     let base = format!("http://127.0.0.1:{port}");
     let pid = child.id();
     wait_ready(&base).await?;
@@ -205,9 +222,17 @@ async fn drive_engine(args: &BenchArgs, name: &str, port: u16, child: &Child) ->
             window,
             cpu_pct,
             hwm_mb: peak_rss_mb(pid),
-            load: std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').take(3).collect::<Vec<_>>().join(" "),
+            load: std::fs::read_to_string("/proc/loadavg")
+                .unwrap_or_default()
+                .split(' ')
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
         };
-        println!("[{name}] {}", row.window.line(&format!("{target} incidents/s")));
+        println!(
+            "[{name}] {}",
+            row.window.line(&format!("{target} incidents/s"))
+        );
         rows.push(row);
     }
     sim.stop();
@@ -219,14 +244,22 @@ fn table(name: &str, args: &BenchArgs, rows: &[Row]) -> String {
     let _ = writeln!(
         t,
         "\n{name}: {} units × 1 fix/{} s, {} dispatcher sockets, {} agencies, speedup {}, {} s per rate, mix {:.0}% emergencies",
-        args.units, args.fix_every_s, args.sockets, args.agencies, args.speedup, args.stage_s,
+        args.units,
+        args.fix_every_s,
+        args.sockets,
+        args.agencies,
+        args.speedup,
+        args.stage_s,
         args.mix.share("emergency") * 100.0
     );
     let _ = writeln!(
         t,
         "| target inc/s | inc/s | calls/s | fixes/s | sockets | HTTP p50/p99 ms | fix POST p50/p99 ms | fan-out p50/p99 ms | server CPU % | peak RSS MB | 409 | errors | fixes skipped | load avg |"
     );
-    let _ = writeln!(t, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        t,
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    );
     for r in rows {
         let w = &r.window;
         let _ = writeln!(
@@ -237,9 +270,12 @@ fn table(name: &str, args: &BenchArgs, rows: &[Row]) -> String {
             w.calls() as f64 / w.elapsed.as_secs_f64(),
             w.rate(Count::FixesSent),
             w.sockets,
-            w.http.0, w.http.1,
-            w.fix.0, w.fix.1,
-            w.fanout.0, w.fanout.1,
+            w.http.0,
+            w.http.1,
+            w.fix.0,
+            w.fix.1,
+            w.fanout.0,
+            w.fanout.1,
             r.cpu_pct,
             r.hwm_mb,
             w.get(Count::Conflicts),

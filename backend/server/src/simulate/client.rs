@@ -263,13 +263,22 @@ impl Api {
 
     /// GET as `token`.
     pub async fn get(&self, path: &str, token: &str) -> anyhow::Result<Reply> {
-        let rb = self.http.get(format!("{}{path}", self.base)).bearer_auth(token);
+        let rb = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token);
         self.send(rb, Series::Workflow).await
     }
 
     /// POST JSON as `token` with a fresh `Idempotency-Key`; a transport error or a 5xx is retried once with
     /// the same key, so the retry can never do the work twice.
-    pub async fn post(&self, path: &str, token: &str, body: &Value, series: Series) -> anyhow::Result<Reply> {
+    pub async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        body: &Value,
+        series: Series,
+    ) -> anyhow::Result<Reply> {
         let key = uuid::Uuid::new_v4().to_string();
         let build = || {
             self.http
@@ -308,7 +317,7 @@ impl Api {
         let reply = Reply { status, body };
         if status == 409 {
             self.stats.add(Count::Conflicts);
-        } else if !reply.ok() && !(series == Series::Fix && status == 422) {
+        } else if !(reply.ok() || series == Series::Fix && status == 422) {
             self.stats.add(Count::Errors);
             tracing::debug!(status, body = %reply.body, "simulated request refused");
         }

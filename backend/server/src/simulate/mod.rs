@@ -287,7 +287,10 @@ pub async fn run(
             args.rate,
             args.mix.share("emergency") * 100.0,
             sim.units.len(),
-            sim.units.values().filter(|u| u.crew_token.is_some()).count(),
+            sim.units
+                .values()
+                .filter(|u| u.crew_token.is_some())
+                .count(),
             sim.dispatchers.len(),
             sim.call_takers.len(),
             args.speedup
@@ -369,16 +372,33 @@ impl Sim {
                     .collect()
             })
             .unwrap_or_default();
-        anyhow::ensure!(!agencies.is_empty(), "the server has no agencies (load the demo or import them)");
+        anyhow::ensure!(
+            !agencies.is_empty(),
+            "the server has no agencies (load the demo or import them)"
+        );
         let users = api.get("/api/v1/users", &admin).await?;
-        anyhow::ensure!(users.ok(), "listing users as {}: {}", args.admin, users.body);
+        anyhow::ensure!(
+            users.ok(),
+            "listing users as {}: {}",
+            args.admin,
+            users.body
+        );
         let users: Vec<UserRow> = serde_json::from_value(users.body)?;
 
         let mut units = list_units(&api, &admin).await?;
         if let Some(target) = args.units
             && target > units.len()
         {
-            create_units(&api, &admin, &agencies, &area, &units, target - units.len(), args.seed).await?;
+            create_units(
+                &api,
+                &admin,
+                &agencies,
+                &area,
+                &units,
+                target - units.len(),
+                args.seed,
+            )
+            .await?;
             units = list_units(&api, &admin).await?;
         }
         let crewed: HashMap<&str, &str> = users
@@ -386,7 +406,12 @@ impl Sim {
             .filter(|u| u.active && u.role == "responder")
             .filter_map(|u| Some((u.unit_id.as_deref()?, u.username.as_str())))
             .collect();
-        units.sort_by_key(|u| (!crewed.contains_key(u["id"].as_str().unwrap_or("")), u["call_sign"].as_str().map(str::to_owned)));
+        units.sort_by_key(|u| {
+            (
+                !crewed.contains_key(u["id"].as_str().unwrap_or("")),
+                u["call_sign"].as_str().map(str::to_owned),
+            )
+        });
         units.truncate(args.units.unwrap_or(usize::MAX));
         let mut rng = StdRng::seed_from_u64(args.seed);
         let mut fleet = HashMap::new();
@@ -399,7 +424,11 @@ impl Sim {
                 _ => area.random_point(&mut rng).unwrap_or((0.0, 0.0)),
             };
             let crew_token = match crewed.get(id) {
-                Some(username) => api.login(username, &args.password).await.ok().map(|(t, _)| t),
+                Some(username) => api
+                    .login(username, &args.password)
+                    .await
+                    .ok()
+                    .map(|(t, _)| t),
                 None => None,
             };
             fleet.insert(
@@ -424,7 +453,10 @@ impl Sim {
                 call_takers.push(t);
             }
         }
-        anyhow::ensure!(!call_takers.is_empty(), "no call taker account accepts the password");
+        anyhow::ensure!(
+            !call_takers.is_empty(),
+            "no call taker account accepts the password"
+        );
         let mut dispatchers = Vec::new();
         let mut seated = HashSet::new();
         let mut candidates: Vec<&UserRow> = users
@@ -449,7 +481,10 @@ impl Sim {
                 }));
             }
         }
-        anyhow::ensure!(!dispatchers.is_empty(), "no dispatcher account accepts the password");
+        anyhow::ensure!(
+            !dispatchers.is_empty(),
+            "no dispatcher account accepts the password"
+        );
         tracing::debug!(seats = ?dispatchers.iter().map(|d| d.username.as_str()).collect::<Vec<_>>(), "dispatcher seats");
         let (halt, _) = watch::channel(false);
         Ok(Arc::new(Sim {
@@ -570,13 +605,21 @@ impl Sim {
         if class == "emergency" && rng.gen_bool(0.7) {
             body["aml"] = json!(aml_payload(&ani, place, &mut rng));
         }
-        let Ok(mut r) = self.api.post("/api/v1/calls", taker, &body, Series::Workflow).await else {
+        let Ok(mut r) = self
+            .api
+            .post("/api/v1/calls", taker, &body, Series::Workflow)
+            .await
+        else {
             return;
         };
         if r.status == 422 && body.get("aml").is_some() {
             // An AML payload the server refuses must not lose the call.
             body.as_object_mut().map(|o| o.remove("aml"));
-            let Ok(again) = self.api.post("/api/v1/calls", taker, &body, Series::Workflow).await else {
+            let Ok(again) = self
+                .api
+                .post("/api/v1/calls", taker, &body, Series::Workflow)
+                .await
+            else {
                 return;
             };
             r = again;
@@ -589,7 +632,10 @@ impl Sim {
         if class == "abandoned" {
             let d = self.human(&mut rng, 2.0, 10.0);
             if self.pause(d).await {
-                let _ = self.api.post(&path("end"), taker, &json!({}), Series::Workflow).await;
+                let _ = self
+                    .api
+                    .post(&path("end"), taker, &json!({}), Series::Workflow)
+                    .await;
             }
             return;
         }
@@ -597,7 +643,11 @@ impl Sim {
         if !self.pause(d).await {
             return;
         }
-        match self.api.post(&path("answer"), taker, &json!({}), Series::Workflow).await {
+        match self
+            .api
+            .post(&path("answer"), taker, &json!({}), Series::Workflow)
+            .await
+        {
             Ok(r) if r.ok() => {}
             _ => return,
         }
@@ -613,7 +663,12 @@ impl Sim {
         }
         match self
             .api
-            .post(&path("classify"), taker, &json!({"class": class}), Series::Workflow)
+            .post(
+                &path("classify"),
+                taker,
+                &json!({"class": class}),
+                Series::Workflow,
+            )
             .await
         {
             Ok(r) if r.ok() => {}
@@ -624,7 +679,14 @@ impl Sim {
             if !self.pause(d).await {
                 return;
             }
-            let street = ["Jl. Engku Putri", "Jl. Raja Ali Haji", "Jl. Sudirman", "Jl. Yos Sudarso", "Jl. Laksamana Bintan", "Jl. Ahmad Yani"];
+            let street = [
+                "Jl. Engku Putri",
+                "Jl. Raja Ali Haji",
+                "Jl. Sudirman",
+                "Jl. Yos Sudarso",
+                "Jl. Laksamana Bintan",
+                "Jl. Ahmad Yani",
+            ];
             let body = json!({
                 "call_id": id, "category": draft.category, "priority": draft.priority,
                 "location": {"lon": place.0, "lat": place.1},
@@ -632,7 +694,10 @@ impl Sim {
                 "victims": {"count": draft.victims, "condition": draft.condition},
                 "description": format!("{} {MARKER}", draft.description),
             });
-            if let Ok(r) = self.api.post("/api/v1/incidents", taker, &body, Series::Workflow).await
+            if let Ok(r) = self
+                .api
+                .post("/api/v1/incidents", taker, &body, Series::Workflow)
+                .await
                 && r.status == 201
             {
                 self.api.stats.add(Count::IncidentsFiled);
@@ -640,7 +705,10 @@ impl Sim {
         }
         let d = self.human(&mut rng, 2.0, 8.0);
         if self.pause(d).await {
-            let _ = self.api.post(&path("end"), taker, &json!({}), Series::Workflow).await;
+            let _ = self
+                .api
+                .post(&path("end"), taker, &json!({}), Series::Workflow)
+                .await;
         }
     }
 
@@ -666,13 +734,13 @@ impl Sim {
                 return;
             }
             ticks += 1;
-            if ticks % 100 == 0 {
-                if let Some(cutoff) = Instant::now().checked_sub(Duration::from_secs(60)) {
-                    self.sent
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .retain(|_, t| *t > cutoff);
-                }
+            if ticks.is_multiple_of(100)
+                && let Some(cutoff) = Instant::now().checked_sub(Duration::from_secs(60))
+            {
+                self.sent
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .retain(|_, t| *t > cutoff);
             }
             budget += per_tick;
             while budget >= 1.0 {
@@ -764,7 +832,9 @@ impl Sim {
                                 .get(&(unit.to_owned(), at))
                                 .copied();
                             if let Some(sent) = sent {
-                                self.api.stats.fanout(arrived.saturating_duration_since(sent));
+                                self.api
+                                    .stats
+                                    .fanout(arrived.saturating_duration_since(sent));
                             }
                         }
                     }
@@ -789,7 +859,11 @@ impl Sim {
 
     /// At start, a seat picks up the simulated incidents left open by an earlier run.
     async fn resume(self: Arc<Self>, d: Arc<Dispatcher>) {
-        let Ok(r) = self.api.get("/api/v1/incidents?open=true&limit=1000", &d.token).await else {
+        let Ok(r) = self
+            .api
+            .get("/api/v1/incidents?open=true&limit=1000", &d.token)
+            .await
+        else {
             return;
         };
         for inc in r.body.as_array().into_iter().flatten() {
@@ -829,7 +903,10 @@ impl Sim {
             inc["location"]["lon"].as_f64().unwrap_or(0.0),
             inc["location"]["lat"].as_f64().unwrap_or(0.0),
         );
-        if matches!(inc["status"].as_str(), Some("closed" | "cancelled" | "rejected")) {
+        if matches!(
+            inc["status"].as_str(),
+            Some("closed" | "cancelled" | "rejected")
+        ) {
             return;
         }
         let own = inc["agencies"]
@@ -844,7 +921,16 @@ impl Sim {
                 if !self.pause(wait).await {
                     return;
                 }
-                match self.api.post(&format!("{ipath}/verify"), &d.token, &json!({}), Series::Workflow).await {
+                match self
+                    .api
+                    .post(
+                        &format!("{ipath}/verify"),
+                        &d.token,
+                        &json!({}),
+                        Series::Workflow,
+                    )
+                    .await
+                {
                     Ok(r) if r.ok() => self.api.stats.add(Count::Verified),
                     Ok(r) if r.status == 409 => {}
                     _ => return,
@@ -861,7 +947,12 @@ impl Sim {
             .collect();
         let open: Vec<(String, String, String)> = assignments
             .iter()
-            .filter(|a| matches!(a["status"].as_str(), Some("assigned" | "acknowledged" | "en_route" | "on_scene")))
+            .filter(|a| {
+                matches!(
+                    a["status"].as_str(),
+                    Some("assigned" | "acknowledged" | "en_route" | "on_scene")
+                )
+            })
             .filter_map(|a| {
                 Some((
                     a["id"].as_str()?.to_owned(),
@@ -882,7 +973,10 @@ impl Sim {
                 continue;
             };
             let token = unit.crew_token.clone().unwrap_or_else(|| d.token.clone());
-            if !self.drive(&unit, &token, &assignment, &status, scene, &mut rng).await {
+            if !self
+                .drive(&unit, &token, &assignment, &status, scene, &mut rng)
+                .await
+            {
                 return;
             }
         }
@@ -896,7 +990,15 @@ impl Sim {
         };
         if now.body["status"] == "resolved" {
             let report = json!({"report": format!("Ditangani, unit kembali ke pos. {MARKER}")});
-            if let Ok(r) = self.api.post(&format!("{ipath}/close"), &d.token, &report, Series::Workflow).await
+            if let Ok(r) = self
+                .api
+                .post(
+                    &format!("{ipath}/close"),
+                    &d.token,
+                    &report,
+                    Series::Workflow,
+                )
+                .await
                 && r.ok()
             {
                 self.api.stats.add(Count::Closed);
@@ -905,7 +1007,12 @@ impl Sim {
     }
 
     /// Recommendations → assign the nearest driven unit; retried while none is free (up to ~15 min).
-    async fn assign(&self, d: &Dispatcher, id: &str, rng: &mut StdRng) -> Option<(String, String, String)> {
+    async fn assign(
+        &self,
+        d: &Dispatcher,
+        id: &str,
+        rng: &mut StdRng,
+    ) -> Option<(String, String, String)> {
         for _ in 0..30 {
             let wait = self.human(rng, 5.0, 20.0);
             if !self.pause(wait).await {
@@ -937,13 +1044,22 @@ impl Sim {
             let body = json!({"unit_id": unit_id, "share_reporter": true, "note": MARKER});
             let r = self
                 .api
-                .post(&format!("/api/v1/incidents/{id}/assignments"), &d.token, &body, Series::Workflow)
+                .post(
+                    &format!("/api/v1/incidents/{id}/assignments"),
+                    &d.token,
+                    &body,
+                    Series::Workflow,
+                )
                 .await
                 .ok()?;
             match r.status {
                 201 => {
                     self.api.stats.add(Count::Assigned);
-                    return Some((r.body["id"].as_str()?.to_owned(), unit_id, "assigned".into()));
+                    return Some((
+                        r.body["id"].as_str()?.to_owned(),
+                        unit_id,
+                        "assigned".into(),
+                    ));
                 }
                 // Someone else took the unit first: ask again.
                 409 => continue,
@@ -1044,7 +1160,10 @@ async fn create_units(
     missing: usize,
     seed: u64,
 ) -> anyhow::Result<()> {
-    let taken: HashSet<&str> = existing.iter().filter_map(|u| u["call_sign"].as_str()).collect();
+    let taken: HashSet<&str> = existing
+        .iter()
+        .filter_map(|u| u["call_sign"].as_str())
+        .collect();
     let mut rng = StdRng::seed_from_u64(seed.wrapping_add(2));
     let mut bodies = Vec::new();
     let mut i = 0usize;

@@ -67,7 +67,12 @@ impl FromStr for CallMix {
             let i = CLASSES
                 .iter()
                 .position(|c| *c == class.trim())
-                .ok_or_else(|| format!("unknown call class `{class}`; known: {}", CLASSES.join(", ")))?;
+                .ok_or_else(|| {
+                    format!(
+                        "unknown call class `{class}`; known: {}",
+                        CLASSES.join(", ")
+                    )
+                })?;
             let w: f64 = weight
                 .trim()
                 .parse()
@@ -157,13 +162,55 @@ pub struct IncidentDraft {
 /// health first, then fire, police, disaster).
 pub fn draft_incident(rng: &mut impl Rng) -> IncidentDraft {
     const TABLE: [(f64, &str, &str, u32, &str, &str); 8] = [
-        (30.0, "health", "p2", 1, "serious", "Warga pingsan, butuh ambulans"),
-        (22.0, "traffic_accident", "p1", 2, "serious", "Tabrakan motor dan mobil"),
+        (
+            30.0,
+            "health",
+            "p2",
+            1,
+            "serious",
+            "Warga pingsan, butuh ambulans",
+        ),
+        (
+            22.0,
+            "traffic_accident",
+            "p1",
+            2,
+            "serious",
+            "Tabrakan motor dan mobil",
+        ),
         (12.0, "fire", "p1", 0, "unknown", "Kebakaran rumah warga"),
-        (12.0, "crime", "p2", 0, "unknown", "Laporan pencurian dengan kekerasan"),
-        (5.0, "natural_disaster", "p2", 1, "minor", "Pohon tumbang menimpa rumah"),
-        (8.0, "public_order", "p3", 0, "unknown", "Keributan di jalan"),
-        (5.0, "violence_women_children", "p2", 1, "minor", "Kekerasan dalam rumah tangga"),
+        (
+            12.0,
+            "crime",
+            "p2",
+            0,
+            "unknown",
+            "Laporan pencurian dengan kekerasan",
+        ),
+        (
+            5.0,
+            "natural_disaster",
+            "p2",
+            1,
+            "minor",
+            "Pohon tumbang menimpa rumah",
+        ),
+        (
+            8.0,
+            "public_order",
+            "p3",
+            0,
+            "unknown",
+            "Keributan di jalan",
+        ),
+        (
+            5.0,
+            "violence_women_children",
+            "p2",
+            1,
+            "minor",
+            "Kekerasan dalam rumah tangga",
+        ),
         (6.0, "other", "p4", 0, "unknown", "Hewan liar masuk rumah"),
     ];
     let total: f64 = TABLE.iter().map(|t| t.0).sum();
@@ -198,7 +245,11 @@ pub fn caller_number(class: &str, rng: &mut impl Rng) -> String {
     if class == "prank" && rng.gen_bool(0.5) {
         format!("08199900{:04}", rng.gen_range(0..40))
     } else {
-        format!("08{}{:09}", rng.gen_range(11..=99), rng.gen_range(0..1_000_000_000u64))
+        format!(
+            "08{}{:09}",
+            rng.gen_range(11..=99),
+            rng.gen_range(0..1_000_000_000u64)
+        )
     }
 }
 
@@ -265,7 +316,10 @@ impl Area {
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
-        for p in new.into_iter().filter(|p| p.first().is_some_and(|r| r.len() >= 4)) {
+        for p in new
+            .into_iter()
+            .filter(|p| p.first().is_some_and(|r| r.len() >= 4))
+        {
             for &(x, y) in &p[0] {
                 let b = self.bbox.get_or_insert((x, y, x, y));
                 *b = (b.0.min(x), b.1.min(y), b.2.max(x), b.3.max(y));
@@ -281,14 +335,9 @@ impl Area {
 
     /// Whether `p` lies inside (even-odd rule over each polygon's rings).
     pub fn contains(&self, p: LonLat) -> bool {
-        self.polygons.iter().any(|rings| {
-            rings
-                .iter()
-                .filter(|ring| ring_contains(ring, p))
-                .count()
-                % 2
-                == 1
-        })
+        self.polygons
+            .iter()
+            .any(|rings| rings.iter().filter(|ring| ring_contains(ring, p)).count() % 2 == 1)
     }
 
     /// A uniformly random point inside (rejection sampling in the bounding box); the box's centre when
@@ -341,7 +390,9 @@ mod tests {
         assert!(mix.share("prank") + mix.share("ghost") + mix.share("information") > 0.7);
         let mut rng = StdRng::seed_from_u64(1);
         let n = 20_000;
-        let emergencies = (0..n).filter(|_| mix.sample(&mut rng) == "emergency").count();
+        let emergencies = (0..n)
+            .filter(|_| mix.sample(&mut rng) == "emergency")
+            .count();
         let share = emergencies as f64 / f64::from(n);
         assert!((share - mix.share("emergency")).abs() < 0.01, "{share}");
     }
@@ -350,8 +401,18 @@ mod tests {
     fn mixes_and_rates_are_parsed_with_clear_errors() {
         let mix: CallMix = "emergency=1".parse().unwrap();
         assert_eq!(mix.share("emergency"), 1.0);
-        assert!("emergency=x".parse::<CallMix>().unwrap_err().contains("not a number"));
-        assert!("fire=1".parse::<CallMix>().unwrap_err().contains("unknown call class"));
+        assert!(
+            "emergency=x"
+                .parse::<CallMix>()
+                .unwrap_err()
+                .contains("not a number")
+        );
+        assert!(
+            "fire=1"
+                .parse::<CallMix>()
+                .unwrap_err()
+                .contains("unknown call class")
+        );
         assert!("prank=0".parse::<CallMix>().is_err());
         assert_eq!(parse_rate("6/min").unwrap(), 0.1);
         assert_eq!(parse_rate("2/s").unwrap(), 2.0);
