@@ -8,7 +8,38 @@ use siaga_tests::{Engine, TestServer, WS_WAIT, assert_error, engine_tests};
 engine_tests!(
     invalid_fixes_are_refused_with_a_reason,
     position_events_are_coalesced_and_the_track_is_stored,
+    a_repeated_fix_is_acknowledged_again,
 );
+
+async fn a_repeated_fix_is_acknowledged_again(engine: Engine) {
+    let srv = server_with(engine, |c| c.live.poll_interval_ms = 20).await;
+    let dmk01 = srv.demo_login("dmk01").await;
+    let unit = srv.unit_id(&dmk01, "DMK-01").await;
+    let now = chrono_now_ms();
+    let fix = json!({"lat": 1.1301, "lon": 104.0301, "at": now});
+    let first = post_fix(&srv, &dmk01, &unit, fix.clone()).await;
+    assert_eq!(first.0, StatusCode::ACCEPTED, "{}", first.1);
+    // The phone lost the answer and sends the same fix again: acknowledged, not refused as out of order.
+    let again = post_fix(&srv, &dmk01, &unit, fix).await;
+    assert_eq!(again.0, StatusCode::ACCEPTED, "{}", again.1);
+    assert_eq!(again.1["position_at"], now);
+    // Another fix with the same time is still refused.
+    let other = post_fix(
+        &srv,
+        &dmk01,
+        &unit,
+        json!({"lat": 1.1302, "lon": 104.0301, "at": now}),
+    )
+    .await;
+    assert_eq!(
+        assert_error(
+            &other,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed"
+        )["field"],
+        "at"
+    );
+}
 
 async fn post_fix(srv: &TestServer, token: &str, unit: &str, fix: Value) -> (StatusCode, Value) {
     srv.post(&format!("/api/v1/units/{unit}/position"), token, fix)

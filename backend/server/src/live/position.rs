@@ -342,6 +342,18 @@ pub async fn accept_fix(
         let Some(track) = st.units.get_mut(unit_id) else {
             return Err(ApiError::not_found("unit"));
         };
+        // A repeated fix (same time and place as the last accepted one: the phone never saw the answer) is
+        // acknowledged again and stored once. That makes the endpoint idempotent by itself, so it needs no
+        // `Idempotency-Key` rows (two database writes per fix).
+        if let (Some(last), Ok(p)) = (track.last, Position::from_lon_lat(fix.lon, fix.lat))
+            && last.at == fix.at
+            && last.position == p
+        {
+            return Ok(PositionAccepted {
+                unit_id: unit_id.to_owned(),
+                position_at: fix.at,
+            });
+        }
         let position = check_fix(&fix, track.last.as_ref(), now_ms, config.max_speed_kmh)?;
         track.last = Some(LastFix {
             at: fix.at,

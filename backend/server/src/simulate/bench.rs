@@ -127,6 +127,13 @@ async fn run_engine(
         .spawn()
         .context("starting the server")?;
     let result = drive_engine(args, name, port, &child).await;
+    if let Ok(Some(status)) = child.try_wait() {
+        let log = std::fs::read_to_string(dir.as_path().join("server.log")).unwrap_or_default();
+        println!(
+            "[{name}] the server exited during the run ({status}); its log ends:\n{}",
+            tail(&log, 20)
+        );
+    }
     let _ = child.kill();
     let _ = child.wait();
     if let (Some(admin), Some(db)) = (pg_admin, pg_db) {
@@ -216,7 +223,8 @@ async fn drive_engine(
         tokio::time::sleep(Duration::from_secs(args.stage_s)).await;
         let elapsed = t0.elapsed();
         let window = stats.take_window(&mut prev, elapsed);
-        let cpu_pct = (cpu_ticks(pid) - cpu0) as f64 / 100.0 / elapsed.as_secs_f64() * 100.0;
+        let cpu_pct =
+            cpu_ticks(pid).saturating_sub(cpu0) as f64 / 100.0 / elapsed.as_secs_f64() * 100.0;
         let row = Row {
             target,
             window,
@@ -290,7 +298,7 @@ fn table(name: &str, args: &BenchArgs, rows: &[Row]) -> String {
 async fn wait_ready(base: &str) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     for _ in 0..600 {
-        if let Ok(r) = http.get(format!("{base}/api/v1/healthz")).send().await
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await
             && r.status().is_success()
         {
             return Ok(());
