@@ -14,4 +14,5 @@ mod map;
 mod persistence;
 mod routing;
 mod scope;
+mod simulate;
 mod system;

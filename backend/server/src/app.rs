@@ -37,12 +37,14 @@ impl AppState {
 
     /// State with an explicit clock (tests move a manual one).
     pub fn with_clock(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
+        let mut geo = crate::geo::Geo::empty();
+        geo.stale_after_ms = config.dispatch.unit_stale_after_s.saturating_mul(1000);
         AppState {
             store,
             clock,
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
-            geo: crate::geo::Geo::empty(),
+            geo,
             live: crate::live::Live::default(),
         }
     }

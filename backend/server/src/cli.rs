@@ -31,11 +31,15 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
-    /// Load the demo centre (Kota Batam, DEMO data) and users, then run the server.
+    /// Load the demo centre (Kota Batam, DEMO data) and users, then run the server with a gentle city
+    /// simulation so the map moves (see `siaga simulate`).
     Demo {
         /// Load the demo data and exit instead of serving.
         #[arg(long)]
         no_serve: bool,
+        /// Serve without the built-in simulation.
+        #[arg(long)]
+        no_simulate: bool,
         #[command(flatten)]
         serve: ServeArgs,
     },
@@ -53,6 +57,11 @@ pub enum Command {
     },
     /// Write a KPI or monthly report file (JSON, CSV or XLSX) from the database.
     Report(crate::reports::ReportArgs),
+    /// Drive a running server like a busy centre: calls, call takers, dispatchers and moving units.
+    Simulate(crate::simulate::SimulateArgs),
+    /// Load benchmark: start a server (SQLite, and PostgreSQL with --postgres), run the simulator at
+    /// increasing incident rates and print a table.
+    Bench(crate::simulate::bench::BenchArgs),
 }
 
 /// Overrides for `serve` and `demo`.
@@ -171,7 +180,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             ensure_first_admin(&state).await?;
             serve_until_signal(state).await
         }
-        Command::Demo { no_serve, serve } => {
+        Command::Demo {
+            no_serve,
+            no_simulate,
+            serve,
+        } => {
             let config = load_config(&cli, Some(serve))?;
             init_logging(config.log_format);
             let state = AppState::new(app::open_store(&config).await?, config);
@@ -180,7 +193,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if *no_serve {
                 return Ok(());
             }
-            serve_until_signal(state).await
+            if *no_simulate {
+                return serve_until_signal(state).await;
+            }
+            let listen = state.config.listen;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
+            let addr = listener.local_addr()?;
+            println!(
+                "Siaga is running at http://{addr}/  (Ctrl-C stops it); a simulated city is calling \
+                 (incidents marked {}; --no-simulate turns it off)",
+                crate::simulate::MARKER
+            );
+            tracing::info!(config = ?state.config, "configuration");
+            let url = format!("http://{addr}");
+            let sim = tokio::spawn(async move {
+                let args = crate::simulate::SimulateArgs::gentle(url);
+                if let Err(e) = crate::simulate::run(
+                    args,
+                    crate::simulate::Output::Log,
+                    std::future::pending::<()>(),
+                )
+                .await
+                {
+                    tracing::warn!(error = %format!("{e:#}"), "the demo simulation stopped");
+                }
+            });
+            let served = app::serve(listener, state, app::shutdown_signal()).await;
+            sim.abort();
+            served
+        }
+        Command::Simulate(args) => {
+            init_logging(LogFormat::Text);
+            crate::simulate::run(
+                args.clone(),
+                crate::simulate::Output::Stdout,
+                app::shutdown_signal(),
+            )
+            .await
+            .map(|_| ())
+        }
+        Command::Bench(args) => {
+            init_logging(LogFormat::Text);
+            crate::simulate::bench::run(args.clone()).await
         }
     }
 }

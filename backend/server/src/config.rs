@@ -144,6 +144,8 @@ pub struct DispatchConfig {
     pub duplicate_radius_m: f64,
     /// See `duplicate_radius_m`.
     pub duplicate_window_s: i64,
+    /// Units whose last position fix is older than this many seconds are not recommended (lost contact).
+    pub unit_stale_after_s: i64,
 }
 
 impl Default for DispatchConfig {
@@ -153,6 +155,7 @@ impl Default for DispatchConfig {
             prank: siaga_core::call::PrankRule::default(),
             duplicate_radius_m: 500.0,
             duplicate_window_s: 3600,
+            unit_stale_after_s: 3600,
         }
     }
 }
@@ -250,6 +253,9 @@ impl Config {
         }
         if self.auth.token_ttl_secs < 60 {
             bail!("auth.token_ttl_secs must be at least 60");
+        }
+        if self.dispatch.unit_stale_after_s < 1 {
+            bail!("dispatch.unit_stale_after_s must be at least 1");
         }
         if self.max_body_bytes < 1024 {
             bail!("max_body_bytes must be at least 1024");

@@ -16,6 +16,7 @@ pub mod import;
 pub mod live;
 pub mod metrics;
 pub mod reports;
+pub mod simulate;
 pub mod sla_runner;
 pub mod store;
 

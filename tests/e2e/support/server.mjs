@@ -1,4 +1,4 @@
-// Starts a real `siaga demo` server for browser tests: binary from SIAGA_BIN (default
+// Starts a real `siaga demo --no-simulate` server for browser tests: binary from SIAGA_BIN (default
 // /work/main/target/debug/siaga), a fresh temporary data dir, a free port, and the built client
 // (map-client/dist) as static_dir. Resolves once /healthz answers; `stop()` kills it and removes the data.
 // `env` adds configuration (e.g. SIAGA_MAP__BASEMAP_PMTILES).
@@ -32,7 +32,7 @@ export async function startServer({ env = {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'siaga-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, ['demo'], {
+  const child = spawn(bin, ['demo', '--no-simulate'], {
     cwd: REPO,
     env: {
       ...process.env,

@@ -1027,14 +1027,28 @@ pub async fn recommendations(
         },
         Timestamp(state.now_ms()),
     );
-    let units = state.store.list_units(None).await?;
-    let call_sign = |uid: &str| {
-        units
-            .iter()
-            .find(|u| u.id == uid)
-            .map(|u| u.call_sign.clone())
-            .unwrap_or_default()
-    };
+    // Call signs of the few units named only: reading the whole fleet here cost a full table scan per
+    // request (10 000 units: most of the request's time).
+    let mut call_signs: std::collections::HashMap<String, String> =
+        std::collections::HashMap::new();
+    let named = found
+        .candidates
+        .iter()
+        .map(|c| &c.unit_id)
+        .chain(found.excluded.iter().map(|e| &e.unit_id));
+    for uid in named {
+        if call_signs.contains_key(uid) {
+            continue;
+        }
+        match state.store.get_unit(uid).await {
+            Ok(u) => {
+                call_signs.insert(uid.clone(), u.call_sign);
+            }
+            Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let call_sign = |uid: &str| call_signs.get(uid).cloned().unwrap_or_default();
     let facilities = state
         .geo
         .nearest_facilities(p, 3, Some(siaga_spatial::Capability::Igd24h))

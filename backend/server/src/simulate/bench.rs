@@ -1,0 +1,353 @@
+//! `siaga bench`: the load benchmark. Starts this binary as `siaga demo --no-simulate` (release build
+//! recommended) on a fresh SQLite file, and on a fresh PostgreSQL database when `--postgres` is given; adds
+//! agencies with one dispatcher each and a fleet of `--units` units through the admin API; then runs the
+//! simulator with every unit reporting a fix every 10 s and `--sockets` dispatcher websockets connected,
+//! at increasing incident rates, and prints one table row per rate.
+
+use super::client::{Count, Series, Stats, Window};
+use super::{Sim, SimulateArgs, model};
+use anyhow::Context;
+use serde_json::json;
+use std::fmt::Write as _;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// `siaga bench` flags.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Also run on PostgreSQL: a server URL such as `postgres://127.0.0.1:5432/test` (a database
+    /// `siaga_bench_<random>` is created there and dropped afterwards).
+    #[arg(long)]
+    pub postgres: Option<String>,
+    /// Skip the SQLite run.
+    #[arg(long)]
+    pub no_sqlite: bool,
+    /// Incident rates to run, per second.
+    #[arg(long, value_delimiter = ',', default_value = "10,25,50,100")]
+    pub rates: Vec<f64>,
+    /// Units reporting a fix every `--fix-every-s`.
+    #[arg(long, default_value_t = 10_000)]
+    pub units: usize,
+    /// Seconds between two fixes of a unit.
+    #[arg(long, default_value_t = 10.0)]
+    pub fix_every_s: f64,
+    /// Dispatcher websockets connected.
+    #[arg(long, default_value_t = 500)]
+    pub sockets: usize,
+    /// Agencies (OPD) in all, the demo's included; each added one gets a dispatcher.
+    #[arg(long, default_value_t = 50)]
+    pub agencies: usize,
+    /// Seconds measured per rate (after `--warmup-s`).
+    #[arg(long, default_value_t = 30)]
+    pub stage_s: u64,
+    /// Seconds at each new rate before measuring.
+    #[arg(long, default_value_t = 10)]
+    pub warmup_s: u64,
+    /// Speed-up of human delays and drives (units must come free again for the next incidents).
+    #[arg(long, default_value_t = 60.0)]
+    pub speedup: f64,
+    /// Call mix; the incident rate is reached by calling at rate / share of emergencies.
+    #[arg(long, default_value = model::DEFAULT_MIX)]
+    pub mix: model::CallMix,
+}
+
+/// One measured stage.
+struct Row {
+    target: f64,
+    window: Window,
+    cpu_pct: f64,
+    hwm_mb: f64,
+    load: String,
+}
+
+/// Runs the benchmark on each engine and prints the tables.
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let exe = std::env::current_exe().context("locating the siaga binary")?;
+    if !exe.to_string_lossy().contains("release") {
+        println!(
+            "note: {} is not a release build; numbers will be pessimistic",
+            exe.display()
+        );
+    }
+    let mut engines: Vec<(&str, Option<String>)> = Vec::new();
+    if !args.no_sqlite {
+        engines.push(("SQLite", None));
+    }
+    if let Some(pg) = &args.postgres {
+        engines.push(("PostgreSQL", Some(pg.clone())));
+    }
+    let mut report = String::new();
+    for (name, pg) in engines {
+        let rows = run_engine(&exe, &args, name, pg.as_deref()).await?;
+        let table = table(name, &args, &rows);
+        println!("{table}");
+        report.push_str(&table);
+    }
+    println!("\n{report}");
+    Ok(())
+}
+
+async fn run_engine(
+    exe: &std::path::Path,
+    args: &BenchArgs,
+    name: &str,
+    pg_admin: Option<&str>,
+) -> anyhow::Result<Vec<Row>> {
+    let dir = std::env::temp_dir().join(format!("siaga-bench-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir)?;
+    let (url, pg_db) = match pg_admin {
+        Some(admin) => {
+            let db = format!("siaga_bench_{}", uuid::Uuid::new_v4().simple());
+            pg_exec(admin, &format!("CREATE DATABASE {db}")).await?;
+            (replace_db(admin, &db), Some(db))
+        }
+        None => (
+            format!("sqlite://{}", dir.as_path().join("siaga.db").display()),
+            None,
+        ),
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let log = std::fs::File::create(dir.as_path().join("server.log"))?;
+    let mut child = Command::new(exe)
+        .args([
+            "demo",
+            "--no-simulate",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &url,
+        ])
+        .env("RUST_LOG", "warn")
+        .env("SIAGA_STATIC_DIR", dir.as_path())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .context("starting the server")?;
+    let result = drive_engine(args, name, port, &child).await;
+    if let Ok(Some(status)) = child.try_wait() {
+        let log = std::fs::read_to_string(dir.as_path().join("server.log")).unwrap_or_default();
+        println!(
+            "[{name}] the server exited during the run ({status}); its log ends:\n{}",
+            tail(&log, 20)
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    if let (Some(admin), Some(db)) = (pg_admin, pg_db) {
+        let _ = pg_exec(admin, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await;
+    }
+    if result.is_err() {
+        let log = std::fs::read_to_string(dir.as_path().join("server.log")).unwrap_or_default();
+        eprintln!("server log (last lines):\n{}", tail(&log, 20));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn tail(s: &str, n: usize) -> String {
+    let lines: Vec<&str> = s.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+async fn drive_engine(
+    args: &BenchArgs,
+    name: &str,
+    port: u16,
+    child: &Child,
+) -> anyhow::Result<Vec<Row>> {
+    let base = format!("http://127.0.0.1:{port}");
+    let pid = child.id();
+    wait_ready(&base).await?;
+    let stats = Arc::new(Stats::default());
+    let api = super::client::Api::new(&base, Arc::clone(&stats))?;
+    let (admin, _) = api.login("admin", "siaga112").await?;
+    println!("[{name}] adding agencies and dispatchers …");
+    let existing = api.get("/api/v1/agencies", &admin).await?;
+    let have = existing.body.as_array().map_or(0, Vec::len);
+    let types = ["health", "fire", "police", "disaster", "social"];
+    for i in have..args.agencies {
+        let code = format!("BENCH-{i:03}");
+        let r = api
+            .post(
+                "/api/v1/agencies",
+                &admin,
+                &json!({"code": code, "name": format!("Bench OPD {i}"), "agency_type": types[i % types.len()],
+                        "region_code": "21.71"}),
+                Series::Workflow,
+            )
+            .await?;
+        anyhow::ensure!(r.ok(), "creating agency {code}: {}", r.body);
+        let agency_id = r.body["id"].as_str().unwrap_or_default().to_owned();
+        let r = api
+            .post(
+                "/api/v1/users",
+                &admin,
+                &json!({"username": format!("bench.dispatch.{i:03}"), "display_name": format!("Bench {i}"),
+                        "role": "dispatcher", "password": "siaga112", "agency_id": agency_id}),
+                Series::Workflow,
+            )
+            .await?;
+        anyhow::ensure!(r.ok(), "creating dispatcher {i}: {}", r.body);
+    }
+    println!("[{name}] creating {} units and logging in …", args.units);
+    let setup_started = Instant::now();
+    let mut sim_args = SimulateArgs::gentle(base.clone());
+    sim_args.rate = 0.0;
+    sim_args.units = Some(args.units);
+    sim_args.speedup = args.speedup;
+    sim_args.fix_every_s = args.fix_every_s;
+    sim_args.mix = args.mix.clone();
+    let sim = Sim::setup(sim_args, Arc::clone(&stats)).await?;
+    let watchers = args.sockets.saturating_sub(sim.dispatchers.len());
+    println!(
+        "[{name}] setup took {:.0} s: {} units, {} dispatcher seats + {watchers} listening sockets",
+        setup_started.elapsed().as_secs_f64(),
+        sim.fleet_size(),
+        sim.dispatchers.len()
+    );
+    sim.start(watchers);
+    let share = args.mix.share("emergency").max(1e-6);
+    let mut rows = Vec::new();
+    let mut prev = stats.totals();
+    let mut stages = vec![0.0];
+    stages.extend(args.rates.iter().copied());
+    for target in stages {
+        sim.set_rate(target / share);
+        tokio::time::sleep(Duration::from_secs(args.warmup_s)).await;
+        let _ = stats.take_window(&mut prev, Duration::from_secs(args.warmup_s));
+        let cpu0 = cpu_ticks(pid);
+        let t0 = Instant::now();
+        tokio::time::sleep(Duration::from_secs(args.stage_s)).await;
+        let elapsed = t0.elapsed();
+        let window = stats.take_window(&mut prev, elapsed);
+        let cpu_pct =
+            cpu_ticks(pid).saturating_sub(cpu0) as f64 / 100.0 / elapsed.as_secs_f64() * 100.0;
+        let row = Row {
+            target,
+            window,
+            cpu_pct,
+            hwm_mb: peak_rss_mb(pid),
+            load: std::fs::read_to_string("/proc/loadavg")
+                .unwrap_or_default()
+                .split(' ')
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        println!(
+            "[{name}] {}",
+            row.window.line(&format!("{target} incidents/s"))
+        );
+        rows.push(row);
+    }
+    sim.stop();
+    Ok(rows)
+}
+
+fn table(name: &str, args: &BenchArgs, rows: &[Row]) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "\n{name}: {} units × 1 fix/{} s, {} dispatcher sockets, {} agencies, speedup {}, {} s per rate, mix {:.0}% emergencies",
+        args.units,
+        args.fix_every_s,
+        args.sockets,
+        args.agencies,
+        args.speedup,
+        args.stage_s,
+        args.mix.share("emergency") * 100.0
+    );
+    let _ = writeln!(
+        t,
+        "| target inc/s | inc/s | calls/s | fixes/s | sockets | HTTP p50/p99 ms | fix POST p50/p99 ms | fan-out p50/p99 ms | server CPU % | peak RSS MB | 409 | errors | fixes skipped | load avg |"
+    );
+    let _ = writeln!(
+        t,
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for r in rows {
+        let w = &r.window;
+        let _ = writeln!(
+            t,
+            "| {} | {:.1} | {:.1} | {:.0} | {} | {:.1} / {:.1} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0} | {:.0} | {} | {} | {} | {} |",
+            r.target,
+            w.rate(Count::IncidentsFiled),
+            w.calls() as f64 / w.elapsed.as_secs_f64(),
+            w.rate(Count::FixesSent),
+            w.sockets,
+            w.http.0,
+            w.http.1,
+            w.fix.0,
+            w.fix.1,
+            w.fanout.0,
+            w.fanout.1,
+            r.cpu_pct,
+            r.hwm_mb,
+            w.get(Count::Conflicts),
+            w.get(Count::Errors),
+            w.get(Count::FixesSkipped),
+            r.load,
+        );
+    }
+    t
+}
+
+async fn wait_ready(base: &str) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    for _ in 0..600 {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the server did not become healthy within 60 s")
+}
+
+/// utime + stime of a process, in clock ticks (1/100 s on Linux).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which ends with the last ')': state is field 3, utime 14, stime 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let get = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    get(11) + get(12)
+}
+
+/// VmHWM (peak resident memory) in MB.
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+async fn pg_exec(admin: &str, sql: &str) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(admin)
+        .await
+        .with_context(|| format!("connecting to {}", crate::config::redact_url(admin)))?;
+    sqlx::Executor::execute(&mut c, sql).await?;
+    Ok(())
+}
+
+fn replace_db(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = match base.rfind('/') {
+        Some(i) if i > "postgres://".len() => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
