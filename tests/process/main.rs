@@ -44,10 +44,21 @@ fn siaga(db: &TestDb, logs: &std::path::Path, name: &str) -> Command {
 }
 
 async fn start_instance(db: &TestDb, logs: &std::path::Path, name: &str) -> Instance {
+    start_instance_with(db, logs, name, &[]).await
+}
+
+/// Starts `siaga serve` with extra environment variables, and waits until it answers.
+async fn start_instance_with(
+    db: &TestDb,
+    logs: &std::path::Path,
+    name: &str,
+    env: &[(&str, &str)],
+) -> Instance {
     let port = free_port();
     let child = siaga(db, logs, name)
         .arg("serve")
         .env("SIAGA_LISTEN", format!("127.0.0.1:{port}"))
+        .envs(env.iter().copied())
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
@@ -270,31 +281,9 @@ async fn one_instance_runs_the_sla_clocks_and_the_other_takes_over_when_it_dies(
         .await
         .unwrap();
     assert!(demo.success(), "siaga demo --no-serve failed");
-    let start = |name: &'static str| {
-        let db = &db;
-        let logs = logs.path();
-        async move {
-            let port = free_port();
-            let child = siaga(db, logs, name)
-                .arg("serve")
-                .env("SIAGA_LISTEN", format!("127.0.0.1:{port}"))
-                .env("SIAGA_DISPATCH__SLA__ANSWER_S", "3")
-                .spawn()
-                .unwrap();
-            let base = format!("http://127.0.0.1:{port}");
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-            while leads(&base, "sla").await.is_none() {
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "{name} did not start"
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            Instance { base, child }
-        }
-    };
-    let a = start("a").await;
-    let b = start("b").await;
+    let short_answer = [("SIAGA_DISPATCH__SLA__ANSWER_S", "3")];
+    let a = start_instance_with(&db, logs.path(), "a", &short_answer).await;
+    let b = start_instance_with(&db, logs.path(), "b", &short_answer).await;
 
     // Exactly one instance leads the SLA runner.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

@@ -29,17 +29,9 @@ pub fn start(
     state: AppState,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    let metrics = std::sync::Arc::clone(&state.metrics);
-    tokio::spawn(async move {
-        crate::live::lease::lead(
-            state.store.clone(),
-            "sla",
-            TAKE_OVER,
-            stop,
-            |on| metrics.set_leading("sla", on),
-            move || run(state.clone()),
-        )
-        .await;
+    let job_state = state.clone();
+    crate::live::lease::spawn_leader_job(&state, "sla", TAKE_OVER, stop, move || {
+        run(job_state.clone())
     })
 }
 

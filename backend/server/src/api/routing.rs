@@ -320,18 +320,14 @@ pub fn start_fallback(
     state: AppState,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
-    let metrics = std::sync::Arc::clone(&state.metrics);
-    tokio::spawn(async move {
-        crate::live::lease::lead(
-            state.store.clone(),
-            "routing-fallback",
-            Duration::from_secs(1),
-            stop,
-            |on| metrics.set_leading("routing-fallback", on),
-            move || fallback(state.clone()),
-        )
-        .await;
-    })
+    let job_state = state.clone();
+    crate::live::lease::spawn_leader_job(
+        &state,
+        "routing-fallback",
+        Duration::from_secs(1),
+        stop,
+        move || fallback(job_state.clone()),
+    )
 }
 
 async fn fallback(state: AppState) {

@@ -73,3 +73,31 @@ pub async fn lead<F, Fut>(
         }
     }
 }
+
+/// Spawns `job` to run on exactly one instance of the cluster as the leader of `name` (see [`lead`]),
+/// publishing the leadership as the `siaga_leader{job=name}` gauge, until `stop` turns true.
+pub fn spawn_leader_job<F, Fut>(
+    state: &crate::app::AppState,
+    name: &'static str,
+    check_every: Duration,
+    stop: watch::Receiver<bool>,
+    job: F,
+) -> tokio::task::JoinHandle<()>
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let store = state.store.clone();
+    let metrics = std::sync::Arc::clone(&state.metrics);
+    tokio::spawn(async move {
+        lead(
+            store,
+            name,
+            check_every,
+            stop,
+            |on| metrics.set_leading(name, on),
+            job,
+        )
+        .await;
+    })
+}

@@ -13,18 +13,14 @@ pub fn start(
     if state.config.live.event_retention_hours == 0 {
         return None;
     }
-    let metrics = std::sync::Arc::clone(&state.metrics);
-    Some(tokio::spawn(async move {
-        super::lease::lead(
-            state.store.clone(),
-            "events-prune",
-            Duration::from_secs(5),
-            stop,
-            |on| metrics.set_leading("events-prune", on),
-            move || run(state.clone()),
-        )
-        .await;
-    }))
+    let job_state = state.clone();
+    Some(super::lease::spawn_leader_job(
+        &state,
+        "events-prune",
+        Duration::from_secs(5),
+        stop,
+        move || run(job_state.clone()),
+    ))
 }
 
 async fn run(state: AppState) {
