@@ -1,26 +1,9 @@
-//! Feeds arbitrary bytes to both AML parsers. A crash is a panic. The oracle also checks that whatever parses
-//! survives formatting: through the HTTPS form exactly, through the SMS form up to its precision.
+//! Feeds arbitrary bytes to both AML parsers. A crash is a panic. The oracle (`siaga_core::fuzzing::aml`) also
+//! checks that whatever parses survives formatting: through the HTTPS form exactly, through the SMS form up to
+//! its precision.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use siaga_core::aml::{AmlErrorKind, AmlTransport, parse_https, parse_sms};
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    for fix in [parse_sms(text), parse_https(text)].into_iter().flatten() {
-        // The HTTPS form carries every field except the SMS-only network codes, losslessly.
-        let mut expected = fix.clone();
-        expected.transport = AmlTransport::Https;
-        expected.mcc = None;
-        expected.mnc = None;
-        assert_eq!(parse_https(&fix.to_https()), Ok(expected));
-        // The SMS form rounds to five decimals (which can land a point within a metre of 0,0 on the null point)
-        // and has no letter for an unknown method; anything else must parse.
-        if let Err(e) = parse_sms(&fix.to_sms()) {
-            assert_eq!(e.kind, AmlErrorKind::NoLocation, "{e}");
-        }
-    }
-});
+fuzz_target!(|data: &[u8]| siaga_core::fuzzing::aml(data));

@@ -27,6 +27,8 @@ pub mod aml;
 pub mod assignment;
 pub mod call;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod incident;
 pub mod kpi;
 pub mod position;

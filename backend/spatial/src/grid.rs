@@ -4,8 +4,9 @@
 //! cells (default 32 × 32, ≈ 0.87 km). A fine cell holds an answer, or [`MISS`] when a boundary may pass
 //! through it, in which case the caller runs the exact test.
 //!
-//! Invariant (why a cached answer is exact): every boundary segment marks all fine cells its bounding box maps
-//! to, **plus one cell of margin on each side**. Cell indexes are computed by the same monotone float function
+//! Invariant (why a cached answer is exact): every boundary segment, cut into pieces no longer than one fine
+//! cell along either axis, marks all fine cells each piece's bounding box maps to, **plus one cell of margin on
+//! each side**. Cell indexes are computed by the same monotone float function
 //! at build and lookup time, so the set of points that map to an unmarked cell lies within a hair of that cell
 //! and contains no boundary point. Membership in a closed polygon only changes across its boundary, so it is
 //! constant over such a set, and over any 4-connected group of unmarked cells; one exact test per group
@@ -69,7 +70,32 @@ impl Grid {
         // Mark fine cells touched by segment boxes (with margin), allocating blocks on first touch.
         let mut blocks: Vec<u32> = vec![u32::MAX; ncx * ncy];
         let mut fine: Vec<u32> = Vec::new();
-        for (a, b) in segments {
+        // A long segment is cut into pieces no longer than a fine cell along either axis, each marking its own
+        // box: the union covers the segment, and a diagonal across a continent marks a band of cells rather than
+        // its whole bounding box (which for a world-sized triangle would be ~10⁹ cells).
+        let pieces = segments.flat_map(|(a, b)| {
+            let steps = ((b[0] - a[0]).abs().max((b[1] - a[1]).abs()) * inv_fine).ceil();
+            let n = if steps.is_finite() && steps >= 1.0 {
+                steps as usize
+            } else {
+                1
+            };
+            let at = move |i: usize| {
+                if i == 0 {
+                    a
+                } else if i == n {
+                    b
+                } else {
+                    // Clamped to the segment's box: rounding must not step outside the grid's extent.
+                    let t = i as f64 / n as f64;
+                    let lerp =
+                        |k: usize| (a[k] + (b[k] - a[k]) * t).clamp(a[k].min(b[k]), a[k].max(b[k]));
+                    [lerp(0), lerp(1)]
+                }
+            };
+            (0..n).map(move |i| (at(i), at(i + 1)))
+        });
+        for (a, b) in pieces {
             let (Some(ix0), Some(iy0)) = (grid.fine_x(a[0].min(b[0])), grid.fine_y(a[1].min(b[1])))
             else {
                 continue;

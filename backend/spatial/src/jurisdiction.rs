@@ -939,4 +939,35 @@ mod tests {
             }
         }
     }
+
+    /// Spotted while adding the `geojson` fuzz target: a long diagonal edge used to mark every fine cell of its
+    /// bounding box, so a world-sized triangle asked for about 10⁹ cells (gigabytes) before the index was built.
+    #[test]
+    fn a_world_sized_triangle_builds_a_small_grid_that_agrees_with_brute_force() {
+        let areas = vec![Area {
+            id: "world".into(),
+            name: "World".into(),
+            geometry: MultiPolygon(vec![polygon![
+                (x: -179.0, y: -89.0), (x: 179.0, y: 89.0), (x: -179.0, y: 89.0)
+            ]]),
+        }];
+        let index = JurisdictionIndex::new(areas.clone()).unwrap();
+        assert!(
+            index.approx_index_bytes() < 256 << 20,
+            "{} bytes",
+            index.approx_index_bytes()
+        );
+        // Points on, just above and just below the diagonal, and far from it.
+        for i in 0..=200 {
+            let t = f64::from(i) / 200.0;
+            let (x, y) = (-179.0 + 358.0 * t, -89.0 + 178.0 * t);
+            for dy in [0.0, 0.001, -0.001, 0.01, -0.01, 5.0, -5.0] {
+                let Ok(p) = Position::from_lon_lat(x, (y + dy).clamp(-90.0, 90.0)) else {
+                    continue;
+                };
+                let expected = brute_force_locate(&areas, p).unwrap();
+                assert_eq!(index.locate_position(p), expected, "{p:?}");
+            }
+        }
+    }
 }

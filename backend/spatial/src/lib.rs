@@ -32,6 +32,8 @@
 
 pub mod convert;
 pub mod facilities;
+#[doc(hidden)]
+pub mod fuzzing;
 mod grid;
 pub mod import;
 pub mod jurisdiction;

@@ -108,19 +108,12 @@ pub struct AgentStateView {
     pub since: Option<i64>,
 }
 
-/// Sets the caller's agent state (call takers and dispatchers).
-#[utoipa::path(post, path = "/api/v1/agents/me/state", tag = "agents", security(("bearer" = [])),
-    request_body = SetStateRequest, responses(
-    (status = 200, body = AgentStateView),
-    (status = 403, body = super::error::ErrorBody, description = "not a call taker or dispatcher"),
-    (status = 422, body = super::error::ErrorBody, description = "AUX without a reason, or a bad reason"),
-))]
-pub async fn set_my_state(
-    State(state): State<AppState>,
-    actor: Actor,
-    AppJson(req): AppJson<SetStateRequest>,
-) -> ApiResult<Json<AgentStateView>> {
-    actor.require(&[Role::CallTaker, Role::Dispatcher])?;
+/// Checks a state change on its own: the state it asks for and its trimmed reason.
+///
+/// # Errors
+///
+/// 422 naming `reason`: too long, control characters, missing for `aux`, or given with `ready`.
+pub fn check_state_request(req: &SetStateRequest) -> ApiResult<(AgentState, Option<&str>)> {
     let reason = req
         .reason
         .as_deref()
@@ -151,6 +144,23 @@ pub async fn set_my_state(
         (SelectableState::Aux, Some(_)) => AgentState::Aux,
         (SelectableState::LoggedOut, _) => AgentState::LoggedOut,
     };
+    Ok((new_state, reason))
+}
+
+/// Sets the caller's agent state (call takers and dispatchers).
+#[utoipa::path(post, path = "/api/v1/agents/me/state", tag = "agents", security(("bearer" = [])),
+    request_body = SetStateRequest, responses(
+    (status = 200, body = AgentStateView),
+    (status = 403, body = super::error::ErrorBody, description = "not a call taker or dispatcher"),
+    (status = 422, body = super::error::ErrorBody, description = "AUX without a reason, or a bad reason"),
+))]
+pub async fn set_my_state(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppJson(req): AppJson<SetStateRequest>,
+) -> ApiResult<Json<AgentStateView>> {
+    actor.require(&[Role::CallTaker, Role::Dispatcher])?;
+    let (new_state, reason) = check_state_request(&req)?;
     let now = state.now_ms();
     state
         .store

@@ -108,6 +108,27 @@ pub async fn get_assignment(
     Ok(Json(a.into()))
 }
 
+/// Checks a status change on its own (no database): who may ask for it, and that a decline has a reason.
+///
+/// # Errors
+///
+/// 403 for a responder cancelling; 422 naming `status` or `reason`.
+pub fn check_status_request(req: &AssignmentStatusRequest, role: Role) -> ApiResult<()> {
+    match (req.status, role) {
+        (AssignmentStatus::Cancelled, Role::Responder) => Err(ApiError::forbidden(
+            "only a dispatcher cancels an assignment; decline it instead",
+        )),
+        (AssignmentStatus::Assigned, _) => Err(ApiError::validation(
+            "status",
+            "an assignment cannot go back to assigned",
+        )),
+        (AssignmentStatus::Declined, _) if req.reason.is_none() => {
+            Err(ApiError::validation("reason", "declining needs a reason"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Moves an assignment on. Illegal moves answer 409 listing the allowed ones. Send an `Idempotency-Key`
 /// so a retry from a phone on a bad network is not applied twice.
 #[utoipa::path(post, path = "/api/v1/assignments/{id}/status", tag = "assignments", security(("bearer" = [])),
@@ -124,23 +145,7 @@ pub async fn update_assignment_status(
     let a = load(&state, &id).await?;
     check_access(&state, &actor, &a).await?;
     let to = req.status;
-    match (to, actor.role) {
-        (AssignmentStatus::Cancelled, Role::Responder) => {
-            return Err(ApiError::forbidden(
-                "only a dispatcher cancels an assignment; decline it instead",
-            ));
-        }
-        (AssignmentStatus::Assigned, _) => {
-            return Err(ApiError::validation(
-                "status",
-                "an assignment cannot go back to assigned",
-            ));
-        }
-        (AssignmentStatus::Declined, _) if req.reason.is_none() => {
-            return Err(ApiError::validation("reason", "declining needs a reason"));
-        }
-        _ => {}
-    }
+    check_status_request(&req, actor.role)?;
     let from: AssignmentStatus = parse_value(&a.status)?;
     from.transition(to).map_err(|e| {
         ApiError::new(

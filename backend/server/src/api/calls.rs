@@ -178,6 +178,44 @@ pub fn parse_aml(raw: &str) -> ApiResult<AmlFix> {
     })
 }
 
+/// A [`CreateCallRequest`] with its fields parsed.
+#[derive(Debug)]
+pub struct CheckedCall {
+    pub ani: Ani,
+    pub line: ServiceLineCode,
+    /// When it started ringing (ms), defaulted to now.
+    pub ring_at: i64,
+    pub fix: Option<AmlFix>,
+}
+
+/// Checks a new call's fields on their own (no database). Pure: `now` is the server clock in ms.
+///
+/// # Errors
+///
+/// 422 naming the field at fault (`ani`, `service_line`, `ring_at`, or `aml.<AML field>`).
+pub fn check_new_call(req: &CreateCallRequest, now: i64) -> ApiResult<CheckedCall> {
+    let ani = Ani::parse(&req.ani).map_err(|e| ApiError::validation("ani", e.to_string()))?;
+    let line = match req.service_line.as_deref() {
+        Some(l) => ServiceLineCode::parse(l)
+            .map_err(|e| ApiError::validation("service_line", e.to_string()))?,
+        None => ServiceLineCode::emergency(),
+    };
+    let ring_at = req.ring_at.unwrap_or(now);
+    if ring_at > now + 60_000 || ring_at < now - 86_400_000 {
+        return Err(ApiError::validation(
+            "ring_at",
+            "ring_at must be within the last day",
+        ));
+    }
+    let fix = req.aml.as_deref().map(parse_aml).transpose()?;
+    Ok(CheckedCall {
+        ani,
+        line,
+        ring_at,
+        fix,
+    })
+}
+
 /// Registers an arriving call (call takers, or a telephony/SMS gateway with an `integration` service token).
 /// Starts the answer SLA clock, flags repeat prank callers and routes tiered lines.
 #[utoipa::path(post, path = "/api/v1/calls", tag = "calls", security(("bearer" = [])),
@@ -192,21 +230,13 @@ pub async fn create_call(
     AppJson(req): AppJson<CreateCallRequest>,
 ) -> ApiResult<(StatusCode, Json<CallView>)> {
     actor.require(&[Role::CallTaker, Role::Admin, Role::Integration])?;
-    let ani = Ani::parse(&req.ani).map_err(|e| ApiError::validation("ani", e.to_string()))?;
-    let line = match req.service_line.as_deref() {
-        Some(l) => ServiceLineCode::parse(l)
-            .map_err(|e| ApiError::validation("service_line", e.to_string()))?,
-        None => ServiceLineCode::emergency(),
-    };
     let now = state.now_ms();
-    let ring_at = req.ring_at.unwrap_or(now);
-    if ring_at > now + 60_000 || ring_at < now - 86_400_000 {
-        return Err(ApiError::validation(
-            "ring_at",
-            "ring_at must be within the last day",
-        ));
-    }
-    let fix = req.aml.as_deref().map(parse_aml).transpose()?;
+    let CheckedCall {
+        ani,
+        line,
+        ring_at,
+        fix,
+    } = check_new_call(&req, now)?;
     let rule = state.config.dispatch.prank;
     let history = state
         .store

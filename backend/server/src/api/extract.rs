@@ -80,6 +80,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         }
         Err(err) => {
             let path = err.path().to_string();
+            // An empty key (`{"": 1}`) is an empty last path segment: name the object holding it instead.
+            let path = match path.strip_suffix('.') {
+                Some(parent) if !parent.is_empty() => parent.to_owned(),
+                _ if path.is_empty() => ".".to_owned(),
+                _ => path,
+            };
             let inner = err.into_inner();
             if inner.is_syntax() || inner.is_eof() {
                 return Err(ApiError::new(
@@ -444,5 +450,17 @@ mod tests {
         assert!(!path_is_readable("/api/v1/units/%00"));
         assert!(!path_is_readable("/api/v1/units/%ff"));
         assert!(path_is_readable("/api/v1/units/100%"));
+    }
+
+    /// Found by the `json_body` fuzz target: an empty key was reported with an empty field name.
+    #[test]
+    fn an_empty_key_names_the_object_that_holds_it() {
+        let e = parse_json::<Body>(br#"{"": 1}"#).unwrap_err();
+        assert_eq!(e.code, ErrorCode::ValidationFailed);
+        assert_eq!(e.field.as_deref(), Some("."));
+        assert!(e.message.contains("unknown field ``"), "{}", e.message);
+
+        let e = parse_json::<Body>(br#"{"name": "x", "victims": {"": 1}}"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("victims"));
     }
 }

@@ -441,21 +441,20 @@ async fn incident_view(
     })
 }
 
-/// Files an incident from an emergency call: locates it, numbers it, names the responsible OPDs by category
-/// and escalates to them, and starts the SLA clocks.
-#[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", security(("bearer" = [])),
-    request_body = CreateIncidentRequest, responses(
-    (status = 201, body = IncidentView),
-    (status = 403, body = super::error::ErrorBody),
-    (status = 409, body = super::error::ErrorBody),
-    (status = 422, body = super::error::ErrorBody),
-))]
-pub async fn create_incident(
-    State(state): State<AppState>,
-    actor: Actor,
-    AppJson(req): AppJson<CreateIncidentRequest>,
-) -> ApiResult<(StatusCode, Json<IncidentView>)> {
-    actor.require(&[Role::CallTaker, Role::Supervisor])?;
+/// The fields of a [`CreateIncidentRequest`] that are checked on their own.
+#[derive(Debug)]
+pub struct CheckedIncident {
+    /// The incident's location.
+    pub position: Position,
+    pub subcategory: Option<siaga_core::incident::Subcategory>,
+}
+
+/// Checks a new incident's fields on their own (no database): positions, accuracy, victims, subcategory.
+///
+/// # Errors
+///
+/// 422 naming the field at fault, e.g. `location.lat` or `victims.count`.
+pub fn check_new_incident(req: &CreateIncidentRequest) -> ApiResult<CheckedIncident> {
     validate_lon_lat(req.location, "location")?;
     if let Some(p) = req.reporter.as_ref().and_then(|r| r.position) {
         validate_lon_lat(p, "reporter.position")?;
@@ -480,6 +479,33 @@ pub async fn create_incident(
         .map(siaga_core::incident::Subcategory::parse)
         .transpose()
         .map_err(|_| ApiError::validation("subcategory", "subcategory must be 1-64 characters"))?;
+    let position = Position::from_lon_lat(req.location.lon, req.location.lat)
+        .map_err(|e| ApiError::validation("location", e.to_string()))?;
+    Ok(CheckedIncident {
+        position,
+        subcategory,
+    })
+}
+
+/// Files an incident from an emergency call: locates it, numbers it, names the responsible OPDs by category
+/// and escalates to them, and starts the SLA clocks.
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "incidents", security(("bearer" = [])),
+    request_body = CreateIncidentRequest, responses(
+    (status = 201, body = IncidentView),
+    (status = 403, body = super::error::ErrorBody),
+    (status = 409, body = super::error::ErrorBody),
+    (status = 422, body = super::error::ErrorBody),
+))]
+pub async fn create_incident(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppJson(req): AppJson<CreateIncidentRequest>,
+) -> ApiResult<(StatusCode, Json<IncidentView>)> {
+    actor.require(&[Role::CallTaker, Role::Supervisor])?;
+    let CheckedIncident {
+        position,
+        subcategory,
+    } = check_new_incident(&req)?;
     let now = state.now_ms();
     let call = match req.call_id.as_deref() {
         Some(call_id) => {
@@ -505,8 +531,6 @@ pub async fn create_incident(
         }
         None => None,
     };
-    let position = Position::from_lon_lat(req.location.lon, req.location.lat)
-        .map_err(|e| ApiError::validation("location", e.to_string()))?;
     let location: Location = state.geo.locate(position);
     let victims = Victims {
         count: req.victims.count,

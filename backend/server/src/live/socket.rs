@@ -375,66 +375,108 @@ impl Connection {
 
     /// Handles one client text frame; refusals become error frames and the connection stays open.
     async fn on_text(&mut self, text: &str) -> Result<(), End> {
-        let value: serde_json::Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(e) => {
-                return self
-                    .send_error(
-                        ApiError::new(ErrorCode::InvalidJson, format!("invalid JSON: {e}")),
-                        None,
-                    )
-                    .await;
-            }
+        let frame = match parse_client_frame(text, self.actor.user.unit_id.as_deref()) {
+            Ok(frame) => frame,
+            Err(refused) => return self.send_error(refused.error, refused.r#ref).await,
         };
-        let r#ref = value.get("ref").cloned();
-        match value.get("type").and_then(|t| t.as_str()) {
-            Some("position") => {
-                let msg: PositionMessage = match parse_json(text.as_bytes()) {
-                    Ok(m) => m,
-                    Err(e) => return self.send_error(e, r#ref).await,
-                };
-                let fix = msg.fix();
-                let Some(unit_id) = msg.unit_id.or_else(|| self.actor.user.unit_id.clone()) else {
-                    return self
-                        .send_error(
-                            ApiError::validation(
-                                "unit_id",
-                                "unit_id is required: this account has no unit",
-                            ),
-                            r#ref,
-                        )
-                        .await;
-                };
-                match accept_fix(&self.state, &self.actor, &unit_id, fix).await {
-                    Ok(accepted) => {
-                        let frame = ControlFrame::PositionAck {
-                            at: self.state.now_ms(),
-                            unit_id: accepted.unit_id,
-                            position_at: accepted.position_at,
-                            r#ref,
-                        };
-                        self.send_control(frame).await
-                    }
-                    Err(e) => self.send_error(e, r#ref).await,
+        match frame {
+            ClientFrame::Position {
+                unit_id,
+                fix,
+                r#ref,
+            } => match accept_fix(&self.state, &self.actor, &unit_id, fix).await {
+                Ok(accepted) => {
+                    let frame = ControlFrame::PositionAck {
+                        at: self.state.now_ms(),
+                        unit_id: accepted.unit_id,
+                        position_at: accepted.position_at,
+                        r#ref,
+                    };
+                    self.send_control(frame).await
                 }
-            }
-            Some(other) => {
-                let e = ApiError::new(
-                    ErrorCode::BadRequest,
-                    format!("unknown message type `{other}`; expected `position`"),
-                )
-                .with_field("type");
-                self.send_error(e, r#ref).await
-            }
-            None => {
-                let e = ApiError::new(
-                    ErrorCode::BadRequest,
-                    "a message is a JSON object with a string `type`",
-                )
-                .with_field("type");
-                self.send_error(e, r#ref).await
-            }
+                Err(e) => self.send_error(e, r#ref).await,
+            },
         }
+    }
+}
+
+/// A client text frame, parsed and shape-checked (the fix itself is checked by `accept_fix`).
+#[derive(Debug, Clone)]
+pub enum ClientFrame {
+    /// `{"type": "position", …}`: a GPS fix for `unit_id` (the sender's own unit when the frame names none).
+    Position {
+        /// The unit the fix is for.
+        unit_id: String,
+        /// The fix.
+        fix: PositionFix,
+        /// The client's correlation value, echoed in the answer.
+        r#ref: Option<serde_json::Value>,
+    },
+}
+
+/// A refused client frame: the error frame to send, and the client's `ref` when it could be read.
+#[derive(Debug)]
+pub struct FrameRefused {
+    /// What is wrong (naming the field where there is one).
+    pub error: ApiError,
+    /// The frame's `ref`, echoed in the error frame.
+    pub r#ref: Option<serde_json::Value>,
+}
+
+/// Parses one client text frame. Pure: `own_unit_id` is the sender's unit, the default `unit_id`.
+///
+/// # Errors
+///
+/// [`FrameRefused`] for invalid JSON, a missing or unknown `type`, a malformed position, or a position without
+/// a unit.
+pub fn parse_client_frame(
+    text: &str,
+    own_unit_id: Option<&str>,
+) -> Result<ClientFrame, FrameRefused> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| FrameRefused {
+        error: ApiError::new(ErrorCode::InvalidJson, format!("invalid JSON: {e}")),
+        r#ref: None,
+    })?;
+    let r#ref = value.get("ref").cloned();
+    let refuse = |error: ApiError, r#ref: Option<serde_json::Value>| FrameRefused { error, r#ref };
+    match value.get("type").and_then(|t| t.as_str()) {
+        Some("position") => {
+            let msg: PositionMessage = match parse_json(text.as_bytes()) {
+                Ok(m) => m,
+                Err(e) => return Err(refuse(e, r#ref)),
+            };
+            let fix = msg.fix();
+            let Some(unit_id) = msg.unit_id.or_else(|| own_unit_id.map(str::to_owned)) else {
+                return Err(refuse(
+                    ApiError::validation(
+                        "unit_id",
+                        "unit_id is required: this account has no unit",
+                    ),
+                    r#ref,
+                ));
+            };
+            Ok(ClientFrame::Position {
+                unit_id,
+                fix,
+                r#ref,
+            })
+        }
+        Some(other) => Err(refuse(
+            ApiError::new(
+                ErrorCode::BadRequest,
+                format!("unknown message type `{other}`; expected `position`"),
+            )
+            .with_field("type"),
+            r#ref,
+        )),
+        None => Err(refuse(
+            ApiError::new(
+                ErrorCode::BadRequest,
+                "a message is a JSON object with a string `type`",
+            )
+            .with_field("type"),
+            r#ref,
+        )),
     }
 }
 
