@@ -457,8 +457,8 @@ pub async fn answer_call(
     actor.require(&[Role::CallTaker])?;
     let call = load_call(&state, &id).await?;
     // A call offered to a regional team is theirs until it falls back; their answer takes the offer.
-    let takes_offer = super::routing::check_pick_up(&actor, &call)?;
     let now = state.now_ms();
+    let takes_offer = super::routing::check_pick_up(&actor, &call, now)?;
     let update = if takes_offer {
         Stmt::new(
             "UPDATE calls SET status = 'answered', answered_at = $2, call_taker_id = $3, updated_at = $2, \

@@ -217,13 +217,15 @@ pub fn routed_event(call_id: &str, routed: &Routed, reason: &str) -> crate::stor
     )
 }
 
-/// Whether `actor` may pick up `call` now: a call offered to a regional team (not yet fallen back) belongs
-/// to that team only. Returns true when picking it up takes the offer.
-pub fn check_pick_up(actor: &Actor, call: &CallRow) -> ApiResult<bool> {
+/// Whether `actor` may pick up `call` at `now`: a call offered to a regional team (not yet fallen back)
+/// belongs to that team only. Returns true when picking it up takes the offer. Once the fallback instant has
+/// passed the call is the central team's, even before the fallback task has recorded it.
+pub fn check_pick_up(actor: &Actor, call: &CallRow, now: i64) -> ApiResult<bool> {
     let Some(team) = call.routed_to.as_deref() else {
         return Ok(false);
     };
-    if call.fell_back_at.is_some() || call.taken_at.is_some() {
+    let fallen_back = call.fell_back_at.is_some() || call.fallback_at.is_some_and(|t| now >= t);
+    if fallen_back || call.taken_at.is_some() {
         return Ok(false);
     }
     if actor.user.team_id.as_deref() == Some(team) {
