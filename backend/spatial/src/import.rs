@@ -644,17 +644,15 @@ fn capabilities(names: &[String], field: &str) -> Result<BTreeSet<Capability>, F
         .collect()
 }
 
-/// Parses health facilities from the shared faskes GeoJSON schema. See the module docs.
-///
-/// # Errors
-///
-/// [`ImportError`] for unreadable input, a wrong CRS, or any faulty feature (all are listed).
-pub fn parse_facilities_geojson(
+/// Reads a FeatureCollection of records keyed by their `id` property and builds one `T` per feature with
+/// `build`. Every fault is collected: a member that is not a Feature object, a missing or repeated `id`, or
+/// whatever `build` refuses.
+fn parse_keyed_features<T>(
     reader: impl Read,
-    options: FacilityImportOptions,
-) -> Result<Vec<Facility>, ImportError> {
+    mut build: impl FnMut(&str, &mut Map<String, Value>) -> Result<T, Fault>,
+) -> Result<Vec<T>, ImportError> {
     let features = read_features(reader)?;
-    let mut out: Collector<Facility> = Collector::new("id");
+    let mut out: Collector<T> = Collector::new("id");
     for (i, feature) in features.into_iter().enumerate() {
         let rec = RecordRef::Feature(i);
         let Some(mut feature) = feature else {
@@ -679,35 +677,45 @@ pub fn parse_facilities_geojson(
             out.fail(rec, Some(&id), fault);
             continue;
         }
-        let result = (|| {
-            let props = properties(&feature);
-            let name = string_property(props, "name")?;
-            let ty = string_property(props, "type")?;
-            let kind = facility_kind(&ty).ok_or_else(|| Fault::UnknownValue {
-                field: "property `type`".into(),
-                message: format!("unknown facility type `{ty}`; expected one of {KIND_NAMES}"),
-            })?;
-            let listed = list_property(props, "capabilities", true)?;
-            let mut caps = capabilities(&listed, "property `capabilities`")?;
-            if listed.is_empty() && options.hospitals_have_igd_24h && kind == FacilityKind::Hospital
-            {
-                caps.insert(Capability::Igd24h);
-            }
-            let position = point_geometry(geometry(&mut feature).ok_or(Fault::NoGeometry)?)?;
-            Ok(Facility {
-                id: id.clone(),
-                name,
-                kind,
-                position,
-                capabilities: caps,
-            })
-        })();
-        match result {
-            Ok(f) => out.ok.push(f),
+        match build(&id, &mut feature) {
+            Ok(record) => out.ok.push(record),
             Err(fault) => out.fail(rec, Some(&id), fault),
         }
     }
     out.finish()
+}
+
+/// Parses health facilities from the shared faskes GeoJSON schema. See the module docs.
+///
+/// # Errors
+///
+/// [`ImportError`] for unreadable input, a wrong CRS, or any faulty feature (all are listed).
+pub fn parse_facilities_geojson(
+    reader: impl Read,
+    options: FacilityImportOptions,
+) -> Result<Vec<Facility>, ImportError> {
+    parse_keyed_features(reader, |id, feature| {
+        let props = properties(feature);
+        let name = string_property(props, "name")?;
+        let ty = string_property(props, "type")?;
+        let kind = facility_kind(&ty).ok_or_else(|| Fault::UnknownValue {
+            field: "property `type`".into(),
+            message: format!("unknown facility type `{ty}`; expected one of {KIND_NAMES}"),
+        })?;
+        let listed = list_property(props, "capabilities", true)?;
+        let mut caps = capabilities(&listed, "property `capabilities`")?;
+        if listed.is_empty() && options.hospitals_have_igd_24h && kind == FacilityKind::Hospital {
+            caps.insert(Capability::Igd24h);
+        }
+        let position = point_geometry(geometry(feature).ok_or(Fault::NoGeometry)?)?;
+        Ok(Facility {
+            id: id.to_owned(),
+            name,
+            kind,
+            position,
+            capabilities: caps,
+        })
+    })
 }
 
 fn point_geometry(geometry: Value) -> Result<Position, Fault> {
@@ -907,61 +915,29 @@ pub fn parse_agencies_csv(reader: impl Read + 'static) -> Result<Vec<Agency>, Im
 ///
 /// [`ImportError`] for unreadable input, a wrong CRS, or any faulty feature (all are listed).
 pub fn parse_agencies_geojson(reader: impl Read) -> Result<Vec<Agency>, ImportError> {
-    let features = read_features(reader)?;
-    let mut out: Collector<Agency> = Collector::new("id");
-    for (i, feature) in features.into_iter().enumerate() {
-        let rec = RecordRef::Feature(i);
-        let Some(mut feature) = feature else {
-            out.fail(
-                rec,
-                None,
-                Fault::WrongType {
-                    field: "feature".into(),
-                    expected: "a GeoJSON Feature object",
-                },
-            );
-            continue;
-        };
-        let id = match key_property(properties(&feature), "id") {
-            Ok(id) => id,
-            Err(fault) => {
-                out.fail(rec, None, fault);
-                continue;
+    parse_keyed_features(reader, |id, feature| {
+        let props = properties(feature);
+        let name = string_property(props, "name")?;
+        let ty = agency_type(
+            &string_property(props, "agency_type")?,
+            "property `agency_type`",
+        )?;
+        let codes = list_property(props, "region_codes", false)?;
+        let area = match (geometry(feature), codes.is_empty()) {
+            (Some(_), false) => return Err(Fault::AreaTwice),
+            (Some(g), true) => AgencyArea::Polygon(parse_areal(g)?),
+            (None, false) => AgencyArea::Regions(codes),
+            (None, true) => {
+                return Err(Fault::Missing("geometry or property `region_codes`".into()));
             }
         };
-        if let Err(fault) = out.claim(rec, &id) {
-            out.fail(rec, Some(&id), fault);
-            continue;
-        }
-        let result = (|| {
-            let props = properties(&feature);
-            let name = string_property(props, "name")?;
-            let ty = agency_type(
-                &string_property(props, "agency_type")?,
-                "property `agency_type`",
-            )?;
-            let codes = list_property(props, "region_codes", false)?;
-            let area = match (geometry(&mut feature), codes.is_empty()) {
-                (Some(_), false) => return Err(Fault::AreaTwice),
-                (Some(g), true) => AgencyArea::Polygon(parse_areal(g)?),
-                (None, false) => AgencyArea::Regions(codes),
-                (None, true) => {
-                    return Err(Fault::Missing("geometry or property `region_codes`".into()));
-                }
-            };
-            Ok(Agency {
-                id: id.clone(),
-                name,
-                agency_type: ty,
-                area,
-            })
-        })();
-        match result {
-            Ok(a) => out.ok.push(a),
-            Err(fault) => out.fail(rec, Some(&id), fault),
-        }
-    }
-    out.finish()
+        Ok(Agency {
+            id: id.to_owned(),
+            name,
+            agency_type: ty,
+            area,
+        })
+    })
 }
 
 #[cfg(test)]
