@@ -96,16 +96,46 @@ async fn positions_over_the_socket_are_acknowledged_or_refused_with_a_reason(eng
     .await;
     assert_eq!(ws.next_of("error").await["code"], "forbidden");
 
+    // The first fix is checked against the unit's last GPS fix, not against the station the demo data parked
+    // it at: a phone switched on 2 km away is accepted at once.
+    let now = chrono_now_ms();
+    ws.send_json(&json!({"type": "position", "ref": 1, "lat": 1.1300, "lon": 104.0700, "at": now}))
+        .await;
+    let ack = answer(&mut ws).await;
+    assert_eq!(ack["type"], "position_ack", "{ack}");
+    assert_eq!(ack["ref"], 1);
+
     // Out of order after an accepted fix.
-    ws.send_json(&json!({"type": "position", "lat": 1.1285, "lon": 104.0538, "at": now}))
+    ws.send_json(&json!({"type": "position", "lat": 1.1300, "lon": 104.0700, "at": now - 5000}))
         .await;
-    ws.next_of("position_ack").await;
-    ws.send_json(&json!({"type": "position", "lat": 1.1285, "lon": 104.0538, "at": now - 5000}))
-        .await;
-    let e = ws.next_of("error").await;
+    let e = answer(&mut ws).await;
+    assert_eq!(e["type"], "error", "{e}");
     assert_eq!(e["field"], "at", "{e}");
     assert!(
         e["message"].as_str().unwrap().contains("out of order"),
         "{e}"
     );
+
+    // 50 km in one second is not a vehicle.
+    ws.send_json(&json!({"type": "position", "lat": 1.58, "lon": 104.07, "at": now + 1000}))
+        .await;
+    let e = answer(&mut ws).await;
+    assert_eq!(e["type"], "error", "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("physically impossible"),
+        "{e}"
+    );
+}
+
+/// The next frame answering a client message (an acknowledgement or an error), skipping events.
+async fn answer(ws: &mut siaga_tests::WsClient) -> serde_json::Value {
+    loop {
+        let frame = ws.next().await;
+        if frame["type"] == "position_ack" || frame["type"] == "error" {
+            return frame;
+        }
+    }
 }

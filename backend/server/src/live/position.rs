@@ -10,7 +10,8 @@
 //! that is published when the interval has passed, so the newest position is never held back for long and
 //! never lost.
 //!
-//! The last accepted fix of each unit is cached per instance. With several instances a phone that switches
+//! The last accepted fix of each unit is cached per instance, first read from the stored track (a unit's stored
+//! position without a track — a station set by an admin — is no fix to check against). With several instances a phone that switches
 //! instance is checked against that instance's (possibly older) view; the database update keeps the newest
 //! position regardless (`position_at` guard).
 
@@ -363,18 +364,17 @@ pub async fn accept_fix(
             StoreError::NotFound => ApiError::not_found("unit"),
             other => other.into(),
         })?;
-        let last = match (unit.lon, unit.lat, unit.position_at) {
-            (Some(lon), Some(lat), Some(at)) => {
-                Position::from_lon_lat(lon, lat)
-                    .ok()
-                    .map(|position| LastFix {
-                        at,
-                        position,
-                        accuracy_m: 0.0,
-                    })
-            }
-            _ => None,
-        };
+        // The unit's last GPS fix, not its stored position: that may be a station set by an admin or the demo
+        // data, and a phone switched on far from it is not "moving impossibly fast".
+        let last = state.store.last_track_point(unit_id).await?.and_then(|p| {
+            Position::from_lon_lat(p.lon, p.lat)
+                .ok()
+                .map(|position| LastFix {
+                    at: p.at,
+                    position,
+                    accuracy_m: p.accuracy_m.unwrap_or(0.0),
+                })
+        });
         intake.lock().units.entry(unit.id).or_insert(UnitTrack {
             agency_id: unit.agency_id,
             last,

@@ -95,6 +95,15 @@ impl Store {
         Ok(seqs)
     }
 
+    /// The newest stored GPS fix of a unit, if it ever sent one.
+    pub async fn last_track_point(&self, unit_id: &str) -> StoreResult<Option<TrackPoint>> {
+        let row: Option<TrackRow> = on_db!(self, p => sqlx::query_as::<_, TrackRow>(
+            "SELECT unit_id, at, lon, lat, accuracy_m, heading_deg, speed_mps, flagged FROM unit_positions \
+             WHERE unit_id = $1 ORDER BY at DESC, id DESC LIMIT 1")
+            .bind(unit_id).fetch_optional(p).await)?;
+        Ok(row.map(Into::into))
+    }
+
     /// The stored track of a unit between two instants (inclusive), oldest first.
     pub async fn unit_track(
         &self,
