@@ -354,3 +354,138 @@ async fn one_instance_runs_the_sla_clocks_and_the_other_takes_over_when_it_dies(
     store.close().await;
     drop(survivor);
 }
+
+/// A JSON request to an instance; returns status and body.
+async fn send(
+    base: &str,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut rb = reqwest::Client::new()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    let (status, body) = read(rb.send().await.unwrap()).await;
+    (status.as_u16(), body)
+}
+
+/// Asks `base` for the nearest ambulances to a point until `until` holds of the answer (10 s at most).
+async fn nearest_until(
+    base: &str,
+    token: &str,
+    (lon, lat): (f64, f64),
+    what: &str,
+    until: impl Fn(&Value) -> bool,
+) {
+    let path = format!("/api/v1/geo/nearest?lon={lon}&lat={lat}&unit_type=ambulance");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, found) = send(base, reqwest::Method::GET, &path, token, None).await;
+        assert_eq!(status, 200, "{found}");
+        if until(&found) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: the other instance still answers {found}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_added_moved_or_taken_off_duty_through_one_instance_is_recommended_accordingly_by_the_other()
+ {
+    if !postgres_enabled() {
+        return;
+    }
+    let db = TestDb::new(Engine::Postgres).await;
+    let logs = tempfile::tempdir().unwrap();
+    let demo = siaga(&db, logs.path(), "demo")
+        .args(["demo", "--no-serve"])
+        .status()
+        .await
+        .unwrap();
+    assert!(demo.success(), "siaga demo --no-serve failed");
+    let a = start_instance(&db, logs.path(), "a").await;
+    let b = start_instance(&db, logs.path(), "b").await;
+    let admin_a = login(&a.base, "admin").await;
+    let dispatcher_b = login(&b.base, "dispatch.dinkes").await;
+    let (_, agencies) = send(
+        &a.base,
+        reqwest::Method::GET,
+        "/api/v1/agencies",
+        &admin_a,
+        None,
+    )
+    .await;
+    let dinkes = agencies
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "DINKES-BTM")
+        .unwrap()["id"]
+        .clone();
+
+    // Added through A: B recommends it.
+    let station = (104.12, 1.05);
+    let (status, unit) = send(
+        &a.base,
+        reqwest::Method::POST,
+        "/api/v1/units",
+        &admin_a,
+        Some(
+            json!({"agency_id": dinkes, "call_sign": "AMB-77", "unit_type": "ambulance",
+                    "position": {"lon": station.0, "lat": station.1}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{unit}");
+    let id = unit["id"].as_str().unwrap().to_owned();
+    let first_is_it = |f: &Value| f["units"][0]["unit_id"] == id.as_str();
+    nearest_until(&b.base, &dispatcher_b, station, "added", first_is_it).await;
+
+    // Moved by a fix sent to A: B places it there.
+    let scene = (104.01, 1.09);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let (status, v) = send(
+        &a.base,
+        reqwest::Method::POST,
+        &format!("/api/v1/units/{id}/position"),
+        &admin_a,
+        Some(json!({"lon": scene.0, "lat": scene.1, "at": now})),
+    )
+    .await;
+    assert_eq!(status, 202, "{v}");
+    nearest_until(&b.base, &dispatcher_b, scene, "moved", |f| {
+        first_is_it(f) && f["units"][0]["distance_m"].as_f64().unwrap_or(f64::MAX) < 1.0
+    })
+    .await;
+
+    // Taken off duty through A: B no longer recommends it.
+    let (status, v) = send(
+        &a.base,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/units/{id}/status"),
+        &admin_a,
+        Some(json!({"status": "out_of_service"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{v}");
+    nearest_until(&b.base, &dispatcher_b, scene, "off duty", |f| {
+        !f["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["unit_id"] == id.as_str())
+    })
+    .await;
+    drop((a, b));
+}

@@ -69,8 +69,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
+    // The log head before the geo index is read: the feed replays unit events from there, so a unit created or
+    // moved on another instance meanwhile is not missed by this instance's index.
+    let head = state.store.last_event_seq().await?;
     state.geo.reload(&state.store).await?;
-    crate::live::start(&state);
+    crate::live::start(&state, head);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let runner = crate::sla_runner::start(state.clone(), stop_rx.clone());
     let fallback = api::routing::start_fallback(state.clone(), stop_rx.clone());

@@ -288,6 +288,15 @@ impl Geo {
         let _ = units.set_status(unit_id, status);
     }
 
+    /// True when the unit index holds this unit.
+    pub fn knows_unit(&self, unit_id: &str) -> bool {
+        self.units
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(unit_id)
+            .is_some()
+    }
+
     /// Adds or replaces a unit.
     pub fn unit_upsert(&self, row: &UnitRow) {
         if let Some(state) = unit_state(row) {

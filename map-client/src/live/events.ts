@@ -14,6 +14,7 @@ export type EventType =
   | 'incident.closed'
   | 'assignment.created'
   | 'assignment.status'
+  | 'unit.created'
   | 'unit.status'
   | 'unit.position'
   | 'sla.breach'

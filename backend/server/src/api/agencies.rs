@@ -285,24 +285,54 @@ pub async fn create_unit(
         created_at: now,
         updated_at: now,
     };
-    state.store.create_unit(&row).await.map_err(|e| match e {
+    // One transaction: the unit, its audit entry and the `unit.created` event, from which every instance adds
+    // it to its geo index (recommendable at once) and dispatchers' maps show it.
+    let mut set = ChangeSet::new(now);
+    set.push(
+        Stmt::new(
+            "INSERT INTO units (id, agency_id, call_sign, unit_type, status, lon, lat, position_at, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .text(&row.id)
+        .text(&row.agency_id)
+        .text(&row.call_sign)
+        .text(&row.unit_type)
+        .text(&row.status)
+        .opt_float(row.lon)
+        .opt_float(row.lat)
+        .opt_int(row.position_at)
+        .int(row.created_at)
+        .int(row.updated_at),
+    );
+    let view = UnitView::from(row.clone());
+    set.event(flow::event(
+        "unit.created",
+        &flow::Audience {
+            agency_ids: Some(vec![row.agency_id.clone()]),
+            unit_id: Some(row.id.clone()),
+            region_code: None,
+        },
+        json!({"unit_id": row.id, "unit": view}),
+    ));
+    set.audit(flow::audit(
+        &actor,
+        now,
+        "unit.create",
+        "unit",
+        &row.id,
+        None,
+        serde_json::to_value(&row).ok(),
+    ));
+    state.store.commit(set).await.map_err(|e| match e {
         StoreError::Conflict { .. } => {
             ApiError::new(ErrorCode::Conflict, "a unit with this call sign exists")
                 .with_field("call_sign")
         }
         other => other.into(),
     })?;
-    audit(
-        &state,
-        &actor,
-        "unit.create",
-        "unit",
-        &row.id,
-        None,
-        serde_json::to_value(&row).ok(),
-    )
-    .await?;
-    Ok((StatusCode::CREATED, Json(row.into())))
+    // Recommendable here at once; other instances add it from the event.
+    state.geo.unit_upsert(&row);
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 /// One unit, if the caller may see it.

@@ -43,6 +43,8 @@ pub enum EventKind {
     AssignmentCreated,
     /// An assignment moved (acknowledged, en route, on scene, …).
     AssignmentStatus,
+    /// A unit was added to an agency's fleet.
+    UnitCreated,
     /// A unit's status changed.
     UnitStatus,
     /// A unit moved (coalesced: at most one per unit per `live.position_event_interval_ms`).
@@ -55,7 +57,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in a stable order.
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 17] = [
         EventKind::CallCreated,
         EventKind::CallUpdated,
         EventKind::CallRouted,
@@ -68,6 +70,7 @@ impl EventKind {
         EventKind::IncidentClosed,
         EventKind::AssignmentCreated,
         EventKind::AssignmentStatus,
+        EventKind::UnitCreated,
         EventKind::UnitStatus,
         EventKind::UnitPosition,
         EventKind::SlaBreach,
@@ -89,6 +92,7 @@ impl EventKind {
             EventKind::IncidentClosed => "incident.closed",
             EventKind::AssignmentCreated => "assignment.created",
             EventKind::AssignmentStatus => "assignment.status",
+            EventKind::UnitCreated => "unit.created",
             EventKind::UnitStatus => "unit.status",
             EventKind::UnitPosition => "unit.position",
             EventKind::SlaBreach => "sla.breach",

@@ -4,10 +4,15 @@
 //! PostgreSQL `NOTIFY siaga_events` from any instance on the same database, and a periodic safety poll
 //! (notifications are lost while the LISTEN connection is down). Because it always reads `events_after(head)`,
 //! a missed wake-up only delays delivery; it never loses or reorders an event.
+//!
+//! The feed also keeps this instance's geo index in step with the whole cluster: unit creations, status
+//! changes and (coalesced) moves committed by any instance reach the index in log order, so a unit created or
+//! dispatched through another instance is recommended (or not) here too.
 
 use super::event::PreparedEvent;
 use crate::app::AppState;
-use crate::store::{EVENT_CHANNEL, Store};
+use crate::store::{EVENT_CHANNEL, EventRow, Store, StoreError};
+use siaga_core::unit::UnitStatus;
 use sqlx::postgres::PgListener;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,31 +21,19 @@ use tokio::sync::watch;
 /// Most events read from the database per query.
 const BATCH: i64 = 1000;
 
-/// Runs until `shutdown` turns true.
-pub(super) async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
+/// Runs until `shutdown` turns true, starting after log position `head`.
+pub(super) async fn run(state: AppState, mut head: i64, mut shutdown: watch::Receiver<bool>) {
     let hub = state.live.hub();
     let store = state.store.clone();
     let signal = store.event_signal();
     let poll = Duration::from_millis(state.config.live.poll_interval_ms);
 
-    let mut head = loop {
-        match store.last_event_seq().await {
-            Ok(h) => break h,
-            Err(e) => {
-                tracing::warn!(error = %e, "event feed cannot read the log head; retrying");
-                tokio::select! {
-                    _ = shutdown.changed() => return,
-                    () = tokio::time::sleep(poll) => {}
-                }
-            }
-        }
-    };
     hub.set_ready(head);
     tracing::info!(event.seq = head, "event feed started");
 
     let mut listener = listen(&store).await;
     loop {
-        head = drain(&store, hub, head).await;
+        head = drain(&state, hub, head).await;
         let notified = async {
             match listener.as_mut() {
                 Some(l) => l.recv().await.map(|_| ()),
@@ -67,14 +60,15 @@ pub(super) async fn run(state: AppState, mut shutdown: watch::Receiver<bool>) {
 }
 
 /// Publishes every event after `head`; returns the new head.
-async fn drain(store: &Store, hub: &super::hub::Hub, mut head: i64) -> i64 {
+async fn drain(state: &AppState, hub: &super::hub::Hub, mut head: i64) -> i64 {
     loop {
-        match store.events_after(head, BATCH).await {
+        match state.store.events_after(head, BATCH).await {
             Ok(rows) => {
                 let Some(last) = rows.last().map(|r| r.seq) else {
                     return head;
                 };
                 let full = rows.len() as i64 == BATCH;
+                follow_units(state, &rows).await;
                 let events: Vec<Arc<PreparedEvent>> = rows
                     .into_iter()
                     .map(|r| Arc::new(PreparedEvent::from_row(r)))
@@ -95,6 +89,53 @@ async fn drain(store: &Store, hub: &super::hub::Hub, mut head: i64) -> i64 {
             Err(e) => {
                 tracing::warn!(error = %e, event.seq = head, "event feed cannot read the log");
                 return head;
+            }
+        }
+    }
+}
+
+/// Applies the unit events among `rows` to the geo index. A unit the index does not hold yet (created on any
+/// instance, or since this one loaded its index) is read from the store; moves older than the index's fix are
+/// ignored by the index itself.
+async fn follow_units(state: &AppState, rows: &[EventRow]) {
+    for row in rows {
+        let kind = row.event_type.as_str();
+        if !matches!(kind, "unit.created" | "unit.status" | "unit.position") {
+            continue;
+        }
+        let Ok(payload) = serde_json::from_str::<serde_json::Value>(&row.payload) else {
+            continue;
+        };
+        let Some(unit_id) = payload["unit_id"].as_str() else {
+            continue;
+        };
+        if kind == "unit.created" || !state.geo.knows_unit(unit_id) {
+            match state.store.get_unit(unit_id).await {
+                Ok(unit) => state.geo.unit_upsert(&unit),
+                Err(StoreError::NotFound) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, unit_id, "cannot read a unit for the geo index");
+                }
+            }
+            continue;
+        }
+        match kind {
+            "unit.status" => {
+                if let Some(status) = payload["status"]
+                    .as_str()
+                    .and_then(|s| s.parse::<UnitStatus>().ok())
+                {
+                    state.geo.unit_status(unit_id, status);
+                }
+            }
+            _ => {
+                if let (Some(lon), Some(lat), Some(at)) = (
+                    payload["lon"].as_f64(),
+                    payload["lat"].as_f64(),
+                    payload["position_at"].as_i64(),
+                ) {
+                    super::unit_moved(state, unit_id, lon, lat, at);
+                }
             }
         }
     }

@@ -166,14 +166,14 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(position::report_unit_position))
 }
 
-/// Starts the instance's background tasks (event feed, position writer). Called once by `serve`; later
-/// calls do nothing.
-pub fn start(state: &AppState) {
+/// Starts the instance's background tasks (event feed from log position `head`, position writer). Called
+/// once by `serve`; later calls do nothing.
+pub fn start(state: &AppState, head: i64) {
     let live = &state.live;
     if live.inner.started.swap(true, Ordering::SeqCst) {
         return;
     }
-    let feed = tokio::spawn(feed::run(state.clone(), live.shutdown_signal()));
+    let feed = tokio::spawn(feed::run(state.clone(), head, live.shutdown_signal()));
     let writer = tokio::spawn(position::run_writer(state.clone(), live.shutdown_signal()));
     live.inner
         .tasks

@@ -1150,7 +1150,8 @@ async fn list_units(api: &Api, admin: &str) -> anyhow::Result<Vec<Value>> {
     Ok(r.body.as_array().cloned().unwrap_or_default())
 }
 
-/// Creates `missing` units `SIM-nnnnn`, spread round-robin over the agencies, parked inside the area.
+/// Creates `missing` units `SIM-nnnnn`, spread over the agencies serving the area in proportion to how much of
+/// it each serves, parked inside the area.
 async fn create_units(
     api: &Api,
     admin: &str,
@@ -1165,6 +1166,7 @@ async fn create_units(
         .filter_map(|u| u["call_sign"].as_str())
         .collect();
     let mut rng = StdRng::seed_from_u64(seed.wrapping_add(2));
+    let owners = serving_agencies(api, admin, agencies, area, &mut rng).await?;
     let mut bodies = Vec::new();
     let mut i = 0usize;
     while bodies.len() < missing {
@@ -1173,7 +1175,7 @@ async fn create_units(
         if taken.contains(call_sign.as_str()) {
             continue;
         }
-        let (agency_id, agency_type) = &agencies[i % agencies.len()];
+        let (agency_id, agency_type) = &owners[i % owners.len()];
         let p = area.random_point(&mut rng).unwrap_or((0.0, 0.0));
         bodies.push(json!({"agency_id": agency_id, "call_sign": call_sign,
             "unit_type": unit_type_for(agency_type), "position": {"lon": p.0, "lat": p.1}}));
@@ -1190,6 +1192,48 @@ async fn create_units(
         .await;
     anyhow::ensure!(failures == 0, "{failures} units could not be created");
     Ok(())
+}
+
+/// The agencies that serve the area, each listed once per sampled point it is responsible for, so that new
+/// units go where incidents will be escalated (an agency responsible nowhere in the area would get units no
+/// dispatcher ever assigns). All agencies when the sample names none.
+async fn serving_agencies(
+    api: &Api,
+    admin: &str,
+    agencies: &[(String, String)],
+    area: &Area,
+    rng: &mut StdRng,
+) -> anyhow::Result<Vec<(String, String)>> {
+    const SAMPLES: usize = 64;
+    let types: HashMap<&str, &str> = agencies
+        .iter()
+        .map(|(id, t)| (id.as_str(), t.as_str()))
+        .collect();
+    let points: Vec<LonLat> = (0..SAMPLES)
+        .filter_map(|_| area.random_point(rng))
+        .collect();
+    let mut owners = Vec::new();
+    for (lon, lat) in points {
+        let r = api
+            .get(&format!("/api/v1/geo/locate?lon={lon}&lat={lat}"), admin)
+            .await?;
+        anyhow::ensure!(r.ok(), "locating a point of the area: {}", r.body);
+        for id in r.body["agencies"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+            .filter_map(Value::as_str)
+        {
+            if let Some(t) = types.get(id) {
+                owners.push((id.to_owned(), (*t).to_owned()));
+            }
+        }
+    }
+    if owners.is_empty() {
+        return Ok(agencies.to_vec());
+    }
+    owners.sort();
+    Ok(owners)
 }
 
 /// The region to place incidents in: districts (or regencies, or villages) under `--region`.

@@ -156,6 +156,15 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       else void snapshot();
       return;
     }
+    if (e.type === 'unit.created') {
+      const u = e['unit'] as Unit | undefined;
+      if (u?.id && !units.has(u.id)) {
+        units.set(u.id, u);
+        unitsLayer.update([...units.values()]);
+        renderUnits();
+      }
+      return;
+    }
     if (e.type === 'unit.status') {
       const unitId = (e['unit_id'] ?? (e['unit'] as Unit | undefined)?.id) as string | undefined;
       const status = (e['status'] ?? (e['unit'] as Unit | undefined)?.status) as string | undefined;
