@@ -57,6 +57,10 @@ struct Row {
     target: f64,
     window: Window,
     cpu_pct: f64,
+    /// This process (the simulator driving the load), on the same machine.
+    client_cpu_pct: f64,
+    /// Every `postgres` process (PostgreSQL runs) — the database server's share of the machine.
+    db_cpu_pct: Option<f64>,
     hwm_mb: f64,
     load: String,
 }
@@ -218,17 +222,20 @@ async fn drive_engine(
         sim.set_rate(target / share);
         tokio::time::sleep(Duration::from_secs(args.warmup_s)).await;
         let _ = stats.take_window(&mut prev, Duration::from_secs(args.warmup_s));
-        let cpu0 = cpu_ticks(pid);
+        let me = std::process::id();
+        let cpu0 = (cpu_ticks(pid), cpu_ticks(me), postgres_ticks());
         let t0 = Instant::now();
         tokio::time::sleep(Duration::from_secs(args.stage_s)).await;
         let elapsed = t0.elapsed();
         let window = stats.take_window(&mut prev, elapsed);
-        let cpu_pct =
-            cpu_ticks(pid).saturating_sub(cpu0) as f64 / 100.0 / elapsed.as_secs_f64() * 100.0;
+        let pct = |ticks: u64| ticks as f64 / 100.0 / elapsed.as_secs_f64() * 100.0;
         let row = Row {
             target,
             window,
-            cpu_pct,
+            cpu_pct: pct(cpu_ticks(pid).saturating_sub(cpu0.0)),
+            client_cpu_pct: pct(cpu_ticks(me).saturating_sub(cpu0.1)),
+            db_cpu_pct: (name == "PostgreSQL")
+                .then(|| pct(postgres_ticks().saturating_sub(cpu0.2))),
             hwm_mb: peak_rss_mb(pid),
             load: std::fs::read_to_string("/proc/loadavg")
                 .unwrap_or_default()
@@ -262,17 +269,17 @@ fn table(name: &str, args: &BenchArgs, rows: &[Row]) -> String {
     );
     let _ = writeln!(
         t,
-        "| target inc/s | inc/s | calls/s | fixes/s | sockets | HTTP p50/p99 ms | fix POST p50/p99 ms | fan-out p50/p99 ms | server CPU % | peak RSS MB | 409 | errors | fixes skipped | load avg |"
+        "| target inc/s | inc/s | calls/s | fixes/s | sockets | HTTP p50/p99 ms | fix POST p50/p99 ms | fan-out p50/p99 ms | server CPU % | simulator CPU % | PostgreSQL CPU % | peak RSS MB | 409 | errors | fixes skipped | load avg |"
     );
     let _ = writeln!(
         t,
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for r in rows {
         let w = &r.window;
         let _ = writeln!(
             t,
-            "| {} | {:.1} | {:.1} | {:.0} | {} | {:.1} / {:.1} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0} | {:.0} | {} | {} | {} | {} |",
+            "| {} | {:.1} | {:.1} | {:.0} | {} | {:.1} / {:.1} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0} | {:.0} | {} | {:.0} | {} | {} | {} | {} |",
             r.target,
             w.rate(Count::IncidentsFiled),
             w.calls() as f64 / w.elapsed.as_secs_f64(),
@@ -285,6 +292,9 @@ fn table(name: &str, args: &BenchArgs, rows: &[Row]) -> String {
             w.fanout.0,
             w.fanout.1,
             r.cpu_pct,
+            r.client_cpu_pct,
+            r.db_cpu_pct
+                .map_or_else(|| "-".to_owned(), |c| format!("{c:.0}")),
             r.hwm_mb,
             w.get(Count::Conflicts),
             w.get(Count::Errors),
@@ -316,6 +326,21 @@ fn cpu_ticks(pid: u32) -> u64 {
     let f: Vec<&str> = rest.split_whitespace().collect();
     let get = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
     get(11) + get(12)
+}
+
+/// CPU ticks of every process named `postgres` on this machine (the database server, when it is local).
+fn postgres_ticks() -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    dir.filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|c| c.trim() == "postgres")
+        })
+        .map(cpu_ticks)
+        .sum()
 }
 
 /// VmHWM (peak resident memory) in MB.

@@ -1,6 +1,6 @@
 //! Agencies (OPD), their service areas, and their units.
 
-use super::{Store, StoreError, StoreResult, on_db};
+use super::{Store, StoreError, StoreResult, on_db, on_db_write};
 
 /// An agency row.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -45,7 +45,7 @@ const UNIT_COLUMNS: &str =
 impl Store {
     /// Inserts an agency; a taken code is a conflict.
     pub async fn create_agency(&self, a: &AgencyRow) -> StoreResult<()> {
-        on_db!(self, p => sqlx::query(
+        on_db_write!(self, p => sqlx::query(
             "INSERT INTO agencies (id, code, name, agency_type, region_code, phone, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
             .bind(&a.id).bind(&a.code).bind(&a.name).bind(&a.agency_type).bind(&a.region_code)
@@ -70,7 +70,7 @@ impl Store {
 
     /// Adds a service area to an agency.
     pub async fn add_service_area(&self, area: &ServiceAreaRow) -> StoreResult<()> {
-        on_db!(self, p => sqlx::query(
+        on_db_write!(self, p => sqlx::query(
             "INSERT INTO service_areas (id, agency_id, region_code, geometry) VALUES ($1, $2, $3, $4)")
             .bind(&area.id).bind(&area.agency_id).bind(&area.region_code).bind(&area.geometry)
             .execute(p).await.map(|r| r.rows_affected()))?;
@@ -86,7 +86,7 @@ impl Store {
 
     /// Inserts a unit; a taken call sign is a conflict.
     pub async fn create_unit(&self, u: &UnitRow) -> StoreResult<()> {
-        on_db!(self, p => sqlx::query(
+        on_db_write!(self, p => sqlx::query(
             "INSERT INTO units (id, agency_id, call_sign, unit_type, status, lon, lat, position_at, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
             .bind(&u.id).bind(&u.agency_id).bind(&u.call_sign).bind(&u.unit_type).bind(&u.status)

@@ -1,7 +1,7 @@
 //! Agent states (logged in, ready, on call, AUX, logged out) and scheduled shifts of call takers and
 //! dispatchers. States are appended, never updated: time in state is computed from the history.
 
-use super::{Store, StoreResult, on_db};
+use super::{Store, StoreResult, on_db, on_db_write};
 
 /// Roles whose members are agents (their states and schedules are tracked).
 pub const AGENT_ROLES: [&str; 2] = ["call_taker", "dispatcher"];
@@ -45,7 +45,7 @@ impl Store {
         at: i64,
         by_user_id: Option<&str>,
     ) -> StoreResult<()> {
-        on_db!(self, p => sqlx::query(
+        on_db_write!(self, p => sqlx::query(
             "INSERT INTO agent_states (user_id, state, reason, at, by_user_id) VALUES ($1, $2, $3, $4, $5)")
             .bind(user_id).bind(state).bind(reason).bind(at).bind(by_user_id)
             .execute(p).await.map(|r| r.rows_affected()))?;
@@ -109,7 +109,7 @@ impl Store {
         now: i64,
         by_user_id: &str,
     ) -> StoreResult<()> {
-        on_db!(self, p => async {
+        on_db_write!(self, p => async {
             let mut tx = p.begin().await?;
             for s in shifts {
                 sqlx::query(

@@ -1,6 +1,6 @@
 //! The append-only audit log: who did what, when, with the state before and after.
 
-use super::{Store, StoreResult, on_db};
+use super::{Store, StoreResult, on_db, on_db_write};
 
 /// One audit entry to append.
 #[derive(Debug, Clone, Default)]
@@ -52,7 +52,7 @@ impl Store {
     pub async fn append_audit(&self, e: &AuditEntry) -> StoreResult<()> {
         let before = e.before.as_ref().map(serde_json::Value::to_string);
         let after = e.after.as_ref().map(serde_json::Value::to_string);
-        on_db!(self, p => sqlx::query(INSERT_AUDIT)
+        on_db_write!(self, p => sqlx::query(INSERT_AUDIT)
             .bind(e.at).bind(&e.actor_id).bind(&e.actor_role).bind(&e.action).bind(&e.subject_type)
             .bind(&e.subject_id).bind(before).bind(after).bind(&e.detail).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())

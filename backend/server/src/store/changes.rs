@@ -9,7 +9,7 @@
 
 use super::audit::INSERT_AUDIT;
 use super::events::{EventSink, NewEvent};
-use super::{AuditEntry, Store, StoreError, StoreResult, on_db};
+use super::{AuditEntry, Store, StoreError, StoreResult, on_db_write};
 
 /// A value bound to a statement.
 #[derive(Debug, Clone)]
@@ -179,7 +179,7 @@ impl Store {
     /// [`StoreError::Stale`].
     pub async fn commit(&self, set: ChangeSet) -> StoreResult<Committed> {
         let pending = super::idempotency::unclaimed_key();
-        let committed = on_db!(self, p => {
+        let committed = on_db_write!(self, p => {
             let mut tx = p.begin().await?;
             // The request's Idempotency-Key is claimed in the same transaction as its change (see
             // `store::idempotency`), naming the change's subject for a retry whose response was lost.

@@ -7,7 +7,7 @@
 //! serialises writers by itself. Each insert also sends `NOTIFY siaga_events` (delivered on commit) so other
 //! instances on the same database wake up; in-process listeners are woken through [`Store::event_signal`].
 
-use super::{Store, StoreResult, on_db};
+use super::{Store, StoreResult, on_db, on_db_write};
 use sqlx::{PgConnection, SqliteConnection};
 
 /// Advisory lock key that serialises event-writing transactions on PostgreSQL ("112" twice).
@@ -121,7 +121,7 @@ impl EventSink for PgConnection {
 impl Store {
     /// Appends events in their own transaction (for changes that have no other row to write).
     pub async fn append_events(&self, at: i64, events: &[NewEvent]) -> StoreResult<Vec<i64>> {
-        let seqs = on_db!(self, p => {
+        let seqs = on_db_write!(self, p => {
             let mut tx = p.begin().await?;
             let seqs = tx.insert_events(at, events).await?;
             tx.commit().await?;
@@ -160,7 +160,7 @@ impl Store {
         const CHUNK: i64 = 5_000;
         let mut total = 0;
         loop {
-            let deleted = on_db!(self, p => sqlx::query(
+            let deleted = on_db_write!(self, p => sqlx::query(
                 "DELETE FROM events WHERE at < $1 AND seq < (SELECT MAX(seq) FROM events) AND seq IN \
                  (SELECT seq FROM events ORDER BY seq LIMIT $2)")
                 .bind(before_at).bind(CHUNK).execute(p).await.map(|r| r.rows_affected()))?;

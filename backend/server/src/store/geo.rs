@@ -1,6 +1,6 @@
 //! What the geo index is built from: region geometries, service areas and facilities.
 
-use super::{Store, StoreResult, on_db};
+use super::{Store, StoreResult, on_db, on_db_write};
 
 /// A region with its GeoJSON geometry.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -39,7 +39,7 @@ impl Store {
 
     /// Inserts or replaces a facility.
     pub async fn upsert_facility(&self, f: &FacilityRow, now: i64) -> StoreResult<()> {
-        on_db!(self, p => sqlx::query(
+        on_db_write!(self, p => sqlx::query(
             "INSERT INTO facilities (id, name, kind, capabilities, lon, lat, region_code, address, phone, imported_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, \

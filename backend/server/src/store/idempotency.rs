@@ -8,7 +8,7 @@
 //! that subject's current state instead of doing the work twice. Requests that change nothing through a
 //! [`ChangeSet`](super::ChangeSet) (refusals, logins, position fixes) store their response after the fact.
 
-use super::{Store, StoreResult, on_db};
+use super::{Store, StoreResult, on_db, on_db_write};
 use std::sync::Mutex;
 
 /// A stored key: the request hash, the stored response (status and body) when the request finished, and the
@@ -104,7 +104,7 @@ impl Store {
         status: u16,
         body: &str,
     ) -> StoreResult<bool> {
-        let rows = on_db!(self, p => sqlx::query(
+        let rows = on_db_write!(self, p => sqlx::query(
             "INSERT INTO idempotency_keys (user_id, idem_key, method, path, request_hash, created_at, status, response) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (user_id, idem_key) DO NOTHING")
             .bind(user_id).bind(key).bind(method).bind(path).bind(request_hash).bind(now)
@@ -143,7 +143,7 @@ impl Store {
         status: u16,
         body: &str,
     ) -> StoreResult<()> {
-        on_db!(self, p => sqlx::query(
+        on_db_write!(self, p => sqlx::query(
             "UPDATE idempotency_keys SET status = $3, response = $4 WHERE user_id = $1 AND idem_key = $2")
             .bind(user_id).bind(key).bind(i64::from(status)).bind(body).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())

@@ -72,7 +72,7 @@ impl Store {
                     },
                 }))
             }
-            Db::Sqlite(pool) => {
+            Db::Sqlite { write: pool, .. } => {
                 let file = pool.connect_options().get_filename().to_path_buf();
                 let key = (file, name.to_owned());
                 let mut leases = local_leases().lock().unwrap_or_else(|p| p.into_inner());

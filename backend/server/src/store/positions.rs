@@ -2,7 +2,7 @@
 //! `unit.position` events, written together in batches by the live layer's position writer.
 
 use super::events::{EventSink, NewEvent};
-use super::{Store, StoreResult, on_db};
+use super::{Store, StoreResult, on_db, on_db_write};
 
 /// One accepted GPS fix of a unit.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +55,7 @@ impl Store {
         if track.is_empty() && latest.is_empty() && events.is_empty() {
             return Ok(Vec::new());
         }
-        let seqs = on_db!(self, p => {
+        let seqs = on_db_write!(self, p => {
             let mut tx = p.begin().await?;
             for chunk in track.chunks(CHUNK) {
                 let sql = format!(

@@ -1,6 +1,6 @@
 //! Administrative regions (province, regency, district, village).
 
-use super::{Store, StoreResult, on_db};
+use super::{Store, StoreResult, on_db, on_db_write};
 
 /// A region row without its geometry.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
@@ -21,7 +21,7 @@ impl Store {
         geometry: Option<&str>,
         now: i64,
     ) -> StoreResult<()> {
-        on_db!(self, p => sqlx::query(
+        on_db_write!(self, p => sqlx::query(
             "INSERT INTO regions (code, name, level, parent_code, time_zone, number_prefix, geometry, imported_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level, \

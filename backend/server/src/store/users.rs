@@ -1,7 +1,7 @@
 //! Users, login sessions and login attempts.
 
 use super::Store;
-use super::{StoreError, StoreResult, on_db};
+use super::{StoreError, StoreResult, on_db, on_db_write};
 
 /// A user row (the password hash is carried only by [`UserWithHash`]).
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -58,7 +58,7 @@ const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.agency_i
 impl Store {
     /// Inserts a user; a taken username is a [`StoreError::Conflict`].
     pub async fn create_user(&self, u: &NewUser, now: i64) -> StoreResult<UserRow> {
-        on_db!(self, p => sqlx::query(
+        on_db_write!(self, p => sqlx::query(
             "INSERT INTO users (id, username, display_name, role, agency_id, unit_id, region_code, \
              password_hash, active, created_at, updated_at, team_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9, $10)")
@@ -104,7 +104,7 @@ impl Store {
 
     /// Enables or disables a user.
     pub async fn set_user_active(&self, id: &str, active: bool, now: i64) -> StoreResult<()> {
-        let done = on_db!(self, p => sqlx::query("UPDATE users SET active = $2, updated_at = $3 WHERE id = $1")
+        let done = on_db_write!(self, p => sqlx::query("UPDATE users SET active = $2, updated_at = $3 WHERE id = $1")
             .bind(id).bind(active).bind(now).execute(p).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StoreError::NotFound);
@@ -114,7 +114,7 @@ impl Store {
 
     /// Replaces a user's password hash.
     pub async fn set_password_hash(&self, id: &str, hash: &str, now: i64) -> StoreResult<()> {
-        let done = on_db!(self, p => sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+        let done = on_db_write!(self, p => sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
             .bind(id).bind(hash).bind(now).execute(p).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StoreError::NotFound);
@@ -130,7 +130,7 @@ impl Store {
         now: i64,
         expires_at: i64,
     ) -> StoreResult<()> {
-        on_db!(self, p => sqlx::query(
+        on_db_write!(self, p => sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) \
              VALUES ($1, $2, $3, $4, $3)")
             .bind(token_hash).bind(user_id).bind(now).bind(expires_at).execute(p).await.map(|r| r.rows_affected()))?;
@@ -155,7 +155,7 @@ impl Store {
         now: i64,
         reason: &str,
     ) -> StoreResult<bool> {
-        let done = on_db!(self, p => sqlx::query(
+        let done = on_db_write!(self, p => sqlx::query(
             "UPDATE sessions SET revoked_at = $2, revoked_reason = $3, revoked_by = user_id \
              WHERE token_hash = $1 AND revoked_at IS NULL")
             .bind(token_hash).bind(now).bind(reason).execute(p).await.map(|r| r.rows_affected()))?;
@@ -170,7 +170,7 @@ impl Store {
         now: i64,
         reason: &str,
     ) -> StoreResult<u64> {
-        let done = on_db!(self, p => sqlx::query(
+        let done = on_db_write!(self, p => sqlx::query(
             "UPDATE sessions SET revoked_at = $2, revoked_reason = $3, revoked_by = $4 \
              WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2")
             .bind(user_id).bind(now).bind(reason).bind(by).execute(p).await.map(|r| r.rows_affected()))?;
@@ -184,7 +184,7 @@ impl Store {
         now: i64,
         success: bool,
     ) -> StoreResult<()> {
-        on_db!(self, p => sqlx::query("INSERT INTO login_attempts (username, at, success) VALUES ($1, $2, $3)")
+        on_db_write!(self, p => sqlx::query("INSERT INTO login_attempts (username, at, success) VALUES ($1, $2, $3)")
             .bind(username).bind(now).bind(success).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
