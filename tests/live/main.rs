@@ -6,6 +6,7 @@
     reason = "integration tests: an unwrap that fails is a failed assertion"
 )]
 
+mod agents;
 mod filtering;
 mod lease;
 mod positions;

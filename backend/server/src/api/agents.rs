@@ -36,13 +36,39 @@ fn is_agent_role(role: &str) -> bool {
     AGENT_ROLES.contains(&role)
 }
 
+/// Records a state of `user` with its `agent.state` event, for supervisors (and admins) in the agent's region
+/// only: no OPD's dispatchers, no call takers, no responders.
+async fn record(
+    state: &AppState,
+    user: &UserRow,
+    new_state: AgentState,
+    reason: Option<&str>,
+    at: i64,
+    by_user_id: Option<&str>,
+) -> ApiResult<()> {
+    let event = super::flow::event(
+        "agent.state",
+        &super::flow::Audience {
+            agency_ids: Some(Vec::new()),
+            unit_id: None,
+            region_code: user.region_code.clone(),
+        },
+        serde_json::json!({
+            "user_id": user.id, "username": user.username, "role": user.role,
+            "state": new_state.as_str(), "reason": reason, "since": at, "by_user_id": by_user_id,
+        }),
+    );
+    state
+        .store
+        .record_agent_state(&user.id, new_state.as_str(), reason, at, by_user_id, &event)
+        .await?;
+    Ok(())
+}
+
 /// Records `logged_in` for an agent who just logged in. Other roles are not agents: nothing is recorded.
 pub async fn record_login(state: &AppState, user: &UserRow, at: i64) -> ApiResult<()> {
     if is_agent_role(&user.role) {
-        state
-            .store
-            .record_agent_state(&user.id, AgentState::LoggedIn.as_str(), None, at, None)
-            .await?;
+        record(state, user, AgentState::LoggedIn, None, at, None).await?;
     }
     Ok(())
 }
@@ -62,17 +88,7 @@ pub async fn record_logout(
     if last.is_some_and(|s| s.state == AgentState::LoggedOut.as_str()) {
         return Ok(());
     }
-    state
-        .store
-        .record_agent_state(
-            &user.id,
-            AgentState::LoggedOut.as_str(),
-            reason,
-            at,
-            by_user_id,
-        )
-        .await?;
-    Ok(())
+    record(state, user, AgentState::LoggedOut, reason, at, by_user_id).await
 }
 
 /// A state an agent may choose.
@@ -162,10 +178,7 @@ pub async fn set_my_state(
     actor.require(&[Role::CallTaker, Role::Dispatcher])?;
     let (new_state, reason) = check_state_request(&req)?;
     let now = state.now_ms();
-    state
-        .store
-        .record_agent_state(&actor.user.id, new_state.as_str(), reason, now, None)
-        .await?;
+    record(&state, &actor.user, new_state, reason, now, None).await?;
     Ok(Json(AgentStateView {
         user_id: actor.user.id,
         state: new_state.as_str().to_owned(),

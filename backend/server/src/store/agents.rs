@@ -1,6 +1,7 @@
 //! Agent states (logged in, ready, on call, AUX, logged out) and scheduled shifts of call takers and
 //! dispatchers. States are appended, never updated: time in state is computed from the history.
 
+use super::events::{EventSink, NewEvent};
 use super::{Store, StoreResult, on_db, on_db_write};
 
 /// Roles whose members are agents (their states and schedules are tracked).
@@ -37,6 +38,8 @@ pub struct ShiftRow {
 
 impl Store {
     /// Appends a state change of an agent.
+    ///
+    /// `event` (the `agent.state` event telling supervisors' boards) is appended in the same transaction.
     pub async fn record_agent_state(
         &self,
         user_id: &str,
@@ -44,11 +47,18 @@ impl Store {
         reason: Option<&str>,
         at: i64,
         by_user_id: Option<&str>,
+        event: &NewEvent,
     ) -> StoreResult<()> {
-        on_db_write!(self, p => sqlx::query(
-            "INSERT INTO agent_states (user_id, state, reason, at, by_user_id) VALUES ($1, $2, $3, $4, $5)")
-            .bind(user_id).bind(state).bind(reason).bind(at).bind(by_user_id)
-            .execute(p).await.map(|r| r.rows_affected()))?;
+        on_db_write!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "INSERT INTO agent_states (user_id, state, reason, at, by_user_id) VALUES ($1, $2, $3, $4, $5)")
+                .bind(user_id).bind(state).bind(reason).bind(at).bind(by_user_id)
+                .execute(&mut *tx).await?;
+            tx.insert_events(at, std::slice::from_ref(event)).await?;
+            tx.commit().await?;
+        });
+        self.signal_events();
         Ok(())
     }
 

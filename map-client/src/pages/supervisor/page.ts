@@ -242,6 +242,6 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     },
     onState: shell.setLive,
   });
-  // Logins, logouts and ready/AUX changes may not reach the live stream: the list is also re-read every 10 s.
+  // State changes arrive as agent.state events; today's time in state grows without any: re-read every 10 s.
   setInterval(() => void loadAgents().catch(() => undefined), AGENTS_REFRESH_MS);
 }
