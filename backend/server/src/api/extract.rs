@@ -310,7 +310,11 @@ impl FromRequestParts<AppState> for Actor {
                 "missing `Authorization: Bearer <token>` header",
             )
         })?;
-        let actor = authenticate(state, &token).await?;
+        // The idempotency middleware authenticated this request already (same token): one lookup per request.
+        let actor = match parts.extensions.get::<Actor>() {
+            Some(a) if a.token_hash == token_hash(&token) => a.clone(),
+            _ => authenticate(state, &token).await?,
+        };
         if actor.role == Role::Integration {
             let route = parts
                 .extensions

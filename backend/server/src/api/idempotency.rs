@@ -66,7 +66,8 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
     let user_id = actor.user.id.clone();
     let method = req.method().to_string();
     let path = req.uri().path().to_owned();
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    parts.extensions.insert(actor.clone());
     let Ok(bytes) = axum::body::to_bytes(body, state.config.max_body_bytes).await else {
         return ApiError::new(ErrorCode::PayloadTooLarge, "request body is too large")
             .into_response();
