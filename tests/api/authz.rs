@@ -390,6 +390,14 @@ fn table(ids: &Ids) -> Vec<Row> {
         )
         .id(&ids.incident)
         .body(json!({"reason": "authorization matrix"})),
+        // Escalating again to the OPD that has it open is a 409: allowed through, refused on its merits.
+        row(
+            "post",
+            "/api/v1/incidents/{id}/escalate",
+            Policy::Only(&[Supervisor, CallTaker]),
+        )
+        .id(&ids.incident)
+        .body(json!({"agency_ids": [ids.dinkes]})),
         row(
             "get",
             "/api/v1/incidents/{id}/recommendations",

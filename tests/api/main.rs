@@ -9,6 +9,7 @@
 mod auth;
 mod authz;
 mod errors;
+mod escalation;
 mod fleet;
 mod flow;
 mod map;

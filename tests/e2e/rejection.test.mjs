@@ -1,5 +1,5 @@
 // A dispatcher rejects an incident with a reason, from the keyboard; it leaves the dispatcher's queue and
-// appears, live and with the reason, on the call taker's console. Any request off localhost and any console
+// appears, live and with the reason, on the call taker's console, who sends it on to another OPD. Any request off localhost and any console
 // error fails the test.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,7 +38,7 @@ async function fileIncident(taker, description) {
   return inc.body;
 }
 
-test('a rejection with its reason reaches the call taker live', async () => {
+test('a rejection with its reason reaches the call taker live, who escalates it to another OPD', async () => {
   const takerCtx = await guardedContext(browser, server.url, { viewport: { width: 1440, height: 900 } });
   const dispCtx = await guardedContext(browser, server.url, { viewport: { width: 1440, height: 900 } });
   const takerPage = await takerCtx.context.newPage();
@@ -88,5 +88,36 @@ test('a rejection with its reason reaches the call taker live', async () => {
   assert.equal(seen.body.status, 'rejected');
   assert.equal(seen.body.agencies[0].reason, reason);
 
-  for (const [who, c] of Object.entries({ takerCtx, dispCtx })) assert.deepEqual(c.problems, [], `${who}: ${c.problems.join('\n')}`);
+  // The call taker sends it on, from the keyboard, to another OPD with a note; it leaves the returned list.
+  const agencies = await api(server.url, 'GET', '/api/v1/agencies', taker.token);
+  const bpbd = agencies.body.find((a) => a.code === 'BPBD-BTM');
+  const form = back.locator('[data-testid="escalate-form"]');
+  await form.locator('select[name="agency_ids"]').selectOption(bpbd.id);
+  await form.locator('input[name="note"]').focus();
+  await takerPage.keyboard.type('Genangan setinggi lutut di lokasi, mohon BPBD.');
+  await shot(takerPage, 'reject_3_call_taker_escalates');
+  await takerPage.keyboard.press('Enter');
+  await back.waitFor({ state: 'detached', timeout: 15_000 });
+  const again = await api(server.url, 'GET', `/api/v1/incidents/${incident.id}`, taker.token);
+  assert.equal(again.body.status, 'escalated');
+  assert.deepEqual(
+    again.body.agencies.map((a) => [a.agency_id === bpbd.id ? 'BPBD' : 'other', a.status]).sort(),
+    [['BPBD', 'escalated'], ['other', 'rejected']],
+  );
+
+  // BPBD's desk has it in its queue, with the call taker's note and Dinkes's reason.
+  const bpbdCtx = await guardedContext(browser, server.url, { viewport: { width: 1440, height: 900 } });
+  const bpbdPage = await bpbdCtx.context.newPage();
+  await loginAs(bpbdPage, 'dispatch.bpbd');
+  const queued = bpbdPage.locator('.queue-item', { hasText: incident.number });
+  await queued.waitFor({ timeout: 15_000 });
+  await queued.focus();
+  await bpbdPage.keyboard.press('Enter');
+  const note = bpbdPage.locator('[data-testid="escalation-note"]');
+  await note.waitFor();
+  assert.equal(await note.textContent(), '✎ Catatan penerima panggilan: Genangan setinggi lutut di lokasi, mohon BPBD.');
+  assert.ok((await bpbdPage.locator('[data-testid="rejections"]').textContent()).includes(reason));
+  await shot(bpbdPage, 'reject_4_bpbd_desk_note');
+
+  for (const [who, c] of Object.entries({ takerCtx, dispCtx, bpbdCtx })) assert.deepEqual(c.problems, [], `${who}: ${c.problems.join('\n')}`);
 });

@@ -179,6 +179,10 @@ export const text: Record<keyof typeof idText, string> = {
   'ct.returned_none': 'No incidents sent back.',
   'ct.returned_reason': '{agency}: {reason}',
   'ct.returned_toast': 'Incident {number} was sent back by the OPD.',
+  'ct.escalate': 'Escalate again',
+  'ct.escalate_to': 'Send to OPD',
+  'ct.escalate_note': 'Note for the OPD (e.g. the corrected location)',
+  'ct.escalated': 'Incident {number} sent to {agency}.',
   'ct.shortcuts':
     'Shortcuts: A answer · 1 emergency · 2 information · 3 prank · 4 ghost · 5 wrong number · 6 abandoned · Ctrl+Enter submit · Alt+E end',
   'disp.title': 'Dispatcher map',
@@ -204,6 +208,7 @@ export const text: Record<keyof typeof idText, string> = {
   'disp.reject_submit': 'Reject and send back',
   'disp.reject_reason_missing': 'Write the reason for rejecting.',
   'disp.rejected': 'Incident {number} sent back to the call taker.',
+  'disp.escalation_note': "Call taker's note: {note}",
   'disp.rejected_by': 'Rejected by {agency}: {reason}',
   'disp.close_hint': 'Summarise the response: actions, victims, referrals. The report is archived.',
   'disp.close_submit': 'Close with this report',

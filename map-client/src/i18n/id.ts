@@ -178,6 +178,10 @@ export const text = {
   'ct.returned_none': 'Tidak ada kejadian yang dikembalikan.',
   'ct.returned_reason': '{agency}: {reason}',
   'ct.returned_toast': 'Kejadian {number} dikembalikan oleh OPD.',
+  'ct.escalate': 'Eskalasi ulang',
+  'ct.escalate_to': 'Kirim ke OPD',
+  'ct.escalate_note': 'Catatan untuk OPD (mis. lokasi yang dikoreksi)',
+  'ct.escalated': 'Kejadian {number} dikirim ke {agency}.',
   'ct.shortcuts':
     'Pintasan: A jawab · 1 darurat · 2 informasi · 3 iseng · 4 kosong · 5 salah sambung · 6 terputus · Ctrl+Enter kirim · Alt+E akhiri',
   'disp.title': 'Peta dispatcher',
@@ -203,6 +207,7 @@ export const text = {
   'disp.reject_submit': 'Tolak dan kembalikan',
   'disp.reject_reason_missing': 'Tuliskan alasan penolakan.',
   'disp.rejected': 'Kejadian {number} dikembalikan ke penerima panggilan.',
+  'disp.escalation_note': 'Catatan penerima panggilan: {note}',
   'disp.rejected_by': 'Ditolak oleh {agency}: {reason}',
   'disp.close_hint': 'Ringkas penanganan: tindakan, korban, rujukan. Laporan ini masuk ke arsip.',
   'disp.close_submit': 'Tutup dengan laporan ini',

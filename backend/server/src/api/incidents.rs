@@ -75,6 +75,8 @@ pub struct IncidentAgencyView {
     pub agency_type: String,
     /// `escalated`, `verified` or `rejected`.
     pub status: String,
+    /// `rejected`: why the OPD sent it back. Escalated by a call taker after filing (and verified since): the
+    /// call taker's note.
     pub reason: Option<String>,
 }
 
@@ -218,6 +220,16 @@ pub struct LinkCallRequest {
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
     pub reason: String,
+}
+
+/// Agencies (OPD) to escalate an incident to, by a call taker or supervisor.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateRequest {
+    /// 1 to 10 agency ids: new ones, or ones that sent the incident back.
+    pub agency_ids: Vec<String>,
+    /// What changed since, for the dispatchers (e.g. the corrected location); up to 500 characters.
+    pub note: Option<String>,
 }
 
 /// The final report.
@@ -973,8 +985,8 @@ async fn decide(
     let mut set = ChangeSet::new(now);
     set.push(
         Stmt::new(
-            "UPDATE incident_agencies SET status = $3, decided_at = $4, decided_by = $5, reason = $6 \
-             WHERE incident_id = $1 AND agency_id = $2 AND status = 'escalated'",
+            "UPDATE incident_agencies SET status = $3, decided_at = $4, decided_by = $5, \
+             reason = COALESCE($6, reason) WHERE incident_id = $1 AND agency_id = $2 AND status = 'escalated'",
         )
         .text(id)
         .text(&row.agency_id)
@@ -1019,6 +1031,168 @@ async fn decide(
     state.store.commit(set).await?;
     Ok(Json(
         incident_view(state, load_incident(state, id).await?, true).await?,
+    ))
+}
+
+/// A call taker or supervisor escalates an incident to more agencies (OPD), or again to one that sent it
+/// back: the way out of `rejected`, and of `new` when no OPD was responsible for the point at filing. The
+/// dispatch clock keeps running from the filing (the caller has been waiting all along).
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/escalate", tag = "incidents", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = EscalateRequest, responses(
+    (status = 200, body = IncidentView),
+    (status = 403, body = super::error::ErrorBody),
+    (status = 404, body = super::error::ErrorBody),
+    (status = 409, body = super::error::ErrorBody, description = "closed or cancelled, or an agency already has it open"),
+    (status = 422, body = super::error::ErrorBody)))]
+pub async fn escalate_incident(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    AppJson(req): AppJson<EscalateRequest>,
+) -> ApiResult<Json<IncidentView>> {
+    actor.require(&[Role::CallTaker, Role::Supervisor])?;
+    let mut wanted: Vec<&str> = req.agency_ids.iter().map(|a| a.trim()).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    if wanted.is_empty() || wanted.len() > 10 || wanted.iter().any(|a| a.is_empty()) {
+        return Err(ApiError::validation(
+            "agency_ids",
+            "name 1 to 10 agencies (OPD) by id",
+        ));
+    }
+    let note = req.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+    if note.is_some_and(|n| n.chars().count() > 500) {
+        return Err(ApiError::validation(
+            "note",
+            "note is at most 500 characters",
+        ));
+    }
+    let incident = load_incident(&state, &id).await?;
+    let agencies = state.store.incident_agencies(&id).await?;
+    check_visible(&state, &actor, &incident, &agencies).await?;
+    let from: IncidentStatus = parse_value(&incident.status)?;
+    let to = match from {
+        IncidentStatus::New | IncidentStatus::Rejected => IncidentStatus::Escalated,
+        other => other,
+    };
+    if to != from {
+        from.transition(to).map_err(|e| {
+            ApiError::new(ErrorCode::InvalidTransition, e.to_string())
+                .with_allowed(e.allowed.iter().map(|s| s.as_str().to_owned()).collect())
+        })?;
+    } else if !matches!(
+        from,
+        IncidentStatus::Escalated | IncidentStatus::Verified | IncidentStatus::Dispatched
+    ) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidTransition,
+            format!("a {from} incident is not escalated any more"),
+        )
+        .with_allowed(Vec::new()));
+    }
+    let now = state.now_ms();
+    let mut set = ChangeSet::new(now);
+    for agency_id in &wanted {
+        let agency = state
+            .store
+            .get_agency(agency_id)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => {
+                    ApiError::validation("agency_ids", format!("no agency with id {agency_id}"))
+                }
+                other => other.into(),
+            })?;
+        match agencies.iter().find(|a| a.agency_id == *agency_id) {
+            Some(a) if a.status == "rejected" => set.push(
+                Stmt::new(
+                    "UPDATE incident_agencies SET status = 'escalated', escalated_at = $3, decided_at = NULL, \
+                     decided_by = NULL, reason = $4 WHERE incident_id = $1 AND agency_id = $2 \
+                     AND status = 'rejected'",
+                )
+                .text(&id)
+                .text(*agency_id)
+                .int(now)
+                .opt_text(note)
+                .expect(1),
+            ),
+            Some(a) => {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!("{} already has this incident ({})", agency.code, a.status),
+                )
+                .with_field("agency_ids"));
+            }
+            None => set.push(
+                Stmt::new(
+                    "INSERT INTO incident_agencies (incident_id, agency_id, agency_type, status, escalated_at, \
+                     reason) VALUES ($1, $2, $3, 'escalated', $4, $5)",
+                )
+                .text(&id)
+                .text(*agency_id)
+                .text(&agency.agency_type)
+                .int(now)
+                .opt_text(note),
+            ),
+        };
+    }
+    if to != from {
+        set.push(
+            Stmt::new(
+                "UPDATE incidents SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4",
+            )
+            .text(&id)
+            .text(to.as_str())
+            .int(now)
+            .text(from.as_str())
+            .expect(1),
+        );
+    }
+    let category: Category = parse_value(&incident.category)?;
+    let priority: Priority = parse_value(&incident.priority)?;
+    // Started at filing when an OPD was responsible then (kept running); started now otherwise.
+    flow::start_clock(
+        &mut set,
+        "incident",
+        &id,
+        SlaKind::Dispatch,
+        None,
+        now,
+        state.config.dispatch.sla.target_ms(
+            SlaKind::Dispatch,
+            category,
+            priority,
+            AreaClass::Urban,
+        ),
+    );
+    let all: Vec<String> = agencies
+        .iter()
+        .map(|a| a.agency_id.clone())
+        .chain(wanted.iter().map(|a| (*a).to_owned()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let added: Vec<String> = wanted.iter().map(|a| (*a).to_owned()).collect();
+    let mut payload = incident_payload(&incident, to.as_str(), &all);
+    payload["escalated_to"] = json!(added);
+    payload["note"] = json!(note);
+    set.event(flow::event(
+        "incident.escalated",
+        &incident_audience(&incident, &all),
+        payload,
+    ));
+    set.audit(flow::audit(
+        &actor,
+        now,
+        "incident.escalate",
+        "incident",
+        &id,
+        Some(json!({"status": incident.status})),
+        Some(json!({"status": to, "escalated_to": added, "note": note})),
+    ));
+    state.store.commit(set).await?;
+    Ok(Json(
+        incident_view(&state, load_incident(&state, &id).await?, true).await?,
     ))
 }
 

@@ -134,6 +134,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::link_call))
         .routes(routes!(incidents::verify_incident))
         .routes(routes!(incidents::reject_incident))
+        .routes(routes!(incidents::escalate_incident))
         .routes(routes!(incidents::recommendations))
         .routes(routes!(incidents::create_assignment))
         .routes(routes!(incidents::close_incident))

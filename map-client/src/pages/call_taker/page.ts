@@ -217,7 +217,10 @@ export async function mount({ root, user }: PageContext): Promise<void> {
 
   const agencyNames = new Map<string, string>();
   void get<{ id: string; name: string }[]>('/api/v1/agencies')
-    .then((list) => list.forEach((a) => agencyNames.set(a.id, a.name)))
+    .then((list) => {
+      list.forEach((a) => agencyNames.set(a.id, a.name));
+      renderReturned();
+    })
     .catch(() => undefined);
 
   /**
@@ -256,9 +259,46 @@ export async function mount({ root, user }: PageContext): Promise<void> {
                   .filter((a) => a.status === 'rejected')
                   .map((a) => h('li', { 'data-testid': 'return-reason' }, t('ct.returned_reason', { agency: agencyNames.get(a.agency_id) ?? a.agency_type, reason: a.reason ?? '—' }))),
               ),
+              escalateForm(inc),
             ),
           ),
     );
+  }
+
+  /** Sends a returned incident to another OPD (or again to one that refused it), with a note for its desk. */
+  function escalateForm(inc: IncidentView): HTMLElement {
+    const agency = h(
+      'select',
+      { name: 'agency_ids', 'aria-label': t('ct.escalate_to'), 'data-testid': 'escalate-agency' },
+      [...agencyNames].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => h('option', { value: id }, name)),
+    );
+    const note = h('input', { name: 'note', 'aria-label': t('ct.escalate_note'), placeholder: t('ct.escalate_note'), autocomplete: 'off', maxlength: '500' });
+    const error = h('p', { class: 'error', role: 'alert', hidden: true });
+    const form = h(
+      'form',
+      {
+        class: 'escalate',
+        'data-testid': 'escalate-form',
+        onsubmit: (ev: Event) => {
+          ev.preventDefault();
+          clearError(error, form);
+          void post<IncidentView>(`/api/v1/incidents/${encodeURIComponent(inc.id)}/escalate`, {
+            agency_ids: [agency.value],
+            note: note.value.trim() || null,
+          })
+            .then((after) => {
+              shell.toast(t('ct.escalated', { number: after.number, agency: agencyNames.get(agency.value) ?? '' }), 'info');
+              return loadReturned(false);
+            })
+            .catch((e: unknown) => showError(error, e, form));
+        },
+      },
+      agency,
+      note,
+      h('button', { type: 'submit' }, '⇪ ', t('ct.escalate')),
+      error,
+    );
+    return form;
   }
 
   function renderCalls(): void {

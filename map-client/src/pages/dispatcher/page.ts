@@ -347,6 +347,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       h('p', {}, t('disp.victims', { count: inc.victims.count, condition: tk('condition', inc.victims.condition) })),
       inc.description ? h('p', { class: 'desc' }, inc.description) : null,
       rejectionsOf(inc),
+      escalationNoteOf(inc),
       actions,
       decision?.form ?? null,
       h('h3', {}, t('disp.assignments')),
@@ -425,6 +426,13 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       button.disabled = false;
       shell.toast(messageFor(e), 'error');
     }
+  }
+
+  /** The call taker's note when the incident was escalated (again) to this OPD after filing. */
+  function escalationNoteOf(inc: IncidentView): HTMLElement | null {
+    const own = ownAgency(inc);
+    if (!own?.reason || own.status === 'rejected') return null;
+    return h('p', { class: 'escalation-note', 'data-testid': 'escalation-note' }, '✎ ', t('disp.escalation_note', { note: own.reason }));
   }
 
   /** Other OPDs that sent the incident back, with their reasons. */
