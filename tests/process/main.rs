@@ -43,6 +43,19 @@ fn siaga(db: &TestDb, logs: &std::path::Path, name: &str) -> Command {
     cmd
 }
 
+/// A fresh PostgreSQL database with the demo data (`siaga demo --no-serve`), and a folder for the logs.
+async fn demo_database() -> (TestDb, tempfile::TempDir) {
+    let db = TestDb::new(Engine::Postgres).await;
+    let logs = tempfile::tempdir().unwrap();
+    let demo = siaga(&db, logs.path(), "demo")
+        .args(["demo", "--no-serve"])
+        .status()
+        .await
+        .unwrap();
+    assert!(demo.success(), "siaga demo --no-serve failed");
+    (db, logs)
+}
+
 async fn start_instance(db: &TestDb, logs: &std::path::Path, name: &str) -> Instance {
     start_instance_with(db, logs, name, &[]).await
 }
@@ -144,14 +157,7 @@ async fn two_instances_share_one_stream_and_a_killed_instance_loses_no_event() {
         return;
     }
     // Arrange: a demo database and two instances on it.
-    let db = TestDb::new(Engine::Postgres).await;
-    let logs = tempfile::tempdir().unwrap();
-    let demo = siaga(&db, logs.path(), "demo")
-        .args(["demo", "--no-serve"])
-        .status()
-        .await
-        .unwrap();
-    assert!(demo.success(), "siaga demo --no-serve failed");
+    let (db, logs) = demo_database().await;
     let mut a = start_instance(&db, logs.path(), "a").await;
     let b = start_instance(&db, logs.path(), "b").await;
 
@@ -273,14 +279,7 @@ async fn one_instance_runs_the_sla_clocks_and_the_other_takes_over_when_it_dies(
         return;
     }
     // Arrange: two instances with a 3 s answer target on one database.
-    let db = TestDb::new(Engine::Postgres).await;
-    let logs = tempfile::tempdir().unwrap();
-    let demo = siaga(&db, logs.path(), "demo")
-        .args(["demo", "--no-serve"])
-        .status()
-        .await
-        .unwrap();
-    assert!(demo.success(), "siaga demo --no-serve failed");
+    let (db, logs) = demo_database().await;
     let short_answer = [("SIAGA_DISPATCH__SLA__ANSWER_S", "3")];
     let a = start_instance_with(&db, logs.path(), "a", &short_answer).await;
     let b = start_instance_with(&db, logs.path(), "b", &short_answer).await;
@@ -403,14 +402,7 @@ async fn a_unit_added_moved_or_taken_off_duty_through_one_instance_is_recommende
     if !postgres_enabled() {
         return;
     }
-    let db = TestDb::new(Engine::Postgres).await;
-    let logs = tempfile::tempdir().unwrap();
-    let demo = siaga(&db, logs.path(), "demo")
-        .args(["demo", "--no-serve"])
-        .status()
-        .await
-        .unwrap();
-    assert!(demo.success(), "siaga demo --no-serve failed");
+    let (db, logs) = demo_database().await;
     let a = start_instance(&db, logs.path(), "a").await;
     let b = start_instance(&db, logs.path(), "b").await;
     let admin_a = login(&a.base, "admin").await;

@@ -316,6 +316,16 @@ pub(crate) fn incident_audience(incident: &IncidentRow, agencies: &[String]) -> 
     }
 }
 
+/// The guarded move of an incident from `from` to `to` (a concurrent change makes the whole change set fail).
+fn status_change(id: &str, from: IncidentStatus, to: IncidentStatus, now: i64) -> Stmt {
+    Stmt::new("UPDATE incidents SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4")
+        .text(id)
+        .text(to.as_str())
+        .int(now)
+        .text(from.as_str())
+        .expect(1)
+}
+
 /// The event payload of an incident: no personal data, since events fan out widely.
 pub(crate) fn incident_payload(
     i: &IncidentRow,
@@ -998,16 +1008,7 @@ async fn decide(
     );
     let new_status = to.map_or(incident.status.clone(), |t| t.as_str().to_owned());
     if let Some(to) = to {
-        set.push(
-            Stmt::new(
-                "UPDATE incidents SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4",
-            )
-            .text(id)
-            .text(to.as_str())
-            .int(now)
-            .text(from.as_str())
-            .expect(1),
-        );
+        set.push(status_change(id, from, to, now));
     }
     let ids: Vec<String> = agencies.iter().map(|a| a.agency_id.clone()).collect();
     let mut payload = incident_payload(&incident, &new_status, &ids);
@@ -1137,16 +1138,7 @@ pub async fn escalate_incident(
         };
     }
     if to != from {
-        set.push(
-            Stmt::new(
-                "UPDATE incidents SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4",
-            )
-            .text(&id)
-            .text(to.as_str())
-            .int(now)
-            .text(from.as_str())
-            .expect(1),
-        );
+        set.push(status_change(&id, from, to, now));
     }
     let category: Category = parse_value(&incident.category)?;
     let priority: Priority = parse_value(&incident.priority)?;
@@ -1404,16 +1396,7 @@ pub async fn create_assignment(
             .text(&actor.user.id),
         );
     }
-    set.push(
-        Stmt::new(
-            "UPDATE incidents SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4",
-        )
-        .text(&id)
-        .text(current.as_str())
-        .int(now)
-        .text(from.as_str())
-        .expect(1),
-    );
+    set.push(status_change(&id, from, current, now));
     let ids: Vec<String> = agencies.iter().map(|a| a.agency_id.clone()).collect();
     let audience = incident_audience(&incident, &ids);
     let clocks = state.store.subject_clocks("incident", &id).await?;
