@@ -450,6 +450,19 @@ fn table(ids: &Ids) -> Vec<Row> {
             ]),
         )
         .query(point),
+        row(
+            "get",
+            "/api/v1/geo/search",
+            Policy::Only(&[
+                Admin,
+                Supervisor,
+                CallTaker,
+                OwnDispatcher,
+                OtherDispatcher,
+                OtherRegionSupervisor,
+            ]),
+        )
+        .query("q=batam".to_owned()),
         row("get", "/api/v1/geo/regions.geojson", Policy::Only(ANY)),
         row("get", "/api/v1/geo/facilities.geojson", Policy::Only(ANY)),
         // Authorized, then refused as a plain GET is not a websocket upgrade (400).

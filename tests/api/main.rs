@@ -12,6 +12,7 @@ mod errors;
 mod escalation;
 mod fleet;
 mod flow;
+mod gazetteer;
 mod map;
 mod persistence;
 mod routing;

@@ -57,11 +57,12 @@ test('an incident travels from call taker to dispatcher to responder and back', 
   await takerPage.keyboard.press('1');
   await takerPage.waitForFunction(() => document.activeElement?.id === 'reporter-name');
   await takerPage.keyboard.type('Budi Santoso');
-  // Pin: centre of the map (the view is fitted to the demo city).
-  const canvas = takerPage.locator('[data-testid="map"] .maplibregl-canvas');
-  const box = await canvas.boundingBox();
-  await canvas.click({ position: { x: box.width / 2, y: box.height / 2 } });
-  await takerPage.waitForSelector('[data-testid="region-chain"]');
+  // Pin: the caller names the district; the address search puts the pin inside it, from the keyboard.
+  await takerPage.locator('#place-search').focus();
+  await takerPage.keyboard.type('lubuk ba');
+  await takerPage.waitForSelector('[data-testid="place-results"] li[aria-selected="true"]:has-text("Lubuk Baja")');
+  await takerPage.keyboard.press('Enter');
+  await takerPage.waitForSelector('[data-testid="region-chain"]:has-text("Lubuk Baja")');
   await takerPage.getByLabel('Alamat / patokan').fill('Depan Mall Nagoya');
   await takerPage.getByLabel('Kategori', { exact: true }).selectOption('health');
   await takerPage.getByLabel('Prioritas', { exact: true }).selectOption('p1');

@@ -10,6 +10,7 @@ use serde::Serialize;
 use siaga_core::agency::AgencyType;
 use siaga_core::time::Timestamp;
 use siaga_core::unit::{UnitStatus, UnitType};
+use siaga_spatial::gazetteer::{self, Gazetteer, Place};
 use siaga_spatial::import::{RegionImportOptions, parse_regions};
 use siaga_spatial::layers::{AdminLayers, Agency, AgencyArea, RegionLevel};
 use siaga_spatial::units::{NearestQuery, NearestUnits, UnitFilter, UnitIndex, UnitState};
@@ -65,6 +66,7 @@ impl Location {
 struct Static {
     layers: AdminLayers,
     facilities: FacilityIndex,
+    gazetteer: Gazetteer,
 }
 
 /// The geo service shared by every request.
@@ -87,7 +89,11 @@ impl Geo {
         let layers = AdminLayers::new(Vec::new(), Vec::new()).expect("empty layers are valid");
         let facilities = FacilityIndex::new(Vec::new()).expect("an empty facility list is valid");
         Geo {
-            statics: Arc::new(RwLock::new(Arc::new(Static { layers, facilities }))),
+            statics: Arc::new(RwLock::new(Arc::new(Static {
+                layers,
+                facilities,
+                gazetteer: Gazetteer::default(),
+            }))),
             units: Arc::new(RwLock::new(UnitIndex::new())),
             stale_after_ms: 60 * 60 * 1000,
         }
@@ -205,10 +211,26 @@ impl Geo {
                 units.upsert(state);
             }
         }
-        *self.statics.write().unwrap_or_else(|p| p.into_inner()) =
-            Arc::new(Static { layers, facilities });
+        let mut places = gazetteer::region_places(&layers);
+        places.extend(gazetteer::facility_places(&facilities, &layers));
+        let gazetteer = Gazetteer::new(places);
+        *self.statics.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Static {
+            layers,
+            facilities,
+            gazetteer,
+        });
         *self.units.write().unwrap_or_else(|p| p.into_inner()) = units;
         Ok(())
+    }
+
+    /// Regions and facilities whose names match `query`, best first (see [`Gazetteer::search`]).
+    pub fn search_places(&self, query: &str, limit: usize) -> Vec<Place> {
+        self.statics()
+            .gazetteer
+            .search(query, limit)
+            .into_iter()
+            .cloned()
+            .collect()
     }
 
     fn statics(&self) -> Arc<Static> {

@@ -11,6 +11,7 @@
 //!   (OPD) and the areas they serve.
 //! * [`units`]: [`UnitIndex`], moving units with in-place updates and exact great-circle nearest-k.
 //! * [`facilities`]: [`FacilityIndex`], static health facilities (faskes) with nearest-k by capability.
+//! * [`gazetteer`]: [`gazetteer::Gazetteer`], regions and facilities found by (part of) their name.
 //! * [`import`]: strict parsers for GeoJSON and CSV input, with per-record errors.
 //!
 //! # What this crate deliberately does not do
@@ -34,6 +35,7 @@ pub mod convert;
 pub mod facilities;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod gazetteer;
 mod grid;
 pub mod import;
 pub mod jurisdiction;

@@ -503,6 +503,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/geo/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Gazetteer: regions (province to village) and health facilities whose names match `q` — every word of `q`
+         *     begins a word of the name, case and accents ignored — best first: the exact name, names starting with
+         *     `q`, then the rest; facilities and finer regions before coarser ones.
+         */
+        get: operations["search_places"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents": {
         parameters: {
             query?: never;
@@ -1653,6 +1674,10 @@ export interface components {
             agency_type: string;
             /** @description `escalated`, `verified` or `rejected`. */
             status: string;
+            /**
+             * @description `rejected`: why the OPD sent it back. Escalated by a call taker after filing (and verified since): the
+             *     call taker's note.
+             */
             reason?: string | null;
         };
         /** @description Incident counts. */
@@ -1846,6 +1871,20 @@ export interface components {
             first_day: string;
             /** @description Last local day (included). */
             last_day: string;
+        };
+        /** @description A place found by name. */
+        PlaceView: {
+            /** @description `region` or `facility`. */
+            kind: string;
+            /** @description The region code or facility id. */
+            id: string;
+            name: string;
+            /** @description The region's level (`province` … `village`) or the facility's kind (`hospital`, `puskesmas`, …). */
+            detail: string;
+            /** @description Where it lies, coarse to fine (e.g. `Kepulauan Riau › Kota Batam`). */
+            context: string;
+            /** @description Where to put the pin: a point inside the region, or the facility. */
+            position: components["schemas"]["LonLat"];
         };
         /** @description The answer to an accepted fix. */
         PositionAccepted: {
@@ -4232,6 +4271,64 @@ export interface operations {
                 };
             };
             /** @description the caller's role (or OPD, unit or region scope) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search_places: {
+        parameters: {
+            query: {
+                /** @description What the caller said: a region or facility name, or the start of its words (2 to 100 characters). */
+                q: string;
+                /** @description How many (default 8, at most 20). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceView"][];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -32,6 +32,7 @@ export type IncidentView = Schemas['IncidentView'];
 export type CreateIncident = Schemas['CreateIncidentRequest'];
 export type DuplicateView = Schemas['DuplicateView'];
 export type Located = Schemas['Location'];
+export type PlaceView = Schemas['PlaceView'];
 export type Recommendations = Schemas['RecommendationsView'];
 
 export type AssignmentStatus = Schemas['AssignmentStatus'];

@@ -1,4 +1,5 @@
-//! Geo endpoints: locate a point, nearest units, and map layers (regions, facilities) as GeoJSON.
+//! Geo endpoints: locate a point, nearest units, find a place by name, and map layers (regions, facilities) as
+//! GeoJSON.
 
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::extract::{Actor, AppQuery};
@@ -11,6 +12,7 @@ use siaga_core::role::Role;
 use siaga_core::time::Timestamp;
 use siaga_core::unit::UnitType;
 use siaga_spatial::Position;
+use siaga_spatial::gazetteer::PlaceKind;
 use siaga_spatial::units::UnitFilter;
 
 /// A point.
@@ -60,6 +62,33 @@ pub struct NearestView {
     pub excluded: Vec<ExcludedUnitView>,
 }
 
+/// Query of [`search_places`].
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PlaceQuery {
+    /// What the caller said: a region or facility name, or the start of its words (2 to 100 characters).
+    pub q: String,
+    /// How many (default 8, at most 20).
+    pub limit: Option<usize>,
+}
+
+/// A place found by name.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PlaceView {
+    /// `region` or `facility`.
+    pub kind: String,
+    /// The region code or facility id.
+    pub id: String,
+    pub name: String,
+    /// The region's level (`province` … `village`) or the facility's kind (`hospital`, `puskesmas`, …).
+    pub detail: String,
+    /// Where it lies, coarse to fine (e.g. `Kepulauan Riau › Kota Batam`).
+    pub context: String,
+    /// Where to put the pin: a point inside the region, or the facility.
+    pub position: super::agencies::LonLat,
+}
+
 /// Query of [`regions_geojson`].
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -89,6 +118,63 @@ pub async fn locate(
     AppQuery(q): AppQuery<PointQuery>,
 ) -> ApiResult<Json<Location>> {
     Ok(Json(state.geo.locate(position(q.lon, q.lat)?)))
+}
+
+/// Gazetteer: regions (province to village) and health facilities whose names match `q` — every word of `q`
+/// begins a word of the name, case and accents ignored — best first: the exact name, names starting with
+/// `q`, then the rest; facilities and finer regions before coarser ones.
+#[utoipa::path(get, path = "/api/v1/geo/search", tag = "geo", security(("bearer" = [])),
+    params(PlaceQuery), responses(
+    (status = 200, body = Vec<PlaceView>),
+    (status = 400, body = super::error::ErrorBody),
+    (status = 403, body = super::error::ErrorBody)))]
+pub async fn search_places(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppQuery(q): AppQuery<PlaceQuery>,
+) -> ApiResult<Json<Vec<PlaceView>>> {
+    actor.require(&[
+        Role::CallTaker,
+        Role::Dispatcher,
+        Role::Supervisor,
+        Role::Admin,
+    ])?;
+    let query = q.q.trim();
+    let chars = query.chars().count();
+    if !(2..=100).contains(&chars) {
+        return Err(
+            ApiError::new(ErrorCode::BadRequest, "q must be 2 to 100 characters").with_field("q"),
+        );
+    }
+    let limit = q.limit.unwrap_or(8);
+    if !(1..=20).contains(&limit) {
+        return Err(
+            ApiError::new(ErrorCode::BadRequest, "limit must be 1 to 20").with_field("limit"),
+        );
+    }
+    let found = state.geo.search_places(query, limit);
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|p| {
+                let (kind, detail) = match p.kind {
+                    PlaceKind::Region { level } => ("region", level),
+                    PlaceKind::Facility { kind } => ("facility", kind),
+                };
+                PlaceView {
+                    kind: kind.to_owned(),
+                    id: p.id,
+                    name: p.name,
+                    detail,
+                    context: p.context,
+                    position: super::agencies::LonLat {
+                        lon: p.position.lon(),
+                        lat: p.position.lat(),
+                    },
+                }
+            })
+            .collect(),
+    ))
 }
 
 /// The nearest available units (of a type), with great-circle distance and ETA.

@@ -143,6 +143,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(assignments::update_assignment_status))
         .routes(routes!(geo::locate))
         .routes(routes!(geo::nearest_units))
+        .routes(routes!(geo::search_places))
         .routes(routes!(geo::regions_geojson))
         .routes(routes!(geo::facilities_geojson))
         .routes(routes!(map::client_config))

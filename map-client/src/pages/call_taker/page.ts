@@ -4,7 +4,7 @@
 //! every OPD sent back (rejected) are listed with each OPD's reason, live.
 
 import { get, getOptional, post } from '../../api/client';
-import type { CallClass, CallView, CreateIncident, DuplicateView, IncidentView, Located, LonLat } from '../../api/types';
+import type { CallClass, CallView, CreateIncident, DuplicateView, IncidentView, Located, LonLat, PlaceView } from '../../api/types';
 import { CATEGORIES, PRIORITIES, VICTIM_CONDITIONS } from '../../api/types';
 import { t, tk } from '../../i18n';
 import type { LiveEvent } from '../../live/events';
@@ -86,6 +86,19 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   const submit = h('button', { type: 'submit', class: 'btn primary big', 'data-testid': 'submit-incident' }, '➤ ', t('ct.submit'));
   const useAml = h('button', { type: 'button', class: 'btn', 'data-testid': 'use-aml', disabled: true }, '◎ ', t('ct.use_aml'));
   const field = (id: string, label: string, input: HTMLElement) => h('div', { class: 'field' }, h('label', { for: id }, label), input);
+  // Address search over the gazetteer (regions and faskes), keyboard first: type, ↓/↑ to choose, Enter to pin.
+  const placeInput = h('input', {
+    id: 'place-search',
+    type: 'search',
+    autocomplete: 'off',
+    role: 'combobox',
+    'aria-autocomplete': 'list',
+    'aria-expanded': 'false',
+    'aria-controls': 'place-results',
+    placeholder: t('ct.place_search_hint'),
+  });
+  const placeList = h('ul', { id: 'place-results', role: 'listbox', class: 'place-results', 'data-testid': 'place-results', hidden: true });
+  const placeSearch = h('div', { class: 'place-search' }, field('place-search', t('ct.place_search'), placeInput), placeList);
   const form = h(
     'form',
     { class: 'incident-form card', 'data-testid': 'incident-form', novalidate: true },
@@ -105,6 +118,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       h('p', { class: 'muted' }, t('ct.location_hint')),
       f.location,
       useAml,
+      placeSearch,
       field('address', t('ct.address'), f.address),
       h('h3', {}, t('ct.region')),
       regionBox,
@@ -124,6 +138,84 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     formError,
     submit,
   );
+
+  let places: PlaceView[] = [];
+  let placeActive = -1;
+  let placeSeq = 0;
+  let placeTimer: ReturnType<typeof setTimeout> | null = null;
+
+  function renderPlaces(): void {
+    placeInput.setAttribute('aria-expanded', String(places.length > 0));
+    placeList.hidden = places.length === 0;
+    if (placeActive >= 0) placeInput.setAttribute('aria-activedescendant', `place-${placeActive}`);
+    else placeInput.removeAttribute('aria-activedescendant');
+    replace(
+      placeList,
+      places.map((p, i) =>
+        h(
+          'li',
+          { id: `place-${i}`, role: 'option', 'aria-selected': String(i === placeActive), class: i === placeActive ? 'active' : '', onmousedown: (e: Event) => (e.preventDefault(), void choosePlace(p)) },
+          p.kind === 'facility' ? '✚ ' : '▱ ',
+          h('strong', {}, p.name),
+          ' · ',
+          tk('place', p.detail),
+          p.context ? h('span', { class: 'muted' }, ` · ${p.context}`) : null,
+        ),
+      ),
+    );
+  }
+
+  async function choosePlace(p: PlaceView): Promise<void> {
+    places = [];
+    placeActive = -1;
+    renderPlaces();
+    placeInput.value = p.name;
+    if (!f.address.value.trim()) f.address.value = p.context ? `${p.name}, ${p.context}` : p.name;
+    map.flyTo({ center: [p.position.lon, p.position.lat], zoom: p.kind === 'facility' ? 16 : 14 });
+    await setPin(p.position);
+  }
+
+  placeInput.addEventListener('input', () => {
+    if (placeTimer) clearTimeout(placeTimer);
+    const q = placeInput.value.trim();
+    if (q.length < 2) {
+      places = [];
+      renderPlaces();
+      return;
+    }
+    placeTimer = setTimeout(() => {
+      const seq = ++placeSeq;
+      get<PlaceView[]>(`/api/v1/geo/search?q=${encodeURIComponent(q)}`)
+        .then((found) => {
+          if (seq !== placeSeq) return;
+          places = found;
+          placeActive = found.length > 0 ? 0 : -1;
+          renderPlaces();
+          if (found.length === 0) replace(placeList, h('li', { class: 'muted' }, t('ct.place_none')));
+          placeList.hidden = false;
+        })
+        .catch((e: unknown) => {
+          replace(placeList, h('li', { class: 'error' }, messageFor(e)));
+          placeList.hidden = false;
+        });
+    }, 200);
+  });
+  placeInput.addEventListener('keydown', (e: KeyboardEvent) => {
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      if (places.length === 0) return;
+      e.preventDefault();
+      placeActive = (placeActive + (e.key === 'ArrowDown' ? 1 : places.length - 1)) % places.length;
+      renderPlaces();
+    } else if (e.key === 'Enter') {
+      // Enter picks a place; it never submits the incident form from here.
+      e.preventDefault();
+      const p = places[placeActive];
+      if (p) void choosePlace(p);
+    } else if (e.key === 'Escape') {
+      places = [];
+      renderPlaces();
+    }
+  });
 
   const mapBox = h('div', { class: 'map', 'data-testid': 'map', role: 'region', 'aria-label': t('ct.location') });
   replace(

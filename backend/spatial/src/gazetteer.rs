@@ -1,0 +1,326 @@
+//! [`Gazetteer`]: find a place by name — an administrative region (province to village) or a health facility,
+//! the landmarks a caller names — so the call taker can put the pin there and refine it.
+//!
+//! Matching ignores case, accents and punctuation, and words may be typed in part: every word of the query
+//! must begin a word of the place's name ("bat kot" finds "Batam Kota"). Ranking, best first: the whole name
+//! equal to the query, then names starting with it, then the rest; within a rank facilities and finer
+//! regions come first (a caller names a village or a hospital more often than a province), then shorter
+//! names, then the name and id, so the order is stable.
+
+use crate::convert::Position;
+use crate::facilities::FacilityIndex;
+use crate::jurisdiction::Located;
+use crate::layers::{AdminLayers, RegionLevel};
+use geo::InteriorPoint;
+use std::collections::HashMap;
+
+/// What a place is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlaceKind {
+    /// An administrative region at a level (`province`, `regency`, `district`, `village`).
+    Region {
+        /// The level, as stored.
+        level: String,
+    },
+    /// A health facility (faskes) of a kind (`hospital`, `puskesmas`, …).
+    Facility {
+        /// The kind, as stored.
+        kind: String,
+    },
+}
+
+/// A named place with the point the pin goes to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Place {
+    /// The region code or facility id.
+    pub id: String,
+    /// The display name.
+    pub name: String,
+    /// What it is.
+    pub kind: PlaceKind,
+    /// Where it lies, coarse to fine, e.g. `"Kepulauan Riau › Kota Batam"` (empty when unknown).
+    pub context: String,
+    /// A point inside the region (not its centroid, which may fall outside), or the facility itself.
+    pub position: Position,
+}
+
+impl Place {
+    /// Lower ranks first: facilities, then villages up to provinces.
+    fn kind_rank(&self) -> u8 {
+        match &self.kind {
+            PlaceKind::Facility { .. } => 0,
+            PlaceKind::Region { level } => match level.as_str() {
+                "village" => 1,
+                "district" => 2,
+                "regency" => 3,
+                _ => 4,
+            },
+        }
+    }
+}
+
+/// Lower case ASCII words: accents folded, everything that is not a letter or a digit separates words.
+pub fn normalize(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let c = fold_accent(c);
+        if c.is_alphanumeric() {
+            word.push(c);
+        } else if !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+fn fold_accent(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+        'è' | 'é' | 'ê' | 'ë' => 'e',
+        'ì' | 'í' | 'î' | 'ï' => 'i',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
+        'ù' | 'ú' | 'û' | 'ü' => 'u',
+        'ñ' => 'n',
+        'ç' => 'c',
+        other => other,
+    }
+}
+
+/// Places searchable by name.
+#[derive(Debug, Default)]
+pub struct Gazetteer {
+    places: Vec<Place>,
+    /// The normalized words of each place's name, parallel to `places`.
+    words: Vec<Vec<String>>,
+}
+
+impl Gazetteer {
+    /// Indexes `places`.
+    pub fn new(places: Vec<Place>) -> Gazetteer {
+        let words = places.iter().map(|p| normalize(&p.name)).collect();
+        Gazetteer { places, words }
+    }
+
+    /// How many places it holds.
+    pub fn len(&self) -> usize {
+        self.places.len()
+    }
+
+    /// True when it holds no place.
+    pub fn is_empty(&self) -> bool {
+        self.places.is_empty()
+    }
+
+    /// Up to `limit` places matching `query`, best first (see the module documentation). A query without any
+    /// letter or digit matches nothing.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<&Place> {
+        let q = normalize(query);
+        if q.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        let mut hits: Vec<(u8, u8, usize, usize)> = self
+            .words
+            .iter()
+            .enumerate()
+            .filter_map(|(i, words)| {
+                let rank = match_rank(&q, words)?;
+                let place = self.places.get(i)?;
+                Some((rank, place.kind_rank(), place.name.chars().count(), i))
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then_with(|| {
+                let (pa, pb) = (&self.places[a.3], &self.places[b.3]);
+                (&pa.name, &pa.id).cmp(&(&pb.name, &pb.id))
+            })
+        });
+        hits.into_iter()
+            .take(limit)
+            .filter_map(|h| self.places.get(h.3))
+            .collect()
+    }
+}
+
+/// A place for every region of `layers`, at a point inside it, with its parents' names (by code prefix) as
+/// context. A region whose interior point cannot be computed (an empty geometry) is left out.
+pub fn region_places(layers: &AdminLayers) -> Vec<Place> {
+    let indexes: Vec<(RegionLevel, &crate::JurisdictionIndex)> = RegionLevel::ALL
+        .into_iter()
+        .filter_map(|l| Some((l, layers.level(l)?)))
+        .collect();
+    let names: HashMap<&str, &str> = indexes
+        .iter()
+        .flat_map(|(_, idx)| idx.areas().iter().map(|a| (a.id.as_str(), a.name.as_str())))
+        .collect();
+    let mut places = Vec::new();
+    for (level, idx) in &indexes {
+        for area in idx.areas() {
+            let Some(point) = area.geometry.interior_point() else {
+                continue;
+            };
+            let Ok(position) = Position::from_lon_lat(point.x(), point.y()) else {
+                continue;
+            };
+            let parents: Vec<&str> = area
+                .id
+                .match_indices('.')
+                .filter_map(|(i, _)| names.get(&area.id[..i]).copied())
+                .collect();
+            places.push(Place {
+                id: area.id.clone(),
+                name: area.name.clone(),
+                kind: PlaceKind::Region {
+                    level: level.as_str().to_owned(),
+                },
+                context: parents.join(" › "),
+                position,
+            });
+        }
+    }
+    places
+}
+
+/// A place for every facility, with the names of the regions containing it as context.
+pub fn facility_places(facilities: &FacilityIndex, layers: &AdminLayers) -> Vec<Place> {
+    facilities
+        .facilities()
+        .iter()
+        .map(|f| {
+            let context: Vec<&str> = layers
+                .chain_at(f.position)
+                .into_iter()
+                .filter_map(|link| match link.located {
+                    Located::Inside { area } => Some(area.name.as_str()),
+                    _ => None,
+                })
+                .collect();
+            Place {
+                id: f.id.clone(),
+                name: f.name.clone(),
+                kind: PlaceKind::Facility {
+                    kind: f.kind.as_str().to_owned(),
+                },
+                context: context.join(" › "),
+                position: f.position,
+            }
+        })
+        .collect()
+}
+
+/// 0: the same words; 1: the name starts with the query (the last query word may be partial); 2: every query
+/// word begins some word of the name; `None`: no match.
+fn match_rank(query: &[String], name: &[String]) -> Option<u8> {
+    if query == name {
+        return Some(0);
+    }
+    let starts = query.len() <= name.len()
+        && query.iter().zip(name).enumerate().all(|(i, (q, n))| {
+            if i + 1 == query.len() {
+                n.starts_with(q.as_str())
+            } else {
+                q == n
+            }
+        });
+    if starts {
+        return Some(1);
+    }
+    query
+        .iter()
+        .all(|q| name.iter().any(|n| n.starts_with(q.as_str())))
+        .then_some(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(id: &str, name: &str, level: &str) -> Place {
+        Place {
+            id: id.into(),
+            name: name.into(),
+            kind: PlaceKind::Region {
+                level: level.into(),
+            },
+            context: String::new(),
+            position: Position::from_lon_lat(104.0, 1.1).unwrap(),
+        }
+    }
+
+    fn facility(id: &str, name: &str) -> Place {
+        Place {
+            kind: PlaceKind::Facility {
+                kind: "hospital".into(),
+            },
+            ..region(id, name, "")
+        }
+    }
+
+    fn names(found: &[&Place]) -> Vec<String> {
+        found.iter().map(|p| p.name.clone()).collect()
+    }
+
+    fn sample() -> Gazetteer {
+        Gazetteer::new(vec![
+            region("21", "Kepulauan Riau", "province"),
+            region("21.71", "Kota Batam", "regency"),
+            region("21.71.10", "Batam Kota", "district"),
+            region("21.71.06", "Lubuk Baja", "district"),
+            region("21.71.06.1001", "Batu Selicin", "village"),
+            facility("RS-01", "RS Awal Bros Batam"),
+            region("32.73.01.1001", "Cibeunying Kaler", "village"),
+        ])
+    }
+
+    #[test]
+    fn words_are_folded_to_lower_case_ascii_and_split_on_punctuation() {
+        assert_eq!(
+            normalize("  Kec. BATAM-Kota "),
+            vec!["kec", "batam", "kota"]
+        );
+        assert_eq!(
+            normalize("Pondok Pinang, Kebayoran"),
+            vec!["pondok", "pinang", "kebayoran"]
+        );
+        assert_eq!(normalize("Cibeünying"), vec!["cibeunying"]);
+        assert!(normalize(" .,- ").is_empty());
+    }
+
+    #[test]
+    fn exact_names_come_first_then_names_starting_with_the_query_then_the_rest() {
+        let g = sample();
+        assert_eq!(
+            names(&g.search("batam kota", 10)),
+            vec!["Batam Kota", "Kota Batam"],
+        );
+        // "batam" starts "Batam Kota"; the hospital and the city only contain it.
+        assert_eq!(
+            names(&g.search("Batam", 10)),
+            vec!["Batam Kota", "RS Awal Bros Batam", "Kota Batam"],
+        );
+    }
+
+    #[test]
+    fn words_may_be_typed_in_part_and_in_any_order() {
+        let g = sample();
+        assert_eq!(names(&g.search("bat sel", 10)), vec!["Batu Selicin"]);
+        assert_eq!(
+            names(&g.search("kaler cibeu", 10)),
+            vec!["Cibeunying Kaler"]
+        );
+        assert_eq!(names(&g.search("LUBUK", 10)), vec!["Lubuk Baja"]);
+    }
+
+    #[test]
+    fn nothing_matches_an_empty_or_foreign_query_and_the_limit_holds() {
+        let g = sample();
+        assert!(g.search("", 10).is_empty());
+        assert!(g.search("!!", 10).is_empty());
+        assert!(g.search("surabaya", 10).is_empty());
+        assert!(g.search("batam", 0).is_empty());
+        assert_eq!(g.search("b", 2).len(), 2);
+    }
+}
