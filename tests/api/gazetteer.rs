@@ -23,7 +23,7 @@ async fn places_are_found_by_part_of_their_name_and_pinned_inside_them(engine: E
     let taker = srv.demo_login("operator1").await;
 
     // A district by its words typed in part, any case: the pin goes inside it.
-    let found = search(&srv, &taker, "BATAM kot").await;
+    let found = search(&srv, &taker, "BATAM kot&lon=104.05&lat=1.13").await;
     let first = &found[0];
     assert_eq!(
         (&first["kind"], &first["id"], &first["detail"]),
@@ -67,7 +67,12 @@ async fn places_are_found_by_part_of_their_name_and_pinned_inside_them(engine: E
     assert!(search(&srv, &taker, "surabaya").await.is_empty());
 
     // Bad queries name the parameter; responders have no use for it.
-    for (query, field) in [("q=a", "q"), ("q=batam&limit=50", "limit")] {
+    for (query, field) in [
+        ("q=a", "q"),
+        ("q=batam&limit=50", "limit"),
+        ("q=batam&lon=104.05", "lat"),
+        ("q=batam&lon=104.05&lat=95", "lat"),
+    ] {
         let e = assert_error(
             &srv.get(&format!("/api/v1/geo/search?{query}"), &taker)
                 .await,

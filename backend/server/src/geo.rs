@@ -224,10 +224,10 @@ impl Geo {
     }
 
     /// Regions and facilities whose names match `query`, best first (see [`Gazetteer::search`]).
-    pub fn search_places(&self, query: &str, limit: usize) -> Vec<Place> {
+    pub fn search_places(&self, query: &str, limit: usize, near: Option<Position>) -> Vec<Place> {
         self.statics()
             .gazetteer
-            .search(query, limit)
+            .search(query, limit, near)
             .into_iter()
             .cloned()
             .collect()

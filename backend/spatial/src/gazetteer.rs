@@ -3,9 +3,10 @@
 //!
 //! Matching ignores case, accents and punctuation, and words may be typed in part: every word of the query
 //! must begin a word of the place's name ("bat kot" finds "Batam Kota"). Ranking, best first: the whole name
-//! equal to the query, then names starting with it, then the rest; within a rank facilities and finer
-//! regions come first (a caller names a village or a hospital more often than a province), then shorter
-//! names, then the name and id, so the order is stable.
+//! equal to the query, then names starting with it, then the rest; within a rank, places nearer the
+//! centre's area first when a point is given (in 25 km steps: the same name recurs across the archipelago),
+//! then facilities and finer regions (a caller names a village or a hospital more often than a province),
+//! then shorter names, then the name and id, so the order is stable.
 
 use crate::convert::Position;
 use crate::facilities::FacilityIndex;
@@ -115,32 +116,37 @@ impl Gazetteer {
         self.places.is_empty()
     }
 
-    /// Up to `limit` places matching `query`, best first (see the module documentation). A query without any
-    /// letter or digit matches nothing.
-    pub fn search(&self, query: &str, limit: usize) -> Vec<&Place> {
+    /// Up to `limit` places matching `query`, best first (see the module documentation), nearer `near` first
+    /// when given. A query without any letter or digit matches nothing.
+    pub fn search(&self, query: &str, limit: usize, near: Option<Position>) -> Vec<&Place> {
+        /// Distances count in steps of this many metres.
+        const STEP_M: f64 = 25_000.0;
         let q = normalize(query);
         if q.is_empty() || limit == 0 {
             return Vec::new();
         }
-        let mut hits: Vec<(u8, u8, usize, usize)> = self
+        let mut hits: Vec<(u8, u32, u8, usize, usize)> = self
             .words
             .iter()
             .enumerate()
             .filter_map(|(i, words)| {
                 let rank = match_rank(&q, words)?;
                 let place = self.places.get(i)?;
-                Some((rank, place.kind_rank(), place.name.chars().count(), i))
+                let step = near.map_or(0, |p| (p.distance_m(place.position) / STEP_M) as u32);
+                Some((rank, step, place.kind_rank(), place.name.chars().count(), i))
             })
             .collect();
         hits.sort_by(|a, b| {
-            (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)).then_with(|| {
-                let (pa, pb) = (&self.places[a.3], &self.places[b.3]);
-                (&pa.name, &pa.id).cmp(&(&pb.name, &pb.id))
-            })
+            (a.0, a.1, a.2, a.3)
+                .cmp(&(b.0, b.1, b.2, b.3))
+                .then_with(|| {
+                    let (pa, pb) = (&self.places[a.4], &self.places[b.4]);
+                    (&pa.name, &pa.id).cmp(&(&pb.name, &pb.id))
+                })
         });
         hits.into_iter()
             .take(limit)
-            .filter_map(|h| self.places.get(h.3))
+            .filter_map(|h| self.places.get(h.4))
             .collect()
     }
 }
@@ -259,6 +265,12 @@ mod tests {
         }
     }
 
+    impl Gazetteer {
+        fn search_(&self, query: &str, limit: usize) -> Vec<&Place> {
+            self.search(query, limit, None)
+        }
+    }
+
     fn names(found: &[&Place]) -> Vec<String> {
         found.iter().map(|p| p.name.clone()).collect()
     }
@@ -293,12 +305,12 @@ mod tests {
     fn exact_names_come_first_then_names_starting_with_the_query_then_the_rest() {
         let g = sample();
         assert_eq!(
-            names(&g.search("batam kota", 10)),
+            names(&g.search_("batam kota", 10)),
             vec!["Batam Kota", "Kota Batam"],
         );
         // "batam" starts "Batam Kota"; the hospital and the city only contain it.
         assert_eq!(
-            names(&g.search("Batam", 10)),
+            names(&g.search_("Batam", 10)),
             vec!["Batam Kota", "RS Awal Bros Batam", "Kota Batam"],
         );
     }
@@ -306,21 +318,38 @@ mod tests {
     #[test]
     fn words_may_be_typed_in_part_and_in_any_order() {
         let g = sample();
-        assert_eq!(names(&g.search("bat sel", 10)), vec!["Batu Selicin"]);
+        assert_eq!(names(&g.search_("bat sel", 10)), vec!["Batu Selicin"]);
         assert_eq!(
-            names(&g.search("kaler cibeu", 10)),
+            names(&g.search_("kaler cibeu", 10)),
             vec!["Cibeunying Kaler"]
         );
-        assert_eq!(names(&g.search("LUBUK", 10)), vec!["Lubuk Baja"]);
+        assert_eq!(names(&g.search_("LUBUK", 10)), vec!["Lubuk Baja"]);
+    }
+
+    #[test]
+    fn the_same_name_nearer_the_given_point_comes_first() {
+        let at = |id: &str, lon: f64| Place {
+            position: Position::from_lon_lat(lon, -6.2).unwrap(),
+            ..region(id, "Menteng", "district")
+        };
+        let g = Gazetteer::new(vec![at("far", 113.9), at("near", 106.83)]);
+        let jakarta = Position::from_lon_lat(106.8, -6.2).unwrap();
+        let ids = |found: Vec<&Place>| found.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            ids(g.search("menteng", 5, Some(jakarta))),
+            vec!["near", "far"]
+        );
+        // Without a point: the stable order (name, then id).
+        assert_eq!(ids(g.search("menteng", 5, None)), vec!["far", "near"]);
     }
 
     #[test]
     fn nothing_matches_an_empty_or_foreign_query_and_the_limit_holds() {
         let g = sample();
-        assert!(g.search("", 10).is_empty());
-        assert!(g.search("!!", 10).is_empty());
-        assert!(g.search("surabaya", 10).is_empty());
-        assert!(g.search("batam", 0).is_empty());
-        assert_eq!(g.search("b", 2).len(), 2);
+        assert!(g.search_("", 10).is_empty());
+        assert!(g.search_("!!", 10).is_empty());
+        assert!(g.search_("surabaya", 10).is_empty());
+        assert!(g.search_("batam", 0).is_empty());
+        assert_eq!(g.search_("b", 2).len(), 2);
     }
 }

@@ -513,7 +513,8 @@ export interface paths {
         /**
          * Gazetteer: regions (province to village) and health facilities whose names match `q` — every word of `q`
          *     begins a word of the name, case and accents ignored — best first: the exact name, names starting with
-         *     `q`, then the rest; facilities and finer regions before coarser ones.
+         *     `q`, then the rest; within each, nearer `lon`/`lat` first (25 km steps), then facilities and finer regions
+         *     before coarser ones.
          */
         get: operations["search_places"];
         put?: never;
@@ -4297,6 +4298,10 @@ export interface operations {
                 q: string;
                 /** @description How many (default 8, at most 20). */
                 limit?: number;
+                /** @description Rank places near this point first (e.g. the map's centre or the caller's AML fix); with `lat`. */
+                lon?: number;
+                /** @description See `lon`. */
+                lat?: number;
             };
             header?: never;
             path?: never;

@@ -71,6 +71,10 @@ pub struct PlaceQuery {
     pub q: String,
     /// How many (default 8, at most 20).
     pub limit: Option<usize>,
+    /// Rank places near this point first (e.g. the map's centre or the caller's AML fix); with `lat`.
+    pub lon: Option<f64>,
+    /// See `lon`.
+    pub lat: Option<f64>,
 }
 
 /// A place found by name.
@@ -122,7 +126,8 @@ pub async fn locate(
 
 /// Gazetteer: regions (province to village) and health facilities whose names match `q` — every word of `q`
 /// begins a word of the name, case and accents ignored — best first: the exact name, names starting with
-/// `q`, then the rest; facilities and finer regions before coarser ones.
+/// `q`, then the rest; within each, nearer `lon`/`lat` first (25 km steps), then facilities and finer regions
+/// before coarser ones.
 #[utoipa::path(get, path = "/api/v1/geo/search", tag = "geo", security(("bearer" = [])),
     params(PlaceQuery), responses(
     (status = 200, body = Vec<PlaceView>),
@@ -152,7 +157,21 @@ pub async fn search_places(
             ApiError::new(ErrorCode::BadRequest, "limit must be 1 to 20").with_field("limit"),
         );
     }
-    let found = state.geo.search_places(query, limit);
+    let near = match (q.lon, q.lat) {
+        (Some(lon), Some(lat)) => Some(position(lon, lat)?),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(
+                ApiError::new(ErrorCode::BadRequest, "lat is needed with lon").with_field("lat"),
+            );
+        }
+        (None, Some(_)) => {
+            return Err(
+                ApiError::new(ErrorCode::BadRequest, "lon is needed with lat").with_field("lon"),
+            );
+        }
+    };
+    let found = state.geo.search_places(query, limit, near);
     Ok(Json(
         found
             .into_iter()

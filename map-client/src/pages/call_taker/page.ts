@@ -185,7 +185,9 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     }
     placeTimer = setTimeout(() => {
       const seq = ++placeSeq;
-      get<PlaceView[]>(`/api/v1/geo/search?q=${encodeURIComponent(q)}`)
+      // Same-named places recur across the archipelago: rank those near the caller's AML fix (or the map) first.
+      const near = active?.aml ? { lon: active.aml.lon, lat: active.aml.lat } : { lon: map.getCenter().lng, lat: map.getCenter().lat };
+      get<PlaceView[]>(`/api/v1/geo/search?q=${encodeURIComponent(q)}&lon=${near.lon}&lat=${near.lat}`)
         .then((found) => {
           if (seq !== placeSeq) return;
           places = found;
