@@ -132,6 +132,38 @@ async fn imports_real_boundaries_and_locates_points(engine: Engine) {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
     assert!(String::from_utf8_lossy(&out.stdout).contains("31.71.01,Gambir"));
+
+    // The national village gazetteer: every village of Indonesia found by name or postal code, pinned at its
+    // centroid, with its kab/kota and kecamatan as context.
+    let villages = g.join("gazetteer/desa_kelurahan.csv");
+    let said = import(&db, &["import", "gazetteer", villages.to_str().unwrap()]);
+    assert!(
+        said.contains("imported 83762 villages (83403 with a centroid)"),
+        "{said}"
+    );
+    let store = siaga::store::Store::connect(&db.url, 2).await.unwrap();
+    let geo = siaga::geo::Geo::load(&store).await.unwrap();
+    store.close().await;
+    let found = geo.search_places("keude bakongan", 3, None);
+    let first = &found[0];
+    assert_eq!(
+        (first.id.as_str(), first.postal_code.as_deref()),
+        ("11.01.01.2001", Some("23773"))
+    );
+    assert_eq!(
+        (first.position.lon(), first.position.lat()),
+        (97.484584, 2.931095)
+    );
+    assert_eq!(first.context, "Kabupaten Aceh Selatan › Bakongan");
+    assert!(
+        geo.search_places("23773", 20, None)
+            .iter()
+            .any(|p| p.id == "11.01.01.2001")
+    );
+    // "Menteng" names places across the country; near Monas the Jakarta ones come first.
+    let monas = siaga_spatial::Position::from_lon_lat(106.8271, -6.1754).unwrap();
+    let found = geo.search_places("menteng", 3, Some(monas));
+    assert!(found[0].id.starts_with("31.71.06"), "{found:?}");
 }
 
 async fn corrupt_import_is_refused_and_old_data_stays(engine: Engine) {

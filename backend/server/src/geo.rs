@@ -212,6 +212,23 @@ impl Geo {
             }
         }
         let mut places = gazetteer::region_places(&layers);
+        let villages: Vec<gazetteer::Village> = store
+            .list_gazetteer()
+            .await?
+            .into_iter()
+            .map(|v| gazetteer::Village {
+                position: v
+                    .lon
+                    .zip(v.lat)
+                    .and_then(|(lon, lat)| Position::from_lon_lat(lon, lat).ok()),
+                code: v.code,
+                name: v.name,
+                kind: v.kind,
+                postal_code: v.postal_code,
+            })
+            .collect();
+        let village_places = gazetteer::village_places(&villages, &places);
+        places.extend(village_places);
         places.extend(gazetteer::facility_places(&facilities, &layers));
         let gazetteer = Gazetteer::new(places);
         *self.statics.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Static {

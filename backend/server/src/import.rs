@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use siaga_spatial::Position;
 use siaga_spatial::import::{
     FacilityImportOptions, RegionImportOptions, parse_agencies_csv, parse_agencies_geojson,
-    parse_facilities_csv, parse_facilities_geojson, parse_regions,
+    parse_facilities_csv, parse_facilities_geojson, parse_regions, parse_villages_csv,
 };
 use siaga_spatial::layers::{AgencyArea, RegionLevel};
 use std::io::{BufRead, Read, Write};
@@ -37,6 +37,13 @@ pub enum ImportCommand {
     /// (`id,name,kind,lon,lat,capabilities`). Adds or updates by id.
     Faskes {
         /// The file; `.csv` is read as CSV, anything else as GeoJSON.
+        file: String,
+    },
+    /// The village gazetteer (desa/kelurahan with postal code and centroid) from CSV
+    /// (`code,district_code,name,type,postal_code,lat,lng`, e.g. the shared `desa_kelurahan.csv`), for the
+    /// call takers' address search. Replaces the whole gazetteer.
+    Gazetteer {
+        /// The CSV file (`-` for standard input).
         file: String,
     },
     /// Agencies (OPD) and their service areas from CSV (`id,name,agency_type,region_codes`) or GeoJSON
@@ -172,6 +179,34 @@ pub async fn run(store: &Store, cmd: &ImportCommand, now: i64) -> anyhow::Result
             Ok(format!(
                 "imported {} facilities from {file}",
                 facilities.len()
+            ))
+        }
+        ImportCommand::Gazetteer { file } => {
+            let bytes = read_input(file)?;
+            let villages = parse_villages_csv(std::io::Cursor::new(bytes))
+                .map_err(|e| anyhow::anyhow!("{file} refused, nothing imported: {e}"))?;
+            let mut set = ChangeSet::new(now);
+            set.push(Stmt::new("DELETE FROM gazetteer_places"));
+            for v in &villages {
+                set.push(
+                    Stmt::new(
+                        "INSERT INTO gazetteer_places (code, name, kind, postal_code, lon, lat, imported_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .text(&v.code)
+                    .text(&v.name)
+                    .text(&v.kind)
+                    .opt_text(v.postal_code.clone())
+                    .opt_float(v.position.map(|p| p.lon()))
+                    .opt_float(v.position.map(|p| p.lat()))
+                    .int(now),
+                );
+            }
+            store.commit(set).await?;
+            let pinned = villages.iter().filter(|v| v.position.is_some()).count();
+            Ok(format!(
+                "imported {} villages ({pinned} with a centroid) into the gazetteer from {file}",
+                villages.len()
             ))
         }
         ImportCommand::Opd { file } => {

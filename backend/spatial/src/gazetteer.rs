@@ -43,6 +43,8 @@ pub struct Place {
     pub context: String,
     /// A point inside the region (not its centroid, which may fall outside), or the facility itself.
     pub position: Position,
+    /// The village's postal code (searchable too).
+    pub postal_code: Option<String>,
 }
 
 impl Place {
@@ -130,8 +132,9 @@ impl Gazetteer {
             .iter()
             .enumerate()
             .filter_map(|(i, words)| {
-                let rank = match_rank(&q, words)?;
                 let place = self.places.get(i)?;
+                let rank = match_rank(&q, words)
+                    .or_else(|| postal_rank(&q, words, place.postal_code.as_deref()))?;
                 let step = near.map_or(0, |p| (p.distance_m(place.position) / STEP_M) as u32);
                 Some((rank, step, place.kind_rank(), place.name.chars().count(), i))
             })
@@ -184,6 +187,7 @@ pub fn region_places(layers: &AdminLayers) -> Vec<Place> {
                 },
                 context: parents.join(" › "),
                 position,
+                postal_code: None,
             });
         }
     }
@@ -212,9 +216,76 @@ pub fn facility_places(facilities: &FacilityIndex, layers: &AdminLayers) -> Vec<
                 },
                 context: context.join(" › "),
                 position: f.position,
+                postal_code: None,
             }
         })
         .collect()
+}
+
+/// A village of the gazetteer (no boundary): its code, name, kind, postal code and centroid.
+#[derive(Debug, Clone)]
+pub struct Village {
+    /// Kemendagri code, e.g. `11.01.01.2001`.
+    pub code: String,
+    /// The name.
+    pub name: String,
+    /// `desa` or `kelurahan`.
+    pub kind: String,
+    /// Five digits, when known.
+    pub postal_code: Option<String>,
+    /// The centroid, when known.
+    pub position: Option<Position>,
+}
+
+/// Places for gazetteer villages that `regions` (from [`region_places`]) does not already hold as polygons: at
+/// the centroid, or inside the kecamatan when there is none (left out when that is not loaded either), with
+/// the names of the loaded regions above them as context.
+pub fn village_places(villages: &[Village], regions: &[Place]) -> Vec<Place> {
+    let by_code: HashMap<&str, &Place> = regions.iter().map(|p| (p.id.as_str(), p)).collect();
+    villages
+        .iter()
+        .filter(|v| !by_code.contains_key(v.code.as_str()))
+        .filter_map(|v| {
+            let parents: Vec<&Place> = v
+                .code
+                .match_indices('.')
+                .filter_map(|(i, _)| by_code.get(&v.code[..i]).copied())
+                .collect();
+            let position = v
+                .position
+                .or_else(|| parents.last().map(|district| district.position))?;
+            Some(Place {
+                id: v.code.clone(),
+                name: v.name.clone(),
+                kind: PlaceKind::Region {
+                    level: "village".to_owned(),
+                },
+                context: parents
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" › "),
+                position,
+                postal_code: v.postal_code.clone(),
+            })
+        })
+        .collect()
+}
+
+/// A query naming a place's postal code: 1 when that is all it says, 2 when its other words begin words of the
+/// name; `None` otherwise.
+fn postal_rank(query: &[String], name: &[String], postal: Option<&str>) -> Option<u8> {
+    let postal = postal?;
+    let (code, rest): (Vec<&String>, Vec<&String>) = query.iter().partition(|w| *w == postal);
+    if code.is_empty() {
+        return None;
+    }
+    if rest.is_empty() {
+        return Some(1);
+    }
+    rest.iter()
+        .all(|q| name.iter().any(|n| n.starts_with(q.as_str())))
+        .then_some(2)
 }
 
 /// 0: the same words; 1: the name starts with the query (the last query word may be partial); 2: every query
@@ -253,6 +324,7 @@ mod tests {
             },
             context: String::new(),
             position: Position::from_lon_lat(104.0, 1.1).unwrap(),
+            postal_code: None,
         }
     }
 
@@ -324,6 +396,52 @@ mod tests {
             vec!["Cibeunying Kaler"]
         );
         assert_eq!(names(&g.search_("LUBUK", 10)), vec!["Lubuk Baja"]);
+    }
+
+    #[test]
+    fn villages_without_a_boundary_are_found_by_name_or_postal_code_inside_their_district() {
+        let district = Place {
+            position: Position::from_lon_lat(104.05, 1.12).unwrap(),
+            ..region("21.71.10", "Batam Kota", "district")
+        };
+        let villages = [
+            Village {
+                code: "21.71.10.1001".into(),
+                name: "Belian".into(),
+                kind: "kelurahan".into(),
+                postal_code: Some("29464".into()),
+                position: None,
+            },
+            Village {
+                code: "99.01.01.2001".into(),
+                name: "Nowhere".into(),
+                kind: "desa".into(),
+                postal_code: None,
+                position: None,
+            },
+            // Already loaded with its polygon: not twice.
+            Village {
+                code: "21.71.10".into(),
+                name: "Batam Kota".into(),
+                kind: "desa".into(),
+                postal_code: None,
+                position: None,
+            },
+        ];
+        let places = village_places(&villages, std::slice::from_ref(&district));
+        assert_eq!(places.len(), 1, "{places:?}");
+        assert_eq!(places[0].position, district.position);
+        assert_eq!(places[0].context, "Batam Kota");
+        let g = Gazetteer::new(places.clone());
+        assert_eq!(names(&g.search_("29464", 5)), vec!["Belian"]);
+        assert_eq!(names(&g.search_("belian 29464", 5)), vec!["Belian"]);
+        assert!(g.search_("batam 29464", 5).is_empty());
+        // The postal code does not spoil an exact name match.
+        let exact = Gazetteer::new(vec![
+            places[0].clone(),
+            region("21.71.10.9999", "Belian", "district"),
+        ]);
+        assert_eq!(exact.search_("belian", 5)[0].id, "21.71.10.1001");
     }
 
     #[test]

@@ -853,6 +853,127 @@ pub fn parse_facilities_csv(reader: impl Read + 'static) -> Result<Vec<Facility>
     out.finish()
 }
 
+/// A village (desa/kelurahan) of the national gazetteer: a name and code without a boundary, with the postal
+/// code and, for most, the centroid of its polygon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VillageRecord {
+    /// Kemendagri code, e.g. `11.01.01.2001`.
+    pub code: String,
+    /// The name, e.g. `Keude Bakongan`.
+    pub name: String,
+    /// `desa`, `kelurahan`, or empty when the source does not say.
+    pub kind: String,
+    /// Five digits, when known.
+    pub postal_code: Option<String>,
+    /// The centroid, when known (a few hundred villages have none).
+    pub position: Option<Position>,
+}
+
+/// Parses the village gazetteer CSV (`code,district_code,name,type,postal_code,lat,lng`; other columns such as
+/// `regency_code` are ignored): the code must extend its district code, `type` is `desa`, `kelurahan` or blank,
+/// the postal code has five digits or is blank, and `lat`/`lng` are both blank or both a valid position.
+///
+/// # Errors
+///
+/// [`ImportError`] for unreadable CSV, a missing column, or any faulty row (all are listed).
+pub fn parse_villages_csv(reader: impl Read + 'static) -> Result<Vec<VillageRecord>, ImportError> {
+    let mut table = CsvTable::open(
+        reader,
+        &[
+            "code",
+            "district_code",
+            "name",
+            "type",
+            "postal_code",
+            "lat",
+            "lng",
+        ],
+    )?;
+    let mut out: Collector<VillageRecord> = Collector::new("code");
+    let mut row = csv::StringRecord::new();
+    loop {
+        match table.reader.read_record(&mut row) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(ImportError::Csv(e.to_string())),
+        }
+        let rec = RecordRef::Line(row.position().map_or(0, csv::Position::line));
+        let code = match required(table.get(&row, "code"), "code") {
+            Ok(code) => code,
+            Err(fault) => {
+                out.fail(rec, None, fault);
+                continue;
+            }
+        };
+        if let Err(fault) = out.claim(rec, &code) {
+            out.fail(rec, Some(&code), fault);
+            continue;
+        }
+        let result = (|| {
+            let district = table.get(&row, "district_code");
+            if !code
+                .strip_prefix(district)
+                .is_some_and(|rest| rest.starts_with('.') && rest.len() > 1)
+            {
+                return Err(Fault::UnknownValue {
+                    field: "column `district_code`".into(),
+                    message: format!("code `{code}` does not extend district code `{district}`"),
+                });
+            }
+            let name = required(table.get(&row, "name"), "name")?;
+            // Blank in the shared data for 14 villages whose code does not say (code digit 3, in Papua).
+            let kind = match table.get(&row, "type") {
+                k @ ("desa" | "kelurahan" | "") => k.to_owned(),
+                other => {
+                    return Err(Fault::UnknownValue {
+                        field: "column `type`".into(),
+                        message: format!(
+                            "unknown village type `{other}`; expected desa, kelurahan or nothing"
+                        ),
+                    });
+                }
+            };
+            let postal = table.get(&row, "postal_code");
+            let postal_code = match postal {
+                "" => None,
+                p if p.len() == 5 && p.bytes().all(|b| b.is_ascii_digit()) => Some(p.to_owned()),
+                other => {
+                    return Err(Fault::UnknownValue {
+                        field: "column `postal_code`".into(),
+                        message: format!("postal code `{other}` is not five digits"),
+                    });
+                }
+            };
+            let position = match (table.get(&row, "lng"), table.get(&row, "lat")) {
+                ("", "") => None,
+                (lng, lat) => {
+                    let lon = number(lng, "lng")?;
+                    let lat = number(lat, "lat")?;
+                    Some(
+                        Position::from_lon_lat(lon, lat).map_err(|problem| Fault::Position {
+                            ring: "point".into(),
+                            index: 0,
+                            problem,
+                        })?,
+                    )
+                }
+            };
+            Ok(VillageRecord {
+                code: code.clone(),
+                name,
+                kind,
+                postal_code,
+                position,
+            })
+        })();
+        match result {
+            Ok(v) => out.ok.push(v),
+            Err(fault) => out.fail(rec, Some(&code), fault),
+        }
+    }
+    out.finish()
+}
+
 fn agency_type(s: &str, field: &str) -> Result<AgencyType, Fault> {
     s.parse::<AgencyType>().map_err(|e| Fault::UnknownValue {
         field: field.to_owned(),

@@ -511,7 +511,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Gazetteer: regions (province to village) and health facilities whose names match `q` — every word of `q`
+         * Gazetteer: regions (province to village, and villages of the imported gazetteer by name or postal code) and
+         *     health facilities whose names match `q` — every word of `q`
          *     begins a word of the name, case and accents ignored — best first: the exact name, names starting with
          *     `q`, then the rest; within each, nearer `lon`/`lat` first (25 km steps), then facilities and finer regions
          *     before coarser ones.
@@ -1886,6 +1887,8 @@ export interface components {
             context: string;
             /** @description Where to put the pin: a point inside the region, or the facility. */
             position: components["schemas"]["LonLat"];
+            /** @description A village's postal code (gazetteer), which the search matches too. */
+            postal_code?: string | null;
         };
         /** @description The answer to an accepted fix. */
         PositionAccepted: {

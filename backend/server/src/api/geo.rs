@@ -91,6 +91,8 @@ pub struct PlaceView {
     pub context: String,
     /// Where to put the pin: a point inside the region, or the facility.
     pub position: super::agencies::LonLat,
+    /// A village's postal code (gazetteer), which the search matches too.
+    pub postal_code: Option<String>,
 }
 
 /// Query of [`regions_geojson`].
@@ -124,7 +126,8 @@ pub async fn locate(
     Ok(Json(state.geo.locate(position(q.lon, q.lat)?)))
 }
 
-/// Gazetteer: regions (province to village) and health facilities whose names match `q` — every word of `q`
+/// Gazetteer: regions (province to village, and villages of the imported gazetteer by name or postal code) and
+/// health facilities whose names match `q` — every word of `q`
 /// begins a word of the name, case and accents ignored — best first: the exact name, names starting with
 /// `q`, then the rest; within each, nearer `lon`/`lat` first (25 km steps), then facilities and finer regions
 /// before coarser ones.
@@ -190,6 +193,7 @@ pub async fn search_places(
                         lon: p.position.lon(),
                         lat: p.position.lat(),
                     },
+                    postal_code: p.postal_code,
                 }
             })
             .collect(),

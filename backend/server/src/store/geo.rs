@@ -58,4 +58,23 @@ impl Store {
             "SELECT id, name, kind, capabilities, lon, lat, region_code, address, phone FROM facilities ORDER BY id")
             .fetch_all(p).await)?)
     }
+
+    /// The village gazetteer (`siaga import gazetteer`), ordered by code.
+    pub async fn list_gazetteer(&self) -> StoreResult<Vec<GazetteerRow>> {
+        Ok(on_db!(self, p => sqlx::query_as::<_, GazetteerRow>(
+            "SELECT code, name, kind, postal_code, lon, lat FROM gazetteer_places ORDER BY code")
+            .fetch_all(p).await)?)
+    }
+}
+
+/// A village of the gazetteer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GazetteerRow {
+    pub code: String,
+    pub name: String,
+    /// `desa` or `kelurahan`.
+    pub kind: String,
+    pub postal_code: Option<String>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
 }

@@ -297,3 +297,53 @@ proptest! {
         let _ = parse_agencies_geojson(json.as_bytes());
     }
 }
+
+#[test]
+fn village_gazetteer_csv_reads_codes_names_postal_codes_and_optional_centroids() {
+    let csv = "code,district_code,regency_code,province_code,name,type,postal_code,lat,lng\n\
+               11.01.01.2001,11.01.01,11.01,11,Keude Bakongan,desa,23773,2.931095,97.484584\n\
+               21.71.10.1001,21.71.10,21.71,21,Belian,kelurahan,29464,,\n";
+    let v = parse_villages_csv(std::io::Cursor::new(csv.to_owned())).unwrap();
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[0].name, "Keude Bakongan");
+    assert_eq!(v[0].postal_code.as_deref(), Some("23773"));
+    assert_eq!(
+        v[0].position.map(|p| (p.lon(), p.lat())),
+        Some((97.484584, 2.931095))
+    );
+    assert_eq!((v[1].kind.as_str(), v[1].position), ("kelurahan", None));
+
+    let bad = "code,district_code,name,type,postal_code,lat,lng\n\
+               11.01.01.2001,11.01.02,A,desa,23773,2.9,97.4\n\
+               11.01.01.2002,11.01.01,B,kampung,23773,2.9,97.4\n\
+               11.01.01.2003,11.01.01,C,desa,2377,2.9,97.4\n\
+               11.01.01.2004,11.01.01,D,desa,23773,2.9,\n\
+               11.01.01.2001,11.01.01,E,desa,23773,2.9,97.4\n";
+    let Err(ImportError::Records(errs)) = parse_villages_csv(std::io::Cursor::new(bad.to_owned()))
+    else {
+        panic!("expected record errors");
+    };
+    let msgs: Vec<String> = errs.iter().map(ToString::to_string).collect();
+    assert_eq!(msgs.len(), 5, "{msgs:#?}");
+    assert!(
+        msgs[0].contains("line 2 (code 11.01.01.2001): column `district_code`"),
+        "{}",
+        msgs[0]
+    );
+    assert!(
+        msgs[1].contains("unknown village type `kampung`"),
+        "{}",
+        msgs[1]
+    );
+    assert!(
+        msgs[2].contains("postal code `2377` is not five digits"),
+        "{}",
+        msgs[2]
+    );
+    assert!(msgs[3].contains("column `lng`"), "{}", msgs[3]);
+    assert!(
+        msgs[4].starts_with("line 6 (code 11.01.01.2001)"),
+        "{}",
+        msgs[4]
+    );
+}

@@ -160,6 +160,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
           ' · ',
           tk('place', p.detail),
           p.context ? h('span', { class: 'muted' }, ` · ${p.context}`) : null,
+          p.postal_code ? h('span', { class: 'muted' }, ` · ${p.postal_code}`) : null,
         ),
       ),
     );
