@@ -5,9 +5,12 @@
 //! never panic, and whatever it accepts must satisfy the rules in [`crate::import`] and build an index.
 
 use crate::facilities::FacilityIndex;
+use crate::gazetteer::{Gazetteer, Village, normalize, village_places};
+use crate::import::VillageRecord;
 use crate::import::{
     FacilityImportOptions, ImportError, RegionImportOptions, parse_agencies_csv,
     parse_agencies_geojson, parse_facilities_csv, parse_facilities_geojson, parse_regions,
+    parse_villages_csv,
 };
 use crate::jurisdiction::{JurisdictionIndex, Located, brute_force_locate};
 use crate::layers::{AdminLayers, Agency, AgencyArea, RegionLevel};
@@ -36,8 +39,13 @@ pub fn geojson(data: &[u8]) {
     }
 }
 
-/// Feeds the bytes to both CSV parsers (facilities, agencies) and checks what they accept.
+/// Feeds the bytes to the three CSV parsers (facilities, agencies, village gazetteer) and checks what they
+/// accept.
 pub fn csv(data: &[u8]) {
+    match parse_villages_csv(std::io::Cursor::new(data.to_vec())) {
+        Ok(villages) => check_villages(&villages),
+        Err(e) => check_error(&e),
+    }
     match parse_facilities_csv(std::io::Cursor::new(data.to_vec())) {
         Ok(facilities) => check_facilities(facilities),
         Err(e) => check_error(&e),
@@ -64,6 +72,61 @@ pub fn csv(data: &[u8]) {
             check_agencies(agencies, None);
         }
         Err(e) => check_error(&e),
+    }
+}
+
+/// Accepted villages keep the documented rules, and each with a centroid is found by its own name at it.
+fn check_villages(villages: &[VillageRecord]) {
+    for v in villages {
+        check_key(&v.code);
+        assert!(
+            v.code.contains('.'),
+            "village {} without a district",
+            v.code
+        );
+        assert!(
+            !v.name.is_empty(),
+            "village {} accepted without a name",
+            v.code
+        );
+        assert!(matches!(v.kind.as_str(), "desa" | "kelurahan" | ""));
+        if let Some(p) = &v.postal_code {
+            assert!(
+                p.len() == 5 && p.bytes().all(|b| b.is_ascii_digit()),
+                "postal code {p:?}"
+            );
+        }
+    }
+    let entries: Vec<Village> = villages
+        .iter()
+        .map(|v| Village {
+            code: v.code.clone(),
+            name: v.name.clone(),
+            kind: v.kind.clone(),
+            postal_code: v.postal_code.clone(),
+            position: v.position,
+        })
+        .collect();
+    let places = village_places(&entries, &[]);
+    assert_eq!(
+        places.len(),
+        villages.iter().filter(|v| v.position.is_some()).count(),
+        "without regions, exactly the villages with a centroid are placed"
+    );
+    let gazetteer = Gazetteer::new(places);
+    for v in villages.iter().filter(|v| v.position.is_some()).take(20) {
+        if normalize(&v.name).is_empty() {
+            continue;
+        }
+        let found = gazetteer.search(&v.name, usize::MAX, v.position);
+        assert!(
+            found
+                .iter()
+                .any(|p| p.id == v.code && Some(p.position) == v.position),
+            "village {} not found by its name {:?}",
+            v.code,
+            v.name
+        );
     }
 }
 
