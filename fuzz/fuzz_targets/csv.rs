@@ -1,5 +1,5 @@
-//! Feeds arbitrary bytes to the facility (faskes) and agency CSV parsers, then builds the facility index from
-//! whatever they accept. Oracle: `siaga_spatial::fuzzing::csv`.
+//! Feeds arbitrary bytes to the facility (faskes), agency and village gazetteer CSV parsers, then builds the
+//! facility index and the gazetteer from whatever they accept. Oracle: `siaga_spatial::fuzzing::csv`.
 
 #![no_main]
 
