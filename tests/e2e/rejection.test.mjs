@@ -94,7 +94,16 @@ test('a rejection with its reason reaches the call taker live, who escalates it 
   const form = back.locator('[data-testid="escalate-form"]');
   await form.locator('select[name="agency_ids"]').selectOption(bpbd.id);
   await form.locator('input[name="note"]').focus();
-  await takerPage.keyboard.type('Genangan setinggi lutut di lokasi, mohon BPBD.');
+  await takerPage.keyboard.type('Genangan setinggi lutut');
+  // Meanwhile another incident is sent back: the list redraws under the call taker's hands, and what is being
+  // typed (focus, text) survives it.
+  const other = await fileIncident(taker, 'Laporan kedua, duplikat.');
+  const dinkesDesk = await login(server.url, 'dispatch.dinkes');
+  const sentBack = await api(server.url, 'POST', `/api/v1/incidents/${other.id}/reject`, dinkesDesk.token, { reason: 'Duplikat.' });
+  assert.equal(sentBack.status, 200, JSON.stringify(sentBack.body));
+  await takerPage.locator(`[data-testid="returned"] li[data-number="${other.number}"]`).waitFor({ timeout: 15_000 });
+  await takerPage.keyboard.type(' di lokasi, mohon BPBD.');
+  assert.equal(await form.locator('input[name="note"]').inputValue(), 'Genangan setinggi lutut di lokasi, mohon BPBD.');
   await shot(takerPage, 'reject_3_call_taker_escalates');
   await takerPage.keyboard.press('Enter');
   await back.waitFor({ state: 'detached', timeout: 15_000 });

@@ -311,9 +311,15 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   }
 
   const agencyNames = new Map<string, string>();
+  const escalateForms = new Map<string, HTMLElement>();
   void get<{ id: string; name: string }[]>('/api/v1/agencies')
     .then((list) => {
       list.forEach((a) => agencyNames.set(a.id, a.name));
+      // Forms drawn before the list arrived get their choices now.
+      escalateForms.forEach((form) => {
+        const select = form.querySelector('select');
+        if (select && select.options.length === 0) select.append(...agencyOptions());
+      });
       renderReturned();
     })
     .catch(() => undefined);
@@ -327,11 +333,15 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     const before = new Set(returned.keys());
     returned.clear();
     for (const inc of list) if (inc.status === 'rejected') returned.set(inc.id, inc);
+    for (const id of escalateForms.keys()) if (!returned.has(id)) escalateForms.delete(id);
     if (announce) for (const inc of returned.values()) if (!before.has(inc.id)) shell.toast(t('ct.returned_toast', { number: inc.number }), 'error');
     renderReturned();
   }
 
   function renderReturned(): void {
+    const current = document.activeElement;
+    const focused = current instanceof HTMLElement && returnedList.contains(current) ? current : null;
+    const caret = focused instanceof HTMLInputElement ? focused.selectionStart : null;
     const list = [...returned.values()].sort((a, b) => b.updated_at - a.updated_at);
     replace(
       returnedList,
@@ -354,19 +364,31 @@ export async function mount({ root, user }: PageContext): Promise<void> {
                   .filter((a) => a.status === 'rejected')
                   .map((a) => h('li', { 'data-testid': 'return-reason' }, t('ct.returned_reason', { agency: agencyNames.get(a.agency_id) ?? a.agency_type, reason: a.reason ?? '—' }))),
               ),
-              escalateForm(inc),
+              escalateFormOf(inc),
             ),
           ),
     );
+    // Re-rendering moves the kept forms; give the focus (and caret) back to whatever was being typed in.
+    if (focused && focused.isConnected && document.activeElement !== focused) {
+      focused.focus();
+      if (focused instanceof HTMLInputElement && caret !== null) focused.setSelectionRange(caret, caret);
+    }
+  }
+
+  function agencyOptions(): HTMLOptionElement[] {
+    return [...agencyNames].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => h('option', { value: id }, name));
+  }
+
+  /** The card's form, kept across re-renders so a choice or a note being typed survives live updates. */
+  function escalateFormOf(inc: IncidentView): HTMLElement {
+    let form = escalateForms.get(inc.id);
+    if (!form) escalateForms.set(inc.id, (form = escalateForm(inc)));
+    return form;
   }
 
   /** Sends a returned incident to another OPD (or again to one that refused it), with a note for its desk. */
   function escalateForm(inc: IncidentView): HTMLElement {
-    const agency = h(
-      'select',
-      { name: 'agency_ids', 'aria-label': t('ct.escalate_to'), 'data-testid': 'escalate-agency' },
-      [...agencyNames].sort((a, b) => a[1].localeCompare(b[1])).map(([id, name]) => h('option', { value: id }, name)),
-    );
+    const agency = h('select', { name: 'agency_ids', 'aria-label': t('ct.escalate_to'), 'data-testid': 'escalate-agency' }, agencyOptions());
     const note = h('input', { name: 'note', 'aria-label': t('ct.escalate_note'), placeholder: t('ct.escalate_note'), autocomplete: 'off', maxlength: '500' });
     const error = h('p', { class: 'error', role: 'alert', hidden: true });
     const form = h(
