@@ -789,17 +789,17 @@ fn number(value: &str, col: &str) -> Result<f64, Fault> {
     })
 }
 
-/// Parses health facilities from CSV with header `id,name,kind,lon,lat,capabilities`. See the module docs.
-///
-/// # Errors
-///
-/// [`ImportError`] for unreadable CSV, a missing column, or any faulty row (all are listed).
-pub fn parse_facilities_csv(reader: impl Read + 'static) -> Result<Vec<Facility>, ImportError> {
-    let mut table = CsvTable::open(
-        reader,
-        &["id", "name", "kind", "lon", "lat", "capabilities"],
-    )?;
-    let mut out: Collector<Facility> = Collector::new("id");
+/// The row loop shared by the CSV parsers: opens the table with the `required` columns, reads the `key` column
+/// of each row (non-empty, unique), and builds the record with `build(key, table, row)`, collecting every
+/// faulty row instead of stopping at the first.
+fn parse_keyed_rows<T>(
+    reader: impl Read + 'static,
+    required_columns: &[&'static str],
+    key: &'static str,
+    mut build: impl FnMut(&str, &CsvTable, &csv::StringRecord) -> Result<T, Fault>,
+) -> Result<Vec<T>, ImportError> {
+    let mut table = CsvTable::open(reader, required_columns)?;
+    let mut out: Collector<T> = Collector::new(key);
     let mut row = csv::StringRecord::new();
     loop {
         match table.reader.read_record(&mut row) {
@@ -808,7 +808,7 @@ pub fn parse_facilities_csv(reader: impl Read + 'static) -> Result<Vec<Facility>
             Err(e) => return Err(ImportError::Csv(e.to_string())),
         }
         let rec = RecordRef::Line(row.position().map_or(0, csv::Position::line));
-        let id = match required(table.get(&row, "id"), "id") {
+        let id = match required(table.get(&row, key), key) {
             Ok(id) => id,
             Err(fault) => {
                 out.fail(rec, None, fault);
@@ -819,38 +819,51 @@ pub fn parse_facilities_csv(reader: impl Read + 'static) -> Result<Vec<Facility>
             out.fail(rec, Some(&id), fault);
             continue;
         }
-        let result = (|| {
-            let name = required(table.get(&row, "name"), "name")?;
-            let kind_s = table.get(&row, "kind");
+        match build(&id, &table, &row) {
+            Ok(record) => out.ok.push(record),
+            Err(fault) => out.fail(rec, Some(&id), fault),
+        }
+    }
+    out.finish()
+}
+
+/// Parses health facilities from CSV with header `id,name,kind,lon,lat,capabilities`. See the module docs.
+///
+/// # Errors
+///
+/// [`ImportError`] for unreadable CSV, a missing column, or any faulty row (all are listed).
+pub fn parse_facilities_csv(reader: impl Read + 'static) -> Result<Vec<Facility>, ImportError> {
+    parse_keyed_rows(
+        reader,
+        &["id", "name", "kind", "lon", "lat", "capabilities"],
+        "id",
+        |id, table, row| {
+            let name = required(table.get(row, "name"), "name")?;
+            let kind_s = table.get(row, "kind");
             let kind = facility_kind(kind_s).ok_or_else(|| Fault::UnknownValue {
                 field: "column `kind`".into(),
                 message: format!("unknown facility kind `{kind_s}`; expected one of {KIND_NAMES}"),
             })?;
-            let lon = number(table.get(&row, "lon"), "lon")?;
-            let lat = number(table.get(&row, "lat"), "lat")?;
+            let lon = number(table.get(row, "lon"), "lon")?;
+            let lat = number(table.get(row, "lat"), "lat")?;
             let position = Position::from_lon_lat(lon, lat).map_err(|problem| Fault::Position {
                 ring: "point".into(),
                 index: 0,
                 problem,
             })?;
             let caps = capabilities(
-                &split_list(table.get(&row, "capabilities"), false),
+                &split_list(table.get(row, "capabilities"), false),
                 "column `capabilities`",
             )?;
             Ok(Facility {
-                id: id.clone(),
+                id: id.to_owned(),
                 name,
                 kind,
                 position,
                 capabilities: caps,
             })
-        })();
-        match result {
-            Ok(f) => out.ok.push(f),
-            Err(fault) => out.fail(rec, Some(&id), fault),
-        }
-    }
-    out.finish()
+        },
+    )
 }
 
 /// A village (desa/kelurahan) of the national gazetteer: a name and code without a boundary, with the postal
@@ -877,7 +890,7 @@ pub struct VillageRecord {
 ///
 /// [`ImportError`] for unreadable CSV, a missing column, or any faulty row (all are listed).
 pub fn parse_villages_csv(reader: impl Read + 'static) -> Result<Vec<VillageRecord>, ImportError> {
-    let mut table = CsvTable::open(
+    parse_keyed_rows(
         reader,
         &[
             "code",
@@ -888,29 +901,9 @@ pub fn parse_villages_csv(reader: impl Read + 'static) -> Result<Vec<VillageReco
             "lat",
             "lng",
         ],
-    )?;
-    let mut out: Collector<VillageRecord> = Collector::new("code");
-    let mut row = csv::StringRecord::new();
-    loop {
-        match table.reader.read_record(&mut row) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(ImportError::Csv(e.to_string())),
-        }
-        let rec = RecordRef::Line(row.position().map_or(0, csv::Position::line));
-        let code = match required(table.get(&row, "code"), "code") {
-            Ok(code) => code,
-            Err(fault) => {
-                out.fail(rec, None, fault);
-                continue;
-            }
-        };
-        if let Err(fault) = out.claim(rec, &code) {
-            out.fail(rec, Some(&code), fault);
-            continue;
-        }
-        let result = (|| {
-            let district = table.get(&row, "district_code");
+        "code",
+        |code, table, row| {
+            let district = table.get(row, "district_code");
             if !code
                 .strip_prefix(district)
                 .is_some_and(|rest| rest.starts_with('.') && rest.len() > 1)
@@ -920,9 +913,9 @@ pub fn parse_villages_csv(reader: impl Read + 'static) -> Result<Vec<VillageReco
                     message: format!("code `{code}` does not extend district code `{district}`"),
                 });
             }
-            let name = required(table.get(&row, "name"), "name")?;
+            let name = required(table.get(row, "name"), "name")?;
             // Blank in the shared data for 14 villages whose code does not say (code digit 3, in Papua).
-            let kind = match table.get(&row, "type") {
+            let kind = match table.get(row, "type") {
                 k @ ("desa" | "kelurahan" | "") => k.to_owned(),
                 other => {
                     return Err(Fault::UnknownValue {
@@ -933,7 +926,7 @@ pub fn parse_villages_csv(reader: impl Read + 'static) -> Result<Vec<VillageReco
                     });
                 }
             };
-            let postal = table.get(&row, "postal_code");
+            let postal = table.get(row, "postal_code");
             let postal_code = match postal {
                 "" => None,
                 p if p.len() == 5 && p.bytes().all(|b| b.is_ascii_digit()) => Some(p.to_owned()),
@@ -944,7 +937,7 @@ pub fn parse_villages_csv(reader: impl Read + 'static) -> Result<Vec<VillageReco
                     });
                 }
             };
-            let position = match (table.get(&row, "lng"), table.get(&row, "lat")) {
+            let position = match (table.get(row, "lng"), table.get(row, "lat")) {
                 ("", "") => None,
                 (lng, lat) => {
                     let lon = number(lng, "lng")?;
@@ -959,19 +952,14 @@ pub fn parse_villages_csv(reader: impl Read + 'static) -> Result<Vec<VillageReco
                 }
             };
             Ok(VillageRecord {
-                code: code.clone(),
+                code: code.to_owned(),
                 name,
                 kind,
                 postal_code,
                 position,
             })
-        })();
-        match result {
-            Ok(v) => out.ok.push(v),
-            Err(fault) => out.fail(rec, Some(&code), fault),
-        }
-    }
-    out.finish()
+        },
+    )
 }
 
 fn agency_type(s: &str, field: &str) -> Result<AgencyType, Fault> {
@@ -987,47 +975,25 @@ fn agency_type(s: &str, field: &str) -> Result<AgencyType, Fault> {
 ///
 /// [`ImportError`] for unreadable CSV, a missing column, or any faulty row (all are listed).
 pub fn parse_agencies_csv(reader: impl Read + 'static) -> Result<Vec<Agency>, ImportError> {
-    let mut table = CsvTable::open(reader, &["id", "name", "agency_type", "region_codes"])?;
-    let mut out: Collector<Agency> = Collector::new("id");
-    let mut row = csv::StringRecord::new();
-    loop {
-        match table.reader.read_record(&mut row) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(ImportError::Csv(e.to_string())),
-        }
-        let rec = RecordRef::Line(row.position().map_or(0, csv::Position::line));
-        let id = match required(table.get(&row, "id"), "id") {
-            Ok(id) => id,
-            Err(fault) => {
-                out.fail(rec, None, fault);
-                continue;
-            }
-        };
-        if let Err(fault) = out.claim(rec, &id) {
-            out.fail(rec, Some(&id), fault);
-            continue;
-        }
-        let result = (|| {
-            let name = required(table.get(&row, "name"), "name")?;
-            let ty = agency_type(table.get(&row, "agency_type"), "column `agency_type`")?;
-            let codes = split_list(table.get(&row, "region_codes"), false);
+    parse_keyed_rows(
+        reader,
+        &["id", "name", "agency_type", "region_codes"],
+        "id",
+        |id, table, row| {
+            let name = required(table.get(row, "name"), "name")?;
+            let ty = agency_type(table.get(row, "agency_type"), "column `agency_type`")?;
+            let codes = split_list(table.get(row, "region_codes"), false);
             if codes.is_empty() {
                 return Err(Fault::Empty("column `region_codes`".into()));
             }
             Ok(Agency {
-                id: id.clone(),
+                id: id.to_owned(),
                 name,
                 agency_type: ty,
                 area: AgencyArea::Regions(codes),
             })
-        })();
-        match result {
-            Ok(a) => out.ok.push(a),
-            Err(fault) => out.fail(rec, Some(&id), fault),
-        }
-    }
-    out.finish()
+        },
+    )
 }
 
 /// Parses agencies from GeoJSON: own polygons, or null geometry with `region_codes`. See the module docs.
