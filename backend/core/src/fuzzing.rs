@@ -1,5 +1,5 @@
 //! Fuzzing oracles for the parsers of outside input in this crate, shared by the cargo-fuzz targets in `fuzz/`
-//! and by the corpus test below, which replays every committed seed on each `cargo test` (no nightly needed).
+//! and by `tests/fuzz_seeds`, which replays every committed seed on each `cargo test` (no nightly needed).
 
 use crate::aml::{AmlErrorKind, AmlTransport, parse_https, parse_sms};
 
@@ -21,24 +21,5 @@ pub fn aml(data: &[u8]) {
         if let Err(e) = parse_sms(&fix.to_sms()) {
             assert_eq!(e.kind, AmlErrorKind::NoLocation, "{e}");
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-
-    #[test]
-    fn aml_seeds_pass_the_fuzz_oracle() {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/aml");
-        let mut count = 0;
-        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let path = entry.expect("a directory entry").path();
-            let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            eprintln!("replaying {}", path.display());
-            super::aml(&data);
-            count += 1;
-        }
-        assert!(count > 0, "no seeds in {}", dir.display());
     }
 }

@@ -1,6 +1,6 @@
 //! Fuzzing oracles for the server's parsers of outside input (JSON request bodies and websocket client frames),
-//! shared by the cargo-fuzz targets in `fuzz/` and by the corpus test below, which replays every committed seed
-//! on each `cargo test` (no nightly needed).
+//! shared by the cargo-fuzz targets in `fuzz/` and by `tests/fuzz_seeds`, which replays every committed
+//! seed on each `cargo test` (no nightly needed).
 //!
 //! They run the same path a request takes (`parse_json`, the extractor behind `AppJson`, then the handler's
 //! pure checks) and panic only when a property the API promises is broken: no panic, every refusal is a 4xx
@@ -331,36 +331,5 @@ fn position_fix(
             }
             None
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-
-    /// Runs `oracle` over every committed seed of a fuzz target, so the corpora are checked on every test run.
-    fn replay(target: &str, oracle: fn(&[u8])) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/seeds")
-            .join(target);
-        let mut count = 0;
-        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let path = entry.expect("a directory entry").path();
-            let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            eprintln!("replaying {}", path.display());
-            oracle(&data);
-            count += 1;
-        }
-        assert!(count > 0, "no seeds in {}", dir.display());
-    }
-
-    #[test]
-    fn json_body_seeds_pass_the_fuzz_oracle() {
-        replay("json_body", super::json_body);
-    }
-
-    #[test]
-    fn ws_frame_seeds_pass_the_fuzz_oracle() {
-        replay("ws_frame", super::ws_frames);
     }
 }

@@ -1,5 +1,5 @@
-//! Fuzzing oracles for the import parsers, shared by the cargo-fuzz targets in `fuzz/` and by the corpus test
-//! below, which replays every committed seed on each `cargo test` (no nightly needed).
+//! Fuzzing oracles for the import parsers, shared by the cargo-fuzz targets in `fuzz/` and by
+//! `tests/fuzz_seeds`, which replays every committed seed on each `cargo test` (no nightly needed).
 //!
 //! Each function takes arbitrary bytes and panics only when a documented property is broken: a parser must
 //! never panic, and whatever it accepts must satisfy the rules in [`crate::import`] and build an index.
@@ -321,36 +321,5 @@ fn check_agencies(agencies: Vec<Agency>, regions: Option<JurisdictionIndex>) {
             }
         }
         Err(e) => assert!(!e.to_string().is_empty()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-
-    /// Runs `oracle` over every committed seed of a fuzz target, so the corpora are checked on every test run.
-    fn replay(target: &str, oracle: fn(&[u8])) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../fuzz/seeds")
-            .join(target);
-        let mut count = 0;
-        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-            let path = entry.expect("a directory entry").path();
-            let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            eprintln!("replaying {}", path.display());
-            oracle(&data);
-            count += 1;
-        }
-        assert!(count > 0, "no seeds in {}", dir.display());
-    }
-
-    #[test]
-    fn geojson_seeds_pass_the_fuzz_oracle() {
-        replay("geojson", super::geojson);
-    }
-
-    #[test]
-    fn csv_seeds_pass_the_fuzz_oracle() {
-        replay("csv", super::csv);
     }
 }
