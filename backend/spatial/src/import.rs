@@ -718,15 +718,32 @@ pub fn parse_facilities_geojson(
     })
 }
 
+/// The fault of a point whose coordinates are out of range.
+fn point_fault(problem: InvalidPosition) -> Fault {
+    Fault::Position {
+        ring: "point".into(),
+        index: 0,
+        problem,
+    }
+}
+
+/// A point from two number columns of a CSV row.
+fn csv_point(
+    table: &CsvTable,
+    row: &csv::StringRecord,
+    lon_col: &str,
+    lat_col: &str,
+) -> Result<Position, Fault> {
+    let lon = number(table.get(row, lon_col), lon_col)?;
+    let lat = number(table.get(row, lat_col), lat_col)?;
+    Position::from_lon_lat(lon, lat).map_err(point_fault)
+}
+
 fn point_geometry(geometry: Value) -> Result<Position, Fault> {
     let geom = geojson::Geometry::from_json_value(geometry)
         .map_err(|e| Fault::MalformedGeometry(e.to_string()))?;
     match geom.value {
-        geojson::Value::Point(p) => Position::from_geojson(&p).map_err(|problem| Fault::Position {
-            ring: "point".into(),
-            index: 0,
-            problem,
-        }),
+        geojson::Value::Point(p) => Position::from_geojson(&p).map_err(point_fault),
         other => Err(Fault::GeometryType {
             found: other.type_name().to_owned(),
             expected: "a Point",
@@ -844,13 +861,7 @@ pub fn parse_facilities_csv(reader: impl Read + 'static) -> Result<Vec<Facility>
                 field: "column `kind`".into(),
                 message: format!("unknown facility kind `{kind_s}`; expected one of {KIND_NAMES}"),
             })?;
-            let lon = number(table.get(row, "lon"), "lon")?;
-            let lat = number(table.get(row, "lat"), "lat")?;
-            let position = Position::from_lon_lat(lon, lat).map_err(|problem| Fault::Position {
-                ring: "point".into(),
-                index: 0,
-                problem,
-            })?;
+            let position = csv_point(table, row, "lon", "lat")?;
             let caps = capabilities(
                 &split_list(table.get(row, "capabilities"), false),
                 "column `capabilities`",
@@ -939,17 +950,7 @@ pub fn parse_villages_csv(reader: impl Read + 'static) -> Result<Vec<VillageReco
             };
             let position = match (table.get(row, "lng"), table.get(row, "lat")) {
                 ("", "") => None,
-                (lng, lat) => {
-                    let lon = number(lng, "lng")?;
-                    let lat = number(lat, "lat")?;
-                    Some(
-                        Position::from_lon_lat(lon, lat).map_err(|problem| Fault::Position {
-                            ring: "point".into(),
-                            index: 0,
-                            problem,
-                        })?,
-                    )
-                }
+                _ => Some(csv_point(table, row, "lng", "lat")?),
             };
             Ok(VillageRecord {
                 code: code.to_owned(),
