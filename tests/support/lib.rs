@@ -100,7 +100,7 @@ impl TestDb {
                 sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
                     .await
                     .expect("CREATE DATABASE");
-                let url = replace_db_name(&admin, &name);
+                let url = siaga::config::with_database_name(&admin, &name);
                 TestDb {
                     url,
                     engine,
@@ -121,21 +121,6 @@ async fn connect_pg_admin(admin: &str) -> sqlx::PgConnection {
              `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, point \
              SIAGA_TEST_POSTGRES_URL at another server, or (not in CI) set SIAGA_TEST_ENGINES=sqlite."
         ),
-    }
-}
-
-fn replace_db_name(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let base = match base.rfind('/') {
-        Some(i) if i > "postgres://".len() => &base[..i],
-        _ => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
     }
 }
 

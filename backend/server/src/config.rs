@@ -343,6 +343,23 @@ impl fmt::Debug for Config {
     }
 }
 
+/// The same PostgreSQL URL naming database `name` instead (its query string kept), e.g. for a scratch database
+/// beside the one configured.
+pub fn with_database_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = match base.rfind('/') {
+        Some(i) if i > "postgres://".len() => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
 /// Hides the password in `scheme://user:password@host/db`.
 pub fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
@@ -385,6 +402,18 @@ impl DatabaseEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_database_name_keeps_host_credentials_and_options() {
+        assert_eq!(
+            with_database_name("postgres://u:p@db:5432/test?sslmode=disable", "scratch"),
+            "postgres://u:p@db:5432/scratch?sslmode=disable"
+        );
+        assert_eq!(
+            with_database_name("postgres://127.0.0.1:5432", "scratch"),
+            "postgres://127.0.0.1:5432/scratch"
+        );
+    }
 
     #[test]
     fn example_file_parses_and_equals_the_defaults() {

@@ -104,7 +104,7 @@ async fn run_engine(
         Some(admin) => {
             let db = format!("siaga_bench_{}", uuid::Uuid::new_v4().simple());
             pg_exec(admin, &format!("CREATE DATABASE {db}")).await?;
-            (replace_db(admin, &db), Some(db))
+            (crate::config::with_database_name(admin, &db), Some(db))
         }
         None => (
             format!("sqlite://{}", dir.as_path().join("siaga.db").display()),
@@ -360,19 +360,4 @@ async fn pg_exec(admin: &str, sql: &str) -> anyhow::Result<()> {
         .with_context(|| format!("connecting to {}", crate::config::redact_url(admin)))?;
     sqlx::Executor::execute(&mut c, sql).await?;
     Ok(())
-}
-
-fn replace_db(url: &str, name: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let base = match base.rfind('/') {
-        Some(i) if i > "postgres://".len() => &base[..i],
-        _ => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{name}?{q}"),
-        None => format!("{base}/{name}"),
-    }
 }
