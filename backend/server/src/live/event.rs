@@ -143,21 +143,27 @@ impl PreparedEvent {
     /// Renders a stored event. A payload that is not a JSON object is carried under `payload`, so a bad row
     /// is still delivered in order rather than silently skipped.
     pub fn from_row(row: EventRow) -> PreparedEvent {
+        let parsed = serde_json::from_str(&row.payload).ok();
+        PreparedEvent::from_parsed(row, parsed)
+    }
+
+    /// [`PreparedEvent::from_row`] for a row whose payload the caller parsed already (`None`: not JSON).
+    pub fn from_parsed(row: EventRow, parsed: Option<serde_json::Value>) -> PreparedEvent {
         let mut frame = serde_json::Map::new();
         frame.insert("seq".into(), row.seq.into());
         frame.insert("at".into(), row.at.into());
         frame.insert("type".into(), row.event_type.clone().into());
-        match serde_json::from_str::<serde_json::Value>(&row.payload) {
-            Ok(serde_json::Value::Object(payload)) => {
+        match parsed {
+            Some(serde_json::Value::Object(payload)) => {
                 for (k, v) in payload {
                     // The envelope fields win: a payload cannot forge its own position in the log.
                     frame.entry(k).or_insert(v);
                 }
             }
-            Ok(other) => {
+            Some(other) => {
                 frame.insert("payload".into(), other);
             }
-            Err(_) => {
+            None => {
                 frame.insert("payload".into(), row.payload.into());
             }
         }

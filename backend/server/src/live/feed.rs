@@ -11,7 +11,7 @@
 
 use super::event::PreparedEvent;
 use crate::app::AppState;
-use crate::store::{EVENT_CHANNEL, EventRow, Store, StoreError};
+use crate::store::{EVENT_CHANNEL, Store, StoreError};
 use siaga_core::unit::UnitStatus;
 use sqlx::postgres::PgListener;
 use std::sync::Arc;
@@ -68,11 +68,15 @@ async fn drain(state: &AppState, hub: &super::hub::Hub, mut head: i64) -> i64 {
                     return head;
                 };
                 let full = rows.len() as i64 == BATCH;
-                follow_units(state, &rows).await;
-                let events: Vec<Arc<PreparedEvent>> = rows
-                    .into_iter()
-                    .map(|r| Arc::new(PreparedEvent::from_row(r)))
-                    .collect();
+                let mut events: Vec<Arc<PreparedEvent>> = Vec::with_capacity(rows.len());
+                for row in rows {
+                    // Parsed once: for the geo index and for the frame.
+                    let payload = serde_json::from_str(&row.payload).ok();
+                    if let Some(payload) = &payload {
+                        follow_unit(state, &row.event_type, payload).await;
+                    }
+                    events.push(Arc::new(PreparedEvent::from_parsed(row, payload)));
+                }
                 let slow = hub.publish(&events, last);
                 if slow > 0 {
                     tracing::warn!(
@@ -94,50 +98,39 @@ async fn drain(state: &AppState, hub: &super::hub::Hub, mut head: i64) -> i64 {
     }
 }
 
-/// Applies the unit events among `rows` to the geo index. A unit the index does not hold yet (created on any
-/// instance, or since this one loaded its index) is read from the store; moves older than the index's fix are
-/// ignored by the index itself.
-async fn follow_units(state: &AppState, rows: &[EventRow]) {
-    for row in rows {
-        let kind = row.event_type.as_str();
-        if !matches!(kind, "unit.created" | "unit.status" | "unit.position") {
-            continue;
-        }
-        let Ok(payload) = serde_json::from_str::<serde_json::Value>(&row.payload) else {
-            continue;
-        };
-        let Some(unit_id) = payload["unit_id"].as_str() else {
-            continue;
-        };
-        if kind == "unit.created" || !state.geo.knows_unit(unit_id) {
-            match state.store.get_unit(unit_id).await {
-                Ok(unit) => state.geo.unit_upsert(&unit),
-                Err(StoreError::NotFound) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, unit_id, "cannot read a unit for the geo index");
-                }
-            }
-            continue;
-        }
-        match kind {
-            "unit.status" => {
-                if let Some(status) = payload["status"]
-                    .as_str()
-                    .and_then(|s| s.parse::<UnitStatus>().ok())
-                {
-                    state.geo.unit_status(unit_id, status);
-                }
-            }
-            _ => {
-                if let (Some(lon), Some(lat), Some(at)) = (
-                    payload["lon"].as_f64(),
-                    payload["lat"].as_f64(),
-                    payload["position_at"].as_i64(),
-                ) {
-                    super::unit_moved(state, unit_id, lon, lat, at);
-                }
+/// Applies a unit event to the geo index. A unit the index does not hold yet (created on any instance, or since
+/// this one loaded its index) is read from the store; moves older than the index's fix are ignored by the index
+/// itself. Other events are left alone.
+async fn follow_unit(state: &AppState, kind: &str, payload: &serde_json::Value) {
+    if !matches!(kind, "unit.created" | "unit.status" | "unit.position") {
+        return;
+    }
+    let Some(unit_id) = payload["unit_id"].as_str() else {
+        return;
+    };
+    if kind == "unit.created" || !state.geo.knows_unit(unit_id) {
+        match state.store.get_unit(unit_id).await {
+            Ok(unit) => state.geo.unit_upsert(&unit),
+            Err(StoreError::NotFound) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, unit_id, "cannot read a unit for the geo index");
             }
         }
+        return;
+    }
+    if kind == "unit.status" {
+        if let Some(status) = payload["status"]
+            .as_str()
+            .and_then(|s| s.parse::<UnitStatus>().ok())
+        {
+            state.geo.unit_status(unit_id, status);
+        }
+    } else if let (Some(lon), Some(lat), Some(at)) = (
+        payload["lon"].as_f64(),
+        payload["lat"].as_f64(),
+        payload["position_at"].as_i64(),
+    ) {
+        super::unit_moved(state, unit_id, lon, lat, at);
     }
 }
 
