@@ -32,6 +32,7 @@ pub mod fuzzing;
 pub mod incident;
 pub mod kpi;
 pub mod position;
+pub mod region;
 pub mod role;
 pub mod routing;
 pub mod sla;

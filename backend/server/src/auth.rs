@@ -5,12 +5,15 @@
 //! looks its session up in the database, which makes logout and force-logout effective at once on every
 //! instance that shares the database.
 
+use crate::error::ApiError;
+use crate::store::UserRow;
 use anyhow::anyhow;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
+use siaga_core::role::Role;
 
 /// The argon2id instance with OWASP's recommended minimum (19 MiB, 2 passes, 1 lane).
 fn argon2() -> Argon2<'static> {
@@ -87,5 +90,62 @@ mod tests {
         assert_eq!(a.len(), 64);
         assert_eq!(token_hash(&a), token_hash(&a));
         assert_ne!(token_hash(&a), a);
+    }
+}
+
+/// The authenticated user behind a request's bearer token.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The user row.
+    pub user: UserRow,
+    /// The user's role, parsed.
+    pub role: Role,
+    /// SHA-256 of the presented token (identifies the session).
+    pub token_hash: String,
+}
+
+impl Actor {
+    /// 403 unless the actor has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            Err(ApiError::forbidden(format!(
+                "role {} may not do this; allowed roles: {}",
+                self.role,
+                names.join(", ")
+            )))
+        }
+    }
+
+    /// The agency a dispatcher or responder is bound to; `None` for roles that see every agency.
+    pub fn agency_scope(&self) -> Option<&str> {
+        if self.role.requires_agency() {
+            // A dispatcher/responder without an agency sees nothing: an empty id matches no row.
+            Some(self.user.agency_id.as_deref().unwrap_or(""))
+        } else {
+            None
+        }
+    }
+
+    /// 403 unless the actor may act for `agency_id` (admins, supervisors and call takers may see all).
+    pub fn require_agency(&self, agency_id: &str) -> Result<(), ApiError> {
+        match self.agency_scope() {
+            Some(own) if own != agency_id => Err(ApiError::forbidden(
+                "this belongs to another agency (OPD) than yours",
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// 403 unless the actor's region scope (if any) contains `region_code` (same code or a child of it).
+    pub fn require_region(&self, region_code: &str) -> Result<(), ApiError> {
+        match self.user.region_code.as_deref() {
+            Some(scope) if !siaga_core::region::contains(scope, region_code) => Err(
+                ApiError::forbidden("this belongs to a region outside your scope"),
+            ),
+            _ => Ok(()),
+        }
     }
 }

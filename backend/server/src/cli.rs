@@ -1,8 +1,8 @@
 //! The `siaga` command line.
 
-use crate::api::extract::Actor;
 use crate::api::users::{CreateUserRequest, create_account};
 use crate::app::{self, AppState};
+use crate::auth::Actor;
 use crate::config::{Config, LogFormat};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -50,6 +50,8 @@ pub enum Command {
     },
     /// Read `lon,lat` lines on stdin; print `lon,lat,region_code,region_name` (empty code when outside).
     Locate,
+    /// Print the live stream's JSON Schema (`docs/events.schema.json`), generated from the event types.
+    EventsSchema,
     /// Show configuration.
     Config {
         #[command(subcommand)]
@@ -133,6 +135,10 @@ fn init_logging(format: LogFormat) {
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
+        Command::EventsSchema => {
+            print!("{}", crate::events::schema::document_text());
+            Ok(())
+        }
         Command::Config { what } => {
             match what {
                 ConfigCommand::Example => print!("{}", crate::config::EXAMPLE),

@@ -3,9 +3,9 @@
 //!
 //! The data is embedded from `geodata/demo/` so `siaga demo` works from any folder.
 
-use crate::api::extract::Actor;
 use crate::api::users::{CreateUserRequest, create_account};
-use crate::app::AppState;
+use crate::auth::Actor;
+use crate::state::AppState;
 use crate::store::{AgencyRow, FacilityRow, RegionRow, ServiceAreaRow, UnitRow};
 use anyhow::Context;
 use serde::Deserialize;

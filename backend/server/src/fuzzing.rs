@@ -13,12 +13,12 @@ use crate::api::auth::LoginRequest;
 use crate::api::calls::{
     AmlRequest, ClassifyRequest, CreateCallRequest, check_new_call, parse_aml,
 };
-use crate::api::error::{ApiError, ErrorCode};
-use crate::api::extract::parse_json;
 use crate::api::incidents::{
     CloseRequest, CreateAssignmentRequest, CreateIncidentRequest, LinkCallRequest, RejectRequest,
     check_new_incident,
 };
+use crate::error::{ApiError, ErrorCode};
+use crate::json::parse_json;
 use crate::live::position::{FixRejection, LastFix, PositionFix, check_fix};
 use crate::live::socket::{ClientFrame, parse_client_frame};
 use serde::de::DeserializeOwned;

@@ -11,16 +11,22 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod error;
+pub mod events;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod geo;
 pub mod import;
+pub mod json;
 pub mod live;
 pub mod metrics;
 pub mod reports;
+pub mod service;
 pub mod simulate;
 pub mod sla_runner;
+pub mod state;
 pub mod store;
+pub mod views;
 
 pub use app::{AppState, serve};
 pub use config::Config;

@@ -7,8 +7,9 @@
 //! and emits its event. After a restart the first pass restores every clock from its stored start time, so
 //! breaches that fell due while the server was down are raised at once.
 
-use crate::api::flow::{Audience, breach_event};
-use crate::app::AppState;
+use crate::events::Reach;
+use crate::service::common::breach_event;
+use crate::state::AppState;
 use crate::store::{ChangeSet, SlaClockRow, Stmt, StoreError};
 use siaga_core::sla::{SlaEngine, SlaKind, StoredClock};
 use siaga_core::time::Timestamp;
@@ -97,12 +98,12 @@ async fn record(state: &AppState, clock: &SlaClockRow, now: i64) -> Result<(), S
 }
 
 /// Who hears about a breach: the subject's agencies (and unit), by region.
-async fn audience(state: &AppState, clock: &SlaClockRow) -> Result<Audience, StoreError> {
+async fn audience(state: &AppState, clock: &SlaClockRow) -> Result<Reach, StoreError> {
     Ok(match clock.subject_type.as_str() {
         "incident" => {
             let incident = state.store.get_incident(&clock.subject_id).await?;
             let agencies = state.store.incident_agencies(&clock.subject_id).await?;
-            Audience {
+            Reach {
                 agency_ids: Some(agencies.into_iter().map(|a| a.agency_id).collect()),
                 unit_id: None,
                 region_code: incident.region_code,
@@ -111,13 +112,13 @@ async fn audience(state: &AppState, clock: &SlaClockRow) -> Result<Audience, Sto
         "assignment" => {
             let a = state.store.get_assignment(&clock.subject_id).await?;
             let incident = state.store.get_incident(&a.incident_id).await?;
-            Audience {
+            Reach {
                 agency_ids: Some(vec![a.agency_id]),
                 unit_id: Some(a.unit_id),
                 region_code: incident.region_code,
             }
         }
-        _ => Audience {
+        _ => Reach {
             agency_ids: Some(Vec::new()),
             unit_id: None,
             region_code: None,

@@ -2,9 +2,10 @@
 
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::extract::{Actor, AppJson, AppQuery};
-use super::flow;
-use crate::app::AppState;
+use crate::service::common;
+use crate::state::AppState;
 use crate::store::{AgencyRow, AuditEntry, ChangeSet, RegionRow, Stmt, StoreError, UnitRow};
+pub use crate::views::{LonLat, UnitView, validate_lon_lat};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -49,44 +50,6 @@ pub struct CreateAgencyRequest {
     /// The region (Kemendagri code) the agency belongs to.
     pub region_code: String,
     pub phone: Option<String>,
-}
-
-/// A position on the wire.
-#[derive(Serialize, Deserialize, utoipa::ToSchema, Clone, Copy)]
-pub struct LonLat {
-    pub lon: f64,
-    pub lat: f64,
-}
-
-/// A unit (vehicle or team).
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct UnitView {
-    pub id: String,
-    pub agency_id: String,
-    pub call_sign: String,
-    pub unit_type: String,
-    pub status: String,
-    pub position: Option<LonLat>,
-    /// When the last position fix was taken (ms since the epoch).
-    pub position_at: Option<i64>,
-}
-
-impl From<UnitRow> for UnitView {
-    fn from(u: UnitRow) -> Self {
-        let position = match (u.lon, u.lat) {
-            (Some(lon), Some(lat)) => Some(LonLat { lon, lat }),
-            _ => None,
-        };
-        UnitView {
-            id: u.id,
-            agency_id: u.agency_id,
-            call_sign: u.call_sign,
-            unit_type: u.unit_type,
-            status: u.status,
-            position,
-            position_at: u.position_at,
-        }
-    }
 }
 
 /// A new unit.
@@ -305,16 +268,16 @@ pub async fn create_unit(
         .int(row.updated_at),
     );
     let view = UnitView::from(row.clone());
-    set.event(flow::event(
+    set.event(common::event(
         "unit.created",
-        &flow::Audience {
+        &crate::events::Reach {
             agency_ids: Some(vec![row.agency_id.clone()]),
             unit_id: Some(row.id.clone()),
             region_code: None,
         },
         json!({"unit_id": row.id, "unit": view}),
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor,
         now,
         "unit.create",
@@ -396,25 +359,23 @@ pub async fn update_unit_status(
     // `unit.status` event, so every dispatcher's map and the unit's phone see the change at once.
     let now = state.now_ms();
     let mut set = ChangeSet::new(now);
-    set.push(
-        Stmt::new("UPDATE units SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4")
-            .text(&id)
-            .text(req.status.as_str())
-            .int(now)
-            .text(current.as_str())
-            .expect(1),
-    );
-    let audience = flow::Audience {
+    set.push(crate::store::units::set_status(
+        &id,
+        Some(current.as_str()),
+        req.status.as_str(),
+        now,
+    ));
+    let audience = crate::events::Reach {
         agency_ids: Some(vec![unit.agency_id.clone()]),
         unit_id: Some(unit.id.clone()),
         region_code: None,
     };
-    set.event(flow::event(
+    set.event(common::event(
         "unit.status",
         &audience,
         json!({"unit_id": unit.id, "status": req.status, "from": current, "by": actor.user.id}),
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor,
         now,
         "unit.status",
@@ -455,23 +416,6 @@ async fn visible_unit(state: &AppState, actor: &Actor, id: &str) -> ApiResult<Un
         return Err(ApiError::forbidden("responders see only their own unit"));
     }
     Ok(unit)
-}
-
-/// 422 unless the position is a real WGS84 coordinate.
-pub fn validate_lon_lat(p: LonLat, field: &str) -> ApiResult<()> {
-    if !p.lon.is_finite() || !(-180.0..=180.0).contains(&p.lon) {
-        return Err(ApiError::validation(
-            format!("{field}.lon"),
-            "lon must be between -180 and 180",
-        ));
-    }
-    if !p.lat.is_finite() || !(-90.0..=90.0).contains(&p.lat) {
-        return Err(ApiError::validation(
-            format!("{field}.lat"),
-            "lat must be between -90 and 90",
-        ));
-    }
-    Ok(())
 }
 
 /// Appends an audit entry for an actor's change.

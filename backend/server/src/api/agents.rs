@@ -7,7 +7,7 @@
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Actor, AppJson, parse_json};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::AuditEntry;
 use crate::store::UserRow;
 use crate::store::agents::{AGENT_ROLES, AgentUserRow, ShiftRow};
@@ -46,9 +46,9 @@ async fn record(
     at: i64,
     by_user_id: Option<&str>,
 ) -> ApiResult<()> {
-    let event = super::flow::event(
+    let event = crate::service::common::event(
         "agent.state",
-        &super::flow::Audience {
+        &crate::events::Reach {
             agency_ids: Some(Vec::new()),
             unit_id: None,
             region_code: user.region_code.clone(),
@@ -227,7 +227,7 @@ pub async fn list_agents(
         .filter(
             |u| match (actor.user.region_code.as_deref(), u.region_code.as_deref()) {
                 (None, _) => true,
-                (Some(scope), Some(code)) => super::region_contains(scope, code),
+                (Some(scope), Some(code)) => siaga_core::region::contains(scope, code),
                 (Some(_), None) => false,
             },
         )
@@ -444,7 +444,7 @@ pub async fn upload_schedules(
         if let (Some(scope), Some(code)) = (
             actor.user.region_code.as_deref(),
             agent.region_code.as_deref(),
-        ) && !super::region_contains(scope, code)
+        ) && !siaga_core::region::contains(scope, code)
         {
             return Err(ApiError::forbidden(format!(
                 "row {n}: this agent is outside your region"

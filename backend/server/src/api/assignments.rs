@@ -3,9 +3,10 @@
 
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::extract::{Actor, AppJson, AppQuery};
-use super::flow::{self, Audience};
 use super::incidents::{AssignmentView, incident_audience, incident_payload, parse_value};
-use crate::app::AppState;
+use crate::events::Reach;
+use crate::service::common;
+use crate::state::AppState;
 use crate::store::{AssignmentRow, ChangeSet, Stmt, StoreError};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -188,13 +189,13 @@ pub async fn update_assignment_status(
         .expect(1),
     );
     let unit_status = to.unit_status();
-    set.push(
-        Stmt::new("UPDATE units SET status = $2, updated_at = $3 WHERE id = $1")
-            .text(&a.unit_id)
-            .text(unit_status.as_str())
-            .int(now),
-    );
-    let unit_audience = Audience {
+    set.push(crate::store::units::set_status(
+        &a.unit_id,
+        None,
+        unit_status.as_str(),
+        now,
+    ));
+    let unit_audience = Reach {
         agency_ids: Some(vec![a.agency_id.clone()]),
         unit_id: Some(a.unit_id.clone()),
         region_code: incident.region_code.clone(),
@@ -206,7 +207,7 @@ pub async fn update_assignment_status(
         _ => &[SlaKind::Acknowledge, SlaKind::Arrival],
     };
     let clocks = state.store.subject_clocks("assignment", &id).await?;
-    flow::stop_clocks(&mut set, &clocks, stop, now, &unit_audience);
+    common::stop_clocks(&mut set, &clocks, stop, now, &unit_audience);
 
     // The incident follows its assignments (dispatched → resolved, or back to verified when all declined).
     let mut statuses: Vec<AssignmentStatus> = state
@@ -241,27 +242,27 @@ pub async fn update_assignment_status(
         );
         if next == IncidentStatus::Resolved {
             let clocks = state.store.subject_clocks("incident", &incident.id).await?;
-            flow::stop_clocks(&mut set, &clocks, &[SlaKind::Resolution], now, &audience);
+            common::stop_clocks(&mut set, &clocks, &[SlaKind::Resolution], now, &audience);
         }
-        set.event(flow::event(
+        set.event(common::event(
             "incident.updated",
             &audience,
             incident_payload(&incident, next.as_str(), &agencies),
         ));
     }
-    set.event(flow::event(
+    set.event(common::event(
         "assignment.status",
         &unit_audience,
         json!({"assignment_id": id, "incident_id": a.incident_id, "incident_number": incident.number,
                "unit_id": a.unit_id, "agency_id": a.agency_id, "status": to, "from": from,
                "reason": req.reason, "note": req.note, "by": actor.user.id}),
     ));
-    set.event(flow::event(
+    set.event(common::event(
         "unit.status",
         &unit_audience,
         json!({"unit_id": a.unit_id, "status": unit_status}),
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor,
         now,
         "assignment.status",

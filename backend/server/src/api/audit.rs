@@ -2,7 +2,7 @@
 
 use super::error::ApiResult;
 use super::extract::{Actor, AppQuery};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::{AuditFilter, AuditRow};
 use axum::Json;
 use axum::extract::State;

@@ -3,8 +3,8 @@
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::extract::{Actor, AppJson};
 use super::users::UserView;
-use crate::app::AppState;
 use crate::auth;
+use crate::state::AppState;
 use crate::store::AuditEntry;
 use axum::Json;
 use axum::extract::State;

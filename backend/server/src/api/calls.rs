@@ -2,8 +2,9 @@
 
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::extract::{Actor, AppJson, AppQuery};
-use super::flow::{self, Audience};
-use crate::app::AppState;
+use crate::events::Reach;
+use crate::service::common;
+use crate::state::AppState;
 use crate::store::{CallRow, ChangeSet, Stmt, StoreError};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -298,7 +299,7 @@ pub async fn create_call(
     if let Some(r) = &routed {
         set.event(super::routing::routed_event(&id, r, "aml"));
     }
-    flow::start_clock(
+    common::start_clock(
         &mut set,
         "call",
         &id,
@@ -308,14 +309,14 @@ pub async fn create_call(
         state.config.dispatch.sla.answer_target_ms(),
     );
     let audience = call_audience();
-    set.event(flow::event(
+    set.event(common::event(
         "call.created",
         &audience,
         json!({"call_id": id, "channel": req.channel, "service_line": line.as_str(),
                "ring_at": ring_at, "ani_masked": ani.masked(), "prank_flag": verdict.flagged,
                "has_aml": fix.is_some()}),
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor,
         now,
         "call.create",
@@ -330,8 +331,8 @@ pub async fn create_call(
 }
 
 /// Call events go to call takers and supervisors, not to agencies.
-pub(crate) fn call_audience() -> Audience {
-    Audience {
+pub(crate) fn call_audience() -> Reach {
+    Reach {
         agency_ids: Some(Vec::new()),
         unit_id: None,
         region_code: None,
@@ -367,7 +368,7 @@ pub async fn get_call(
     let call = load_call(&state, &id).await?;
     state
         .store
-        .append_audit(&flow::audit(
+        .append_audit(&common::audit(
             &actor,
             state.now_ms(),
             "call.read_personal",
@@ -426,14 +427,14 @@ async fn change_call(
     let audience = call_audience();
     if stop_answer_clock {
         let clocks = state.store.subject_clocks("call", &call.id).await?;
-        flow::stop_clocks(&mut set, &clocks, &[SlaKind::Answer], now, &audience);
+        common::stop_clocks(&mut set, &clocks, &[SlaKind::Answer], now, &audience);
     }
-    set.event(flow::event(
+    set.event(common::event(
         "call.updated",
         &audience,
         json!({"call_id": call.id, "status": to, "by": actor.user.id}),
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         actor,
         now,
         action,
@@ -600,12 +601,12 @@ pub async fn attach_aml(
         .int(now)
         .expect(1),
     );
-    set.event(flow::event(
+    set.event(common::event(
         "call.updated",
         &call_audience(),
         json!({"call_id": id, "has_aml": true}),
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor, now, "call.aml", "call", &id, None, None,
     ));
     state.store.commit(set).await?;

@@ -3,8 +3,8 @@
 
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::extract::{Actor, AppQuery};
-use crate::app::AppState;
 use crate::geo::Location;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};

@@ -11,7 +11,7 @@
 
 use super::error::{ApiError, ErrorCode};
 use super::extract::{Actor, authenticate};
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::{ClaimState, PENDING_KEY, PendingKey, StoredKey};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Request, State};

@@ -4,9 +4,10 @@
 use super::agencies::{LonLat, validate_lon_lat};
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::extract::{Actor, AppJson, AppQuery};
-use super::flow::{self, Audience};
-use crate::app::AppState;
+use crate::events::Reach;
 use crate::geo::{Location, RegionLink};
+use crate::service::common;
+use crate::state::AppState;
 use crate::store::{
     AssignmentRow, ChangeSet, IncidentAgencyRow, IncidentFilter, IncidentRow, SlaClockRow, Stmt,
     StoreError,
@@ -308,8 +309,8 @@ where
 }
 
 /// Who sees events about an incident: its agencies' dispatchers (and supervisors/call takers by region).
-pub(crate) fn incident_audience(incident: &IncidentRow, agencies: &[String]) -> Audience {
-    Audience {
+pub(crate) fn incident_audience(incident: &IncidentRow, agencies: &[String]) -> Reach {
+    Reach {
         agency_ids: Some(agencies.to_vec()),
         unit_id: None,
         region_code: incident.region_code.clone(),
@@ -657,7 +658,7 @@ pub async fn create_incident(
         }
     }
     if !escalate.is_empty() {
-        flow::start_clock(
+        common::start_clock(
             &mut set,
             "incident",
             &id,
@@ -667,7 +668,7 @@ pub async fn create_incident(
             target(SlaKind::Dispatch),
         );
     }
-    flow::start_clock(
+    common::start_clock(
         &mut set,
         "incident",
         &id,
@@ -677,7 +678,7 @@ pub async fn create_incident(
         target(SlaKind::Resolution),
     );
     let agency_ids: Vec<String> = escalate.iter().map(|(_, a)| a.clone()).collect();
-    let audience = Audience {
+    let audience = Reach {
         agency_ids: Some(agency_ids.clone()),
         unit_id: None,
         region_code: location.region_code().map(str::to_owned),
@@ -687,11 +688,15 @@ pub async fn create_incident(
         "location": req.location, "address": req.address, "region_code": location.region_code(),
         "victims": req.victims, "agency_ids": agency_ids,
     });
-    set.event(flow::event("incident.created", &audience, payload.clone()));
+    set.event(common::event(
+        "incident.created",
+        &audience,
+        payload.clone(),
+    ));
     if !escalate.is_empty() {
-        set.event(flow::event("incident.escalated", &audience, payload));
+        set.event(common::event("incident.escalated", &audience, payload));
     }
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor,
         now,
         "incident.create",
@@ -756,7 +761,7 @@ pub async fn get_incident(
     if with_reporter && has_personal {
         state
             .store
-            .append_audit(&flow::audit(
+            .append_audit(&common::audit(
                 &actor,
                 state.now_ms(),
                 "incident.read_personal",
@@ -873,12 +878,12 @@ pub async fn link_call(
         .collect();
     let mut set = ChangeSet::new(now);
     link_call_stmts(&mut set, &id, &call.id, now);
-    set.event(flow::event(
+    set.event(common::event(
         "incident.updated",
         &incident_audience(&incident, &agencies),
         json!({"incident_id": id, "linked_call_id": call.id, "status": incident.status}),
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor,
         now,
         "incident.link_call",
@@ -1015,12 +1020,12 @@ async fn decide(
     payload["agency_id"] = json!(row.agency_id);
     payload["decision"] = json!(agency_status);
     payload["reason"] = json!(reject);
-    set.event(flow::event(
+    set.event(common::event(
         "incident.updated",
         &incident_audience(&incident, &ids),
         payload,
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         actor,
         now,
         action,
@@ -1143,7 +1148,7 @@ pub async fn escalate_incident(
     let category: Category = parse_value(&incident.category)?;
     let priority: Priority = parse_value(&incident.priority)?;
     // Started at filing when an OPD was responsible then (kept running); started now otherwise.
-    flow::start_clock(
+    common::start_clock(
         &mut set,
         "incident",
         &id,
@@ -1168,12 +1173,12 @@ pub async fn escalate_incident(
     let mut payload = incident_payload(&incident, to.as_str(), &all);
     payload["escalated_to"] = json!(added);
     payload["note"] = json!(note);
-    set.event(flow::event(
+    set.event(common::event(
         "incident.escalated",
         &incident_audience(&incident, &all),
         payload,
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor,
         now,
         "incident.escalate",
@@ -1364,12 +1369,12 @@ pub async fn create_assignment(
     let now = state.now_ms();
     let assignment_id = uuid::Uuid::now_v7().to_string();
     let mut set = ChangeSet::new(now);
-    set.push(
-        Stmt::new("UPDATE units SET status = 'assigned', updated_at = $2 WHERE id = $1 AND status = 'available'")
-            .text(&unit.id)
-            .int(now)
-            .expect(1),
-    );
+    set.push(crate::store::units::set_status(
+        &unit.id,
+        Some("available"),
+        "assigned",
+        now,
+    ));
     set.push(
         Stmt::new(
             "INSERT INTO assignments (id, incident_id, unit_id, agency_id, status, assigned_by, assigned_at, note, \
@@ -1400,13 +1405,13 @@ pub async fn create_assignment(
     let ids: Vec<String> = agencies.iter().map(|a| a.agency_id.clone()).collect();
     let audience = incident_audience(&incident, &ids);
     let clocks = state.store.subject_clocks("incident", &id).await?;
-    flow::stop_clocks(&mut set, &clocks, &[SlaKind::Dispatch], now, &audience);
+    common::stop_clocks(&mut set, &clocks, &[SlaKind::Dispatch], now, &audience);
     let category: Category = parse_value(&incident.category)?;
     let priority: Priority = parse_value(&incident.priority)?;
     let policy = &state.config.dispatch.sla;
     for kind in [SlaKind::Acknowledge, SlaKind::Arrival] {
         let target = policy.target_ms(kind, category, priority, AreaClass::Urban);
-        flow::start_clock(
+        common::start_clock(
             &mut set,
             "assignment",
             &assignment_id,
@@ -1416,12 +1421,12 @@ pub async fn create_assignment(
             target,
         );
     }
-    let unit_audience = Audience {
+    let unit_audience = Reach {
         agency_ids: Some(vec![unit.agency_id.clone()]),
         unit_id: Some(unit.id.clone()),
         region_code: incident.region_code.clone(),
     };
-    set.event(flow::event(
+    set.event(common::event(
         "assignment.created",
         &unit_audience,
         json!({"assignment_id": assignment_id, "incident_id": id, "incident_number": incident.number,
@@ -1431,17 +1436,17 @@ pub async fn create_assignment(
                "victims": {"count": incident.victims_count, "condition": incident.victim_condition},
                "note": req.note}),
     ));
-    set.event(flow::event(
+    set.event(common::event(
         "unit.status",
         &unit_audience,
         json!({"unit_id": unit.id, "call_sign": unit.call_sign, "status": "assigned"}),
     ));
-    set.event(flow::event(
+    set.event(common::event(
         "incident.updated",
         &audience,
         incident_payload(&incident, current.as_str(), &ids),
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor,
         now,
         "assignment.create",
@@ -1515,13 +1520,13 @@ pub async fn close_incident(
     let ids: Vec<String> = agencies.iter().map(|a| a.agency_id.clone()).collect();
     let audience = incident_audience(&incident, &ids);
     let clocks = state.store.subject_clocks("incident", &id).await?;
-    flow::stop_clocks(&mut set, &clocks, SlaKind::ALL, now, &audience);
-    set.event(flow::event(
+    common::stop_clocks(&mut set, &clocks, SlaKind::ALL, now, &audience);
+    set.event(common::event(
         "incident.closed",
         &audience,
         incident_payload(&incident, "closed", &ids),
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor,
         now,
         "incident.close",

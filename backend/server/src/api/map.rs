@@ -7,7 +7,7 @@
 //! it draws a map.
 
 use super::error::{ApiError, ErrorCode};
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Request, State};

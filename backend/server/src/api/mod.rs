@@ -13,7 +13,6 @@ pub mod assignments;
 pub mod audit;
 pub mod auth;
 pub mod calls;
-pub mod flow;
 pub mod geo;
 pub mod map;
 pub mod reports;
@@ -21,7 +20,7 @@ pub mod routing;
 pub mod system;
 pub mod users;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode};
@@ -54,7 +53,11 @@ use utoipa_axum::routes;
         ErrorCode,
         siaga_core::call::CallStatus,
         siaga_core::unit::UnitType,
-        siaga_core::incident::Category
+        siaga_core::incident::Category,
+        crate::events::DomainEvent,
+        crate::live::event::EventEnvelope,
+        crate::live::event::ControlFrame,
+        crate::live::event::ClientPositionFrame
     )),
     tags(
         (name = "system", description = "Health, readiness, metrics"),
@@ -223,25 +226,4 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         started.elapsed().as_secs_f64(),
     );
     response
-}
-
-/// Whether region `scope` contains `code`: the same code, or a descendant (`21.71` contains `21.71.10`).
-pub fn region_contains(scope: &str, code: &str) -> bool {
-    code == scope
-        || code
-            .strip_prefix(scope)
-            .is_some_and(|rest| rest.starts_with('.'))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn region_scope_is_hierarchical() {
-        assert!(region_contains("21.71", "21.71"));
-        assert!(region_contains("21.71", "21.71.10.1003"));
-        assert!(!region_contains("21.71", "21.710"));
-        assert!(!region_contains("21.71", "31.71"));
-    }
 }

@@ -5,9 +5,9 @@
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Actor, AppQuery};
-use crate::app::AppState;
 use crate::reports::heatmap::{self, HeatmapView};
 use crate::reports::{self, KpiReportView, MonthlyReportView, RenderedReport, ReportFormat};
+use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::reports::ReportScope;
 use axum::Json;

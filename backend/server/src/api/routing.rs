@@ -10,8 +10,8 @@
 use super::calls::{CallView, call_audience, load_call};
 use super::error::{ApiError, ApiResult, ErrorCode};
 use super::extract::{Actor, AppJson, AppQuery};
-use super::flow;
-use crate::app::AppState;
+use crate::service::common;
+use crate::state::AppState;
 use crate::store::{AuditEntry, CallRow, ChangeSet, FollowUpFilter, FollowUpRow, Stmt, StoreError};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -193,7 +193,7 @@ pub async fn route_call(
         .expect(1),
     );
     set.event(routed_event(&id, &routed, "locus"));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor,
         now,
         "call.route",
@@ -208,7 +208,7 @@ pub async fn route_call(
 
 /// The `call.routed` event.
 pub fn routed_event(call_id: &str, routed: &Routed, reason: &str) -> crate::store::NewEvent {
-    flow::event(
+    common::event(
         "call.routed",
         &call_audience(),
         json!({"call_id": call_id, "tier": if routed.team.is_some() { "regional" } else { "central" },
@@ -293,14 +293,14 @@ pub async fn take_call(
     let audience = call_audience();
     if call.status == "ringing" {
         let clocks = state.store.subject_clocks("call", &id).await?;
-        flow::stop_clocks(&mut set, &clocks, &[SlaKind::Answer], now, &audience);
+        common::stop_clocks(&mut set, &clocks, &[SlaKind::Answer], now, &audience);
     }
-    set.event(flow::event(
+    set.event(common::event(
         "call.taken",
         &audience,
         json!({"call_id": id, "team_id": team, "by": actor.user.id}),
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor,
         now,
         "call.take",
@@ -451,7 +451,7 @@ impl From<FollowUpRow> for FollowUpView {
 
 const FOLLOW_UP_ROLES: &[Role] = &[Role::CallTaker, Role::Supervisor];
 
-fn follow_up_audience() -> flow::Audience {
+fn follow_up_audience() -> crate::events::Reach {
     call_audience()
 }
 
@@ -504,12 +504,12 @@ pub async fn schedule_follow_ups(
             .int(now),
         );
     }
-    set.event(flow::event(
+    set.event(common::event(
         "call.follow_up_scheduled",
         &follow_up_audience(),
         json!({"call_id": id, "service_line": line.as_str(), "count": rule.day_offsets().len()}),
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor,
         now,
         "follow_up.schedule",
@@ -588,7 +588,7 @@ pub async fn list_follow_ups(
         .await?;
     state
         .store
-        .append_audit(&flow::audit(
+        .append_audit(&common::audit(
             &actor,
             state.now_ms(),
             "follow_up.read_personal",
@@ -664,13 +664,13 @@ pub async fn record_follow_up_outcome(
             .text(&id),
         );
     }
-    set.event(flow::event(
+    set.event(common::event(
         "call.follow_up_recorded",
         &follow_up_audience(),
         json!({"follow_up_id": id, "call_id": task.call_id, "ordinal": task.ordinal,
                "outcome": req.outcome, "ends_series": req.outcome.ends_series(), "by": actor.user.id}),
     ));
-    set.audit(flow::audit(
+    set.audit(common::audit(
         &actor,
         now,
         "follow_up.outcome",

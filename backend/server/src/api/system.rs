@@ -1,7 +1,7 @@
 //! Liveness, readiness and metrics.
 
 use super::error::{ApiError, ApiResult, ErrorCode};
-use crate::app::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;

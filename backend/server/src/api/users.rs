@@ -2,8 +2,8 @@
 
 use super::error::{ApiError, ApiResult};
 use super::extract::{Actor, AppJson};
-use crate::app::AppState;
 use crate::auth;
+use crate::state::AppState;
 use crate::store::{AuditEntry, NewUser, StoreError, UserRow};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -319,7 +319,7 @@ pub async fn force_logout(
     if let (Some(scope), Some(code)) = (
         actor.user.region_code.as_deref(),
         target.region_code.as_deref(),
-    ) && !super::region_contains(scope, code)
+    ) && !siaga_core::region::contains(scope, code)
     {
         return Err(ApiError::forbidden("this user is outside your region"));
     }

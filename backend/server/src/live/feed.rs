@@ -10,7 +10,7 @@
 //! dispatched through another instance is recommended (or not) here too.
 
 use super::event::PreparedEvent;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::store::{EVENT_CHANNEL, Store, StoreError};
 use siaga_core::unit::UnitStatus;
 use sqlx::postgres::PgListener;

@@ -127,7 +127,7 @@ impl Hub {
         let mut gone = Vec::new();
         for (id, client) in &st.clients {
             for ev in events {
-                if !client.audience.allows(ev) {
+                if !ev.visible_to(&client.audience) {
                     continue;
                 }
                 match client.queue.try_send(Arc::clone(ev)) {

@@ -77,7 +77,7 @@ pub async fn lead<F, Fut>(
 /// Spawns `job` to run on exactly one instance of the cluster as the leader of `name` (see [`lead`]),
 /// publishing the leadership as the `siaga_leader{job=name}` gauge, until `stop` turns true.
 pub fn spawn_leader_job<F, Fut>(
-    state: &crate::app::AppState,
+    state: &crate::state::AppState,
     name: &'static str,
     check_every: Duration,
     stop: watch::Receiver<bool>,

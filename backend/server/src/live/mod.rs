@@ -18,7 +18,7 @@ pub mod position;
 pub mod prune;
 pub mod socket;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use serde::Deserialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -29,7 +29,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use crate::store::LeaderLease;
-pub use event::{Audience, ControlFrame, EventKind};
+pub use event::{Audience, ControlFrame};
 pub use position::PositionFix;
 
 /// The `[live]` configuration section.

@@ -15,10 +15,12 @@
 //! instance is checked against that instance's (possibly older) view; the database update keeps the newest
 //! position regardless (`position_at` guard).
 
-use super::event::{EventKind, UnitPositionPayload};
-use crate::api::error::{ApiError, ApiResult, ErrorCode};
-use crate::api::extract::{Actor, AppJson};
-use crate::app::AppState;
+use crate::api::extract::AppJson;
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::events::unit::UnitPosition;
+use crate::events::{DomainEvent, Reach};
+use crate::state::AppState;
 use crate::store::{NewEvent, StoreError, TrackPoint};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -321,7 +323,7 @@ impl PositionIntake {
 }
 
 fn position_event(p: &TrackPoint, agency_id: &str) -> NewEvent {
-    let payload = UnitPositionPayload {
+    DomainEvent::UnitPosition(UnitPosition {
         unit_id: p.unit_id.clone(),
         agency_id: agency_id.to_owned(),
         lon: p.lon,
@@ -330,14 +332,12 @@ fn position_event(p: &TrackPoint, agency_id: &str) -> NewEvent {
         heading_deg: p.heading_deg,
         speed_mps: p.speed_mps,
         position_at: p.at,
-    };
-    NewEvent {
-        event_type: EventKind::UnitPosition.as_str().to_owned(),
+    })
+    .to(&Reach {
         agency_ids: Some(vec![agency_id.to_owned()]),
         unit_id: Some(p.unit_id.clone()),
         region_code: None,
-        payload: serde_json::to_value(payload).unwrap_or_default(),
-    }
+    })
 }
 
 /// Validates and queues a fix for `unit_id` sent by `actor` (the unit's responder, or an admin).

@@ -2,7 +2,7 @@
 //! `live.event_retention_hours`, so the log does not grow without bound. A client resuming from before the
 //! oldest kept event gets `resync_required` (see [`super::socket`]).
 
-use crate::app::AppState;
+use crate::state::AppState;
 use std::time::Duration;
 
 /// Starts the pruning task; it stops when `stop` turns true. Does nothing when retention is 0 (forever).

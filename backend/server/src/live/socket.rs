@@ -12,9 +12,11 @@
 
 use super::event::{Audience, ControlFrame, HelloUser, PreparedEvent};
 use super::position::{PositionFix, accept_fix};
-use crate::api::error::{ApiError, ApiResult, ErrorCode};
-use crate::api::extract::{Actor, AppQuery, parse_json};
-use crate::app::AppState;
+use crate::api::extract::AppQuery;
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::json::parse_json;
+use crate::state::AppState;
 use axum::extract::State;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -203,7 +205,7 @@ impl Connection {
                     return Ok(());
                 }
                 let event = PreparedEvent::from_row(row);
-                if self.audience.allows(&event) {
+                if event.visible_to(&self.audience) {
                     self.send(event.text.clone()).await?;
                 }
                 self.cursor = event.seq;

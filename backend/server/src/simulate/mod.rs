@@ -1245,7 +1245,7 @@ async fn load_area(api: &Api, token: &str, region: Option<&str>) -> anyhow::Resu
         let mut area = Area::default();
         for f in r.body["features"].as_array().into_iter().flatten() {
             let code = f["properties"]["code"].as_str().unwrap_or("");
-            if region.is_none_or(|want| crate::api::region_contains(want, code)) {
+            if region.is_none_or(|want| siaga_core::region::contains(want, code)) {
                 area.add_geometry(&f["geometry"]);
             }
         }

@@ -21,6 +21,8 @@ mod users;
 
 pub mod agents;
 pub mod reports;
+pub mod sla;
+pub mod units;
 
 pub use agencies::*;
 pub use audit::*;

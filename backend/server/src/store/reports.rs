@@ -376,7 +376,7 @@ impl Store {
             .filter(|a| {
                 let in_region = match (&scope.region, &a.region_code) {
                     (None, _) => true,
-                    (Some(scope), Some(code)) => crate::api::region_contains(scope, code),
+                    (Some(scope), Some(code)) => siaga_core::region::contains(scope, code),
                     (Some(_), None) => false,
                 };
                 (in_region && a.active) || worked.contains(a.id.as_str())

@@ -1,0 +1,78 @@
+//! Payloads of the `incident.*` events: what a dispatcher's queue and map and a call taker's list show of an
+//! incident, without the reporter's personal data.
+
+use crate::views::LonLat;
+use serde::{Deserialize, Serialize};
+
+/// Victims as events carry them.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EventVictims {
+    pub count: i64,
+    /// `unknown`, `minor`, `serious`, `critical`, `deceased`, …
+    pub condition: String,
+}
+
+/// What every `incident.*` event says about its incident.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IncidentSummary {
+    pub incident_id: String,
+    /// Human number, e.g. `BTM-20261125-0007`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number: Option<String>,
+    pub status: String,
+    pub category: String,
+    pub priority: String,
+    pub location: LonLat,
+    pub address: Option<String>,
+    pub region_code: Option<String>,
+    pub victims: EventVictims,
+    /// The agencies (OPD) the incident is escalated to.
+    pub agency_ids: Vec<String>,
+}
+
+/// `incident.created`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IncidentCreated {
+    #[serde(flatten)]
+    pub incident: IncidentSummary,
+}
+
+/// `incident.updated`: the incident as it is now, and what the change was when it was an OPD's decision or
+/// a linked call.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IncidentUpdated {
+    #[serde(flatten)]
+    pub incident: IncidentSummary,
+    /// The OPD that verified or rejected it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency_id: Option<String>,
+    /// `verified` or `rejected`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<String>,
+    /// Why the OPD rejected it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// A call linked to the incident as a duplicate report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked_call_id: Option<String>,
+}
+
+/// `incident.escalated`: sent to one or more agencies.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IncidentEscalated {
+    #[serde(flatten)]
+    pub incident: IncidentSummary,
+    /// The agencies added by this escalation (absent when it is the filing's own escalation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalated_to: Option<Vec<String>>,
+    /// The call taker's note to the new OPD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// `incident.closed`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IncidentClosed {
+    #[serde(flatten)]
+    pub incident: IncidentSummary,
+}

@@ -1,0 +1,104 @@
+//! Steps every workflow shares: SLA clocks, events and audit entries built into a [`ChangeSet`], so calls,
+//! incidents and assignments record time and history the same way.
+
+use crate::auth::Actor;
+use crate::events::oversight::SlaBreach;
+use crate::events::{DomainEvent, Reach};
+use crate::store::{AuditEntry, ChangeSet, NewEvent, SlaClockRow, sla};
+use serde_json::Value;
+use siaga_core::sla::SlaKind;
+
+/// Starts a clock on `subject` (unique per subject and kind: starting twice is a no-op).
+pub fn start_clock(
+    set: &mut ChangeSet,
+    subject_type: &str,
+    subject_id: &str,
+    kind: SlaKind,
+    agency_id: Option<&str>,
+    started_at: i64,
+    target_ms: i64,
+) {
+    set.push(sla::start_clock(
+        &uuid::Uuid::now_v7().to_string(),
+        subject_type,
+        subject_id,
+        kind.as_str(),
+        agency_id,
+        started_at,
+        target_ms,
+        started_at.saturating_add(target_ms),
+    ));
+}
+
+/// Stops the running clocks among `clocks` whose kind is in `kinds`. A clock past its deadline that the SLA
+/// runner has not reported yet (it was down, or is about to fire) is marked breached here, with its event, in
+/// the same transaction; the guard on `breached_at IS NULL` makes sure only one writer ever records it.
+pub fn stop_clocks(
+    set: &mut ChangeSet,
+    clocks: &[SlaClockRow],
+    kinds: &[SlaKind],
+    now: i64,
+    audience: &Reach,
+) {
+    for c in clocks {
+        if c.stopped_at.is_some() || !kinds.iter().any(|k| k.as_str() == c.kind) {
+            continue;
+        }
+        set.push(sla::stop_clock(&c.id, now));
+        if c.breached_at.is_none() && now > c.due_at {
+            set.push(sla::record_breach(&c.id, now));
+            set.event(breach_event(c, now, audience));
+        }
+    }
+}
+
+/// An event for `audience`, from its type string and untyped payload. Being replaced by the typed
+/// [`DomainEvent::to`]; new code builds a `DomainEvent`.
+pub fn event(event_type: &str, audience: &Reach, payload: Value) -> NewEvent {
+    NewEvent {
+        event_type: event_type.to_owned(),
+        agency_ids: audience.agency_ids.clone(),
+        unit_id: audience.unit_id.clone(),
+        region_code: audience.region_code.clone(),
+        payload,
+    }
+}
+
+/// The `sla.breach` event of a clock.
+pub fn breach_event(c: &SlaClockRow, detected_at: i64, audience: &Reach) -> NewEvent {
+    DomainEvent::SlaBreach(SlaBreach {
+        clock_id: c.id.clone(),
+        subject_type: c.subject_type.clone(),
+        subject_id: c.subject_id.clone(),
+        kind: c.kind.clone(),
+        agency_id: c.agency_id.clone(),
+        started_at: c.started_at,
+        target_ms: c.target_ms,
+        due_at: c.due_at,
+        detected_at,
+    })
+    .to(audience)
+}
+
+/// An audit entry for `actor`.
+pub fn audit(
+    actor: &Actor,
+    at: i64,
+    action: &str,
+    subject_type: &str,
+    subject_id: &str,
+    before: Option<Value>,
+    after: Option<Value>,
+) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor_id: Some(actor.user.id.clone()),
+        actor_role: Some(actor.role.to_string()),
+        action: action.to_owned(),
+        subject_type: subject_type.to_owned(),
+        subject_id: Some(subject_id.to_owned()),
+        before,
+        after,
+        detail: None,
+    }
+}

@@ -1,0 +1,51 @@
+//! What every edge (HTTP handler, websocket, job, command) and every service can reach: the handles of one
+//! running instance. It holds handles only; the workflows that use them are `crate::service`.
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::store::Store;
+use std::sync::Arc;
+
+/// What every request handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Where "now" comes from.
+    pub clock: Arc<dyn Clock>,
+    /// The configuration in force.
+    pub config: Arc<Config>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+    /// Jurisdiction, unit and facility indexes.
+    pub geo: crate::geo::Geo,
+    /// Websocket hub and event feed of this instance.
+    pub live: crate::live::Live,
+}
+
+impl AppState {
+    /// State over an opened store with the system clock.
+    pub fn new(store: Store, config: Config) -> Self {
+        AppState::with_clock(store, config, Arc::new(SystemClock))
+    }
+
+    /// State with an explicit clock (tests move a manual one).
+    pub fn with_clock(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
+        let mut geo = crate::geo::Geo::empty();
+        geo.stale_after_ms = config.dispatch.unit_stale_after_s.saturating_mul(1000);
+        AppState {
+            store,
+            clock,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::default()),
+            geo,
+            live: crate::live::Live::default(),
+        }
+    }
+
+    /// Milliseconds since the epoch, now.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now().0
+    }
+}

@@ -1,0 +1,48 @@
+//! SLA clock statements for a [`ChangeSet`](super::ChangeSet): start, stop and record a breach, each guarded so
+//! that concurrent writers (two instances, the runner and a request) record each fact once.
+
+use super::Stmt;
+
+/// Starts a clock (unique per subject and kind: starting it twice is a no-op).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one argument per column of the clock row"
+)]
+pub fn start_clock(
+    id: &str,
+    subject_type: &str,
+    subject_id: &str,
+    kind: &str,
+    agency_id: Option<&str>,
+    started_at: i64,
+    target_ms: i64,
+    due_at: i64,
+) -> Stmt {
+    Stmt::new(
+        "INSERT INTO sla_clocks (id, subject_type, subject_id, kind, agency_id, started_at, target_ms, due_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (subject_type, subject_id, kind) DO NOTHING",
+    )
+    .text(id)
+    .text(subject_type)
+    .text(subject_id)
+    .text(kind)
+    .opt_text(agency_id)
+    .int(started_at)
+    .int(target_ms)
+    .int(due_at)
+}
+
+/// Stops a running clock (no-op when it was stopped already).
+pub fn stop_clock(clock_id: &str, at: i64) -> Stmt {
+    Stmt::new("UPDATE sla_clocks SET stopped_at = $2 WHERE id = $1 AND stopped_at IS NULL")
+        .text(clock_id)
+        .int(at)
+}
+
+/// Records a clock's breach; the change rolls back if another writer recorded it first.
+pub fn record_breach(clock_id: &str, at: i64) -> Stmt {
+    Stmt::new("UPDATE sla_clocks SET breached_at = $2 WHERE id = $1 AND breached_at IS NULL")
+        .text(clock_id)
+        .int(at)
+        .expect(1)
+}
