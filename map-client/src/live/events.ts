@@ -1,9 +1,10 @@
 //! Messages of the live websocket (`/api/v1/ws`). Every message has `seq` (from the durable event log),
 //! `at` (ms since the epoch) and `type`; the payload fields depend on the type. Handlers read payloads
 //! defensively: an event may carry the full view (`incident`, `assignment`, `unit`) or only ids, and pages
-//! refetch by id when the view is absent.
+//! refetch by id when the view is absent. Pages read payloads only through the accessors here, so a typed
+//! event vocabulary replaces this one file.
 
-import type { AssignmentView, CallView, IncidentView } from '../api/types';
+import type { AssignmentView, CallView, IncidentView, Unit } from '../api/types';
 
 export type EventType =
   | 'hello'
@@ -61,6 +62,35 @@ export function callOf(e: LiveEvent): CallView | null {
 export function assignmentOf(e: LiveEvent): AssignmentView | null {
   const a = e['assignment'] as AssignmentView | undefined;
   return a && typeof a.id === 'string' ? a : null;
+}
+
+/** The assignment an `assignment.*` event is about: the embedded view's id, else `assignment_id`. */
+export function assignmentIdOf(e: LiveEvent): string | null {
+  return assignmentOf(e)?.id ?? (typeof e['assignment_id'] === 'string' ? e['assignment_id'] : null);
+}
+
+/** The `status` field of an event (an incident's, an assignment's or a unit's, depending on the type). */
+export function statusOf(e: LiveEvent): string | null {
+  return typeof e['status'] === 'string' ? e['status'] : null;
+}
+
+/** The call a `call.*` event names; call events carry no caller data, only the id. */
+export function callIdOf(e: LiveEvent): string | null {
+  return typeof e['call_id'] === 'string' ? e['call_id'] : null;
+}
+
+/** The unit view embedded in a `unit.created` event. */
+export function unitOf(e: LiveEvent): Unit | null {
+  const u = e['unit'] as Unit | undefined;
+  return u && typeof u.id === 'string' ? u : null;
+}
+
+/** The unit and its new status in a `unit.status` event (top-level fields, else the embedded view). */
+export function unitStatusOf(e: LiveEvent): { unit_id: string; status: string } | null {
+  const u = e['unit'] as Partial<Unit> | undefined;
+  const unitId = e['unit_id'] ?? u?.id;
+  const status = e['status'] ?? u?.status;
+  return typeof unitId === 'string' && typeof status === 'string' ? { unit_id: unitId, status } : null;
 }
 
 export interface UnitPosition {

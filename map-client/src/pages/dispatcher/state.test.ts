@@ -1,0 +1,243 @@
+import { describe, expect, it } from 'vitest';
+import type { AssignmentView, IncidentView, Recommendations, Unit } from '../../api/types';
+import type { LiveEvent } from '../../live/events';
+import {
+  actionsFor,
+  applyEvent,
+  assignmentCreated,
+  assignmentsOf,
+  cancelDecision,
+  decisionDone,
+  type DispatcherState,
+  escalationNoteOf,
+  incidentGone,
+  incidentLoaded,
+  initialState,
+  openDecision,
+  queue,
+  recommendationsFailed,
+  recommendationsLoaded,
+  recommendationsRequested,
+  recommendationsWanted,
+  rejectionsOf,
+  selectIncident,
+  slaCountdown,
+  snapshotLoaded,
+} from './state';
+
+const OPD = 'agency-dinkes';
+
+function incident(id: string, extra: Partial<IncidentView> = {}): IncidentView {
+  return {
+    id,
+    number: `BTM-20250101-${id}`,
+    status: 'escalated',
+    category: 'health',
+    priority: 'p2',
+    location: { lon: 104.05, lat: 1.12 },
+    region_chain: [],
+    agencies: [{ agency_id: OPD, agency_type: 'health', status: 'escalated' }],
+    victims: { count: 0, condition: 'unknown' },
+    created_at: 1_000,
+    updated_at: 1_000,
+    call_ids: [],
+    assignments: [],
+    sla: [],
+    ...extra,
+  } as IncidentView;
+}
+
+function unit(id: string, status = 'available'): Unit {
+  return { id, agency_id: OPD, call_sign: id.toUpperCase(), unit_type: 'ambulance', status, position: { lon: 104, lat: 1.1 } };
+}
+
+function assignment(id: string, incidentId: string, unitId: string, status = 'assigned'): AssignmentView {
+  return { id, incident_id: incidentId, unit_id: unitId, agency_id: OPD, status, assigned_at: 2_000 };
+}
+
+function event(type: string, fields: Record<string, unknown> = {}): LiveEvent {
+  return { seq: 1, at: 5_000, type, ...fields };
+}
+
+function loaded(incidents: IncidentView[], units: Unit[] = []): DispatcherState {
+  return snapshotLoaded(initialState(OPD), incidents, units);
+}
+
+const numbers = (s: DispatcherState) => queue(s).map((i) => i.id);
+
+describe('dispatcher queue', () => {
+  it('incident.created asks for the incident, which then joins the queue in priority order (oldest first within a priority)', () => {
+    const s = loaded([incident('a', { priority: 'p3' }), incident('b', { priority: 'p1', created_at: 3_000 })]);
+    const step = applyEvent(s, event('incident.created', { incident_id: 'c', status: 'escalated' }));
+    expect(step.followUp).toEqual({ kind: 'load_incident', id: 'c' });
+    expect(numbers(step.state)).toEqual(['b', 'a']);
+    const after = incidentLoaded(step.state, incident('c', { priority: 'p1', created_at: 2_000 }));
+    expect(numbers(after)).toEqual(['c', 'b', 'a']);
+  });
+
+  it('an incident event that carries the incident view updates the queue without a fetch', () => {
+    const s = loaded([incident('a')]);
+    const step = applyEvent(s, event('incident.updated', { incident: incident('a', { priority: 'p1', status: 'verified' }) }));
+    expect(step.followUp).toBeNull();
+    expect(queue(step.state)[0]?.status).toBe('verified');
+  });
+
+  it('leaves out closed incidents and those this OPD sent back, which stay open for the other OPDs', () => {
+    const sentBack = incident('b', {
+      agencies: [
+        { agency_id: OPD, agency_type: 'health', status: 'rejected', reason: 'not ours' },
+        { agency_id: 'agency-bpbd', agency_type: 'disaster', status: 'escalated' },
+      ],
+    });
+    expect(numbers(loaded([incident('a'), sentBack, incident('c', { status: 'closed' })]))).toEqual(['a']);
+  });
+
+  it('a reconnect resync replaces the snapshot: incidents and units gone from the server go, and so does the selection', () => {
+    let s = selectIncident(loaded([incident('a'), incident('b')], [unit('amb01'), unit('amb02')]), 'b');
+    expect(s.selected).toBe('b');
+    s = snapshotLoaded(s, [incident('a', { priority: 'p1' }), incident('d')], [unit('amb01', 'en_route')]);
+    expect(numbers(s)).toEqual(['a', 'd']);
+    expect([...s.units.values()].map((u) => [u.id, u.status])).toEqual([['amb01', 'en_route']]);
+    expect(s.selected).toBeNull();
+  });
+
+  it('an incident gone for this OPD (404/403 on refetch) leaves the queue', () => {
+    expect(numbers(incidentGone(loaded([incident('a'), incident('b')]), 'a'))).toEqual(['b']);
+  });
+
+  it('shows the SLA clock due soonest, amber near the end and red past due', () => {
+    const inc = incident('a', {
+      created_at: 0,
+      sla: [
+        { kind: 'dispatch', subject_type: 'incident', subject_id: 'a', started_at: 0, due_at: 600_000 },
+        { kind: 'resolution', subject_type: 'incident', subject_id: 'a', started_at: 0, due_at: 3_600_000 },
+      ],
+    });
+    expect(slaCountdown(inc, 60_000)).toEqual({ kind: 'dispatch', level: 'ok', remaining_ms: 540_000 });
+    expect(slaCountdown(inc, 500_000)?.level).toBe('amber');
+    expect(slaCountdown(inc, 660_000)).toEqual({ kind: 'dispatch', level: 'red', remaining_ms: -60_000 });
+    expect(slaCountdown(incident('b'), 0)).toBeNull();
+  });
+});
+
+describe('dispatcher assignments and units', () => {
+  it('assignment.status naming only the assignment updates it on its incident, moves the unit, and reloads the incident', () => {
+    const inc = incident('a', { status: 'dispatched', assignments: [assignment('as1', 'a', 'amb01')] });
+    const s = loaded([inc], [unit('amb01', 'assigned')]);
+    const step = applyEvent(s, event('assignment.status', { assignment_id: 'as1', status: 'en_route' }));
+    expect(step.followUp).toEqual({ kind: 'load_incident', id: 'a' });
+    expect(assignmentsOf(step.state, 'a').map((a) => a.status)).toEqual(['en_route']);
+    expect(step.state.units.get('amb01')?.status).toBe('en_route');
+  });
+
+  it('a newer status learnt from an event wins until the refetched incident has caught up', () => {
+    const s = loaded([incident('a', { assignments: [assignment('as1', 'a', 'amb01')] })], [unit('amb01', 'assigned')]);
+    const step = applyEvent(s, event('assignment.status', { assignment_id: 'as1', incident_id: 'a', status: 'on_scene' }));
+    // The refetch answered with the older embedded status: the event's stays.
+    const stale = incidentLoaded(step.state, incident('a', { assignments: [assignment('as1', 'a', 'amb01', 'en_route')] }));
+    expect(assignmentsOf(stale, 'a').map((a) => a.status)).toEqual(['on_scene']);
+    const caughtUp = incidentLoaded(step.state, incident('a', { status: 'resolved', assignments: [assignment('as1', 'a', 'amb01', 'resolved')] }));
+    expect(assignmentsOf(caughtUp, 'a').map((a) => a.status)).toEqual(['resolved']);
+  });
+
+  it('an assignment event for an incident it cannot place asks for a resync', () => {
+    expect(applyEvent(loaded([]), event('assignment.status', { assignment_id: 'x', status: 'en_route' })).followUp).toEqual({ kind: 'resync' });
+  });
+
+  it('resolving an assignment makes its unit available again', () => {
+    const s = loaded([incident('a')], [unit('amb01', 'on_scene')]);
+    const step = applyEvent(s, event('assignment.status', { assignment: assignment('as1', 'a', 'amb01', 'resolved') }));
+    expect(step.state.units.get('amb01')?.status).toBe('available');
+  });
+
+  it('unit events add a new unit, change a status and move a unit; events for unknown units change nothing', () => {
+    let s = loaded([], [unit('amb01')]);
+    s = applyEvent(s, event('unit.created', { unit_id: 'amb02', unit: unit('amb02') })).state;
+    s = applyEvent(s, event('unit.status', { unit_id: 'amb01', status: 'en_route' })).state;
+    s = applyEvent(s, event('unit.position', { unit_id: 'amb02', lon: 104.2, lat: 1.2, at: 9_000 })).state;
+    expect(s.units.get('amb01')?.status).toBe('en_route');
+    expect(s.units.get('amb02')).toMatchObject({ position: { lon: 104.2, lat: 1.2 }, position_at: 9_000 });
+    expect(applyEvent(s, event('unit.position', { unit_id: 'ghost', lon: 1, lat: 1 })).state).toBe(s);
+  });
+});
+
+describe('dispatcher selection, actions and decisions', () => {
+  it('offers verify and reject while the incident is escalated to this OPD, and close once it is resolved', () => {
+    const s = loaded([]);
+    expect(actionsFor(s, incident('a'))).toEqual(['verify', 'reject']);
+    expect(actionsFor(s, incident('a', { status: 'verified', agencies: [{ agency_id: OPD, agency_type: 'health', status: 'verified' }] }))).toEqual([]);
+    expect(actionsFor(s, incident('a', { status: 'resolved', agencies: [{ agency_id: OPD, agency_type: 'health', status: 'verified' }] }))).toEqual(['close']);
+  });
+
+  it('the open reject form closes when another dispatcher verified the incident meanwhile', () => {
+    let s = openDecision(selectIncident(loaded([incident('a')]), 'a'), 'a', 'reject');
+    expect(s.decision).toEqual({ incidentId: 'a', kind: 'reject' });
+    s = incidentLoaded(s, incident('a', { status: 'verified', agencies: [{ agency_id: OPD, agency_type: 'health', status: 'verified' }] }));
+    expect(s.decision).toBeNull();
+    expect(s.selected).toBe('a');
+  });
+
+  it('selecting another incident closes the form; cancelling closes it too', () => {
+    const s = openDecision(selectIncident(loaded([incident('a'), incident('b')]), 'a'), 'a', 'reject');
+    expect(selectIncident(s, 'b').decision).toBeNull();
+    expect(cancelDecision(s).decision).toBeNull();
+  });
+
+  it('a rejection that went through takes the incident out of the queue and clears the panel', () => {
+    const s = openDecision(selectIncident(loaded([incident('a'), incident('b')]), 'a'), 'a', 'reject');
+    const after = decisionDone(s, incident('a', { status: 'rejected', agencies: [{ agency_id: OPD, agency_type: 'health', status: 'rejected', reason: 'x' }] }));
+    expect(numbers(after)).toEqual(['b']);
+    expect(after.selected).toBeNull();
+    expect(after.decision).toBeNull();
+  });
+
+  it('shows the reasons of other OPDs that sent the incident back and the call taker note to this OPD', () => {
+    const inc = incident('a', {
+      agencies: [
+        { agency_id: 'agency-bpbd', agency_type: 'disaster', status: 'rejected', reason: 'Not a flood.' },
+        { agency_id: OPD, agency_type: 'health', status: 'escalated', reason: 'Caller corrected the address.' },
+      ],
+    });
+    const s = { ...loaded([inc]), agencyNames: new Map([['agency-bpbd', 'BPBD Kota Batam']]) };
+    expect(rejectionsOf(s, inc)).toEqual([{ agency: 'BPBD Kota Batam', reason: 'Not a flood.' }]);
+    expect(escalationNoteOf(s, inc)).toBe('Caller corrected the address.');
+  });
+});
+
+describe('dispatcher recommendations', () => {
+  const recs = (callSign: string): Recommendations => ({
+    units: [{ unit_id: callSign, call_sign: callSign, unit_type: 'ambulance', agency_id: OPD, distance_m: 1_200, eta_s: 180 }],
+    excluded: [],
+    facilities: [],
+  } as unknown as Recommendations);
+
+  it('are asked for when an incident is selected, and again when a newer view of it arrives', () => {
+    let s = loaded([incident('a')]);
+    expect(recommendationsWanted(s)).toBeNull();
+    s = selectIncident(s, 'a');
+    expect(recommendationsWanted(s)).toBe('a');
+    s = recommendationsRequested(s, 'a');
+    expect(s.recommendations?.view).toEqual({ status: 'loading' });
+    expect(recommendationsWanted(s)).toBeNull();
+    s = recommendationsLoaded(s, s.recommendations?.seq ?? -1, recs('AMB-01'));
+    expect(s.recommendations?.view).toEqual({ status: 'ready', recs: recs('AMB-01') });
+    expect(recommendationsWanted(incidentLoaded(s, incident('a', { priority: 'p1' })))).toBe('a');
+  });
+
+  it('are asked for again after this dispatcher assigns a unit', () => {
+    let s = recommendationsRequested(selectIncident(loaded([incident('a')], [unit('amb01')]), 'a'), 'a');
+    s = assignmentCreated(s, assignment('as1', 'a', 'amb01'));
+    expect(recommendationsWanted(s)).toBe('a');
+    expect(s.units.get('amb01')?.status).toBe('assigned');
+  });
+
+  it('a late answer for an earlier selection is ignored', () => {
+    let s = recommendationsRequested(selectIncident(loaded([incident('a'), incident('b')]), 'a'), 'a');
+    const first = s.recommendations?.seq ?? -1;
+    s = recommendationsRequested(selectIncident(s, 'b'), 'b');
+    s = recommendationsLoaded(s, first, recs('AMB-01'));
+    expect(s.recommendations).toMatchObject({ incidentId: 'b', view: { status: 'loading' } });
+    s = recommendationsFailed(s, s.recommendations?.seq ?? -1, new Error('offline'));
+    expect(s.recommendations?.view.status).toBe('failed');
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import type { AssignmentView, IncidentView } from '../../api/types';
+import {
+  applyEvent,
+  currentAssignment,
+  distanceToIncident_m,
+  fixDue,
+  initialState,
+  offeredStatuses,
+  positionFixed,
+  refreshed,
+  shownStatus,
+  statusBody,
+  statusQueued,
+} from './state';
+
+function assignment(id: string, status: string, assigned_at = 1_000): AssignmentView {
+  return { id, incident_id: `inc-${id}`, unit_id: 'amb01', agency_id: 'dinkes', status, assigned_at };
+}
+
+const incident = { id: 'inc-a', number: 'BTM-1', location: { lon: 104.05, lat: 1.12 } } as IncidentView;
+
+describe('responder assignment', () => {
+  it('works on the newest open assignment; resolved, declined and cancelled ones are done', () => {
+    expect(currentAssignment([assignment('a', 'en_route', 1), assignment('b', 'assigned', 3), assignment('c', 'resolved', 5)])?.id).toBe('b');
+    expect(currentAssignment([assignment('a', 'declined'), assignment('b', 'cancelled')])).toBeNull();
+  });
+
+  it('offers the next steps of the status: acknowledge or decline first, then en route, on scene, resolved', () => {
+    const s = refreshed(initialState(), assignment('a', 'assigned'), incident, 0);
+    expect(offeredStatuses(s)).toEqual(['acknowledged', 'declined']);
+    expect(offeredStatuses(refreshed(s, assignment('a', 'on_scene'), incident, 0))).toEqual(['resolved']);
+    expect(offeredStatuses(initialState())).toEqual([]);
+  });
+
+  it('a queued tap shows its status at once and offers the next step, until the outbox drains or the assignment changes', () => {
+    let s = statusQueued(refreshed(initialState(), assignment('a', 'assigned'), incident, 0), 'acknowledged');
+    expect(shownStatus(s)).toBe('acknowledged');
+    expect(offeredStatuses(s)).toEqual(['en_route', 'declined']);
+    s = refreshed(s, assignment('a', 'assigned'), incident, 1);
+    expect(shownStatus(s)).toBe('acknowledged');
+    expect(shownStatus(refreshed(s, assignment('a', 'acknowledged'), incident, 0))).toBe('acknowledged');
+    expect(refreshed(s, assignment('b', 'assigned'), null, 1).optimistic).toBeNull();
+  });
+
+  it('an event with the current assignment updates it at once unless a tap is queued; assignment and incident events re-read', () => {
+    const s = refreshed(initialState(), assignment('a', 'assigned'), incident, 0);
+    const event = { seq: 1, at: 1, type: 'assignment.status', assignment: assignment('a', 'cancelled') };
+    const step = applyEvent(s, event);
+    expect(step).toMatchObject({ refresh: true, state: { current: { status: 'cancelled' } } });
+    expect(applyEvent(statusQueued(s, 'acknowledged'), event).state.current?.status).toBe('assigned');
+    expect(applyEvent(s, { seq: 2, at: 1, type: 'incident.updated', incident_id: 'inc-a' }).refresh).toBe(true);
+    expect(applyEvent(s, { seq: 3, at: 1, type: 'unit.position', unit_id: 'amb01' }).refresh).toBe(false);
+  });
+});
+
+describe('responder taps and position', () => {
+  it('a decline always names a reason (other when none was chosen); a blank note is left out', () => {
+    expect(statusBody('declined', '')).toEqual({ status: 'declined', reason: 'other' });
+    expect(statusBody('declined', 'Ban bocor', 'vehicle_problem')).toEqual({ status: 'declined', reason: 'vehicle_problem', note: 'Ban bocor' });
+    expect(statusBody('resolved', '')).toEqual({ status: 'resolved' });
+    expect(statusBody('en_route', '')).toEqual({ status: 'en_route' });
+  });
+
+  it('sends at most one position fix every 10 s', () => {
+    expect(fixDue(0, Date.UTC(2025, 0, 1))).toBe(true);
+    expect(fixDue(5_000, 14_999)).toBe(false);
+    expect(fixDue(5_000, 15_000)).toBe(true);
+  });
+
+  it('shows the distance to the incident once the phone has a fix', () => {
+    const s = refreshed(initialState(), assignment('a', 'en_route'), incident, 0);
+    expect(distanceToIncident_m(s)).toBeNull();
+    const d = distanceToIncident_m(positionFixed(s, { lon: 104.05, lat: 1.13 }));
+    expect(d).toBeGreaterThan(1_100);
+    expect(d).toBeLessThan(1_120);
+  });
+});
