@@ -1029,6 +1029,23 @@ export interface components {
              */
             dispatches: number;
         };
+        /** @description `agent.state`: a call taker's or dispatcher's state changed. */
+        AgentState: {
+            user_id: string;
+            username: string;
+            role: string;
+            /** @description `ready`, `on_call`, `aux`, `logged_out`, … */
+            state: string;
+            /** @description The AUX or forced-logout reason. */
+            reason?: string | null;
+            /**
+             * Format: int64
+             * @description Since when (ms).
+             */
+            since: number;
+            /** @description Who changed it, when not the agent (a supervisor's force logout). */
+            by_user_id?: string | null;
+        };
         /** @description An agent's current state. */
         AgentStateView: {
             user_id: string;
@@ -1149,11 +1166,44 @@ export interface components {
             /** @description The raw payload as received. */
             raw: string;
         };
+        /** @description `assignment.created`: a unit was assigned; what its crew needs to set off. */
+        AssignmentCreated: {
+            assignment_id: string;
+            incident_id: string;
+            incident_number: string;
+            unit_id: string;
+            call_sign: string;
+            agency_id: string;
+            status: string;
+            category: string;
+            priority: string;
+            location: components["schemas"]["LonLat"];
+            address?: string | null;
+            victims: components["schemas"]["EventVictims"];
+            /** @description The dispatcher's note to the crew. */
+            note?: string | null;
+        };
         /**
          * @description Where an assignment stands. See [`AssignmentStatus::allowed_next`].
          * @enum {string}
          */
         AssignmentStatus: "assigned" | "acknowledged" | "en_route" | "on_scene" | "resolved" | "declined" | "cancelled";
+        /** @description `assignment.status`: an assignment moved; names its incident so screens need no lookup. */
+        AssignmentStatusChanged: {
+            assignment_id: string;
+            incident_id: string;
+            incident_number: string;
+            unit_id: string;
+            agency_id: string;
+            /** @description The new status. */
+            status: string;
+            /** @description The status before. */
+            from: string;
+            reason?: string | null;
+            note?: string | null;
+            /** @description The user who moved it. */
+            by: string;
+        };
         /** @description A status change. */
         AssignmentStatusRequest: {
             /** @description `acknowledged`, `en_route`, `on_scene`, `resolved` or `declined` (crew); `cancelled` (dispatcher). */
@@ -1216,6 +1266,25 @@ export interface components {
          * @enum {string}
          */
         CallClass: "emergency" | "information" | "prank" | "ghost" | "wrong_number" | "abandoned";
+        /** @description `call.created`: a call is ringing. */
+        CallCreated: {
+            call_id: string;
+            /** @description `voice`, `sms`, … */
+            channel: string;
+            /** @description The dialled line (`112`, `110`, a named service line). */
+            service_line: string;
+            /**
+             * Format: int64
+             * @description When the call started ringing (ms since the epoch).
+             */
+            ring_at: number;
+            /** @description The caller's number with all but its last digits masked. */
+            ani_masked: string;
+            /** @description Whether the number is flagged for repeated prank calls. */
+            prank_flag: boolean;
+            /** @description Whether an Advanced Mobile Location fix came with the call. */
+            has_aml: boolean;
+        };
         /** @description Call-handling figures. Definitions in the [module docs](self). */
         CallKpis: {
             /**
@@ -1325,11 +1394,45 @@ export interface components {
              */
             fell_back_at?: number | null;
         };
+        /** @description `call.routed`: a tiered call was offered to a regional team, or handed (back) to the central team. */
+        CallRouted: {
+            call_id: string;
+            /** @description `regional` or `central`. */
+            tier: string;
+            /** @description The regional team offered the call; `null` for the central team. */
+            team_id?: string | null;
+            /** @description The region the routing decided on. */
+            region_code?: string | null;
+            /**
+             * Format: int64
+             * @description When the offer falls back to the central team (ms), for a regional offer.
+             */
+            fallback_at?: number | null;
+            /** @description Why it went where it went. */
+            reason: string;
+        };
         /**
          * @description Where a call is in its lifecycle. See [`CallStatus::allowed_next`].
          * @enum {string}
          */
         CallStatus: "ringing" | "answered" | "classified" | "ended" | "abandoned";
+        /** @description `call.taken`: a regional team member took a call offered to the team. */
+        CallTaken: {
+            call_id: string;
+            team_id: string;
+            /** @description The user who took it. */
+            by: string;
+        };
+        /** @description `call.updated`: a call changed status, or received its AML fix. */
+        CallUpdated: {
+            call_id: string;
+            /** @description The new status, when the status changed. */
+            status?: string | null;
+            /** @description Who changed it (user id), when a person did. */
+            by?: string | null;
+            /** @description True when the call received an AML fix. */
+            has_aml?: boolean | null;
+        };
         /** @description A call. */
         CallView: {
             id: string;
@@ -1377,6 +1480,18 @@ export interface components {
              */
             basemap_pmtiles_url?: string | null;
         };
+        /**
+         * @description Client to server: a GPS fix of the responder's own unit (an admin names `unit_id`). Answered with
+         *     `position_ack` or `error`. Parsed by `live::socket::parse_client_frame`; this type documents it.
+         */
+        ClientPositionFrame: components["schemas"]["PositionFix"] & {
+            /** @description Always `position`. */
+            type: string;
+            /** @description The unit the fix is for; the sender's own unit when absent. */
+            unit_id?: string | null;
+            /** @description Any value; echoed in the answer. */
+            ref?: Record<string, never> | null;
+        };
         /** @description An SLA clock. */
         ClockView: {
             kind: string;
@@ -1394,6 +1509,69 @@ export interface components {
         /** @description The final report. */
         CloseRequest: {
             report: string;
+        };
+        /** @description Frames the server sends that are not log events. */
+        ControlFrame: {
+            /**
+             * Format: int64
+             * @description Where the stream starts: `resume_from` when resuming, otherwise the current head.
+             */
+            seq: number;
+            /**
+             * Format: int64
+             * @description Server time (ms).
+             */
+            at: number;
+            user: components["schemas"]["HelloUser"];
+            role: components["schemas"]["Role"];
+            /** @description Whether missed events are replayed before the live stream. */
+            resumed: boolean;
+            /** @enum {string} */
+            type: "hello";
+        } | {
+            /**
+             * Format: int64
+             * @description Events after this one follow on this connection.
+             */
+            seq: number;
+            /** Format: int64 */
+            at: number;
+            /**
+             * Format: int64
+             * @description What the client asked for.
+             */
+            requested: number;
+            /**
+             * Format: int64
+             * @description The oldest event still kept (0 when the log is empty).
+             */
+            oldest_seq: number;
+            reason: string;
+            /** @enum {string} */
+            type: "resync_required";
+        } | {
+            /** Format: int64 */
+            at: number;
+            unit_id: string;
+            /**
+             * Format: int64
+             * @description The fix's own time, echoed.
+             */
+            position_at: number;
+            /** @description The client's correlation value, echoed when given. */
+            ref?: Record<string, never> | null;
+            /** @enum {string} */
+            type: "position_ack";
+        } | {
+            /** Format: int64 */
+            at: number;
+            /** @description Stable code, as in HTTP error bodies (`invalid_json`, `validation_failed`, `forbidden`, …). */
+            code: components["schemas"]["ErrorCode"];
+            message: string;
+            field?: string | null;
+            ref?: Record<string, never> | null;
+            /** @enum {string} */
+            type: "error";
         };
         /** @description A new agency. */
         CreateAgencyRequest: {
@@ -1531,6 +1709,62 @@ export interface components {
          * @enum {string}
          */
         DeclineReason: "busy" | "vehicle_problem" | "out_of_area" | "not_capable" | "no_crew" | "other";
+        /**
+         * @description Everything that can happen, with its payload. Serialised with its dotted `type` beside the payload's
+         *     fields (`{"type": "incident.created", "incident_id": …}`), which is also the shape of a live frame.
+         */
+        DomainEvent: (components["schemas"]["CallCreated"] & {
+            /** @enum {string} */
+            type: "call.created";
+        }) | (components["schemas"]["CallUpdated"] & {
+            /** @enum {string} */
+            type: "call.updated";
+        }) | (components["schemas"]["CallRouted"] & {
+            /** @enum {string} */
+            type: "call.routed";
+        }) | (components["schemas"]["CallTaken"] & {
+            /** @enum {string} */
+            type: "call.taken";
+        }) | (components["schemas"]["FollowUpScheduled"] & {
+            /** @enum {string} */
+            type: "call.follow_up_scheduled";
+        }) | (components["schemas"]["FollowUpRecorded"] & {
+            /** @enum {string} */
+            type: "call.follow_up_recorded";
+        }) | (components["schemas"]["IncidentCreated"] & {
+            /** @enum {string} */
+            type: "incident.created";
+        }) | (components["schemas"]["IncidentUpdated"] & {
+            /** @enum {string} */
+            type: "incident.updated";
+        }) | (components["schemas"]["IncidentEscalated"] & {
+            /** @enum {string} */
+            type: "incident.escalated";
+        }) | (components["schemas"]["IncidentClosed"] & {
+            /** @enum {string} */
+            type: "incident.closed";
+        }) | (components["schemas"]["AssignmentCreated"] & {
+            /** @enum {string} */
+            type: "assignment.created";
+        }) | (components["schemas"]["AssignmentStatusChanged"] & {
+            /** @enum {string} */
+            type: "assignment.status";
+        }) | (components["schemas"]["UnitCreated"] & {
+            /** @enum {string} */
+            type: "unit.created";
+        }) | (components["schemas"]["UnitStatusChanged"] & {
+            /** @enum {string} */
+            type: "unit.status";
+        }) | (components["schemas"]["UnitPosition"] & {
+            /** @enum {string} */
+            type: "unit.position";
+        }) | (components["schemas"]["SlaBreach"] & {
+            /** @enum {string} */
+            type: "sla.breach";
+        }) | (components["schemas"]["AgentState"] & {
+            /** @enum {string} */
+            type: "agent.state";
+        });
         /** @description A possible duplicate. */
         DuplicateView: {
             incident_id: string;
@@ -1564,6 +1798,27 @@ export interface components {
             /** @description What changed since, for the dispatchers (e.g. the corrected location); up to 500 characters. */
             note?: string | null;
         };
+        /** @description The fields every domain event frame carries beside its payload. */
+        EventEnvelope: {
+            /**
+             * Format: int64
+             * @description Position in the log: strictly increasing on a connection, possibly with gaps (events the user may not
+             *     see are skipped).
+             */
+            seq: number;
+            /**
+             * Format: int64
+             * @description When the change was committed (ms since the epoch).
+             */
+            at: number;
+        };
+        /** @description Victims as events carry them. */
+        EventVictims: {
+            /** Format: int64 */
+            count: number;
+            /** @description `unknown`, `minor`, `serious`, `critical`, `deceased`, … */
+            condition: string;
+        };
         /** @description An excluded unit near a point. */
         ExcludedUnitView: {
             unit_id: string;
@@ -1585,6 +1840,31 @@ export interface components {
          * @enum {string}
          */
         FollowUpOutcome: "reached" | "no_answer" | "refused" | "wrong_number" | "completed";
+        /** @description `call.follow_up_recorded`: the outcome of one follow-up call. */
+        FollowUpRecorded: {
+            follow_up_id: string;
+            call_id: string;
+            /**
+             * Format: int64
+             * @description Which call of the series (1 = first).
+             */
+            ordinal: number;
+            outcome: string;
+            /** @description Whether this outcome ends the series (no further calls). */
+            ends_series: boolean;
+            /** @description The user who recorded it. */
+            by: string;
+        };
+        /** @description `call.follow_up_scheduled`: a caller was enrolled in a line's follow-up programme. */
+        FollowUpScheduled: {
+            call_id: string;
+            service_line: string;
+            /**
+             * Format: int32
+             * @description How many follow-up calls were planned.
+             */
+            count: number;
+        };
         /** @description A follow-up call task. */
         FollowUpView: {
             id: string;
@@ -1670,6 +1950,15 @@ export interface components {
              */
             total: number;
         };
+        /** @description The user a connection belongs to, as `hello` shows it. */
+        HelloUser: {
+            id: string;
+            username: string;
+            display_name: string;
+            agency_id?: string | null;
+            unit_id?: string | null;
+            region_code?: string | null;
+        };
         /** @description An agency an incident was escalated to. */
         IncidentAgencyView: {
             agency_id: string;
@@ -1681,6 +1970,17 @@ export interface components {
              *     call taker's note.
              */
             reason?: string | null;
+        };
+        /** @description `incident.closed`. */
+        IncidentClosed: components["schemas"]["IncidentSummary"];
+        /** @description `incident.created`. */
+        IncidentCreated: components["schemas"]["IncidentSummary"];
+        /** @description `incident.escalated`: sent to one or more agencies. */
+        IncidentEscalated: components["schemas"]["IncidentSummary"] & {
+            /** @description The agencies added by this escalation (absent when it is the filing's own escalation). */
+            escalated_to?: string[] | null;
+            /** @description The call taker's note to the new OPD. */
+            note?: string | null;
         };
         /** @description Incident counts. */
         IncidentKpis: {
@@ -1697,6 +1997,35 @@ export interface components {
             by_agency: components["schemas"]["KeyCount"][];
             /** @description Per region code of the incident (`unknown` when it has none). */
             by_region: components["schemas"]["KeyCount"][];
+        };
+        /** @description What every `incident.*` event says about its incident. */
+        IncidentSummary: {
+            incident_id: string;
+            /** @description Human number, e.g. `BTM-20261125-0007`. */
+            number?: string | null;
+            status: string;
+            category: string;
+            priority: string;
+            location: components["schemas"]["LonLat"];
+            address?: string | null;
+            region_code?: string | null;
+            victims: components["schemas"]["EventVictims"];
+            /** @description The agencies (OPD) the incident is escalated to. */
+            agency_ids: string[];
+        };
+        /**
+         * @description `incident.updated`: the incident as it is now, and what the change was when it was an OPD's decision or
+         *     a linked call.
+         */
+        IncidentUpdated: components["schemas"]["IncidentSummary"] & {
+            /** @description The OPD that verified or rejected it. */
+            agency_id?: string | null;
+            /** @description `verified` or `rejected`. */
+            decision?: string | null;
+            /** @description Why the OPD rejected it. */
+            reason?: string | null;
+            /** @description A call linked to the incident as a duplicate report. */
+            linked_call_id?: string | null;
         };
         /** @description An incident. */
         IncidentView: {
@@ -2149,6 +2478,11 @@ export interface components {
              */
             max_ms?: number | null;
         };
+        /** @description `unit.created`: a unit joined an agency's fleet. */
+        UnitCreated: {
+            unit_id: string;
+            unit: components["schemas"]["UnitView"];
+        };
         /** @description A unit that was not recommended, and why. */
         UnitExclusion: {
             unit_id: string;
@@ -2157,6 +2491,43 @@ export interface components {
             distance_m: number;
             /** @description `busy`, `out_of_service`, `wrong_type`, `other_agency` or `stale_position`. */
             reason: string;
+        };
+        /** @description `unit.position`: a unit moved. */
+        UnitPosition: {
+            /** @description The unit that moved. */
+            unit_id: string;
+            /** @description Its agency (OPD). */
+            agency_id: string;
+            /**
+             * Format: double
+             * @description Longitude, degrees.
+             */
+            lon: number;
+            /**
+             * Format: double
+             * @description Latitude, degrees.
+             */
+            lat: number;
+            /**
+             * Format: double
+             * @description Horizontal accuracy radius in metres, as the device reported it.
+             */
+            accuracy_m?: number | null;
+            /**
+             * Format: double
+             * @description Direction of travel in degrees clockwise from north.
+             */
+            heading_deg?: number | null;
+            /**
+             * Format: double
+             * @description Ground speed in metres per second.
+             */
+            speed_mps?: number | null;
+            /**
+             * Format: int64
+             * @description When the device took the fix (ms since the epoch).
+             */
+            position_at: number;
         };
         /** @description A recommended unit. */
         UnitRecommendation: {
@@ -2180,6 +2551,16 @@ export interface components {
          * @enum {string}
          */
         UnitStatus: "available" | "assigned" | "en_route" | "on_scene" | "out_of_service";
+        /** @description `unit.status`: a unit's status changed. */
+        UnitStatusChanged: {
+            unit_id: string;
+            status: string;
+            call_sign?: string | null;
+            /** @description The status before, when a person changed it directly. */
+            from?: string | null;
+            /** @description The user who changed it directly. */
+            by?: string | null;
+        };
         /** @description A manual status change (on/off duty). Other statuses follow assignments. */
         UnitStatusRequest: {
             status: components["schemas"]["UnitStatus"];

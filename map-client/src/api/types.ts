@@ -1,5 +1,5 @@
-//! Wire types of the API, as aliases of the generated `schema.d.ts` (`npm run gen:api` against a running
-//! server): the OpenAPI document is the one source of truth, so a changed server shape fails `tsc` here.
+//! Wire types of the API, as aliases of the generated `schema.d.ts` (`npm run gen:api` from the committed
+//! `docs/openapi.json`): the OpenAPI document is the one source of truth, so a changed server shape fails `tsc` here.
 //! What this file adds is only what a document cannot give a form: the closed value lists, in display order,
 //! for selects and keyboard shortcuts, each checked against the generated enum.
 
