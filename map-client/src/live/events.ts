@@ -1,114 +1,171 @@
-//! Messages of the live websocket (`/api/v1/ws`). Every message has `seq` (from the durable event log),
-//! `at` (ms since the epoch) and `type`; the payload fields depend on the type. Handlers read payloads
-//! defensively: an event may carry the full view (`incident`, `assignment`, `unit`) or only ids, and pages
-//! refetch by id when the view is absent. Pages read payloads only through the accessors here, so a typed
-//! event vocabulary replaces this one file.
+//! Frames of the live websocket (`/api/v1/ws`), typed from the server's OpenAPI document (`schema.d.ts`, generated
+//! from `docs/openapi.json`, which the server generates from its event types).
+//!
+//! A log event is one frame `{ seq, at, type, …payload }`: `EventEnvelope & DomainEvent`, a union discriminated
+//! by `type`, so `switch (e.type)` narrows the payload. Control frames (`hello`, `resync_required`,
+//! `position_ack`, `error`) are `ControlFrame`. `parseFrame` sorts a text frame into one of those, or into
+//! `unknown` for a type this client does not know (a newer server may add types): an unknown frame still moves
+//! the resume point but reaches no page. Pages read payloads only through the accessors below, which read the
+//! fields the schema names and nothing else.
 
-import type { AssignmentView, CallView, IncidentView, Unit } from '../api/types';
+import type { components } from '../api/schema';
+import type { Unit } from '../api/types';
 
-export type EventType =
-  | 'hello'
-  | 'resync_required'
-  | 'incident.created'
-  | 'incident.updated'
-  | 'incident.escalated'
-  | 'incident.closed'
-  | 'assignment.created'
-  | 'assignment.status'
-  | 'unit.created'
-  | 'unit.status'
-  | 'unit.position'
-  | 'sla.breach'
-  | 'agent.state'
-  | 'call.created'
-  | 'call.updated'
-  | 'call.routed'
-  | 'call.taken'
-  | 'call.follow_up_scheduled'
-  | 'call.follow_up_recorded'
-  | 'error';
+type Schemas = components['schemas'];
 
-export interface LiveEvent {
-  seq: number;
-  at: number;
-  type: EventType | string;
-  [field: string]: unknown;
+/** A domain event with its payload, without the envelope. */
+export type DomainEvent = Schemas['DomainEvent'];
+export type EventType = DomainEvent['type'];
+/** A log event as the socket delivers it. */
+export type LiveEvent = Schemas['EventEnvelope'] & DomainEvent;
+/** The log event of one type, e.g. `EventOf<'unit.position'>`. */
+export type EventOf<T extends EventType> = Extract<LiveEvent, { type: T }>;
+export type ControlFrame = Schemas['ControlFrame'];
+export type ControlType = ControlFrame['type'];
+
+/** What one text frame from the server is. */
+export type ServerFrame =
+  | { readonly kind: 'control'; readonly frame: ControlFrame }
+  | { readonly kind: 'event'; readonly event: LiveEvent }
+  /** Not for this client: `seq` is its log position when it has one (it still counts for resuming). */
+  | { readonly kind: 'unknown'; readonly seq: number | null };
+
+// Every type of the generated unions, each once: `tsc` rejects a missing or an extra key, so these stay the
+// schema's lists when the schema changes.
+const EVENT_TYPES: Readonly<Record<EventType, true>> = {
+  'call.created': true,
+  'call.updated': true,
+  'call.routed': true,
+  'call.taken': true,
+  'call.follow_up_scheduled': true,
+  'call.follow_up_recorded': true,
+  'incident.created': true,
+  'incident.updated': true,
+  'incident.escalated': true,
+  'incident.closed': true,
+  'assignment.created': true,
+  'assignment.status': true,
+  'unit.created': true,
+  'unit.status': true,
+  'unit.position': true,
+  'sla.breach': true,
+  'agent.state': true,
+};
+const CONTROL_TYPES: Readonly<Record<ControlType, true>> = { hello: true, resync_required: true, position_ack: true, error: true };
+
+export function isEventType(type: string): type is EventType {
+  return Object.hasOwn(EVENT_TYPES, type);
 }
 
-/** The incident id an event is about, wherever the server put it. */
+/**
+ * Sorts one text frame. Only the envelope is checked (an object with a string `type`, and for a log event a
+ * numeric `seq` and `at`); the payload is taken as the schema says, since the server builds it from the same
+ * types. Null for text that is not such a frame.
+ */
+export function parseFrame(text: string): ServerFrame | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const frame = value as { type?: unknown; seq?: unknown; at?: unknown };
+  if (typeof frame.type !== 'string') return null;
+  if (Object.hasOwn(CONTROL_TYPES, frame.type)) return { kind: 'control', frame: value as ControlFrame };
+  const seq = typeof frame.seq === 'number' ? frame.seq : null;
+  if (isEventType(frame.type) && seq !== null && typeof frame.at === 'number') return { kind: 'event', event: value as LiveEvent };
+  return { kind: 'unknown', seq };
+}
+
+export type IncidentEvent = EventOf<'incident.created' | 'incident.updated' | 'incident.escalated' | 'incident.closed'>;
+export type AssignmentEvent = EventOf<'assignment.created' | 'assignment.status'>;
+export type CallEvent = EventOf<
+  'call.created' | 'call.updated' | 'call.routed' | 'call.taken' | 'call.follow_up_scheduled' | 'call.follow_up_recorded'
+>;
+
+export function isIncidentEvent(e: LiveEvent): e is IncidentEvent {
+  return e.type === 'incident.created' || e.type === 'incident.updated' || e.type === 'incident.escalated' || e.type === 'incident.closed';
+}
+
+export function isAssignmentEvent(e: LiveEvent): e is AssignmentEvent {
+  return e.type === 'assignment.created' || e.type === 'assignment.status';
+}
+
+export function isCallEvent(e: LiveEvent): e is CallEvent {
+  switch (e.type) {
+    case 'call.created':
+    case 'call.updated':
+    case 'call.routed':
+    case 'call.taken':
+    case 'call.follow_up_scheduled':
+    case 'call.follow_up_recorded':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The incident an incident or assignment event is about. */
 export function incidentIdOf(e: LiveEvent): string | null {
-  const inc = e['incident'] as Partial<IncidentView> | undefined;
-  const asg = e['assignment'] as Partial<AssignmentView> | undefined;
-  return (
-    (typeof e['incident_id'] === 'string' ? e['incident_id'] : null) ??
-    (typeof inc?.id === 'string' ? inc.id : null) ??
-    (typeof asg?.incident_id === 'string' ? asg.incident_id : null) ??
-    (e.type.startsWith('incident.') && typeof e['id'] === 'string' ? e['id'] : null)
-  );
+  return isIncidentEvent(e) || isAssignmentEvent(e) ? e.incident_id : null;
 }
 
-/** The full incident view embedded in an event, if the server sent one. */
-export function incidentOf(e: LiveEvent): IncidentView | null {
-  const inc = e['incident'] as IncidentView | undefined;
-  return inc && typeof inc.id === 'string' && inc.location ? inc : null;
-}
-
-export function callOf(e: LiveEvent): CallView | null {
-  const call = e['call'] as CallView | undefined;
-  if (call && typeof call.id === 'string') return call;
-  return typeof e['ani'] === 'string' && typeof e['id'] === 'string' ? (e as unknown as CallView) : null;
-}
-
-export function assignmentOf(e: LiveEvent): AssignmentView | null {
-  const a = e['assignment'] as AssignmentView | undefined;
-  return a && typeof a.id === 'string' ? a : null;
-}
-
-/** The assignment an `assignment.*` event is about: the embedded view's id, else `assignment_id`. */
+/** The assignment an `assignment.*` event is about. */
 export function assignmentIdOf(e: LiveEvent): string | null {
-  return assignmentOf(e)?.id ?? (typeof e['assignment_id'] === 'string' ? e['assignment_id'] : null);
+  return isAssignmentEvent(e) ? e.assignment_id : null;
 }
 
-/** The `status` field of an event (an incident's, an assignment's or a unit's, depending on the type). */
+/** What an `assignment.*` event says of its assignment: which it is, whose, and its status now. */
+export interface AssignmentChange {
+  readonly assignment_id: string;
+  readonly incident_id: string;
+  readonly unit_id: string;
+  readonly agency_id: string;
+  readonly status: string;
+}
+
+export function assignmentChangeOf(e: LiveEvent): AssignmentChange | null {
+  if (!isAssignmentEvent(e)) return null;
+  const { assignment_id, incident_id, unit_id, agency_id, status } = e;
+  return { assignment_id, incident_id, unit_id, agency_id, status };
+}
+
+/**
+ * The `status` an event carries: the incident's (incident events), the assignment's (assignment events), the
+ * unit's (`unit.status`) or the call's (`call.updated`, when its status changed); null for other types.
+ */
 export function statusOf(e: LiveEvent): string | null {
-  return typeof e['status'] === 'string' ? e['status'] : null;
+  if (isIncidentEvent(e) || isAssignmentEvent(e)) return e.status;
+  if (e.type === 'unit.status') return e.status;
+  if (e.type === 'call.updated') return e.status ?? null;
+  return null;
 }
 
 /** The call a `call.*` event names; call events carry no caller data, only the id. */
 export function callIdOf(e: LiveEvent): string | null {
-  return typeof e['call_id'] === 'string' ? e['call_id'] : null;
+  return isCallEvent(e) ? e.call_id : null;
 }
 
-/** The unit view embedded in a `unit.created` event. */
+/** The unit view of a `unit.created` event. */
 export function unitOf(e: LiveEvent): Unit | null {
-  const u = e['unit'] as Unit | undefined;
-  return u && typeof u.id === 'string' ? u : null;
+  return e.type === 'unit.created' ? e.unit : null;
 }
 
-/** The unit and its new status in a `unit.status` event (top-level fields, else the embedded view). */
+/** The unit and its new status in a `unit.status` event. */
 export function unitStatusOf(e: LiveEvent): { unit_id: string; status: string } | null {
-  const u = e['unit'] as Partial<Unit> | undefined;
-  const unitId = e['unit_id'] ?? u?.id;
-  const status = e['status'] ?? u?.status;
-  return typeof unitId === 'string' && typeof status === 'string' ? { unit_id: unitId, status } : null;
+  return e.type === 'unit.status' ? { unit_id: e.unit_id, status: e.status } : null;
 }
 
 export interface UnitPosition {
   unit_id: string;
   lon: number;
   lat: number;
+  /** When the device took the fix (ms since the epoch). */
   at: number;
 }
 
+/** Where a `unit.position` event puts its unit, and when the fix was taken. */
 export function unitPositionOf(e: LiveEvent): UnitPosition | null {
-  const src = (e['position'] && typeof e['position'] === 'object' ? { ...e, ...(e['position'] as object) } : e) as Record<
-    string,
-    unknown
-  >;
-  const unitId = src['unit_id'];
-  const lon = src['lon'];
-  const lat = src['lat'];
-  if (typeof unitId !== 'string' || typeof lon !== 'number' || typeof lat !== 'number') return null;
-  const at = typeof src['position_at'] === 'number' ? src['position_at'] : typeof src['at'] === 'number' ? src['at'] : e.at;
-  return { unit_id: unitId, lon, lat, at };
+  return e.type === 'unit.position' ? { unit_id: e.unit_id, lon: e.lon, lat: e.lat, at: e.position_at } : null;
 }

@@ -92,6 +92,25 @@ describe('LiveClient', () => {
     expect(events.map((e) => e.seq)).toEqual([2]);
   });
 
+  it('a log event of a type it does not know reaches no page but moves the resume point; control frames reach no page', async () => {
+    const { client, sockets, timers, events } = harness();
+    client.start();
+    await flush();
+    sockets[0]?.send({ seq: 1, at: 0, type: 'hello' });
+    await flush();
+    sockets[0]?.send({ seq: 2, at: 0, type: 'unit.status', unit_id: 'u1', status: 'busy' });
+    sockets[0]?.send({ seq: 3, at: 0, type: 'incident.merged', incident_id: 'a', into: 'b' });
+    sockets[0]?.send({ at: 0, type: 'position_ack', unit_id: 'u1', position_at: 0 });
+    sockets[0]?.send({ at: 0, type: 'error', code: 'validation_failed', message: 'lat out of range' });
+    sockets[0]?.send({ type: 'server.notice' });
+    expect(events.map((e) => e.type)).toEqual(['unit.status']);
+    expect(client.lastSeq).toBe(3);
+    expect(client.state).toBe('live');
+    sockets[0]?.drop();
+    timers[0]?.fn();
+    expect(sockets[1]?.url).toContain('resume_from=3');
+  });
+
   it('backs off more after each failed attempt and resets after hello', async () => {
     const { client, sockets, timers } = harness();
     client.start();

@@ -5,11 +5,13 @@
 //! When the server answers `resync_required` (the gap is older than it keeps), or on the very first connect,
 //! the page's `snapshot()` refetches state over REST while incoming events are buffered; buffered events newer
 //! than the snapshot are applied afterwards (traccar's snapshot-then-stream, plus the resume it lacks).
-//! Backoff is exponential with full jitter, capped; a `hello` resets it.
+//! Backoff is exponential with full jitter, capped; a `hello` resets it. A log event of a type this client
+//! does not know (from a newer server) moves the resume point like any other but reaches no page.
 //!
 //! Time and randomness come in through `SocketDeps`, so the tests drive it without a network or real timers.
 
-import type { LiveEvent } from './events';
+import type { ErrorCode } from '../api/types';
+import { type ControlFrame, type LiveEvent, parseFrame } from './events';
 
 export type LiveState = 'connecting' | 'live' | 'reconnecting' | 'resyncing' | 'closed';
 
@@ -69,7 +71,7 @@ export interface LiveOptions {
   deps?: Partial<SocketDeps>;
 }
 
-const FATAL = new Set(['unauthenticated', 'token_expired', 'session_revoked', 'account_disabled']);
+const FATAL: ReadonlySet<string> = new Set<ErrorCode>(['unauthenticated', 'token_expired', 'session_revoked', 'account_disabled']);
 
 export class LiveClient {
   private readonly opts: LiveOptions;
@@ -78,7 +80,8 @@ export class LiveClient {
   private timer: unknown = null;
   private attempt = 0;
   private stopped = false;
-  private buffered: LiveEvent[] = [];
+  /** Log positions received while a snapshot runs, with their events (null: a type this client does not know). */
+  private buffered: { seq: number; event: LiveEvent | null }[] = [];
   /** Snapshots in flight; events are buffered while any runs. */
   private resyncing = 0;
   private needSnapshot = true;
@@ -166,55 +169,53 @@ export class LiveClient {
 
   private handleRaw(data: unknown): void {
     if (typeof data !== 'string') return;
-    let msg: LiveEvent;
-    try {
-      msg = JSON.parse(data) as LiveEvent;
-    } catch {
-      return;
-    }
-    this.handle(msg);
+    const frame = parseFrame(data);
+    if (!frame) return;
+    if (frame.kind === 'control') this.handleControl(frame.frame);
+    else if (frame.kind === 'event') this.receive(frame.event.seq, frame.event);
+    else if (frame.seq !== null) this.receive(frame.seq, null);
   }
 
-  /** Handles one parsed message (public for tests). */
-  handle(msg: LiveEvent): void {
+  private handleControl(msg: ControlFrame): void {
     switch (msg.type) {
       case 'hello': {
         this.attempt = 0;
         if (this.needSnapshot) {
-          void this.runSnapshot(typeof msg.seq === 'number' ? msg.seq : null);
+          void this.runSnapshot(msg.seq);
         } else {
           this.setState('live', null);
         }
         return;
       }
       case 'resync_required': {
-        void this.runSnapshot(typeof msg.seq === 'number' ? msg.seq : null);
+        void this.runSnapshot(msg.seq);
         return;
       }
       case 'error': {
-        const code = typeof msg['code'] === 'string' ? msg['code'] : '';
-        if (FATAL.has(code)) {
+        if (FATAL.has(msg.code)) {
           this.stop();
-          this.opts.onFatal?.(code);
+          this.opts.onFatal?.(msg.code);
         }
         return;
       }
-      default:
-        break;
+      case 'position_ack':
+        return;
     }
-    if (this.resyncing > 0) {
-      this.buffered.push(msg);
-      return;
-    }
-    this.apply(msg);
   }
 
-  private apply(msg: LiveEvent): void {
-    if (typeof msg.seq === 'number') {
-      if (this.lastSeq !== null && msg.seq <= this.lastSeq) return;
-      this.lastSeq = msg.seq;
+  /** A log position arrived, with its event when this client knows the type. */
+  private receive(seq: number, event: LiveEvent | null): void {
+    if (this.resyncing > 0) {
+      this.buffered.push({ seq, event });
+      return;
     }
-    this.opts.onEvent(msg);
+    this.apply(seq, event);
+  }
+
+  private apply(seq: number, event: LiveEvent | null): void {
+    if (this.lastSeq !== null && seq <= this.lastSeq) return;
+    this.lastSeq = seq;
+    if (event) this.opts.onEvent(event);
   }
 
   /**
@@ -236,7 +237,7 @@ export class LiveClient {
     if (this.resyncing === 0) {
       const pending = this.buffered.sort((a, b) => a.seq - b.seq);
       this.buffered = [];
-      for (const e of pending) this.apply(e);
+      for (const p of pending) this.apply(p.seq, p.event);
       if (!this.stopped && this.socket && !this.needSnapshot) this.setState('live', null);
       else if (!this.stopped && this.state === 'resyncing') this.setState(this.socket ? 'connecting' : 'reconnecting', null);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CallView, IncidentView, PlaceView } from '../../api/types';
-import type { LiveEvent } from '../../live/events';
+import { frame } from '../../live/fixtures';
 import {
   applyEvent,
   callAnswered,
@@ -207,12 +207,15 @@ describe('call-taker returned incidents and events', () => {
   });
 
   it('a call event asks to re-read the call; a rejection, or news of a returned incident, re-reads the returned list', () => {
-    const ev = (type: string, fields: Record<string, unknown>): LiveEvent => ({ seq: 1, at: 1, type, ...fields });
     const s = returnedLoaded(initialState(), [incident('back')]);
-    expect(applyEvent(s, ev('call.updated', { call_id: 'c1' })).followUp).toEqual({ kind: 'load_call', id: 'c1' });
-    expect(applyEvent(s, ev('incident.updated', { incident_id: 'x', status: 'rejected' })).followUp).toEqual({ kind: 'reload_returned' });
-    expect(applyEvent(s, ev('incident.escalated', { incident_id: 'back', status: 'escalated' })).followUp).toEqual({ kind: 'reload_returned' });
-    expect(applyEvent(s, ev('incident.updated', { incident_id: 'other', status: 'verified' })).followUp).toBeNull();
-    expect(applyEvent(s, ev('unit.position', { unit_id: 'u' })).followUp).toBeNull();
+    for (const type of ['call.created', 'call.updated', 'call.routed', 'call.taken', 'call.follow_up_scheduled', 'call.follow_up_recorded'] as const) {
+      expect(applyEvent(s, frame(type, { call_id: 'c1' })).followUp).toEqual({ kind: 'load_call', id: 'c1' });
+    }
+    const rejected = frame('incident.updated', { incident_id: 'x', status: 'rejected', decision: 'rejected', reason: 'Bukan wilayah kami' });
+    expect(applyEvent(s, rejected).followUp).toEqual({ kind: 'reload_returned' });
+    expect(applyEvent(s, frame('incident.escalated', { incident_id: 'back', status: 'escalated' })).followUp).toEqual({ kind: 'reload_returned' });
+    expect(applyEvent(s, frame('incident.updated', { incident_id: 'other', status: 'verified' })).followUp).toBeNull();
+    expect(applyEvent(s, frame('unit.position')).followUp).toBeNull();
+    expect(applyEvent(s, frame('agent.state')).followUp).toBeNull();
   });
 });

@@ -8,7 +8,7 @@
 
 import type { CallClass, CallView, CreateIncident, DuplicateView, IncidentView, Located, LonLat, PlaceView } from '../../api/types';
 import { CATEGORIES, VICTIM_CONDITIONS } from '../../api/types';
-import { callIdOf, incidentIdOf, type LiveEvent, statusOf } from '../../live/events';
+import { callIdOf, incidentIdOf, isCallEvent, isIncidentEvent, type LiveEvent, statusOf } from '../../live/events';
 
 /** One key classifies the answered call. */
 export const CLASS_KEYS: Readonly<Record<string, CallClass>> = {
@@ -326,13 +326,13 @@ export function agenciesLoaded(state: CallTakerState, agencies: readonly { id: s
 
 /** What a live event means here: a call to re-read (events carry no caller data), or the returned list. */
 export function applyEvent(state: CallTakerState, e: LiveEvent): Step {
-  if (e.type.startsWith('incident.')) {
+  if (isIncidentEvent(e)) {
+    // Sent back now (the incident's status is `rejected`), or one already in the list moved on.
     const id = incidentIdOf(e);
     const concerned = statusOf(e) === 'rejected' || (id !== null && state.returned.has(id));
     return { state, followUp: concerned ? { kind: 'reload_returned' } : null };
   }
-  if (!e.type.startsWith('call.')) return { state, followUp: null };
-  const id = callIdOf(e);
+  const id = isCallEvent(e) ? callIdOf(e) : null;
   return { state, followUp: id ? { kind: 'load_call', id } : null };
 }
 

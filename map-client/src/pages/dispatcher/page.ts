@@ -185,8 +185,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     onEvent: (e) => {
       const step = applyEvent(store.get(), e);
       store.update(() => step.state);
-      if (step.followUp?.kind === 'load_incident') void loadIncident(step.followUp.id);
-      else if (step.followUp?.kind === 'resync') void snapshot();
+      if (step.followUp) void loadIncident(step.followUp.id);
     },
     onState: shell.setLive,
   });

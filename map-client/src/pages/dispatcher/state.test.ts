@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AssignmentView, IncidentView, Recommendations, Unit } from '../../api/types';
-import type { LiveEvent } from '../../live/events';
+import { frame } from '../../live/fixtures';
 import {
   actionsFor,
   applyEvent,
@@ -55,10 +55,6 @@ function assignment(id: string, incidentId: string, unitId: string, status = 'as
   return { id, incident_id: incidentId, unit_id: unitId, agency_id: OPD, status, assigned_at: 2_000 };
 }
 
-function event(type: string, fields: Record<string, unknown> = {}): LiveEvent {
-  return { seq: 1, at: 5_000, type, ...fields };
-}
-
 function loaded(incidents: IncidentView[], units: Unit[] = []): DispatcherState {
   return snapshotLoaded(initialState(OPD), incidents, units);
 }
@@ -68,18 +64,22 @@ const numbers = (s: DispatcherState) => queue(s).map((i) => i.id);
 describe('dispatcher queue', () => {
   it('incident.created asks for the incident, which then joins the queue in priority order (oldest first within a priority)', () => {
     const s = loaded([incident('a', { priority: 'p3' }), incident('b', { priority: 'p1', created_at: 3_000 })]);
-    const step = applyEvent(s, event('incident.created', { incident_id: 'c', status: 'escalated' }));
+    const step = applyEvent(s, frame('incident.created', { incident_id: 'c', status: 'escalated' }));
     expect(step.followUp).toEqual({ kind: 'load_incident', id: 'c' });
     expect(numbers(step.state)).toEqual(['b', 'a']);
     const after = incidentLoaded(step.state, incident('c', { priority: 'p1', created_at: 2_000 }));
     expect(numbers(after)).toEqual(['c', 'b', 'a']);
   });
 
-  it('an incident event that carries the incident view updates the queue without a fetch', () => {
+  it('every incident event asks for the incident view; SLA breaches, agent states and call events ask for nothing', () => {
     const s = loaded([incident('a')]);
-    const step = applyEvent(s, event('incident.updated', { incident: incident('a', { priority: 'p1', status: 'verified' }) }));
-    expect(step.followUp).toBeNull();
-    expect(queue(step.state)[0]?.status).toBe('verified');
+    for (const type of ['incident.updated', 'incident.escalated', 'incident.closed'] as const) {
+      const step = applyEvent(s, frame(type, { incident_id: 'a' }));
+      expect(step).toEqual({ state: s, followUp: { kind: 'load_incident', id: 'a' } });
+    }
+    for (const type of ['sla.breach', 'agent.state', 'call.created', 'call.updated'] as const) {
+      expect(applyEvent(s, frame(type))).toEqual({ state: s, followUp: null });
+    }
   });
 
   it('leaves out closed incidents and those this OPD sent back, which stay open for the other OPDs', () => {
@@ -121,10 +121,13 @@ describe('dispatcher queue', () => {
 });
 
 describe('dispatcher assignments and units', () => {
-  it('assignment.status naming only the assignment updates it on its incident, moves the unit, and reloads the incident', () => {
+  it('assignment.status updates the assignment on its incident, moves the unit, and reloads the incident', () => {
     const inc = incident('a', { status: 'dispatched', assignments: [assignment('as1', 'a', 'amb01')] });
     const s = loaded([inc], [unit('amb01', 'assigned')]);
-    const step = applyEvent(s, event('assignment.status', { assignment_id: 'as1', status: 'en_route' }));
+    const step = applyEvent(
+      s,
+      frame('assignment.status', { assignment_id: 'as1', incident_id: 'a', unit_id: 'amb01', from: 'acknowledged', status: 'en_route' }),
+    );
     expect(step.followUp).toEqual({ kind: 'load_incident', id: 'a' });
     expect(assignmentsOf(step.state, 'a').map((a) => a.status)).toEqual(['en_route']);
     expect(step.state.units.get('amb01')?.status).toBe('en_route');
@@ -132,7 +135,7 @@ describe('dispatcher assignments and units', () => {
 
   it('a newer status learnt from an event wins until the refetched incident has caught up', () => {
     const s = loaded([incident('a', { assignments: [assignment('as1', 'a', 'amb01')] })], [unit('amb01', 'assigned')]);
-    const step = applyEvent(s, event('assignment.status', { assignment_id: 'as1', incident_id: 'a', status: 'on_scene' }));
+    const step = applyEvent(s, frame('assignment.status', { assignment_id: 'as1', incident_id: 'a', unit_id: 'amb01', status: 'on_scene' }));
     // The refetch answered with the older embedded status: the event's stays.
     const stale = incidentLoaded(step.state, incident('a', { assignments: [assignment('as1', 'a', 'amb01', 'en_route')] }));
     expect(assignmentsOf(stale, 'a').map((a) => a.status)).toEqual(['on_scene']);
@@ -140,24 +143,29 @@ describe('dispatcher assignments and units', () => {
     expect(assignmentsOf(caughtUp, 'a').map((a) => a.status)).toEqual(['resolved']);
   });
 
-  it('an assignment event for an incident it cannot place asks for a resync', () => {
-    expect(applyEvent(loaded([]), event('assignment.status', { assignment_id: 'x', status: 'en_route' })).followUp).toEqual({ kind: 'resync' });
+  it('an assignment of an incident not loaded (or an assignment not known yet) only reloads its incident', () => {
+    const s = loaded([incident('a')], [unit('amb01')]);
+    const created = frame('assignment.created', { assignment_id: 'as9', incident_id: 'z', unit_id: 'amb01' });
+    expect(applyEvent(s, created)).toEqual({ state: s, followUp: { kind: 'load_incident', id: 'z' } });
+    const moved = frame('assignment.status', { assignment_id: 'as9', incident_id: 'a', unit_id: 'amb01', status: 'en_route' });
+    expect(applyEvent(s, moved)).toEqual({ state: s, followUp: { kind: 'load_incident', id: 'a' } });
   });
 
   it('resolving an assignment makes its unit available again', () => {
-    const s = loaded([incident('a')], [unit('amb01', 'on_scene')]);
-    const step = applyEvent(s, event('assignment.status', { assignment: assignment('as1', 'a', 'amb01', 'resolved') }));
+    const s = loaded([incident('a', { assignments: [assignment('as1', 'a', 'amb01', 'on_scene')] })], [unit('amb01', 'on_scene')]);
+    const step = applyEvent(s, frame('assignment.status', { assignment_id: 'as1', incident_id: 'a', unit_id: 'amb01', from: 'on_scene', status: 'resolved' }));
     expect(step.state.units.get('amb01')?.status).toBe('available');
   });
 
   it('unit events add a new unit, change a status and move a unit; events for unknown units change nothing', () => {
     let s = loaded([], [unit('amb01')]);
-    s = applyEvent(s, event('unit.created', { unit_id: 'amb02', unit: unit('amb02') })).state;
-    s = applyEvent(s, event('unit.status', { unit_id: 'amb01', status: 'en_route' })).state;
-    s = applyEvent(s, event('unit.position', { unit_id: 'amb02', lon: 104.2, lat: 1.2, at: 9_000 })).state;
+    s = applyEvent(s, frame('unit.created', { unit_id: 'amb02', unit: unit('amb02') })).state;
+    s = applyEvent(s, frame('unit.status', { unit_id: 'amb01', status: 'en_route' })).state;
+    // The fix's own time (`position_at`) is the unit's, not the frame's commit time (`at`).
+    s = applyEvent(s, frame('unit.position', { unit_id: 'amb02', lon: 104.2, lat: 1.2, position_at: 9_000, at: 9_400 })).state;
     expect(s.units.get('amb01')?.status).toBe('en_route');
     expect(s.units.get('amb02')).toMatchObject({ position: { lon: 104.2, lat: 1.2 }, position_at: 9_000 });
-    expect(applyEvent(s, event('unit.position', { unit_id: 'ghost', lon: 1, lat: 1 })).state).toBe(s);
+    expect(applyEvent(s, frame('unit.position', { unit_id: 'ghost', lon: 1, lat: 1 })).state).toBe(s);
   });
 });
 

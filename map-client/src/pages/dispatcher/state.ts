@@ -9,12 +9,10 @@
 import type { Agency, AssignmentView, IncidentAgency, IncidentView, Recommendations, Unit } from '../../api/types';
 import { activeSla, slaLevel, type SlaLevel } from '../../domain/sla';
 import {
-  assignmentIdOf,
-  assignmentOf,
+  assignmentChangeOf,
+  type AssignmentChange,
   incidentIdOf,
-  incidentOf,
   type LiveEvent,
-  statusOf,
   unitOf,
   unitPositionOf,
   unitStatusOf,
@@ -58,8 +56,8 @@ export interface DispatcherState {
   readonly requests: number;
 }
 
-/** Something the state cannot know without the server. */
-export type FollowUp = { readonly kind: 'load_incident'; readonly id: string } | { readonly kind: 'resync' };
+/** Something the state cannot know without the server: the incident view, which events only summarise. */
+export type FollowUp = { readonly kind: 'load_incident'; readonly id: string };
 
 export interface Step {
   readonly state: DispatcherState;
@@ -228,52 +226,54 @@ export function recommendationsFailed(state: DispatcherState, seq: number, error
   return answerRecommendations(state, seq, { status: 'failed', error });
 }
 
-/** Folds one live event in. */
+/**
+ * Folds one live event in. Incident events send for the incident view (they carry a summary, not the agencies'
+ * decisions, clocks or assignments the queue and panel show); assignment events take the new status at once
+ * and send for their incident; unit events apply directly. An SLA breach changes nothing shown: the SLA cell
+ * turns red when the clock's due time passes (`slaLevel`).
+ */
 export function applyEvent(state: DispatcherState, e: LiveEvent): Step {
-  if (e.type.startsWith('incident.') || e.type === 'sla.breach') {
-    const view = incidentOf(e);
-    if (view) return { state: incidentLoaded(state, view), followUp: null };
-    const id = incidentIdOf(e);
-    return { state, followUp: id ? { kind: 'load_incident', id } : null };
+  switch (e.type) {
+    case 'incident.created':
+    case 'incident.updated':
+    case 'incident.escalated':
+    case 'incident.closed': {
+      const id = incidentIdOf(e);
+      return { state, followUp: id ? { kind: 'load_incident', id } : null };
+    }
+    case 'assignment.created':
+    case 'assignment.status': {
+      const change = assignmentChangeOf(e);
+      return change ? assignmentEvent(state, change) : { state, followUp: null };
+    }
+    case 'unit.created': {
+      const u = unitOf(e);
+      return { state: u && !state.units.has(u.id) ? { ...state, units: withEntry(state.units, u.id, u) } : state, followUp: null };
+    }
+    case 'unit.status': {
+      const change = unitStatusOf(e);
+      return { state: change ? withUnitStatus(state, change.unit_id, change.status) : state, followUp: null };
+    }
+    case 'unit.position': {
+      const p = unitPositionOf(e);
+      const u = p ? state.units.get(p.unit_id) : undefined;
+      if (!p || !u) return { state, followUp: null };
+      const moved: Unit = { ...u, position: { lon: p.lon, lat: p.lat }, position_at: p.at };
+      return { state: { ...state, units: withEntry(state.units, u.id, moved) }, followUp: null };
+    }
+    default:
+      return { state, followUp: null };
   }
-  if (e.type.startsWith('assignment.')) return assignmentEvent(state, e);
-  if (e.type === 'unit.created') {
-    const u = unitOf(e);
-    return { state: u && !state.units.has(u.id) ? { ...state, units: withEntry(state.units, u.id, u) } : state, followUp: null };
-  }
-  if (e.type === 'unit.status') {
-    const change = unitStatusOf(e);
-    return { state: change ? withUnitStatus(state, change.unit_id, change.status) : state, followUp: null };
-  }
-  if (e.type === 'unit.position') {
-    const p = unitPositionOf(e);
-    const u = p ? state.units.get(p.unit_id) : undefined;
-    if (!p || !u) return { state, followUp: null };
-    const moved: Unit = { ...u, position: { lon: p.lon, lat: p.lat }, position_at: p.at };
-    return { state: { ...state, units: withEntry(state.units, u.id, moved) }, followUp: null };
-  }
-  return { state, followUp: null };
 }
 
-function assignmentEvent(state: DispatcherState, e: LiveEvent): Step {
-  const embedded = assignmentOf(e);
-  let next = embedded ? rememberAssignment(state, embedded) : state;
-  const assignmentId = assignmentIdOf(e);
-  const status = statusOf(e);
-  let incidentId = embedded?.incident_id ?? incidentIdOf(e);
-  // An event that names only the assignment: find its incident among those loaded.
-  if (!incidentId && assignmentId) {
-    for (const inc of next.incidents.values()) {
-      if (inc.assignments?.some((x) => x.id === assignmentId) || next.assignments.get(inc.id)?.has(assignmentId)) incidentId = inc.id;
-    }
-  }
-  if (incidentId && assignmentId && status) {
-    const known =
-      next.assignments.get(incidentId)?.get(assignmentId) ?? next.incidents.get(incidentId)?.assignments?.find((x) => x.id === assignmentId);
-    if (known) next = rememberAssignment(next, { ...known, status });
-  }
-  // The incident view (its status, its embedded assignments) is read again; unknown incident: resync.
-  return { state: next, followUp: incidentId ? { kind: 'load_incident', id: incidentId } : { kind: 'resync' } };
+/** An assignment moved: a known assignment takes its new status (and its unit the status that implies). */
+function assignmentEvent(state: DispatcherState, change: AssignmentChange): Step {
+  const known =
+    state.assignments.get(change.incident_id)?.get(change.assignment_id) ??
+    state.incidents.get(change.incident_id)?.assignments?.find((x) => x.id === change.assignment_id);
+  const next = known ? rememberAssignment(state, { ...known, status: change.status }) : state;
+  // The incident view (its status, its embedded assignments) is read again.
+  return { state: next, followUp: { kind: 'load_incident', id: change.incident_id } };
 }
 
 /** The unit status an assignment status implies, when it implies one the map shows. */

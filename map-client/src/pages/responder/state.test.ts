@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AssignmentView, IncidentView } from '../../api/types';
+import { frame } from '../../live/fixtures';
 import {
   applyEvent,
   currentAssignment,
@@ -45,12 +46,14 @@ describe('responder assignment', () => {
 
   it('an event with the current assignment updates it at once unless a tap is queued; assignment and incident events re-read', () => {
     const s = refreshed(initialState(), assignment('a', 'assigned'), incident, 0);
-    const event = { seq: 1, at: 1, type: 'assignment.status', assignment: assignment('a', 'cancelled') };
+    const event = frame('assignment.status', { assignment_id: 'a', incident_id: 'inc-a', unit_id: 'amb01', from: 'assigned', status: 'cancelled' });
     const step = applyEvent(s, event);
-    expect(step).toMatchObject({ refresh: true, state: { current: { status: 'cancelled' } } });
+    expect(step).toMatchObject({ refresh: true, state: { current: { id: 'a', status: 'cancelled' } } });
     expect(applyEvent(statusQueued(s, 'acknowledged'), event).state.current?.status).toBe('assigned');
-    expect(applyEvent(s, { seq: 2, at: 1, type: 'incident.updated', incident_id: 'inc-a' }).refresh).toBe(true);
-    expect(applyEvent(s, { seq: 3, at: 1, type: 'unit.position', unit_id: 'amb01' }).refresh).toBe(false);
+    expect(applyEvent(s, frame('assignment.status', { assignment_id: 'b', status: 'cancelled' }))).toEqual({ state: s, refresh: true });
+    expect(applyEvent(s, frame('assignment.created', { assignment_id: 'b', incident_id: 'inc-b' }))).toEqual({ state: s, refresh: true });
+    expect(applyEvent(s, frame('incident.updated', { incident_id: 'inc-a' }))).toEqual({ state: s, refresh: true });
+    expect(applyEvent(s, frame('unit.position', { unit_id: 'amb01' })).refresh).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@
 //! Pure transitions and selectors only: no DOM, no fetch, no IndexedDB, no clock (callers pass `now`).
 
 import type { AssignmentStatus, AssignmentView, DeclineReason, IncidentView, LonLat } from '../../api/types';
-import { assignmentOf, type LiveEvent } from '../../live/events';
+import { assignmentChangeOf, isAssignmentEvent, isIncidentEvent, type LiveEvent } from '../../live/events';
 import { haversine_m } from '../../ui/format';
 
 /** Statuses after which an assignment is no longer worked. */
@@ -111,13 +111,15 @@ export function positionDenied(state: ResponderState): ResponderState {
 }
 
 /**
- * Assignment and incident events: a view of the current assignment is taken at once unless a tap is queued
- * (the queued status is newer news); either way the assignments are read again.
+ * Assignment and incident events: the current assignment takes an event's new status at once unless a tap is
+ * queued (the queued status is newer news); either way the assignments are read again.
  */
 export function applyEvent(state: ResponderState, e: LiveEvent): Step {
-  if (!e.type.startsWith('assignment.') && !e.type.startsWith('incident.')) return { state, refresh: false };
-  const a = assignmentOf(e);
+  if (!isAssignmentEvent(e) && !isIncidentEvent(e)) return { state, refresh: false };
+  const change = assignmentChangeOf(e);
   const current = state.current;
-  if (a && current && a.id === current.id && !state.optimistic) return { state: { ...state, current: { ...current, ...a } }, refresh: true };
+  if (change && current && change.assignment_id === current.id && !state.optimistic && change.status !== current.status) {
+    return { state: { ...state, current: { ...current, status: change.status } }, refresh: true };
+  }
   return { state, refresh: true };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Agency, CallView, IncidentView } from '../../api/types';
+import { frame } from '../../live/fixtures';
 import { countersOf, heatLoaded, heatQuery, heatRange, initialState, staleAfter } from './state';
 
 const DAY = 86_400_000;
@@ -68,11 +69,10 @@ describe('supervisor heat map', () => {
 
 describe('supervisor live events', () => {
   it('agent states re-read the agents; calls re-read both; incidents and SLA breaches re-read the counters', () => {
-    const ev = (type: string) => ({ seq: 1, at: 1, type });
-    expect(staleAfter(ev('agent.state'))).toEqual({ agents: true, counters: false });
-    expect(staleAfter(ev('call.updated'))).toEqual({ agents: true, counters: true });
-    expect(staleAfter(ev('incident.created'))).toEqual({ agents: false, counters: true });
-    expect(staleAfter(ev('sla.breach'))).toEqual({ agents: false, counters: true });
-    expect(staleAfter(ev('unit.position'))).toEqual({ agents: false, counters: false });
+    expect(staleAfter(frame('agent.state'))).toEqual({ agents: true, counters: false });
+    expect(staleAfter(frame('call.updated'))).toEqual({ agents: true, counters: true });
+    expect(staleAfter(frame('incident.created'))).toEqual({ agents: false, counters: true });
+    expect(staleAfter(frame('sla.breach'))).toEqual({ agents: false, counters: true });
+    expect(staleAfter(frame('unit.position'))).toEqual({ agents: false, counters: false });
   });
 });

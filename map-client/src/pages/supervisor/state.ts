@@ -3,7 +3,7 @@
 //! no DOM, no fetch, no clock (callers pass `now`). `applyEvent` says which parts must be read again.
 
 import type { Agency, AgentView, CallView, IncidentView } from '../../api/types';
-import type { LiveEvent } from '../../live/events';
+import { isCallEvent, isIncidentEvent, type LiveEvent } from '../../live/events';
 import { isOpenIncident } from '../../map/symbology';
 
 const DAY_MS = 86_400_000;
@@ -112,6 +112,6 @@ export function heatFailed(state: SupervisorState, error: unknown): SupervisorSt
 /** Agent states change the agent list; calls and incidents change the counters, and calls move agents in and out of "on call". */
 export function staleAfter(e: LiveEvent): Stale {
   if (e.type === 'agent.state') return { agents: true, counters: false };
-  const call = e.type.startsWith('call.');
-  return { agents: call, counters: call || e.type.startsWith('incident.') || e.type === 'sla.breach' };
+  const call = isCallEvent(e);
+  return { agents: call, counters: call || isIncidentEvent(e) || e.type === 'sla.breach' };
 }
