@@ -67,7 +67,7 @@ export const FRAMES: { readonly [T in EventType]: EventOf<T> } = {
     ends_series: false,
     by: '01a245fe-7370-73e6-ac3d-38857d16a6df',
   },
-  // Recorded (`number` is left out when filing: the summary carries it from the next event on).
+  // Recorded. Filing sends no `number` (it is given when the change commits), here and in the escalation below.
   'incident.created': {
     seq: 398,
     at: 1796470731554,
