@@ -5,7 +5,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use siaga_tests::{Engine, TestServer, assert_error, engine_tests};
 
-engine_tests!(a_rejected_incident_is_escalated_again_by_the_call_taker,);
+engine_tests!(
+    a_rejected_incident_is_escalated_again_by_the_call_taker,
+    the_dispatchers_frame_carries_the_filed_incident_as_the_queue_shows_it,
+);
 
 /// The incident's row for one agency.
 fn agency_row<'a>(incident: &'a Value, agency_id: &str) -> &'a Value {
@@ -140,4 +143,49 @@ async fn a_rejected_incident_is_escalated_again_by_the_call_taker(engine: Engine
         .filter(|e| e["action"] == "incident.escalate")
         .count();
     assert_eq!(escalations, 2, "{audit}");
+}
+
+/// The `incident.created` frame names what the dispatcher's queue shows (number, times, agencies, …) so the
+/// client need not read the incident back, and never the reporter.
+async fn the_dispatchers_frame_carries_the_filed_incident_as_the_queue_shows_it(engine: Engine) {
+    let srv = TestServer::start(engine).await;
+    let taker = srv.demo_login("operator1").await;
+    let fire_desk = srv.demo_login("dispatch.damkar").await;
+    let mut live = srv.ws(&fire_desk).await;
+    assert_eq!(live.next().await["type"], "hello");
+    let (s, incident) = srv
+        .post(
+            "/api/v1/incidents",
+            &taker,
+            json!({"category": "fire", "subcategory": "ruko", "priority": "p2",
+                   "location": {"lon": 104.0537, "lat": 1.129}, "address": "Jl. Engku Putri",
+                   "reporter": {"name": "Budi Santoso", "phone": "081277770000"},
+                   "victims": {"count": 0, "condition": "unknown"}, "description": "asap dari lantai dua"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{incident}");
+    for kind in ["incident.created", "incident.escalated"] {
+        let frame = live.next_of(kind).await;
+        assert_eq!(frame["incident_id"], incident["id"], "{frame}");
+        for field in [
+            "number",
+            "status",
+            "category",
+            "subcategory",
+            "priority",
+            "location",
+            "address",
+            "description",
+            "created_at",
+            "updated_at",
+            "agencies",
+        ] {
+            assert_eq!(frame[field], incident[field], "{field} of {frame}");
+        }
+        let text = frame.to_string();
+        assert!(
+            !text.contains("Budi") && !text.contains("0812777"),
+            "{frame}"
+        );
+    }
 }

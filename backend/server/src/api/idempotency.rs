@@ -194,11 +194,10 @@ async fn answer_retry(
         return in_progress();
     };
     let current = match subject_type.as_str() {
-        "incident" => {
-            super::incidents::get_incident(State(state.clone()), actor, Path(subject_id.clone()))
-                .await
-                .into_response()
-        }
+        "incident" => crate::service::incidents::get(state, &actor, &subject_id)
+            .await
+            .map(axum::Json)
+            .into_response(),
         "assignment" => super::assignments::get_assignment(
             State(state.clone()),
             actor,

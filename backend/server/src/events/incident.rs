@@ -28,6 +28,33 @@ pub struct IncidentSummary {
     pub victims: EventVictims,
     /// The agencies (OPD) the incident is escalated to.
     pub agency_ids: Vec<String>,
+    /// Free-form subcategory chosen by the call taker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subcategory: Option<String>,
+    /// What the call taker wrote about the emergency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// When the incident was filed (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<i64>,
+    /// When the incident last changed (ms): this event's change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<i64>,
+    /// Each agency's state of the incident as it is after this change (what the dispatcher's queue and the
+    /// call taker's "sent back" list show); absent when the event was built without them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agencies: Option<Vec<EventIncidentAgency>>,
+}
+
+/// An agency (OPD) an incident is escalated to, as events carry it (the fields of `IncidentAgencyView`).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EventIncidentAgency {
+    pub agency_id: String,
+    pub agency_type: String,
+    /// `escalated`, `verified` or `rejected`.
+    pub status: String,
+    /// Why the OPD sent it back, or the call taker's note when escalated after filing.
+    pub reason: Option<String>,
 }
 
 /// `incident.created`.

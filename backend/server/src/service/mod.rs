@@ -14,3 +14,4 @@
 //! Layout: [`common`] holds the steps every workflow shares (SLA clocks, audit entries).
 
 pub mod common;
+pub mod incidents;

@@ -111,6 +111,8 @@ pub struct ChangeSet {
     pub events: Vec<NewEvent>,
     /// Audit entries to append.
     pub audit: Vec<AuditEntry>,
+    /// Indexes into `events` of the events that name the allocated number (their payload's `number`).
+    pub numbered_events: Vec<usize>,
 }
 
 /// What a committed change produced.
@@ -143,6 +145,14 @@ impl ChangeSet {
         self
     }
 
+    /// Adds an event whose payload names the incident number this change allocates: the commit writes the
+    /// number into the payload's `number` field in the same transaction, so the event is never without it.
+    pub fn numbered_event(&mut self, e: NewEvent) -> &mut Self {
+        self.numbered_events.push(self.events.len());
+        self.events.push(e);
+        self
+    }
+
     /// Adds an audit entry.
     pub fn audit(&mut self, a: AuditEntry) -> &mut Self {
         self.audit.push(a);
@@ -153,6 +163,24 @@ impl ChangeSet {
 /// Formats `PREFIX-yyyymmdd-NNNN`.
 fn format_number(prefix: &str, day: &str, seq: i64) -> String {
     format!("{prefix}-{day}-{seq:04}")
+}
+
+/// `events` with `number` written into the payloads of those at `numbered` (borrowed when there are none).
+fn with_number<'a>(
+    events: &'a [NewEvent],
+    numbered: &[usize],
+    number: Option<&str>,
+) -> std::borrow::Cow<'a, [NewEvent]> {
+    let Some(number) = number.filter(|_| !numbered.is_empty()) else {
+        return std::borrow::Cow::Borrowed(events);
+    };
+    let mut owned = events.to_vec();
+    for e in numbered.iter().filter_map(|&i| owned.get_mut(i)) {
+        if let Some(map) = e.payload.as_object_mut() {
+            map.insert("number".into(), number.into());
+        }
+    }
+    std::borrow::Cow::Owned(owned)
 }
 
 macro_rules! bind_args {
@@ -220,7 +248,8 @@ impl Store {
                     .bind(&e.detail)
                     .execute(&mut *tx).await?;
             }
-            let seqs = tx.insert_events(set.at, &set.events).await?;
+            let events = with_number(&set.events, &set.numbered_events, number.as_deref());
+            let seqs = tx.insert_events(set.at, &events).await?;
             tx.commit().await?;
             Committed { number, seqs }
         });
@@ -245,5 +274,26 @@ mod tests {
             format_number("BTM", "20261124", 12345),
             "BTM-20261124-12345"
         );
+    }
+
+    #[test]
+    fn the_allocated_number_is_written_into_numbered_events_only() {
+        let event = |t: &str| NewEvent {
+            event_type: t.into(),
+            agency_ids: None,
+            unit_id: None,
+            region_code: None,
+            payload: serde_json::json!({"incident_id": "i1"}),
+        };
+        let mut set = ChangeSet::new(1);
+        set.event(event("sla.breach"));
+        set.numbered_event(event("incident.created"));
+        let events = with_number(&set.events, &set.numbered_events, Some("BTM-20261124-0007"));
+        assert!(events[0].payload.get("number").is_none());
+        assert_eq!(events[1].payload["number"], "BTM-20261124-0007");
+        assert!(matches!(
+            with_number(&set.events, &[], Some("x")),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }

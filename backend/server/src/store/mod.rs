@@ -20,6 +20,7 @@ mod routing;
 mod users;
 
 pub mod agents;
+pub mod incidents;
 pub mod reports;
 pub mod sla;
 pub mod units;
@@ -31,6 +32,7 @@ pub use dispatch::*;
 pub use events::*;
 pub use geo::*;
 pub use idempotency::*;
+pub use incidents::{IncidentAgencyRow, IncidentFilter, IncidentRow};
 pub use lease::*;
 pub use positions::*;
 pub use regions::*;

@@ -1,0 +1,315 @@
+//! Reading incidents: the full view, the list, one incident (reading the reporter's identity is audited) and
+//! the possible duplicates of a new report.
+
+use super::file::{Reporter, VictimsBody};
+use super::{check_visible, load};
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::geo::RegionLink;
+use crate::service::common;
+use crate::state::AppState;
+use crate::store::{AssignmentRow, IncidentFilter, IncidentRow, SlaClockRow};
+use crate::views::LonLat;
+use serde::Serialize;
+use siaga_core::incident::{
+    Category, DuplicateProbe, ExistingIncident, VictimCondition, duplicate_candidates,
+};
+use siaga_core::position::Position;
+use siaga_core::time::Timestamp;
+
+/// An agency an incident was escalated to.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IncidentAgencyView {
+    pub agency_id: String,
+    pub agency_type: String,
+    /// `escalated`, `verified` or `rejected`.
+    pub status: String,
+    /// `rejected`: why the OPD sent it back. Escalated by a call taker after filing (and verified since): the
+    /// call taker's note.
+    pub reason: Option<String>,
+}
+
+/// An SLA clock.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ClockView {
+    pub kind: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub started_at: i64,
+    pub due_at: i64,
+    pub stopped_at: Option<i64>,
+    pub breached_at: Option<i64>,
+}
+
+impl From<SlaClockRow> for ClockView {
+    fn from(c: SlaClockRow) -> Self {
+        ClockView {
+            kind: c.kind,
+            subject_type: c.subject_type,
+            subject_id: c.subject_id,
+            started_at: c.started_at,
+            due_at: c.due_at,
+            stopped_at: c.stopped_at,
+            breached_at: c.breached_at,
+        }
+    }
+}
+
+/// An assignment of a unit to an incident.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AssignmentView {
+    pub id: String,
+    pub incident_id: String,
+    pub unit_id: String,
+    pub agency_id: String,
+    pub status: String,
+    pub assigned_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub en_route_at: Option<i64>,
+    pub on_scene_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub declined_at: Option<i64>,
+    pub cancelled_at: Option<i64>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+}
+
+impl From<AssignmentRow> for AssignmentView {
+    fn from(a: AssignmentRow) -> Self {
+        AssignmentView {
+            id: a.id,
+            incident_id: a.incident_id,
+            unit_id: a.unit_id,
+            agency_id: a.agency_id,
+            status: a.status,
+            assigned_at: a.assigned_at,
+            acknowledged_at: a.acknowledged_at,
+            en_route_at: a.en_route_at,
+            on_scene_at: a.on_scene_at,
+            resolved_at: a.resolved_at,
+            declined_at: a.declined_at,
+            cancelled_at: a.cancelled_at,
+            reason: a.reason,
+            note: a.note,
+        }
+    }
+}
+
+/// An incident.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IncidentView {
+    pub id: String,
+    /// Human number, e.g. `BTM-20261125-0007`.
+    pub number: String,
+    pub status: String,
+    pub category: String,
+    pub subcategory: Option<String>,
+    pub priority: String,
+    pub location: LonLat,
+    pub accuracy_m: Option<f64>,
+    pub address: Option<String>,
+    pub region_code: Option<String>,
+    pub region_chain: Vec<RegionLink>,
+    pub agencies: Vec<IncidentAgencyView>,
+    pub victims: VictimsBody,
+    pub description: Option<String>,
+    pub occurred_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub final_report: Option<String>,
+    /// Present only for roles that may see the caller's identity (and for a responder the dispatcher shared it
+    /// with).
+    pub reporter: Option<Reporter>,
+    pub call_ids: Vec<String>,
+    pub assignments: Vec<AssignmentView>,
+    pub sla: Vec<ClockView>,
+}
+
+/// A possible duplicate.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DuplicateView {
+    pub incident_id: String,
+    pub number: String,
+    pub status: String,
+    pub distance_m: f64,
+    pub time_gap_ms: i64,
+}
+
+/// The full view of an incident as stored now (the reporter only `with_reporter`).
+pub(crate) async fn view(
+    state: &AppState,
+    incident: IncidentRow,
+    with_reporter: bool,
+) -> ApiResult<IncidentView> {
+    let agencies = state.store.incident_agencies(&incident.id).await?;
+    let assignments = state.store.incident_assignments(&incident.id).await?;
+    let mut sla = state.store.subject_clocks("incident", &incident.id).await?;
+    for a in &assignments {
+        sla.extend(state.store.subject_clocks("assignment", &a.id).await?);
+    }
+    let call_ids = state.store.incident_call_ids(&incident.id).await?;
+    let region_chain = incident
+        .region_chain
+        .as_deref()
+        .and_then(|c| serde_json::from_str(c).ok())
+        .unwrap_or_default();
+    let reporter = with_reporter.then(|| Reporter {
+        name: incident.reporter_name.clone(),
+        phone: incident.reporter_phone.clone(),
+        address: incident.reporter_address.clone(),
+        position: match (incident.reporter_lon, incident.reporter_lat) {
+            (Some(lon), Some(lat)) => Some(LonLat { lon, lat }),
+            _ => None,
+        },
+    });
+    Ok(IncidentView {
+        id: incident.id,
+        number: incident.number,
+        status: incident.status,
+        category: incident.category,
+        subcategory: incident.subcategory,
+        priority: incident.priority,
+        location: LonLat {
+            lon: incident.lon,
+            lat: incident.lat,
+        },
+        accuracy_m: incident.accuracy_m,
+        address: incident.address,
+        region_code: incident.region_code,
+        region_chain,
+        agencies: agencies
+            .into_iter()
+            .map(|a| IncidentAgencyView {
+                agency_id: a.agency_id,
+                agency_type: a.agency_type,
+                status: a.status,
+                reason: a.reason,
+            })
+            .collect(),
+        victims: VictimsBody {
+            count: u32::try_from(incident.victims_count).unwrap_or(0),
+            condition: incident
+                .victim_condition
+                .parse()
+                .unwrap_or(VictimCondition::Unknown),
+        },
+        description: incident.description,
+        occurred_at: incident.occurred_at,
+        created_at: incident.created_at,
+        updated_at: incident.updated_at,
+        resolved_at: incident.resolved_at,
+        closed_at: incident.closed_at,
+        final_report: incident.final_report,
+        reporter,
+        call_ids,
+        assignments: assignments.into_iter().map(AssignmentView::from).collect(),
+        sla: sla.into_iter().map(ClockView::from).collect(),
+    })
+}
+
+/// The incident as it is now after a command of one who may see its reporter.
+pub(crate) async fn reload(state: &AppState, id: &str) -> ApiResult<IncidentView> {
+    view(state, load(state, id).await?, true).await
+}
+
+/// Incidents visible to the actor, newest first (a dispatcher sees those escalated to its OPD), without the
+/// reporter: personal data is read one incident at a time, and audited.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    open_only: bool,
+    limit: u32,
+) -> ApiResult<Vec<IncidentView>> {
+    let filter = IncidentFilter {
+        agency_id: actor.agency_scope().map(str::to_owned),
+        region_scope: actor.user.region_code.clone(),
+        open_only,
+        since: None,
+        limit: i64::from(limit.clamp(1, 1000)),
+    };
+    let rows = state.store.list_incidents(&filter).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        out.push(view(state, r, false).await?);
+    }
+    Ok(out)
+}
+
+/// One incident as the actor may see it; reading the reporter's identity is audited.
+pub async fn get(state: &AppState, actor: &Actor, id: &str) -> ApiResult<IncidentView> {
+    let incident = load(state, id).await?;
+    let agencies = state.store.incident_agencies(id).await?;
+    let with_reporter = check_visible(state, actor, &incident, &agencies).await?;
+    let has_personal = incident.reporter_name.is_some() || incident.reporter_phone.is_some();
+    if with_reporter && has_personal {
+        let entry = common::audit(
+            actor,
+            state.now_ms(),
+            "incident.read_personal",
+            "incident",
+            id,
+            None,
+            None,
+        );
+        state.store.append_audit(&entry).await?;
+    }
+    view(state, incident, with_reporter).await
+}
+
+/// Open incidents of the same category near a point and recent, visible to the actor: offered to link
+/// instead of a new ticket.
+pub async fn duplicates(
+    state: &AppState,
+    actor: &Actor,
+    lon: f64,
+    lat: f64,
+    category: Category,
+) -> ApiResult<Vec<DuplicateView>> {
+    let position = Position::from_lon_lat(lon, lat)
+        .map_err(|e| ApiError::new(ErrorCode::BadRequest, e.to_string()).with_field("lon"))?;
+    let now = state.now_ms();
+    let window_ms = state.config.dispatch.duplicate_window_s * 1000;
+    let rows = state
+        .store
+        .list_incidents(&IncidentFilter {
+            agency_id: actor.agency_scope().map(str::to_owned),
+            region_scope: actor.user.region_code.clone(),
+            open_only: true,
+            since: Some(now - window_ms),
+            limit: 1000,
+        })
+        .await?;
+    let existing: Vec<ExistingIncident<usize>> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            Some(ExistingIncident {
+                id: i,
+                position: Position::from_lon_lat(r.lon, r.lat).ok()?,
+                at: Timestamp(r.created_at),
+                category: r.category.parse().ok()?,
+            })
+        })
+        .collect();
+    let probe = DuplicateProbe {
+        position,
+        at: Timestamp(now),
+        category,
+    };
+    let radius_m = state.config.dispatch.duplicate_radius_m;
+    Ok(duplicate_candidates(&probe, &existing, radius_m, window_ms)
+        .into_iter()
+        .filter_map(|c| {
+            let r = rows.get(c.id)?;
+            Some(DuplicateView {
+                incident_id: r.id.clone(),
+                number: r.number.clone(),
+                status: r.status.clone(),
+                distance_m: c.distance_m,
+                time_gap_ms: c.time_gap_ms,
+            })
+        })
+        .collect())
+}

@@ -1,0 +1,355 @@
+//! Incidents in the store: their rows and reads, and the statements for a [`ChangeSet`](super::ChangeSet):
+//! filing, the agencies (OPD) an incident is escalated to and their decisions, linked calls, the assignment a
+//! dispatcher creates, and closing.
+//!
+//! Each function returns one guarded statement (or the few that belong together) named after what it does;
+//! the services decide when to use them. Guards (`.expect(1)` or a `WHERE status = …`) make a concurrent change
+//! roll the whole set back instead of overwriting it. The incident number is bound with [`Arg::Number`]: the
+//! store allocates it in the commit's own transaction, so numbers stay gap-free.
+
+use super::{Arg, Stmt, Store, StoreError, StoreResult, on_db};
+
+/// An incident row.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct IncidentRow {
+    pub id: String,
+    pub number: String,
+    pub status: String,
+    pub category: String,
+    pub subcategory: Option<String>,
+    pub priority: String,
+    pub reporter_name: Option<String>,
+    pub reporter_phone: Option<String>,
+    pub reporter_address: Option<String>,
+    pub reporter_lon: Option<f64>,
+    pub reporter_lat: Option<f64>,
+    pub lon: f64,
+    pub lat: f64,
+    pub accuracy_m: Option<f64>,
+    pub address: Option<String>,
+    pub region_code: Option<String>,
+    pub region_chain: Option<String>,
+    pub victims_count: i64,
+    pub victim_condition: String,
+    pub description: Option<String>,
+    pub occurred_at: Option<i64>,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub closed_by: Option<String>,
+    pub final_report: Option<String>,
+}
+
+/// One agency an incident was escalated to.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct IncidentAgencyRow {
+    pub incident_id: String,
+    pub agency_id: String,
+    pub agency_type: String,
+    pub status: String,
+    pub escalated_at: i64,
+    pub decided_at: Option<i64>,
+    pub decided_by: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// Filter for [`Store::list_incidents`].
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Only incidents escalated to this agency.
+    pub agency_id: Option<String>,
+    /// Only incidents whose region code starts with this scope.
+    pub region_scope: Option<String>,
+    /// Only open incidents (not closed or cancelled).
+    pub open_only: bool,
+    /// Only incidents created at or after this instant.
+    pub since: Option<i64>,
+    /// At most this many, newest first.
+    pub limit: i64,
+}
+
+const INCIDENT_COLUMNS: &str = "i.id, i.number, i.status, i.category, i.subcategory, i.priority, \
+     i.reporter_name, i.reporter_phone, i.reporter_address, i.reporter_lon, i.reporter_lat, i.lon, i.lat, \
+     i.accuracy_m, i.address, i.region_code, i.region_chain, i.victims_count, i.victim_condition, \
+     i.description, i.occurred_at, i.created_by, i.created_at, i.updated_at, i.resolved_at, i.closed_at, \
+     i.closed_by, i.final_report";
+
+impl Store {
+    /// The incident with this id.
+    pub async fn get_incident(&self, id: &str) -> StoreResult<IncidentRow> {
+        let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE i.id = $1");
+        on_db!(self, p => sqlx::query_as::<_, IncidentRow>(&sql).bind(id).fetch_optional(p).await)?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Incidents matching the filter, newest first.
+    pub async fn list_incidents(&self, f: &IncidentFilter) -> StoreResult<Vec<IncidentRow>> {
+        let sql = format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents i \
+             WHERE ($1 IS NULL OR EXISTS (SELECT 1 FROM incident_agencies a \
+                    WHERE a.incident_id = i.id AND a.agency_id = $1)) \
+             AND ($2 IS NULL OR i.region_code = $2 OR i.region_code LIKE $2 || '.%') \
+             AND ($3 = FALSE OR i.status NOT IN ('closed', 'cancelled')) \
+             AND ($4 IS NULL OR i.created_at >= $4) \
+             ORDER BY i.created_at DESC LIMIT $5"
+        );
+        Ok(on_db!(self, p => sqlx::query_as::<_, IncidentRow>(&sql)
+            .bind(&f.agency_id).bind(&f.region_scope).bind(f.open_only).bind(f.since).bind(f.limit)
+            .fetch_all(p).await)?)
+    }
+
+    /// The agencies an incident was escalated to.
+    pub async fn incident_agencies(
+        &self,
+        incident_id: &str,
+    ) -> StoreResult<Vec<IncidentAgencyRow>> {
+        Ok(on_db!(self, p => sqlx::query_as::<_, IncidentAgencyRow>(
+            "SELECT incident_id, agency_id, agency_type, status, escalated_at, decided_at, decided_by, reason \
+             FROM incident_agencies WHERE incident_id = $1 ORDER BY escalated_at, agency_id")
+            .bind(incident_id).fetch_all(p).await)?)
+    }
+
+    /// Call ids linked to an incident.
+    pub async fn incident_call_ids(&self, incident_id: &str) -> StoreResult<Vec<String>> {
+        Ok(on_db!(self, p => sqlx::query_scalar::<_, String>(
+            "SELECT call_id FROM incident_calls WHERE incident_id = $1 ORDER BY linked_at")
+            .bind(incident_id).fetch_all(p).await)?)
+    }
+
+    /// The region with this code, its incident number prefix and time zone.
+    pub async fn region_prefix_and_zone(
+        &self,
+        code: &str,
+    ) -> StoreResult<Option<(Option<String>, String)>> {
+        Ok(
+            on_db!(self, p => sqlx::query_as::<_, (Option<String>, String)>(
+            "SELECT number_prefix, time_zone FROM regions WHERE code = $1").bind(code).fetch_optional(p).await)?,
+        )
+    }
+}
+
+/// The columns of a new incident row (the number is allocated by the commit).
+#[derive(Debug, Clone)]
+pub struct NewIncident<'a> {
+    pub id: &'a str,
+    pub status: &'a str,
+    pub category: &'a str,
+    pub subcategory: Option<&'a str>,
+    pub priority: &'a str,
+    pub reporter_name: Option<&'a str>,
+    pub reporter_phone: Option<&'a str>,
+    pub reporter_address: Option<&'a str>,
+    pub reporter_lon: Option<f64>,
+    pub reporter_lat: Option<f64>,
+    pub lon: f64,
+    pub lat: f64,
+    pub accuracy_m: Option<f64>,
+    pub address: Option<&'a str>,
+    pub region_code: Option<&'a str>,
+    /// The region chain as JSON text.
+    pub region_chain: &'a str,
+    pub victims_count: i64,
+    pub victim_condition: &'a str,
+    pub description: Option<&'a str>,
+    pub occurred_at: Option<i64>,
+    pub created_by: &'a str,
+    pub created_at: i64,
+}
+
+/// Files an incident under the number the commit allocates.
+pub fn insert(i: &NewIncident<'_>) -> Stmt {
+    Stmt::new(
+        "INSERT INTO incidents (id, number, status, category, subcategory, priority, reporter_name, \
+         reporter_phone, reporter_address, reporter_lon, reporter_lat, lon, lat, accuracy_m, address, \
+         region_code, region_chain, victims_count, victim_condition, description, occurred_at, created_by, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+         $16, $17, $18, $19, $20, $21, $22, $23, $23)",
+    )
+    .text(i.id)
+    .arg(Arg::Number)
+    .text(i.status)
+    .text(i.category)
+    .opt_text(i.subcategory)
+    .text(i.priority)
+    .opt_text(i.reporter_name)
+    .opt_text(i.reporter_phone)
+    .opt_text(i.reporter_address)
+    .opt_float(i.reporter_lon)
+    .opt_float(i.reporter_lat)
+    .float(i.lon)
+    .float(i.lat)
+    .opt_float(i.accuracy_m)
+    .opt_text(i.address)
+    .opt_text(i.region_code)
+    .text(i.region_chain)
+    .int(i.victims_count)
+    .text(i.victim_condition)
+    .opt_text(i.description)
+    .opt_int(i.occurred_at)
+    .text(i.created_by)
+    .int(i.created_at)
+}
+
+/// The guarded move of an incident from `from` to `to` (a concurrent change makes the whole set fail).
+pub fn set_status(id: &str, from: &str, to: &str, at: i64) -> Stmt {
+    Stmt::new("UPDATE incidents SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4")
+        .text(id)
+        .text(to)
+        .int(at)
+        .text(from)
+        .expect(1)
+}
+
+/// Closes an incident with its final report, guarded on the status it was read in.
+pub fn close(id: &str, from: &str, at: i64, by: &str, report: &str) -> Stmt {
+    Stmt::new(
+        "UPDATE incidents SET status = 'closed', closed_at = $2, closed_by = $3, final_report = $4, updated_at = $2 \
+         WHERE id = $1 AND status = $5",
+    )
+    .text(id)
+    .int(at)
+    .text(by)
+    .text(report)
+    .text(from)
+    .expect(1)
+}
+
+/// Escalates an incident to an agency it was not escalated to before (a duplicate fails the set).
+pub fn add_agency(
+    incident_id: &str,
+    agency_id: &str,
+    agency_type: &str,
+    at: i64,
+    note: Option<&str>,
+) -> Stmt {
+    Stmt::new(
+        "INSERT INTO incident_agencies (incident_id, agency_id, agency_type, status, escalated_at, reason) \
+         VALUES ($1, $2, $3, 'escalated', $4, $5)",
+    )
+    .text(incident_id)
+    .text(agency_id)
+    .text(agency_type)
+    .int(at)
+    .opt_text(note)
+}
+
+/// Escalates an incident again to an agency that sent it back; the call taker's note replaces the reason.
+pub fn reescalate_agency(incident_id: &str, agency_id: &str, at: i64, note: Option<&str>) -> Stmt {
+    Stmt::new(
+        "UPDATE incident_agencies SET status = 'escalated', escalated_at = $3, decided_at = NULL, \
+         decided_by = NULL, reason = $4 WHERE incident_id = $1 AND agency_id = $2 AND status = 'rejected'",
+    )
+    .text(incident_id)
+    .text(agency_id)
+    .int(at)
+    .opt_text(note)
+    .expect(1)
+}
+
+/// An agency's decision (`verified` or `rejected`, with the reason) on an incident escalated to it; fails the
+/// set when the agency decided in the meantime.
+pub fn decide_agency(
+    incident_id: &str,
+    agency_id: &str,
+    decision: &str,
+    at: i64,
+    by: &str,
+    reason: Option<&str>,
+) -> Stmt {
+    Stmt::new(
+        "UPDATE incident_agencies SET status = $3, decided_at = $4, decided_by = $5, \
+         reason = COALESCE($6, reason) WHERE incident_id = $1 AND agency_id = $2 AND status = 'escalated'",
+    )
+    .text(incident_id)
+    .text(agency_id)
+    .text(decision)
+    .int(at)
+    .text(by)
+    .opt_text(reason)
+    .expect(1)
+}
+
+/// Marks the agency's row verified because its dispatcher assigned a unit (a no-op when it already decided).
+pub fn accept_by_assignment(incident_id: &str, agency_id: &str, at: i64, by: &str) -> Stmt {
+    Stmt::new(
+        "UPDATE incident_agencies SET status = 'verified', decided_at = $3, decided_by = $4 \
+         WHERE incident_id = $1 AND agency_id = $2 AND status = 'escalated'",
+    )
+    .text(incident_id)
+    .text(agency_id)
+    .int(at)
+    .text(by)
+}
+
+/// Links a call to an incident; the guard refuses a call that another request linked first.
+pub fn link_call(incident_id: &str, call_id: &str, at: i64) -> [Stmt; 2] {
+    [
+        Stmt::new(
+            "INSERT INTO incident_calls (incident_id, call_id, linked_at) VALUES ($1, $2, $3)",
+        )
+        .text(incident_id)
+        .text(call_id)
+        .int(at),
+        Stmt::new(
+            "UPDATE calls SET incident_id = $2, updated_at = $3 WHERE id = $1 AND incident_id IS NULL",
+        )
+        .text(call_id)
+        .text(incident_id)
+        .int(at)
+        .expect(1),
+    ]
+}
+
+/// The columns of a new assignment.
+#[derive(Debug, Clone)]
+pub struct NewAssignment<'a> {
+    pub id: &'a str,
+    pub incident_id: &'a str,
+    pub unit_id: &'a str,
+    pub agency_id: &'a str,
+    pub assigned_by: &'a str,
+    pub assigned_at: i64,
+    pub note: Option<&'a str>,
+    pub share_reporter: bool,
+}
+
+/// Assigns a unit to an incident (status `assigned`).
+pub fn insert_assignment(a: &NewAssignment<'_>) -> Stmt {
+    Stmt::new(
+        "INSERT INTO assignments (id, incident_id, unit_id, agency_id, status, assigned_by, assigned_at, note, \
+         share_reporter, updated_at) VALUES ($1, $2, $3, $4, 'assigned', $5, $6, $7, $8, $6)",
+    )
+    .text(a.id)
+    .text(a.incident_id)
+    .text(a.unit_id)
+    .text(a.agency_id)
+    .text(a.assigned_by)
+    .int(a.assigned_at)
+    .opt_text(a.note)
+    .boolean(a.share_reporter)
+}
+
+/// The answer → escalation clock of an incident filed from an answered call: it is measured at filing, so it
+/// is written started at the answer and already stopped (and breached when the filing came too late).
+pub fn escalation_clock(
+    id: &str,
+    incident_id: &str,
+    answered_at: i64,
+    target_ms: i64,
+    stopped_at: i64,
+    breached_at: Option<i64>,
+) -> Stmt {
+    Stmt::new(
+        "INSERT INTO sla_clocks (id, subject_type, subject_id, kind, started_at, target_ms, due_at, \
+         stopped_at, breached_at) VALUES ($1, 'incident', $2, 'escalation', $3, $4, $5, $6, $7)",
+    )
+    .text(id)
+    .text(incident_id)
+    .int(answered_at)
+    .int(target_ms)
+    .int(answered_at + target_ms)
+    .int(stopped_at)
+    .opt_int(breached_at)
+}
