@@ -13,4 +13,7 @@
 //!
 //! Layout: [`common`] holds the steps every workflow shares (SLA clocks, audit entries).
 
+pub mod calls;
 pub mod common;
+pub mod follow_ups;
+pub mod routing;

@@ -16,10 +16,11 @@ mod idempotency;
 mod lease;
 mod positions;
 mod regions;
-mod routing;
 mod users;
 
 pub mod agents;
+pub mod calls;
+pub mod follow_ups;
 pub mod reports;
 pub mod sla;
 pub mod units;
@@ -34,8 +35,10 @@ pub use idempotency::*;
 pub use lease::*;
 pub use positions::*;
 pub use regions::*;
-pub use routing::*;
 pub use users::*;
+
+pub use calls::CallRow;
+pub use follow_ups::{FollowUpFilter, FollowUpRow};
 
 use crate::config::DatabaseEngine;
 use anyhow::Context;
