@@ -31,7 +31,7 @@ pub async fn serve(
     crate::live::start(&state, head);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let runner = crate::sla_runner::start(state.clone(), stop_rx.clone());
-    let fallback = api::routing::start_fallback(state.clone(), stop_rx.clone());
+    let fallback = crate::jobs::routing_fallback::start(state.clone(), stop_rx.clone());
     let pruner = crate::live::prune::start(state.clone(), stop_rx);
     let router = api::router(state.clone());
     tracing::info!(listen = %addr, engine = ?state.store.engine(), "siaga serving");

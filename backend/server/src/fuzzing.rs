@@ -10,9 +10,6 @@ use crate::api::agencies::{CreateAgencyRequest, CreateUnitRequest, UnitStatusReq
 use crate::api::agents::{SelectableState, SetStateRequest, check_state_request};
 use crate::api::assignments::{AssignmentStatusRequest, check_status_request};
 use crate::api::auth::LoginRequest;
-use crate::api::calls::{
-    AmlRequest, ClassifyRequest, CreateCallRequest, check_new_call, parse_aml,
-};
 use crate::api::incidents::{
     CloseRequest, CreateAssignmentRequest, CreateIncidentRequest, LinkCallRequest, RejectRequest,
     check_new_incident,
@@ -21,6 +18,9 @@ use crate::error::{ApiError, ErrorCode};
 use crate::json::parse_json;
 use crate::live::position::{FixRejection, LastFix, PositionFix, check_fix};
 use crate::live::socket::{ClientFrame, parse_client_frame};
+use crate::service::calls::{
+    AmlRequest, ClassifyRequest, CreateCallRequest, check_new_call, parse_aml,
+};
 use serde::de::DeserializeOwned;
 use siaga_core::assignment::AssignmentStatus;
 use siaga_core::kpi::agents::AgentState;

@@ -17,6 +17,7 @@ pub mod events;
 pub mod fuzzing;
 pub mod geo;
 pub mod import;
+pub mod jobs;
 pub mod json;
 pub mod live;
 pub mod metrics;

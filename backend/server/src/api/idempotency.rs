@@ -205,8 +205,9 @@ async fn answer_retry(
         )
         .await
         .into_response(),
-        "call" => super::calls::get_call(State(state.clone()), actor, Path(subject_id.clone()))
+        "call" => crate::service::calls::get(state, &actor, &subject_id)
             .await
+            .map(axum::Json)
             .into_response(),
         _ => return in_progress(),
     };

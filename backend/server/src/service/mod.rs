@@ -13,5 +13,8 @@
 //!
 //! Layout: [`common`] holds the steps every workflow shares (SLA clocks, audit entries).
 
+pub mod calls;
 pub mod common;
 pub mod incidents;
+pub mod follow_ups;
+pub mod routing;

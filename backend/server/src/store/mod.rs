@@ -16,11 +16,12 @@ mod idempotency;
 mod lease;
 mod positions;
 mod regions;
-mod routing;
 mod users;
 
 pub mod agents;
 pub mod incidents;
+pub mod calls;
+pub mod follow_ups;
 pub mod reports;
 pub mod sla;
 pub mod units;
@@ -36,8 +37,10 @@ pub use incidents::{IncidentAgencyRow, IncidentFilter, IncidentRow};
 pub use lease::*;
 pub use positions::*;
 pub use regions::*;
-pub use routing::*;
 pub use users::*;
+
+pub use calls::CallRow;
+pub use follow_ups::{FollowUpFilter, FollowUpRow};
 
 use crate::config::DatabaseEngine;
 use anyhow::Context;

@@ -1,7 +1,9 @@
-//! Reads for tiered routing (calls waiting for a regional team) and follow-up call tasks. Writes go through
-//! [`super::ChangeSet`].
+//! Follow-up call tasks of the lines with a follow-up programme: the row, its reads, and the statements that
+//! schedule a series and record an outcome. An outcome is recorded only on a pending task, so two people
+//! recording the same task at once cannot both succeed.
 
-use super::{CallRow, Store, StoreError, StoreResult, on_db};
+use super::{Stmt, Store, StoreError, StoreResult, on_db};
+use siaga_core::routing::{FollowUpOutcome, FollowUpTask};
 
 /// A follow-up call task.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -36,17 +38,6 @@ const FOLLOW_UP_COLUMNS: &str = "id, call_id, service_line, ani, ordinal, day_of
      note, attempted_at, by_user_id, created_at";
 
 impl Store {
-    /// Calls offered to a regional team that has not taken them, not ended and not fallen back, soonest
-    /// fallback first.
-    pub async fn calls_awaiting_fallback(&self, limit: i64) -> StoreResult<Vec<CallRow>> {
-        let sql = format!(
-            "SELECT {} FROM calls WHERE routed_to IS NOT NULL AND taken_at IS NULL AND fell_back_at IS NULL \
-             AND fallback_at IS NOT NULL AND ended_at IS NULL ORDER BY fallback_at LIMIT $1",
-            super::dispatch::CALL_COLUMNS
-        );
-        Ok(on_db!(self, p => sqlx::query_as::<_, CallRow>(&sql).bind(limit).fetch_all(p).await)?)
-    }
-
     /// Follow-up tasks matching `f`, soonest due first.
     pub async fn follow_ups(&self, f: &FollowUpFilter) -> StoreResult<Vec<FollowUpRow>> {
         let sql = format!(
@@ -65,4 +56,57 @@ impl Store {
         on_db!(self, p => sqlx::query_as::<_, FollowUpRow>(&sql).bind(id).fetch_optional(p).await)?
             .ok_or(StoreError::NotFound)
     }
+}
+
+/// Schedules one pending task of a call's series. A call is enrolled once: a second series conflicts on the
+/// table's unique key (call, ordinal) and the whole change rolls back.
+pub fn insert(
+    id: &str,
+    call_id: &str,
+    service_line: &str,
+    ani: &str,
+    task: &FollowUpTask,
+    at: i64,
+) -> Stmt {
+    Stmt::new(
+        "INSERT INTO follow_ups (id, call_id, service_line, ani, ordinal, day_offset, due_at, status, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)",
+    )
+    .text(id)
+    .text(call_id)
+    .text(service_line)
+    .text(ani)
+    .int(i64::from(task.ordinal))
+    .int(i64::from(task.day_offset))
+    .int(task.due_at.0)
+    .int(at)
+}
+
+/// Records the outcome of a pending task, attempted by `by` at `at`.
+pub fn record_outcome(
+    id: &str,
+    outcome: FollowUpOutcome,
+    note: Option<&str>,
+    by: &str,
+    at: i64,
+) -> Stmt {
+    Stmt::new(
+        "UPDATE follow_ups SET status = 'done', outcome = $2, note = $3, attempted_at = $4, by_user_id = $5 \
+         WHERE id = $1 AND status = 'pending'",
+    )
+    .text(id)
+    .text(outcome.as_str())
+    .opt_text(note)
+    .int(at)
+    .text(by)
+    .expect(1)
+}
+
+/// Cancels the pending tasks of a call's series other than `except_id` (an outcome ended the series).
+pub fn cancel_rest(call_id: &str, except_id: &str) -> Stmt {
+    Stmt::new(
+        "UPDATE follow_ups SET status = 'cancelled' WHERE call_id = $1 AND status = 'pending' AND id <> $2",
+    )
+    .text(call_id)
+    .text(except_id)
 }
