@@ -199,13 +199,10 @@ async fn answer_retry(
                 .await
                 .into_response()
         }
-        "assignment" => super::assignments::get_assignment(
-            State(state.clone()),
-            actor,
-            Path(subject_id.clone()),
-        )
-        .await
-        .into_response(),
+        "assignment" => crate::service::assignments::get(state, &actor, &subject_id)
+            .await
+            .map(|a| axum::Json(super::incidents::AssignmentView::from(a)))
+            .into_response(),
         "call" => super::calls::get_call(State(state.clone()), actor, Path(subject_id.clone()))
             .await
             .into_response(),

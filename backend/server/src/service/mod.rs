@@ -13,4 +13,9 @@
 //!
 //! Layout: [`common`] holds the steps every workflow shares (SLA clocks, audit entries).
 
+pub mod agencies;
+pub mod assignments;
 pub mod common;
+pub mod positions;
+pub mod sla;
+pub mod units;
