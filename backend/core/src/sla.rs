@@ -548,7 +548,7 @@ impl<S: Ord + Clone> SlaEngine<S> {
                 .remove(&(clock.breach_at(), key.0.clone(), kind));
         }
         let elapsed_ms = at.millis_since(clock.started_at);
-        let breached = elapsed_ms > clock.target_ms;
+        let breached = is_breached(clock.started_at, clock.target_ms, at);
         let breach = (breached && !clock.breach_reported).then(|| Breach {
             subject: key.0,
             kind,
@@ -660,6 +660,24 @@ impl<S: Ord + Clone> SlaEngine<S> {
     pub fn is_empty(&self) -> bool {
         self.clocks.is_empty()
     }
+}
+
+/// Whether a clock started at `started_at` with a target of `target_ms` (negative means 0) is breached at `at`:
+/// more than the target has elapsed, so the deadline `started_at + target_ms` itself still meets it.
+///
+/// The one breach rule of Siaga: [`SlaEngine`] applies it to the clocks it runs, and a shell that stops a
+/// stored clock outside an engine (a request closing a step) applies it to decide whether that stop records a
+/// breach the engine's owner has not reported yet.
+///
+/// ```
+/// use siaga_core::sla::is_breached;
+/// use siaga_core::time::Timestamp;
+/// let start = Timestamp(1_000);
+/// assert!(!is_breached(start, 60_000, Timestamp(61_000)));
+/// assert!(is_breached(start, 60_000, Timestamp(61_001)));
+/// ```
+pub fn is_breached(started_at: Timestamp, target_ms: i64, at: Timestamp) -> bool {
+    at.millis_since(started_at) > target_ms.max(0)
 }
 
 #[cfg(test)]

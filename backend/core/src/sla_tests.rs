@@ -428,3 +428,29 @@ fn a_partial_policy_keeps_the_defaults_for_what_it_leaves_out() {
         "unknown keys are refused"
     );
 }
+
+#[test]
+fn breach_rule_is_strictly_after_the_deadline_and_agrees_with_the_engine() {
+    assert!(
+        !is_breached(T0, 60_000, at(-5)),
+        "stopped before it started"
+    );
+    assert!(
+        !is_breached(T0, 60_000, at(60_000)),
+        "the deadline itself meets the target"
+    );
+    assert!(is_breached(T0, 60_000, at(60_001)));
+    assert!(is_breached(T0, -5, at(1)), "a negative target counts as 0");
+    assert!(!is_breached(T0, -5, T0));
+    for stop_ms in [59_999, 60_000, 60_001, 120_000] {
+        let mut engine = SlaEngine::new();
+        engine.start("a", SlaKind::Acknowledge, T0, 60_000);
+        let outcome = engine
+            .stop(&"a", SlaKind::Acknowledge, at(stop_ms))
+            .unwrap();
+        assert_eq!(
+            outcome.result == SlaResult::Breached,
+            is_breached(T0, 60_000, at(stop_ms))
+        );
+    }
+}

@@ -8,6 +8,7 @@ use crate::config::Config;
 pub use crate::state::AppState;
 use crate::store::Store;
 use std::future::Future;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 /// Opens the store named by the configuration and applies migrations.
@@ -28,7 +29,7 @@ pub async fn serve(
     // moved on another instance meanwhile is not missed by this instance's index.
     let head = state.store.last_event_seq().await?;
     state.geo.reload(&state.store).await?;
-    crate::live::start(&state, head);
+    start_live(&state, head);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let runner = crate::sla_runner::start(state.clone(), stop_rx.clone());
     let fallback = crate::jobs::routing_fallback::start(state.clone(), stop_rx.clone());
@@ -46,10 +47,42 @@ pub async fn serve(
     }
     served?;
     // Flush buffered positions and close websockets (with a resume hint) before the database goes.
-    crate::live::stop(&state).await;
+    stop_live(&state).await;
     state.store.close().await;
     tracing::info!("siaga stopped");
     Ok(())
+}
+
+/// Starts the instance's live tasks: the event feed from log position `head` and the position writer. Later
+/// calls do nothing.
+fn start_live(state: &AppState, head: i64) {
+    let live = &state.live;
+    if !live.claim_start() {
+        return;
+    }
+    let feed = tokio::spawn(crate::live::feed::run(
+        state.clone(),
+        head,
+        live.shutdown_signal(),
+    ));
+    let writer = tokio::spawn(crate::service::positions::run_writer(
+        state.clone(),
+        live.shutdown_signal(),
+    ));
+    live.hold([feed, writer]);
+}
+
+/// Stops the live tasks: the position writer flushes every buffered fix, and every connected client is closed
+/// with "server shutting down; resume from <seq>". Runs before the store closes.
+async fn stop_live(state: &AppState) {
+    for task in state.live.shut_down() {
+        if tokio::time::timeout(Duration::from_secs(10), task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("a live background task did not stop within 10 s");
+        }
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM.

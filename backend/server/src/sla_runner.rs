@@ -1,18 +1,21 @@
 //! The SLA runner: raises a breach at the moment a clock passes its target, not when someone next looks.
 //!
-//! The running clocks live in the database (`sla_clocks`); the runner mirrors them into the core's
-//! deterministic [`SlaEngine`], sleeps until its `poll_timeout`, and records each breach with a guarded update
-//! (`breached_at IS NULL AND stopped_at IS NULL`) in the same transaction as its `sla.breach` event. The guard
-//! makes the database the arbiter: with several instances running the loop, exactly one records each breach
-//! and emits its event. After a restart the first pass restores every clock from its stored start time, so
-//! breaches that fell due while the server was down are raised at once.
+//! The running clocks live in the database (`sla_clocks`); the runner mirrors them into one core
+//! [`SlaEngine`] kept across passes, sleeps until its `poll_timeout` (or the next resync), and hands each
+//! breach the engine reports to `service::sla::record_breach`. Each pass resyncs the mirror with the table:
+//! clocks started on this or another instance are added, clocks stopped or breached elsewhere are dropped.
+//! The engine alone decides when a clock is breached.
+//!
+//! One instance of the cluster runs the loop (the `sla` lease); a new leader, or the same one after a
+//! restart, builds its engine from the stored start times, so breaches that fell due while no runner ran
+//! are raised at once.
 
-use crate::events::Reach;
-use crate::service::common::breach_event;
+use crate::service::sla::record_breach;
 use crate::state::AppState;
-use crate::store::{ChangeSet, SlaClockRow, Stmt, StoreError};
-use siaga_core::sla::{SlaEngine, SlaKind, StoredClock};
+use crate::store::{SlaClockRow, StoreError};
+use siaga_core::sla::{SlaEngine, SlaKind};
 use siaga_core::time::Timestamp;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// How often the runner re-reads the clock table to pick up clocks started on this or another instance.
@@ -36,10 +39,12 @@ pub fn start(
     })
 }
 
-/// The leader's loop: a pass, then sleep until the next breach is due or the next resync.
+/// The leader's loop: a pass, then sleep until the next breach is due or the next resync. The engine lives
+/// as long as the lease is held; a lost lease drops it with the job.
 async fn run(state: AppState) {
+    let mut runner = Runner::default();
     loop {
-        let wait = match run_once(&state).await {
+        let wait = match runner.pass(&state).await {
             Ok(next) => next,
             Err(e) => {
                 tracing::warn!(error = ?e, "SLA runner pass failed; retrying");
@@ -50,78 +55,105 @@ async fn run(state: AppState) {
     }
 }
 
-/// One pass: record due breaches; return how long to sleep before the next pass.
-pub async fn run_once(state: &AppState) -> Result<Duration, StoreError> {
-    let rows = state.store.running_clocks().await?;
-    let now = state.clock.now();
-    let mut engine: SlaEngine<String> = SlaEngine::new();
-    engine.restore(
-        rows.iter().filter_map(|r| {
-            Some(StoredClock {
-                subject: r.id.clone(),
-                kind: r.kind.parse::<SlaKind>().ok()?,
-                started_at: Timestamp(r.started_at),
-                target_ms: r.target_ms,
-                breach_reported: false,
-            })
-        }),
-        now,
-    );
-    for breach in engine.handle_timeout(now) {
-        if let Some(row) = rows.iter().find(|r| r.id == breach.subject) {
-            record(state, row, now.0).await?;
-        }
-    }
-    let next = engine.poll_timeout().map(|t| {
-        Duration::from_millis(u64::try_from(t.millis_since(state.clock.now())).unwrap_or(0))
-    });
-    Ok(next.map_or(RESYNC, |d| d.min(RESYNC)))
+/// The engine mirroring the running clocks, keyed by clock id, and the rows it was built from.
+#[derive(Default)]
+struct Runner {
+    engine: SlaEngine<String>,
+    rows: HashMap<String, SlaClockRow>,
 }
 
-async fn record(state: &AppState, clock: &SlaClockRow, now: i64) -> Result<(), StoreError> {
-    let audience = audience(state, clock).await?;
-    let mut set = ChangeSet::new(now);
-    set.push(
-        Stmt::new(
-            "UPDATE sla_clocks SET breached_at = $2 WHERE id = $1 AND breached_at IS NULL AND stopped_at IS NULL",
-        )
-        .text(&clock.id)
-        .int(now)
-        .expect(1),
-    );
-    set.event(breach_event(clock, now, &audience));
-    match state.store.commit(set).await {
-        // Stopped or recorded by someone else in the meantime: nothing to raise.
-        Ok(_) | Err(StoreError::Stale { .. }) => Ok(()),
-        Err(e) => Err(e),
+impl Runner {
+    /// One pass: resync, record due breaches; return how long to sleep before the next pass.
+    async fn pass(&mut self, state: &AppState) -> Result<Duration, StoreError> {
+        let running = state.store.running_clocks().await?;
+        let now = state.clock.now();
+        self.resync(running, now);
+        for breach in self.engine.handle_timeout(now) {
+            let Some(row) = self.rows.get(&breach.subject) else {
+                continue;
+            };
+            if let Err(e) = record_breach(state, row, now.0).await {
+                // Reported by the engine but not recorded: forget the clock so the next resync adds it
+                // afresh and the breach is raised again.
+                self.engine.stop(&breach.subject, breach.kind, now);
+                self.rows.remove(&breach.subject);
+                return Err(e);
+            }
+        }
+        let next = self.engine.poll_timeout().map(|t| {
+            Duration::from_millis(u64::try_from(t.millis_since(state.clock.now())).unwrap_or(0))
+        });
+        Ok(next.map_or(RESYNC, |d| d.min(RESYNC)))
+    }
+
+    /// Makes the engine hold exactly the `running` clocks (neither stopped nor breached in the table).
+    fn resync(&mut self, running: Vec<SlaClockRow>, now: Timestamp) {
+        let mut running: HashMap<String, SlaClockRow> =
+            running.into_iter().map(|r| (r.id.clone(), r)).collect();
+        let gone: Vec<(String, SlaKind)> = self
+            .engine
+            .clocks()
+            .filter(|c| !running.contains_key(&c.subject))
+            .map(|c| (c.subject, c.kind))
+            .collect();
+        for (id, kind) in gone {
+            self.engine.stop(&id, kind, now);
+            self.rows.remove(&id);
+        }
+        for (id, row) in running.drain() {
+            if self.rows.contains_key(&id) {
+                continue;
+            }
+            // A kind this version does not know is left to the instance that started it.
+            let Ok(kind) = row.kind.parse::<SlaKind>() else {
+                continue;
+            };
+            self.engine
+                .start(id.clone(), kind, Timestamp(row.started_at), row.target_ms);
+            self.rows.insert(id, row);
+        }
     }
 }
 
-/// Who hears about a breach: the subject's agencies (and unit), by region.
-async fn audience(state: &AppState, clock: &SlaClockRow) -> Result<Reach, StoreError> {
-    Ok(match clock.subject_type.as_str() {
-        "incident" => {
-            let incident = state.store.get_incident(&clock.subject_id).await?;
-            let agencies = state.store.incident_agencies(&clock.subject_id).await?;
-            Reach {
-                agency_ids: Some(agencies.into_iter().map(|a| a.agency_id).collect()),
-                unit_id: None,
-                region_code: incident.region_code,
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, started_at: i64, target_ms: i64) -> SlaClockRow {
+        SlaClockRow {
+            id: id.into(),
+            subject_type: "assignment".into(),
+            subject_id: format!("a-{id}"),
+            kind: "acknowledge".into(),
+            agency_id: None,
+            started_at,
+            target_ms,
+            due_at: started_at + target_ms,
+            stopped_at: None,
+            breached_at: None,
         }
-        "assignment" => {
-            let a = state.store.get_assignment(&clock.subject_id).await?;
-            let incident = state.store.get_incident(&a.incident_id).await?;
-            Reach {
-                agency_ids: Some(vec![a.agency_id]),
-                unit_id: Some(a.unit_id),
-                region_code: incident.region_code,
-            }
-        }
-        _ => Reach {
-            agency_ids: Some(Vec::new()),
-            unit_id: None,
-            region_code: None,
-        },
-    })
+    }
+
+    #[test]
+    fn resync_adds_new_clocks_drops_gone_ones_and_keeps_reported_ones_silent() {
+        let mut r = Runner::default();
+        r.resync(vec![row("c1", 0, 1_000), row("c2", 0, 5_000)], Timestamp(0));
+        assert_eq!(r.engine.len(), 2);
+        assert_eq!(r.engine.poll_timeout(), Some(Timestamp(1_001)));
+        let due = r.engine.handle_timeout(Timestamp(2_000));
+        assert_eq!(due.len(), 1);
+        // c1 is still running in the table until the record commits: a resync does not raise it again.
+        r.resync(
+            vec![row("c1", 0, 1_000), row("c2", 0, 5_000)],
+            Timestamp(2_000),
+        );
+        assert!(r.engine.handle_timeout(Timestamp(2_500)).is_empty());
+        // c1 recorded, c2 stopped elsewhere, c3 started elsewhere.
+        r.resync(vec![row("c3", 2_000, 100)], Timestamp(3_000));
+        assert_eq!(r.engine.len(), 1);
+        assert!(r.engine.is_running(&"c3".to_owned(), SlaKind::Acknowledge));
+        let due = r.engine.handle_timeout(Timestamp(3_000));
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].subject, "c3");
+    }
 }

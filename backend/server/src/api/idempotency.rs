@@ -198,13 +198,10 @@ async fn answer_retry(
             .await
             .map(axum::Json)
             .into_response(),
-        "assignment" => super::assignments::get_assignment(
-            State(state.clone()),
-            actor,
-            Path(subject_id.clone()),
-        )
-        .await
-        .into_response(),
+        "assignment" => crate::service::assignments::get(state, &actor, &subject_id)
+            .await
+            .map(|a| axum::Json(crate::service::incidents::AssignmentView::from(a)))
+            .into_response(),
         "call" => crate::service::calls::get(state, &actor, &subject_id)
             .await
             .map(axum::Json)

@@ -14,7 +14,9 @@ pub mod audit;
 pub mod auth;
 pub mod calls;
 pub mod geo;
+pub mod live;
 pub mod map;
+pub mod positions;
 pub mod reports;
 pub mod routing;
 pub mod system;
@@ -151,7 +153,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(geo::facilities_geojson))
         .routes(routes!(map::client_config))
         .routes(routes!(map::basemap))
-        .merge(crate::live::api_routes())
+        .routes(routes!(live::connect_live))
+        .routes(routes!(positions::report_unit_position))
         .split_for_parts();
     // After the merge: the routes' operations exist only now.
     doc::CommonErrors.modify(&mut openapi);

@@ -10,6 +10,8 @@
 //! dispatched through another instance is recommended (or not) here too.
 
 use super::event::PreparedEvent;
+use crate::events::{DomainEvent, EventKind};
+use crate::service::positions::unit_moved;
 use crate::state::AppState;
 use crate::store::{EVENT_CHANNEL, Store, StoreError};
 use siaga_core::unit::UnitStatus;
@@ -22,7 +24,7 @@ use tokio::sync::watch;
 const BATCH: i64 = 1000;
 
 /// Runs until `shutdown` turns true, starting after log position `head`.
-pub(super) async fn run(state: AppState, mut head: i64, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(state: AppState, mut head: i64, mut shutdown: watch::Receiver<bool>) {
     let hub = state.live.hub();
     let store = state.store.clone();
     let signal = store.event_signal();
@@ -100,15 +102,27 @@ async fn drain(state: &AppState, hub: &super::hub::Hub, mut head: i64) -> i64 {
 
 /// Applies a unit event to the geo index. A unit the index does not hold yet (created on any instance, or since
 /// this one loaded its index) is read from the store; moves older than the index's fix are ignored by the index
-/// itself. Other events are left alone.
-async fn follow_unit(state: &AppState, kind: &str, payload: &serde_json::Value) {
-    if !matches!(kind, "unit.created" | "unit.status" | "unit.position") {
-        return;
-    }
-    let Some(unit_id) = payload["unit_id"].as_str() else {
+/// itself. Other events, and unit events whose payload does not fit their kind, are left alone.
+async fn follow_unit(state: &AppState, event_type: &str, payload: &serde_json::Value) {
+    let Some(kind) = EventKind::parse(event_type) else {
         return;
     };
-    if kind == "unit.created" || !state.geo.knows_unit(unit_id) {
+    if !matches!(
+        kind,
+        EventKind::UnitCreated | EventKind::UnitStatus | EventKind::UnitPosition
+    ) {
+        return;
+    }
+    let Some(event) = DomainEvent::from_stored(event_type, payload) else {
+        return;
+    };
+    let unit_id = match &event {
+        DomainEvent::UnitCreated(e) => e.unit_id.as_str(),
+        DomainEvent::UnitStatus(e) => e.unit_id.as_str(),
+        DomainEvent::UnitPosition(e) => e.unit_id.as_str(),
+        _ => return,
+    };
+    if kind == EventKind::UnitCreated || !state.geo.knows_unit(unit_id) {
         match state.store.get_unit(unit_id).await {
             Ok(unit) => state.geo.unit_upsert(&unit),
             Err(StoreError::NotFound) => {}
@@ -118,19 +132,14 @@ async fn follow_unit(state: &AppState, kind: &str, payload: &serde_json::Value) 
         }
         return;
     }
-    if kind == "unit.status" {
-        if let Some(status) = payload["status"]
-            .as_str()
-            .and_then(|s| s.parse::<UnitStatus>().ok())
-        {
-            state.geo.unit_status(unit_id, status);
+    match &event {
+        DomainEvent::UnitStatus(e) => {
+            if let Ok(status) = e.status.parse::<UnitStatus>() {
+                state.geo.unit_status(unit_id, status);
+            }
         }
-    } else if let (Some(lon), Some(lat), Some(at)) = (
-        payload["lon"].as_f64(),
-        payload["lat"].as_f64(),
-        payload["position_at"].as_i64(),
-    ) {
-        super::unit_moved(state, unit_id, lon, lat, at);
+        DomainEvent::UnitPosition(e) => unit_moved(state, unit_id, e.lon, e.lat, e.position_at),
+        _ => {}
     }
 }
 

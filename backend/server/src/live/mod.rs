@@ -2,8 +2,11 @@
 //!
 //! Layout: [`event`] is the vocabulary and the audience rules; [`hub`] fans events out to per-client bounded
 //! queues; [`feed`] is the one task per instance that reads the durable log (`store::events`) and feeds the
-//! hub; [`socket`] is one connection (hello, replay, live, keepalive); [`position`] takes GPS fixes in and
-//! writes them in batches; [`lease`] lets one instance own a job (an SLA clock) across a cluster.
+//! hub; [`socket`] is one connection (hello, replay, live, keepalive); [`position`] checks GPS fixes and
+//! buffers them for the writer (`service::positions`); [`lease`] lets one instance own a job (an SLA clock)
+//! across a cluster. The HTTP endpoints are `api::live` and `api::positions`; `app` starts and stops the
+//! background tasks. This file holds the handles only and imports no `AppState`, so `state` → `live` is no
+//! import circle.
 //!
 //! Invariants: every event a client receives comes from the durable log, carries its `seq`, and arrives in
 //! increasing seq order with no duplicate; a client that resumes from a seq it received misses nothing it
@@ -18,15 +21,11 @@ pub mod position;
 pub mod prune;
 pub mod socket;
 
-use crate::state::AppState;
 use serde::Deserialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 pub use crate::store::LeaderLease;
 pub use event::{Audience, ControlFrame};
@@ -157,60 +156,24 @@ impl Live {
     pub fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.inner.shutdown.subscribe()
     }
-}
 
-/// Routes of the live layer (websocket, position intake), merged into the API router.
-pub fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(socket::connect_live))
-        .routes(routes!(position::report_unit_position))
-}
-
-/// Starts the instance's background tasks (event feed from log position `head`, position writer). Called
-/// once by `serve`; later calls do nothing.
-pub fn start(state: &AppState, head: i64) {
-    let live = &state.live;
-    if live.inner.started.swap(true, Ordering::SeqCst) {
-        return;
+    /// True the first time only: the caller starts the background tasks and hands them to [`Live::hold`].
+    pub fn claim_start(&self) -> bool {
+        !self.inner.started.swap(true, Ordering::SeqCst)
     }
-    let feed = tokio::spawn(feed::run(state.clone(), head, live.shutdown_signal()));
-    let writer = tokio::spawn(position::run_writer(state.clone(), live.shutdown_signal()));
-    live.inner
-        .tasks
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .extend([feed, writer]);
-}
 
-/// Stops the background tasks: the position writer flushes every buffered fix, and every connected client
-/// is closed with "server shutting down; resume from <seq>". Called by `serve` before the store closes.
-pub async fn stop(state: &AppState) {
-    let live = &state.live;
-    live.inner.shutdown.send_replace(true);
-    let tasks: Vec<_> =
-        std::mem::take(&mut *live.inner.tasks.lock().unwrap_or_else(|p| p.into_inner()));
-    for task in tasks {
-        if tokio::time::timeout(Duration::from_secs(10), task)
-            .await
-            .is_err()
-        {
-            tracing::warn!("a live background task did not stop within 10 s");
-        }
+    /// Keeps the background tasks' handles until [`Live::shut_down`].
+    pub fn hold(&self, tasks: impl IntoIterator<Item = JoinHandle<()>>) {
+        self.inner
+            .tasks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(tasks);
     }
-}
 
-/// Hook called for every accepted position fix, before it is persisted: the place where the in-memory geo
-/// index (`siaga-spatial`'s unit index) is updated in place.
-///
-/// Called on the request path (HTTP or websocket) of the instance that accepted the fix, so it must be
-/// cheap and must not await: take a `std::sync` lock, update, release. `lon`/`lat` are a validated WGS 84
-/// position; `at` is the device's fix time (ms), strictly increasing per unit on this instance. Other
-/// instances learn the move from the `unit.position` event (coalesced) or the `units` row.
-pub fn unit_moved(state: &AppState, unit_id: &str, lon: f64, lat: f64, at: i64) {
-    // Fixes reaching here were validated already; a position the geo crate still refuses is skipped.
-    if let Ok(p) = siaga_spatial::Position::from_lon_lat(lon, lat) {
-        state
-            .geo
-            .unit_moved(unit_id, p, siaga_core::time::Timestamp(at));
+    /// Turns the shutdown signal on and hands back the held tasks, for the caller to await.
+    pub fn shut_down(&self) -> Vec<JoinHandle<()>> {
+        self.inner.shutdown.send_replace(true);
+        std::mem::take(&mut *self.inner.tasks.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }

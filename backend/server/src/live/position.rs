@@ -1,36 +1,31 @@
-//! Positions in: GPS fixes from responders, validated, kept per unit in memory, and written in batches.
+//! Positions in, in memory: the checks a GPS fix passes, and the per-instance intake that queues accepted
+//! fixes for the position writer. No I/O and no `AppState` here: `service::positions` reads the unit, waits
+//! for the write and runs the writer; this file only decides and buffers, under one short lock.
 //!
-//! A fix is checked against the unit's last accepted fix (range, order, implied speed) under one short lock,
-//! then queued. The position writer task commits queued fixes in one transaction per round: the track rows
-//! (every ~`track_flush_ms` or `track_batch_max` fixes), each moved unit's last position, and the
-//! `unit.position` events. The sender is answered only after the round holding its fix has committed (group
-//! commit: every waiting sender shares one transaction), so an acknowledged fix survives a crash; a fix that
-//! could not be stored in time is answered 503 and the same fix sent again is accepted as a duplicate. Events are coalesced per unit: the first fix after a quiet interval is published
-//! at once (the writer is woken), later ones within `position_event_interval_ms` only replace a pending fix
-//! that is published when the interval has passed, so the newest position is never held back for long and
-//! never lost.
+//! A fix is checked against the unit's last accepted fix (range, order, implied speed), then queued. The
+//! writer commits queued fixes in one transaction per round: the track rows (every ~`track_flush_ms` or
+//! `track_batch_max` fixes), each moved unit's last position, and the `unit.position` events. Rounds commit in
+//! order and a sender is answered only once the round holding its fix has committed (group commit), so an
+//! acknowledged fix survives a crash. Events are coalesced per unit: the first fix after a quiet interval is
+//! published at once (the writer is woken), later ones within `position_event_interval_ms` only replace a
+//! pending fix that is published when the interval has passed, so the newest position is never held back
+//! for long and never lost.
 //!
-//! The last accepted fix of each unit is cached per instance, first read from the stored track (a unit's stored
-//! position without a track — a station set by an admin — is no fix to check against). With several instances a phone that switches
-//! instance is checked against that instance's (possibly older) view; the database update keeps the newest
-//! position regardless (`position_at` guard).
+//! The last accepted fix of each unit is cached per instance, first read from the stored track (a unit's
+//! stored position without a track — a station set by an admin — is no fix to check against). With several
+//! instances a phone that switches instance is checked against that instance's (possibly older) view; the
+//! database update keeps the newest position regardless (`position_at` guard).
 
-use crate::api::extract::AppJson;
-use crate::auth::Actor;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use super::LiveConfig;
+use crate::error::{ApiError, ErrorCode};
 use crate::events::unit::UnitPosition;
 use crate::events::{DomainEvent, Reach};
-use crate::state::AppState;
-use crate::store::{NewEvent, StoreError, TrackPoint};
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use crate::store::{NewEvent, TrackPoint};
 use serde::{Deserialize, Serialize};
 use siaga_core::position::Position;
-use siaga_core::role::Role;
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
 /// A fix may be at most this far ahead of the server clock (device clocks drift).
@@ -201,12 +196,34 @@ struct IntakeState {
 
 /// What one writer round commits.
 #[derive(Debug, Default)]
-struct Batch {
-    track: Vec<TrackPoint>,
-    latest: Vec<TrackPoint>,
-    events: Vec<NewEvent>,
+pub struct Batch {
+    /// Fixes for the audit track, in arrival order.
+    pub track: Vec<TrackPoint>,
+    /// The newest of `track` per unit: the units' last positions.
+    pub latest: Vec<TrackPoint>,
+    /// The due `unit.position` events.
+    pub events: Vec<NewEvent>,
     /// The write round of `track`, when this batch takes the track.
-    round: Option<u64>,
+    pub round: Option<u64>,
+}
+
+/// A fix the intake took.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Queued {
+    /// The fix's position, or `None` when it repeats the unit's last accepted fix (a sender retrying): then
+    /// nothing new was queued.
+    pub position: Option<Position>,
+    /// The write round that stores the fix; answer the sender once it has committed.
+    pub round: u64,
+}
+
+/// Why the intake did not take a fix.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refused {
+    /// The intake does not track the unit yet: [`PositionIntake::track_unit`] first.
+    UnknownUnit,
+    /// The fix failed its checks.
+    Rejected(FixRejection),
 }
 
 /// Per-instance intake state, shared by the HTTP and websocket paths and the writer task.
@@ -235,8 +252,94 @@ impl PositionIntake {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Whether the intake tracks `unit_id` already.
+    pub fn knows(&self, unit_id: &str) -> bool {
+        self.lock().units.contains_key(unit_id)
+    }
+
+    /// Starts tracking a unit of `agency_id` whose last stored GPS fix is `last` (kept if another sender
+    /// tracked it meanwhile).
+    pub fn track_unit(&self, unit_id: String, agency_id: String, last: Option<LastFix>) {
+        self.lock().units.entry(unit_id).or_insert(UnitTrack {
+            agency_id,
+            last,
+            last_event_ms: None,
+            last_round: 0,
+        });
+    }
+
+    /// Checks `fix` against the unit's last accepted one and queues it for the next write round, waking the
+    /// writer when its event is due at once or the track buffer is full. The same fix again is taken as a
+    /// retry: nothing is queued and it is answered with the round of the first.
+    pub fn queue(
+        &self,
+        unit_id: &str,
+        fix: &PositionFix,
+        now_ms: i64,
+        config: &LiveConfig,
+    ) -> Result<Queued, Refused> {
+        let (queued, wake) = {
+            let mut st = self.lock();
+            let open_round = st.open_round;
+            let Some(track) = st.units.get_mut(unit_id) else {
+                return Err(Refused::UnknownUnit);
+            };
+            if let Some(last) = &track.last
+                && last.at == fix.at
+                && last.position.lon() == fix.lon
+                && last.position.lat() == fix.lat
+            {
+                let round = track.last_round;
+                return Ok(Queued {
+                    position: None,
+                    round,
+                });
+            }
+            let position = check_fix(fix, track.last.as_ref(), now_ms, config.max_speed_kmh)
+                .map_err(Refused::Rejected)?;
+            track.last_round = open_round;
+            track.last = Some(LastFix {
+                at: fix.at,
+                position,
+                accuracy_m: fix.accuracy_m.unwrap_or(0.0),
+            });
+            let event_due = track.last_event_ms.is_none_or(|t| {
+                now_ms.saturating_sub(t) >= config.position_event_interval_ms as i64
+            });
+            let point = TrackPoint {
+                unit_id: unit_id.to_owned(),
+                at: fix.at,
+                lon: position.lon(),
+                lat: position.lat(),
+                accuracy_m: fix.accuracy_m,
+                heading_deg: fix.heading_deg,
+                speed_mps: fix.speed_mps,
+                flagged: None,
+            };
+            st.pending.insert(unit_id.to_owned(), point.clone());
+            st.track.push(point);
+            let queued = Queued {
+                position: Some(position),
+                round: open_round,
+            };
+            (
+                queued,
+                event_due || st.track.len() >= config.track_batch_max,
+            )
+        };
+        if wake {
+            self.wake.notify_one();
+        }
+        Ok(queued)
+    }
+
+    /// Completes when a fix asks the writer to run before its next tick.
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+
     /// Takes what is due: pending events whose interval has passed, and the track when `flush_track`.
-    fn take_batch(&self, now_ms: i64, interval_ms: i64, flush_track: bool) -> Batch {
+    pub fn take_batch(&self, now_ms: i64, interval_ms: i64, flush_track: bool) -> Batch {
         let mut st = self.lock();
         let IntakeState { units, pending, .. } = &mut *st;
         let mut events = Vec::new();
@@ -282,7 +385,7 @@ impl PositionIntake {
     }
 
     /// Marks every round up to `round` as committed.
-    fn committed(&self, round: u64) {
+    pub fn committed(&self, round: u64) {
         self.stored.send_if_modified(|s| {
             let advanced = *s <= round;
             if advanced {
@@ -293,7 +396,7 @@ impl PositionIntake {
     }
 
     /// Waits until write round `round` has committed; false when that took longer than [`STORE_WAIT`].
-    async fn stored(&self, round: u64) -> bool {
+    pub async fn stored(&self, round: u64) -> bool {
         let mut rx = self.stored.subscribe();
         matches!(
             tokio::time::timeout(STORE_WAIT, rx.wait_for(|s| *s > round)).await,
@@ -302,7 +405,7 @@ impl PositionIntake {
     }
 
     /// Puts track rows back after a failed write, keeping memory bounded.
-    fn requeue(&self, mut track: Vec<TrackPoint>) {
+    pub fn requeue(&self, mut track: Vec<TrackPoint>) {
         let mut st = self.lock();
         track.append(&mut st.track);
         if track.len() > MAX_BUFFERED_TRACK {
@@ -317,7 +420,8 @@ impl PositionIntake {
         st.track = track;
     }
 
-    fn buffered(&self) -> usize {
+    /// Track rows waiting for the writer.
+    pub fn buffered(&self) -> usize {
         self.lock().track.len()
     }
 }
@@ -338,197 +442,6 @@ fn position_event(p: &TrackPoint, agency_id: &str) -> NewEvent {
         unit_id: Some(p.unit_id.clone()),
         region_code: None,
     })
-}
-
-/// Validates and queues a fix for `unit_id` sent by `actor` (the unit's responder, or an admin).
-pub async fn accept_fix(
-    state: &AppState,
-    actor: &Actor,
-    unit_id: &str,
-    fix: PositionFix,
-) -> ApiResult<PositionAccepted> {
-    let allowed = match actor.role {
-        Role::Admin => true,
-        Role::Responder => actor.user.unit_id.as_deref() == Some(unit_id),
-        _ => false,
-    };
-    if !allowed {
-        return Err(ApiError::forbidden(
-            "only the unit's own responder (or an admin) may report its position",
-        ));
-    }
-    let intake = state.live.intake();
-    let known = intake.lock().units.contains_key(unit_id);
-    if !known {
-        let unit = state.store.get_unit(unit_id).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("unit"),
-            other => other.into(),
-        })?;
-        // The unit's last GPS fix, not its stored position: that may be a station set by an admin or the demo
-        // data, and a phone switched on far from it is not "moving impossibly fast".
-        let last = state.store.last_track_point(unit_id).await?.and_then(|p| {
-            Position::from_lon_lat(p.lon, p.lat)
-                .ok()
-                .map(|position| LastFix {
-                    at: p.at,
-                    position,
-                    accuracy_m: p.accuracy_m.unwrap_or(0.0),
-                })
-        });
-        intake.lock().units.entry(unit.id).or_insert(UnitTrack {
-            agency_id: unit.agency_id,
-            last,
-            last_event_ms: None,
-            last_round: 0,
-        });
-    }
-    let config = &state.config.live;
-    let now_ms = state.now_ms();
-    let accepted = PositionAccepted {
-        unit_id: unit_id.to_owned(),
-        position_at: fix.at,
-    };
-    let (position, wake, round) = {
-        let mut st = intake.lock();
-        let open_round = st.open_round;
-        let Some(track) = st.units.get_mut(unit_id) else {
-            return Err(ApiError::not_found("unit"));
-        };
-        // The same fix again (a sender retrying after a timeout or a dropped answer): answer it like the
-        // first time, once that one is stored.
-        if let Some(last) = &track.last
-            && last.at == fix.at
-            && last.position.lon() == fix.lon
-            && last.position.lat() == fix.lat
-        {
-            (None, false, track.last_round)
-        } else {
-            let position = check_fix(&fix, track.last.as_ref(), now_ms, config.max_speed_kmh)?;
-            track.last_round = open_round;
-            track.last = Some(LastFix {
-                at: fix.at,
-                position,
-                accuracy_m: fix.accuracy_m.unwrap_or(0.0),
-            });
-            let event_due = track.last_event_ms.is_none_or(|t| {
-                now_ms.saturating_sub(t) >= config.position_event_interval_ms as i64
-            });
-            let point = TrackPoint {
-                unit_id: unit_id.to_owned(),
-                at: fix.at,
-                lon: position.lon(),
-                lat: position.lat(),
-                accuracy_m: fix.accuracy_m,
-                heading_deg: fix.heading_deg,
-                speed_mps: fix.speed_mps,
-                flagged: None,
-            };
-            st.pending.insert(unit_id.to_owned(), point.clone());
-            st.track.push(point);
-            (
-                Some(position),
-                event_due || st.track.len() >= config.track_batch_max,
-                open_round,
-            )
-        }
-    };
-    if wake {
-        intake.wake.notify_one();
-    }
-    if let Some(position) = position {
-        super::unit_moved(state, unit_id, position.lon(), position.lat(), fix.at);
-    }
-    wait_stored(intake, round, accepted).await
-}
-
-/// Answers `accepted` once write round `round` has committed, or 503 when it has not in time.
-async fn wait_stored(
-    intake: &PositionIntake,
-    round: u64,
-    accepted: PositionAccepted,
-) -> ApiResult<PositionAccepted> {
-    if intake.stored(round).await {
-        Ok(accepted)
-    } else {
-        Err(ApiError::new(
-            ErrorCode::Unavailable,
-            "the fix was received but not stored yet; send the same fix again",
-        ))
-    }
-}
-
-/// Reports a GPS fix of a unit: its own responder, or an admin. Accepted fixes update the unit's position,
-/// are stored in the audit track (in batches) and published as coalesced `unit.position` events.
-#[utoipa::path(post, path = "/api/v1/units/{id}/position", tag = "live", security(("bearer" = [])),
-    params(("id" = String, Path)), request_body = PositionFix, responses(
-    (status = 202, body = PositionAccepted),
-    (status = 403, body = crate::api::error::ErrorBody),
-    (status = 404, body = crate::api::error::ErrorBody),
-    (status = 422, body = crate::api::error::ErrorBody,
-        description = "out of range, out of order (not newer than the last accepted fix) or physically impossible"),
-))]
-pub async fn report_unit_position(
-    State(state): State<AppState>,
-    actor: Actor,
-    Path(id): Path<String>,
-    AppJson(fix): AppJson<PositionFix>,
-) -> ApiResult<(StatusCode, Json<PositionAccepted>)> {
-    let accepted = accept_fix(&state, &actor, &id, fix).await?;
-    Ok((StatusCode::ACCEPTED, Json(accepted)))
-}
-
-/// The position writer: commits queued fixes and due events until shutdown, then flushes everything.
-pub(super) async fn run_writer(state: AppState, mut shutdown: watch::Receiver<bool>) {
-    let intake = state.live.intake();
-    let config = state.config.live.clone();
-    let interval_ms = config.position_event_interval_ms as i64;
-    let flush_every = Duration::from_millis(config.track_flush_ms);
-    // Trailing events are checked this often; leading ones wake the writer directly.
-    let tick_every = Duration::from_millis((config.position_event_interval_ms / 4).clamp(10, 100));
-    let mut tick = tokio::time::interval(tick_every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_flush = Instant::now();
-    loop {
-        let stopping = tokio::select! {
-            _ = shutdown.changed() => true,
-            () = intake.wake.notified() => false,
-            _ = tick.tick() => false,
-        };
-        let flush_track = stopping
-            || last_flush.elapsed() >= flush_every
-            || intake.buffered() >= config.track_batch_max;
-        // On shutdown every pending fix is published, whatever its interval.
-        let batch = intake.take_batch(
-            state.now_ms(),
-            if stopping { 0 } else { interval_ms },
-            flush_track,
-        );
-        if flush_track {
-            last_flush = Instant::now();
-        }
-        if !(batch.track.is_empty() && batch.events.is_empty()) {
-            let at = state.now_ms();
-            if let Err(e) = state
-                .store
-                .record_positions(at, &batch.track, &batch.latest, &batch.events)
-                .await
-            {
-                tracing::error!(error = %e, track = batch.track.len(), events = batch.events.len(),
-                    "cannot write positions; will retry the track");
-                intake.requeue(batch.track);
-                if stopping {
-                    break;
-                }
-                continue;
-            }
-        }
-        if let Some(round) = batch.round {
-            intake.committed(round);
-        }
-        if stopping {
-            break;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -651,5 +564,35 @@ mod tests {
         assert_eq!(b.events[0].payload["position_at"], 3);
         assert_eq!(b.track.len(), 3);
         assert_eq!(b.latest, vec![point(3)]);
+    }
+
+    #[test]
+    fn a_repeated_fix_joins_the_round_of_the_first_and_queues_nothing() {
+        let intake = PositionIntake::default();
+        let config = LiveConfig::default();
+        let f = fix(104.0, 1.1, T0);
+        assert_eq!(
+            intake.queue("u1", &f, T0, &config),
+            Err(Refused::UnknownUnit)
+        );
+        intake.track_unit("u1".into(), "a".into(), None);
+        let first = intake.queue("u1", &f, T0, &config).unwrap();
+        assert!(first.position.is_some());
+        assert_eq!(intake.buffered(), 1);
+        let b = intake.take_batch(T0, 0, true);
+        assert_eq!(b.round, Some(first.round));
+        let again = intake.queue("u1", &f, T0 + 5, &config).unwrap();
+        assert_eq!(
+            again,
+            Queued {
+                position: None,
+                round: first.round
+            }
+        );
+        assert_eq!(intake.buffered(), 0);
+        assert!(matches!(
+            intake.queue("u1", &fix(104.0, 1.1, T0 - 1), T0, &config),
+            Err(Refused::Rejected(_))
+        ));
     }
 }

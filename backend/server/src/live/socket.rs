@@ -1,4 +1,5 @@
-//! One websocket connection: hello, replay of missed events, the live stream, positions in, keepalive.
+//! One websocket connection: hello, replay of missed events, the live stream, positions in, keepalive. The
+//! upgrade itself is the HTTP endpoint `api::live`; a position frame is handed to `service::positions`.
 //!
 //! Hand-over from replay to live (the ordering invariant): the connection first replays from the database
 //! up to the hub's current head without being registered (so a long replay cannot overflow its queue),
@@ -11,16 +12,13 @@
 //! <seq>`.
 
 use super::event::{Audience, ControlFrame, HelloUser, PreparedEvent};
-use super::position::{PositionFix, accept_fix};
-use crate::api::extract::AppQuery;
+use super::position::PositionFix;
 use crate::auth::Actor;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ErrorCode};
 use crate::json::parse_json;
+use crate::service::positions::accept_fix;
 use crate::state::AppState;
-use axum::extract::State;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use serde::Deserialize;
 use std::time::{Duration, Instant};
 
@@ -39,55 +37,16 @@ pub mod close_code {
 }
 
 /// Largest client message; positions are a few hundred bytes.
-const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
+pub const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
 
 /// Events read per replay query.
 const REPLAY_BATCH: i64 = 500;
 
-/// Query parameters of the websocket endpoint.
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct WsQuery {
-    /// Resume after this seq: every event after it that the user may see is replayed first.
-    pub resume_from: Option<i64>,
-    /// The bearer token, for clients that cannot set headers on the upgrade (browsers).
-    pub access_token: Option<String>,
-}
-
-/// The live stream. Upgrade to a websocket; frames are JSON text described by `docs/events.schema.json`.
-/// The first frame is `hello`; with `resume_from`, missed events follow in order before the live stream,
-/// or `resync_required` when they are no longer kept.
-#[utoipa::path(get, path = "/api/v1/ws", tag = "live", security(("bearer" = [])),
-    params(WsQuery), responses(
-    (status = 101, description = "switching to the websocket protocol"),
-    (status = 400, body = crate::api::error::ErrorBody, description = "not a websocket upgrade, or bad resume_from"),
-    (status = 401, body = crate::api::error::ErrorBody),
-))]
-pub async fn connect_live(
-    State(state): State<AppState>,
-    actor: Actor,
-    AppQuery(query): AppQuery<WsQuery>,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
-) -> ApiResult<Response> {
-    let upgrade = upgrade.map_err(|e| {
-        ApiError::new(
-            ErrorCode::BadRequest,
-            format!("expected a websocket upgrade: {e}"),
-        )
-    })?;
-    if query.resume_from.is_some_and(|s| s < 0) {
-        return Err(
-            ApiError::new(ErrorCode::BadRequest, "resume_from must be ≥ 0")
-                .with_field("resume_from"),
-        );
-    }
-    Ok(upgrade
-        .max_message_size(MAX_CLIENT_MESSAGE_BYTES)
-        .max_frame_size(MAX_CLIENT_MESSAGE_BYTES)
-        .on_upgrade(move |socket| async move {
-            let mut conn = Connection::new(state, actor, socket);
-            conn.run(query.resume_from).await;
-        }))
+/// Runs one upgraded connection of `actor` to its end, resuming after `resume_from` when given (the endpoint,
+/// `api::live`, has checked it is ≥ 0).
+pub async fn serve(state: AppState, actor: Actor, socket: WebSocket, resume_from: Option<i64>) {
+    let mut conn = Connection::new(state, actor, socket);
+    conn.run(resume_from).await;
 }
 
 /// How a connection ended, and the close frame it sends.

@@ -2,11 +2,13 @@
 //! incidents and assignments record time and history the same way.
 
 use crate::auth::Actor;
+use crate::error::{ApiError, ApiResult};
 use crate::events::oversight::SlaBreach;
 use crate::events::{DomainEvent, Reach};
 use crate::store::{AuditEntry, ChangeSet, NewEvent, SlaClockRow, sla};
 use serde_json::Value;
 use siaga_core::sla::SlaKind;
+use siaga_core::time::Timestamp;
 
 /// Starts a clock on `subject` (unique per subject and kind: starting twice is a no-op).
 pub fn start_clock(
@@ -45,7 +47,9 @@ pub fn stop_clocks(
             continue;
         }
         set.push(sla::stop_clock(&c.id, now));
-        if c.breached_at.is_none() && now > c.due_at {
+        if c.breached_at.is_none()
+            && siaga_core::sla::is_breached(Timestamp(c.started_at), c.target_ms, Timestamp(now))
+        {
             set.push(sla::record_breach(&c.id, now));
             set.event(breach_event(c, now, audience));
         }
@@ -101,4 +105,13 @@ pub fn audit(
         after,
         detail: None,
     }
+}
+
+/// A value read back from a status or kind column. The store only holds values written from the same enums,
+/// so one that does not parse is a server fault (500), not the client's.
+pub fn parse_stored<T: std::str::FromStr>(s: &str) -> ApiResult<T>
+where
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    s.parse::<T>().map_err(|e| ApiError::internal(e.into()))
 }

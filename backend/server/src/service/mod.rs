@@ -13,8 +13,13 @@
 //!
 //! Layout: [`common`] holds the steps every workflow shares (SLA clocks, audit entries).
 
+pub mod agencies;
+pub mod assignments;
 pub mod calls;
 pub mod common;
-pub mod incidents;
 pub mod follow_ups;
+pub mod incidents;
+pub mod positions;
 pub mod routing;
+pub mod sla;
+pub mod units;

@@ -1,6 +1,6 @@
 //! Agencies (OPD), their service areas, and their units.
 
-use super::{Store, StoreError, StoreResult, on_db, on_db_write};
+use super::{Stmt, Store, StoreError, StoreResult, on_db, on_db_write};
 
 /// An agency row.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -111,4 +111,20 @@ impl Store {
         on_db!(self, p => sqlx::query_as::<_, UnitRow>(&sql).bind(id).fetch_optional(p).await)?
             .ok_or(StoreError::NotFound)
     }
+}
+
+/// Adds an agency, for a [`ChangeSet`](super::ChangeSet); a taken code makes the commit a conflict.
+pub fn insert_agency(a: &AgencyRow) -> Stmt {
+    Stmt::new(
+        "INSERT INTO agencies (id, code, name, agency_type, region_code, phone, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .text(&a.id)
+    .text(&a.code)
+    .text(&a.name)
+    .text(&a.agency_type)
+    .text(&a.region_code)
+    .opt_text(a.phone.as_deref())
+    .int(a.created_at)
+    .int(a.updated_at)
 }

@@ -2,7 +2,6 @@
 //! through [`super::ChangeSet`].
 
 use super::{Store, StoreError, StoreResult, on_db};
-}
 
 /// An assignment row.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -41,7 +40,6 @@ pub struct SlaClockRow {
     pub breached_at: Option<i64>,
 }
 
-
 const ASSIGNMENT_COLUMNS: &str = "id, incident_id, unit_id, agency_id, status, assigned_by, assigned_at, \
      acknowledged_at, en_route_at, on_scene_at, resolved_at, declined_at, cancelled_at, reason, note, \
      share_reporter, updated_at";
@@ -49,8 +47,6 @@ const ASSIGNMENT_COLUMNS: &str = "id, incident_id, unit_id, agency_id, status, a
 const CLOCK_COLUMNS: &str = "id, subject_type, subject_id, kind, agency_id, started_at, target_ms, due_at, stopped_at, breached_at";
 
 impl Store {
-    }
-
     /// The assignment with this id.
     pub async fn get_assignment(&self, id: &str) -> StoreResult<AssignmentRow> {
         let sql = format!("SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE id = $1");

@@ -19,9 +19,10 @@ mod regions;
 mod users;
 
 pub mod agents;
-pub mod incidents;
+pub mod assignments;
 pub mod calls;
 pub mod follow_ups;
+pub mod incidents;
 pub mod reports;
 pub mod sla;
 pub mod units;

@@ -46,3 +46,14 @@ pub fn record_breach(clock_id: &str, at: i64) -> Stmt {
         .int(at)
         .expect(1)
 }
+
+/// Records the breach of a clock that is still running, as the SLA runner sees it fall due; the change rolls
+/// back if the clock was stopped or its breach recorded by another writer in the meantime.
+pub fn record_running_breach(clock_id: &str, at: i64) -> Stmt {
+    Stmt::new(
+        "UPDATE sla_clocks SET breached_at = $2 WHERE id = $1 AND breached_at IS NULL AND stopped_at IS NULL",
+    )
+    .text(clock_id)
+    .int(at)
+    .expect(1)
+}

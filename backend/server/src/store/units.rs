@@ -1,7 +1,25 @@
 //! Unit statements for a [`ChangeSet`](super::ChangeSet). A unit's status is written only here, so every
 //! workflow that moves a unit (assignment, crew transitions, a dispatcher's direct change) uses one guard rule.
 
-use super::Stmt;
+use super::{Stmt, UnitRow};
+
+/// Adds a unit to its agency's fleet; a taken call sign makes the commit a conflict.
+pub fn insert(u: &UnitRow) -> Stmt {
+    Stmt::new(
+        "INSERT INTO units (id, agency_id, call_sign, unit_type, status, lon, lat, position_at, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .text(&u.id)
+    .text(&u.agency_id)
+    .text(&u.call_sign)
+    .text(&u.unit_type)
+    .text(&u.status)
+    .opt_float(u.lon)
+    .opt_float(u.lat)
+    .opt_int(u.position_at)
+    .int(u.created_at)
+    .int(u.updated_at)
+}
 
 /// Sets a unit's status to `to`. With `from`, the change rolls back unless the unit was in that status
 /// (someone else moved it first); without, it follows the caller's decision whatever the unit showed.

@@ -1,0 +1,301 @@
+//! Assignments after dispatch: the crew's acknowledge → en route → on scene → resolved (or declined), and the
+//! dispatcher's cancel. The unit's status, the assignment's SLA clocks and the incident's status follow in the
+//! same change set, so a screen never sees an assignment move without its unit and incident.
+//!
+//! Creating an assignment is dispatch (the incidents service); this module takes over once a unit is assigned.
+
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::events::incident::{EventVictims, IncidentSummary, IncidentUpdated};
+use crate::events::unit::{AssignmentStatusChanged, UnitStatusChanged};
+use crate::events::{DomainEvent, Reach};
+use crate::service::common::{self, parse_stored};
+use crate::state::AppState;
+use crate::store::{AssignmentRow, ChangeSet, IncidentRow, StoreError, assignments, units};
+use crate::views::LonLat;
+use serde::Deserialize;
+use serde_json::json;
+use siaga_core::assignment::{AssignmentStatus, DeclineReason};
+use siaga_core::incident::IncidentStatus;
+use siaga_core::role::Role;
+use siaga_core::sla::SlaKind;
+use siaga_core::transition::Lifecycle;
+
+/// A status change.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentStatusRequest {
+    /// `acknowledged`, `en_route`, `on_scene`, `resolved` or `declined` (crew); `cancelled` (dispatcher).
+    pub status: AssignmentStatus,
+    /// Required with `declined`.
+    pub reason: Option<DeclineReason>,
+    /// Optional note (e.g. what was done on scene).
+    pub note: Option<String>,
+}
+
+/// Checks a status change on its own (no database): who may ask for it, and that a decline has a reason.
+///
+/// # Errors
+///
+/// 403 for a responder cancelling; 422 naming `status` or `reason`.
+pub fn check_status_request(req: &AssignmentStatusRequest, role: Role) -> ApiResult<()> {
+    match (req.status, role) {
+        (AssignmentStatus::Cancelled, Role::Responder) => Err(ApiError::forbidden(
+            "only a dispatcher cancels an assignment; decline it instead",
+        )),
+        (AssignmentStatus::Assigned, _) => Err(ApiError::validation(
+            "status",
+            "an assignment cannot go back to assigned",
+        )),
+        (AssignmentStatus::Declined, _) if req.reason.is_none() => {
+            Err(ApiError::validation("reason", "declining needs a reason"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The responder's assignments (its unit's), or a dispatcher's agency's; only open ones when `open`.
+///
+/// # Errors
+///
+/// 403 for any other role.
+pub async fn list(state: &AppState, actor: &Actor, open: bool) -> ApiResult<Vec<AssignmentRow>> {
+    match actor.role {
+        Role::Responder => {
+            let unit = actor.user.unit_id.clone().unwrap_or_default();
+            Ok(state.store.unit_assignments(&unit, open).await?)
+        }
+        Role::Dispatcher => {
+            let mut all = Vec::new();
+            for u in state.store.list_units(actor.agency_scope()).await? {
+                all.extend(state.store.unit_assignments(&u.id, open).await?);
+            }
+            Ok(all)
+        }
+        _ => Err(ApiError::forbidden(
+            "only responders and dispatchers list assignments",
+        )),
+    }
+}
+
+/// One assignment, if the actor may work it.
+///
+/// # Errors
+///
+/// 404 for an unknown id; 403 as [`check_access`] says.
+pub async fn get(state: &AppState, actor: &Actor, id: &str) -> ApiResult<AssignmentRow> {
+    let a = load(state, id).await?;
+    check_access(state, actor, &a).await?;
+    Ok(a)
+}
+
+/// Moves an assignment on, with its unit, SLA clocks and incident. Illegal moves are 409 listing the allowed
+/// ones.
+///
+/// # Errors
+///
+/// 403/404 as [`get`]; 422 as [`check_status_request`]; 409 for a move the lifecycle forbids or that lost a
+/// race with another change.
+pub async fn change_status(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    req: AssignmentStatusRequest,
+) -> ApiResult<AssignmentRow> {
+    let a = get(state, actor, id).await?;
+    let to = req.status;
+    check_status_request(&req, actor.role)?;
+    let from: AssignmentStatus = parse_stored(&a.status)?;
+    from.transition(to).map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidTransition,
+            format!("assignment is {from}; it cannot become {to}"),
+        )
+        .with_field("status")
+        .with_allowed(e.allowed.iter().map(|s| s.as_str().to_owned()).collect())
+    })?;
+    let incident = state.store.get_incident(&a.incident_id).await?;
+    let now = state.now_ms();
+    let reason = req.reason.map(DeclineReason::as_str);
+    let mut set = ChangeSet::new(now);
+    set.push(assignments::set_status(
+        id,
+        from,
+        to,
+        reason,
+        req.note.as_deref(),
+        now,
+    ));
+    let unit_status = to.unit_status();
+    set.push(units::set_status(
+        &a.unit_id,
+        None,
+        unit_status.as_str(),
+        now,
+    ));
+    let unit_reach = Reach {
+        agency_ids: Some(vec![a.agency_id.clone()]),
+        unit_id: Some(a.unit_id.clone()),
+        region_code: incident.region_code.clone(),
+    };
+    let stop: &[SlaKind] = match to {
+        AssignmentStatus::Acknowledged | AssignmentStatus::EnRoute => &[SlaKind::Acknowledge],
+        _ => &[SlaKind::Acknowledge, SlaKind::Arrival],
+    };
+    let clocks = state.store.subject_clocks("assignment", id).await?;
+    common::stop_clocks(&mut set, &clocks, stop, now, &unit_reach);
+    follow_incident(state, &mut set, &incident, id, to, now).await?;
+    set.event(
+        DomainEvent::AssignmentStatus(AssignmentStatusChanged {
+            assignment_id: id.to_owned(),
+            incident_id: a.incident_id.clone(),
+            incident_number: incident.number.clone(),
+            unit_id: a.unit_id.clone(),
+            agency_id: a.agency_id.clone(),
+            status: to.as_str().to_owned(),
+            from: from.as_str().to_owned(),
+            reason: reason.map(str::to_owned),
+            note: req.note.clone(),
+            by: actor.user.id.clone(),
+        })
+        .to(&unit_reach),
+    );
+    set.event(
+        DomainEvent::UnitStatus(UnitStatusChanged {
+            unit_id: a.unit_id.clone(),
+            status: unit_status.as_str().to_owned(),
+            call_sign: None,
+            from: None,
+            by: None,
+        })
+        .to(&unit_reach),
+    );
+    set.audit(common::audit(
+        actor,
+        now,
+        "assignment.status",
+        "assignment",
+        id,
+        Some(json!({"status": from})),
+        Some(json!({"status": to, "reason": req.reason, "note": req.note})),
+    ));
+    state.store.commit(set).await?;
+    state.geo.unit_status(&a.unit_id, unit_status);
+    load(state, id).await
+}
+
+/// Adds to `set` the incident's move that follows its assignments once `assignment_id` is `to` (dispatched →
+/// resolved, or back to verified when every unit declined), with its resolution clock and event.
+async fn follow_incident(
+    state: &AppState,
+    set: &mut ChangeSet,
+    incident: &IncidentRow,
+    assignment_id: &str,
+    to: AssignmentStatus,
+    now: i64,
+) -> ApiResult<()> {
+    let mut statuses: Vec<AssignmentStatus> = state
+        .store
+        .incident_assignments(&incident.id)
+        .await?
+        .iter()
+        .map(|x| {
+            if x.id == assignment_id {
+                to
+            } else {
+                x.status.parse().unwrap_or(AssignmentStatus::Cancelled)
+            }
+        })
+        .collect();
+    statuses.sort_by_key(|s| s.as_str());
+    let from: IncidentStatus = parse_stored(&incident.status)?;
+    let Some(next) = from.follow_assignments(&statuses) else {
+        return Ok(());
+    };
+    let agencies: Vec<String> = state
+        .store
+        .incident_agencies(&incident.id)
+        .await?
+        .into_iter()
+        .map(|r| r.agency_id)
+        .collect();
+    let reach = Reach {
+        agency_ids: Some(agencies.clone()),
+        unit_id: None,
+        region_code: incident.region_code.clone(),
+    };
+    set.push(assignments::incident_follows(
+        &incident.id,
+        from.as_str(),
+        next.as_str(),
+        now,
+    ));
+    if next == IncidentStatus::Resolved {
+        let clocks = state.store.subject_clocks("incident", &incident.id).await?;
+        common::stop_clocks(set, &clocks, &[SlaKind::Resolution], now, &reach);
+    }
+    set.event(
+        DomainEvent::IncidentUpdated(IncidentUpdated {
+            incident: summary(incident, next, agencies),
+            agency_id: None,
+            decision: None,
+            reason: None,
+            linked_call_id: None,
+        })
+        .to(&reach),
+    );
+    Ok(())
+}
+
+/// What an `incident.*` event says of `incident` once it is `status`: no reporter data, since events fan out.
+fn summary(
+    incident: &IncidentRow,
+    status: IncidentStatus,
+    agency_ids: Vec<String>,
+) -> IncidentSummary {
+    IncidentSummary {
+        incident_id: incident.id.clone(),
+        number: Some(incident.number.clone()),
+        status: status.as_str().to_owned(),
+        category: incident.category.clone(),
+        priority: incident.priority.clone(),
+        location: LonLat {
+            lon: incident.lon,
+            lat: incident.lat,
+        },
+        address: incident.address.clone(),
+        region_code: incident.region_code.clone(),
+        victims: EventVictims {
+            count: incident.victims_count,
+            condition: incident.victim_condition.clone(),
+        },
+        agency_ids,
+    }
+}
+
+async fn load(state: &AppState, id: &str) -> ApiResult<AssignmentRow> {
+    state.store.get_assignment(id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found("assignment"),
+        other => other.into(),
+    })
+}
+
+/// 403 unless the actor crews the unit, dispatches for its agency, or supervises (within its region scope,
+/// if it has one).
+async fn check_access(state: &AppState, actor: &Actor, a: &AssignmentRow) -> ApiResult<()> {
+    if actor.user.region_code.is_some() {
+        let incident = state.store.get_incident(&a.incident_id).await?;
+        if let Some(code) = incident.region_code.as_deref() {
+            actor.require_region(code)?;
+        }
+    }
+    match actor.role {
+        Role::Responder if actor.user.unit_id.as_deref() == Some(a.unit_id.as_str()) => Ok(()),
+        Role::Responder => Err(ApiError::forbidden("this assignment is for another unit")),
+        Role::Dispatcher => actor.require_agency(&a.agency_id),
+        Role::Supervisor | Role::Admin => Ok(()),
+        Role::CallTaker | Role::Integration => Err(ApiError::forbidden(
+            "only responders, their dispatchers and supervisors work assignments",
+        )),
+    }
+}
