@@ -13,4 +13,9 @@
 //!
 //! Layout: [`common`] holds the steps every workflow shares (SLA clocks, audit entries).
 
+pub mod accounts;
+pub mod agents;
+pub mod audit;
 pub mod common;
+pub mod geo;
+pub mod reports;

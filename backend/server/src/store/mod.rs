@@ -20,6 +20,7 @@ mod routing;
 mod users;
 
 pub mod agents;
+pub mod import;
 pub mod reports;
 pub mod sla;
 pub mod units;
