@@ -1,9 +1,9 @@
 //! The `siaga` command line.
 
-use crate::api::users::{CreateUserRequest, create_account};
 use crate::app::{self, AppState};
 use crate::auth::Actor;
 use crate::config::{Config, LogFormat};
+use crate::service::accounts::{CreateUserRequest, create_account};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use siaga_core::role::Role;
@@ -192,43 +192,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             serve,
         } => {
             let config = load_config(&cli, Some(serve))?;
-            init_logging(config.log_format);
-            let state = AppState::new(app::open_store(&config).await?, config);
-            let summary = crate::demo::load(&state).await?;
-            println!("{summary}");
-            if *no_serve {
-                return Ok(());
-            }
-            if *no_simulate {
-                return serve_until_signal(state).await;
-            }
-            let listen = state.config.listen;
-            let listener = tokio::net::TcpListener::bind(listen)
-                .await
-                .with_context(|| format!("cannot listen on {listen}"))?;
-            let addr = listener.local_addr()?;
-            println!(
-                "Siaga is running at http://{addr}/  (Ctrl-C stops it); a simulated city is calling \
-                 (incidents marked {}; --no-simulate turns it off)",
-                crate::simulate::MARKER
-            );
-            tracing::info!(config = ?state.config, "configuration");
-            let url = format!("http://{addr}");
-            let sim = tokio::spawn(async move {
-                let args = crate::simulate::SimulateArgs::gentle(url);
-                if let Err(e) = crate::simulate::run(
-                    args,
-                    crate::simulate::Output::Log,
-                    std::future::pending::<()>(),
-                )
-                .await
-                {
-                    tracing::warn!(error = %format!("{e:#}"), "the demo simulation stopped");
-                }
-            });
-            let served = app::serve(listener, state, app::shutdown_signal()).await;
-            sim.abort();
-            served
+            run_demo(config, *no_serve, *no_simulate).await
         }
         Command::Simulate(args) => {
             init_logging(LogFormat::Text);
@@ -245,6 +209,47 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::simulate::bench::run(args.clone()).await
         }
     }
+}
+
+/// `siaga demo`: loads the demo centre, then serves it with a gentle simulation (unless told not to).
+async fn run_demo(config: Config, no_serve: bool, no_simulate: bool) -> anyhow::Result<()> {
+    init_logging(config.log_format);
+    let state = AppState::new(app::open_store(&config).await?, config);
+    let summary = crate::demo::load(&state).await?;
+    println!("{summary}");
+    if no_serve {
+        return Ok(());
+    }
+    if no_simulate {
+        return serve_until_signal(state).await;
+    }
+    let listen = state.config.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    println!(
+        "Siaga is running at http://{addr}/  (Ctrl-C stops it); a simulated city is calling \
+         (incidents marked {}; --no-simulate turns it off)",
+        crate::simulate::MARKER
+    );
+    tracing::info!(config = ?state.config, "configuration");
+    let url = format!("http://{addr}");
+    let sim = tokio::spawn(async move {
+        let args = crate::simulate::SimulateArgs::gentle(url);
+        if let Err(e) = crate::simulate::run(
+            args,
+            crate::simulate::Output::Log,
+            std::future::pending::<()>(),
+        )
+        .await
+        {
+            tracing::warn!(error = %format!("{e:#}"), "the demo simulation stopped");
+        }
+    });
+    let served = app::serve(listener, state, app::shutdown_signal()).await;
+    sim.abort();
+    served
 }
 
 async fn serve_until_signal(state: AppState) -> anyhow::Result<()> {

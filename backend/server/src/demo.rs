@@ -3,8 +3,8 @@
 //!
 //! The data is embedded from `geodata/demo/` so `siaga demo` works from any folder.
 
-use crate::api::users::{CreateUserRequest, create_account};
 use crate::auth::Actor;
+use crate::service::accounts::{CreateUserRequest, create_account};
 use crate::state::AppState;
 use crate::store::{AgencyRow, FacilityRow, RegionRow, ServiceAreaRow, UnitRow};
 use anyhow::Context;
@@ -78,18 +78,29 @@ pub async fn load(state: &AppState) -> anyhow::Result<String> {
             .upsert_region(&f.properties, Some(&f.geometry.to_string()), now)
             .await?;
     }
-
     for f in &data.facilities {
         store.upsert_facility(f, now).await?;
     }
+    let agency_ids = load_agencies(state, &data.agencies, now).await?;
+    let unit_ids = load_units(state, &data.units, &agency_ids, now).await?;
+    load_users(state, data, &agency_ids, &unit_ids).await
+}
 
+/// Creates the demo agencies that do not exist yet, each serving its region; returns every agency's id by
+/// code.
+async fn load_agencies(
+    state: &AppState,
+    agencies: &[DemoAgency],
+    now: i64,
+) -> anyhow::Result<HashMap<String, String>> {
+    let store = &state.store;
     let mut agency_ids: HashMap<String, String> = store
         .list_agencies()
         .await?
         .into_iter()
         .map(|a| (a.code, a.id))
         .collect();
-    for a in &data.agencies {
+    for a in agencies {
         if agency_ids.contains_key(&a.code) {
             continue;
         }
@@ -114,14 +125,25 @@ pub async fn load(state: &AppState) -> anyhow::Result<String> {
             .await?;
         agency_ids.insert(row.code, row.id);
     }
+    Ok(agency_ids)
+}
 
+/// Creates the demo units that do not exist yet, available at their stations; returns every unit's id by
+/// call sign.
+async fn load_units(
+    state: &AppState,
+    units: &[DemoUnit],
+    agency_ids: &HashMap<String, String>,
+    now: i64,
+) -> anyhow::Result<HashMap<String, String>> {
+    let store = &state.store;
     let mut unit_ids: HashMap<String, String> = store
         .list_units(None)
         .await?
         .into_iter()
         .map(|u| (u.call_sign, u.id))
         .collect();
-    for u in &data.units {
+    for u in units {
         if unit_ids.contains_key(&u.call_sign) {
             continue;
         }
@@ -143,8 +165,19 @@ pub async fn load(state: &AppState) -> anyhow::Result<String> {
         store.create_unit(&row).await?;
         unit_ids.insert(row.call_sign, row.id);
     }
+    Ok(unit_ids)
+}
 
-    let existing: Vec<String> = store
+/// Creates the demo users (and a demo `admin`) that do not exist yet, through the same account checks as
+/// the API; returns the summary with every demo login.
+async fn load_users(
+    state: &AppState,
+    data: DemoData,
+    agency_ids: &HashMap<String, String>,
+    unit_ids: &HashMap<String, String>,
+) -> anyhow::Result<String> {
+    let existing: Vec<String> = state
+        .store
         .list_users(None)
         .await?
         .into_iter()

@@ -5,7 +5,7 @@
 //! exactly as it was.
 
 use crate::geo::Geo;
-use crate::store::{ChangeSet, Stmt, Store};
+use crate::store::{ChangeSet, Store, import};
 use anyhow::{Context, bail};
 use siaga_spatial::Position;
 use siaga_spatial::import::{
@@ -108,166 +108,160 @@ pub async fn run(store: &Store, cmd: &ImportCommand, now: i64) -> anyhow::Result
             code_field,
             name_field,
         } => {
-            let bytes = read_input(file)?;
             let options = RegionImportOptions {
                 level: *level,
                 code_field: code_field.clone(),
                 name_field: name_field.clone(),
             };
-            let set = parse_regions(bytes.as_slice(), &options)
-                .map_err(|e| anyhow::anyhow!("{file} refused, nothing imported: {e}"))?;
-            let mut set_changes = ChangeSet::new(now);
-            set_changes
-                .push(Stmt::new("DELETE FROM regions WHERE level = $1").text(level.as_str()));
-            for area in &set.areas {
-                let geometry = geojson::Geometry::from(&area.geometry);
-                set_changes.push(
-                    Stmt::new(
-                        "INSERT INTO regions (code, name, level, parent_code, time_zone, geometry, imported_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
-                         level = excluded.level, parent_code = excluded.parent_code, time_zone = excluded.time_zone, \
-                         geometry = excluded.geometry, imported_at = excluded.imported_at",
-                    )
-                    .text(&area.id)
-                    .text(&area.name)
-                    .text(level.as_str())
-                    .opt_text(parent_of(&area.id))
-                    .text(time_zone_for_code(&area.id))
-                    .text(geometry.to_string())
-                    .int(now),
-                );
-            }
-            store.commit(set_changes).await?;
-            Ok(format!(
-                "imported {} {} regions from {file}",
-                set.areas.len(),
-                level
-            ))
+            import_regions(store, file, &options, now).await
         }
-        ImportCommand::Faskes { file } => {
-            let bytes = read_input(file)?;
-            let facilities = if is_csv(file) {
-                parse_facilities_csv(std::io::Cursor::new(bytes))
-            } else {
-                parse_facilities_geojson(bytes.as_slice(), FacilityImportOptions::default())
-            }
-            .map_err(|e| anyhow::anyhow!("{file} refused, nothing imported: {e}"))?;
-            let mut set = ChangeSet::new(now);
-            for f in &facilities {
-                let kind = serde_json::to_value(f.kind)?
-                    .as_str()
-                    .unwrap_or("other")
-                    .to_owned();
-                let caps: Vec<&str> = f.capabilities.iter().map(|c| c.as_str()).collect();
-                set.push(
-                    Stmt::new(
-                        "INSERT INTO facilities (id, name, kind, capabilities, lon, lat, imported_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET name = excluded.name, \
-                         kind = excluded.kind, capabilities = excluded.capabilities, lon = excluded.lon, \
-                         lat = excluded.lat, imported_at = excluded.imported_at",
-                    )
-                    .text(&f.id)
-                    .text(&f.name)
-                    .text(kind)
-                    .text(caps.join(","))
-                    .float(f.position.lon())
-                    .float(f.position.lat())
-                    .int(now),
-                );
-            }
-            store.commit(set).await?;
-            Ok(format!(
-                "imported {} facilities from {file}",
-                facilities.len()
-            ))
-        }
-        ImportCommand::Gazetteer { file } => {
-            let bytes = read_input(file)?;
-            let villages = parse_villages_csv(std::io::Cursor::new(bytes))
-                .map_err(|e| anyhow::anyhow!("{file} refused, nothing imported: {e}"))?;
-            let mut set = ChangeSet::new(now);
-            set.push(Stmt::new("DELETE FROM gazetteer_places"));
-            for v in &villages {
-                set.push(
-                    Stmt::new(
-                        "INSERT INTO gazetteer_places (code, name, kind, postal_code, lon, lat, imported_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                    )
-                    .text(&v.code)
-                    .text(&v.name)
-                    .text(&v.kind)
-                    .opt_text(v.postal_code.clone())
-                    .opt_float(v.position.map(|p| p.lon()))
-                    .opt_float(v.position.map(|p| p.lat()))
-                    .int(now),
-                );
-            }
-            store.commit(set).await?;
-            let pinned = villages.iter().filter(|v| v.position.is_some()).count();
-            Ok(format!(
-                "imported {} villages ({pinned} with a centroid) into the gazetteer from {file}",
-                villages.len()
-            ))
-        }
-        ImportCommand::Opd { file } => {
-            let bytes = read_input(file)?;
-            let agencies = if is_csv(file) {
-                parse_agencies_csv(std::io::Cursor::new(bytes))
-            } else {
-                parse_agencies_geojson(bytes.as_slice())
-            }
-            .map_err(|e| anyhow::anyhow!("{file} refused, nothing imported: {e}"))?;
-            let existing = store.list_agencies().await?;
-            let mut set = ChangeSet::new(now);
-            for a in &agencies {
-                let id = existing
-                    .iter()
-                    .find(|e| e.code == a.id)
-                    .map_or_else(|| uuid::Uuid::now_v7().to_string(), |e| e.id.clone());
-                let region = match &a.area {
-                    AgencyArea::Regions(codes) => codes.first().cloned().unwrap_or_default(),
-                    AgencyArea::Polygon(_) => String::new(),
-                };
-                set.push(
-                    Stmt::new(
-                        "INSERT INTO agencies (id, code, name, agency_type, region_code, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (code) DO UPDATE SET name = excluded.name, \
-                         agency_type = excluded.agency_type, region_code = excluded.region_code, \
-                         updated_at = excluded.updated_at",
-                    )
-                    .text(&id)
-                    .text(&a.id)
-                    .text(&a.name)
-                    .text(a.agency_type.as_str())
-                    .text(region)
-                    .int(now),
-                );
-                set.push(Stmt::new("DELETE FROM service_areas WHERE agency_id = $1").text(&id));
-                match &a.area {
-                    AgencyArea::Regions(codes) => {
-                        for code in codes {
-                            set.push(
-                                Stmt::new("INSERT INTO service_areas (id, agency_id, region_code) VALUES ($1, $2, $3)")
-                                    .text(uuid::Uuid::now_v7().to_string())
-                                    .text(&id)
-                                    .text(code),
-                            );
-                        }
-                    }
-                    AgencyArea::Polygon(mp) => {
-                        set.push(
-                            Stmt::new("INSERT INTO service_areas (id, agency_id, geometry) VALUES ($1, $2, $3)")
-                                .text(uuid::Uuid::now_v7().to_string())
-                                .text(&id)
-                                .text(geojson::Geometry::from(mp).to_string()),
-                        );
-                    }
+        ImportCommand::Faskes { file } => import_faskes(store, file, now).await,
+        ImportCommand::Gazetteer { file } => import_gazetteer(store, file, now).await,
+        ImportCommand::Opd { file } => import_opd(store, file, now).await,
+    }
+}
+
+/// Replaces one level of regions.
+async fn import_regions(
+    store: &Store,
+    file: &str,
+    options: &RegionImportOptions,
+    now: i64,
+) -> anyhow::Result<String> {
+    let bytes = read_input(file)?;
+    let level = options.level;
+    let set = parse_regions(bytes.as_slice(), options)
+        .map_err(|e| anyhow::anyhow!("{file} refused, nothing imported: {e}"))?;
+    let mut changes = ChangeSet::new(now);
+    changes.push(import::delete_regions_of_level(level.as_str()));
+    for area in &set.areas {
+        let geometry = geojson::Geometry::from(&area.geometry);
+        changes.push(import::upsert_region(
+            &area.id,
+            &area.name,
+            level.as_str(),
+            parent_of(&area.id),
+            time_zone_for_code(&area.id),
+            geometry.to_string(),
+            now,
+        ));
+    }
+    store.commit(changes).await?;
+    Ok(format!(
+        "imported {} {} regions from {file}",
+        set.areas.len(),
+        level
+    ))
+}
+
+/// Adds or updates health facilities by id.
+async fn import_faskes(store: &Store, file: &str, now: i64) -> anyhow::Result<String> {
+    let bytes = read_input(file)?;
+    let facilities = if is_csv(file) {
+        parse_facilities_csv(std::io::Cursor::new(bytes))
+    } else {
+        parse_facilities_geojson(bytes.as_slice(), FacilityImportOptions::default())
+    }
+    .map_err(|e| anyhow::anyhow!("{file} refused, nothing imported: {e}"))?;
+    let mut set = ChangeSet::new(now);
+    for f in &facilities {
+        let kind = serde_json::to_value(f.kind)?
+            .as_str()
+            .unwrap_or("other")
+            .to_owned();
+        let caps: Vec<&str> = f.capabilities.iter().map(|c| c.as_str()).collect();
+        set.push(import::upsert_facility(
+            &f.id,
+            &f.name,
+            kind,
+            caps.join(","),
+            f.position.lon(),
+            f.position.lat(),
+            now,
+        ));
+    }
+    store.commit(set).await?;
+    Ok(format!(
+        "imported {} facilities from {file}",
+        facilities.len()
+    ))
+}
+
+/// Replaces the village gazetteer.
+async fn import_gazetteer(store: &Store, file: &str, now: i64) -> anyhow::Result<String> {
+    let bytes = read_input(file)?;
+    let villages = parse_villages_csv(std::io::Cursor::new(bytes))
+        .map_err(|e| anyhow::anyhow!("{file} refused, nothing imported: {e}"))?;
+    let mut set = ChangeSet::new(now);
+    set.push(import::delete_gazetteer());
+    for v in &villages {
+        set.push(import::insert_gazetteer_place(
+            &v.code,
+            &v.name,
+            &v.kind,
+            v.postal_code.clone(),
+            v.position.map(|p| (p.lon(), p.lat())),
+            now,
+        ));
+    }
+    store.commit(set).await?;
+    let pinned = villages.iter().filter(|v| v.position.is_some()).count();
+    Ok(format!(
+        "imported {} villages ({pinned} with a centroid) into the gazetteer from {file}",
+        villages.len()
+    ))
+}
+
+/// Adds or updates agencies by code, replacing each one's service areas.
+async fn import_opd(store: &Store, file: &str, now: i64) -> anyhow::Result<String> {
+    let bytes = read_input(file)?;
+    let agencies = if is_csv(file) {
+        parse_agencies_csv(std::io::Cursor::new(bytes))
+    } else {
+        parse_agencies_geojson(bytes.as_slice())
+    }
+    .map_err(|e| anyhow::anyhow!("{file} refused, nothing imported: {e}"))?;
+    let existing = store.list_agencies().await?;
+    let mut set = ChangeSet::new(now);
+    for a in &agencies {
+        let id = existing
+            .iter()
+            .find(|e| e.code == a.id)
+            .map_or_else(|| uuid::Uuid::now_v7().to_string(), |e| e.id.clone());
+        let region = match &a.area {
+            AgencyArea::Regions(codes) => codes.first().cloned().unwrap_or_default(),
+            AgencyArea::Polygon(_) => String::new(),
+        };
+        set.push(import::upsert_agency(
+            &id,
+            &a.id,
+            &a.name,
+            a.agency_type.as_str(),
+            region,
+            now,
+        ));
+        set.push(import::delete_service_areas(&id));
+        match &a.area {
+            AgencyArea::Regions(codes) => {
+                for code in codes {
+                    set.push(import::insert_region_service_area(
+                        uuid::Uuid::now_v7().to_string(),
+                        &id,
+                        code,
+                    ));
                 }
             }
-            store.commit(set).await?;
-            Ok(format!("imported {} agencies from {file}", agencies.len()))
+            AgencyArea::Polygon(mp) => {
+                set.push(import::insert_polygon_service_area(
+                    uuid::Uuid::now_v7().to_string(),
+                    &id,
+                    geojson::Geometry::from(mp).to_string(),
+                ));
+            }
         }
     }
+    store.commit(set).await?;
+    Ok(format!("imported {} agencies from {file}", agencies.len()))
 }
 
 fn is_csv(file: &str) -> bool {

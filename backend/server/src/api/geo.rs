@@ -1,119 +1,17 @@
 //! Geo endpoints: locate a point, nearest units, find a place by name, and map layers (regions, facilities) as
-//! GeoJSON.
+//! GeoJSON. The queries are in [`crate::service::geo`].
 
-use super::error::{ApiError, ApiResult, ErrorCode};
+use super::error::ApiResult;
 use super::extract::{Actor, AppQuery};
 use crate::geo::Location;
+use crate::service::geo;
+use crate::service::geo::{
+    LayerQuery, NearestQuery, NearestView, PlaceQuery, PlaceView, PointQuery,
+};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
 use siaga_core::role::Role;
-use siaga_core::time::Timestamp;
-use siaga_core::unit::UnitType;
-use siaga_spatial::Position;
-use siaga_spatial::gazetteer::PlaceKind;
-use siaga_spatial::units::UnitFilter;
-
-/// A point.
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct PointQuery {
-    pub lat: f64,
-    pub lon: f64,
-}
-
-/// Query of [`nearest_units`].
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct NearestQuery {
-    pub lat: f64,
-    pub lon: f64,
-    pub unit_type: Option<UnitType>,
-    /// How many (default 5, at most 50).
-    pub k: Option<usize>,
-}
-
-/// A unit near a point.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct NearestUnitView {
-    pub unit_id: String,
-    pub agency_id: String,
-    pub unit_type: String,
-    pub distance_m: f64,
-    pub eta_s: f64,
-}
-
-/// An excluded unit near a point.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ExcludedUnitView {
-    pub unit_id: String,
-    pub distance_m: f64,
-    #[schema(value_type = Object)]
-    pub reason: serde_json::Value,
-}
-
-/// Nearest units and why closer ones were skipped.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct NearestView {
-    pub units: Vec<NearestUnitView>,
-    pub excluded: Vec<ExcludedUnitView>,
-}
-
-/// Query of [`search_places`].
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct PlaceQuery {
-    /// What the caller said: a region or facility name, or the start of its words (2 to 100 characters).
-    pub q: String,
-    /// How many (default 8, at most 20).
-    pub limit: Option<usize>,
-    /// Rank places near this point first (e.g. the map's centre or the caller's AML fix); with `lat`.
-    pub lon: Option<f64>,
-    /// See `lon`.
-    pub lat: Option<f64>,
-}
-
-/// A place found by name.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct PlaceView {
-    /// `region` or `facility`.
-    pub kind: String,
-    /// The region code or facility id.
-    pub id: String,
-    pub name: String,
-    /// The region's level (`province` … `village`) or the facility's kind (`hospital`, `puskesmas`, …).
-    pub detail: String,
-    /// Where it lies, coarse to fine (e.g. `Kepulauan Riau › Kota Batam`).
-    pub context: String,
-    /// Where to put the pin: a point inside the region, or the facility.
-    pub position: super::agencies::LonLat,
-    /// A village's postal code (gazetteer), which the search matches too.
-    pub postal_code: Option<String>,
-}
-
-/// Query of [`regions_geojson`].
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct LayerQuery {
-    /// `province`, `regency`, `district` or `village` (default `district`).
-    pub level: Option<String>,
-}
-
-fn position(lon: f64, lat: f64) -> ApiResult<Position> {
-    Position::from_lon_lat(lon, lat).map_err(|e| {
-        let field = if lon.is_finite() && (-180.0..=180.0).contains(&lon) {
-            "lat"
-        } else {
-            "lon"
-        };
-        ApiError::new(ErrorCode::BadRequest, e.to_string()).with_field(field)
-    })
-}
 
 /// The region chain and the responsible OPD per agency type at a point.
 #[utoipa::path(get, path = "/api/v1/geo/locate", tag = "geo", security(("bearer" = [])),
@@ -123,7 +21,7 @@ pub async fn locate(
     _actor: Actor,
     AppQuery(q): AppQuery<PointQuery>,
 ) -> ApiResult<Json<Location>> {
-    Ok(Json(state.geo.locate(position(q.lon, q.lat)?)))
+    Ok(Json(geo::locate(&state, &q)?))
 }
 
 /// Gazetteer: regions (province to village, and villages of the imported gazetteer by name or postal code) and
@@ -147,57 +45,7 @@ pub async fn search_places(
         Role::Supervisor,
         Role::Admin,
     ])?;
-    let query = q.q.trim();
-    let chars = query.chars().count();
-    if !(2..=100).contains(&chars) {
-        return Err(
-            ApiError::new(ErrorCode::BadRequest, "q must be 2 to 100 characters").with_field("q"),
-        );
-    }
-    let limit = q.limit.unwrap_or(8);
-    if !(1..=20).contains(&limit) {
-        return Err(
-            ApiError::new(ErrorCode::BadRequest, "limit must be 1 to 20").with_field("limit"),
-        );
-    }
-    let near = match (q.lon, q.lat) {
-        (Some(lon), Some(lat)) => Some(position(lon, lat)?),
-        (None, None) => None,
-        (Some(_), None) => {
-            return Err(
-                ApiError::new(ErrorCode::BadRequest, "lat is needed with lon").with_field("lat"),
-            );
-        }
-        (None, Some(_)) => {
-            return Err(
-                ApiError::new(ErrorCode::BadRequest, "lon is needed with lat").with_field("lon"),
-            );
-        }
-    };
-    let found = state.geo.search_places(query, limit, near);
-    Ok(Json(
-        found
-            .into_iter()
-            .map(|p| {
-                let (kind, detail) = match p.kind {
-                    PlaceKind::Region { level } => ("region", level),
-                    PlaceKind::Facility { kind } => ("facility", kind),
-                };
-                PlaceView {
-                    kind: kind.to_owned(),
-                    id: p.id,
-                    name: p.name,
-                    detail,
-                    context: p.context,
-                    position: super::agencies::LonLat {
-                        lon: p.position.lon(),
-                        lat: p.position.lat(),
-                    },
-                    postal_code: p.postal_code,
-                }
-            })
-            .collect(),
-    ))
+    Ok(Json(geo::search_places(&state, &q)?))
 }
 
 /// The nearest available units (of a type), with great-circle distance and ETA.
@@ -214,39 +62,7 @@ pub async fn nearest_units(
         Role::Admin,
         Role::CallTaker,
     ])?;
-    let p = position(q.lon, q.lat)?;
-    let filter = UnitFilter {
-        unit_type: q.unit_type,
-        agency_ids: actor.agency_scope().map(|a| [a.to_owned()].into()),
-    };
-    let found = state.geo.nearest_units(
-        p,
-        q.k.unwrap_or(5).clamp(1, 50),
-        filter,
-        Timestamp(state.now_ms()),
-    );
-    Ok(Json(NearestView {
-        units: found
-            .candidates
-            .into_iter()
-            .map(|c| NearestUnitView {
-                unit_id: c.unit_id,
-                agency_id: c.agency_id,
-                unit_type: c.unit_type.as_str().to_owned(),
-                distance_m: c.distance_m,
-                eta_s: c.eta_s,
-            })
-            .collect(),
-        excluded: found
-            .excluded
-            .into_iter()
-            .map(|e| ExcludedUnitView {
-                unit_id: e.unit_id,
-                distance_m: e.distance_m,
-                reason: serde_json::to_value(e.reason).unwrap_or_default(),
-            })
-            .collect(),
-    }))
+    Ok(Json(geo::nearest_units(&state, &actor, &q)?))
 }
 
 /// Region boundaries of one level as a GeoJSON FeatureCollection (properties `code`, `name`, `level`).
@@ -257,22 +73,7 @@ pub async fn regions_geojson(
     _actor: Actor,
     AppQuery(q): AppQuery<LayerQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let level = q.level.unwrap_or_else(|| "district".to_owned());
-    let rows = state.store.region_geometries(Some(&level)).await?;
-    let features: Vec<serde_json::Value> = rows
-        .into_iter()
-        .filter_map(|r| {
-            let geometry: serde_json::Value = serde_json::from_str(r.geometry.as_deref()?).ok()?;
-            Some(serde_json::json!({
-                "type": "Feature", "id": r.code,
-                "properties": {"code": r.code, "name": r.name, "level": r.level},
-                "geometry": geometry,
-            }))
-        })
-        .collect();
-    Ok(Json(
-        serde_json::json!({"type": "FeatureCollection", "features": features}),
-    ))
+    Ok(Json(geo::regions_geojson(&state, q).await?))
 }
 
 /// Health facilities as a GeoJSON FeatureCollection (properties `id`, `name`, `kind`, `capabilities`).
@@ -282,21 +83,5 @@ pub async fn facilities_geojson(
     State(state): State<AppState>,
     _actor: Actor,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let features: Vec<serde_json::Value> = state
-        .store
-        .list_facilities()
-        .await?
-        .into_iter()
-        .map(|f| {
-            serde_json::json!({
-                "type": "Feature", "id": f.id,
-                "properties": {"id": f.id, "name": f.name, "kind": f.kind, "capabilities": f.capabilities,
-                               "address": f.address},
-                "geometry": {"type": "Point", "coordinates": [f.lon, f.lat]},
-            })
-        })
-        .collect();
-    Ok(Json(
-        serde_json::json!({"type": "FeatureCollection", "features": features}),
-    ))
+    Ok(Json(geo::facilities_geojson(&state).await?))
 }

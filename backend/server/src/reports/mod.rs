@@ -1,5 +1,6 @@
 //! Reports: loading a period's history, computing its KPIs (in `siaga_core::kpi`), and writing them as JSON,
-//! CSV or XLSX. Shared by the HTTP API (`api::reports`) and the `siaga report` command.
+//! CSV or XLSX. Shared by the report service (`service::reports`, behind the HTTP API) and the `siaga report`
+//! command.
 //!
 //! * [`build_kpi_report`] / [`build_monthly_report`]: store → core → report, with the scope attached.
 //! * [`table`]: the report as named tables (one per XLSX sheet); [`csv`] and [`xlsx`] write those tables, so

@@ -13,13 +13,18 @@
 //!
 //! Layout: [`common`] holds the steps every workflow shares (SLA clocks, audit entries).
 
+pub mod accounts;
 pub mod agencies;
+pub mod agents;
 pub mod assignments;
+pub mod audit;
 pub mod calls;
 pub mod common;
 pub mod follow_ups;
+pub mod geo;
 pub mod incidents;
 pub mod positions;
+pub mod reports;
 pub mod routing;
 pub mod sla;
 pub mod units;

@@ -22,6 +22,7 @@ pub mod agents;
 pub mod assignments;
 pub mod calls;
 pub mod follow_ups;
+pub mod import;
 pub mod incidents;
 pub mod reports;
 pub mod sla;
