@@ -784,7 +784,7 @@ pub async fn find_duplicates(
     AppQuery(q): AppQuery<DuplicateQuery>,
 ) -> ApiResult<Json<Vec<DuplicateView>>> {
     actor.require(&[Role::CallTaker, Role::Supervisor, Role::Dispatcher])?;
-    let position = siaga_core::position::Position::from_lon_lat(q.lon, q.lat)
+    let position = Position::from_lon_lat(q.lon, q.lat)
         .map_err(|e| ApiError::new(ErrorCode::BadRequest, e.to_string()).with_field("lon"))?;
     let now = state.now_ms();
     let window_ms = state.config.dispatch.duplicate_window_s * 1000;
@@ -804,7 +804,7 @@ pub async fn find_duplicates(
         .filter_map(|(i, r)| {
             Some(ExistingIncident {
                 id: i,
-                position: siaga_core::position::Position::from_lon_lat(r.lon, r.lat).ok()?,
+                position: Position::from_lon_lat(r.lon, r.lat).ok()?,
                 at: Timestamp(r.created_at),
                 category: r.category.parse().ok()?,
             })
