@@ -351,6 +351,12 @@ pub fn assert_error(got: &(StatusCode, Value), status: StatusCode, code: &str) -
     assert_eq!(got.0, status, "body: {}", got.1);
     assert_eq!(got.1["error"]["code"], code, "body: {}", got.1);
     assert!(got.1["error"]["message"].is_string(), "body: {}", got.1);
+    // The status must also be the one the core's table gives the code, so a test cannot pin a pair the
+    // server's one table does not hold.
+    let table = code
+        .parse::<siaga_core::error::ErrorCode>()
+        .map(|c| c.http_status());
+    assert_eq!(table, Ok(status.as_u16()), "{code} in siaga_core::error");
     got.1["error"].clone()
 }
 

@@ -195,12 +195,10 @@ impl AmlError {
         AmlError { field, kind }
     }
 
-    /// [`ErrorCode::AmlNoLocation`] for [`AmlErrorKind::NoLocation`], [`ErrorCode::InvalidAml`] otherwise.
+    /// Always [`ErrorCode::ValidationFailed`]: the payload is a refused value, a payload without a position fix
+    /// included. [`AmlError::field`] and the kind say what is wrong.
     pub fn code(&self) -> ErrorCode {
-        match self.kind {
-            AmlErrorKind::NoLocation => ErrorCode::AmlNoLocation,
-            _ => ErrorCode::InvalidAml,
-        }
+        ErrorCode::ValidationFailed
     }
 }
 

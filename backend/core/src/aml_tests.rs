@@ -62,7 +62,7 @@ fn google_null_location_sample_is_no_location() {
                ei=123456789012345;mcc=234;mnc=15;ml=127";
     let e = parse_sms(sms).unwrap_err();
     assert_eq!(e, err(Some("pm"), AmlErrorKind::NoLocation));
-    assert_eq!(e.code(), ErrorCode::AmlNoLocation);
+    assert_eq!(e.code(), ErrorCode::ValidationFailed);
 }
 
 #[test]
@@ -476,7 +476,7 @@ fn error_messages_name_the_field_but_never_the_value() {
         "invalid AML: field `device_imei`: value is not one of the accepted values"
     );
     assert!(!msg.contains("3569"));
-    assert_eq!(e.code(), ErrorCode::InvalidAml);
+    assert_eq!(e.code(), ErrorCode::ValidationFailed);
 }
 
 #[test]

@@ -121,9 +121,9 @@ pub struct ServiceLineCode(String);
 pub struct InvalidServiceLine;
 
 impl InvalidServiceLine {
-    /// Always [`ErrorCode::InvalidServiceLine`].
+    /// Always [`ErrorCode::ValidationFailed`]: a refused value.
     pub fn code(&self) -> ErrorCode {
-        ErrorCode::InvalidServiceLine
+        ErrorCode::ValidationFailed
     }
 }
 
@@ -219,9 +219,9 @@ pub enum InvalidAni {
 }
 
 impl InvalidAni {
-    /// Always [`ErrorCode::InvalidAni`].
+    /// Always [`ErrorCode::ValidationFailed`]: a refused value.
     pub fn code(&self) -> ErrorCode {
-        ErrorCode::InvalidAni
+        ErrorCode::ValidationFailed
     }
 }
 

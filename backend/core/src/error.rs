@@ -1,42 +1,82 @@
-//! The vocabulary of failures: one stable [`ErrorCode`] per thing a caller can get wrong.
+//! The one vocabulary of failures: every [`ErrorCode`] the API answers with, and its HTTP status, in one table.
 //!
-//! Every error type in this crate has a `code(&self) -> ErrorCode` method. The code is the machine-readable part
-//! of an API error body and the translation key in the map-client. This module deliberately knows nothing of
-//! HTTP: the status for each code is decided once, in the server's API layer.
+//! `code` is the machine-readable part of every API error body (`{ "error": { "code", "message", … } }`) and
+//! the translation key in the map client, which reads the list from the OpenAPI document (`ErrorCode` in
+//! `schema.d.ts`), so a new code fails the client's type check until both languages translate it.
+//!
+//! Every error type of this crate has a `code(&self) -> ErrorCode` method naming the code the API answers
+//! when that error reaches a client: a refused value is [`ErrorCode::ValidationFailed`], a refused state change
+//! is [`ErrorCode::InvalidTransition`]. The error's own variants carry the detail (which field, which rule).
+//!
+//! The status is a plain number ([`ErrorCode::http_status`]) so that this crate needs no HTTP crate; the
+//! server's HTTP edge turns it into its status type.
 //!
 //! Invariant: codes are never renamed once shipped (the UI and stored audit records key on them); add new ones.
 
 use crate::unit::string_enum;
 
 string_enum! {
-    /// A stable snake_case identifier for a kind of failure.
+    /// Every error code the API can answer with.
     ErrorCode, UnknownErrorCode, "error code" {
-        /// A state machine was asked to take an edge it does not have.
+        /// The request is malformed (bad query string, bad header).
+        BadRequest => "bad_request",
+        /// The body is not valid JSON or does not match the expected shape.
+        InvalidJson => "invalid_json",
+        /// A field has a value the domain refuses.
+        ValidationFailed => "validation_failed",
+        /// The body is larger than the configured limit.
+        PayloadTooLarge => "payload_too_large",
+        /// No bearer token, or an unknown one.
+        Unauthenticated => "unauthenticated",
+        /// The token's lifetime is over.
+        TokenExpired => "token_expired",
+        /// The session was ended (logout or a supervisor's force logout).
+        SessionRevoked => "session_revoked",
+        /// Wrong username or password.
+        InvalidCredentials => "invalid_credentials",
+        /// The user is disabled.
+        AccountDisabled => "account_disabled",
+        /// Authenticated, but the role or agency scope does not allow this.
+        Forbidden => "forbidden",
+        /// No such resource (or not visible to this user).
+        NotFound => "not_found",
+        /// The write conflicts with existing data (e.g. a taken username).
+        Conflict => "conflict",
+        /// The resource is not in a state that allows this change.
         InvalidTransition => "invalid_transition",
-        /// An incident cannot be marked resolved while assignments are still open (or none was resolved).
-        AssignmentsOpen => "assignments_open",
-        /// An incident cannot be marked dispatched without an open assignment.
-        NoOpenAssignment => "no_open_assignment",
-        /// An Advanced Mobile Location payload was malformed.
-        InvalidAml => "invalid_aml",
-        /// A well-formed AML payload said the handset had no position fix.
-        AmlNoLocation => "aml_no_location",
-        /// A caller number (ANI) could not be normalised.
-        InvalidAni => "invalid_ani",
-        /// A service line code was neither a short dial code nor a configured name.
-        InvalidServiceLine => "invalid_service_line",
-        /// A longitude/latitude pair was out of range or not finite.
-        InvalidPosition => "invalid_position",
-        /// An incident number did not have the form `BTM-20261124-0007`.
-        InvalidIncidentNumber => "invalid_incident_number",
-        /// An incident subcategory was empty or too long.
-        InvalidSubcategory => "invalid_subcategory",
-        /// An SLA policy had a zero target or another inconsistency.
-        InvalidSlaPolicy => "invalid_sla_policy",
-        /// A service-line routing table was inconsistent (duplicate region, empty team id, …).
-        InvalidRoutingConfig => "invalid_routing_config",
-        /// A follow-up rule had no offsets or offsets out of order.
-        InvalidFollowUpRule => "invalid_follow_up_rule",
+        /// The same Idempotency-Key was used for a different request.
+        IdempotencyKeyReused => "idempotency_key_reused",
+        /// Unsupported content type.
+        UnsupportedMediaType => "unsupported_media_type",
+        /// Too many attempts; retry later.
+        TooManyRequests => "too_many_requests",
+        /// The server or its database is not able to answer right now.
+        Unavailable => "unavailable",
+        /// A bug; details are in the server log.
+        Internal => "internal",
+    }
+}
+
+impl ErrorCode {
+    /// The HTTP status the API answers with for this code: the single place that decides it.
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::BadRequest | ErrorCode::InvalidJson => 400,
+            ErrorCode::ValidationFailed => 422,
+            ErrorCode::PayloadTooLarge => 413,
+            ErrorCode::Unauthenticated
+            | ErrorCode::TokenExpired
+            | ErrorCode::SessionRevoked
+            | ErrorCode::InvalidCredentials => 401,
+            ErrorCode::AccountDisabled | ErrorCode::Forbidden => 403,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Conflict | ErrorCode::InvalidTransition => 409,
+            ErrorCode::IdempotencyKeyReused => 422,
+            ErrorCode::UnsupportedMediaType => 415,
+            ErrorCode::TooManyRequests => 429,
+            ErrorCode::Unavailable => 503,
+            ErrorCode::Internal => 500,
+        }
     }
 }
 
@@ -60,6 +100,19 @@ mod tests {
                 serde_json::to_value(c).unwrap(),
                 serde_json::Value::from(c.as_str())
             );
+        }
+    }
+
+    #[test]
+    fn every_code_is_a_client_or_server_error_status() {
+        for c in ErrorCode::ALL {
+            let status = c.http_status();
+            let expected = if *c == ErrorCode::Internal || *c == ErrorCode::Unavailable {
+                500..=599
+            } else {
+                400..=499
+            };
+            assert!(expected.contains(&status), "{c}: {status}");
         }
     }
 }

@@ -59,9 +59,9 @@ pub struct Subcategory(String);
 pub struct InvalidSubcategory;
 
 impl InvalidSubcategory {
-    /// Always [`ErrorCode::InvalidSubcategory`].
+    /// Always [`ErrorCode::ValidationFailed`]: a refused value.
     pub fn code(&self) -> ErrorCode {
-        ErrorCode::InvalidSubcategory
+        ErrorCode::ValidationFailed
     }
 }
 
@@ -222,13 +222,10 @@ pub enum IncidentTransitionError {
 }
 
 impl IncidentTransitionError {
-    /// The stable code for the API error body.
+    /// Always [`ErrorCode::InvalidTransition`]: the incident is not in a state that allows the change (its
+    /// lifecycle, or its assignments, forbid it).
     pub fn code(&self) -> ErrorCode {
-        match self {
-            IncidentTransitionError::Invalid(e) => e.code(),
-            IncidentTransitionError::AssignmentsOpen { .. } => ErrorCode::AssignmentsOpen,
-            IncidentTransitionError::NoOpenAssignment => ErrorCode::NoOpenAssignment,
-        }
+        ErrorCode::InvalidTransition
     }
 }
 
@@ -318,9 +315,9 @@ pub enum InvalidIncidentNumber {
 }
 
 impl InvalidIncidentNumber {
-    /// Always [`ErrorCode::InvalidIncidentNumber`].
+    /// Always [`ErrorCode::ValidationFailed`]: a refused value.
     pub fn code(&self) -> ErrorCode {
-        ErrorCode::InvalidIncidentNumber
+        ErrorCode::ValidationFailed
     }
 }
 

@@ -48,7 +48,7 @@ fn cannot_resolve_while_a_unit_is_still_working() {
             resolved: 1
         }
     );
-    assert_eq!(e.code(), ErrorCode::AssignmentsOpen);
+    assert_eq!(e.code(), ErrorCode::InvalidTransition);
     // All declined: nothing was resolved, so "resolved" would be a lie.
     let e = S::Dispatched
         .transition_with(S::Resolved, &[A::Declined, A::Cancelled])
@@ -72,7 +72,7 @@ fn cannot_dispatch_without_an_open_assignment() {
         .transition_with(S::Dispatched, &[A::Declined])
         .unwrap_err();
     assert_eq!(e, IncidentTransitionError::NoOpenAssignment);
-    assert_eq!(e.code(), ErrorCode::NoOpenAssignment);
+    assert_eq!(e.code(), ErrorCode::InvalidTransition);
     // The table is checked before the guards.
     let e = S::New
         .transition_with(S::Dispatched, &[A::Assigned])
@@ -161,7 +161,7 @@ fn malformed_incident_numbers_say_which_part_is_wrong() {
     }
     assert_eq!(
         IncidentNumber::parse("").unwrap_err().code(),
-        ErrorCode::InvalidIncidentNumber
+        ErrorCode::ValidationFailed
     );
 }
 

@@ -1,17 +1,36 @@
 //! A point on the earth, with named longitude and latitude, and the great-circle distance between two points.
 //!
+//! This is the one position type of Siaga: the server, the geo index (`siaga-spatial` re-exports it) and the
+//! domain rules all pass a [`Position`], and [`haversine_m`] is the one distance function, on the one earth
+//! radius [`EARTH_RADIUS_M`].
+//!
 //! `Position` is validated on construction (finite, latitude in [-90, 90], longitude in [-180, 180]), so code
 //! holding one never re-checks. There is deliberately no `new(a, b)`: the constructor is
-//! [`Position::from_lon_lat`], named in GeoJSON order, because a swapped pair is the classic geo bug. Conversions
-//! to other libraries' conventions belong to `siaga-spatial`.
+//! [`Position::from_lon_lat`], named in GeoJSON order, because a swapped pair is the classic geo bug.
+//!
+//! Architecture Invariant: conversions to other libraries' conventions (`geo::Point`, `h3o::LatLng`, GeoJSON
+//! `[lon, lat]`) live only in `siaga_spatial::convert`; this crate depends on no geo library.
 
 use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
 
-/// Mean earth radius in metres used by [`Position::haversine_m`]: the IUGG mean radius R1 = 6 371 008.8 m.
+/// Mean earth radius in metres used by every distance in Siaga: the IUGG mean radius R₁ = 6 371 008.8 m (the
+/// GRS80 value, and the one `geo::Haversine` uses).
 pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
 
-/// A WGS 84 position in decimal degrees.
+/// A validated WGS 84 position in decimal degrees: longitude in [-180, 180], latitude in [-90, 90], both finite.
+///
+/// Once built, a `Position` is valid forever, so functions that take one cannot fail on coordinates. It
+/// (de)serialises as `{ "lon": …, "lat": … }`, and deserialising validates.
+///
+/// ```
+/// use siaga_core::position::{InvalidPosition, Position};
+/// let monas = Position::from_lon_lat(106.8271, -6.1754)?;
+/// assert_eq!(monas.lon(), 106.8271);
+/// // Latitude first by mistake: 106.8 is not a latitude.
+/// assert_eq!(Position::from_lon_lat(-6.1754, 106.8271), Err(InvalidPosition::Latitude));
+/// # Ok::<(), InvalidPosition>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "RawPosition")]
 pub struct Position {
@@ -19,6 +38,7 @@ pub struct Position {
     lat: f64,
 }
 
+/// The unvalidated wire shape `{ "lon": …, "lat": … }`.
 #[derive(Deserialize)]
 struct RawPosition {
     lon: f64,
@@ -32,28 +52,34 @@ impl TryFrom<RawPosition> for Position {
     }
 }
 
-/// A longitude/latitude pair that is not a position: NaN, infinite or out of range.
+/// A longitude/latitude pair that is not a position: NaN, infinite or out of range. The variant names the
+/// coordinate at fault, so a caller can name the field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidPosition {
     /// Longitude not finite or outside [-180, 180].
     #[error("longitude must be a finite number in [-180, 180]")]
     Longitude,
-    /// Latitude not finite or outside [-90, 90].
+    /// Latitude not finite or outside [-90, 90]. A value such as 106.8 usually means lon and lat were swapped.
     #[error("latitude must be a finite number in [-90, 90]")]
     Latitude,
 }
 
 impl InvalidPosition {
-    /// Always [`ErrorCode::InvalidPosition`].
+    /// Always [`ErrorCode::ValidationFailed`]: a refused value.
     pub fn code(&self) -> ErrorCode {
-        ErrorCode::InvalidPosition
+        ErrorCode::ValidationFailed
     }
 }
 
 impl Position {
-    /// The position at longitude `lon` and latitude `lat` (degrees; GeoJSON order).
+    /// The position at longitude `lon` and latitude `lat` (degrees; **longitude first**, GeoJSON order).
     ///
     /// Both bounds are inclusive. `-0.0` is accepted and kept.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidPosition::Longitude`] when the longitude is not finite or out of range (checked first), else
+    /// [`InvalidPosition::Latitude`] when the latitude is.
     pub fn from_lon_lat(lon: f64, lat: f64) -> Result<Position, InvalidPosition> {
         if !(lon.is_finite() && (-180.0..=180.0).contains(&lon)) {
             return Err(InvalidPosition::Longitude);
@@ -74,19 +100,27 @@ impl Position {
         self.lat
     }
 
-    /// Great-circle distance to `other` in metres on a sphere of radius [`EARTH_RADIUS_M`].
-    ///
-    /// The spherical model errs by up to about 0.5 % against the WGS 84 ellipsoid, which is far below the
-    /// uncertainty of a caller's reported position. The result is in [0, π·R] and never NaN.
+    /// Great-circle distance to `other` in metres: [`haversine_m`] between the two positions.
     pub fn haversine_m(self, other: Position) -> f64 {
-        let (phi1, phi2) = (self.lat.to_radians(), other.lat.to_radians());
-        let dphi = phi2 - phi1;
-        let dlambda = (other.lon - self.lon).to_radians();
-        let a =
-            (dphi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (dlambda / 2.0).sin().powi(2);
-        // Rounding can push `a` a hair outside [0, 1] for antipodal points; clamp so asin stays defined.
-        2.0 * EARTH_RADIUS_M * a.clamp(0.0, 1.0).sqrt().asin()
+        haversine_m(self.lon, self.lat, other.lon, other.lat)
     }
+}
+
+/// Great-circle distance in metres between two lon/lat points in degrees, on a sphere of radius
+/// [`EARTH_RADIUS_M`]: the one distance function of Siaga.
+///
+/// This is the haversine formula exactly as `geo::Haversine` computes it, with the intermediate value clamped to
+/// [0, 1] so that rounding near antipodal points gives π·R instead of NaN: the result is in [0, π·R] and never
+/// NaN for finite input. It takes bare degrees (not [`Position`]s) for the geo index, whose R-trees store valid positions as
+/// `[lon, lat]` and measure millions of them. The spherical model errs by up to about 0.5 % against the WGS 84
+/// ellipsoid, far below the uncertainty of a caller's reported position.
+pub fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
+    let phi1 = lat1.to_radians();
+    let phi2 = lat2.to_radians();
+    let d_phi = (lat2 - lat1).to_radians();
+    let d_lambda = (lon2 - lon1).to_radians();
+    let a = (d_phi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (d_lambda / 2.0).sin().powi(2);
+    EARTH_RADIUS_M * 2.0 * a.clamp(0.0, 1.0).sqrt().asin()
 }
 
 #[cfg(test)]

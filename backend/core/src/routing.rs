@@ -88,9 +88,9 @@ pub enum InvalidRoutingConfig {
 }
 
 impl InvalidRoutingConfig {
-    /// Always [`ErrorCode::InvalidRoutingConfig`].
+    /// Always [`ErrorCode::ValidationFailed`]: a refused value.
     pub fn code(&self) -> ErrorCode {
-        ErrorCode::InvalidRoutingConfig
+        ErrorCode::ValidationFailed
     }
 }
 
@@ -259,9 +259,9 @@ impl From<FollowUpRule> for RawFollowUpRule {
 pub struct InvalidFollowUpRule;
 
 impl InvalidFollowUpRule {
-    /// Always [`ErrorCode::InvalidFollowUpRule`].
+    /// Always [`ErrorCode::ValidationFailed`]: a refused value.
     pub fn code(&self) -> ErrorCode {
-        ErrorCode::InvalidFollowUpRule
+        ErrorCode::ValidationFailed
     }
 }
 
@@ -426,7 +426,7 @@ mod tests {
                 region_code: "21".into()
             }
         );
-        assert_eq!(dup.code(), ErrorCode::InvalidRoutingConfig);
+        assert_eq!(dup.code(), ErrorCode::ValidationFailed);
         assert!(matches!(
             RoutingTable::new(vec![mk(vec![], 0)]),
             Err(InvalidRoutingConfig::Fallback { .. })

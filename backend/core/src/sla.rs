@@ -194,9 +194,9 @@ pub enum InvalidSlaPolicy {
 }
 
 impl InvalidSlaPolicy {
-    /// Always [`ErrorCode::InvalidSlaPolicy`].
+    /// Always [`ErrorCode::ValidationFailed`]: a refused value.
     pub fn code(&self) -> ErrorCode {
-        ErrorCode::InvalidSlaPolicy
+        ErrorCode::ValidationFailed
     }
 }
 

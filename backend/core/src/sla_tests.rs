@@ -168,7 +168,7 @@ fn policy_loads_from_toml_and_rejects_zero_and_unknown_fields() {
             field: "overrides[0].arrival_urban_s".into()
         }
     );
-    assert_eq!(e.code(), ErrorCode::InvalidSlaPolicy);
+    assert_eq!(e.code(), ErrorCode::ValidationFailed);
     assert!(
         toml::from_str::<SlaPolicy>(&text.replace("answer_s = 10", "answer_s = 10\nanswer_ms = 1"))
             .is_err()

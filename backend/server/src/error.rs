@@ -1,78 +1,16 @@
-//! The one error type of services and handlers, and the one table that decides its HTTP status.
+//! The one error type of services and handlers.
 //!
 //! Services return [`ApiError`] so that what they refuse reaches the wire unchanged: `code` is a stable
 //! snake_case string that the map client uses as its translation key; `message` is English for logs and curl
 //! users. The HTTP edge (`api::error`) renders it as `{ "error": { "code", "message", "field"?, "allowed"? } }`;
 //! internal failures answer only `"code": "internal"` and their cause is logged once by middleware.
+//!
+//! [`ErrorCode`] is `siaga_core::error::ErrorCode`: the one table of wire codes and their HTTP statuses, which
+//! the domain errors of `siaga-core` also answer with (`code()`). This module knows no HTTP type.
+
+pub use siaga_core::error::ErrorCode;
 
 use crate::store::StoreError;
-use axum::http::StatusCode;
-use serde::Serialize;
-
-/// Every error code the API can answer with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    /// The request is malformed (bad query string, bad header).
-    BadRequest,
-    /// The body is not valid JSON or does not match the expected shape.
-    InvalidJson,
-    /// A field has a value the domain refuses.
-    ValidationFailed,
-    /// The body is larger than the configured limit.
-    PayloadTooLarge,
-    /// No bearer token, or an unknown one.
-    Unauthenticated,
-    /// The token's lifetime is over.
-    TokenExpired,
-    /// The session was ended (logout or a supervisor's force logout).
-    SessionRevoked,
-    /// Wrong username or password.
-    InvalidCredentials,
-    /// The user is disabled.
-    AccountDisabled,
-    /// Authenticated, but the role or agency scope does not allow this.
-    Forbidden,
-    /// No such resource (or not visible to this user).
-    NotFound,
-    /// The write conflicts with existing data (e.g. a taken username).
-    Conflict,
-    /// The resource is not in a state that allows this change.
-    InvalidTransition,
-    /// The same Idempotency-Key was used for a different request.
-    IdempotencyKeyReused,
-    /// Unsupported content type.
-    UnsupportedMediaType,
-    /// Too many attempts; retry later.
-    TooManyRequests,
-    /// The server or its database is not able to answer right now.
-    Unavailable,
-    /// A bug; details are in the server log.
-    Internal,
-}
-
-impl ErrorCode {
-    /// The HTTP status of each code: the single place that decides it.
-    pub fn status(self) -> StatusCode {
-        match self {
-            ErrorCode::BadRequest | ErrorCode::InvalidJson => StatusCode::BAD_REQUEST,
-            ErrorCode::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorCode::Unauthenticated
-            | ErrorCode::TokenExpired
-            | ErrorCode::SessionRevoked
-            | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            ErrorCode::AccountDisabled | ErrorCode::Forbidden => StatusCode::FORBIDDEN,
-            ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::Conflict | ErrorCode::InvalidTransition => StatusCode::CONFLICT,
-            ErrorCode::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
 
 /// An API error: a code, an English message, and optionally the offending field and allowed values.
 #[derive(Debug)]

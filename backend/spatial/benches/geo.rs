@@ -19,7 +19,7 @@ use siaga_core::unit::{UnitStatus, UnitType};
 use siaga_spatial::import::{RegionImportOptions, parse_regions};
 use siaga_spatial::jurisdiction::{CacheKind, JurisdictionOptions};
 use siaga_spatial::units::{NearestQuery, UnitFilter, UnitIndex, UnitState};
-use siaga_spatial::{Area, JurisdictionIndex, Position, RegionLevel};
+use siaga_spatial::{Area, JurisdictionIndex, Position, PositionExt, RegionLevel};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

@@ -1,4 +1,4 @@
-//! Positions and the conversions between coordinate conventions.
+//! The conversions between coordinate conventions, for the one [`Position`] type of `siaga-core`.
 //!
 //! Three conventions meet in this crate and they disagree on order:
 //!
@@ -9,167 +9,78 @@
 //! | `h3o::LatLng::new(a, b)`   | **latitude**, longitude       |
 //!
 //! Architecture Invariant: this is the only module that calls `h3o::LatLng::new` or reads a GeoJSON position
-//! array. Everything else passes a [`Position`], whose fields are named.
+//! array. Everything else passes a [`Position`], whose fields are named. [`Position`], [`InvalidPosition`],
+//! [`EARTH_RADIUS_M`] and the one distance function [`haversine_m`] are `siaga_core::position`'s, re-exported
+//! here so that the geo index and its callers name one type.
 //!
 //! A swapped Indonesian coordinate fails loudly: Jakarta is `lon 106.8, lat −6.2`, and a latitude of 106.8 is
 //! rejected by [`Position::from_lon_lat`].
 
-use serde::{Deserialize, Serialize};
+pub use siaga_core::position::{EARTH_RADIUS_M, InvalidPosition, Position, haversine_m};
 
-/// Mean earth radius in metres used for every distance in this crate: the GRS80 mean radius R₁, the same value
-/// as `geo::Haversine`.
-pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
-
-/// A validated WGS84 position: longitude in −180..=180 degrees, latitude in −90..=90 degrees, both finite.
+/// The conversions of a [`Position`] into the conventions of the geo libraries and of GeoJSON.
 ///
-/// Once built, a `Position` is valid forever, so index methods that take one cannot fail on coordinates.
+/// [`Position`] belongs to `siaga-core`, which knows no geo library; these methods are its conversions, kept in
+/// this one module. Bring the trait into scope to call them (`use siaga_spatial::PositionExt;`).
 ///
 /// ```
-/// use siaga_spatial::Position;
+/// use siaga_spatial::{Position, PositionExt};
 /// let monas = Position::from_lon_lat(106.8271, -6.1754)?;
-/// assert_eq!(monas.lon(), 106.8271);
-/// // Latitude first by mistake: 106.8 is not a latitude.
-/// assert!(Position::from_lon_lat(-6.1754, 106.8271).is_err());
+/// assert_eq!(monas.to_lat_lng().lat(), -6.1754);
+/// assert_eq!(monas.to_point().x(), 106.8271);
 /// # Ok::<(), siaga_spatial::InvalidPosition>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "RawPosition")]
-pub struct Position {
-    lon: f64,
-    lat: f64,
-}
-
-/// The unvalidated wire shape `{ "lon": …, "lat": … }`.
-#[derive(Deserialize)]
-struct RawPosition {
-    lon: f64,
-    lat: f64,
-}
-
-impl TryFrom<RawPosition> for Position {
-    type Error = InvalidPosition;
-    fn try_from(raw: RawPosition) -> Result<Self, Self::Error> {
-        Position::from_lon_lat(raw.lon, raw.lat)
-    }
-}
-
-/// Why a longitude/latitude pair is not a [`Position`].
-#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
-pub enum InvalidPosition {
-    /// One of the values is NaN or infinite.
-    #[error("coordinates must be finite numbers (lon {lon}, lat {lat})")]
-    NotFinite {
-        /// The longitude given, degrees.
-        lon: f64,
-        /// The latitude given, degrees.
-        lat: f64,
-    },
-    /// The longitude is outside −180..=180 degrees.
-    #[error("longitude {0} is outside -180..180")]
-    LongitudeOutOfRange(f64),
-    /// The latitude is outside −90..=90 degrees. A value like 106.8 usually means lon and lat were swapped.
-    #[error("latitude {0} is outside -90..90 (are lon and lat swapped?)")]
-    LatitudeOutOfRange(f64),
-}
-
-impl InvalidPosition {
-    /// The stable snake_case error code (the vocabulary the API layer maps to a status).
-    pub fn code(&self) -> &'static str {
-        "invalid_position"
-    }
-}
-
-impl Position {
-    /// Validates and builds a position from longitude and latitude in degrees, **longitude first** (GeoJSON order).
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidPosition`] when a value is not finite or out of range.
-    pub fn from_lon_lat(lon: f64, lat: f64) -> Result<Position, InvalidPosition> {
-        if !lon.is_finite() || !lat.is_finite() {
-            return Err(InvalidPosition::NotFinite { lon, lat });
-        }
-        if !(-180.0..=180.0).contains(&lon) {
-            return Err(InvalidPosition::LongitudeOutOfRange(lon));
-        }
-        if !(-90.0..=90.0).contains(&lat) {
-            return Err(InvalidPosition::LatitudeOutOfRange(lat));
-        }
-        Ok(Position { lon, lat })
-    }
-
-    /// Reads a GeoJSON position `[lon, lat]` (extra elements such as altitude are ignored).
-    ///
-    /// # Errors
-    ///
-    /// [`InvalidPosition`] when fewer than two numbers are given or the values are invalid.
-    pub fn from_geojson(position: &[f64]) -> Result<Position, InvalidPosition> {
-        match position {
-            [lon, lat, ..] => Position::from_lon_lat(*lon, *lat),
-            _ => Err(InvalidPosition::NotFinite {
-                lon: f64::NAN,
-                lat: f64::NAN,
-            }),
-        }
-    }
-
-    /// Longitude in degrees (−180..=180).
-    pub fn lon(self) -> f64 {
-        self.lon
-    }
-
-    /// Latitude in degrees (−90..=90).
-    pub fn lat(self) -> f64 {
-        self.lat
-    }
-
+pub trait PositionExt {
     /// The GeoJSON position `[lon, lat]`.
-    pub fn to_geojson(self) -> Vec<f64> {
-        vec![self.lon, self.lat]
+    fn to_geojson(self) -> Vec<f64>;
+    /// As a `geo` coordinate (`x` = longitude, `y` = latitude).
+    fn to_coord(self) -> geo::Coord<f64>;
+    /// As a `geo::Point` (`x` = longitude, `y` = latitude).
+    fn to_point(self) -> geo::Point<f64>;
+    /// As an `h3o::LatLng`. The argument order of `LatLng::new` is latitude first; this is the one place that
+    /// calls it.
+    fn to_lat_lng(self) -> h3o::LatLng;
+}
+
+impl PositionExt for Position {
+    fn to_geojson(self) -> Vec<f64> {
+        vec![self.lon(), self.lat()]
     }
 
-    /// As a `geo` coordinate (`x` = longitude, `y` = latitude).
-    pub fn to_coord(self) -> geo::Coord<f64> {
+    fn to_coord(self) -> geo::Coord<f64> {
         geo::Coord {
-            x: self.lon,
-            y: self.lat,
+            x: self.lon(),
+            y: self.lat(),
         }
     }
 
-    /// As a `geo::Point` (`x` = longitude, `y` = latitude).
-    pub fn to_point(self) -> geo::Point<f64> {
+    fn to_point(self) -> geo::Point<f64> {
         geo::Point(self.to_coord())
     }
 
-    /// As an `h3o::LatLng`. The argument order of `LatLng::new` is latitude first; this is the one place that
-    /// calls it.
-    pub fn to_lat_lng(self) -> h3o::LatLng {
+    fn to_lat_lng(self) -> h3o::LatLng {
         // LatLng::new rejects only non-finite values, and a Position is finite by construction.
-        h3o::LatLng::new(self.lat, self.lon).expect("a Position is finite by construction")
-    }
-
-    /// Great-circle distance to `other` in metres (haversine formula, radius [`EARTH_RADIUS_M`]).
-    pub fn distance_m(self, other: Position) -> f64 {
-        haversine_m(self.lon, self.lat, other.lon, other.lat)
-    }
-
-    /// The position as `[lon, lat]` for the planar R-trees of this crate.
-    pub(crate) fn xy(self) -> [f64; 2] {
-        [self.lon, self.lat]
+        h3o::LatLng::new(self.lat(), self.lon()).expect("a Position is finite by construction")
     }
 }
 
-/// Great-circle distance in metres between two lon/lat points in degrees.
+/// Reads a GeoJSON position `[lon, lat]` (extra elements such as altitude are ignored).
 ///
-/// This is the haversine formula exactly as `geo::Haversine.distance` computes it, with the intermediate value
-/// clamped to 1 so nearly antipodal points give π·R instead of NaN.
-pub fn haversine_m(lon1: f64, lat1: f64, lon2: f64, lat2: f64) -> f64 {
-    let phi1 = lat1.to_radians();
-    let phi2 = lat2.to_radians();
-    let d_phi = (lat2 - lat1).to_radians();
-    let d_lambda = (lon2 - lon1).to_radians();
-    let a = (d_phi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (d_lambda / 2.0).sin().powi(2);
-    EARTH_RADIUS_M * 2.0 * a.min(1.0).sqrt().asin()
+/// # Errors
+///
+/// [`InvalidPosition`] when a value is not finite or out of range, or missing: an empty array lacks the
+/// longitude, a one-element array the latitude.
+pub fn from_geojson(position: &[f64]) -> Result<Position, InvalidPosition> {
+    match position {
+        [lon, lat, ..] => Position::from_lon_lat(*lon, *lat),
+        [] => Err(InvalidPosition::Longitude),
+        [_] => Err(InvalidPosition::Latitude),
+    }
+}
+
+/// The position as `[lon, lat]` for the planar R-trees of this crate.
+pub(crate) fn xy(p: Position) -> [f64; 2] {
+    [p.lon(), p.lat()]
 }
 
 /// A lower bound, in metres, on the great-circle distance between two points whose planar lon/lat distance
@@ -209,17 +120,22 @@ mod tests {
         assert!(Position::from_lon_lat(106.8, -6.2).is_ok());
         assert_eq!(
             Position::from_lon_lat(-6.2, 106.8),
-            Err(InvalidPosition::LatitudeOutOfRange(106.8))
+            Err(InvalidPosition::Latitude)
         );
-        assert!(matches!(
+        assert_eq!(
             Position::from_lon_lat(f64::NAN, 1.0),
-            Err(InvalidPosition::NotFinite { .. })
-        ));
+            Err(InvalidPosition::Longitude)
+        );
         assert_eq!(
             Position::from_lon_lat(180.5, 0.0),
-            Err(InvalidPosition::LongitudeOutOfRange(180.5))
+            Err(InvalidPosition::Longitude)
         );
-        assert!(Position::from_geojson(&[106.8]).is_err());
+        assert_eq!(from_geojson(&[106.8]), Err(InvalidPosition::Latitude));
+        assert_eq!(from_geojson(&[]), Err(InvalidPosition::Longitude));
+        assert_eq!(
+            from_geojson(&[106.8, -6.2, 12.0]).map(PositionExt::to_geojson),
+            Ok(vec![106.8, -6.2])
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Invariant: [`FacilityIndex::nearest`] returns exactly what [`FacilityIndex::nearest_brute_force`] returns:
 //! the `k` facilities with the capability, ordered by great-circle distance and then by id.
 
-use crate::convert::{InvalidPosition, Position};
+use crate::convert::{InvalidPosition, Position, xy};
 use crate::nearest::{DataExtent, planar_order};
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
@@ -150,7 +150,7 @@ impl FacilityIndex {
                 .iter()
                 .enumerate()
                 .map(|(i, f)| {
-                    GeomWithData::new(f.position.xy(), u32::try_from(i).unwrap_or(u32::MAX))
+                    GeomWithData::new(xy(f.position), u32::try_from(i).unwrap_or(u32::MAX))
                 })
                 .collect(),
         );
@@ -201,7 +201,7 @@ impl FacilityIndex {
         if k == 0 {
             return best;
         }
-        for (item, bound) in planar_order(&self.tree, p.xy(), self.extent) {
+        for (item, bound) in planar_order(&self.tree, xy(p), self.extent) {
             if best.len() == k && best.last().is_some_and(|w| bound > w.distance_m) {
                 break;
             }
@@ -213,7 +213,7 @@ impl FacilityIndex {
             }
             let found = NearbyFacility {
                 facility: f,
-                distance_m: p.distance_m(f.position),
+                distance_m: p.haversine_m(f.position),
             };
             let at = best.partition_point(|b| order(b, &found).is_lt());
             if at < k {
@@ -237,7 +237,7 @@ impl FacilityIndex {
             .filter(|f| capability.is_none_or(|c| f.capabilities.contains(&c)))
             .map(|f| NearbyFacility {
                 facility: f,
-                distance_m: p.distance_m(f.position),
+                distance_m: p.haversine_m(f.position),
             })
             .collect();
         all.sort_by(order);

@@ -135,7 +135,7 @@ impl Gazetteer {
                 let place = self.places.get(i)?;
                 let rank = match_rank(&q, words)
                     .or_else(|| postal_rank(&q, words, place.postal_code.as_deref()))?;
-                let step = near.map_or(0, |p| (p.distance_m(place.position) / STEP_M) as u32);
+                let step = near.map_or(0, |p| (p.haversine_m(place.position) / STEP_M) as u32);
                 Some((rank, step, place.kind_rank(), place.name.chars().count(), i))
             })
             .collect();

@@ -35,7 +35,7 @@
 
 mod topology;
 
-use crate::convert::{InvalidPosition, Position};
+use crate::convert::{InvalidPosition, Position, PositionExt, from_geojson};
 use crate::facilities::{Capability, Facility, FacilityKind};
 use crate::jurisdiction::Area;
 use crate::layers::{Agency, AgencyArea, RegionLevel};
@@ -163,14 +163,16 @@ pub enum Fault {
     #[error("malformed geometry: {0}")]
     MalformedGeometry(String),
     /// A position is not a valid lon/lat.
-    #[error("{ring} position {index}: {problem}")]
+    #[error("{ring} position {index}: {}", position_problem(*.problem, *.value))]
     Position {
         /// The ring (or "point").
         ring: String,
         /// Position index in the ring.
         index: usize,
-        /// What is wrong.
+        /// Which coordinate is wrong.
         problem: InvalidPosition,
+        /// That coordinate as given, degrees (`None` when the position lacks it).
+        value: Option<f64>,
     },
     /// A number column could not be read.
     #[error("{field}: `{value}` is not a number")]
@@ -470,11 +472,7 @@ fn parse_areal(geometry: Value) -> Result<MultiPolygon<f64>, Fault> {
 fn parse_ring(ring: &[Vec<f64>], label: &str) -> Result<LineString<f64>, Fault> {
     let mut coords = Vec::with_capacity(ring.len());
     for (index, pos) in ring.iter().enumerate() {
-        let p = Position::from_geojson(pos).map_err(|problem| Fault::Position {
-            ring: label.to_owned(),
-            index,
-            problem,
-        })?;
+        let p = from_geojson(pos).map_err(|problem| position_fault(label, index, pos, problem))?;
         coords.push(p.to_coord());
     }
     let distinct = {
@@ -718,12 +716,30 @@ pub fn parse_facilities_geojson(
     })
 }
 
-/// The fault of a point whose coordinates are out of range.
-fn point_fault(problem: InvalidPosition) -> Fault {
+/// The fault of position `index` of `ring` (`"point"` for a point), given as `[lon, lat, …]`.
+fn position_fault(ring: &str, index: usize, lon_lat: &[f64], problem: InvalidPosition) -> Fault {
+    let value = match problem {
+        InvalidPosition::Longitude => lon_lat.first(),
+        InvalidPosition::Latitude => lon_lat.get(1),
+    };
     Fault::Position {
-        ring: "point".into(),
-        index: 0,
+        ring: ring.to_owned(),
+        index,
         problem,
+        value: value.copied(),
+    }
+}
+
+/// What is wrong with one coordinate, naming its value: import files are fixed by hand, so the message says
+/// which number to look for.
+fn position_problem(problem: InvalidPosition, value: Option<f64>) -> String {
+    let (axis, range, hint) = match problem {
+        InvalidPosition::Longitude => ("longitude", "-180..180", ""),
+        InvalidPosition::Latitude => ("latitude", "-90..90", " (are lon and lat swapped?)"),
+    };
+    match value {
+        Some(v) => format!("{axis} {v} is outside {range}{hint}"),
+        None => format!("{axis} is missing"),
     }
 }
 
@@ -736,14 +752,15 @@ fn csv_point(
 ) -> Result<Position, Fault> {
     let lon = number(table.get(row, lon_col), lon_col)?;
     let lat = number(table.get(row, lat_col), lat_col)?;
-    Position::from_lon_lat(lon, lat).map_err(point_fault)
+    Position::from_lon_lat(lon, lat)
+        .map_err(|problem| position_fault("point", 0, &[lon, lat], problem))
 }
 
 fn point_geometry(geometry: Value) -> Result<Position, Fault> {
     let geom = geojson::Geometry::from_json_value(geometry)
         .map_err(|e| Fault::MalformedGeometry(e.to_string()))?;
     match geom.value {
-        geojson::Value::Point(p) => Position::from_geojson(&p).map_err(point_fault),
+        geojson::Value::Point(p) => from_geojson(&p).map_err(|e| position_fault("point", 0, &p, e)),
         other => Err(Fault::GeometryType {
             found: other.type_name().to_owned(),
             expected: "a Point",

@@ -2,8 +2,9 @@
 //!
 //! # Layout
 //!
-//! * [`convert`]: [`Position`] (validated lon/lat) and every conversion between coordinate conventions. This is the
-//!   only module that builds an `h3o::LatLng` (latitude first) or reads a GeoJSON `[lon, lat]` array.
+//! * [`convert`]: every conversion of a [`Position`] (`siaga_core::position`'s validated lon/lat, re-exported
+//!   here) into another coordinate convention ([`PositionExt`]). This is the only module that builds an
+//!   `h3o::LatLng` (latitude first) or reads a GeoJSON `[lon, lat]` array.
 //! * [`jurisdiction`]: [`JurisdictionIndex`], point-in-area lookup over one set of areas (one administrative
 //!   level, or a set of service areas) with exact semantics, and a cache in front of the exact test: a
 //!   two-level lon/lat grid by default, or H3 cells (measured slower; see `BENCHMARKS.md`).
@@ -24,8 +25,8 @@
 //!
 //! # Distances
 //!
-//! All distances are great-circle distances in metres on a sphere of radius
-//! [`convert::EARTH_RADIUS_M`] (the GRS80 mean radius, as `geo::Haversine` uses). Indexes order candidates with
+//! All distances are great-circle distances in metres by [`convert::haversine_m`], the core's one distance
+//! function, on a sphere of radius [`convert::EARTH_RADIUS_M`] (the GRS80 mean radius, as `geo::Haversine` uses). Indexes order candidates with
 //! planar lon/lat R-trees and then re-rank by great-circle distance with a proven lower bound, so results equal
 //! a brute-force sort (see [`convert::planar_lower_bound_m`]).
 
@@ -44,7 +45,7 @@ mod nearest;
 mod pip;
 pub mod units;
 
-pub use convert::{InvalidPosition, Position};
+pub use convert::{InvalidPosition, Position, PositionExt};
 
 pub use facilities::{Capability, Facility, FacilityIndex, FacilityKind};
 pub use jurisdiction::{Area, JurisdictionIndex, Located};

@@ -25,7 +25,7 @@
 //! for urban Indonesian traffic with lights and sirens: ambulance 40 km/h, fire engine 35, rescue 35, police
 //! patrol 45, social team 30, traffic 40, other 30.
 
-use crate::convert::{EARTH_RADIUS_M, Position, haversine_m};
+use crate::convert::{EARTH_RADIUS_M, Position, haversine_m, xy};
 use crate::nearest::DataExtent;
 use rstar::primitives::GeomWithData;
 use rstar::{AABB, RTree};
@@ -297,7 +297,7 @@ fn entry_of(agencies: &mut HashMap<String, u32>, slot: u32, unit: &UnitState) ->
         }
     };
     Entry::new(
-        unit.position.xy(),
+        xy(unit.position),
         Key {
             slot,
             agency,
@@ -495,7 +495,7 @@ impl UnitIndex {
             v.sort_unstable();
             v
         });
-        let c = q.position.xy();
+        let c = xy(q.position);
         let (qlon, qlat) = (q.position.lon(), q.position.lat());
         // Start with the square expected to hold about 2k units of any kind.
         let mut w = ((2 * q.k) as f64 / self.extent.density(self.len()))
@@ -574,7 +574,7 @@ impl UnitIndex {
         let mut best = Vec::new();
         let mut skipped = Vec::new();
         for unit in self.iter() {
-            let d = q.position.distance_m(unit.position);
+            let d = q.position.haversine_m(unit.position);
             match exclusion(unit, q) {
                 None => best.push((d, unit)),
                 Some(reason) => skipped.push((d, unit, reason)),

@@ -24,7 +24,7 @@ use siaga_spatial::import::{
 use siaga_spatial::jurisdiction::brute_force_locate;
 use siaga_spatial::layers::{AdminLayers, Agency, AgencyArea, RegionLevel};
 use siaga_spatial::units::{NearestQuery, UnitFilter, UnitIndex, UnitState};
-use siaga_spatial::{Area, Capability, JurisdictionIndex, Located, Position};
+use siaga_spatial::{Area, Capability, JurisdictionIndex, Located, Position, PositionExt};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::OnceLock;

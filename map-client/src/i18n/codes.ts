@@ -1,9 +1,43 @@
-//! Every error code the client can show. `ErrorCode` is generated from the server's OpenAPI document, so a
-//! new server code fails `tsc` until both tables translate it. Domain codes from `siaga-core` that the server
-//! may surface, and client-side codes, are listed here by hand.
+//! Every error code the client can show, and where each comes from.
+//!
+//! The server's codes are one table in `siaga-core` (`ErrorCode`, each with its HTTP status); the OpenAPI
+//! document carries them into the generated `ErrorCode` type (`schema.d.ts`, checked against the server by a
+//! server test). `API_ERRORS` below is keyed by that type, so `tsc` fails when the server adds or drops a code
+//! until this table follows, and `en.ts`/`id.ts` (typed by `KnownErrorCode`) fail until both languages
+//! translate it. `codes.test.ts` checks that no text is empty.
 
 import type { ErrorCode } from '../api/types';
 
+/** The codes the server answers with: exactly the generated `ErrorCode` union, no more and no fewer. */
+const API_ERRORS: Record<ErrorCode, true> = {
+  bad_request: true,
+  invalid_json: true,
+  validation_failed: true,
+  payload_too_large: true,
+  unauthenticated: true,
+  token_expired: true,
+  session_revoked: true,
+  invalid_credentials: true,
+  account_disabled: true,
+  forbidden: true,
+  not_found: true,
+  conflict: true,
+  invalid_transition: true,
+  idempotency_key_reused: true,
+  unsupported_media_type: true,
+  too_many_requests: true,
+  unavailable: true,
+  internal: true,
+};
+
+/** The API's codes as a list (complete by construction: it is the key set of a `Record<ErrorCode, …>`). */
+export const API_ERROR_CODES: readonly ErrorCode[] = Object.keys(API_ERRORS) as ErrorCode[];
+
+/**
+ * Codes the server never sends. They named `siaga-core`'s domain failures, which answer on the wire with
+ * `validation_failed` or `invalid_transition` (the detail is in `message` and `field`). They stay only because
+ * `en.ts` and `id.ts` still translate them; delete them together with those entries.
+ */
 export const CORE_ERROR_CODES = [
   'assignments_open',
   'no_open_assignment',
@@ -26,25 +60,3 @@ export type KnownErrorCode =
   | ErrorCode
   | (typeof CORE_ERROR_CODES)[number]
   | (typeof CLIENT_ERROR_CODES)[number];
-
-/** The API's codes as the backend lists them (kept as a value so the completeness test can iterate it). */
-export const API_ERROR_CODES: readonly ErrorCode[] = [
-  'bad_request',
-  'invalid_json',
-  'validation_failed',
-  'payload_too_large',
-  'unauthenticated',
-  'token_expired',
-  'session_revoked',
-  'invalid_credentials',
-  'account_disabled',
-  'forbidden',
-  'not_found',
-  'conflict',
-  'invalid_transition',
-  'idempotency_key_reused',
-  'unsupported_media_type',
-  'too_many_requests',
-  'unavailable',
-  'internal',
-];

@@ -2,11 +2,11 @@
 //!
 //! The client picks the resolution from its zoom level; it is clamped to [`MIN_RESOLUTION`]..=
 //! [`MAX_RESOLUTION`] (res 4 cells are about 1 770 km², res 10 about 0.015 km²). Coordinates go through
-//! `siaga_spatial::Position`, the one place that knows h3o's latitude-first order; the output is GeoJSON's
-//! `[lon, lat]`.
+//! `siaga_spatial::convert` (`PositionExt`), the one place that knows h3o's latitude-first order; the output is
+//! GeoJSON's `[lon, lat]`.
 
 use serde::Serialize;
-use siaga_spatial::Position;
+use siaga_spatial::{Position, PositionExt};
 use std::collections::BTreeMap;
 
 /// Coarsest resolution served.
