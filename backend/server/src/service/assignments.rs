@@ -212,15 +212,10 @@ async fn follow_incident(
     let Some(next) = from.follow_assignments(&statuses) else {
         return Ok(());
     };
-    let agencies: Vec<String> = state
-        .store
-        .incident_agencies(&incident.id)
-        .await?
-        .into_iter()
-        .map(|r| r.agency_id)
-        .collect();
+    let agency_rows = state.store.incident_agencies(&incident.id).await?;
+    let agencies: Vec<String> = agency_rows.iter().map(|r| r.agency_id.clone()).collect();
     let reach = Reach {
-        agency_ids: Some(agencies.clone()),
+        agency_ids: Some(agencies),
         unit_id: None,
         region_code: incident.region_code.clone(),
     };
@@ -236,7 +231,12 @@ async fn follow_incident(
     }
     set.event(
         DomainEvent::IncidentUpdated(IncidentUpdated {
-            incident: summary(incident, next, agencies),
+            incident: crate::service::incidents::summary(
+                incident,
+                next.as_str(),
+                crate::service::incidents::event_agencies(&agency_rows),
+                now,
+            ),
             agency_id: None,
             decision: None,
             reason: None,
@@ -245,32 +245,6 @@ async fn follow_incident(
         .to(&reach),
     );
     Ok(())
-}
-
-/// What an `incident.*` event says of `incident` once it is `status`: no reporter data, since events fan out.
-fn summary(
-    incident: &IncidentRow,
-    status: IncidentStatus,
-    agency_ids: Vec<String>,
-) -> IncidentSummary {
-    IncidentSummary {
-        incident_id: incident.id.clone(),
-        number: Some(incident.number.clone()),
-        status: status.as_str().to_owned(),
-        category: incident.category.clone(),
-        priority: incident.priority.clone(),
-        location: LonLat {
-            lon: incident.lon,
-            lat: incident.lat,
-        },
-        address: incident.address.clone(),
-        region_code: incident.region_code.clone(),
-        victims: EventVictims {
-            count: incident.victims_count,
-            condition: incident.victim_condition.clone(),
-        },
-        agency_ids,
-    }
 }
 
 async fn load(state: &AppState, id: &str) -> ApiResult<AssignmentRow> {

@@ -175,8 +175,8 @@ fn with_number<'a>(
         return std::borrow::Cow::Borrowed(events);
     };
     let mut owned = events.to_vec();
-    for e in numbered.iter().filter_map(|&i| owned.get_mut(i)) {
-        if let Some(map) = e.payload.as_object_mut() {
+    for &i in numbered {
+        if let Some(map) = owned.get_mut(i).and_then(|e| e.payload.as_object_mut()) {
             map.insert("number".into(), number.into());
         }
     }

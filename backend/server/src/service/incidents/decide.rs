@@ -86,7 +86,10 @@ async fn decide(
         by,
         reject,
     ));
-    let new_status = to.map_or(incident.status.as_str(), IncidentStatus::as_str);
+    let new_status = match &to {
+        Some(t) => t.as_str(),
+        None => incident.status.as_str(),
+    };
     if let Some(to) = to {
         set.push(incidents::set_status(id, from.as_str(), to.as_str(), now));
     }

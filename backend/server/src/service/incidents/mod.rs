@@ -83,7 +83,7 @@ fn agency_ids(agencies: &[IncidentAgencyRow]) -> Vec<String> {
 }
 
 /// An incident's agencies as events carry them.
-fn event_agencies(agencies: &[IncidentAgencyRow]) -> Vec<EventIncidentAgency> {
+pub(crate) fn event_agencies(agencies: &[IncidentAgencyRow]) -> Vec<EventIncidentAgency> {
     agencies
         .iter()
         .map(|a| EventIncidentAgency {
