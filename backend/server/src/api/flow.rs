@@ -34,7 +34,9 @@ pub fn start_clock(
 
 /// Stops the running clocks among `clocks` whose kind is in `kinds`. A clock past its deadline that the SLA
 /// runner has not reported yet (it was down, or is about to fire) is marked breached here, with its event, in
-/// the same transaction; the guard on `breached_at IS NULL` makes sure only one writer ever records it.
+/// the same transaction; the guard on `breached_at IS NULL` makes sure only one writer ever records it. When
+/// the runner records it between the read of `clocks` and the commit (as it does while catching up after a
+/// restart), the change still commits, without a second breach event: the clock is no conflict.
 pub fn stop_clocks(
     set: &mut ChangeSet,
     clocks: &[SlaClockRow],
@@ -52,15 +54,14 @@ pub fn stop_clocks(
                 .int(now),
         );
         if c.breached_at.is_none() && now > c.due_at {
-            set.push(
+            set.record_once(
                 Stmt::new(
                     "UPDATE sla_clocks SET breached_at = $2 WHERE id = $1 AND breached_at IS NULL",
                 )
                 .text(&c.id)
-                .int(now)
-                .expect(1),
+                .int(now),
+                breach_event(c, now, audience),
             );
-            set.event(breach_event(c, now, audience));
         }
     }
 }
