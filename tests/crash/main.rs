@@ -11,6 +11,10 @@
 //! * incident numbers are distinct and gap-free per day (a gap would be a lost, acknowledged creation);
 //! * an SLA clock started before the kill (a short test policy: category `other` resolves within
 //!   [`PROBE_TARGET_S`] s) breaches after the restart, exactly once;
+//! * no clock breaches twice, though the load's answer, dispatch and acknowledge targets are
+//!   [`LOAD_TARGET_S`] s, so that answers, assignments and acknowledgements keep stopping clocks that are
+//!   overdue, racing the SLA runner to record the breach (hardest right after a restart, when the runner
+//!   catches up on every clock that fell due while the server was down);
 //! * a websocket client connected before each kill resumes with `resume_from=<last seq>` and, over all rounds,
 //!   receives exactly the event log: no gap, no duplicate;
 //! * each request the kill left unanswered, retried with the same `Idempotency-Key` after the restart,
@@ -31,7 +35,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use siaga_tests::{
-    DEMO_PASSWORD, Engine, TestDb, TestServer, WsClient, engine_tests, read, siaga_bin,
+    DEMO_PASSWORD, Engine, Options, TestDb, TestServer, WsClient, engine_tests, read, siaga_bin,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::path::PathBuf;
@@ -44,6 +48,7 @@ use tokio::process::{Child, Command};
 engine_tests!(
     killed_under_load_loses_no_acknowledged_write,
     a_change_committed_without_its_reply_is_answered_on_retry,
+    a_breach_recorded_meanwhile_does_not_refuse_the_change_that_stops_the_clock,
 );
 
 /// Kill points per engine in the default test run.
@@ -52,6 +57,11 @@ const DEFAULT_ROUNDS: usize = 5;
 /// Resolution target of the probe incidents (category `other`), in seconds. The kill comes at most
 /// [`KILL_AFTER_MS`]`.1` after the probe is filed, so its clock is always still running at the kill.
 const PROBE_TARGET_S: u32 = 4;
+
+/// Answer, dispatch and acknowledge target of the load's calls and incidents, in seconds: short, so the
+/// requests that stop these clocks often find them overdue and record the breach themselves, unless the SLA
+/// runner got there first.
+const LOAD_TARGET_S: u32 = 1;
 
 /// Range of the random delay between the start of a round's load and the kill, in milliseconds.
 const KILL_AFTER_MS: (u64, u64) = (300, 2_500);
@@ -136,10 +146,11 @@ struct Server {
     child: Child,
 }
 
-/// The SLA policy: the built-in defaults, plus a short resolution target for category `other`.
+/// The SLA policy: the built-in defaults with the load's short answer, dispatch and acknowledge targets
+/// ([`LOAD_TARGET_S`]), plus a short resolution target for category `other`.
 fn config_toml() -> String {
     let policy = siaga_core::sla::SlaPolicy::defaults();
-    let mut toml = format!("[dispatch.sla]\nanswer_s = {}\n", policy.answer_s);
+    let mut toml = format!("[dispatch.sla]\nanswer_s = {LOAD_TARGET_S}\n");
     for (name, t) in [
         ("p1", policy.priorities.p1),
         ("p2", policy.priorities.p2),
@@ -150,8 +161,8 @@ fn config_toml() -> String {
             "[dispatch.sla.priorities.{name}]\nescalation_s = {}\ndispatch_s = {}\nacknowledge_s = {}\n\
              arrival_urban_s = {}\narrival_rural_s = {}\nresolution_s = {}\n",
             t.escalation_s,
-            t.dispatch_s,
-            t.acknowledge_s,
+            LOAD_TARGET_S,
+            LOAD_TARGET_S,
             t.arrival_urban_s,
             t.arrival_rural_s,
             t.resolution_s
@@ -618,7 +629,8 @@ async fn dispatcher(load: Arc<Load>, who: &'static str, agency: String, worker: 
         );
         match load.post(req).await {
             Outcome::Acked(_) => {}
-            // The unit was taken by a crew finishing late; try again with a fresh list.
+            // The incident moved on at the same moment (another agency's dispatcher or crew changed its
+            // status); try again with a fresh list.
             Outcome::Refused(status, body)
                 if status == StatusCode::CONFLICT && body["error"]["code"] == "conflict" =>
             {
@@ -765,6 +777,12 @@ impl Probe {
     async fn clocks(&self) -> Vec<ClockRow> {
         on_probe!(self, p => sqlx::query_as(
             "SELECT id, subject_id, kind, due_at, breached_at FROM sla_clocks").fetch_all(p).await.unwrap())
+    }
+
+    /// `(stopped_at, breached_at)` of one SLA clock.
+    async fn clock_ends(&self, id: &str) -> (Option<i64>, Option<i64>) {
+        on_probe!(self, p => sqlx::query_as("SELECT stopped_at, breached_at FROM sla_clocks WHERE id = $1")
+            .bind(id).fetch_one(p).await.unwrap())
     }
 
     /// `(seq, event_type, payload)` of the whole event log, in order.
@@ -1176,7 +1194,8 @@ async fn killed_under_load_loses_no_acknowledged_write(engine: Engine) {
         eprintln!(
             "{engine:?}: {rounds} kills; {} acknowledged writes ({} calls, {} incidents, {} assignments) all \
          present; {} unanswered requests retried once each ({} not committed, {} committed with the reply \
-         lost, {} with the reply stored); {} server errors; {} websocket events in order over {} resumes",
+         lost, {} with the reply stored); {} server errors; {} websocket events in order over {} resumes; \
+         {} SLA breaches, none twice",
             l.acked,
             l.calls.len(),
             l.incidents.len(),
@@ -1187,7 +1206,8 @@ async fn killed_under_load_loses_no_acknowledged_write(engine: Engine) {
             l.retried_by_state[2],
             l.server_errors,
             seen.events.len(),
-            seen.resumes.len()
+            seen.resumes.len(),
+            breaches.len()
         );
         assert!(
             l.incidents.len() > rounds && !l.assignments.is_empty(),
@@ -1489,4 +1509,140 @@ async fn a_change_committed_without_its_reply_is_answered_on_retry(engine: Engin
         .count();
     store.close().await;
     assert_eq!(acks, 1, "the acknowledgement was applied once");
+}
+
+/// One connection to a server's database from outside the server, to hold a write transaction open.
+enum Conn {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Conn {
+    async fn open(db: &TestDb) -> Conn {
+        use sqlx::Connection;
+        match db.engine {
+            Engine::Sqlite => Conn::Sqlite(sqlx::SqliteConnection::connect(&db.url).await.unwrap()),
+            Engine::Postgres => Conn::Postgres(sqlx::PgConnection::connect(&db.url).await.unwrap()),
+        }
+    }
+
+    async fn execute(&mut self, sql: &str) {
+        match self {
+            Conn::Sqlite(c) => drop(sqlx::raw_sql(sql).execute(&mut *c).await.unwrap()),
+            Conn::Postgres(c) => drop(sqlx::raw_sql(sql).execute(&mut *c).await.unwrap()),
+        }
+    }
+}
+
+/// A race the kill loop hits only sometimes, made certain. A change that stops an overdue SLA clock (here:
+/// the first assignment stops the incident's dispatch clock) records the breach itself, unless the SLA
+/// runner records it first, as it easily does while catching up after a restart, just when the retried
+/// requests run. Losing that race is no conflict: neither the unit nor the incident changed. Here the
+/// runner's update is held open in a transaction until the assignment has read the clock and waits to
+/// write, then committed. The assignment must succeed, keep the runner's breach and not announce it again.
+async fn a_breach_recorded_meanwhile_does_not_refuse_the_change_that_stops_the_clock(
+    engine: Engine,
+) {
+    /// 2026-11-25 10:00:00 WIB.
+    const T0: i64 = 1_795_575_600_000;
+    let srv = TestServer::start_with(
+        engine,
+        Options {
+            manual_clock_at: Some(T0),
+            demo: true,
+            tweak: None,
+        },
+    )
+    .await;
+    let clock = srv.clock.clone().unwrap();
+    let taker = srv.demo_login("operator1").await;
+    let dispatcher = srv.demo_login("dispatch.dinkes").await;
+    let (status, incident) = srv
+        .post(
+            "/api/v1/incidents",
+            &taker,
+            json!({"category": "health", "priority": "p1", "location": {"lon": CENTRE.0, "lat": CENTRE.1},
+                   "victims": {"count": 1, "condition": "minor"}, "description": "breach race"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{incident}");
+    let incident = incident["id"].as_str().unwrap().to_owned();
+    let unit = srv.unit_id(&dispatcher, "AMB-01").await;
+    let db = Probe::open(&srv.db).await;
+    let (clock_id, due_at) = db
+        .clocks()
+        .await
+        .into_iter()
+        .find(|c| c.1 == incident && c.2 == "dispatch")
+        .map(|c| (c.0, c.3))
+        .unwrap();
+
+    // The runner's breach, written but not committed; the clock falls due only now, so neither the real
+    // runner nor the assignment can have seen it overdue and breached before.
+    let breached_by_runner = due_at + 500;
+    let mut runner = Conn::open(&srv.db).await;
+    runner
+        .execute(match engine {
+            Engine::Sqlite => "BEGIN IMMEDIATE",
+            Engine::Postgres => "BEGIN",
+        })
+        .await;
+    runner
+        .execute(&format!(
+            "UPDATE sla_clocks SET breached_at = {breached_by_runner} WHERE id = '{clock_id}' AND breached_at IS NULL"
+        ))
+        .await;
+    clock.set(siaga_core::time::Timestamp(due_at + 1_000));
+    let assign = {
+        let request = srv
+            .request(
+                reqwest::Method::POST,
+                &format!("/api/v1/incidents/{incident}/assignments"),
+                Some(&dispatcher),
+            )
+            .json(&json!({"unit_id": unit}));
+        tokio::spawn(async move { read(request.send().await.unwrap()).await })
+    };
+    match &db {
+        // PostgreSQL shows the assignment waiting for the clock's row.
+        Probe::Postgres(p) => {
+            let waiting = tokio::time::Instant::now();
+            loop {
+                let n: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+                     AND wait_event_type = 'Lock' AND query LIKE 'UPDATE sla_clocks SET stopped_at%'",
+                )
+                .fetch_one(p)
+                .await
+                .unwrap();
+                if n > 0 {
+                    break;
+                }
+                assert!(
+                    waiting.elapsed() < Duration::from_secs(15),
+                    "the assignment never waited for the clock"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+        // SQLite shows no waiting writer (it waits in its busy handler), so the assignment gets a moment to
+        // read the clock; had it not read it by then, the test would pass without the race, never fail.
+        Probe::Sqlite(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+    }
+    runner.execute("COMMIT").await;
+
+    let (status, assignment) = assign.await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{assignment}");
+    assert_eq!(assignment["unit_id"], unit.as_str(), "{assignment}");
+    assert_eq!(
+        db.clock_ends(&clock_id).await,
+        (Some(due_at + 1_000), Some(breached_by_runner)),
+        "the dispatch clock is stopped by the assignment and breached once, by the runner"
+    );
+    assert_eq!(
+        breach_counts(&db.events().await).get(&clock_id),
+        None,
+        "the assignment announced a breach it did not record"
+    );
+    db.close().await;
 }

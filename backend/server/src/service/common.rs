@@ -34,7 +34,9 @@ pub fn start_clock(
 
 /// Stops the running clocks among `clocks` whose kind is in `kinds`. A clock past its deadline that the SLA
 /// runner has not reported yet (it was down, or is about to fire) is marked breached here, with its event, in
-/// the same transaction; the guard on `breached_at IS NULL` makes sure only one writer ever records it.
+/// the same transaction; the guard on `breached_at IS NULL` makes sure only one writer ever records it. When
+/// the runner records it between the read of `clocks` and the commit (as it does while catching up after a
+/// restart), the change still commits, without a second breach event: the clock is no conflict.
 pub fn stop_clocks(
     set: &mut ChangeSet,
     clocks: &[SlaClockRow],
@@ -50,8 +52,10 @@ pub fn stop_clocks(
         if c.breached_at.is_none()
             && siaga_core::sla::is_breached(Timestamp(c.started_at), c.target_ms, Timestamp(now))
         {
-            set.push(sla::record_breach(&c.id, now));
-            set.event(breach_event(c, now, audience));
+            set.record_once(
+                sla::record_breach(&c.id, now),
+                breach_event(c, now, audience),
+            );
         }
     }
 }

@@ -109,6 +109,9 @@ pub struct ChangeSet {
     pub stmts: Vec<Stmt>,
     /// Events to append (after the statements).
     pub events: Vec<NewEvent>,
+    /// `(event, statement)` index pairs from [`ChangeSet::record_once`]: the event is appended only if the
+    /// statement touched a row.
+    pub announced_by: Vec<(usize, usize)>,
     /// Audit entries to append.
     pub audit: Vec<AuditEntry>,
     /// Indexes into `events` of the events that name the allocated number (their payload's `number`).
@@ -149,6 +152,18 @@ impl ChangeSet {
     /// number into the payload's `number` field in the same transaction, so the event is never without it.
     pub fn numbered_event(&mut self, e: NewEvent) -> &mut Self {
         self.numbered_events.push(self.events.len());
+        self.events.push(e);
+        self
+    }
+
+    /// Adds a statement that records a fact at most one writer may record, guarded on its absence (`… AND
+    /// breached_at IS NULL`), with the event announcing it. A statement that touches no row means another
+    /// writer recorded and announced the fact first: the change then commits without the event instead of
+    /// rolling back, because nothing it decided on has changed.
+    pub fn record_once(&mut self, s: Stmt, e: NewEvent) -> &mut Self {
+        self.announced_by
+            .push((self.events.len(), self.stmts.len()));
+        self.stmts.push(s);
         self.events.push(e);
         self
     }
@@ -231,12 +246,16 @@ impl Store {
                     .bind(prefix).bind(day).fetch_one(&mut *tx).await?;
                 number = Some(format_number(prefix, day, seq));
             }
+            let mut untouched = Vec::new();
             for (i, s) in set.stmts.iter().enumerate() {
                 let q = bind_args!(sqlx::query(&s.sql), &s.args, number);
                 let rows = q.execute(&mut *tx).await?.rows_affected();
                 if let Some(want) = s.expect_rows && rows != want {
                     tx.rollback().await?;
                     return Err(StoreError::Stale { statement: i, rows, expected: want });
+                }
+                if rows == 0 {
+                    untouched.push(i);
                 }
             }
             for e in &set.audit {
@@ -248,8 +267,16 @@ impl Store {
                     .bind(&e.detail)
                     .execute(&mut *tx).await?;
             }
+            let unannounced: Vec<usize> = set.announced_by.iter()
+                .filter(|(_, stmt)| untouched.contains(stmt)).map(|(event, _)| *event).collect();
             let events = with_number(&set.events, &set.numbered_events, number.as_deref());
-            let seqs = tx.insert_events(set.at, &events).await?;
+            let seqs = if unannounced.is_empty() {
+                tx.insert_events(set.at, &events).await?
+            } else {
+                let kept: Vec<NewEvent> = events.iter().enumerate()
+                    .filter(|(i, _)| !unannounced.contains(i)).map(|(_, e)| e.clone()).collect();
+                tx.insert_events(set.at, &kept).await?
+            };
             tx.commit().await?;
             Committed { number, seqs }
         });

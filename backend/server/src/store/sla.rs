@@ -39,12 +39,13 @@ pub fn stop_clock(clock_id: &str, at: i64) -> Stmt {
         .int(at)
 }
 
-/// Records a clock's breach; the change rolls back if another writer recorded it first.
+/// Records a clock's breach unless another writer recorded it first (it then touches no row); for
+/// [`ChangeSet::record_once`](super::ChangeSet::record_once), which keeps the breach event only when this
+/// statement recorded it.
 pub fn record_breach(clock_id: &str, at: i64) -> Stmt {
     Stmt::new("UPDATE sla_clocks SET breached_at = $2 WHERE id = $1 AND breached_at IS NULL")
         .text(clock_id)
         .int(at)
-        .expect(1)
 }
 
 /// Records the breach of a clock that is still running, as the SLA runner sees it fall due; the change rolls
