@@ -34,7 +34,11 @@ fn sources() -> Vec<(String, String)> {
                 Some(i) => text[..i].to_owned(),
                 None => text,
             };
-            let rel = p.strip_prefix(&root).ok()?.to_string_lossy().replace('\\', "/");
+            let rel = p
+                .strip_prefix(&root)
+                .ok()?
+                .to_string_lossy()
+                .replace('\\', "/");
             Some((rel, text))
         })
         .collect()

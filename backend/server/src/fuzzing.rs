@@ -6,21 +6,22 @@
 //! pure checks) and panic only when a property the API promises is broken: no panic, every refusal is a 4xx
 //! that names the field, and whatever is accepted is in range.
 
-use crate::api::agencies::{CreateAgencyRequest, CreateUnitRequest, UnitStatusRequest};
-use crate::api::agents::{SelectableState, SetStateRequest, check_state_request};
-use crate::api::assignments::{AssignmentStatusRequest, check_status_request};
-use crate::api::auth::LoginRequest;
-use crate::api::incidents::{
-    CloseRequest, CreateAssignmentRequest, CreateIncidentRequest, LinkCallRequest, RejectRequest,
-    check_new_incident,
-};
 use crate::error::{ApiError, ErrorCode};
 use crate::json::parse_json;
 use crate::live::position::{FixRejection, LastFix, PositionFix, check_fix};
 use crate::live::socket::{ClientFrame, parse_client_frame};
+use crate::service::accounts::LoginRequest;
+use crate::service::agencies::CreateAgencyRequest;
+use crate::service::agents::{SelectableState, SetStateRequest, check_state_request};
+use crate::service::assignments::{AssignmentStatusRequest, check_status_request};
 use crate::service::calls::{
     AmlRequest, ClassifyRequest, CreateCallRequest, check_new_call, parse_aml,
 };
+use crate::service::incidents::file::check_new_incident;
+use crate::service::incidents::{
+    CloseRequest, CreateAssignmentRequest, CreateIncidentRequest, LinkCallRequest, RejectRequest,
+};
+use crate::service::units::{CreateUnitRequest, UnitStatusRequest};
 use serde::de::DeserializeOwned;
 use siaga_core::assignment::AssignmentStatus;
 use siaga_core::kpi::agents::AgentState;

@@ -14,7 +14,7 @@ use super::extract::{Actor, authenticate};
 use crate::state::AppState;
 use crate::store::{ClaimState, PENDING_KEY, PendingKey, StoredKey};
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};

@@ -18,7 +18,6 @@ pub use crate::service::incidents::{
     IncidentAgencyView, IncidentView, LinkCallRequest, RecommendationsView, RejectRequest,
     Reporter, UnitExclusion, UnitRecommendation, VictimsBody, check_new_incident,
 };
-pub(crate) use crate::service::incidents::{incident_audience, incident_payload, parse_value};
 
 /// Query of [`list_incidents`].
 #[derive(Deserialize, utoipa::IntoParams)]

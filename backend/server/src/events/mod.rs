@@ -78,7 +78,7 @@ pub enum DomainEvent {
     UnitPosition(unit::UnitPosition),
     /// An SLA clock passed its target.
     #[serde(rename = "sla.breach")]
-    SlaBreach(oversight::SlaBreach),
+    SlaBreach(oversight::SlaBreached),
     /// A call taker's or dispatcher's agent state changed (ready, on call, aux, …).
     #[serde(rename = "agent.state")]
     AgentState(oversight::AgentState),

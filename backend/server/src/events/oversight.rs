@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// `sla.breach`: a clock passed its target without being stopped.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct SlaBreach {
+pub struct SlaBreached {
     pub clock_id: String,
     /// `incident` or `assignment`.
     pub subject_type: String,

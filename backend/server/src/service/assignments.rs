@@ -6,13 +6,12 @@
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::events::incident::{EventVictims, IncidentSummary, IncidentUpdated};
+use crate::events::incident::IncidentUpdated;
 use crate::events::unit::{AssignmentStatusChanged, UnitStatusChanged};
 use crate::events::{DomainEvent, Reach};
 use crate::service::common::{self, parse_stored};
 use crate::state::AppState;
 use crate::store::{AssignmentRow, ChangeSet, IncidentRow, StoreError, assignments, units};
-use crate::views::LonLat;
 use serde::Deserialize;
 use serde_json::json;
 use siaga_core::assignment::{AssignmentStatus, DeclineReason};

@@ -3,7 +3,7 @@
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::events::oversight::SlaBreach;
+use crate::events::oversight::SlaBreached;
 use crate::events::{DomainEvent, Reach};
 use crate::store::{AuditEntry, ChangeSet, NewEvent, SlaClockRow, sla};
 use serde_json::Value;
@@ -60,21 +60,9 @@ pub fn stop_clocks(
     }
 }
 
-/// An event for `audience`, from its type string and untyped payload. Being replaced by the typed
-/// [`DomainEvent::to`]; new code builds a `DomainEvent`.
-pub fn event(event_type: &str, audience: &Reach, payload: Value) -> NewEvent {
-    NewEvent {
-        event_type: event_type.to_owned(),
-        agency_ids: audience.agency_ids.clone(),
-        unit_id: audience.unit_id.clone(),
-        region_code: audience.region_code.clone(),
-        payload,
-    }
-}
-
 /// The `sla.breach` event of a clock.
 pub fn breach_event(c: &SlaClockRow, detected_at: i64, audience: &Reach) -> NewEvent {
-    DomainEvent::SlaBreach(SlaBreach {
+    DomainEvent::SlaBreach(SlaBreached {
         clock_id: c.id.clone(),
         subject_type: c.subject_type.clone(),
         subject_id: c.subject_id.clone(),

@@ -88,7 +88,7 @@ pub async fn accept_fix(
 /// updates and releases. `lon`/`lat` are a validated WGS 84 position; `at` is the device's fix time (ms).
 pub fn unit_moved(state: &AppState, unit_id: &str, lon: f64, lat: f64, at: i64) {
     // Fixes reaching here were validated already; a position the geo crate still refuses is skipped.
-    if let Ok(p) = siaga_spatial::Position::from_lon_lat(lon, lat) {
+    if let Ok(p) = Position::from_lon_lat(lon, lat) {
         state
             .geo
             .unit_moved(unit_id, p, siaga_core::time::Timestamp(at));

@@ -71,7 +71,7 @@ impl Routed {
 pub fn decide(state: &AppState, line: &ServiceLineCode, locus: &Locus, now: i64) -> Routed {
     let (chain, region_code): (Vec<String>, Option<String>) = match locus {
         Locus::Point(p) => {
-            let located = match siaga_spatial::Position::from_lon_lat(p.lon(), p.lat()) {
+            let located = match Position::from_lon_lat(p.lon(), p.lat()) {
                 Ok(at) => state.geo.locate(at),
                 Err(_) => return Routed::central(),
             };

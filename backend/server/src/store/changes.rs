@@ -13,7 +13,7 @@ use super::{AuditEntry, Store, StoreError, StoreResult, on_db_write};
 
 /// A value bound to a statement.
 #[derive(Debug, Clone)]
-pub enum Arg {
+pub(in crate::store) enum Arg {
     /// 64-bit integer (times in ms, counts).
     I64(i64),
     /// Optional 64-bit integer.
@@ -32,7 +32,8 @@ pub enum Arg {
     Number,
 }
 
-/// One statement with its arguments and an optional row-count guard.
+/// One statement with its arguments and an optional row-count guard. Only the store builds one (its SQL text
+/// never leaves `store`); services receive them from named store functions and add them to a [`ChangeSet`].
 #[derive(Debug, Clone)]
 pub struct Stmt {
     sql: String,
@@ -42,7 +43,7 @@ pub struct Stmt {
 
 impl Stmt {
     /// A statement with `$1…` placeholders.
-    pub fn new(sql: impl Into<String>) -> Stmt {
+    pub(in crate::store) fn new(sql: impl Into<String>) -> Stmt {
         Stmt {
             sql: sql.into(),
             args: Vec::new(),
@@ -51,48 +52,48 @@ impl Stmt {
     }
 
     /// Binds the next argument.
-    pub fn arg(mut self, a: Arg) -> Stmt {
+    pub(in crate::store) fn arg(mut self, a: Arg) -> Stmt {
         self.args.push(a);
         self
     }
 
     /// Binds text.
-    pub fn text(self, s: impl Into<String>) -> Stmt {
+    pub(in crate::store) fn text(self, s: impl Into<String>) -> Stmt {
         self.arg(Arg::Text(s.into()))
     }
 
     /// Binds optional text.
-    pub fn opt_text(self, s: Option<impl Into<String>>) -> Stmt {
+    pub(in crate::store) fn opt_text(self, s: Option<impl Into<String>>) -> Stmt {
         self.arg(Arg::OptText(s.map(Into::into)))
     }
 
     /// Binds an integer.
-    pub fn int(self, v: i64) -> Stmt {
+    pub(in crate::store) fn int(self, v: i64) -> Stmt {
         self.arg(Arg::I64(v))
     }
 
     /// Binds an optional integer.
-    pub fn opt_int(self, v: Option<i64>) -> Stmt {
+    pub(in crate::store) fn opt_int(self, v: Option<i64>) -> Stmt {
         self.arg(Arg::OptI64(v))
     }
 
     /// Binds a float.
-    pub fn float(self, v: f64) -> Stmt {
+    pub(in crate::store) fn float(self, v: f64) -> Stmt {
         self.arg(Arg::F64(v))
     }
 
     /// Binds an optional float.
-    pub fn opt_float(self, v: Option<f64>) -> Stmt {
+    pub(in crate::store) fn opt_float(self, v: Option<f64>) -> Stmt {
         self.arg(Arg::OptF64(v))
     }
 
     /// Binds a boolean.
-    pub fn boolean(self, v: bool) -> Stmt {
+    pub(in crate::store) fn boolean(self, v: bool) -> Stmt {
         self.arg(Arg::Bool(v))
     }
 
     /// Rolls the whole set back unless this statement touches exactly `n` rows.
-    pub fn expect(mut self, n: u64) -> Stmt {
+    pub(in crate::store) fn expect(mut self, n: u64) -> Stmt {
         self.expect_rows = Some(n);
         self
     }

@@ -139,17 +139,6 @@ fn bare_summary(i: &IncidentRow, status: &str, agency_ids: Vec<String>) -> Incid
     }
 }
 
-/// The payload of an `incident.*` event naming only the agencies' ids, for workflows that have not moved to
-/// typed events yet (crew transitions).
-pub(crate) fn incident_payload(
-    i: &IncidentRow,
-    status: &str,
-    agencies: &[String],
-) -> serde_json::Value {
-    serde_json::to_value(bare_summary(i, status, agencies.to_vec()))
-        .unwrap_or_else(|_| serde_json::json!({}))
-}
-
 /// The incident, or 404.
 pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<IncidentRow> {
     state.store.get_incident(id).await.map_err(|e| match e {
