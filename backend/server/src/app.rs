@@ -85,6 +85,14 @@ async fn stop_live(state: &AppState) {
     }
 }
 
+/// The OpenAPI document as committed at `docs/openapi.json` (pretty, final newline).
+pub fn openapi_text() -> String {
+    let (_, doc) = api::api_routes();
+    let mut text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
 /// Completes on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
@@ -112,4 +120,21 @@ pub async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_committed_openapi_document_is_generated_from_the_routes() {
+        let committed: serde_json::Value =
+            serde_json::from_str(include_str!("../../../docs/openapi.json"))
+                .expect("docs/openapi.json is JSON");
+        let generated: serde_json::Value =
+            serde_json::from_str(&super::openapi_text()).expect("the document serialises");
+        assert!(
+            committed == generated,
+            "docs/openapi.json is stale: regenerate it with `siaga openapi > docs/openapi.json`, then \
+             `npm run gen:api` in map-client/"
+        );
+    }
 }

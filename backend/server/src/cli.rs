@@ -52,6 +52,8 @@ pub enum Command {
     Locate,
     /// Print the live stream's JSON Schema (`docs/events.schema.json`), generated from the event types.
     EventsSchema,
+    /// Print the OpenAPI document (`docs/openapi.json`, from which the map client's types are generated).
+    Openapi,
     /// Show configuration.
     Config {
         #[command(subcommand)]
@@ -135,6 +137,10 @@ fn init_logging(format: LogFormat) {
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
+        Command::Openapi => {
+            print!("{}", app::openapi_text());
+            Ok(())
+        }
         Command::EventsSchema => {
             print!("{}", crate::events::schema::document_text());
             Ok(())

@@ -1758,7 +1758,7 @@ export interface components {
         }) | (components["schemas"]["UnitPosition"] & {
             /** @enum {string} */
             type: "unit.position";
-        }) | (components["schemas"]["SlaBreach"] & {
+        }) | (components["schemas"]["SlaBreached"] & {
             /** @enum {string} */
             type: "sla.breach";
         }) | (components["schemas"]["AgentState"] & {
@@ -1811,6 +1811,15 @@ export interface components {
              * @description When the change was committed (ms since the epoch).
              */
             at: number;
+        };
+        /** @description An agency (OPD) an incident is escalated to, as events carry it (the fields of `IncidentAgencyView`). */
+        EventIncidentAgency: {
+            agency_id: string;
+            agency_type: string;
+            /** @description `escalated`, `verified` or `rejected`. */
+            status: string;
+            /** @description Why the OPD sent it back, or the call taker's note when escalated after filing. */
+            reason?: string | null;
         };
         /** @description Victims as events carry them. */
         EventVictims: {
@@ -2012,6 +2021,25 @@ export interface components {
             victims: components["schemas"]["EventVictims"];
             /** @description The agencies (OPD) the incident is escalated to. */
             agency_ids: string[];
+            /** @description Free-form subcategory chosen by the call taker. */
+            subcategory?: string | null;
+            /** @description What the call taker wrote about the emergency. */
+            description?: string | null;
+            /**
+             * Format: int64
+             * @description When the incident was filed (ms).
+             */
+            created_at?: number | null;
+            /**
+             * Format: int64
+             * @description When the incident last changed (ms): this event's change.
+             */
+            updated_at?: number | null;
+            /**
+             * @description Each agency's state of the incident as it is after this change (what the dispatcher's queue and the
+             *     call taker's "sent back" list show); absent when the event was built without them.
+             */
+            agencies?: components["schemas"]["EventIncidentAgency"][] | null;
         };
         /**
          * @description `incident.updated`: the incident as it is now, and what the change was when it was an OPD's decision or
@@ -2398,6 +2426,27 @@ export interface components {
              * @description How far past the deadline it stopped (or `as_of` if still running).
              */
             overdue_ms: number;
+        };
+        /** @description `sla.breach`: a clock passed its target without being stopped. */
+        SlaBreached: {
+            clock_id: string;
+            /** @description `incident` or `assignment`. */
+            subject_type: string;
+            subject_id: string;
+            /** @description `answer`, `dispatch`, `acknowledge`, `arrival`, `resolution`, … */
+            kind: string;
+            agency_id?: string | null;
+            /** Format: int64 */
+            started_at: number;
+            /** Format: int64 */
+            target_ms: number;
+            /** Format: int64 */
+            due_at: number;
+            /**
+             * Format: int64
+             * @description When the breach was recorded (ms).
+             */
+            detected_at: number;
         };
         /** @description Met/breached/running counts and compliance. */
         SlaCounts: {
