@@ -8,6 +8,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+/// The header that makes a mutating request safe to retry (`docs/api.md`): part of the public API, spelled
+/// here as any client spells it.
+const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
 /// What is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Count {
@@ -284,7 +288,7 @@ impl Api {
             self.http
                 .post(format!("{}{path}", self.base))
                 .bearer_auth(token)
-                .header(crate::api::idempotency::HEADER, &key)
+                .header(IDEMPOTENCY_KEY, &key)
                 .json(body)
         };
         match self.send(build(), series).await {
