@@ -58,10 +58,10 @@ pub enum Command {
     /// Write a KPI or monthly report file (JSON, CSV or XLSX) from the database.
     Report(crate::reports::ReportArgs),
     /// Drive a running server like a busy centre: calls, call takers, dispatchers and moving units.
-    Simulate(crate::simulate::SimulateArgs),
+    Simulate(siaga_sim::SimulateArgs),
     /// Load benchmark: start a server (SQLite, and PostgreSQL with --postgres), run the simulator at
     /// increasing incident rates and print a table.
-    Bench(crate::simulate::bench::BenchArgs),
+    Bench(siaga_sim::bench::BenchArgs),
 }
 
 /// Overrides for `serve` and `demo`.
@@ -204,18 +204,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "Siaga is running at http://{addr}/  (Ctrl-C stops it); a simulated city is calling \
                  (incidents marked {}; --no-simulate turns it off)",
-                crate::simulate::MARKER
+                siaga_sim::MARKER
             );
             tracing::info!(config = ?state.config, "configuration");
             let url = format!("http://{addr}");
             let sim = tokio::spawn(async move {
-                let args = crate::simulate::SimulateArgs::gentle(url);
-                if let Err(e) = crate::simulate::run(
-                    args,
-                    crate::simulate::Output::Log,
-                    std::future::pending::<()>(),
-                )
-                .await
+                let args = siaga_sim::SimulateArgs::gentle(url);
+                if let Err(e) =
+                    siaga_sim::run(args, siaga_sim::Output::Log, std::future::pending::<()>()).await
                 {
                     tracing::warn!(error = %format!("{e:#}"), "the demo simulation stopped");
                 }
@@ -226,9 +222,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Simulate(args) => {
             init_logging(LogFormat::Text);
-            crate::simulate::run(
+            siaga_sim::run(
                 args.clone(),
-                crate::simulate::Output::Stdout,
+                siaga_sim::Output::Stdout,
                 app::shutdown_signal(),
             )
             .await
@@ -236,8 +232,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(args) => {
             init_logging(LogFormat::Text);
-            crate::simulate::bench::run(args.clone()).await
+            siaga_sim::bench::run(args.clone(), &PgScratch).await
         }
+    }
+}
+
+/// The scratch PostgreSQL databases of `siaga bench`, made here because the benchmark speaks to the server only
+/// through its command line and HTTP API, and creating a database is neither.
+struct PgScratch;
+
+impl PgScratch {
+    async fn exec(admin_url: &str, sql: &str) -> anyhow::Result<()> {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(admin_url)
+            .await
+            .with_context(|| format!("connecting to {}", crate::config::redact_url(admin_url)))?;
+        sqlx::Executor::execute(&mut c, sql).await?;
+        Ok(())
+    }
+}
+
+impl siaga_sim::bench::ScratchDatabases for PgScratch {
+    async fn create_database(&self, admin_url: &str, name: &str) -> anyhow::Result<String> {
+        PgScratch::exec(admin_url, &format!("CREATE DATABASE {name}")).await?;
+        Ok(crate::config::with_database_name(admin_url, name))
+    }
+
+    async fn drop_database(&self, admin_url: &str, name: &str) -> anyhow::Result<()> {
+        PgScratch::exec(
+            admin_url,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )
+        .await
     }
 }
 

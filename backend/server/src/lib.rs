@@ -18,7 +18,6 @@ pub mod import;
 pub mod live;
 pub mod metrics;
 pub mod reports;
-pub mod simulate;
 pub mod sla_runner;
 pub mod store;
 
