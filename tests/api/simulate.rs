@@ -2,7 +2,7 @@
 //! speed-up must leave calls of several classes and incidents that went all the way to closed.
 
 use serde_json::Value;
-use siaga::simulate::{Output, SimulateArgs, run};
+use siaga_sim::{Output, SimulateArgs, run};
 use siaga_tests::{Engine, TestServer, engine_tests};
 use std::collections::BTreeSet;
 use std::time::Duration;

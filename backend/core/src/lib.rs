@@ -16,6 +16,7 @@
 //! * [`kpi`]: supervisor KPIs computed from recorded calls, incidents, SLA clocks and agent states; local-time
 //!   periods and nearest-rank percentiles.
 //! * [`routing`]: tiered routing of service lines to regional teams, and follow-up schedules.
+//! * [`region`]: the region-code containment rule (`21.71` contains `21.71.10`).
 //! * [`transition`], [`error`], [`position`], [`time`]: the shared shapes those modules are built from.
 //!
 //! Architecture Invariant: this crate depends on no async runtime, database or HTTP crate.

@@ -25,7 +25,6 @@ pub mod live;
 pub mod metrics;
 pub mod reports;
 pub mod service;
-pub mod simulate;
 pub mod sla_runner;
 pub mod state;
 pub mod store;

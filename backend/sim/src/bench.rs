@@ -1,11 +1,14 @@
-//! `siaga bench`: the load benchmark. Starts this binary as `siaga demo --no-simulate` (release build
-//! recommended) on a fresh SQLite file, and on a fresh PostgreSQL database when `--postgres` is given; adds
-//! agencies with one dispatcher each and a fleet of `--units` units through the admin API; then runs the
-//! simulator with every unit reporting a fix every 10 s and `--sockets` dispatcher websockets connected,
-//! at increasing incident rates, and prints one table row per rate.
+//! `siaga bench`: the load benchmark. Starts the running executable, the `siaga` binary, again as
+//! `siaga demo --no-simulate` (release build recommended) on a fresh SQLite file, and on a fresh PostgreSQL
+//! database when `--postgres` is given; adds agencies with one dispatcher each and a fleet of `--units` units
+//! through the admin API; then runs the simulator with every unit reporting a fix every 10 s and `--sockets`
+//! dispatcher websockets connected, at increasing incident rates, and prints one table row per rate.
+//!
+//! The server is reached through its command line and its public API only. Creating and dropping the scratch
+//! PostgreSQL database is not part of that API, so the caller passes it in as [`ScratchDatabases`].
 
-use super::client::{Count, Series, Stats, Window};
-use super::{Sim, SimulateArgs, model};
+use crate::client::{Count, Series, Stats, Window};
+use crate::{Sim, SimulateArgs, model};
 use anyhow::Context;
 use serde_json::json;
 use std::fmt::Write as _;
@@ -52,6 +55,24 @@ pub struct BenchArgs {
     pub mix: model::CallMix,
 }
 
+/// Creates and drops the PostgreSQL database a `--postgres` run serves from. The `siaga` binary implements it;
+/// the benchmark only chooses the name.
+pub trait ScratchDatabases {
+    /// Creates database `name` on the server `admin_url` names; returns the URL of the new database.
+    fn create_database(
+        &self,
+        admin_url: &str,
+        name: &str,
+    ) -> impl Future<Output = anyhow::Result<String>> + Send;
+
+    /// Drops database `name` on the server `admin_url` names, closing its connections.
+    fn drop_database(
+        &self,
+        admin_url: &str,
+        name: &str,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+}
+
 /// One measured stage.
 struct Row {
     target: f64,
@@ -66,7 +87,7 @@ struct Row {
 }
 
 /// Runs the benchmark on each engine and prints the tables.
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub async fn run(args: BenchArgs, databases: &impl ScratchDatabases) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("locating the siaga binary")?;
     if !exe.to_string_lossy().contains("release") {
         println!(
@@ -83,7 +104,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let mut report = String::new();
     for (name, pg) in engines {
-        let rows = run_engine(&exe, &args, name, pg.as_deref()).await?;
+        let rows = run_engine(&exe, &args, name, pg.as_deref(), databases).await?;
         let table = table(name, &args, &rows);
         println!("{table}");
         report.push_str(&table);
@@ -97,14 +118,14 @@ async fn run_engine(
     args: &BenchArgs,
     name: &str,
     pg_admin: Option<&str>,
+    databases: &impl ScratchDatabases,
 ) -> anyhow::Result<Vec<Row>> {
     let dir = std::env::temp_dir().join(format!("siaga-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir)?;
     let (url, pg_db) = match pg_admin {
         Some(admin) => {
             let db = format!("siaga_bench_{}", uuid::Uuid::new_v4().simple());
-            pg_exec(admin, &format!("CREATE DATABASE {db}")).await?;
-            (crate::config::with_database_name(admin, &db), Some(db))
+            (databases.create_database(admin, &db).await?, Some(db))
         }
         None => (
             format!("sqlite://{}", dir.as_path().join("siaga.db").display()),
@@ -141,7 +162,7 @@ async fn run_engine(
     let _ = child.kill();
     let _ = child.wait();
     if let (Some(admin), Some(db)) = (pg_admin, pg_db) {
-        let _ = pg_exec(admin, &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await;
+        let _ = databases.drop_database(admin, &db).await;
     }
     if result.is_err() {
         let log = std::fs::read_to_string(dir.as_path().join("server.log")).unwrap_or_default();
@@ -166,7 +187,7 @@ async fn drive_engine(
     let pid = child.id();
     wait_ready(&base).await?;
     let stats = Arc::new(Stats::default());
-    let api = super::client::Api::new(&base, Arc::clone(&stats))?;
+    let api = crate::client::Api::new(&base, Arc::clone(&stats))?;
     let (admin, _) = api.login("admin", "siaga112").await?;
     println!("[{name}] adding agencies and dispatchers …");
     let existing = api.get("/api/v1/agencies", &admin).await?;
@@ -351,13 +372,4 @@ fn peak_rss_mb(pid: u32) -> f64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-async fn pg_exec(admin: &str, sql: &str) -> anyhow::Result<()> {
-    use sqlx::Connection;
-    let mut c = sqlx::PgConnection::connect(admin)
-        .await
-        .with_context(|| format!("connecting to {}", crate::config::redact_url(admin)))?;
-    sqlx::Executor::execute(&mut c, sql).await?;
-    Ok(())
 }

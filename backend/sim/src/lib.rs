@@ -18,6 +18,14 @@
 //!
 //! Every write carries an `Idempotency-Key`; a 409 (someone else got there first) is counted and handled,
 //! never fatal. A summary line is printed periodically.
+//!
+//! Layout: this module is the simulation (actors and their tasks); [`client`] is the HTTP and websocket client
+//! with its counters; [`model`] holds the pure parts (call mix, arrivals, geometry); [`mod@bench`] is
+//! `siaga bench`. The `siaga` binary parses the flags and calls [`run`] and [`bench::run`].
+//!
+//! Architecture Invariant: this crate is a client of the public API only. It depends on `siaga-core` for the
+//! wire vocabulary and on no server crate (`siaga`, `siaga-spatial`) and no database or HTTP-server crate; a
+//! test reads the manifest. The JSON it sends and reads is spelled here, as any client spells it.
 
 pub mod bench;
 pub mod client;
@@ -42,6 +50,10 @@ pub const MARKER: &str = "[SIMULASI]";
 
 /// Fixes never imply more than this speed (the server refuses above `live.max_speed_kmh`, 300 by default).
 const MAX_REPORTED_KMH: f64 = 150.0;
+
+/// Log target of the simulator's lines: under `siaga`, the binary that runs the simulator, so
+/// `RUST_LOG=siaga=debug` selects them with the server's.
+const LOG_TARGET: &str = "siaga::simulate";
 
 /// Position fixes in flight at once; beyond it fixes are skipped and counted (the server is saturated).
 const MAX_FIXES_IN_FLIGHT: usize = 512;
@@ -266,7 +278,7 @@ pub enum Output {
 fn emit(out: Output, line: &str) {
     match out {
         Output::Stdout => println!("{line}"),
-        Output::Log => tracing::info!(target: "siaga::simulate", "{line}"),
+        Output::Log => tracing::info!(target: LOG_TARGET, "{line}"),
     }
 }
 
@@ -485,7 +497,7 @@ impl Sim {
             !dispatchers.is_empty(),
             "no dispatcher account accepts the password"
         );
-        tracing::debug!(seats = ?dispatchers.iter().map(|d| d.username.as_str()).collect::<Vec<_>>(), "dispatcher seats");
+        tracing::debug!(target: LOG_TARGET, seats = ?dispatchers.iter().map(|d| d.username.as_str()).collect::<Vec<_>>(), "dispatcher seats");
         let (halt, _) = watch::channel(false);
         Ok(Arc::new(Sim {
             rate_bits: AtomicU64::new(args.rate.to_bits()),
@@ -765,7 +777,7 @@ impl Sim {
                         Ok(r) if r.status == 202 => sim.api.stats.add(Count::FixesSent),
                         Ok(r) if r.status == 422 => {
                             sim.api.stats.add(Count::FixesRefused);
-                            tracing::debug!(unit = %unit.call_sign, body = %r.body, "fix refused");
+                            tracing::debug!(target: LOG_TARGET, unit = %unit.call_sign, body = %r.body, "fix refused");
                         }
                         _ => {}
                     }
@@ -797,7 +809,7 @@ impl Sim {
             let mut ws = match tokio_tungstenite::connect_async(url).await {
                 Ok((ws, _)) => ws,
                 Err(e) => {
-                    tracing::debug!(error = %e, "simulated websocket cannot connect");
+                    tracing::debug!(target: LOG_TARGET, error = %e, "simulated websocket cannot connect");
                     if !self.pause(Duration::from_secs(2)).await {
                         return;
                     }
@@ -1257,4 +1269,44 @@ async fn load_area(api: &Api, token: &str, region: Option<&str>) -> anyhow::Resu
         "no region geometry{} on the server: load the demo (`siaga demo`) or import boundaries",
         region.map(|r| format!(" under {r}")).unwrap_or_default()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    /// Architecture Invariant: the simulator reaches a server through its public HTTP and websocket API only.
+    /// Enforced through the dependency list, since a crate that is not a dependency cannot be called.
+    #[test]
+    fn the_simulator_depends_on_no_server_or_database_crate() {
+        let manifest = include_str!("../Cargo.toml");
+        let deps = manifest
+            .split("\n[dependencies]")
+            .nth(1)
+            .unwrap_or_default();
+        let deps = deps.split("\n[").next().unwrap_or_default();
+        let names: Vec<&str> = deps
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| l.split(['.', '=', ' ']).next())
+            .collect();
+        for forbidden in [
+            "siaga",
+            "siaga-spatial",
+            "sqlx",
+            "axum",
+            "tower",
+            "tower-http",
+            "hyper",
+            "utoipa",
+        ] {
+            assert!(
+                !names.contains(&forbidden),
+                "siaga-sim must not depend on {forbidden}"
+            );
+        }
+        assert!(
+            names.contains(&"reqwest"),
+            "the [dependencies] table was not found"
+        );
+    }
 }

@@ -1,16 +1,20 @@
 //! The simulator's view of a Siaga server: JSON over HTTP with a bearer token and an `Idempotency-Key` on
 //! every write, websocket connections, and the counters and latencies the summary lines report.
 
-use super::model::percentile_ms;
+use crate::model::percentile_ms;
 use anyhow::Context;
 use serde_json::Value;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// The header that makes a mutating request safe to retry (`docs/api.md`): part of the public API, spelled
-/// here as any client spells it.
-const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+/// The request header that makes a write safe to retry (docs/api.md, "Idempotency"). Header names are
+/// case-insensitive; this is the documented spelling.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
+/// Log target of this module's lines: under `siaga`, the binary that runs the simulator, so `RUST_LOG=siaga=debug`
+/// selects them with the server's.
+const LOG_TARGET: &str = "siaga::simulate::client";
 
 /// What is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -323,7 +327,7 @@ impl Api {
             self.stats.add(Count::Conflicts);
         } else if !(reply.ok() || series == Series::Fix && status == 422) {
             self.stats.add(Count::Errors);
-            tracing::debug!(status, body = %reply.body, "simulated request refused");
+            tracing::debug!(target: LOG_TARGET, status, body = %reply.body, "simulated request refused");
         }
         Ok(reply)
     }
