@@ -243,12 +243,8 @@ async fn run_demo(config: Config, no_serve: bool, no_simulate: bool) -> anyhow::
     let url = format!("http://{addr}");
     let sim = tokio::spawn(async move {
         let args = siaga_sim::SimulateArgs::gentle(url);
-        if let Err(e) = siaga_sim::run(
-            args,
-            siaga_sim::Output::Log,
-            std::future::pending::<()>(),
-        )
-        .await
+        if let Err(e) =
+            siaga_sim::run(args, siaga_sim::Output::Log, std::future::pending::<()>()).await
         {
             tracing::warn!(error = %format!("{e:#}"), "the demo simulation stopped");
         }

@@ -19,5 +19,9 @@ pub async fn create_database(admin_url: &str, name: &str) -> anyhow::Result<()> 
 
 /// Drops database `name`, ending its connections.
 pub async fn drop_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
-    execute(admin_url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await
+    execute(
+        admin_url,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )
+    .await
 }
