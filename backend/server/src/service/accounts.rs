@@ -8,6 +8,7 @@
 //! These workflows write through single store calls rather than one `ChangeSet`: a login's session, attempt
 //! record and audit entry are independent facts, and the throttle counts the attempt even when the rest fails.
 
+use super::common;
 use crate::auth::{self, Actor};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
@@ -302,15 +303,16 @@ pub async fn update_user(
     state
         .store
         .append_audit(&AuditEntry {
-            at: now,
-            actor_id: Some(actor.user.id.clone()),
-            actor_role: Some(actor.role.to_string()),
-            action: "user.update".into(),
-            subject_type: "user".into(),
-            subject_id: Some(id.to_owned()),
-            before: serde_json::to_value(&before).ok(),
-            after: serde_json::to_value(&after).ok(),
             detail: req.password.as_ref().map(|_| "password reset".to_owned()),
+            ..common::audit(
+                actor,
+                now,
+                "user.update",
+                "user",
+                id,
+                serde_json::to_value(&before).ok(),
+                serde_json::to_value(&after).ok(),
+            )
         })
         .await?;
     Ok(after.into())
@@ -343,14 +345,8 @@ pub async fn force_logout(
     state
         .store
         .append_audit(&AuditEntry {
-            at: now,
-            actor_id: Some(actor.user.id.clone()),
-            actor_role: Some(actor.role.to_string()),
-            action: "session.force_logout".into(),
-            subject_type: "user".into(),
-            subject_id: Some(id.to_owned()),
             detail: Some(format!("{reason} ({revoked} sessions)")),
-            ..AuditEntry::default()
+            ..common::audit(actor, now, "session.force_logout", "user", id, None, None)
         })
         .await?;
     super::agents::record_logout(state, &target, now, Some("forced"), Some(&actor.user.id)).await?;
@@ -393,14 +389,8 @@ pub async fn issue_service_token(
     state
         .store
         .append_audit(&AuditEntry {
-            at: now,
-            actor_id: Some(actor.user.id.clone()),
-            actor_role: Some(actor.role.to_string()),
-            action: "session.service_token".into(),
-            subject_type: "user".into(),
-            subject_id: Some(id.to_owned()),
             detail: Some(format!("expires at {expires_at}")),
-            ..AuditEntry::default()
+            ..common::audit(actor, now, "session.service_token", "user", id, None, None)
         })
         .await?;
     Ok(ServiceTokenView { token, expires_at })
@@ -484,15 +474,15 @@ pub async fn logout(state: &AppState, actor: &Actor) -> ApiResult<()> {
         .await?;
     state
         .store
-        .append_audit(&AuditEntry {
-            at: now,
-            actor_id: Some(actor.user.id.clone()),
-            actor_role: Some(actor.role.to_string()),
-            action: "session.logout".into(),
-            subject_type: "user".into(),
-            subject_id: Some(actor.user.id.clone()),
-            ..AuditEntry::default()
-        })
+        .append_audit(&common::audit(
+            actor,
+            now,
+            "session.logout",
+            "user",
+            &actor.user.id,
+            None,
+            None,
+        ))
         .await?;
     super::agents::record_logout(state, &actor.user, now, None, None).await
 }
