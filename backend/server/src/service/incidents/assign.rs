@@ -3,8 +3,8 @@
 
 use super::views::AssignmentView;
 use super::{
-    agency_ids, allowed_from, event_agencies, incident_audience, load, own_agency_row, parse_value,
-    summary,
+    agency_ids, allowed_from, assignment_statuses, event_agencies, incident_audience, load,
+    own_agency_row, parse_value, summary,
 };
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -94,13 +94,7 @@ pub async fn create_assignment(
     }
     let unit = available_unit(state, actor, &req.unit_id).await?;
     let from: IncidentStatus = parse_value(&incident.status)?;
-    let existing: Vec<AssignmentStatus> = state
-        .store
-        .incident_assignments(id)
-        .await?
-        .iter()
-        .filter_map(|a| a.status.parse().ok())
-        .collect();
+    let existing = assignment_statuses(state, id).await?;
     let to = dispatched_from(from, &existing)?;
     let now = state.now_ms();
     let assignment_id = uuid::Uuid::now_v7().to_string();

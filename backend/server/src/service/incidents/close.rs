@@ -3,8 +3,8 @@
 
 use super::views::{IncidentView, reload};
 use super::{
-    agency_ids, allowed_from, check_visible, event_agencies, incident_audience, load, parse_value,
-    summary,
+    agency_ids, allowed_from, assignment_statuses, check_visible, event_agencies,
+    incident_audience, load, parse_value, summary,
 };
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -15,7 +15,6 @@ use crate::state::AppState;
 use crate::store::{ChangeSet, incidents};
 use serde::Deserialize;
 use serde_json::json;
-use siaga_core::assignment::AssignmentStatus;
 use siaga_core::incident::IncidentStatus;
 use siaga_core::sla::SlaKind;
 
@@ -41,13 +40,7 @@ pub async fn close(
     let agencies = state.store.incident_agencies(id).await?;
     check_visible(state, actor, &incident, &agencies).await?;
     let from: IncidentStatus = parse_value(&incident.status)?;
-    let statuses: Vec<AssignmentStatus> = state
-        .store
-        .incident_assignments(id)
-        .await?
-        .iter()
-        .filter_map(|a| a.status.parse().ok())
-        .collect();
+    let statuses = assignment_statuses(state, id).await?;
     from.transition_with(IncidentStatus::Closed, &statuses)
         .map_err(|e| {
             ApiError::new(ErrorCode::InvalidTransition, format!("cannot close: {e}"))

@@ -41,6 +41,7 @@ use crate::events::incident::{EventIncidentAgency, EventVictims, IncidentSummary
 use crate::state::AppState;
 use crate::store::{IncidentAgencyRow, IncidentRow, StoreError};
 use crate::views::LonLat;
+use siaga_core::assignment::AssignmentStatus;
 use siaga_core::incident::IncidentStatus;
 use siaga_core::role::Role;
 use siaga_core::transition::InvalidTransition;
@@ -137,6 +138,21 @@ fn bare_summary(i: &IncidentRow, status: &str, agency_ids: Vec<String>) -> Incid
         updated_at: None,
         agencies: None,
     }
+}
+
+/// The statuses of an incident's assignments, as its lifecycle decides on them (rows with a status this
+/// version does not know are left out).
+pub(crate) async fn assignment_statuses(
+    state: &AppState,
+    incident_id: &str,
+) -> ApiResult<Vec<AssignmentStatus>> {
+    Ok(state
+        .store
+        .incident_assignments(incident_id)
+        .await?
+        .iter()
+        .filter_map(|a| a.status.parse().ok())
+        .collect())
 }
 
 /// The incident, or 404.
