@@ -7,6 +7,8 @@
     reason = "integration tests: an unwrap that fails is a failed assertion"
 )]
 
+mod audit;
+
 use siaga_tests::{Engine, TestDb, engine_tests, siaga_bin, workspace_root};
 use std::io::Write;
 use std::path::PathBuf;

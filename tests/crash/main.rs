@@ -1189,6 +1189,12 @@ async fn killed_under_load_loses_no_acknowledged_write(engine: Engine) {
         check_probe(&probe_db, p).await;
     }
     probe_db.close().await;
+    // Every kill left the audit trail one unbroken hash chain: an append is in its change's transaction.
+    let store = siaga::store::Store::connect(&site.db.url, 2).await.unwrap();
+    let audit = store.verify_audit().await.unwrap();
+    store.close().await;
+    assert_eq!(audit.broken, None, "audit chain after {rounds} kills");
+    assert!(audit.entries > 0);
     {
         let l = ledger.lock().unwrap();
         eprintln!(

@@ -257,6 +257,9 @@ async fn two_instances_share_one_stream_and_a_killed_instance_loses_no_event() {
         })
         .map(|r| r.seq)
         .collect();
+    // Both instances appended audit entries (logins, the assignment): still one chain.
+    let audit = store.verify_audit().await.unwrap();
+    assert_eq!(audit.broken, None, "audit chain written by two instances");
     store.close().await;
     let upto = *seen_b.last().unwrap();
     let expected_b: Vec<i64> = log

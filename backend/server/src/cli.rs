@@ -59,6 +59,11 @@ pub enum Command {
         #[command(subcommand)]
         what: ConfigCommand,
     },
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        what: AuditCommand,
+    },
     /// Write a KPI or monthly report file (JSON, CSV or XLSX) from the database.
     Report(crate::reports::ReportArgs),
     /// Drive a running server like a busy centre: calls, call takers, dispatchers and moving units.
@@ -86,6 +91,31 @@ pub enum ConfigCommand {
     Example,
     /// Print the configuration in force (passwords redacted).
     Show,
+}
+
+/// `siaga audit …`
+#[derive(Subcommand, Debug)]
+pub enum AuditCommand {
+    /// Walk the audit trail's hash chain and report the first edited, inserted or deleted entry (exit 1);
+    /// when intact, print the entry count and the head hash to record elsewhere.
+    Verify {
+        /// A head recorded earlier, `ID:HASH`: the entry must still be there with that hash (detects a
+        /// rewritten chain or a cut tail since then).
+        #[arg(long)]
+        anchor: Option<String>,
+    },
+}
+
+/// `ID:HASH` of a recorded audit head.
+fn parse_anchor(text: &str) -> anyhow::Result<(i64, String)> {
+    let (id, hash) = text.split_once(':').ok_or_else(|| {
+        anyhow::anyhow!("--anchor must be ID:HASH, as `siaga audit verify` printed it")
+    })?;
+    let id = id
+        .trim()
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--anchor: `{id}` is not an entry id"))?;
+    Ok((id, hash.trim().to_owned()))
 }
 
 /// Entry point of the binary.
@@ -149,6 +179,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             match what {
                 ConfigCommand::Example => print!("{}", crate::config::EXAMPLE),
                 ConfigCommand::Show => println!("{:#?}", load_config(&cli, None)?),
+            }
+            Ok(())
+        }
+        Command::Audit {
+            what: AuditCommand::Verify { anchor },
+        } => {
+            let anchor = anchor.as_deref().map(parse_anchor).transpose()?;
+            let config = load_config(&cli, None)?;
+            let store = app::open_store(&config).await?;
+            let checked = store.verify_audit().await;
+            let anchored = match &anchor {
+                Some((id, _)) => store.audit_hash(*id).await.map(Some),
+                None => Ok(None),
+            };
+            store.close().await;
+            let (checked, anchored) = (checked?, anchored?);
+            if let Some(broken) = checked.broken {
+                anyhow::bail!(
+                    "audit trail BROKEN: {broken} ({} entries before it verify)",
+                    checked.entries
+                );
+            }
+            if let Some((id, hash)) = &anchor
+                && anchored.flatten().as_deref() != Some(hash.as_str())
+            {
+                anyhow::bail!(
+                    "audit trail BROKEN: the recorded head entry {id} is gone or has another hash: the \
+                     chain was cut or rewritten since it was recorded"
+                );
+            }
+            match checked.head {
+                Some((id, hash)) => println!(
+                    "audit trail intact: {} entries; head {id}:{hash} (record it; later `siaga audit verify \
+                     --anchor {id}:{hash}` shows whether the chain was cut or rewritten since)",
+                    checked.entries
+                ),
+                None => println!("audit trail intact: no entries yet"),
             }
             Ok(())
         }

@@ -7,7 +7,7 @@
 //! and nothing — row, event or audit entry — is written. Every transaction starts with a write, so SQLite
 //! takes its write lock up front and waits (busy timeout) instead of failing on a lock upgrade.
 
-use super::audit::INSERT_AUDIT;
+use super::audit::AuditSink;
 use super::events::{EventSink, NewEvent};
 use super::{AuditEntry, Store, StoreError, StoreResult, on_db_write};
 
@@ -259,15 +259,7 @@ impl Store {
                     untouched.push(i);
                 }
             }
-            for e in &set.audit {
-                sqlx::query(INSERT_AUDIT)
-                    .bind(e.at).bind(&e.actor_id).bind(&e.actor_role).bind(&e.action)
-                    .bind(&e.subject_type).bind(&e.subject_id)
-                    .bind(e.before.as_ref().map(serde_json::Value::to_string))
-                    .bind(e.after.as_ref().map(serde_json::Value::to_string))
-                    .bind(&e.detail)
-                    .execute(&mut *tx).await?;
-            }
+            tx.insert_audit(&set.audit).await?;
             let unannounced: Vec<usize> = set.announced_by.iter()
                 .filter(|(_, stmt)| untouched.contains(stmt)).map(|(event, _)| *event).collect();
             let events = with_number(&set.events, &set.numbered_events, number.as_deref());

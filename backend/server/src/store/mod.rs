@@ -225,7 +225,18 @@ impl Store {
             Db::Sqlite { write, .. } => sqlx::migrate!("../../migrations/sqlite").run(write).await,
             Db::Postgres(p) => sqlx::migrate!("../../migrations/postgres").run(p).await,
         }
-        .context("applying database migrations")
+        .context("applying database migrations")?;
+        let sealed = self
+            .seal_unchained_audit()
+            .await
+            .context("chaining the audit entries written before the audit chain")?;
+        if sealed > 0 {
+            tracing::info!(
+                entries = sealed,
+                "chained the audit trail's earlier entries"
+            );
+        }
+        Ok(())
     }
 
     /// A trivial round trip, for readiness checks.
