@@ -4,7 +4,7 @@
 
 import './styles.css';
 import { get, setSessionEndedListener } from './api/client';
-import { clearSession, getToken, getUser, saveSession } from './api/session';
+import { clearSession, getUser, saveUser } from './api/session';
 import type { Role, User } from './api/types';
 import { lang } from './i18n';
 
@@ -36,15 +36,17 @@ async function boot(): Promise<void> {
   });
   registerServiceWorker();
 
+  // A stored profile means a session was started here; the cookie itself is HttpOnly, so whether it still
+  // holds only the server can say. (Without a profile the login page shows at once, with no 401 to log.)
   let user: User | null = null;
-  if (getToken()) {
+  const stored = getUser();
+  if (stored) {
     try {
-      user = await get<User>('/api/v1/auth/me');
-      saveSession(getToken() ?? '', user);
+      user = await get<User>('/api/v1/auth/me', { anonymous: true });
+      saveUser(user);
     } catch (e) {
       // Offline responder: keep working from the stored profile; the outbox needs nothing else.
-      const stored = getUser();
-      if (stored && !navigator.onLine) user = stored;
+      if (!navigator.onLine) user = stored;
       else if (!(e instanceof Error && 'status' in e && (e as { status: number }).status === 0)) clearSession();
       else user = stored;
     }

@@ -1,7 +1,10 @@
-//! Health, readiness, metrics and the OpenAPI document.
+//! Health, readiness, metrics and the OpenAPI document; security headers and the connection edge.
 
 use reqwest::{Method, StatusCode};
 use siaga_tests::{Engine, Options, TestServer, engine_tests, workspace_root};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 engine_tests!(
     probes_metrics_and_openapi_answer,
@@ -105,4 +108,200 @@ async fn responses_are_compressed_and_hashed_assets_cached_for_good(engine: Engi
         .unwrap();
     assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(api.headers()["cache-control"], "no-store");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Security headers and the connection edge (header-read timeout, connection cap). The edge does not depend
+// on the engine, so these run on SQLite only.
+
+/// Every response carries the security headers: the API's JSON, errors, and the map client's files.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_response_carries_the_security_headers() {
+    let srv = TestServer::start_with(Engine::Sqlite, Options::default()).await;
+    for path in [
+        "/healthz",
+        "/api/v1/auth/me",
+        "/api/v1/no-such-thing",
+        "/",
+        "/dispatcher",
+    ] {
+        let resp = srv.request(Method::GET, path, None).send().await.unwrap();
+        let h = resp.headers();
+        let csp = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_else(|| panic!("{path}: no content-security-policy"));
+        for directive in [
+            "default-src 'self'",
+            "script-src 'self'",
+            "worker-src 'self' blob:",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        // Plain HTTP: no HSTS.
+        assert!(h.get("strict-transport-security").is_none(), "{path}");
+    }
+    // Behind a TLS proxy (`http.https = "auto"` believes it), responses ask browsers to stay on https.
+    let resp = srv
+        .request(Method::GET, "/healthz", None)
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    let hsts = resp.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap();
+    assert!(hsts.starts_with("max-age="), "{hsts}");
+}
+
+/// The server's address, for raw TCP clients.
+fn addr(srv: &TestServer) -> std::net::SocketAddr {
+    srv.base.trim_start_matches("http://").parse().unwrap()
+}
+
+/// Reads until the server closes the connection (EOF or reset); returns what it sent. Fails after `wait`.
+async fn read_to_close(stream: &mut TcpStream, wait: Duration) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => panic!("the server kept the connection open for {wait:?}"),
+            Ok(Ok(0) | Err(_)) => return got,
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// One keep-alive request on a raw connection; returns the status line.
+async fn request_on(stream: &mut TcpStream) -> String {
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: siaga\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+        .await
+        .expect("an answer")
+        .unwrap();
+    String::from_utf8_lossy(&buf[..n])
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A client that sends half a request head, or goes quiet on a kept-alive connection, is disconnected after
+/// the header-read timeout; a prompt client is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_connections_are_closed_after_the_header_read_timeout() {
+    let srv = TestServer::start_with(
+        Engine::Sqlite,
+        Options {
+            tweak: Some(|c| c.http.header_read_timeout_secs = 1),
+            ..Options::default()
+        },
+    )
+    .await;
+    let mut half = TcpStream::connect(addr(&srv)).await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: siaga\r\nX-Slow: ")
+        .await
+        .unwrap();
+    let mut idle = TcpStream::connect(addr(&srv)).await.unwrap();
+    assert_eq!(request_on(&mut idle).await, "HTTP/1.1 200 OK");
+    let started = Instant::now();
+
+    let sent = read_to_close(&mut half, Duration::from_secs(15)).await;
+    assert!(
+        !String::from_utf8_lossy(&sent).contains("200 OK"),
+        "{sent:?}"
+    );
+    read_to_close(&mut idle, Duration::from_secs(15)).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "closed before the timeout: {:?}",
+        started.elapsed()
+    );
+}
+
+/// Connections beyond `http.max_open_connections` are refused with a 503 and closed, while the open ones keep
+/// working; a closed connection frees its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_beyond_the_cap_are_refused_and_the_open_ones_keep_working() {
+    const CAP: usize = 4;
+    let srv = TestServer::start_with(
+        Engine::Sqlite,
+        Options {
+            tweak: Some(|c| c.http.max_open_connections = CAP),
+            ..Options::default()
+        },
+    )
+    .await;
+    let mut open = Vec::new();
+    for _ in 0..CAP {
+        let mut c = TcpStream::connect(addr(&srv)).await.unwrap();
+        // Answered: the server holds it as one of its open connections.
+        assert_eq!(request_on(&mut c).await, "HTTP/1.1 200 OK");
+        open.push(c);
+    }
+
+    let mut extra = TcpStream::connect(addr(&srv)).await.unwrap();
+    let _ = extra
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: siaga\r\n\r\n")
+        .await;
+    let refused =
+        String::from_utf8_lossy(&read_to_close(&mut extra, Duration::from_secs(15)).await)
+            .into_owned();
+    assert!(
+        refused.is_empty() || refused.starts_with("HTTP/1.1 503"),
+        "{refused}"
+    );
+    for c in &mut open {
+        assert_eq!(request_on(c).await, "HTTP/1.1 200 OK");
+    }
+
+    // One leaves; its place is free again once the server has seen it go.
+    drop(open.pop());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut c = TcpStream::connect(addr(&srv)).await.unwrap();
+        if c.write_all(b"GET /healthz HTTP/1.1\r\nHost: siaga\r\n\r\n")
+            .await
+            .is_ok()
+        {
+            let answer = read_status(&mut c).await;
+            if answer == "HTTP/1.1 200 OK" {
+                break;
+            }
+            assert!(
+                answer.is_empty() || answer.starts_with("HTTP/1.1 503"),
+                "{answer}"
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the freed place was never reused"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The status line of the answer to a request already written, or "" when the server closed at once.
+async fn read_status(stream: &mut TcpStream) -> String {
+    let mut buf = vec![0u8; 4096];
+    match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await {
+        Ok(Ok(n)) => String::from_utf8_lossy(&buf[..n])
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        Ok(Err(_)) => String::new(),
+        Err(_) => panic!("no answer within 10 s"),
+    }
 }

@@ -12,6 +12,7 @@ mod lease;
 mod positions;
 mod protocol;
 mod resume;
+mod revocation;
 mod slow_consumer;
 
 use serde_json::{Value, json};

@@ -18,7 +18,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-/// Serves HTTP on `listener` until `shutdown` completes, then finishes in-flight requests and returns.
+/// Serves HTTP on `listener` (through [`crate::connections`]: header-read timeout, connection cap) until
+/// `shutdown` completes, then finishes in-flight requests and returns.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -36,16 +37,13 @@ pub async fn serve(
     let pruner = crate::live::prune::start(state.clone(), stop_rx);
     let router = api::router(state.clone());
     tracing::info!(listen = %addr, engine = ?state.store.engine(), "siaga serving");
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    crate::connections::serve(listener, router, &state.config.http, shutdown).await;
     let _ = stop_tx.send(true);
     let _ = runner.await;
     let _ = fallback.await;
     if let Some(pruner) = pruner {
         let _ = pruner.await;
     }
-    served?;
     // Flush buffered positions and close websockets (with a resume hint) before the database goes.
     stop_live(&state).await;
     state.store.close().await;

@@ -34,6 +34,8 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Login and token settings.
     pub auth: AuthConfig,
+    /// The connection edge: header-read timeout, connection cap, https behind a proxy.
+    pub http: HttpConfig,
     /// Websocket stream and position intake.
     pub live: LiveConfig,
     /// Dispatch rules: SLA targets, prank flag, duplicate detection.
@@ -172,6 +174,57 @@ pub struct AuthConfig {
     pub service_token_ttl_days: u64,
 }
 
+/// The `[http]` section: limits on client connections, and whether browsers reach Siaga over https.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Seconds a client may take to send a request's headers. The same timer closes a kept-alive
+    /// connection that sits idle this long between requests (HTTP/1.1 keep-alive).
+    pub header_read_timeout_secs: u64,
+    /// Most client connections open at once (websockets included); a connection beyond it is answered 503
+    /// and closed at once.
+    pub max_open_connections: usize,
+    /// Whether the browser reached Siaga over https: decides the session cookie's `Secure` flag and
+    /// `Strict-Transport-Security`.
+    pub https: HttpsMode,
+}
+
+/// How Siaga knows a request came over https (Siaga itself speaks plain HTTP; TLS is a proxy's job).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum HttpsMode {
+    /// When the request says so in `X-Forwarded-Proto: https` (set by the TLS proxy in front).
+    Auto,
+    /// Always (every browser comes through a TLS proxy).
+    Always,
+    /// Never (plain HTTP on a closed network).
+    Never,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            header_read_timeout_secs: 10,
+            max_open_connections: 2048,
+            https: HttpsMode::Auto,
+        }
+    }
+}
+
+impl HttpConfig {
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.header_read_timeout_secs >= 1,
+            "http.header_read_timeout_secs must be at least 1"
+        );
+        anyhow::ensure!(
+            self.max_open_connections >= 1,
+            "http.max_open_connections must be at least 1"
+        );
+        Ok(())
+    }
+}
+
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -194,6 +247,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             auth: AuthConfig::default(),
+            http: HttpConfig::default(),
             live: LiveConfig::default(),
             dispatch: DispatchConfig::default(),
             routing: RoutingConfig::default(),
@@ -268,6 +322,7 @@ impl Config {
             .validate()
             .context("invalid [dispatch.sla] policy")?;
         self.live.validate()?;
+        self.http.validate()?;
         self.routing.validate()?;
         self.map.validate()?;
         Ok(())
@@ -335,6 +390,7 @@ impl fmt::Debug for Config {
                 "auth.service_token_ttl_days",
                 &self.auth.service_token_ttl_days,
             )
+            .field("http", &self.http)
             .field("dispatch", &self.dispatch)
             .field("live", &self.live)
             .field("routing", &self.routing)

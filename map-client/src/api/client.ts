@@ -1,11 +1,15 @@
-//! The one fetch wrapper: JSON in and out, the bearer token, `Idempotency-Key` on writes, and typed errors.
+//! The one fetch wrapper: JSON in and out, the session cookie, `Idempotency-Key` on writes, and typed errors.
+//!
+//! The session is an HttpOnly cookie the browser sends by itself (same origin). Every request also carries
+//! `X-Requested-With`, which the server demands of changes authenticated by that cookie: another site's
+//! page cannot add it without a CORS preflight the server never grants (CSRF).
 //!
 //! Every non-2xx answer becomes an `ApiError` carrying the backend's stable `code` (the i18n key) and the
 //! offending `field`, so pages never parse error bodies themselves. A request that never reached the server
 //! (offline, DNS, reset) becomes `ApiError` with code `network_error` and `status: 0`, which the responder
 //! outbox uses to decide "keep and retry" versus "drop and report".
 
-import { clearSession, getToken } from './session';
+import { clearSession } from './session';
 
 /** An error answered by the API, or a network failure (`status === 0`). */
 export class ApiError extends Error {
@@ -44,7 +48,7 @@ export interface RequestOptions {
   /** Sent as `Idempotency-Key`; the server answers a replay with the first response. */
   idempotencyKey?: string;
   signal?: AbortSignal;
-  /** Skip the bearer token (login). */
+  /** A request whose 401 does not end the session (login, and the probe for a session at start). */
   anonymous?: boolean;
 }
 
@@ -60,10 +64,8 @@ export async function request<T>(
   body?: unknown,
   options: RequestOptions = {},
 ): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', 'X-Requested-With': 'siaga' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const token = getToken();
-  if (token && !options.anonymous) headers['Authorization'] = `Bearer ${token}`;
   if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
 
   let response: Response;
@@ -71,6 +73,7 @@ export async function request<T>(
     response = await fetch(path, {
       method,
       headers,
+      credentials: 'same-origin',
       body: body === undefined ? null : JSON.stringify(body),
       signal: options.signal ?? null,
     });

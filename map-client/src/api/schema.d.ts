@@ -156,7 +156,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchanges username and password for a bearer token. */
+        /**
+         * Exchanges username and password for a session: a bearer token in the body (integrations, scripts), and
+         *     the same token in an `HttpOnly` session cookie for the browser (see `api::security`).
+         */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -173,7 +176,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ends the caller's session; the token stops working at once. */
+        /** Ends the caller's session; the token stops working at once, and the session cookie is cleared. */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -3320,6 +3323,8 @@ export interface operations {
         responses: {
             200: {
                 headers: {
+                    /** @description `siaga_session`: the session for browsers (HttpOnly, SameSite=Strict, until `expires_at`) */
+                    "set-cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {

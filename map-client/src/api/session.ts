@@ -1,14 +1,16 @@
-//! The signed-in user's token and profile, kept in localStorage so the responder PWA survives a restart
-//! and the outbox can replay with the token after the app is reopened.
+//! The signed-in user's profile (not secret), kept in localStorage so the responder PWA opens offline on the
+//! stored profile after a restart.
+//!
+//! The session itself is an HttpOnly cookie that login sets and logout clears (`api::security` on the
+//! server): no script, nor an injected one, can read the token, and the browser sends it with every request
+//! and the websocket handshake. It lives until the session expires, so the PWA and the outbox keep working
+//! after the app is reopened.
 
 import type { User } from './types';
 
-const TOKEN_KEY = 'siaga.token';
 const USER_KEY = 'siaga.user';
-
-export function getToken(): string | null {
-  return localStorage.getItem(TOKEN_KEY);
-}
+/** Where earlier versions kept the bearer token; removed on sight. */
+const LEGACY_TOKEN_KEY = 'siaga.token';
 
 export function getUser(): User | null {
   const raw = localStorage.getItem(USER_KEY);
@@ -20,12 +22,13 @@ export function getUser(): User | null {
   }
 }
 
-export function saveSession(token: string, user: User): void {
-  localStorage.setItem(TOKEN_KEY, token);
+export function saveUser(user: User): void {
+  localStorage.removeItem(LEGACY_TOKEN_KEY);
   localStorage.setItem(USER_KEY, JSON.stringify(user));
 }
 
+/** Forgets the profile (the server clears the cookie on logout, or the session has ended anyway). */
 export function clearSession(): void {
-  localStorage.removeItem(TOKEN_KEY);
+  localStorage.removeItem(LEGACY_TOKEN_KEY);
   localStorage.removeItem(USER_KEY);
 }

@@ -1,7 +1,7 @@
-//! Wires a `LiveClient` to the browser: this origin, the session token, the shell's banner, and a resync
+//! Wires a `LiveClient` to the browser: this origin (the session cookie authenticates), the shell's banner, and a resync
 //! when the tab comes back after being hidden (phones freeze background tabs).
 
-import { clearSession, getToken } from '../api/session';
+import { clearSession } from '../api/session';
 import type { LiveEvent } from './events';
 import { LiveClient, type LiveState, liveUrl } from './socket';
 
@@ -11,7 +11,7 @@ export function connectLive(opts: {
   onState(state: LiveState, retryInMs: number | null): void;
 }): LiveClient {
   const client = new LiveClient({
-    url: (resumeFrom) => liveUrl(location.origin, getToken() ?? '', resumeFrom),
+    url: (resumeFrom) => liveUrl(location.origin, resumeFrom),
     onEvent: opts.onEvent,
     snapshot: opts.snapshot,
     onState: opts.onState,

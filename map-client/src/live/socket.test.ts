@@ -26,7 +26,7 @@ function harness(snapshot: () => Promise<void> = async () => undefined) {
   const events: LiveEvent[] = [];
   const states: string[] = [];
   const client = new LiveClient({
-    url: (resume) => liveUrl('http://127.0.0.1:8112', 'tok', resume),
+    url: (resume) => liveUrl('http://127.0.0.1:8112', resume),
     onEvent: (e) => events.push(e),
     snapshot,
     onState: (s) => states.push(s),
@@ -68,7 +68,7 @@ describe('LiveClient', () => {
     const { client, sockets, timers, events } = harness();
     client.start();
     await flush();
-    expect(sockets[0]?.url).toBe('ws://127.0.0.1:8112/api/v1/ws?access_token=tok');
+    expect(sockets[0]?.url).toBe('ws://127.0.0.1:8112/api/v1/ws');
     sockets[0]?.send({ seq: 10, at: 0, type: 'hello' });
     await flush();
     sockets[0]?.send({ seq: 11, at: 0, type: 'incident.created', incident_id: 'i1' });

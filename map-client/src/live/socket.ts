@@ -32,11 +32,13 @@ export function backoffDelay(attempt: number, random: () => number, policy: Back
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
-/** Builds the websocket URL for `origin` (`http(s)://host`), with the token and the resume point. */
-export function liveUrl(origin: string, token: string, resumeFrom: number | null): string {
+/**
+ * Builds the websocket URL for `origin` (`http(s)://host`) with the resume point. The browser authenticates
+ * the handshake with the session cookie (same origin), so the URL carries no token.
+ */
+export function liveUrl(origin: string, resumeFrom: number | null): string {
   const url = new URL('/api/v1/ws', origin);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.searchParams.set('access_token', token);
   if (resumeFrom !== null) url.searchParams.set('resume_from', String(resumeFrom));
   return url.toString();
 }
@@ -146,7 +148,8 @@ export class LiveClient {
     socket.onclose = (ev) => {
       if (this.socket !== socket) return;
       this.socket = null;
-      // 4001: the session ended (logout, force logout, expiry); reconnecting cannot help.
+      // 4001: the session ended (logout, force logout, disabled account, password reset, expiry);
+      // reconnecting cannot help.
       if (ev.code === 4001) {
         this.stop();
         this.opts.onFatal?.('session_revoked');

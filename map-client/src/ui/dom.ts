@@ -16,6 +16,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
       el.addEventListener(name.slice(2), value as EventListener);
     } else if (name === 'class') {
       el.className = String(value);
+    } else if (name === 'style') {
+      // Through the CSSOM: the content security policy refuses `style` attributes (no 'unsafe-inline').
+      el.style.cssText = String(value);
     } else if (value === true) {
       el.setAttribute(name, '');
     } else {

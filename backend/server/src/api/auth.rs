@@ -2,36 +2,60 @@
 
 use super::error::ApiResult;
 use super::extract::{Actor, AppJson};
+use super::security;
 use crate::service::accounts;
 use crate::service::accounts::UserView;
 pub use crate::service::accounts::{LoginRequest, LoginView};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::AppendHeaders;
 
-/// Exchanges username and password for a bearer token.
+/// Exchanges username and password for a session: a bearer token in the body (integrations, scripts), and
+/// the same token in an `HttpOnly` session cookie for the browser (see `api::security`).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
-    (status = 200, body = LoginView),
+    (status = 200, body = LoginView, headers(
+        ("set-cookie" = String, description = "`siaga_session`: the session for browsers (HttpOnly, \
+            SameSite=Strict, until `expires_at`)")
+    )),
     (status = 401, body = super::error::ErrorBody, description = "wrong username or password"),
     (status = 403, body = super::error::ErrorBody, description = "account disabled"),
     (status = 429, body = super::error::ErrorBody, description = "too many failed attempts"),
 ))]
 pub async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     AppJson(req): AppJson<LoginRequest>,
-) -> ApiResult<Json<LoginView>> {
-    Ok(Json(accounts::login(&state, req).await?))
+) -> ApiResult<(
+    AppendHeaders<[(HeaderName, HeaderValue); 1]>,
+    Json<LoginView>,
+)> {
+    let view = accounts::login(&state, req).await?;
+    let max_age_secs = (view.expires_at - state.now_ms()) / 1000;
+    let secure = security::is_https(&headers, state.config.http.https);
+    let cookie = security::session_cookie(&view.token, max_age_secs, secure);
+    Ok((AppendHeaders([(SET_COOKIE, cookie)]), Json(view)))
 }
 
-/// Ends the caller's session; the token stops working at once.
+/// Ends the caller's session; the token stops working at once, and the session cookie is cleared.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])), responses(
     (status = 204, description = "logged out"),
     (status = 401, body = super::error::ErrorBody),
 ))]
-pub async fn logout(State(state): State<AppState>, actor: Actor) -> ApiResult<StatusCode> {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    actor: Actor,
+) -> ApiResult<(AppendHeaders<[(HeaderName, HeaderValue); 1]>, StatusCode)> {
     accounts::logout(&state, &actor).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let secure = security::is_https(&headers, state.config.http.https);
+    let cookie = security::cleared_session_cookie(secure);
+    Ok((
+        AppendHeaders([(SET_COOKIE, cookie)]),
+        StatusCode::NO_CONTENT,
+    ))
 }
 
 /// The logged-in user.

@@ -148,12 +148,17 @@ impl FromRequestParts<AppState> for Actor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = bearer_token(parts).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Unauthenticated,
-                "missing `Authorization: Bearer <token>` header",
-            )
-        })?;
+        let token = match bearer_token(parts) {
+            Some(token) => token,
+            None => {
+                super::security::cookie_token(&parts.headers, &parts.method)?.ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::Unauthenticated,
+                        "missing `Authorization: Bearer <token>` header (or the session cookie)",
+                    )
+                })?
+            }
+        };
         // The idempotency middleware authenticated this request already (same token): one lookup per request.
         let actor = match parts.extensions.get::<Actor>() {
             Some(a) if a.token_hash == token_hash(&token) => a.clone(),

@@ -55,7 +55,12 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
-        .map(|(_, t)| t.trim().to_owned());
+        .map(|(_, t)| t.trim().to_owned())
+        .or_else(|| {
+            super::security::cookie_token(req.headers(), req.method())
+                .ok()
+                .flatten()
+        });
     // Unauthenticated requests fall through: the handler answers 401 and nothing is stored.
     let Some(actor) = (match token {
         Some(t) => authenticate(&state, &t).await.ok(),

@@ -19,6 +19,7 @@ pub mod map;
 pub mod positions;
 pub mod reports;
 pub mod routing;
+pub mod security;
 pub mod system;
 pub mod users;
 
@@ -170,8 +171,9 @@ pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let static_dir = state.config.static_dir.clone();
     let spa = ServeDir::new(&static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
+    let https = state.config.http.https;
 
-    api.route(
+    let app = api.route(
         "/api/openapi.json",
         get(move || {
             let doc = Arc::clone(&openapi);
@@ -196,7 +198,8 @@ pub fn router(state: AppState) -> Router {
     .layer(middleware::from_fn(cache_policy))
     .layer(compression())
     .layer(TraceLayer::new_for_http())
-    .with_state(state)
+    .with_state(state);
+    security::with_security_headers(app, https)
 }
 
 /// gzip or brotli, as the client accepts, for every response worth it (tower-http's default: over 32 bytes,

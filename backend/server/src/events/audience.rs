@@ -3,7 +3,7 @@
 //! A client's [`Audience`] comes from its role and scope; an event's [`Reach`] from the service that wrote it.
 //! Supervisors and admins see everything in their region scope, call takers the `call.*` and `incident.*`
 //! events in theirs, dispatchers what names their agency (or no agency list at all), responders only what
-//! names their unit.
+//! names their unit. Internal entries (`events::session`) reach no one.
 
 use super::Reach;
 use crate::auth::Actor;
@@ -54,6 +54,9 @@ impl Audience {
 
     /// Whether this audience may receive `event`.
     pub fn allows(&self, event_type: &str, reach: &Reach) -> bool {
+        if super::session::is_internal(event_type) {
+            return false;
+        }
         match self {
             Audience::Overseer { region } => region_allows(region.as_deref(), reach),
             Audience::CallTaker { region } => {

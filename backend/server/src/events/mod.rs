@@ -9,7 +9,8 @@
 //! Layout: this file holds the enum, the kinds and the reach; one file per area holds its payloads
 //! ([`call`], [`incident`], [`unit`] for units and assignments, [`oversight`] for SLA and agent states);
 //! [`audience`] holds the rules deciding which connected client receives which event; [`schema`] builds the
-//! JSON schema document.
+//! JSON schema document; [`session`] holds the internal entries (revoked sessions) that the live feeds act on
+//! and no client receives.
 //!
 //! Invariant: payloads carry no caller personal data (name, phone, address of the reporter, ANI): events fan
 //! out widely and are kept for resuming clients.
@@ -19,6 +20,7 @@ pub mod call;
 pub mod incident;
 pub mod oversight;
 pub mod schema;
+pub mod session;
 pub mod unit;
 
 use crate::store::NewEvent;

@@ -6,6 +6,7 @@
 //! The domain events themselves and who may see them are `crate::events`.
 
 use crate::events::Reach;
+use crate::events::session::SessionsRevoked;
 use crate::store::EventRow;
 use axum::extract::ws::Utf8Bytes;
 use serde::Serialize;
@@ -24,12 +25,19 @@ pub struct PreparedEvent {
     pub reach: Reach,
     /// The JSON frame `{seq, at, type, …payload}`.
     pub text: Utf8Bytes,
+    /// The sessions (token hashes) an internal `session.revoked` entry ends; empty for every other event.
+    pub revoked_sessions: Vec<String>,
 }
 
 impl PreparedEvent {
     /// Whether a client of `audience` may receive this event.
     pub fn visible_to(&self, audience: &Audience) -> bool {
         audience.allows(&self.event_type, &self.reach)
+    }
+
+    /// Whether this entry ends the session with this token hash (its websocket must close).
+    pub fn revokes(&self, token_hash: &str) -> bool {
+        self.revoked_sessions.iter().any(|s| s == token_hash)
     }
 
     /// Renders a stored event. A payload that is not a JSON object is carried under `payload`, so a bad row
@@ -41,6 +49,9 @@ impl PreparedEvent {
 
     /// [`PreparedEvent::from_row`] for a row whose payload the caller parsed already (`None`: not JSON).
     pub fn from_parsed(row: EventRow, parsed: Option<serde_json::Value>) -> PreparedEvent {
+        let revoked_sessions = SessionsRevoked::from_stored(&row.event_type, parsed.as_ref())
+            .map(|r| r.sessions)
+            .unwrap_or_default();
         let mut frame = serde_json::Map::new();
         frame.insert("seq".into(), row.seq.into());
         frame.insert("at".into(), row.at.into());
@@ -75,6 +86,7 @@ impl PreparedEvent {
                 region_code: row.region_code,
             },
             text: serde_json::Value::Object(frame).to_string().into(),
+            revoked_sessions,
         }
     }
 }

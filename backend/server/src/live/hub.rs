@@ -7,6 +7,10 @@
 //!
 //! A full queue never blocks the feed: the client is removed and told, through its kick channel, to close
 //! with "slow consumer; resume from <seq>". Memory per client is bounded by the queue length.
+//!
+//! A revoked session is handled in the same pass: when the feed publishes the internal `session.revoked`
+//! entry naming a client's session, the client is removed and told to close with "session ended", and no
+//! event after that entry reaches its queue.
 
 use super::event::{Audience, PreparedEvent};
 use std::collections::HashMap;
@@ -16,8 +20,21 @@ use tokio::sync::{mpsc, oneshot, watch};
 /// A registered client as the hub sees it.
 struct Client {
     audience: Audience,
+    /// The token hash of the client's session.
+    session: String,
     queue: mpsc::Sender<Arc<PreparedEvent>>,
-    kick: Option<oneshot::Sender<()>>,
+    kick: Option<oneshot::Sender<Kick>>,
+}
+
+/// Why the hub dropped a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kick {
+    /// Its queue was full: it resumes from where it was.
+    SlowConsumer,
+    /// Its session was revoked: it must log in again.
+    SessionEnded,
+    /// The instance is stopping.
+    ShuttingDown,
 }
 
 #[derive(Default)]
@@ -51,8 +68,8 @@ pub struct Registration {
     pub id: u64,
     /// Events with seq > `head` that its audience may see.
     pub queue: mpsc::Receiver<Arc<PreparedEvent>>,
-    /// Fires when the hub dropped the client because its queue was full.
-    pub kicked: oneshot::Receiver<()>,
+    /// Fires when the hub dropped the client, saying why.
+    pub kicked: oneshot::Receiver<Kick>,
     /// The feed position at registration.
     pub head: i64,
 }
@@ -90,8 +107,13 @@ impl Hub {
         self.lock().clients.len()
     }
 
-    /// Adds a client with a queue of `capacity` events.
-    pub fn register(&self, audience: Audience, capacity: usize) -> Option<Registration> {
+    /// Adds a client of the session with this token hash, with a queue of `capacity` events.
+    pub fn register(
+        &self,
+        audience: Audience,
+        session: &str,
+        capacity: usize,
+    ) -> Option<Registration> {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let (kick_tx, kick_rx) = oneshot::channel();
         let mut st = self.lock();
@@ -102,6 +124,7 @@ impl Hub {
             id,
             Client {
                 audience,
+                session: session.to_owned(),
                 queue: tx,
                 kick: Some(kick_tx),
             },
@@ -120,13 +143,19 @@ impl Hub {
     }
 
     /// Offers `events` (ascending seq, all after the current head) to every client allowed to see them and
-    /// moves the head to `new_head`. Returns how many clients were dropped as slow consumers.
+    /// moves the head to `new_head`; drops the clients whose session an event revokes. Returns how many
+    /// clients were dropped as slow consumers.
     pub fn publish(&self, events: &[Arc<PreparedEvent>], new_head: i64) -> usize {
         let mut st = self.lock();
         let mut slow = Vec::new();
+        let mut ended = Vec::new();
         let mut gone = Vec::new();
         for (id, client) in &st.clients {
             for ev in events {
+                if ev.revokes(&client.session) {
+                    ended.push(*id);
+                    break;
+                }
                 if !ev.visible_to(&client.audience) {
                     continue;
                 }
@@ -146,11 +175,13 @@ impl Hub {
         for id in gone {
             st.clients.remove(&id);
         }
-        for id in &slow {
-            if let Some(mut client) = st.clients.remove(id)
-                && let Some(kick) = client.kick.take()
-            {
-                let _ = kick.send(());
+        for (ids, why) in [(&slow, Kick::SlowConsumer), (&ended, Kick::SessionEnded)] {
+            for id in ids {
+                if let Some(mut client) = st.clients.remove(id)
+                    && let Some(kick) = client.kick.take()
+                {
+                    let _ = kick.send(why);
+                }
             }
         }
         if st.head.is_none_or(|h| new_head > h) {
@@ -164,7 +195,7 @@ impl Hub {
         let mut st = self.lock();
         for (_, mut client) in st.clients.drain() {
             if let Some(kick) = client.kick.take() {
-                let _ = kick.send(());
+                let _ = kick.send(Kick::ShuttingDown);
             }
         }
     }
@@ -192,12 +223,12 @@ mod tests {
         let hub = Hub::default();
         hub.set_ready(10);
         let all = Audience::Overseer { region: None };
-        let mut slow = hub.register(all.clone(), 2).unwrap();
-        let mut fast = hub.register(all, 100).unwrap();
+        let mut slow = hub.register(all.clone(), "s1", 2).unwrap();
+        let mut fast = hub.register(all, "s2", 100).unwrap();
         assert_eq!(slow.head, 10);
         let events: Vec<_> = (11..=15).map(|s| ev(s, None)).collect();
         assert_eq!(hub.publish(&events, 15), 1);
-        assert!(slow.kicked.try_recv().is_ok());
+        assert_eq!(slow.kicked.try_recv(), Ok(Kick::SlowConsumer));
         assert!(fast.kicked.try_recv().is_err());
         for seq in 11..=15 {
             assert_eq!(fast.queue.try_recv().unwrap().seq, seq);
@@ -210,7 +241,7 @@ mod tests {
     fn registration_sees_events_after_the_head_only() {
         let hub = Hub::default();
         assert!(
-            hub.register(Audience::Overseer { region: None }, 4)
+            hub.register(Audience::Overseer { region: None }, "s1", 4)
                 .is_none()
         );
         hub.set_ready(3);
@@ -220,6 +251,7 @@ mod tests {
                 Audience::Dispatcher {
                     agency_id: "a".into(),
                 },
+                "s1",
                 4,
             )
             .unwrap();
@@ -227,5 +259,32 @@ mod tests {
         hub.publish(&[ev(5, Some("b")), ev(6, Some("a"))], 6);
         assert_eq!(reg.queue.try_recv().unwrap().seq, 6);
         assert!(reg.queue.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_revoked_session_gets_nothing_after_its_revocation() {
+        let hub = Hub::default();
+        hub.set_ready(0);
+        let all = Audience::Overseer { region: None };
+        let mut revoked = hub.register(all.clone(), "gone", 10).unwrap();
+        let mut other = hub.register(all, "kept", 10).unwrap();
+        let revocation = Arc::new(PreparedEvent::from_row(EventRow {
+            seq: 2,
+            at: 0,
+            event_type: crate::events::session::SessionsRevoked::row(&["gone".into()]).event_type,
+            agency_ids: Some(String::new()),
+            unit_id: None,
+            region_code: None,
+            payload: r#"{"sessions":["gone"]}"#.into(),
+        }));
+        assert_eq!(hub.publish(&[ev(1, None), revocation, ev(3, None)], 3), 0);
+        assert_eq!(revoked.kicked.try_recv(), Ok(Kick::SessionEnded));
+        assert_eq!(revoked.queue.try_recv().unwrap().seq, 1);
+        assert!(revoked.queue.try_recv().is_err());
+        // Everyone else sees the events, but never the internal entry.
+        assert_eq!(other.queue.try_recv().unwrap().seq, 1);
+        assert_eq!(other.queue.try_recv().unwrap().seq, 3);
+        assert!(other.kicked.try_recv().is_err());
+        assert_eq!(hub.client_count(), 1);
     }
 }

@@ -8,10 +8,18 @@
 //! event with seq ≤ cursor is skipped, so the client sees every event it may see exactly once, in order.
 //!
 //! The connection ends with a close frame whose reason says where to resume: `slow consumer; resume from
-//! <seq>` (its queue overflowed), `idle timeout`, `session ended`, or `server shutting down; resume from
-//! <seq>`.
+//! <seq>` (its queue overflowed), `idle timeout`, `session ended` / `token expired` / `account disabled`
+//! (code 4001: log in again), or `server shutting down; resume from <seq>`.
+//!
+//! Session end: a logout, force logout, disabled account or password reset appends an internal
+//! `session.revoked` entry to the log in the transaction that revokes the session. The feed of every
+//! instance hands it to its hub, which drops this connection's queue at that entry, so no event after the
+//! revocation reaches the client; a replay stops at it the same way. A revocation committed before this
+//! connection registered is caught by one look at the session right after registering, and the session's
+//! expiry by a timer. The look at each ping stays as the last line of defence.
 
 use super::event::{Audience, ControlFrame, HelloUser, PreparedEvent};
+use super::hub::Kick;
 use super::position::PositionFix;
 use crate::auth::Actor;
 use crate::error::{ApiError, ErrorCode};
@@ -164,6 +172,9 @@ impl Connection {
                     return Ok(());
                 }
                 let event = PreparedEvent::from_row(row);
+                if event.revokes(&self.actor.token_hash) {
+                    return Err(session_end("session ended".into()));
+                }
                 if event.visible_to(&self.audience) {
                     self.send(event.text.clone()).await?;
                 }
@@ -229,7 +240,7 @@ impl Connection {
                     self.replay(head).await?;
                 }
                 let reg = hub
-                    .register(self.audience.clone(), capacity)
+                    .register(self.audience.clone(), &self.actor.token_hash, capacity)
                     .ok_or_else(|| self.internal("hub not ready"))?;
                 self.registration = Some(reg.id);
                 self.replay(reg.head).await?;
@@ -237,7 +248,7 @@ impl Connection {
             }
             (_, resync) => {
                 let reg = hub
-                    .register(self.audience.clone(), capacity)
+                    .register(self.audience.clone(), &self.actor.token_hash, capacity)
                     .ok_or_else(|| self.internal("hub not ready"))?;
                 self.registration = Some(reg.id);
                 self.cursor = reg.head;
@@ -263,6 +274,19 @@ impl Connection {
             }
         };
 
+        // Registered: every later revocation reaches the hub; one that came before is in the database.
+        let expires_at = check_session(self.state.clone(), self.actor.token_hash.clone()).await?;
+        let expiry = match expires_at {
+            Some(at) => {
+                let left_ms = u64::try_from(at - self.state.now_ms()).unwrap_or(0);
+                tokio::time::Instant::now() + Duration::from_millis(left_ms)
+            }
+            // The database could not say; the check at each ping will.
+            None => far_future(),
+        };
+        let expiry = tokio::time::sleep_until(expiry);
+        tokio::pin!(expiry);
+
         let ping_every = Duration::from_secs(self.state.config.live.ping_interval_secs);
         let idle_timeout = Duration::from_secs(self.state.config.live.idle_timeout_secs);
         let mut ping =
@@ -272,10 +296,15 @@ impl Connection {
             tokio::select! {
                 biased;
                 _ = shutdown.changed() => return Ok(self.resume_hint("server shutting down")),
-                _ = &mut registration.kicked => {
+                kick = &mut registration.kicked => {
                     self.registration = None;
-                    return Ok(self.resume_hint("slow consumer"));
+                    return Ok(match kick {
+                        Ok(Kick::SessionEnded) => session_end("session ended".into()),
+                        Ok(Kick::ShuttingDown) => self.resume_hint("server shutting down"),
+                        Ok(Kick::SlowConsumer) | Err(_) => self.resume_hint("slow consumer"),
+                    });
                 }
+                () = &mut expiry => return Ok(session_end("token expired".into())),
                 incoming = self.socket.recv() => {
                     let Some(Ok(message)) = incoming else {
                         return Ok(End { code: 0, reason: "client went away".into() });
@@ -304,11 +333,7 @@ impl Connection {
                     if self.last_heard.elapsed() > idle_timeout {
                         return Ok(End { code: close_code::IDLE_TIMEOUT, reason: "idle timeout".into() });
                     }
-                    if let Some(reason) =
-                        session_ended(self.state.clone(), self.actor.token_hash.clone()).await
-                    {
-                        return Ok(End { code: close_code::SESSION_ENDED, reason });
-                    }
+                    check_session(self.state.clone(), self.actor.token_hash.clone()).await?;
                     match tokio::time::timeout(self.write_timeout(),
                         self.socket.send(Message::Ping(Default::default()))).await {
                         Ok(Ok(())) => {}
@@ -471,16 +496,30 @@ impl PositionMessage {
     }
 }
 
-/// Why a connection's session is no longer valid, if it is not. Takes owned values: a connection holds its
-/// socket, which is not `Sync`, so a borrow of it must not live across this await.
-async fn session_ended(state: AppState, token_hash: String) -> Option<String> {
+/// The close that sends the client back to the login.
+fn session_end(reason: String) -> End {
+    End {
+        code: close_code::SESSION_ENDED,
+        reason,
+    }
+}
+
+/// An instant no connection lives to see.
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(100 * 365 * 86_400)
+}
+
+/// The connection's session as the database has it now: its expiry while it holds (`None` when the database
+/// could not answer: a hiccup is not the client's fault, the next look decides), the close when it ended.
+/// Takes owned values: a connection holds its socket, which is not `Sync`, so a borrow of it must not live
+/// across this await.
+async fn check_session(state: AppState, token_hash: String) -> Result<Option<i64>, End> {
     match state.store.find_session(&token_hash).await {
-        Ok(Some(s)) if s.revoked_at.is_some() => Some("session ended".into()),
-        Ok(Some(s)) if s.expires_at <= state.now_ms() => Some("token expired".into()),
-        Ok(Some(s)) if !s.user.active => Some("account disabled".into()),
-        Ok(Some(_)) => None,
-        Ok(None) => Some("session ended".into()),
-        // A database hiccup is not the client's fault; check again at the next ping.
-        Err(_) => None,
+        Ok(Some(s)) if s.revoked_at.is_some() => Err(session_end("session ended".into())),
+        Ok(Some(s)) if s.expires_at <= state.now_ms() => Err(session_end("token expired".into())),
+        Ok(Some(s)) if !s.user.active => Err(session_end("account disabled".into())),
+        Ok(Some(s)) => Ok(Some(s.expires_at)),
+        Ok(None) => Err(session_end("session ended".into())),
+        Err(_) => Ok(None),
     }
 }

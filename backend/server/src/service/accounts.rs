@@ -11,6 +11,7 @@
 use super::common;
 use crate::auth::{self, Actor};
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::events::session::SessionsRevoked;
 use crate::state::AppState;
 use crate::store::{AuditEntry, NewUser, StoreError, UserRow};
 use serde::{Deserialize, Serialize};
@@ -276,7 +277,7 @@ async fn hash_off_thread(password: String) -> ApiResult<String> {
     )
 }
 
-/// Enables/disables an account or resets its password. Disabling also ends its sessions.
+/// Enables/disables an account or resets its password. Disabling or a reset also ends its sessions.
 pub async fn update_user(
     state: &AppState,
     actor: &Actor,
@@ -289,13 +290,30 @@ pub async fn update_user(
         auth::check_password_strength(password).map_err(|m| ApiError::validation("password", m))?;
         let hash = hash_off_thread(password.clone()).await?;
         state.store.set_password_hash(id, &hash, now).await?;
+        // Whoever knew the old password is signed out everywhere, websockets included.
+        state
+            .store
+            .revoke_user_sessions(
+                id,
+                &actor.user.id,
+                now,
+                "password reset",
+                SessionsRevoked::row,
+            )
+            .await?;
     }
     if let Some(active) = req.active {
         state.store.set_user_active(id, active, now).await?;
         if !active {
             state
                 .store
-                .revoke_user_sessions(id, &actor.user.id, now, "account disabled")
+                .revoke_user_sessions(
+                    id,
+                    &actor.user.id,
+                    now,
+                    "account disabled",
+                    SessionsRevoked::row,
+                )
                 .await?;
         }
     }
@@ -340,7 +358,7 @@ pub async fn force_logout(
         .unwrap_or_else(|| "forced by supervisor".to_owned());
     let revoked = state
         .store
-        .revoke_user_sessions(id, &actor.user.id, now, &reason)
+        .revoke_user_sessions(id, &actor.user.id, now, &reason, SessionsRevoked::row)
         .await?;
     state
         .store
@@ -470,7 +488,7 @@ pub async fn logout(state: &AppState, actor: &Actor) -> ApiResult<()> {
     let now = state.now_ms();
     state
         .store
-        .revoke_session(&actor.token_hash, now, "logout")
+        .revoke_session(&actor.token_hash, now, "logout", SessionsRevoked::row)
         .await?;
     state
         .store

@@ -1,7 +1,6 @@
 //! Users, login sessions and login attempts.
 
-use super::Store;
-use super::{StoreError, StoreResult, on_db, on_db_write};
+use super::{EventSink, NewEvent, Store, StoreError, StoreResult, on_db, on_db_write};
 
 /// A user row (the password hash is carried only by [`UserWithHash`]).
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -149,32 +148,80 @@ impl Store {
     }
 
     /// Revokes one session (logout). Returns whether a live session was revoked.
+    ///
+    /// `note` makes the log entry that tells every instance's live feed (`events::session`); it is appended in
+    /// the same transaction when a session was revoked.
     pub async fn revoke_session(
         &self,
         token_hash: &str,
         now: i64,
         reason: &str,
+        note: fn(&[String]) -> NewEvent,
     ) -> StoreResult<bool> {
-        let done = on_db_write!(self, p => sqlx::query(
-            "UPDATE sessions SET revoked_at = $2, revoked_reason = $3, revoked_by = user_id \
-             WHERE token_hash = $1 AND revoked_at IS NULL")
-            .bind(token_hash).bind(now).bind(reason).execute(p).await.map(|r| r.rows_affected()))?;
-        Ok(done > 0)
+        let revoked = self
+            .revoke_where(
+                "UPDATE sessions SET revoked_at = $2, revoked_reason = $3, revoked_by = COALESCE($4, user_id) \
+                 WHERE token_hash = $1 AND revoked_at IS NULL RETURNING token_hash",
+                token_hash,
+                None,
+                now,
+                reason,
+                note,
+            )
+            .await?;
+        Ok(!revoked.is_empty())
     }
 
-    /// Revokes every live session of a user (force logout); returns how many were revoked.
+    /// Revokes every live session of a user (force logout, disabled account, password reset); returns how
+    /// many were revoked. `note` as for [`Store::revoke_session`].
     pub async fn revoke_user_sessions(
         &self,
         user_id: &str,
         by: &str,
         now: i64,
         reason: &str,
+        note: fn(&[String]) -> NewEvent,
     ) -> StoreResult<u64> {
-        let done = on_db_write!(self, p => sqlx::query(
-            "UPDATE sessions SET revoked_at = $2, revoked_reason = $3, revoked_by = $4 \
-             WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2")
-            .bind(user_id).bind(now).bind(reason).bind(by).execute(p).await.map(|r| r.rows_affected()))?;
-        Ok(done)
+        let revoked = self
+            .revoke_where(
+                "UPDATE sessions SET revoked_at = $2, revoked_reason = $3, revoked_by = $4 \
+                 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING token_hash",
+                user_id,
+                Some(by),
+                now,
+                reason,
+                note,
+            )
+            .await?;
+        Ok(revoked.len() as u64)
+    }
+
+    /// Runs one revoking `UPDATE … RETURNING token_hash` (`$1` the subject, `$2` now, `$3` the reason, `$4` who
+    /// revoked) and appends `note` of the revoked hashes, in one transaction.
+    async fn revoke_where(
+        &self,
+        sql: &str,
+        subject: &str,
+        by: Option<&str>,
+        now: i64,
+        reason: &str,
+        note: fn(&[String]) -> NewEvent,
+    ) -> StoreResult<Vec<String>> {
+        let revoked = on_db_write!(self, p => {
+            let mut tx = p.begin().await?;
+            let revoked: Vec<String> = sqlx::query_scalar(sql)
+                .bind(subject).bind(now).bind(reason).bind(by)
+                .fetch_all(&mut *tx).await?;
+            if !revoked.is_empty() {
+                tx.insert_events(now, &[note(&revoked)]).await?;
+            }
+            tx.commit().await?;
+            revoked
+        });
+        if !revoked.is_empty() {
+            self.signal_events();
+        }
+        Ok(revoked)
     }
 
     /// Records a login attempt, for throttling and audit.

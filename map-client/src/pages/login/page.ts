@@ -1,7 +1,7 @@
 //! The login page: username and password, errors by code, focus on the offending field.
 
 import { post } from '../../api/client';
-import { saveSession } from '../../api/session';
+import { saveUser } from '../../api/session';
 import type { LoginResponse, User } from '../../api/types';
 import { lang, setLang, t } from '../../i18n';
 import { h } from '../../ui/dom';
@@ -45,7 +45,7 @@ export function mount({ root, onLogin }: { root: HTMLElement; onLogin(user: User
         { username: username.value.trim(), password: password.value },
         { anonymous: true },
       );
-      saveSession(res.token, res.user);
+      saveUser(res.user);
       onLogin(res.user);
     } catch (e) {
       showError(error, e, form);
