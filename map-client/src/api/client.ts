@@ -9,7 +9,7 @@
 //! (offline, DNS, reset) becomes `ApiError` with code `network_error` and `status: 0`, which the responder
 //! outbox uses to decide "keep and retry" versus "drop and report".
 
-import { clearSession } from './session';
+import { clearSession, isSigningOut } from './session';
 
 /** An error answered by the API, or a network failure (`status === 0`). */
 export class ApiError extends Error {
@@ -93,7 +93,7 @@ export async function request<T>(
   }
   if (!response.ok) {
     const err = errorFromBody(response.status, parsed);
-    if (SESSION_ENDED.has(err.code) && !options.anonymous) {
+    if (SESSION_ENDED.has(err.code) && !options.anonymous && !isSigningOut()) {
       clearSession();
       onSessionEnded?.(err.code);
     }

@@ -27,6 +27,21 @@ export function saveUser(user: User): void {
   localStorage.setItem(USER_KEY, JSON.stringify(user));
 }
 
+let signingOut = false;
+
+/**
+ * Marks that this page is signing out. The server then ends the session at once, so the live socket's
+ * close (4001) or another request's 401 may arrive before the logout's own answer: they must not navigate
+ * away first, which would cancel that answer and with it the cookie's removal.
+ */
+export function beginSignOut(): void {
+  signingOut = true;
+}
+
+export function isSigningOut(): boolean {
+  return signingOut;
+}
+
 /** Forgets the profile (the server clears the cookie on logout, or the session has ended anyway). */
 export function clearSession(): void {
   localStorage.removeItem(LEGACY_TOKEN_KEY);

@@ -1,7 +1,7 @@
 //! Wires a `LiveClient` to the browser: this origin (the session cookie authenticates), the shell's banner, and a resync
 //! when the tab comes back after being hidden (phones freeze background tabs).
 
-import { clearSession } from '../api/session';
+import { clearSession, isSigningOut } from '../api/session';
 import type { LiveEvent } from './events';
 import { LiveClient, type LiveState, liveUrl } from './socket';
 
@@ -16,6 +16,8 @@ export function connectLive(opts: {
     snapshot: opts.snapshot,
     onState: opts.onState,
     onFatal: () => {
+      // Our own logout ended the session: its handler navigates once the server has cleared the cookie.
+      if (isSigningOut()) return;
       clearSession();
       sessionStorage.setItem('siaga.ended', '1');
       location.assign('/');

@@ -2,7 +2,7 @@
 //! and sign-out; a skip link; a toast region for confirmations (aria-live).
 
 import { request } from '../api/client';
-import { clearSession } from '../api/session';
+import { beginSignOut, clearSession } from '../api/session';
 import type { User } from '../api/types';
 import { lang, setLang, t, tk } from '../i18n';
 import type { LiveState } from '../live/socket';
@@ -26,6 +26,7 @@ export function mountShell(root: HTMLElement, user: User, title: string): Shell 
   langSelect.addEventListener('change', () => setLang(langSelect.value === 'en' ? 'en' : 'id'));
   const logout = h('button', { type: 'button', class: 'btn ghost', 'data-testid': 'logout' }, '⇥ ', t('app.logout'));
   logout.addEventListener('click', async () => {
+    beginSignOut();
     try {
       await request('POST', '/api/v1/auth/logout', {});
     } catch {

@@ -2,7 +2,7 @@
 //! who signs in with such an account is told so and can sign out.
 
 import { post } from '../../api/client';
-import { clearSession } from '../../api/session';
+import { beginSignOut, clearSession } from '../../api/session';
 import type { User } from '../../api/types';
 import { t } from '../../i18n';
 import { h } from '../../ui/dom';
@@ -10,6 +10,7 @@ import { h } from '../../ui/dom';
 export function mount({ root, user }: { root: HTMLElement; user: User }): void {
   const logout = h('button', { type: 'button', class: 'btn primary big' }, t('gateway.logout'));
   logout.addEventListener('click', async () => {
+    beginSignOut();
     try {
       await post('/api/v1/auth/logout', {});
     } finally {
