@@ -286,36 +286,25 @@ pub async fn update_user(
 ) -> ApiResult<UserView> {
     let before = state.store.get_user(id).await.map_err(not_found_user)?;
     let now = state.now_ms();
+    let mut signed_out = None;
     if let Some(password) = &req.password {
         auth::check_password_strength(password).map_err(|m| ApiError::validation("password", m))?;
         let hash = hash_off_thread(password.clone()).await?;
         state.store.set_password_hash(id, &hash, now).await?;
-        // Whoever knew the old password is signed out everywhere, websockets included.
-        state
-            .store
-            .revoke_user_sessions(
-                id,
-                &actor.user.id,
-                now,
-                "password reset",
-                SessionsRevoked::row,
-            )
-            .await?;
+        signed_out = Some("password reset");
     }
     if let Some(active) = req.active {
         state.store.set_user_active(id, active, now).await?;
         if !active {
-            state
-                .store
-                .revoke_user_sessions(
-                    id,
-                    &actor.user.id,
-                    now,
-                    "account disabled",
-                    SessionsRevoked::row,
-                )
-                .await?;
+            signed_out = Some("account disabled");
         }
+    }
+    // Whoever is disabled, or knew the old password, is signed out everywhere, websockets included.
+    if let Some(reason) = signed_out {
+        state
+            .store
+            .revoke_user_sessions(id, &actor.user.id, now, reason, SessionsRevoked::row)
+            .await?;
     }
     let after = state.store.get_user(id).await?;
     state
