@@ -191,8 +191,41 @@ pub fn router(state: AppState) -> Router {
         timeout,
     ))
     .layer(CatchPanicLayer::custom(panic_response))
-    .layer(TraceLayer::new_for_http())
+    .layer(TraceLayer::new_for_http().make_span_with(request_span))
     .with_state(state)
+}
+
+/// The span of one request, as tower-http's default (`DEBUG`, method, URI, version) but with the URI's
+/// `access_token` hidden.
+fn request_span(req: &Request) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %req.method(),
+        uri = %redact_access_token(req.uri()),
+        version = ?req.version(),
+    )
+}
+
+/// The URI as logged: the value of any `access_token` query parameter (read on the websocket route,
+/// `extract::TOKEN_IN_QUERY_ROUTE`) replaced, so a bearer token never reaches the logs.
+pub fn redact_access_token(uri: &axum::http::Uri) -> std::borrow::Cow<'_, str> {
+    let Some(query) = uri.query() else {
+        return uri.path().into();
+    };
+    let query: Vec<&str> = query
+        .split('&')
+        .map(|pair| {
+            let key = form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .map(|(k, _)| k);
+            if key.is_some_and(|k| k == "access_token") {
+                "access_token=REDACTED"
+            } else {
+                pair
+            }
+        })
+        .collect();
+    format!("{}?{}", uri.path(), query.join("&")).into()
 }
 
 async fn unknown_api_route() -> ApiError {
@@ -229,4 +262,29 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         started.elapsed().as_secs_f64(),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_access_token;
+
+    #[test]
+    fn the_logged_uri_hides_the_access_token_and_keeps_the_rest() {
+        let cases = [
+            ("/api/v1/ws", "/api/v1/ws"),
+            (
+                "/api/v1/ws?access_token=abc123&resume_from=7",
+                "/api/v1/ws?access_token=REDACTED&resume_from=7",
+            ),
+            (
+                "/api/v1/ws?resume_from=7&access%5Ftoken=abc123&access_token",
+                "/api/v1/ws?resume_from=7&access_token=REDACTED&access_token=REDACTED",
+            ),
+            ("/api/v1/audit?limit=5", "/api/v1/audit?limit=5"),
+        ];
+        for (uri, logged) in cases {
+            let uri: axum::http::Uri = uri.parse().unwrap();
+            assert_eq!(redact_access_token(&uri), logged);
+        }
+    }
 }
