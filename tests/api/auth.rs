@@ -192,7 +192,12 @@ async fn disabled_account_cannot_log_in_and_loses_its_sessions(engine: Engine) {
 async fn a_token_in_the_url_opens_only_the_websocket(engine: Engine) {
     let srv = TestServer::start(engine).await;
     let token = srv.demo_login("supervisor").await;
-    for path in ["/api/v1/auth/me", "/api/v1/incidents", "/api/v1/agents"] {
+    for path in [
+        "/api/v1/auth/me",
+        "/api/v1/incidents",
+        "/api/v1/agents",
+        "/metrics",
+    ] {
         let got = srv
             .call(
                 Method::GET,

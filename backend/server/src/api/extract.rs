@@ -189,7 +189,7 @@ const INTEGRATION_ROUTES: &[&str] = &[
 pub const TOKEN_IN_QUERY_ROUTE: &str = "/api/v1/ws";
 
 /// The token a request presents: `Authorization: Bearer …`, or `?access_token=` on the websocket route.
-fn bearer_token(parts: &Parts) -> Option<String> {
+pub(super) fn bearer_token(parts: &Parts) -> Option<String> {
     if let Some(value) = parts
         .headers
         .get(AUTHORIZATION)

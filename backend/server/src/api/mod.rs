@@ -25,7 +25,6 @@ pub mod users;
 use crate::state::AppState;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -34,7 +33,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -100,6 +98,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
+        .routes(routes!(system::metrics))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
@@ -176,7 +175,6 @@ pub fn router(state: AppState) -> Router {
             async move { axum::Json(doc.as_ref().clone()) }
         }),
     )
-    .route("/metrics", get(system::metrics))
     .route("/api/{*rest}", axum::routing::any(unknown_api_route))
     .route_layer(middleware::from_fn_with_state(
         state.clone(),
@@ -186,13 +184,30 @@ pub fn router(state: AppState) -> Router {
     .route_layer(middleware::from_fn_with_state(state.clone(), observe))
     .fallback_service(spa)
     .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-    .layer(TimeoutLayer::with_status_code(
-        StatusCode::SERVICE_UNAVAILABLE,
-        timeout,
-    ))
+    .layer(middleware::from_fn_with_state(timeout, request_timeout))
     .layer(CatchPanicLayer::custom(panic_response))
     .layer(TraceLayer::new_for_http().make_span_with(request_span))
     .with_state(state)
+}
+
+/// Answers a request that takes longer than `limit` with 503 `unavailable` in the error envelope; its work
+/// is dropped, so nothing it had not committed is kept and the client may retry.
+async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => timed_out(limit),
+    }
+}
+
+fn timed_out(limit: Duration) -> Response {
+    ApiError::new(
+        ErrorCode::Unavailable,
+        format!(
+            "the request took longer than {} s and was abandoned; retry shortly",
+            limit.as_secs()
+        ),
+    )
+    .into_response()
 }
 
 /// The span of one request, as tower-http's default (`DEBUG`, method, URI, version) but with the URI's
@@ -245,15 +260,10 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let mut response = next.run(req).await;
+    let response = next.run(req).await;
     let status = response.status();
     if let Some(LoggedCause(cause)) = response.extensions().get::<LoggedCause>() {
         tracing::error!(http.route = %route, http.status = status.as_u16(), error = ?cause, "request failed");
-    }
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response
-            .headers_mut()
-            .insert("retry-after", HeaderValue::from_static("2"));
     }
     state.metrics.observe(
         &method,
