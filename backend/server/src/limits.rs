@@ -1,7 +1,7 @@
 //! How long outside text may be, declared once: each kind of text field of a request body (a short value, a
-//! name, a phone number, an address, a note, a long text, an AML payload) is a [`Text`] of one [`Kind`].
+//! name, a phone number, a subcategory, an address, a note, a long text, an AML payload) is a [`Text`] of one
+//! [`Kind`]. A kind whose bound is a domain rule takes it from `siaga-core` (the subcategory).
 //!
-//!   A kind whose bound is a domain rule takes it from `siaga-core` (the subcategory).
 //! * Deserialising refuses a longer (or, for a phone number, malformed) value, so `crate::json` answers 422
 //!   `validation_failed` naming the field (`reporter.phone`) before any service runs.
 //! * Its OpenAPI schema is a named component (`Note`, `PhoneNumber`, …) stating `maxLength` and `pattern`, so
