@@ -10,6 +10,7 @@ engine_tests!(
     repeated_failed_logins_are_throttled,
     first_admin_is_created_on_an_empty_database,
     disabled_account_cannot_log_in_and_loses_its_sessions,
+    a_token_in_the_url_opens_only_the_websocket,
 );
 
 async fn login_me_logout(engine: Engine) {
@@ -184,4 +185,51 @@ async fn disabled_account_cannot_log_in_and_loses_its_sessions(engine: Engine) {
         )
         .await;
     assert_error(&again, StatusCode::FORBIDDEN, "account_disabled");
+}
+
+/// Found by an attacker's probe: `?access_token=` worked on every route, putting tokens into URLs that
+/// browsers, proxies and logs keep. Only the websocket upgrade reads it (browsers cannot set headers there).
+async fn a_token_in_the_url_opens_only_the_websocket(engine: Engine) {
+    let srv = TestServer::start(engine).await;
+    let token = srv.demo_login("supervisor").await;
+    for path in [
+        "/api/v1/auth/me",
+        "/api/v1/incidents",
+        "/api/v1/agents",
+        "/metrics",
+    ] {
+        let got = srv
+            .call(
+                Method::GET,
+                &format!("{path}?access_token={token}"),
+                None,
+                None,
+            )
+            .await;
+        assert_error(&got, StatusCode::UNAUTHORIZED, "unauthenticated");
+    }
+    let got = srv
+        .call(
+            Method::POST,
+            &format!("/api/v1/auth/logout?access_token={token}"),
+            None,
+            None,
+        )
+        .await;
+    assert_error(&got, StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_eq!(srv.get("/api/v1/auth/me", &token).await.0, StatusCode::OK);
+
+    let url = format!(
+        "{}/api/v1/ws?access_token={token}",
+        srv.base.replacen("http", "ws", 1)
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let first = tokio::time::timeout(siaga_tests::WS_WAIT, futures::StreamExt::next(&mut ws))
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let hello: serde_json::Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
+    assert_eq!(hello["type"], "hello");
+    assert_eq!(hello["role"], "supervisor");
 }

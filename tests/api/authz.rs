@@ -164,6 +164,7 @@ fn table(ids: &Ids) -> Vec<Row> {
     vec![
         row("get", "/healthz", Policy::Public),
         row("get", "/readyz", Policy::Public),
+        row("get", "/metrics", Policy::Only(&[Admin, Supervisor, OtherRegionSupervisor])),
         row("post", "/api/v1/auth/login", Policy::Public)
             .body(json!({"username": "dispatch.dp3a", "password": DEMO_PASSWORD})),
         row("post", "/api/v1/auth/logout", Policy::Only(ANY_TOKEN)).fresh_session(),

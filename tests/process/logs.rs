@@ -2,6 +2,8 @@
 //! (`RUST_LOG=trace`, JSON lines) is driven through a call with a caller number and an AML fix, an incident
 //! with a reporter's name, phone and address, reads of both, and requests that fail next to personal data;
 //! none of those strings may appear on its stderr, while the incident number does (the logs were captured).
+//! Nor may a bearer token, also when a browser passes it in the URL of the websocket upgrade
+//! (`?access_token=`, which the request log hides).
 
 use serde_json::{Value, json};
 use siaga_tests::{DEMO_PASSWORD, Engine, TestDb, engine_tests, read, siaga_bin};
@@ -117,6 +119,27 @@ async fn caller_personal_data_never_reaches_the_most_verbose_logs(engine: Engine
 
     let taker = http.login("operator1").await;
     let dispatcher = http.login("dispatch.dinkes").await;
+    // The token in the URL: the websocket upgrade reads it, any other route refuses it; neither logs it.
+    let ws_url = format!(
+        "{}/api/v1/ws?resume_from=0&access_token={taker}",
+        http.base.replacen("http", "ws", 1)
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
+    let hello = tokio::time::timeout(Duration::from_secs(15), futures::StreamExt::next(&mut ws))
+        .await
+        .unwrap();
+    assert!(
+        hello.is_some_and(|m| m.is_ok()),
+        "no hello on the websocket"
+    );
+    drop(ws);
+    let resp = http
+        .client
+        .get(format!("{}/api/v1/auth/me?access_token={taker}", http.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
     let now = chrono_now_ms();
     let aml = format!(
         "v=3&emergency_number=112&source=call&location_latitude=1.12831&location_longitude=104.05372\
@@ -252,11 +275,12 @@ async fn caller_personal_data_never_reaches_the_most_verbose_logs(engine: Engine
         REPORTER_PHONE,
         REPORTER_ADDRESS,
         CALL_NOTES,
+        &taker,
     ] {
         let leaks: Vec<&str> = logs.lines().filter(|l| l.contains(secret)).collect();
         assert!(
             leaks.is_empty(),
-            "personal data `{secret}` is in {} log lines, e.g.: {}",
+            "personal data or a token `{secret}` is in {} log lines, e.g.: {}",
             leaks.len(),
             leaks[0]
         );

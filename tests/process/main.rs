@@ -25,6 +25,9 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
+/// The scraper's token for `/metrics` (`auth.metrics_token`).
+const METRICS_TOKEN: &str = "process-test-metrics-token-0123456789";
+
 fn siaga(db: &TestDb, logs: &std::path::Path, name: &str) -> Command {
     let mut cmd = Command::new(siaga_bin().unwrap());
     cmd.env_clear()
@@ -36,6 +39,8 @@ fn siaga(db: &TestDb, logs: &std::path::Path, name: &str) -> Command {
         .env("SIAGA_LIVE__POSITION_EVENT_INTERVAL_MS", "0")
         // No safety poll within the test's waits: events from the other instance arrive by NOTIFY or not at all.
         .env("SIAGA_LIVE__POLL_INTERVAL_MS", "600000")
+        // `leads` reads /metrics as a Prometheus scraper would.
+        .env("SIAGA_AUTH__METRICS_TOKEN", METRICS_TOKEN)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(logs.join(format!("{name}.out"))).unwrap())
         .stderr(std::fs::File::create(logs.join(format!("{name}.err"))).unwrap())
@@ -282,6 +287,7 @@ async fn two_instances_share_one_stream_and_a_killed_instance_loses_no_event() {
 async fn leads(base: &str, job: &str) -> Option<bool> {
     let text = reqwest::Client::new()
         .get(format!("{base}/metrics"))
+        .bearer_auth(METRICS_TOKEN)
         .timeout(Duration::from_secs(2))
         .send()
         .await

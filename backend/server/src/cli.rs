@@ -3,6 +3,7 @@
 use crate::app::{self, AppState};
 use crate::auth::Actor;
 use crate::config::{Config, LogFormat};
+use crate::limits::Text;
 use crate::service::accounts::{CreateUserRequest, create_account};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -360,8 +361,8 @@ pub async fn ensure_first_admin(state: &AppState) -> anyhow::Result<()> {
         state,
         None::<&Actor>,
         CreateUserRequest {
-            username: "admin".into(),
-            display_name: "Administrator".into(),
+            username: Text::trusted("admin".to_owned()),
+            display_name: Text::trusted("Administrator".to_owned()),
             role: Role::Admin,
             password: password.clone(),
             agency_id: None,

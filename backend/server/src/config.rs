@@ -172,6 +172,9 @@ pub struct AuthConfig {
     pub bootstrap_admin_password: Option<String>,
     /// Lifetime in days of service tokens issued to integration accounts (telephony/SMS gateways).
     pub service_token_ttl_days: u64,
+    /// A bearer token a metrics scraper (Prometheus) presents to `GET /metrics`; without it only supervisors
+    /// and admins read the metrics.
+    pub metrics_token: Option<String>,
 }
 
 /// The `[http]` section: limits on client connections, and whether browsers reach Siaga over https.
@@ -262,6 +265,7 @@ impl Default for AuthConfig {
             token_ttl_secs: 12 * 3600,
             bootstrap_admin_password: None,
             service_token_ttl_days: 365,
+            metrics_token: None,
         }
     }
 }
@@ -307,6 +311,14 @@ impl Config {
         }
         if self.auth.token_ttl_secs < 60 {
             bail!("auth.token_ttl_secs must be at least 60");
+        }
+        if self
+            .auth
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.len() < 32 || t.trim() != t)
+        {
+            bail!("auth.metrics_token must be at least 32 characters without surrounding spaces");
         }
         if self.dispatch.unit_stale_after_s < 1 {
             bail!("dispatch.unit_stale_after_s must be at least 1");
@@ -391,6 +403,10 @@ impl fmt::Debug for Config {
                 &self.auth.service_token_ttl_days,
             )
             .field("http", &self.http)
+            .field(
+                "auth.metrics_token",
+                &self.auth.metrics_token.as_ref().map(|_| "***"),
+            )
             .field("dispatch", &self.dispatch)
             .field("live", &self.live)
             .field("routing", &self.routing)

@@ -4,6 +4,7 @@
 //! The data is embedded from `geodata/demo/` so `siaga demo` works from any folder.
 
 use crate::auth::Actor;
+use crate::limits::Text;
 use crate::service::accounts::{CreateUserRequest, create_account};
 use crate::state::AppState;
 use crate::store::{AgencyRow, FacilityRow, RegionRow, ServiceAreaRow, UnitRow};
@@ -210,12 +211,12 @@ async fn load_users(
             state,
             None::<&Actor>,
             CreateUserRequest {
-                username: u.username.clone(),
-                display_name: u.display_name,
+                username: Text::trusted(u.username.clone()),
+                display_name: Text::trusted(u.display_name),
                 role: u.role,
                 password: data.password.clone(),
-                agency_id,
-                unit_id,
+                agency_id: agency_id.map(Text::trusted),
+                unit_id: unit_id.map(Text::trusted),
                 region_code: None,
                 team_id: None,
             },

@@ -22,6 +22,7 @@ pub mod geo;
 pub mod import;
 pub mod jobs;
 pub mod json;
+pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod reports;

@@ -966,6 +966,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics (text exposition format 0.0.4).
+         * @description Request counts and latencies per route, cluster job leadership and database reachability. Read by
+         *     supervisors and admins, or by a scraper presenting `auth.metrics_token` as its bearer token.
+         */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/readyz": {
         parameters: {
             query?: never;
@@ -987,6 +1008,8 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An address or a description of a place; at most 300 characters. */
+        Address: string;
         /**
          * @description What kind of help an agency sends. One agency has exactly one type.
          * @enum {string}
@@ -1146,9 +1169,11 @@ export interface components {
             /** @description Today (the agent's local day) up to now: time in state and adherence. */
             today: components["schemas"]["AgentTime"];
         };
+        /** @description A raw Advanced Mobile Location payload (the SMS `A"ML=1;…` form or the HTTPS key=value form); at most 2000 characters. */
+        AmlPayload: string;
         /** @description An AML payload arriving after the call. */
         AmlRequest: {
-            payload: string;
+            payload: components["schemas"]["AmlPayload"];
         };
         /** @description A caller position from AML. */
         AmlView: {
@@ -1212,8 +1237,7 @@ export interface components {
             /** @description `acknowledged`, `en_route`, `on_scene`, `resolved` or `declined` (crew); `cancelled` (dispatcher). */
             status: components["schemas"]["AssignmentStatus"];
             reason?: null | components["schemas"]["DeclineReason"];
-            /** @description Optional note (e.g. what was done on scene). */
-            note?: string | null;
+            note?: null | components["schemas"]["Note"];
         };
         /** @description An assignment of a unit to an incident. */
         AssignmentView: {
@@ -1473,7 +1497,7 @@ export interface components {
         /** @description The call taker's classification. */
         ClassifyRequest: {
             class: components["schemas"]["CallClass"];
-            notes?: string | null;
+            notes?: null | components["schemas"]["LongText"];
         };
         /** @description The map client's runtime configuration. */
         ClientConfigView: {
@@ -1511,7 +1535,7 @@ export interface components {
         };
         /** @description The final report. */
         CloseRequest: {
-            report: string;
+            report: components["schemas"]["LongText"];
         };
         /** @description Frames the server sends that are not log events. */
         ControlFrame: {
@@ -1579,41 +1603,38 @@ export interface components {
         /** @description A new agency. */
         CreateAgencyRequest: {
             /** @description Short unique code, e.g. `DAMKAR-BTM`. */
-            code: string;
-            name: string;
+            code: components["schemas"]["ShortText"];
+            name: components["schemas"]["Name"];
             agency_type: components["schemas"]["AgencyType"];
             /** @description The region (Kemendagri code) the agency belongs to. */
-            region_code: string;
-            phone?: string | null;
+            region_code: components["schemas"]["ShortText"];
+            phone?: null | components["schemas"]["PhoneNumber"];
         };
         /** @description A unit to send. */
         CreateAssignmentRequest: {
-            unit_id: string;
-            note?: string | null;
+            unit_id: components["schemas"]["ShortText"];
+            note?: null | components["schemas"]["Note"];
             /** @description Let the crew see the reporter's identity. */
             share_reporter?: boolean;
         };
         /** @description A call arriving. */
         CreateCallRequest: {
             /** @description Caller number as the network delivered it. */
-            ani: string;
+            ani: components["schemas"]["ShortText"];
             channel: components["schemas"]["Channel"];
-            /** @description `112` by default; `110` or a configured line name such as `quitline`. */
-            service_line?: string | null;
+            service_line?: null | components["schemas"]["ShortText"];
             /**
              * Format: int64
              * @description When it started ringing (ms); now when absent.
              */
             ring_at?: number | null;
-            /** @description Raw AML payload (SMS `A"ML=1;…` form or the HTTPS key=value form). */
-            aml?: string | null;
+            aml?: null | components["schemas"]["AmlPayload"];
         };
         /** @description A new incident ticket, following the SOP fields. */
         CreateIncidentRequest: {
-            /** @description The emergency call it comes from. */
-            call_id?: string | null;
+            call_id?: null | components["schemas"]["ShortText"];
             category: components["schemas"]["Category"];
-            subcategory?: string | null;
+            subcategory?: null | components["schemas"]["Subcategory"];
             priority: components["schemas"]["Priority"];
             location: components["schemas"]["LonLat"];
             /**
@@ -1621,10 +1642,10 @@ export interface components {
              * @description Location uncertainty in metres.
              */
             accuracy_m?: number | null;
-            address?: string | null;
+            address?: null | components["schemas"]["Address"];
             reporter?: null | components["schemas"]["Reporter"];
             victims: components["schemas"]["VictimsBody"];
-            description?: string | null;
+            description?: null | components["schemas"]["LongText"];
             /**
              * Format: int64
              * @description When it happened (ms), if the caller knows.
@@ -1633,29 +1654,22 @@ export interface components {
         };
         /** @description A new unit. */
         CreateUnitRequest: {
-            agency_id: string;
+            agency_id: components["schemas"]["ShortText"];
             /** @description Radio call sign, unique, e.g. `AMB-BTM-03`. */
-            call_sign: string;
+            call_sign: components["schemas"]["ShortText"];
             unit_type: components["schemas"]["UnitType"];
             position?: null | components["schemas"]["LonLat"];
         };
         /** @description A new account. */
         CreateUserRequest: {
-            username: string;
-            display_name: string;
+            username: components["schemas"]["ShortText"];
+            display_name: components["schemas"]["Name"];
             role: components["schemas"]["Role"];
             password: string;
-            /** @description Required for dispatchers and responders. */
-            agency_id?: string | null;
-            /** @description Required for responders: the unit they crew (must belong to `agency_id`). */
-            unit_id?: string | null;
-            /** @description Optional region scope (Kemendagri code) for supervisors and call takers. */
-            region_code?: string | null;
-            /**
-             * @description A call taker's regional team on tiered service lines (one of `[[routing.lines]]`' team ids);
-             *     absent for the central team.
-             */
-            team_id?: string | null;
+            agency_id?: null | components["schemas"]["ShortText"];
+            unit_id?: null | components["schemas"]["ShortText"];
+            region_code?: null | components["schemas"]["ShortText"];
+            team_id?: null | components["schemas"]["ShortText"];
         };
         /** @description One local day. */
         DayKpis: {
@@ -1797,9 +1811,8 @@ export interface components {
         /** @description Agencies (OPD) to escalate an incident to, by a call taker or supervisor. */
         EscalateRequest: {
             /** @description 1 to 10 agency ids: new ones, or ones that sent the incident back. */
-            agency_ids: string[];
-            /** @description What changed since, for the dispatchers (e.g. the corrected location); up to 500 characters. */
-            note?: string | null;
+            agency_ids: components["schemas"]["ShortText"][];
+            note?: null | components["schemas"]["Note"];
         };
         /** @description The fields every domain event frame carries beside its payload. */
         EventEnvelope: {
@@ -1903,7 +1916,7 @@ export interface components {
         };
         /** @description Why a user was forced out. */
         ForceLogoutRequest: {
-            reason?: string | null;
+            reason?: null | components["schemas"]["Note"];
         };
         /** @description How many sessions were ended. */
         ForceLogoutView: {
@@ -2138,7 +2151,7 @@ export interface components {
         };
         /** @description A call to link to an existing incident. */
         LinkCallRequest: {
-            call_id: string;
+            call_id: components["schemas"]["ShortText"];
         };
         /** @description Where a point is and who is responsible there. */
         Location: {
@@ -2174,6 +2187,8 @@ export interface components {
             /** Format: double */
             lat: number;
         };
+        /** @description A description, a call taker's notes or a final report; at most 4000 characters. */
+        LongText: string;
         /** @description The monthly report: totals, interval percentiles, SLA compliance per OPD, and a row per day. */
         MonthlyReportView: {
             /** @description What the report covers. */
@@ -2203,6 +2218,8 @@ export interface components {
             /** @description One row per day. */
             days: components["schemas"]["DayKpis"][];
         };
+        /** @description The name of a person or an agency; at most 120 characters. */
+        Name: string;
         /** @description A unit near a point. */
         NearestUnitView: {
             unit_id: string;
@@ -2218,10 +2235,12 @@ export interface components {
             units: components["schemas"]["NearestUnitView"][];
             excluded: components["schemas"]["ExcludedUnitView"][];
         };
+        /** @description A note or a reason; at most 500 characters. */
+        Note: string;
         /** @description The result of one follow-up attempt. */
         OutcomeRequest: {
             outcome: components["schemas"]["FollowUpOutcome"];
-            note?: string | null;
+            note?: null | components["schemas"]["Note"];
         };
         /** @description A period as reports show it. */
         PeriodView: {
@@ -2234,6 +2253,8 @@ export interface components {
             /** @description Last local day (included). */
             last_day: string;
         };
+        /** @description A phone number: 3 to 20 digits with an optional leading `+`, single spaces or dashes allowed between digits (`112`, `0812-3456-7890`, `+62 812 3456 7890`). */
+        PhoneNumber: string;
         /** @description A place found by name. */
         PlaceView: {
             /** @description `region` or `facility`. */
@@ -2329,13 +2350,13 @@ export interface components {
         };
         /** @description Why an OPD sends an incident back. */
         RejectRequest: {
-            reason: string;
+            reason: components["schemas"]["Note"];
         };
         /** @description The reporter (personal data: shown to call takers, dispatchers and supervisors; reading it is audited). */
         Reporter: {
-            name?: string | null;
-            phone?: string | null;
-            address?: string | null;
+            name?: null | components["schemas"]["Name"];
+            phone?: null | components["schemas"]["PhoneNumber"];
+            address?: null | components["schemas"]["Address"];
             position?: null | components["schemas"]["LonLat"];
         };
         /**
@@ -2345,8 +2366,7 @@ export interface components {
         Role: "call_taker" | "dispatcher" | "responder" | "supervisor" | "admin" | "integration";
         /** @description The caller's locus, sent by the call taker. */
         RouteRequest: {
-            /** @description A region code the caller named (Kemendagri, e.g. `21.71`), or … */
-            region_code?: string | null;
+            region_code?: null | components["schemas"]["ShortText"];
             /**
              * Format: double
              * @description … a position: longitude and latitude in degrees.
@@ -2383,20 +2403,20 @@ export interface components {
         SetStateRequest: {
             /** @description `ready`, `aux` or `logged_out`. */
             state: components["schemas"]["SelectableState"];
-            /** @description Why (required for `aux`: break, toilet, training, briefing, …); 1..=64 characters. */
-            reason?: string | null;
+            reason?: null | components["schemas"]["ShortText"];
         };
         /** @description One shift, in the agent's local time. */
         ShiftRequest: {
             /** @description The agent's username. */
-            username: string;
+            username: components["schemas"]["ShortText"];
             /** @description Local start with date, `2026-11-24 07:00`. */
-            shift_start: string;
+            shift_start: components["schemas"]["ShortText"];
             /** @description Local end with date, `2026-11-24 15:00` (an overnight shift ends on the next date). */
-            shift_end: string;
-            /** @description IANA time zone of the times; default: the agent's region zone, else WIB. */
-            time_zone?: string | null;
+            shift_end: components["schemas"]["ShortText"];
+            time_zone?: null | components["schemas"]["ShortText"];
         };
+        /** @description A short value: an id, code, call sign, username, region code, time zone, local time or AUX reason; at most 64 characters. */
+        ShortText: string;
         /** @description One breached SLA clock. */
         SlaBreach: {
             /** @description Which step. */
@@ -2502,6 +2522,8 @@ export interface components {
              */
             breaches_total: number;
         };
+        /** @description An incident's free-form subcategory (`tabrakan motor`); at most 100 characters. */
+        Subcategory: string;
         /** @description Count, mean, median and 90th percentile of a set of durations in milliseconds. */
         Summary: {
             /**
@@ -6842,6 +6864,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthView"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the caller's role (or OPD, unit or region scope) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description the database is unreachable or the request timed out; retry later */

@@ -5,7 +5,8 @@
 
 pub use crate::error::{ApiError, ApiResult, ErrorCode};
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use std::sync::Arc;
@@ -49,6 +50,12 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
+        // Every 503 (database unreachable, request timed out, position not stored in time) is worth a retry.
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("2"));
+        }
         if let Some(source) = self.source {
             response
                 .extensions_mut()

@@ -189,7 +189,12 @@ const INTEGRATION_ROUTES: &[&str] = &[
     "/api/v1/auth/logout",
 ];
 
-fn bearer_token(parts: &Parts) -> Option<String> {
+/// The one route that reads the token from `?access_token=` (the websocket upgrade); the request log hides
+/// the parameter (`api::redact_access_token`).
+pub const TOKEN_IN_QUERY_ROUTE: &str = "/api/v1/ws";
+
+/// The token a request presents: `Authorization: Bearer …`, or `?access_token=` on the websocket route.
+pub(super) fn bearer_token(parts: &Parts) -> Option<String> {
     if let Some(value) = parts
         .headers
         .get(AUTHORIZATION)
@@ -201,7 +206,12 @@ fn bearer_token(parts: &Parts) -> Option<String> {
             .then(|| token.trim().to_owned())
             .filter(|t| !t.is_empty());
     }
-    // Browsers cannot set headers on a websocket upgrade; they pass the token as a query parameter.
+    // Browsers cannot set headers on a websocket upgrade; they pass the token as a query parameter. Nowhere
+    // else: a token in a URL ends up in browser histories, proxy logs and `Referer` headers.
+    let route = parts.extensions.get::<axum::extract::MatchedPath>()?;
+    if route.as_str() != TOKEN_IN_QUERY_ROUTE {
+        return None;
+    }
     let query = parts.uri.query()?;
     query.split('&').find_map(|pair| {
         pair.strip_prefix("access_token=")

@@ -37,7 +37,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::services::{ServeDir, ServeFile};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -103,6 +102,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
+        .routes(routes!(system::metrics))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
@@ -173,32 +173,29 @@ pub fn router(state: AppState) -> Router {
     let spa = ServeDir::new(&static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
     let https = state.config.http.https;
 
-    let app = api.route(
-        "/api/openapi.json",
-        get(move || {
-            let doc = Arc::clone(&openapi);
-            async move { axum::Json(doc.as_ref().clone()) }
-        }),
-    )
-    .route("/metrics", get(system::metrics))
-    .route("/api/{*rest}", axum::routing::any(unknown_api_route))
-    .route_layer(middleware::from_fn_with_state(
-        state.clone(),
-        idempotency::idempotency,
-    ))
-    .route_layer(middleware::from_fn(extract::refuse_unreadable_path))
-    .route_layer(middleware::from_fn_with_state(state.clone(), observe))
-    .fallback_service(spa)
-    .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-    .layer(TimeoutLayer::with_status_code(
-        StatusCode::SERVICE_UNAVAILABLE,
-        timeout,
-    ))
-    .layer(CatchPanicLayer::custom(panic_response))
-    .layer(middleware::from_fn(cache_policy))
-    .layer(compression())
-    .layer(TraceLayer::new_for_http())
-    .with_state(state);
+    let app = api
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let doc = Arc::clone(&openapi);
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .route("/api/{*rest}", axum::routing::any(unknown_api_route))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::idempotency,
+        ))
+        .route_layer(middleware::from_fn(extract::refuse_unreadable_path))
+        .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+        .fallback_service(spa)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(middleware::from_fn_with_state(timeout, request_timeout))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(cache_policy))
+        .layer(compression())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .with_state(state);
     security::with_security_headers(app, https)
 }
 
@@ -242,6 +239,59 @@ fn cache_control_for(path: &str) -> &'static str {
     }
 }
 
+/// Answers a request that takes longer than `limit` with 503 `unavailable` in the error envelope; its work
+/// is dropped, so nothing it had not committed is kept and the client may retry.
+async fn request_timeout(State(limit): State<Duration>, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => timed_out(limit),
+    }
+}
+
+fn timed_out(limit: Duration) -> Response {
+    ApiError::new(
+        ErrorCode::Unavailable,
+        format!(
+            "the request took longer than {} s and was abandoned; retry shortly",
+            limit.as_secs()
+        ),
+    )
+    .into_response()
+}
+
+/// The span of one request, as tower-http's default (`DEBUG`, method, URI, version) but with the URI's
+/// `access_token` hidden.
+fn request_span(req: &Request) -> tracing::Span {
+    tracing::debug_span!(
+        "request",
+        method = %req.method(),
+        uri = %redact_access_token(req.uri()),
+        version = ?req.version(),
+    )
+}
+
+/// The URI as logged: the value of any `access_token` query parameter (read on the websocket route,
+/// `extract::TOKEN_IN_QUERY_ROUTE`) replaced, so a bearer token never reaches the logs.
+pub fn redact_access_token(uri: &axum::http::Uri) -> std::borrow::Cow<'_, str> {
+    let Some(query) = uri.query() else {
+        return uri.path().into();
+    };
+    let query: Vec<&str> = query
+        .split('&')
+        .map(|pair| {
+            let key = form_urlencoded::parse(pair.as_bytes())
+                .next()
+                .map(|(k, _)| k);
+            if key.is_some_and(|k| k == "access_token") {
+                "access_token=REDACTED"
+            } else {
+                pair
+            }
+        })
+        .collect();
+    format!("{}?{}", uri.path(), query.join("&")).into()
+}
+
 async fn unknown_api_route() -> ApiError {
     ApiError::new(ErrorCode::NotFound, "no such API endpoint")
 }
@@ -259,15 +309,10 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let mut response = next.run(req).await;
+    let response = next.run(req).await;
     let status = response.status();
     if let Some(LoggedCause(cause)) = response.extensions().get::<LoggedCause>() {
         tracing::error!(http.route = %route, http.status = status.as_u16(), error = ?cause, "request failed");
-    }
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response
-            .headers_mut()
-            .insert("retry-after", HeaderValue::from_static("2"));
     }
     state.metrics.observe(
         &method,
@@ -276,4 +321,29 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
         started.elapsed().as_secs_f64(),
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_access_token;
+
+    #[test]
+    fn the_logged_uri_hides_the_access_token_and_keeps_the_rest() {
+        let cases = [
+            ("/api/v1/ws", "/api/v1/ws"),
+            (
+                "/api/v1/ws?access_token=abc123&resume_from=7",
+                "/api/v1/ws?access_token=REDACTED&resume_from=7",
+            ),
+            (
+                "/api/v1/ws?resume_from=7&access%5Ftoken=abc123&access_token",
+                "/api/v1/ws?resume_from=7&access_token=REDACTED&access_token=REDACTED",
+            ),
+            ("/api/v1/audit?limit=5", "/api/v1/audit?limit=5"),
+        ];
+        for (uri, logged) in cases {
+            let uri: axum::http::Uri = uri.parse().unwrap();
+            assert_eq!(redact_access_token(&uri), logged);
+        }
+    }
 }

@@ -1,12 +1,16 @@
 //! Liveness, readiness and metrics.
 
 use super::error::{ApiError, ApiResult, ErrorCode};
+use super::extract::{Actor, bearer_token};
+use crate::auth::token_hash;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use serde::Serialize;
+use siaga_core::role::Role;
 
 /// Status of a health probe.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -47,8 +51,37 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<HealthView>
     }))
 }
 
-/// Prometheus text exposition.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Who may read `/metrics`: a supervisor or an admin, or a scraper presenting the configured
+/// `auth.metrics_token` (Prometheus cannot log in). The counters name routes and statuses, not people, but
+/// they show how busy the centre is and which instance leads, which is not for everyone.
+pub struct MetricsReader;
+
+impl FromRequestParts<AppState> for MetricsReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(expected) = &state.config.auth.metrics_token {
+            // Hashes compared, so the comparison takes as long whatever the presented token shares.
+            if bearer_token(parts).is_some_and(|t| token_hash(&t) == token_hash(expected)) {
+                return Ok(MetricsReader);
+            }
+        }
+        Actor::from_request_parts(parts, state)
+            .await?
+            .require(&[Role::Supervisor, Role::Admin])?;
+        Ok(MetricsReader)
+    }
+}
+
+/// Prometheus metrics (text exposition format 0.0.4).
+///
+/// Request counts and latencies per route, cluster job leadership and database reachability. Read by
+/// supervisors and admins, or by a scraper presenting `auth.metrics_token` as its bearer token.
+#[utoipa::path(get, path = "/metrics", tag = "system", security(("bearer" = [])), responses(
+    (status = 200, content_type = "text/plain", body = String,
+        description = "Prometheus text exposition format 0.0.4"),
+))]
+pub async fn metrics(State(state): State<AppState>, _reader: MetricsReader) -> impl IntoResponse {
     let up = if state.store.ping().await.is_ok() {
         1.0
     } else {

@@ -12,6 +12,7 @@ use super::common;
 use crate::auth::{self, Actor};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::session::SessionsRevoked;
+use crate::limits::{Name, Note, ShortText};
 use crate::state::AppState;
 use crate::store::{AuditEntry, NewUser, StoreError, UserRow};
 use serde::{Deserialize, Serialize};
@@ -57,20 +58,20 @@ impl From<UserRow> for UserView {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserRequest {
-    pub username: String,
-    pub display_name: String,
+    pub username: ShortText,
+    pub display_name: Name,
     pub role: Role,
     pub password: String,
     /// Required for dispatchers and responders.
-    pub agency_id: Option<String>,
+    pub agency_id: Option<ShortText>,
     /// Required for responders: the unit they crew (must belong to `agency_id`).
-    pub unit_id: Option<String>,
+    pub unit_id: Option<ShortText>,
     /// Optional region scope (Kemendagri code) for supervisors and call takers.
-    pub region_code: Option<String>,
+    pub region_code: Option<ShortText>,
     /// A call taker's regional team on tiered service lines (one of `[[routing.lines]]`' team ids);
     /// absent for the central team.
     #[serde(default)]
-    pub team_id: Option<String>,
+    pub team_id: Option<ShortText>,
 }
 
 /// Changes to an account.
@@ -85,7 +86,7 @@ pub struct UpdateUserRequest {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForceLogoutRequest {
-    pub reason: Option<String>,
+    pub reason: Option<Note>,
 }
 
 /// How many sessions were ended.
@@ -141,10 +142,10 @@ pub async fn create_account(
         username,
         display_name: req.display_name.trim().to_owned(),
         role: req.role.as_str().to_owned(),
-        agency_id: req.agency_id,
-        unit_id: req.unit_id,
-        region_code: req.region_code,
-        team_id: req.team_id,
+        agency_id: req.agency_id.map(String::from),
+        unit_id: req.unit_id.map(String::from),
+        region_code: req.region_code.map(String::from),
+        team_id: req.team_id.map(String::from),
         password_hash,
     };
     let user = state
@@ -344,7 +345,7 @@ pub async fn force_logout(
     let now = state.now_ms();
     let reason = req
         .reason
-        .unwrap_or_else(|| "forced by supervisor".to_owned());
+        .map_or_else(|| "forced by supervisor".to_owned(), String::from);
     let revoked = state
         .store
         .revoke_user_sessions(id, &actor.user.id, now, &reason, SessionsRevoked::row)

@@ -3,6 +3,7 @@
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::limits::{Name, PhoneNumber, ShortText};
 use crate::service::common;
 use crate::state::AppState;
 use crate::store::{AgencyRow, ChangeSet, RegionRow, StoreError, insert_agency};
@@ -38,12 +39,12 @@ impl From<AgencyRow> for AgencyView {
 #[serde(deny_unknown_fields)]
 pub struct CreateAgencyRequest {
     /// Short unique code, e.g. `DAMKAR-BTM`.
-    pub code: String,
-    pub name: String,
+    pub code: ShortText,
+    pub name: Name,
     pub agency_type: AgencyType,
     /// The region (Kemendagri code) the agency belongs to.
-    pub region_code: String,
-    pub phone: Option<String>,
+    pub region_code: ShortText,
+    pub phone: Option<PhoneNumber>,
 }
 
 /// A region.
@@ -104,7 +105,7 @@ pub async fn create(
         name: req.name.trim().to_owned(),
         agency_type: req.agency_type.as_str().to_owned(),
         region_code: req.region_code.trim().to_owned(),
-        phone: req.phone,
+        phone: req.phone.map(String::from),
         created_at: now,
         updated_at: now,
     };

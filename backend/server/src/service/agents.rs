@@ -10,6 +10,7 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::oversight::AgentState as AgentStateEvent;
 use crate::events::{DomainEvent, Reach};
+use crate::limits::ShortText;
 use crate::state::AppState;
 use crate::store::agents::{AGENT_ROLES, AgentUserRow, ShiftRow};
 use crate::store::{AuditEntry, UserRow};
@@ -23,8 +24,6 @@ use siaga_core::kpi::period::{local_day, utc_offset_minutes_of};
 use siaga_core::time::{Timestamp, WIT_OFFSET_MINUTES};
 use std::collections::HashMap;
 
-/// Longest AUX reason, in characters.
-const MAX_REASON_CHARS: usize = 64;
 /// Most shifts accepted in one upload.
 const MAX_SHIFTS_PER_UPLOAD: usize = 5_000;
 
@@ -103,7 +102,7 @@ pub struct SetStateRequest {
     /// `ready`, `aux` or `logged_out`.
     pub state: SelectableState,
     /// Why (required for `aux`: break, toilet, training, briefing, …); 1..=64 characters.
-    pub reason: Option<String>,
+    pub reason: Option<ShortText>,
 }
 
 /// An agent's current state.
@@ -121,7 +120,8 @@ pub struct AgentStateView {
 ///
 /// # Errors
 ///
-/// 422 naming `reason`: too long, control characters, missing for `aux`, or given with `ready`.
+/// 422 naming `reason`: control characters, missing for `aux`, or given with `ready` (a reason longer than
+/// 64 characters is refused when the request is read, `limits::ShortText`).
 pub fn check_state_request(req: &SetStateRequest) -> ApiResult<(AgentState, Option<&str>)> {
     let reason = req
         .reason
@@ -129,11 +129,11 @@ pub fn check_state_request(req: &SetStateRequest) -> ApiResult<(AgentState, Opti
         .map(str::trim)
         .filter(|r| !r.is_empty());
     if let Some(r) = reason
-        && (r.chars().count() > MAX_REASON_CHARS || r.chars().any(char::is_control))
+        && r.chars().any(char::is_control)
     {
         return Err(ApiError::validation(
             "reason",
-            "reason must be 1 to 64 characters without control characters",
+            "reason must not contain control characters",
         ));
     }
     let new_state = match (req.state, reason) {
@@ -293,13 +293,13 @@ fn agent_view(
 #[serde(deny_unknown_fields)]
 pub struct ShiftRequest {
     /// The agent's username.
-    pub username: String,
+    pub username: ShortText,
     /// Local start with date, `2026-11-24 07:00`.
-    pub shift_start: String,
+    pub shift_start: ShortText,
     /// Local end with date, `2026-11-24 15:00` (an overnight shift ends on the next date).
-    pub shift_end: String,
+    pub shift_end: ShortText,
     /// IANA time zone of the times; default: the agent's region zone, else WIB.
-    pub time_zone: Option<String>,
+    pub time_zone: Option<ShortText>,
 }
 
 /// What an upload stored.
@@ -373,10 +373,10 @@ fn upload_rows(upload: ScheduleUpload<'_>) -> ApiResult<(Vec<(usize, UploadRow)>
                 .enumerate()
                 .map(|(i, r)| {
                     let row = UploadRow {
-                        username: r.username,
-                        start: r.shift_start,
-                        end: r.shift_end,
-                        time_zone: r.time_zone,
+                        username: r.username.into(),
+                        start: r.shift_start.into(),
+                        end: r.shift_end.into(),
+                        time_zone: r.time_zone.map(String::from),
                     };
                     (i, row)
                 })

@@ -9,6 +9,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::incident::IncidentUpdated;
 use crate::events::unit::{AssignmentStatusChanged, UnitStatusChanged};
 use crate::events::{DomainEvent, Reach};
+use crate::limits::Note;
 use crate::service::common::{self, parse_stored};
 use crate::state::AppState;
 use crate::store::{AssignmentRow, ChangeSet, IncidentRow, StoreError, assignments, units};
@@ -29,7 +30,7 @@ pub struct AssignmentStatusRequest {
     /// Required with `declined`.
     pub reason: Option<DeclineReason>,
     /// Optional note (e.g. what was done on scene).
-    pub note: Option<String>,
+    pub note: Option<Note>,
 }
 
 /// Checks a status change on its own (no database): who may ask for it, and that a decline has a reason.
@@ -154,7 +155,7 @@ pub async fn change_status(
             status: to.as_str().to_owned(),
             from: from.as_str().to_owned(),
             reason: reason.map(str::to_owned),
-            note: req.note.clone(),
+            note: req.note.as_deref().map(str::to_owned),
             by: actor.user.id.clone(),
         })
         .to(&unit_reach),

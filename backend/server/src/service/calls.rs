@@ -13,6 +13,7 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::call::{CallCreated, CallUpdated};
 use crate::events::{DomainEvent, Reach};
+use crate::limits::{AmlPayload, LongText, ShortText};
 use crate::state::AppState;
 use crate::store::calls::{self as stmts, NewCall};
 use crate::store::{CallRow, ChangeSet, Stmt, StoreError};
@@ -137,21 +138,21 @@ impl From<CallRow> for CallView {
 #[serde(deny_unknown_fields)]
 pub struct CreateCallRequest {
     /// Caller number as the network delivered it.
-    pub ani: String,
+    pub ani: ShortText,
     pub channel: Channel,
     /// `112` by default; `110` or a configured line name such as `quitline`.
-    pub service_line: Option<String>,
+    pub service_line: Option<ShortText>,
     /// When it started ringing (ms); now when absent.
     pub ring_at: Option<i64>,
     /// Raw AML payload (SMS `A"ML=1;…` form or the HTTPS key=value form).
-    pub aml: Option<String>,
+    pub aml: Option<AmlPayload>,
 }
 
 /// An AML payload arriving after the call.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AmlRequest {
-    pub payload: String,
+    pub payload: AmlPayload,
 }
 
 /// The call taker's classification.
@@ -159,7 +160,7 @@ pub struct AmlRequest {
 #[serde(deny_unknown_fields)]
 pub struct ClassifyRequest {
     pub class: CallClass,
-    pub notes: Option<String>,
+    pub notes: Option<LongText>,
 }
 
 /// Query of `GET /calls`.

@@ -8,6 +8,7 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::DomainEvent;
 use crate::events::call::{FollowUpRecorded, FollowUpScheduled};
+use crate::limits::Note;
 use crate::state::AppState;
 use crate::store::follow_ups as stmts;
 use crate::store::{ChangeSet, FollowUpFilter, FollowUpRow, StoreError};
@@ -75,7 +76,7 @@ pub struct FollowUpQuery {
 #[serde(deny_unknown_fields)]
 pub struct OutcomeRequest {
     pub outcome: FollowUpOutcome,
-    pub note: Option<String>,
+    pub note: Option<Note>,
 }
 
 /// Schedules the follow-up programme of the call's line (one task per configured day offset, counted from

@@ -13,6 +13,7 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::DomainEvent;
 use crate::events::call::{CallRouted, CallTaken};
+use crate::limits::ShortText;
 use crate::state::AppState;
 use crate::store::calls::{self as stmts, Offer};
 use crate::store::{AuditEntry, CallRow, ChangeSet, NewEvent, StoreError, StoreResult};
@@ -111,7 +112,7 @@ pub fn decide(state: &AppState, line: &ServiceLineCode, locus: &Locus, now: i64)
 #[serde(deny_unknown_fields)]
 pub struct RouteRequest {
     /// A region code the caller named (Kemendagri, e.g. `21.71`), or …
-    pub region_code: Option<String>,
+    pub region_code: Option<ShortText>,
     /// … a position: longitude and latitude in degrees.
     pub lon: Option<f64>,
     pub lat: Option<f64>,
@@ -124,7 +125,7 @@ async fn locus(state: &AppState, req: RouteRequest) -> ApiResult<Locus> {
             if state.store.get_region(&code).await.is_err() {
                 return Err(ApiError::validation("region_code", "no such region"));
             }
-            Ok(Locus::Region(code))
+            Ok(Locus::Region(code.into()))
         }
         (None, Some(lon), Some(lat)) => {
             let at = Position::from_lon_lat(lon, lat).map_err(|e| {

@@ -9,6 +9,7 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::unit::{UnitCreated, UnitStatusChanged};
 use crate::events::{DomainEvent, Reach};
+use crate::limits::ShortText;
 use crate::service::common::{self, parse_stored};
 use crate::state::AppState;
 use crate::store::{ChangeSet, StoreError, UnitRow, units};
@@ -22,9 +23,9 @@ use siaga_core::unit::{UnitStatus, UnitType};
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUnitRequest {
-    pub agency_id: String,
+    pub agency_id: ShortText,
     /// Radio call sign, unique, e.g. `AMB-BTM-03`.
-    pub call_sign: String,
+    pub call_sign: ShortText,
     pub unit_type: UnitType,
     pub position: Option<LonLat>,
 }
@@ -102,7 +103,7 @@ pub async fn create(
     let now = state.now_ms();
     let row = UnitRow {
         id: uuid::Uuid::now_v7().to_string(),
-        agency_id: req.agency_id,
+        agency_id: req.agency_id.into(),
         call_sign: call_sign.to_owned(),
         unit_type: req.unit_type.as_str().to_owned(),
         status: UnitStatus::Available.as_str().to_owned(),

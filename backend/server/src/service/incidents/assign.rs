@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::incident::{EventVictims, IncidentUpdated};
 use crate::events::unit::{AssignmentCreated, UnitStatusChanged};
 use crate::events::{DomainEvent, Reach};
+use crate::limits::{Note, ShortText};
 use crate::service::common;
 use crate::state::AppState;
 use crate::store::{ChangeSet, IncidentRow, StoreError, UnitRow, incidents, units};
@@ -25,8 +26,8 @@ use siaga_core::sla::{AreaClass, SlaKind};
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAssignmentRequest {
-    pub unit_id: String,
-    pub note: Option<String>,
+    pub unit_id: ShortText,
+    pub note: Option<Note>,
     /// Let the crew see the reporter's identity.
     #[serde(default)]
     pub share_reporter: bool,

@@ -10,6 +10,7 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::DomainEvent;
 use crate::events::incident::IncidentClosed;
+use crate::limits::LongText;
 use crate::service::common;
 use crate::state::AppState;
 use crate::store::{ChangeSet, incidents};
@@ -22,7 +23,7 @@ use siaga_core::sla::SlaKind;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CloseRequest {
-    pub report: String,
+    pub report: LongText,
 }
 
 /// Closes the incident; 409 unless the lifecycle allows closing it now (its assignments are finished).

@@ -8,6 +8,7 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::DomainEvent;
 use crate::events::incident::IncidentUpdated;
+use crate::limits::Note;
 use crate::service::common;
 use crate::state::AppState;
 use crate::store::{ChangeSet, incidents};
@@ -20,7 +21,7 @@ use siaga_core::transition::Lifecycle;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RejectRequest {
-    pub reason: String,
+    pub reason: Note,
 }
 
 /// The dispatcher accepts the incident for its OPD.

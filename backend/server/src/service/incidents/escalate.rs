@@ -8,6 +8,7 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::DomainEvent;
 use crate::events::incident::{EventIncidentAgency, IncidentEscalated};
+use crate::limits::{Note, ShortText};
 use crate::service::common;
 use crate::state::AppState;
 use crate::store::{ChangeSet, IncidentAgencyRow, StoreError, incidents};
@@ -22,9 +23,9 @@ use siaga_core::transition::Lifecycle;
 #[serde(deny_unknown_fields)]
 pub struct EscalateRequest {
     /// 1 to 10 agency ids: new ones, or ones that sent the incident back.
-    pub agency_ids: Vec<String>,
-    /// What changed since, for the dispatchers (e.g. the corrected location); up to 500 characters.
-    pub note: Option<String>,
+    pub agency_ids: Vec<ShortText>,
+    /// What changed since, for the dispatchers (e.g. the corrected location).
+    pub note: Option<Note>,
 }
 
 /// The wanted agency ids (trimmed, sorted, each once) and the note, or 422.
@@ -39,12 +40,6 @@ fn check_request(req: &EscalateRequest) -> ApiResult<(Vec<&str>, Option<&str>)> 
         ));
     }
     let note = req.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > 500) {
-        return Err(ApiError::validation(
-            "note",
-            "note is at most 500 characters",
-        ));
-    }
     Ok((wanted, note))
 }
 

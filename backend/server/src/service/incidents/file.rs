@@ -11,6 +11,7 @@ use crate::events::incident::{
 };
 use crate::events::{DomainEvent, Reach};
 use crate::geo::Location;
+use crate::limits::{self, Address, LongText, Name, PhoneNumber, ShortText};
 use crate::service::common;
 use crate::state::AppState;
 use crate::store::{CallRow, ChangeSet, StoreError, incidents};
@@ -28,9 +29,9 @@ use siaga_spatial::Position;
 #[derive(Serialize, Deserialize, utoipa::ToSchema, Clone, Default)]
 #[serde(deny_unknown_fields)]
 pub struct Reporter {
-    pub name: Option<String>,
-    pub phone: Option<String>,
-    pub address: Option<String>,
+    pub name: Option<Name>,
+    pub phone: Option<PhoneNumber>,
+    pub address: Option<Address>,
     pub position: Option<LonLat>,
 }
 
@@ -47,17 +48,17 @@ pub struct VictimsBody {
 #[serde(deny_unknown_fields)]
 pub struct CreateIncidentRequest {
     /// The emergency call it comes from.
-    pub call_id: Option<String>,
+    pub call_id: Option<ShortText>,
     pub category: Category,
-    pub subcategory: Option<String>,
+    pub subcategory: Option<limits::Subcategory>,
     pub priority: Priority,
     pub location: LonLat,
     /// Location uncertainty in metres.
     pub accuracy_m: Option<f64>,
-    pub address: Option<String>,
+    pub address: Option<Address>,
     pub reporter: Option<Reporter>,
     pub victims: VictimsBody,
-    pub description: Option<String>,
+    pub description: Option<LongText>,
     /// When it happened (ms), if the caller knows.
     pub occurred_at: Option<i64>,
 }
@@ -66,7 +67,7 @@ pub struct CreateIncidentRequest {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkCallRequest {
-    pub call_id: String,
+    pub call_id: ShortText,
 }
 
 /// The fields of a [`CreateIncidentRequest`] that are checked on their own.
@@ -106,7 +107,15 @@ pub fn check_new_incident(req: &CreateIncidentRequest) -> ApiResult<CheckedIncid
         .as_deref()
         .map(Subcategory::parse)
         .transpose()
-        .map_err(|_| ApiError::validation("subcategory", "subcategory must be 1-64 characters"))?;
+        .map_err(|_| {
+            ApiError::validation(
+                "subcategory",
+                format!(
+                    "subcategory must be 1 to {} characters without control characters",
+                    Subcategory::MAX_CHARS
+                ),
+            )
+        })?;
     let position = Position::from_lon_lat(req.location.lon, req.location.lat)
         .map_err(|e| ApiError::validation("location", e.to_string()))?;
     Ok(CheckedIncident {
@@ -216,7 +225,7 @@ fn filed_summary(
         category: req.category.as_str().to_owned(),
         priority: req.priority.as_str().to_owned(),
         location: req.location,
-        address: req.address.clone(),
+        address: req.address.as_deref().map(str::to_owned),
         region_code: location.region_code().map(str::to_owned),
         victims: EventVictims {
             count: i64::from(req.victims.count),
@@ -224,7 +233,7 @@ fn filed_summary(
         },
         agency_ids: escalate.iter().map(|(_, a)| a.clone()).collect(),
         subcategory: subcategory.map(|s| s.as_str().to_owned()),
-        description: req.description.clone(),
+        description: req.description.as_deref().map(str::to_owned),
         created_at: Some(now),
         updated_at: Some(now),
         agencies: Some(

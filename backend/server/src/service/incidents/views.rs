@@ -6,6 +6,7 @@ use super::{check_visible, load};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::geo::RegionLink;
+use crate::limits::Text;
 use crate::service::common;
 use crate::state::AppState;
 use crate::store::{AssignmentRow, IncidentFilter, IncidentRow, SlaClockRow};
@@ -156,9 +157,9 @@ pub(crate) async fn view(
         .and_then(|c| serde_json::from_str(c).ok())
         .unwrap_or_default();
     let reporter = with_reporter.then(|| Reporter {
-        name: incident.reporter_name.clone(),
-        phone: incident.reporter_phone.clone(),
-        address: incident.reporter_address.clone(),
+        name: incident.reporter_name.clone().map(Text::trusted),
+        phone: incident.reporter_phone.clone().map(Text::trusted),
+        address: incident.reporter_address.clone().map(Text::trusted),
         position: match (incident.reporter_lon, incident.reporter_lat) {
             (Some(lon), Some(lat)) => Some(LonLat { lon, lat }),
             _ => None,
