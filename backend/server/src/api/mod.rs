@@ -164,16 +164,21 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     (router, openapi)
 }
 
-/// The whole HTTP application: API, OpenAPI document, metrics, and the built map client.
+/// The whole HTTP application: API, OpenAPI document, metrics, and the built map client, every response with
+/// the security headers ([`security`]).
 pub fn router(state: AppState) -> Router {
+    let https = state.config.http.https;
+    security::with_security_headers(application(state), https)
+}
+
+fn application(state: AppState) -> Router {
     let (api, openapi) = api_routes();
     let openapi = Arc::new(openapi);
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let static_dir = state.config.static_dir.clone();
     let spa = ServeDir::new(&static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
-    let https = state.config.http.https;
 
-    let app = api.route(
+    api.route(
         "/api/openapi.json",
         get(move || {
             let doc = Arc::clone(&openapi);
@@ -198,8 +203,7 @@ pub fn router(state: AppState) -> Router {
     .layer(middleware::from_fn(cache_policy))
     .layer(compression())
     .layer(TraceLayer::new_for_http())
-    .with_state(state);
-    security::with_security_headers(app, https)
+    .with_state(state)
 }
 
 /// gzip or brotli, as the client accepts, for every response worth it (tower-http's default: over 32 bytes,
