@@ -164,14 +164,19 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     (router, openapi)
 }
 
-/// The whole HTTP application: API, OpenAPI document, metrics, and the built map client.
+/// The whole HTTP application: API, OpenAPI document, metrics, and the built map client, every response with
+/// the security headers ([`security`]).
 pub fn router(state: AppState) -> Router {
+    let https = state.config.http.https;
+    security::with_security_headers(application(state), https)
+}
+
+fn application(state: AppState) -> Router {
     let (api, openapi) = api_routes();
     let openapi = Arc::new(openapi);
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let static_dir = state.config.static_dir.clone();
     let spa = ServeDir::new(&static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
-    let https = state.config.http.https;
 
     let app = api
         .route(
