@@ -218,6 +218,7 @@ async fn load_users(
                 unit_id,
                 region_code: None,
                 team_id: None,
+                must_change_password: false,
             },
         )
         .await

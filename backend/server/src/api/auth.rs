@@ -1,27 +1,34 @@
-//! Login, logout and "who am I". The workflows are in [`crate::service::accounts`].
+//! Login, logout, "who am I" and one's own password. The workflows are in [`crate::service::accounts`].
 
 use super::error::ApiResult;
-use super::extract::{Actor, AppJson};
+use super::extract::{Actor, AppJson, ClientIp};
 use crate::service::accounts;
 use crate::service::accounts::UserView;
-pub use crate::service::accounts::{LoginRequest, LoginView};
+pub use crate::service::accounts::{ChangePasswordRequest, LoginRequest, LoginView};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-/// Exchanges username and password for a bearer token.
+/// Exchanges username (any letter case) and password for a bearer token. Throttled per username and per
+/// client address: after `auth.login_max_failures` failures of a username (or `auth.login_source_max_failures`
+/// of an address) within `auth.login_window_secs`, attempts are refused unchecked. When `must_change_password`
+/// is true the token serves only `POST /api/v1/auth/password`, `GET /api/v1/auth/me` and logout.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest, responses(
     (status = 200, body = LoginView),
     (status = 401, body = super::error::ErrorBody, description = "wrong username or password"),
     (status = 403, body = super::error::ErrorBody, description = "account disabled"),
-    (status = 429, body = super::error::ErrorBody, description = "too many failed attempts"),
+    (status = 429, body = super::error::ErrorBody,
+        description = "too many failed attempts for this username or from this address (see `Retry-After`)"),
+    (status = 503, body = super::error::ErrorBody,
+        description = "too many passwords being checked at once (see `Retry-After`), or the database is unreachable"),
 ))]
 pub async fn login(
     State(state): State<AppState>,
+    ClientIp(source): ClientIp,
     AppJson(req): AppJson<LoginRequest>,
 ) -> ApiResult<Json<LoginView>> {
-    Ok(Json(accounts::login(&state, req).await?))
+    Ok(Json(accounts::login(&state, source, req).await?))
 }
 
 /// Ends the caller's session; the token stops working at once.
@@ -41,4 +48,26 @@ pub async fn logout(State(state): State<AppState>, actor: Actor) -> ApiResult<St
 ))]
 pub async fn me(actor: Actor) -> Json<UserView> {
     Json(actor.user.into())
+}
+
+/// Changes the caller's own password (any role). The current password is checked through the login
+/// throttle. Clears `must_change_password`, ends the user's other sessions (this one stays) and is audited.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "auth", security(("bearer" = [])),
+    request_body = ChangePasswordRequest, responses(
+    (status = 200, body = UserView),
+    (status = 422, body = super::error::ErrorBody,
+        description = "the current password is wrong (`field`: `current_password`), or the new one is too weak"),
+    (status = 429, body = super::error::ErrorBody, description = "too many failed attempts (see `Retry-After`)"),
+    (status = 503, body = super::error::ErrorBody,
+        description = "too many passwords being checked at once (see `Retry-After`), or the database is unreachable"),
+))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    actor: Actor,
+    ClientIp(source): ClientIp,
+    AppJson(req): AppJson<ChangePasswordRequest>,
+) -> ApiResult<Json<UserView>> {
+    Ok(Json(
+        accounts::change_password(&state, &actor, source, req).await?,
+    ))
 }

@@ -49,6 +49,11 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
         if let Some(source) = self.source {
             response
                 .extensions_mut()
@@ -111,6 +116,7 @@ mod tests {
             (C::InvalidCredentials, StatusCode::UNAUTHORIZED),
             (C::AccountDisabled, StatusCode::FORBIDDEN),
             (C::Forbidden, StatusCode::FORBIDDEN),
+            (C::PasswordChangeRequired, StatusCode::FORBIDDEN),
             (C::NotFound, StatusCode::NOT_FOUND),
             (C::Conflict, StatusCode::CONFLICT),
             (C::InvalidTransition, StatusCode::CONFLICT),

@@ -105,6 +105,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::update_user))
         .routes(routes!(users::force_logout))
@@ -264,7 +265,8 @@ async fn observe(State(state): State<AppState>, req: Request, next: Next) -> Res
     if status == StatusCode::SERVICE_UNAVAILABLE {
         response
             .headers_mut()
-            .insert("retry-after", HeaderValue::from_static("2"));
+            .entry("retry-after")
+            .or_insert(HeaderValue::from_static("2"));
     }
     state.metrics.observe(
         &method,
