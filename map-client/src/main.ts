@@ -56,6 +56,11 @@ async function boot(): Promise<void> {
     login.mount({ root, onLogin: (u) => void openPage(root, u) });
     return;
   }
+  if (user.must_change_password) {
+    const { mountChangePassword } = await import('./pages/login/change_password');
+    mountChangePassword({ root, onDone: (u) => void openPage(root, u) });
+    return;
+  }
   await openPage(root, user);
 }
 

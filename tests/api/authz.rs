@@ -169,6 +169,10 @@ fn table(ids: &Ids) -> Vec<Row> {
             .body(json!({"username": "dispatch.dp3a", "password": DEMO_PASSWORD})),
         row("post", "/api/v1/auth/logout", Policy::Only(ANY_TOKEN)).fresh_session(),
         row("get", "/api/v1/auth/me", Policy::Only(ANY_TOKEN)),
+        // A new password that is refused as too common: allowed through, refused on its merits (422), and
+        // nothing changes for the callers after it.
+        row("post", "/api/v1/auth/password", Policy::Only(ANY_TOKEN))
+            .body(json!({"current_password": DEMO_PASSWORD, "new_password": "password"})),
         row("get", "/api/v1/client-config", Policy::Public),
         row("get", "/api/v1/basemap.pmtiles", Policy::Public),
         row("post", "/api/v1/users/{id}/service-token", Policy::Only(&[Admin])).id(&ids.gateway_user),
@@ -638,6 +642,12 @@ async fn every_operation_answers_each_caller_as_the_policy_table_says(engine: En
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");
 
+    // A user's region must exist: Jakarta Pusat, without a boundary (the demo holds Batam only).
+    srv.execute_sql(
+        "INSERT INTO regions (code, name, level, time_zone, imported_at) \
+         VALUES ('31.71', 'Kota Jakarta Pusat', 'regency', 'Asia/Jakarta', 0)",
+    )
+    .await;
     let (s, body) = srv
         .post(
             "/api/v1/users",

@@ -1,11 +1,14 @@
 //! Process-level tests: real `siaga` processes (build the binary first: `cargo build --bin siaga`, or set
-//! `SIAGA_BIN`). Two instances on one PostgreSQL database act as one system, and killing one loses no event.
+//! `SIAGA_BIN`). Two instances on one PostgreSQL database act as one system, and killing one loses no event;
+//! a flood of logins costs bounded memory.
 
 #![expect(
     clippy::unwrap_used,
     reason = "integration tests: an unwrap that fails is a failed assertion"
 )]
 
+#[cfg(target_os = "linux")]
+mod login_load;
 mod logs;
 
 use serde_json::{Value, json};

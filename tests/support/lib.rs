@@ -556,6 +556,21 @@ impl TestServer {
             .expect("open store")
     }
 
+    /// Id of the user with this username (as an admin or supervisor sees the list).
+    pub async fn user_id(&self, token: &str, username: &str) -> String {
+        let (status, users) = self.get("/api/v1/users", token).await;
+        assert_eq!(status, StatusCode::OK, "{users}");
+        users
+            .as_array()
+            .expect("users")
+            .iter()
+            .find(|u| u["username"] == username)
+            .unwrap_or_else(|| panic!("user {username}"))["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+
     /// Id of the unit with this call sign.
     pub async fn unit_id(&self, token: &str, call_sign: &str) -> String {
         let (status, units) = self.get("/api/v1/units", token).await;
@@ -589,6 +604,34 @@ impl TestServer {
                     .expect("open PostgreSQL");
                 sqlx::query(sql).execute(&pool).await.expect("execute SQL");
                 pool.close().await;
+            }
+        }
+    }
+
+    /// One `BIGINT` read from the server's database (for checking what a request left behind).
+    pub async fn query_i64(&self, sql: &str) -> i64 {
+        match self.db.engine {
+            Engine::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.db.url)
+                    .await
+                    .expect("open SQLite");
+                let n = sqlx::query_scalar(sql)
+                    .fetch_one(&pool)
+                    .await
+                    .expect("query");
+                pool.close().await;
+                n
+            }
+            Engine::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.db.url)
+                    .await
+                    .expect("open PostgreSQL");
+                let n = sqlx::query_scalar(sql)
+                    .fetch_one(&pool)
+                    .await
+                    .expect("query");
+                pool.close().await;
+                n
             }
         }
     }

@@ -38,6 +38,9 @@ string_enum! {
         AccountDisabled => "account_disabled",
         /// Authenticated, but the role or agency scope does not allow this.
         Forbidden => "forbidden",
+        /// The account's password must be changed (`POST /api/v1/auth/password`) before anything else: a
+        /// first admin's one-time password or a password an admin reset.
+        PasswordChangeRequired => "password_change_required",
         /// No such resource (or not visible to this user).
         NotFound => "not_found",
         /// The write conflicts with existing data (e.g. a taken username).
@@ -68,7 +71,9 @@ impl ErrorCode {
             | ErrorCode::TokenExpired
             | ErrorCode::SessionRevoked
             | ErrorCode::InvalidCredentials => 401,
-            ErrorCode::AccountDisabled | ErrorCode::Forbidden => 403,
+            ErrorCode::AccountDisabled
+            | ErrorCode::Forbidden
+            | ErrorCode::PasswordChangeRequired => 403,
             ErrorCode::NotFound => 404,
             ErrorCode::Conflict | ErrorCode::InvalidTransition => 409,
             ErrorCode::IdempotencyKeyReused => 422,

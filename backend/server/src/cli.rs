@@ -349,6 +349,8 @@ async fn serve_until_signal(state: AppState) -> anyhow::Result<()> {
 }
 
 /// On a database with no users, creates `admin` with the configured password or a random one printed once.
+/// Either way the password must be changed at the first login (`must_change_password`): it was written in a
+/// configuration file or on a console.
 pub async fn ensure_first_admin(state: &AppState) -> anyhow::Result<()> {
     if state.store.count_users().await? > 0 {
         return Ok(());
@@ -369,6 +371,7 @@ pub async fn ensure_first_admin(state: &AppState) -> anyhow::Result<()> {
             unit_id: None,
             region_code: None,
             team_id: None,
+            must_change_password: true,
         },
     )
     .await
@@ -376,10 +379,13 @@ pub async fn ensure_first_admin(state: &AppState) -> anyhow::Result<()> {
     if generated {
         println!(
             "First start: created user `admin` with one-time password `{password}`. \
-             It is shown only now; change it after logging in."
+             It is shown only now, and must be changed at the first login."
         );
     } else {
-        println!("First start: created user `admin` with the configured bootstrap password.");
+        println!(
+            "First start: created user `admin` with the configured bootstrap password, which must be \
+             changed at the first login."
+        );
     }
     Ok(())
 }

@@ -168,13 +168,27 @@ impl Default for DispatchConfig {
 pub struct AuthConfig {
     /// Token lifetime in seconds.
     pub token_ttl_secs: u64,
-    /// Password for the first admin on an empty database; random when absent.
+    /// Password for the first admin on an empty database; random (and printed once) when absent. Either way
+    /// it must be changed at the first login.
     pub bootstrap_admin_password: Option<String>,
     /// Lifetime in days of service tokens issued to integration accounts (telephony/SMS gateways).
     pub service_token_ttl_days: u64,
     /// A bearer token a metrics scraper (Prometheus) presents to `GET /metrics`; without it only supervisors
     /// and admins read the metrics.
     pub metrics_token: Option<String>,
+    /// Failed password checks for one username within `login_window_secs` before further attempts are
+    /// refused (429) without being checked, until the window ends or an admin resets or re-enables the account.
+    pub login_max_failures: u32,
+    /// Failed password checks from one source (client IP address; an IPv6 /64) within `login_window_secs`
+    /// before its further attempts are refused (429), whichever usernames they name.
+    pub login_source_max_failures: u32,
+    /// The throttle's window in seconds, counted from the first failure.
+    pub login_window_secs: u64,
+    /// Password hashes (argon2id, 19 MiB each) computed at once; 0 means one per CPU core.
+    pub password_hash_concurrency: usize,
+    /// Logins and password changes that may wait for a free hasher; beyond that they are answered 503 with
+    /// `Retry-After` at once, so a flood of logins cannot queue without bound.
+    pub password_hash_queue: usize,
 }
 
 /// The `[http]` section: limits on client connections, and whether browsers reach Siaga over https.
@@ -266,6 +280,11 @@ impl Default for AuthConfig {
             bootstrap_admin_password: None,
             service_token_ttl_days: 365,
             metrics_token: None,
+            login_max_failures: 5,
+            login_source_max_failures: 100,
+            login_window_secs: 15 * 60,
+            password_hash_concurrency: 0,
+            password_hash_queue: 64,
         }
     }
 }
@@ -319,6 +338,12 @@ impl Config {
             .is_some_and(|t| t.len() < 32 || t.trim() != t)
         {
             bail!("auth.metrics_token must be at least 32 characters without surrounding spaces");
+        }
+        if self.auth.login_max_failures == 0 || self.auth.login_source_max_failures == 0 {
+            bail!("auth.login_max_failures and auth.login_source_max_failures must be at least 1");
+        }
+        if self.auth.login_window_secs < 1 {
+            bail!("auth.login_window_secs must be at least 1");
         }
         if self.dispatch.unit_stale_after_s < 1 {
             bail!("dispatch.unit_stale_after_s must be at least 1");
@@ -407,6 +432,17 @@ impl fmt::Debug for Config {
                 "auth.metrics_token",
                 &self.auth.metrics_token.as_ref().map(|_| "***"),
             )
+            .field("auth.login_max_failures", &self.auth.login_max_failures)
+            .field(
+                "auth.login_source_max_failures",
+                &self.auth.login_source_max_failures,
+            )
+            .field("auth.login_window_secs", &self.auth.login_window_secs)
+            .field(
+                "auth.password_hash_concurrency",
+                &self.auth.password_hash_concurrency,
+            )
+            .field("auth.password_hash_queue", &self.auth.password_hash_queue)
             .field("dispatch", &self.dispatch)
             .field("live", &self.live)
             .field("routing", &self.routing)

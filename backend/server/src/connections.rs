@@ -54,10 +54,10 @@ pub async fn serve(
     let mut refused = Refusals::default();
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     accept_failed(e).await;
                     continue;
@@ -74,8 +74,18 @@ pub async fn serve(
             stream,
             _permit: permit,
         });
+        // The peer address reaches the handlers as axum's `ConnectInfo` (`extract::ClientIp`: the login
+        // throttle counts per source).
+        let service = tower::util::MapRequest::new(
+            router.clone(),
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                req
+            },
+        );
         let conn = http
-            .serve_connection(io, TowerToHyperService::new(router.clone()))
+            .serve_connection(io, TowerToHyperService::new(service))
             .with_upgrades();
         let mut stop = stop_rx.clone();
         let running = running.clone();

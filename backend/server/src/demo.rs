@@ -219,6 +219,7 @@ async fn load_users(
                 unit_id: unit_id.map(Text::trusted),
                 region_code: None,
                 team_id: None,
+                must_change_password: false,
             },
         )
         .await

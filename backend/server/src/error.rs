@@ -21,6 +21,10 @@ pub struct ApiError {
     pub allowed: Option<Vec<String>>,
     /// The cause of an internal error, logged by middleware and never sent to the client.
     pub source: Option<anyhow::Error>,
+    /// Seconds after which the same request may succeed (`Retry-After`), for refusals that pass by themselves:
+    /// a login throttle's window, a full password hasher. (Sixteen bits keep the error as small as it was:
+    /// results carry it.)
+    pub retry_after_secs: Option<u16>,
 }
 
 /// Result type of handlers.
@@ -35,12 +39,19 @@ impl ApiError {
             field: None,
             allowed: None,
             source: None,
+            retry_after_secs: None,
         }
     }
 
     /// Names the offending field (a JSON path such as `victims.count`).
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
+        self
+    }
+
+    /// Tells the client when to try again (`Retry-After`, 1 s to 18 h).
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(u16::try_from(secs).unwrap_or(u16::MAX).max(1));
         self
     }
 

@@ -22,6 +22,8 @@ pub struct AppState {
     pub geo: crate::geo::Geo,
     /// Websocket hub and event feed of this instance.
     pub live: crate::live::Live,
+    /// The bounded password hashers of this instance.
+    pub passwords: Arc<crate::auth::Passwords>,
 }
 
 impl AppState {
@@ -34,9 +36,14 @@ impl AppState {
     pub fn with_clock(store: Store, config: Config, clock: Arc<dyn Clock>) -> Self {
         let mut geo = crate::geo::Geo::empty();
         geo.stale_after_ms = config.dispatch.unit_stale_after_s.saturating_mul(1000);
+        let passwords = crate::auth::Passwords::new(
+            config.auth.password_hash_concurrency,
+            config.auth.password_hash_queue,
+        );
         AppState {
             store,
             clock,
+            passwords: Arc::new(passwords),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
             geo,

@@ -157,8 +157,12 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Exchanges username and password for a session: a bearer token in the body (integrations, scripts), and
-         *     the same token in an `HttpOnly` session cookie for the browser (see `api::security`).
+         * Exchanges username (any letter case) and password for a session: a bearer token in the body
+         *     (integrations, scripts), and the same token in an `HttpOnly` session cookie for the browser (see
+         *     `api::security`). Throttled per username and per client address: after `auth.login_max_failures` failures
+         *     of a username (or `auth.login_source_max_failures` of an address) within `auth.login_window_secs`,
+         *     attempts are refused unchecked. When `must_change_password` is true the token serves only
+         *     `POST /api/v1/auth/password`, `GET /api/v1/auth/me` and logout.
          */
         post: operations["login"];
         delete?: never;
@@ -195,6 +199,26 @@ export interface paths {
         get: operations["me"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Changes the caller's own password (any role). The current password is checked through the login
+         *     throttle. Clears `must_change_password`, ends the user's other sessions (this one stays) and is audited.
+         */
+        post: operations["change_password"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1489,6 +1513,11 @@ export interface components {
          * @enum {string}
          */
         Category: "fire" | "traffic_accident" | "health" | "crime" | "natural_disaster" | "public_order" | "riot" | "violence_women_children" | "other";
+        /** @description A user's own password change. */
+        ChangePasswordRequest: {
+            current_password: string;
+            new_password: string;
+        };
         /**
          * @description How the request reached the centre.
          * @enum {string}
@@ -1670,6 +1699,8 @@ export interface components {
             unit_id?: null | components["schemas"]["ShortText"];
             region_code?: null | components["schemas"]["ShortText"];
             team_id?: null | components["schemas"]["ShortText"];
+            /** @description The user must change this password at the first login (default: false). */
+            must_change_password?: boolean;
         };
         /** @description One local day. */
         DayKpis: {
@@ -1800,7 +1831,7 @@ export interface components {
          * @description Every error code the API can answer with.
          * @enum {string}
          */
-        ErrorCode: "bad_request" | "invalid_json" | "validation_failed" | "payload_too_large" | "unauthenticated" | "token_expired" | "session_revoked" | "invalid_credentials" | "account_disabled" | "forbidden" | "not_found" | "conflict" | "invalid_transition" | "idempotency_key_reused" | "unsupported_media_type" | "too_many_requests" | "unavailable" | "internal";
+        ErrorCode: "bad_request" | "invalid_json" | "validation_failed" | "payload_too_large" | "unauthenticated" | "token_expired" | "session_revoked" | "invalid_credentials" | "account_disabled" | "forbidden" | "password_change_required" | "not_found" | "conflict" | "invalid_transition" | "idempotency_key_reused" | "unsupported_media_type" | "too_many_requests" | "unavailable" | "internal";
         /** @description The inner error object. */
         ErrorDetail: {
             code: components["schemas"]["ErrorCode"];
@@ -2178,6 +2209,11 @@ export interface components {
              * @description When the token stops working (ms since the epoch).
              */
             expires_at: number;
+            /**
+             * @description `user.must_change_password`, repeated: the token works only for `POST /api/v1/auth/password`,
+             *     `GET /api/v1/auth/me` and logout until the password is changed.
+             */
+            must_change_password: boolean;
             user: components["schemas"]["UserView"];
         };
         /** @description A position on the wire. */
@@ -2660,7 +2696,12 @@ export interface components {
         };
         /** @description Changes to an account. */
         UpdateUserRequest: {
+            /** @description Disabling ends the user's sessions; enabling clears the login throttle of the username. */
             active?: boolean | null;
+            /**
+             * @description A new password, which the user must change at the next login (unless admins reset their own). It ends
+             *     the user's sessions (an admin's own: the others) and clears the login throttle of the username.
+             */
             password?: string | null;
         };
         /** @description A user as the API shows it (never the password hash). */
@@ -2675,6 +2716,12 @@ export interface components {
             /** @description A call taker's regional team on tiered service lines (`None`: central). */
             team_id?: string | null;
             active: boolean;
+            /**
+             * @description The password was set by someone else (the first admin's, an admin's reset) and must be changed with
+             *     `POST /api/v1/auth/password` before anything else: until then every other operation answers 403
+             *     `password_change_required` (reading `GET /api/v1/auth/me` and logging out still work).
+             */
+            must_change_password: boolean;
         };
         /**
          * @description The worst known condition among the victims.
@@ -3407,7 +3454,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description too many failed attempts */
+            /** @description too many failed attempts for this username or from this address (see `Retry-After`) */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3416,7 +3463,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the database is unreachable or the request timed out; retry later */
+            /** @description too many passwords being checked at once (see `Retry-After`), or the database is unreachable */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3506,6 +3553,101 @@ export interface operations {
                 };
             };
             /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangePasswordRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the caller's role (or OPD, unit or region scope) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the current password is wrong (`field`: `current_password`), or the new one is too weak */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed attempts (see `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many passwords being checked at once (see `Retry-After`), or the database is unreachable */
             503: {
                 headers: {
                     [name: string]: unknown;

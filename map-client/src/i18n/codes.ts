@@ -20,6 +20,7 @@ const API_ERRORS: Record<ErrorCode, true> = {
   invalid_credentials: true,
   account_disabled: true,
   forbidden: true,
+  password_change_required: true,
   not_found: true,
   conflict: true,
   invalid_transition: true,

@@ -12,7 +12,7 @@ describe('translation tables', () => {
 
   it('list the codes the brief names, exactly as the API spells them', () => {
     const brief =
-      'bad_request invalid_json validation_failed payload_too_large unauthenticated token_expired session_revoked invalid_credentials account_disabled forbidden not_found conflict invalid_transition idempotency_key_reused unsupported_media_type too_many_requests unavailable internal'.split(
+      'bad_request invalid_json validation_failed payload_too_large unauthenticated token_expired session_revoked invalid_credentials account_disabled forbidden password_change_required not_found conflict invalid_transition idempotency_key_reused unsupported_media_type too_many_requests unavailable internal'.split(
         ' ',
       );
     expect([...API_ERROR_CODES].sort()).toEqual([...brief].sort());

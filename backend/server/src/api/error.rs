@@ -50,8 +50,11 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (status, Json(body)).into_response();
-        // Every 503 (database unreachable, request timed out, position not stored in time) is worth a retry.
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        // A refusal that names its wait says so; every other 503 (database unreachable, request timed out,
+        // position not stored in time) is worth a retry shortly.
+        if let Some(secs) = self.retry_after_secs {
+            response.headers_mut().insert(RETRY_AFTER, secs.into());
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()
                 .insert(RETRY_AFTER, HeaderValue::from_static("2"));
@@ -118,6 +121,7 @@ mod tests {
             (C::InvalidCredentials, StatusCode::UNAUTHORIZED),
             (C::AccountDisabled, StatusCode::FORBIDDEN),
             (C::Forbidden, StatusCode::FORBIDDEN),
+            (C::PasswordChangeRequired, StatusCode::FORBIDDEN),
             (C::NotFound, StatusCode::NOT_FOUND),
             (C::Conflict, StatusCode::CONFLICT),
             (C::InvalidTransition, StatusCode::CONFLICT),

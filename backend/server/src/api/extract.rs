@@ -164,6 +164,14 @@ impl FromRequestParts<AppState> for Actor {
             Some(a) if a.token_hash == token_hash(&token) => a.clone(),
             _ => authenticate(state, &token).await?,
         };
+        if actor.user.must_change_password
+            && !PASSWORD_CHANGE_ROUTES.contains(&(parts.method.as_str(), matched_route(parts)))
+        {
+            return Err(ApiError::new(
+                ErrorCode::PasswordChangeRequired,
+                "change your password first (POST /api/v1/auth/password)",
+            ));
+        }
         if actor.role == Role::Integration {
             let route = parts
                 .extensions
@@ -179,6 +187,38 @@ impl FromRequestParts<AppState> for Actor {
     }
 }
 
+/// The route template of a request (`/api/v1/users/{id}`), or "" outside the router.
+fn matched_route(parts: &Parts) -> &str {
+    parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map_or("", axum::extract::MatchedPath::as_str)
+}
+
+/// Everything an account that must change its password may do until it has.
+const PASSWORD_CHANGE_ROUTES: &[(&str, &str)] = &[
+    ("POST", "/api/v1/auth/password"),
+    ("GET", "/api/v1/auth/me"),
+    ("POST", "/api/v1/auth/logout"),
+];
+
+/// The client's IP address (the connection's peer), for the login throttle; `None` when the router was not
+/// served with connect info (driven in-process).
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 /// Everything a telephony/SMS gateway (role `integration`) may reach; the handlers check the method and the
 /// rest. A second line of defence: a new endpoint is closed to gateways until it is listed here.
 const INTEGRATION_ROUTES: &[&str] = &[
@@ -187,6 +227,7 @@ const INTEGRATION_ROUTES: &[&str] = &[
     "/api/v1/calls/{id}/end",
     "/api/v1/auth/me",
     "/api/v1/auth/logout",
+    "/api/v1/auth/password",
 ];
 
 /// The one route that reads the token from `?access_token=` (the websocket upgrade); the request log hides

@@ -106,6 +106,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me))
+        .routes(routes!(auth::change_password))
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::update_user))
         .routes(routes!(users::force_logout))
@@ -178,30 +179,28 @@ fn application(state: AppState) -> Router {
     let static_dir = state.config.static_dir.clone();
     let spa = ServeDir::new(&static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
 
-    let app = api
-        .route(
-            "/api/openapi.json",
-            get(move || {
-                let doc = Arc::clone(&openapi);
-                async move { axum::Json(doc.as_ref().clone()) }
-            }),
-        )
-        .route("/api/{*rest}", axum::routing::any(unknown_api_route))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            idempotency::idempotency,
-        ))
-        .route_layer(middleware::from_fn(extract::refuse_unreadable_path))
-        .route_layer(middleware::from_fn_with_state(state.clone(), observe))
-        .fallback_service(spa)
-        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .layer(middleware::from_fn_with_state(timeout, request_timeout))
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(middleware::from_fn(cache_policy))
-        .layer(compression())
-        .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .with_state(state);
-    security::with_security_headers(app, https)
+    api.route(
+        "/api/openapi.json",
+        get(move || {
+            let doc = Arc::clone(&openapi);
+            async move { axum::Json(doc.as_ref().clone()) }
+        }),
+    )
+    .route("/api/{*rest}", axum::routing::any(unknown_api_route))
+    .route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        idempotency::idempotency,
+    ))
+    .route_layer(middleware::from_fn(extract::refuse_unreadable_path))
+    .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+    .fallback_service(spa)
+    .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+    .layer(middleware::from_fn_with_state(timeout, request_timeout))
+    .layer(CatchPanicLayer::custom(panic_response))
+    .layer(middleware::from_fn(cache_policy))
+    .layer(compression())
+    .layer(TraceLayer::new_for_http().make_span_with(request_span))
+    .with_state(state)
 }
 
 /// gzip or brotli, as the client accepts, for every response worth it (tower-http's default: over 32 bytes,

@@ -1,27 +1,43 @@
-//! Accounts and sessions: creating and changing users, logging in and out, force logout and service tokens.
+//! Accounts and sessions: creating and changing users, logging in and out, changing one's password, force
+//! logout and service tokens.
 //!
 //! Account creation is one function, [`create_account`], shared by the API, `serve`'s first admin and the demo
-//! loader, so every account passes the same checks. Passwords are hashed on the blocking pool: argon2 takes
-//! tens of milliseconds of CPU by design. Logging in or out also records the agent state of call takers and
-//! dispatchers ([`super::agents`]).
+//! loader, so every account passes the same checks. Passwords are hashed and checked only through the
+//! instance's bounded hashers ([`crate::auth::Passwords`]): argon2 takes 19 MiB and tens of milliseconds per
+//! hash by design. Logging in or out also records the agent state of call takers and dispatchers
+//! ([`super::agents`]).
 //!
-//! These workflows write through single store calls rather than one `ChangeSet`: a login's session, attempt
-//! record and audit entry are independent facts, and the throttle counts the attempt even when the rest fails.
+//! # The login throttle
+//!
+//! One throttle guards every password check (login and password change), with two counters in the database so
+//! that every instance on one PostgreSQL shares them: one per username (its lower-cased SHA-256) and one per
+//! source (the client's IP address, or its IPv6 /64). An attempt is *reserved* on both counters by one atomic
+//! upsert each before the password is checked; a counter that is full refuses it (429) unchecked. So of any
+//! number of parallel guesses, exactly `auth.login_max_failures` are checked. A wrong password keeps its
+//! reservations; a right one clears the username's counter and gives the source's back; an attempt that was
+//! never checked (busy hashers, a database error) gives both back. Windows start at the first failure and last
+//! `auth.login_window_secs`; an admin's password reset or re-enable clears the username's counter; rows of
+//! ended windows are pruned whenever a new window starts.
+//!
+//! These workflows write through single store calls rather than one `ChangeSet`: a login's session, throttle
+//! counters and audit entry are independent facts, and the throttle counts the attempt even when the rest fails.
 
 use super::common;
-use crate::auth::{self, Actor};
+use crate::auth::{self, Actor, HashError};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::session::SessionsRevoked;
 use crate::limits::{Name, Note, ShortText};
 use crate::state::AppState;
 use crate::store::{AuditEntry, NewUser, StoreError, UserRow};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use siaga_core::role::Role;
+use std::net::IpAddr;
 
-/// Failed logins for one username within [`THROTTLE_WINDOW_MS`] before further attempts are refused.
-const MAX_FAILURES: i64 = 5;
-/// The window over which failures count: 15 minutes.
-const THROTTLE_WINDOW_MS: i64 = 15 * 60 * 1000;
+/// The longest username, in bytes.
+const MAX_USERNAME_BYTES: usize = 64;
+/// The longest display name, in characters.
+const MAX_DISPLAY_NAME_CHARS: usize = 100;
 
 /// A user as the API shows it (never the password hash).
 #[derive(Serialize, utoipa::ToSchema)]
@@ -36,6 +52,10 @@ pub struct UserView {
     /// A call taker's regional team on tiered service lines (`None`: central).
     pub team_id: Option<String>,
     pub active: bool,
+    /// The password was set by someone else (the first admin's, an admin's reset) and must be changed with
+    /// `POST /api/v1/auth/password` before anything else: until then every other operation answers 403
+    /// `password_change_required` (reading `GET /api/v1/auth/me` and logging out still work).
+    pub must_change_password: bool,
 }
 
 impl From<UserRow> for UserView {
@@ -50,6 +70,7 @@ impl From<UserRow> for UserView {
             region_code: u.region_code,
             team_id: u.team_id,
             active: u.active,
+            must_change_password: u.must_change_password,
         }
     }
 }
@@ -72,14 +93,28 @@ pub struct CreateUserRequest {
     /// absent for the central team.
     #[serde(default)]
     pub team_id: Option<ShortText>,
+    /// The user must change this password at the first login (default: false).
+    #[serde(default)]
+    pub must_change_password: bool,
 }
 
 /// Changes to an account.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUserRequest {
+    /// Disabling ends the user's sessions; enabling clears the login throttle of the username.
     pub active: Option<bool>,
+    /// A new password, which the user must change at the next login (unless admins reset their own). It ends
+    /// the user's sessions (an admin's own: the others) and clears the login throttle of the username.
     pub password: Option<String>,
+}
+
+/// A user's own password change.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
 }
 
 /// Why a user was forced out.
@@ -118,6 +153,9 @@ pub struct LoginView {
     pub token: String,
     /// When the token stops working (ms since the epoch).
     pub expires_at: i64,
+    /// `user.must_change_password`, repeated: the token works only for `POST /api/v1/auth/password`,
+    /// `GET /api/v1/auth/me` and logout until the password is changed.
+    pub must_change_password: bool,
     pub user: UserView,
 }
 
@@ -134,19 +172,24 @@ pub async fn create_account(
     actor: Option<&Actor>,
     req: CreateUserRequest,
 ) -> ApiResult<UserRow> {
-    let username = check_new_account(state, &req).await?;
-    let password_hash = hash_off_thread(req.password).await?;
+    let (username, display_name) = check_new_account(state, &req).await?;
+    let password_hash = state
+        .passwords
+        .hash(req.password)
+        .await
+        .map_err(hash_error)?;
     let now = state.now_ms();
     let new = NewUser {
         id: uuid::Uuid::now_v7().to_string(),
         username,
-        display_name: req.display_name.trim().to_owned(),
+        display_name,
         role: req.role.as_str().to_owned(),
         agency_id: req.agency_id.map(String::from),
         unit_id: req.unit_id.map(String::from),
         region_code: req.region_code.map(String::from),
         team_id: req.team_id.map(String::from),
         password_hash,
+        must_change_password: req.must_change_password,
     };
     let user = state
         .store
@@ -174,12 +217,16 @@ pub async fn create_account(
     Ok(user)
 }
 
-/// Checks a new account's fields against the role's rules and the stored agencies, units and teams; returns
-/// the trimmed username.
-async fn check_new_account(state: &AppState, req: &CreateUserRequest) -> ApiResult<String> {
+/// Checks a new account's fields against the role's rules and the stored agencies, units, teams and regions;
+/// returns the trimmed username and display name. (A username taken in another letter case is refused by the
+/// database's unique index, on every instance.)
+async fn check_new_account(
+    state: &AppState,
+    req: &CreateUserRequest,
+) -> ApiResult<(String, String)> {
     let username = req.username.trim().to_owned();
     if username.is_empty()
-        || username.len() > 64
+        || username.len() > MAX_USERNAME_BYTES
         || !username
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
@@ -189,16 +236,31 @@ async fn check_new_account(state: &AppState, req: &CreateUserRequest) -> ApiResu
             "username must be 1-64 characters of letters, digits, '.', '_' or '-'",
         ));
     }
-    if req.display_name.trim().is_empty() {
+    let display_name = req.display_name.trim().to_owned();
+    if display_name.is_empty()
+        || display_name.chars().count() > MAX_DISPLAY_NAME_CHARS
+        || display_name.chars().any(char::is_control)
+    {
         return Err(ApiError::validation(
             "display_name",
-            "display_name is required",
+            "display_name must be 1-100 characters without control characters",
         ));
     }
-    auth::check_password_strength(&req.password)
+    auth::check_password_strength(&req.password, &username)
         .map_err(|m| ApiError::validation("password", m))?;
     check_agency(state, req).await?;
     check_unit(state, req).await?;
+    if let Some(code) = req.region_code.as_deref() {
+        match state.store.get_region(code).await {
+            Err(StoreError::NotFound) => {
+                return Err(ApiError::validation(
+                    "region_code",
+                    "no such region (import its boundary first)",
+                ));
+            }
+            other => other.map(|_| ())?,
+        }
+    }
     if let Some(team) = req.team_id.as_deref() {
         if req.role != Role::CallTaker {
             return Err(ApiError::validation(
@@ -213,7 +275,7 @@ async fn check_new_account(state: &AppState, req: &CreateUserRequest) -> ApiResu
             ));
         }
     }
-    Ok(username)
+    Ok((username, display_name))
 }
 
 /// Dispatchers and responders belong to an existing agency; other roles to none.
@@ -269,16 +331,21 @@ async fn check_unit(state: &AppState, req: &CreateUserRequest) -> ApiResult<()> 
     }
 }
 
-/// Hashes a password on the blocking pool.
-async fn hash_off_thread(password: String) -> ApiResult<String> {
-    Ok(
-        tokio::task::spawn_blocking(move || auth::hash_password(&password))
-            .await
-            .map_err(|e| ApiError::internal(e.into()))??,
-    )
+/// A refusal of the bounded hashers: busy is a 503 with `Retry-After`.
+fn hash_error(e: HashError) -> ApiError {
+    match e {
+        HashError::Busy => ApiError::new(
+            ErrorCode::Unavailable,
+            "too many passwords are being checked at once; retry in a moment",
+        )
+        .with_retry_after(1),
+        HashError::Failed(cause) => ApiError::internal(cause),
+    }
 }
 
-/// Enables/disables an account or resets its password. Disabling or a reset also ends its sessions.
+/// Enables/disables an account or resets its password. Disabling ends its sessions; a reset ends them too (an
+/// admin resetting their own keeps the current one) and must be changed at the next login; a reset or
+/// re-enable clears the username's login throttle.
 pub async fn update_user(
     state: &AppState,
     actor: &Actor,
@@ -287,25 +354,53 @@ pub async fn update_user(
 ) -> ApiResult<UserView> {
     let before = state.store.get_user(id).await.map_err(not_found_user)?;
     let now = state.now_ms();
-    let mut signed_out = None;
+    let own = before.id == actor.user.id;
     if let Some(password) = &req.password {
-        auth::check_password_strength(password).map_err(|m| ApiError::validation("password", m))?;
-        let hash = hash_off_thread(password.clone()).await?;
-        state.store.set_password_hash(id, &hash, now).await?;
-        signed_out = Some("password reset");
+        auth::check_password_strength(password, &before.username)
+            .map_err(|m| ApiError::validation("password", m))?;
+        let hash = state
+            .passwords
+            .hash(password.clone())
+            .await
+            .map_err(hash_error)?;
+        state.store.set_password_hash(id, &hash, !own, now).await?;
+        // Whoever knew the old password is signed out everywhere, websockets included (an admin resetting
+        // their own keeps this session).
+        let keep = own.then_some(actor.token_hash.as_str());
+        let revoked = state
+            .store
+            .revoke_user_sessions(
+                id,
+                keep,
+                &actor.user.id,
+                now,
+                "password reset",
+                SessionsRevoked::row,
+            )
+            .await?;
+        if revoked > 0 && !own {
+            super::agents::record_logout(state, &before, now, Some("forced"), Some(&actor.user.id))
+                .await?;
+        }
+        clear_throttle(state, &before.username).await?;
     }
     if let Some(active) = req.active {
         state.store.set_user_active(id, active, now).await?;
-        if !active {
-            signed_out = Some("account disabled");
+        if active {
+            clear_throttle(state, &before.username).await?;
+        } else {
+            state
+                .store
+                .revoke_user_sessions(
+                    id,
+                    None,
+                    &actor.user.id,
+                    now,
+                    "account disabled",
+                    SessionsRevoked::row,
+                )
+                .await?;
         }
-    }
-    // Whoever is disabled, or knew the old password, is signed out everywhere, websockets included.
-    if let Some(reason) = signed_out {
-        state
-            .store
-            .revoke_user_sessions(id, &actor.user.id, now, reason, SessionsRevoked::row)
-            .await?;
     }
     let after = state.store.get_user(id).await?;
     state
@@ -321,6 +416,73 @@ pub async fn update_user(
                 serde_json::to_value(&before).ok(),
                 serde_json::to_value(&after).ok(),
             )
+        })
+        .await?;
+    Ok(after.into())
+}
+
+/// Changes the actor's own password after checking the current one (throttled like a login). Clears
+/// `must_change_password`, ends the user's other sessions (this one stays) and is audited.
+pub async fn change_password(
+    state: &AppState,
+    actor: &Actor,
+    source: Option<IpAddr>,
+    req: ChangePasswordRequest,
+) -> ApiResult<UserView> {
+    auth::check_password_strength(&req.new_password, &actor.user.username)
+        .map_err(|m| ApiError::validation("new_password", m))?;
+    if req.new_password == req.current_password {
+        return Err(ApiError::validation(
+            "new_password",
+            "the new password must differ from the current one",
+        ));
+    }
+    let wrong = || ApiError::validation("current_password", "the current password is wrong");
+    if req.current_password.len() > auth::MAX_PASSWORD_BYTES {
+        return Err(wrong());
+    }
+    let attempt = Attempt::reserve(state, &actor.user.username, source).await?;
+    let verified = match state.store.password_hash(&actor.user.id).await {
+        Ok(hash) => state
+            .passwords
+            .verify(req.current_password, Some(hash))
+            .await
+            .map_err(hash_error),
+        Err(e) => Err(e.into()),
+    };
+    match verified {
+        Ok(true) => attempt.succeeded(state).await?,
+        Ok(false) => return Err(wrong()),
+        Err(e) => {
+            attempt.give_back(state).await;
+            return Err(e);
+        }
+    }
+    let hash = state
+        .passwords
+        .hash(req.new_password)
+        .await
+        .map_err(hash_error)?;
+    let now = state.now_ms();
+    let id = actor.user.id.as_str();
+    state.store.set_password_hash(id, &hash, false, now).await?;
+    let revoked = state
+        .store
+        .revoke_user_sessions(
+            id,
+            Some(&actor.token_hash),
+            id,
+            now,
+            "password changed",
+            SessionsRevoked::row,
+        )
+        .await?;
+    let after = state.store.get_user(id).await?;
+    state
+        .store
+        .append_audit(&AuditEntry {
+            detail: Some(format!("{revoked} other sessions ended")),
+            ..common::audit(actor, now, "user.password_change", "user", id, None, None)
         })
         .await?;
     Ok(after.into())
@@ -348,7 +510,7 @@ pub async fn force_logout(
         .map_or_else(|| "forced by supervisor".to_owned(), String::from);
     let revoked = state
         .store
-        .revoke_user_sessions(id, &actor.user.id, now, &reason, SessionsRevoked::row)
+        .revoke_user_sessions(id, None, &actor.user.id, now, &reason, SessionsRevoked::row)
         .await?;
     state
         .store
@@ -404,49 +566,54 @@ pub async fn issue_service_token(
     Ok(ServiceTokenView { token, expires_at })
 }
 
-/// Exchanges username and password for a new session. After [`MAX_FAILURES`] failures within the throttle
-/// window, the username is refused until the window passes; every attempt is recorded.
-pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<LoginView> {
-    let now = state.now_ms();
-    let username = req.username.trim().to_owned();
+/// Exchanges username (in any letter case) and password for a new session, through the login throttle (see
+/// the module's documentation). An unknown username is checked against a dummy hash, so it costs what a known
+/// one costs and answers the same.
+pub async fn login(
+    state: &AppState,
+    source: Option<IpAddr>,
+    req: LoginRequest,
+) -> ApiResult<LoginView> {
+    let username = req.username.trim();
     if username.is_empty() {
         return Err(ApiError::validation("username", "username is required"));
     }
-    if state
-        .store
-        .recent_login_failures(&username, now - THROTTLE_WINDOW_MS)
-        .await?
-        >= MAX_FAILURES
-    {
-        return Err(ApiError::new(
-            ErrorCode::TooManyRequests,
-            "too many failed logins for this user; wait 15 minutes or ask an admin",
-        ));
+    let wrong = || ApiError::new(ErrorCode::InvalidCredentials, "wrong username or password");
+    // No account has a longer username or password: nothing to check, count or store.
+    if username.len() > MAX_USERNAME_BYTES || req.password.len() > auth::MAX_PASSWORD_BYTES {
+        return Err(wrong());
     }
-    let found = state.store.find_user_for_login(&username).await?;
-    let password = req.password;
-    let ok = match &found {
-        Some(u) => {
-            let hash = u.password_hash.clone();
-            tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-                .await
-                .map_err(|e| ApiError::internal(e.into()))?
+    let attempt = Attempt::reserve(state, username, source).await?;
+    let checked = match state
+        .store
+        .find_user_for_login(&username.to_ascii_lowercase())
+        .await
+    {
+        Ok(found) => {
+            let hash = found.as_ref().map(|f| f.password_hash.clone());
+            match state.passwords.verify(req.password, hash).await {
+                Ok(ok) => Ok(found.filter(|_| ok)),
+                Err(e) => Err(hash_error(e)),
+            }
         }
-        None => false,
+        Err(e) => Err(e.into()),
     };
-    state.store.record_login_attempt(&username, now, ok).await?;
-    let Some(found) = found.filter(|_| ok) else {
-        return Err(ApiError::new(
-            ErrorCode::InvalidCredentials,
-            "wrong username or password",
-        ));
+    let found = match checked {
+        Ok(Some(found)) => found,
+        Ok(None) => return Err(wrong()),
+        Err(e) => {
+            attempt.give_back(state).await;
+            return Err(e);
+        }
     };
+    attempt.succeeded(state).await?;
     if !found.user.active {
         return Err(ApiError::new(
             ErrorCode::AccountDisabled,
             "this account is disabled",
         ));
     }
+    let now = state.now_ms();
     let token = auth::new_token();
     let expires_at = now + (state.config.auth.token_ttl_secs as i64) * 1000;
     state
@@ -469,8 +636,150 @@ pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<LoginView> 
     Ok(LoginView {
         token,
         expires_at,
+        must_change_password: found.user.must_change_password,
         user: found.user.into(),
     })
+}
+
+/// One password check's reservations in the login throttle (see the module's documentation).
+struct Attempt {
+    user_key: String,
+    source_key: Option<String>,
+}
+
+impl Attempt {
+    /// Reserves an attempt for `source` (when known), then for `username`; refuses with 429 and
+    /// `Retry-After` when either is full.
+    async fn reserve(
+        state: &AppState,
+        username: &str,
+        source: Option<IpAddr>,
+    ) -> ApiResult<Attempt> {
+        let auth = &state.config.auth;
+        let now = state.now_ms();
+        let window_ms =
+            i64::try_from(auth.login_window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let expired_before = now.saturating_sub(window_ms);
+        let attempt = Attempt {
+            user_key: user_throttle_key(username),
+            source_key: source.map(source_throttle_key),
+        };
+        let mut new_window = false;
+        if let Some(key) = &attempt.source_key {
+            match state
+                .store
+                .reserve_login_attempt(key, auth.login_source_max_failures, now, expired_before)
+                .await?
+            {
+                Some(start) => new_window |= start == now,
+                None => {
+                    return Err(throttled(state, key, now, window_ms, "from your address").await);
+                }
+            }
+        }
+        let reserved = state
+            .store
+            .reserve_login_attempt(
+                &attempt.user_key,
+                auth.login_max_failures,
+                now,
+                expired_before,
+            )
+            .await;
+        match reserved {
+            Ok(Some(start)) => new_window |= start == now,
+            Ok(None) => {
+                attempt.give_back_source(state).await;
+                return Err(
+                    throttled(state, &attempt.user_key, now, window_ms, "for this user").await,
+                );
+            }
+            Err(e) => {
+                attempt.give_back_source(state).await;
+                return Err(e.into());
+            }
+        }
+        if new_window {
+            state.store.prune_login_attempts(expired_before).await?;
+        }
+        Ok(attempt)
+    }
+
+    /// The password was right: the username's failures are forgotten and the source's attempt given back.
+    async fn succeeded(self, state: &AppState) -> ApiResult<()> {
+        self.give_back_source(state).await;
+        Ok(state.store.clear_login_attempts(&self.user_key).await?)
+    }
+
+    /// The password was not checked: both reservations are given back. Best effort: the caller is already
+    /// answering an error, and a reservation that stays only counts as one failure.
+    async fn give_back(self, state: &AppState) {
+        self.give_back_source(state).await;
+        if let Err(e) = state.store.release_login_attempt(&self.user_key).await {
+            tracing::warn!(error = %e, "could not give back a login attempt");
+        }
+    }
+
+    async fn give_back_source(&self, state: &AppState) {
+        if let Some(key) = &self.source_key
+            && let Err(e) = state.store.release_login_attempt(key).await
+        {
+            tracing::warn!(error = %e, "could not give back a login attempt");
+        }
+    }
+}
+
+/// 429 for a full throttle key, with the seconds left in its window.
+async fn throttled(state: &AppState, key: &str, now: i64, window_ms: i64, whose: &str) -> ApiError {
+    let started = state
+        .store
+        .login_window_start(key)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or(now);
+    let left_ms = started
+        .saturating_add(window_ms)
+        .saturating_sub(now)
+        .max(1000);
+    let minutes = (left_ms + 59_999) / 60_000;
+    ApiError::new(
+        ErrorCode::TooManyRequests,
+        format!(
+            "too many failed logins {whose}; wait {minutes} minute(s), or ask an admin to reset the password"
+        ),
+    )
+    .with_retry_after(u64::try_from((left_ms + 999) / 1000).unwrap_or(1))
+}
+
+/// Forgets the failed logins of `username` (an admin's reset or re-enable unlocks the account).
+async fn clear_throttle(state: &AppState, username: &str) -> ApiResult<()> {
+    Ok(state
+        .store
+        .clear_login_attempts(&user_throttle_key(username))
+        .await?)
+}
+
+/// The throttle key of a username: bounded in size whatever was typed, and the same in any letter case.
+fn user_throttle_key(username: &str) -> String {
+    let digest = Sha256::digest(username.trim().to_lowercase().as_bytes());
+    format!("user:{}", hex::encode(digest))
+}
+
+/// The throttle key of a client address: IPv4 addresses one by one, IPv6 by /64 (what one subscriber
+/// usually holds), an IPv4-mapped IPv6 address as its IPv4 address.
+fn source_throttle_key(ip: IpAddr) -> String {
+    let source = match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    };
+    format!("source:{}", hex::encode(Sha256::digest(source.as_bytes())))
 }
 
 /// Ends the actor's session (the token stops working at once) and records the agent's logout.
@@ -493,4 +802,25 @@ pub async fn logout(state: &AppState, actor: &Actor) -> ApiResult<()> {
         ))
         .await?;
     super::agents::record_logout(state, &actor.user, now, None, None).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_keys_are_bounded_and_case_blind() {
+        let long = "x".repeat(900_000);
+        assert_eq!(user_throttle_key(&long).len(), "user:".len() + 64);
+        assert_eq!(user_throttle_key("Admin"), user_throttle_key(" admin "));
+        assert_ne!(user_throttle_key("admin"), user_throttle_key("admin2"));
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(source_throttle_key(a), source_throttle_key(b));
+        assert_ne!(source_throttle_key(a), source_throttle_key(c));
+        let v4: IpAddr = "10.1.2.3".parse().unwrap();
+        let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
+        assert_eq!(source_throttle_key(v4), source_throttle_key(mapped));
+    }
 }

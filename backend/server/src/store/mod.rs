@@ -141,6 +141,51 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// Creates a missing data folder readable by its owner only (the folders that exist keep their mode).
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// The database holds personal data (callers' numbers, names, locations): its file is created readable and
+/// writable by its owner only (0600), and an existing one, with its `-wal`, `-shm` and `-journal` files, is
+/// narrowed to that. SQLite gives the `-wal` and `-shm` files it creates the mode of the database file.
+fn make_private(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            match std::fs::metadata(&file) {
+                Ok(meta) if meta.permissions().mode() & 0o077 != 0 => {
+                    // A file of another owner cannot be narrowed: say so, and serve anyway.
+                    if let Err(e) =
+                        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    {
+                        tracing::warn!(file = %std::path::Path::new(&file).display(), error = %e,
+                            "the database file is readable by others and could not be made private");
+                    }
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// Result of a storage call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -168,8 +213,13 @@ impl Store {
                     .busy_timeout(Duration::from_secs(10));
                 let path = options.get_filename().to_owned();
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
+                    create_private_dir(dir)
                         .with_context(|| format!("creating data folder {}", dir.display()))?;
+                }
+                if path.as_os_str() != ":memory:" {
+                    make_private(&path).with_context(|| {
+                        format!("making SQLite database {} private", path.display())
+                    })?;
                 }
                 let open = |connections: u32| {
                     SqlitePoolOptions::new()

@@ -1,4 +1,4 @@
-//! Users, login sessions and login attempts.
+//! Users, login sessions and the login throttle.
 
 use super::{EventSink, NewEvent, Store, StoreError, StoreResult, on_db, on_db_write};
 
@@ -15,6 +15,9 @@ pub struct UserRow {
     /// The regional team of a call taker (tiered service lines); `None` is the central team.
     pub team_id: Option<String>,
     pub active: bool,
+    /// The password was set by someone else (the first admin's, an admin's reset): until the user changes it,
+    /// the account may only change it, read itself and log out.
+    pub must_change_password: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -39,6 +42,8 @@ pub struct NewUser {
     pub region_code: Option<String>,
     pub team_id: Option<String>,
     pub password_hash: String,
+    /// See [`UserRow::must_change_password`].
+    pub must_change_password: bool,
 }
 
 /// A live session joined with its user.
@@ -52,18 +57,19 @@ pub struct SessionRow {
 }
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.agency_id, u.unit_id, \
-     u.region_code, u.team_id, u.active, u.created_at, u.updated_at";
+     u.region_code, u.team_id, u.active, u.must_change_password, u.created_at, u.updated_at";
 
 impl Store {
-    /// Inserts a user; a taken username is a [`StoreError::Conflict`].
+    /// Inserts a user; a username taken in any letter case is a [`StoreError::Conflict`] (the unique index
+    /// `users_username_lower`).
     pub async fn create_user(&self, u: &NewUser, now: i64) -> StoreResult<UserRow> {
         on_db_write!(self, p => sqlx::query(
             "INSERT INTO users (id, username, display_name, role, agency_id, unit_id, region_code, \
-             password_hash, active, created_at, updated_at, team_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9, $10)")
+             password_hash, active, created_at, updated_at, team_id, must_change_password) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9, $10, $11)")
             .bind(&u.id).bind(&u.username).bind(&u.display_name).bind(&u.role)
             .bind(&u.agency_id).bind(&u.unit_id).bind(&u.region_code).bind(&u.password_hash).bind(now)
-            .bind(&u.team_id)
+            .bind(&u.team_id).bind(u.must_change_password)
             .execute(p).await.map(|r| r.rows_affected()))?;
         self.get_user(&u.id).await
     }
@@ -75,12 +81,16 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// The user with this username, with the password hash.
-    pub async fn find_user_for_login(&self, username: &str) -> StoreResult<Option<UserWithHash>> {
-        let sql =
-            format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1");
+    /// The user whose username is `lowercase_username` in any letter case, with the password hash.
+    pub async fn find_user_for_login(
+        &self,
+        lowercase_username: &str,
+    ) -> StoreResult<Option<UserWithHash>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE lower(u.username) = $1"
+        );
         Ok(
-            on_db!(self, p => sqlx::query_as::<_, UserWithHash>(&sql).bind(username).fetch_optional(p).await)?,
+            on_db!(self, p => sqlx::query_as::<_, UserWithHash>(&sql).bind(lowercase_username).fetch_optional(p).await)?,
         )
     }
 
@@ -111,14 +121,28 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces a user's password hash.
-    pub async fn set_password_hash(&self, id: &str, hash: &str, now: i64) -> StoreResult<()> {
-        let done = on_db_write!(self, p => sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
-            .bind(id).bind(hash).bind(now).execute(p).await.map(|r| r.rows_affected()))?;
+    /// Replaces a user's password hash, and whether the user must change it before doing anything else.
+    pub async fn set_password_hash(
+        &self,
+        id: &str,
+        hash: &str,
+        must_change: bool,
+        now: i64,
+    ) -> StoreResult<()> {
+        let done = on_db_write!(self, p => sqlx::query(
+            "UPDATE users SET password_hash = $2, must_change_password = $3, updated_at = $4 WHERE id = $1")
+            .bind(id).bind(hash).bind(must_change).bind(now).execute(p).await.map(|r| r.rows_affected()))?;
         if done == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    /// The password hash of the user with this id.
+    pub async fn password_hash(&self, id: &str) -> StoreResult<String> {
+        on_db!(self, p => sqlx::query_scalar::<_, String>("SELECT password_hash FROM users WHERE id = $1")
+            .bind(id).fetch_optional(p).await)?
+        .ok_or(StoreError::NotFound)
     }
 
     /// Stores a new session under the SHA-256 of its token.
@@ -161,8 +185,9 @@ impl Store {
         let revoked = self
             .revoke_where(
                 "UPDATE sessions SET revoked_at = $2, revoked_reason = $3, revoked_by = COALESCE($4, user_id) \
-                 WHERE token_hash = $1 AND revoked_at IS NULL RETURNING token_hash",
+                 WHERE token_hash = $1 AND revoked_at IS NULL AND $5 IS NULL RETURNING token_hash",
                 token_hash,
+                None,
                 None,
                 now,
                 reason,
@@ -172,11 +197,13 @@ impl Store {
         Ok(!revoked.is_empty())
     }
 
-    /// Revokes every live session of a user (force logout, disabled account, password reset); returns how
-    /// many were revoked. `note` as for [`Store::revoke_session`].
+    /// Revokes every live session of a user (force logout, disabled account, password reset) except `keep`
+    /// (the session that changed its own password); returns how many were revoked. `note` as for
+    /// [`Store::revoke_session`].
     pub async fn revoke_user_sessions(
         &self,
         user_id: &str,
+        keep: Option<&str>,
         by: &str,
         now: i64,
         reason: &str,
@@ -185,9 +212,11 @@ impl Store {
         let revoked = self
             .revoke_where(
                 "UPDATE sessions SET revoked_at = $2, revoked_reason = $3, revoked_by = $4 \
-                 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING token_hash",
+                 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+                 AND ($5 IS NULL OR token_hash <> $5) RETURNING token_hash",
                 user_id,
                 Some(by),
+                keep,
                 now,
                 reason,
                 note,
@@ -197,12 +226,17 @@ impl Store {
     }
 
     /// Runs one revoking `UPDATE … RETURNING token_hash` (`$1` the subject, `$2` now, `$3` the reason, `$4` who
-    /// revoked) and appends `note` of the revoked hashes, in one transaction.
+    /// revoked, `$5` a session to keep) and appends `note` of the revoked hashes, in one transaction.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the statement's five parameters, the time and the note"
+    )]
     async fn revoke_where(
         &self,
         sql: &str,
         subject: &str,
         by: Option<&str>,
+        keep: Option<&str>,
         now: i64,
         reason: &str,
         note: fn(&[String]) -> NewEvent,
@@ -210,7 +244,7 @@ impl Store {
         let revoked = on_db_write!(self, p => {
             let mut tx = p.begin().await?;
             let revoked: Vec<String> = sqlx::query_scalar(sql)
-                .bind(subject).bind(now).bind(reason).bind(by)
+                .bind(subject).bind(now).bind(reason).bind(by).bind(keep)
                 .fetch_all(&mut *tx).await?;
             if !revoked.is_empty() {
                 tx.insert_events(now, &[note(&revoked)]).await?;
@@ -224,24 +258,57 @@ impl Store {
         Ok(revoked)
     }
 
-    /// Records a login attempt, for throttling and audit.
-    pub async fn record_login_attempt(
+    /// Reserves one attempt under a throttle key, atomically on every instance: the key's counter goes up by
+    /// one unless it already holds `limit` attempts of a window that started after `expired_before` (an
+    /// older window starts afresh at `now`). Returns the start of the key's window when the attempt was
+    /// reserved, `None` when it is refused.
+    pub async fn reserve_login_attempt(
         &self,
-        username: &str,
+        key: &str,
+        limit: u32,
         now: i64,
-        success: bool,
-    ) -> StoreResult<()> {
-        on_db_write!(self, p => sqlx::query("INSERT INTO login_attempts (username, at, success) VALUES ($1, $2, $3)")
-            .bind(username).bind(now).bind(success).execute(p).await.map(|r| r.rows_affected()))?;
+        expired_before: i64,
+    ) -> StoreResult<Option<i64>> {
+        Ok(on_db_write!(self, p => sqlx::query_scalar::<_, i64>(
+            "INSERT INTO login_throttle (throttle_key, attempts, window_start) VALUES ($1, 1, $2) \
+             ON CONFLICT (throttle_key) DO UPDATE SET \
+             attempts = CASE WHEN login_throttle.window_start <= $3 THEN 1 \
+                        ELSE login_throttle.attempts + 1 END, \
+             window_start = CASE WHEN login_throttle.window_start <= $3 THEN $2 \
+                            ELSE login_throttle.window_start END \
+             WHERE login_throttle.window_start <= $3 OR login_throttle.attempts < $4 \
+             RETURNING window_start")
+            .bind(key).bind(now).bind(expired_before).bind(i64::from(limit))
+            .fetch_optional(p).await)?)
+    }
+
+    /// Gives back one reserved attempt (the password was not checked).
+    pub async fn release_login_attempt(&self, key: &str) -> StoreResult<()> {
+        on_db_write!(self, p => sqlx::query(
+            "UPDATE login_throttle SET attempts = attempts - 1 WHERE throttle_key = $1 AND attempts > 0")
+            .bind(key).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
-    /// Failed attempts for `username` since `since` and after its last success.
-    pub async fn recent_login_failures(&self, username: &str, since: i64) -> StoreResult<i64> {
-        let n: i64 = on_db!(self, p => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND at >= $2 AND success = FALSE \
-             AND at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = $1 AND success = TRUE), 0)")
-            .bind(username).bind(since).fetch_one(p).await)?;
-        Ok(n)
+    /// Forgets a throttle key's attempts (a successful login, an admin's reset or re-enable).
+    pub async fn clear_login_attempts(&self, key: &str) -> StoreResult<()> {
+        on_db_write!(self, p => sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
+            .bind(key).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// When the window of a throttle key started, if it has one.
+    pub async fn login_window_start(&self, key: &str) -> StoreResult<Option<i64>> {
+        Ok(on_db!(self, p => sqlx::query_scalar::<_, i64>(
+            "SELECT window_start FROM login_throttle WHERE throttle_key = $1")
+            .bind(key).fetch_optional(p).await)?)
+    }
+
+    /// Deletes the throttle rows whose window started at or before `expired_before`; returns how many.
+    pub async fn prune_login_attempts(&self, expired_before: i64) -> StoreResult<u64> {
+        Ok(
+            on_db_write!(self, p => sqlx::query("DELETE FROM login_throttle WHERE window_start <= $1")
+            .bind(expired_before).execute(p).await.map(|r| r.rows_affected()))?,
+        )
     }
 }

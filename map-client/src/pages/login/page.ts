@@ -1,4 +1,5 @@
-//! The login page: username and password, errors by code, focus on the offending field.
+//! The login page: username and password, errors by code, focus on the offending field. A user whose password
+//! must be changed (`must_change_password`) gets the password-change form before any page.
 
 import { post } from '../../api/client';
 import { saveUser } from '../../api/session';
@@ -6,6 +7,7 @@ import type { LoginResponse, User } from '../../api/types';
 import { lang, setLang, t } from '../../i18n';
 import { h } from '../../ui/dom';
 import { clearError, showError } from '../../ui/errors';
+import { mountChangePassword } from './change_password';
 
 export function mount({ root, onLogin }: { root: HTMLElement; onLogin(user: User): void }): void {
   const error = h('p', { id: 'login-error', class: 'error', role: 'alert', hidden: true });
@@ -46,6 +48,10 @@ export function mount({ root, onLogin }: { root: HTMLElement; onLogin(user: User
         { anonymous: true },
       );
       saveUser(res.user);
+      if (res.must_change_password) {
+        mountChangePassword({ root, currentPassword: password.value, onDone: onLogin });
+        return;
+      }
       onLogin(res.user);
     } catch (e) {
       showError(error, e, form);
