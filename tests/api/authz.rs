@@ -9,6 +9,9 @@
 //!   401, 403 or 404 (the ids are real) nor a 5xx.
 //! * Path parameters are real ids from a scenario (a call filed as an incident of the health category,
 //!   escalated to Dinkes only, with ambulance AMB-01 assigned), so OPD scoping is exercised, not just roles.
+//!   Everything of the scenario is in Batam (21.71), so the supervisor scoped to Jakarta is refused wherever
+//!   a single Batam subject is named (a call, a unit, a user, an agent, a place to file at); its lists answer,
+//!   empty of Batam's rows. The gateway is refused on calls it did not register.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -151,7 +154,7 @@ struct Ids {
     target_user: String,
     /// The gateway's integration account.
     gateway_user: String,
-    /// A quitline call (tiered line, follow-up programme), answered.
+    /// A quitline call (tiered line, follow-up programme), answered and located in Batam (21.71).
     quitline_call: String,
     /// The first follow-up task of the quitline call.
     follow_up: String,
@@ -184,10 +187,11 @@ fn table(ids: &Ids) -> Vec<Row> {
         row("patch", "/api/v1/users/{id}", Policy::Only(&[Admin]))
             .id(&ids.target_user)
             .body(json!({"active": true})),
+        // The target is Batam's (DP3A's dispatcher): not the Jakarta supervisor's to force out.
         row(
             "post",
             "/api/v1/users/{id}/force-logout",
-            Policy::Only(&[Admin, Supervisor, OtherRegionSupervisor]),
+            Policy::Only(&[Admin, Supervisor]),
         )
         .id(&ids.target_user)
         .body(json!({"reason": "authorization matrix"})),
@@ -215,14 +219,7 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(
             "get",
             "/api/v1/units/{id}",
-            Policy::Only(&[
-                Admin,
-                Supervisor,
-                CallTaker,
-                OwnDispatcher,
-                OwnResponder,
-                OtherRegionSupervisor,
-            ]),
+            Policy::Only(&[Admin, Supervisor, CallTaker, OwnDispatcher, OwnResponder]),
         )
         .id(&ids.unit),
         row(
@@ -248,10 +245,11 @@ fn table(ids: &Ids) -> Vec<Row> {
         )
         .body(json!({"state": "ready"})),
         row("get", "/api/v1/agents", Policy::Only(&[Admin, Supervisor, OtherRegionSupervisor])),
+        // operator1 works for the whole centre: outside any regional supervisor's scope.
         row(
             "post",
             "/api/v1/agents/schedules",
-            Policy::Only(&[Admin, Supervisor, OtherRegionSupervisor]),
+            Policy::Only(&[Admin, Supervisor]),
         )
         .body(json!([{"username": "operator1", "shift_start": "2026-11-26 07:00",
                       "shift_end": "2026-11-26 15:00"}])),
@@ -284,7 +282,7 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(
             "get",
             "/api/v1/calls/{id}",
-            Policy::Only(&[Admin, Supervisor, CallTaker, OtherRegionSupervisor]),
+            Policy::Only(&[Admin, Supervisor, CallTaker]),
         )
         .id(&ids.call),
         row("post", "/api/v1/calls/{id}/answer", Policy::Only(&[CallTaker])).id(&ids.call),
@@ -295,10 +293,12 @@ fn table(ids: &Ids) -> Vec<Row> {
         )
         .id(&ids.call)
         .body(json!({"class": "emergency"})),
+        // The call is classified and filed: its fix is frozen (409, allowed through); the gateway did not
+        // register it.
         row(
             "post",
             "/api/v1/calls/{id}/aml",
-            Policy::Only(&[Admin, CallTaker, Gateway]),
+            Policy::Only(&[Admin, CallTaker]),
         )
         .id(&ids.call)
         .body(json!({"payload": format!(
@@ -307,13 +307,14 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(
             "post",
             "/api/v1/calls/{id}/end",
-            Policy::Only(&[Admin, CallTaker, Gateway]),
+            Policy::Only(&[Admin, CallTaker]),
         )
         .id(&ids.call),
+        // The quitline call is located in Batam (routed to 21.71 by the scenario).
         row(
             "post",
             "/api/v1/calls/{id}/route",
-            Policy::Only(&[Supervisor, CallTaker, OtherRegionSupervisor]),
+            Policy::Only(&[Supervisor, CallTaker]),
         )
         .id(&ids.quitline_call)
         .body(json!({"region_code": "21.71"})),
@@ -323,7 +324,7 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(
             "post",
             "/api/v1/calls/{id}/follow-ups",
-            Policy::Only(&[Supervisor, CallTaker, OtherRegionSupervisor]),
+            Policy::Only(&[Supervisor, CallTaker]),
         )
         .id(&ids.quitline_call),
         row(
@@ -334,14 +335,15 @@ fn table(ids: &Ids) -> Vec<Row> {
         row(
             "post",
             "/api/v1/follow-ups/{id}/outcome",
-            Policy::Only(&[Supervisor, CallTaker, OtherRegionSupervisor]),
+            Policy::Only(&[Supervisor, CallTaker]),
         )
         .id(&ids.follow_up)
         .body(json!({"outcome": "no_answer"})),
+        // The body's location is in Batam.
         row(
             "post",
             "/api/v1/incidents",
-            Policy::Only(&[Supervisor, CallTaker, OtherRegionSupervisor]),
+            Policy::Only(&[Supervisor, CallTaker]),
         )
         .body(incident_body(None)),
         // Lists are scoped, not refused: another OPD's dispatcher gets its own (empty) queue.
@@ -575,6 +577,15 @@ async fn scenario(srv: &TestServer, admin: &str) -> Ids {
             &format!("/api/v1/calls/{quitline_call}/answer"),
             &taker,
             json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    // The caller names Batam: the call is located there.
+    let (s, body) = srv
+        .post(
+            &format!("/api/v1/calls/{quitline_call}/route"),
+            &taker,
+            json!({"region_code": "21.71"}),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");

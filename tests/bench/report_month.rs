@@ -430,12 +430,12 @@ async fn bench(engine: Engine) -> String {
     let agencies: Vec<(String, String)> = {
         // One unit per agency, so an incident's two escalations go to two different agencies.
         let mut by_agency = std::collections::BTreeMap::new();
-        for u in store.list_units(None).await.unwrap() {
+        for u in store.list_units(None, None).await.unwrap() {
             by_agency.entry(u.agency_id).or_insert(u.id);
         }
         by_agency.into_iter().collect()
     };
-    let users = store.list_users(None).await.unwrap();
+    let users = store.list_users(None, None).await.unwrap();
     let dispatchers: Vec<String> = users
         .iter()
         .filter(|u| u.role == "dispatcher")

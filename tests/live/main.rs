@@ -13,6 +13,7 @@ mod positions;
 mod protocol;
 mod resume;
 mod revocation;
+mod scope;
 mod slow_consumer;
 
 use serde_json::{Value, json};

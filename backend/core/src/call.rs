@@ -420,6 +420,19 @@ pub fn prank_flag<'a>(
     }
 }
 
+/// Why a call's AML fix may no longer change, if it may not: once a call taker classified the call, or it was
+/// linked to an incident, the fix is part of the record (what the call taker saw and what was dispatched on),
+/// and a later payload must not overwrite it.
+pub fn aml_fix_frozen(classified: bool, linked_to_incident: bool) -> Option<&'static str> {
+    if linked_to_incident {
+        Some("the call is linked to an incident; its AML fix is part of the record")
+    } else if classified {
+        Some("the call has been classified; its AML fix is part of the record")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,8 @@
 //!   periods and nearest-rank percentiles.
 //! * [`routing`]: tiered routing of service lines to regional teams, and follow-up schedules.
 //! * [`region`]: the region-code containment rule (`21.71` contains `21.71.10`).
+//! * [`scope`]: who may see and act on what (region, agency, own calls), the one rule every read and command
+//!   and the live stream's audience apply.
 //! * [`transition`], [`error`], [`position`], [`time`]: the shared shapes those modules are built from.
 //!
 //! Architecture Invariant: this crate depends on no async runtime, database or HTTP crate.
@@ -36,6 +38,7 @@ pub mod position;
 pub mod region;
 pub mod role;
 pub mod routing;
+pub mod scope;
 pub mod sla;
 pub mod time;
 pub mod transition;

@@ -18,6 +18,7 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 use siaga_core::role::Role;
+use siaga_core::scope::{Account, Scope};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -396,6 +397,18 @@ impl Actor {
         }
     }
 
+    /// What the actor may see and act on: the one scope rule (`siaga_core::scope`), which services check
+    /// single subjects against and hand to the store as list filters.
+    pub fn scope(&self) -> Scope {
+        Scope::of(Account {
+            role: self.role,
+            user_id: &self.user.id,
+            region: self.user.region_code.as_deref(),
+            agency_id: self.user.agency_id.as_deref(),
+            unit_id: self.user.unit_id.as_deref(),
+        })
+    }
+
     /// The agency a dispatcher or responder is bound to; `None` for roles that see every agency.
     pub fn agency_scope(&self) -> Option<&str> {
         if self.role.requires_agency() {
@@ -418,11 +431,21 @@ impl Actor {
 
     /// 403 unless the actor's region scope (if any) contains `region_code` (same code or a child of it).
     pub fn require_region(&self, region_code: &str) -> Result<(), ApiError> {
-        match self.user.region_code.as_deref() {
-            Some(scope) if !siaga_core::region::contains(scope, region_code) => Err(
-                ApiError::forbidden("this belongs to a region outside your scope"),
-            ),
-            _ => Ok(()),
+        self.require_place(Some(region_code))
+    }
+
+    /// 403 unless the actor's region scope (if any) covers a place of region `region_code` (a place of no
+    /// known region is the whole centre's).
+    pub fn require_place(&self, region_code: Option<&str>) -> Result<(), ApiError> {
+        if self.scope().covers_place(region_code) {
+            Ok(())
+        } else {
+            Err(out_of_region())
         }
     }
+}
+
+/// The refusal of a subject outside the actor's region scope.
+pub fn out_of_region() -> ApiError {
+    ApiError::forbidden("this belongs to a region outside your scope")
 }

@@ -139,7 +139,7 @@ async fn load_units(
 ) -> anyhow::Result<HashMap<String, String>> {
     let store = &state.store;
     let mut unit_ids: HashMap<String, String> = store
-        .list_units(None)
+        .list_units(None, None)
         .await?
         .into_iter()
         .map(|u| (u.call_sign, u.id))
@@ -179,7 +179,7 @@ async fn load_users(
 ) -> anyhow::Result<String> {
     let existing: Vec<String> = state
         .store
-        .list_users(None)
+        .list_users(None, None)
         .await?
         .into_iter()
         .map(|u| u.username)

@@ -206,7 +206,7 @@ impl Geo {
         let facilities = FacilityIndex::new(facilities)
             .map_err(|e| anyhow::anyhow!("indexing facilities: {e}"))?;
         let mut units = UnitIndex::new();
-        for u in store.list_units(None).await? {
+        for u in store.list_units(None, None).await? {
             if let Some(state) = unit_state(&u) {
                 units.upsert(state);
             }

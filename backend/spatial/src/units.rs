@@ -212,6 +212,8 @@ pub enum ExclusionReason {
 pub struct Exclusion {
     /// The unit's id.
     pub unit_id: String,
+    /// Its agency (so a caller can leave out what another agency's reader may not see).
+    pub agency_id: String,
     /// Great-circle distance to the query position, metres.
     pub distance_m: f64,
     /// Why it was skipped.
@@ -605,6 +607,7 @@ fn finish(
         .take(q.max_excluded)
         .map(|(distance_m, u, reason)| Exclusion {
             unit_id: u.id.clone(),
+            agency_id: u.agency_id.clone(),
             distance_m,
             reason,
         })

@@ -137,7 +137,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit entries, newest first. */
+        /** Audit entries, newest first (a region-scoped supervisor's: those of its region). */
         get: operations["list_audit"];
         put?: never;
         post?: never;
@@ -249,7 +249,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Recent calls, newest first (the call takers' queue with `status=ringing`). */
+        /**
+         * Recent calls in the caller's scope, newest first (the call takers' queue with `status=ringing`). Each call
+         *     listed is an audited read of its caller's number.
+         */
         get: operations["list_calls"];
         put?: never;
         /**
@@ -270,7 +273,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One call. Reading it is audited (the caller's number is personal data). */
+        /**
+         * One call in the caller's scope (its region; a gateway's own calls). Reading it is audited (the caller's
+         *     number is personal data).
+         */
         get: operations["get_call"];
         put?: never;
         post?: never;
@@ -289,7 +295,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Attaches an AML payload that arrived after the call was created. */
+        /**
+         * Attaches an AML payload that arrived after the call was created, until the call is classified or linked to
+         *     an incident (then 409 naming `aml`). A gateway may touch only the calls it registered.
+         */
         post: operations["attach_aml"];
         delete?: never;
         options?: never;
@@ -503,7 +512,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The nearest available units (of a type), with great-circle distance and ETA. */
+        /**
+         * The nearest available units (of a type) of the agencies in the caller's scope, with great-circle distance
+         *     and ETA.
+         */
         get: operations["nearest_units"];
         put?: never;
         post?: never;
@@ -887,7 +899,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every account (admins and supervisors). */
+        /**
+         * Every account the caller oversees (admins and supervisors; a region-scoped supervisor sees those working
+         *     in its region).
+         */
         get: operations["list_users"];
         put?: never;
         /** Creates an account (admins). */
@@ -924,7 +939,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ends every session of a user at once (supervisors and admins). Audited. */
+        /**
+         * Ends every session of a user at once (supervisors and admins). A region-scoped supervisor may force out
+         *     only users working in its region; only admins force out admins. Audited.
+         */
         post: operations["force_logout"];
         delete?: never;
         options?: never;
@@ -3957,8 +3975,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description no such resource */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

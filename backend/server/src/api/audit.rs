@@ -8,7 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use siaga_core::role::Role;
 
-/// Audit entries, newest first.
+/// Audit entries, newest first (a region-scoped supervisor's: those of its region).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])),
     params(AuditQuery), responses(
     (status = 200, body = Vec<AuditView>),
@@ -20,5 +20,5 @@ pub async fn list_audit(
     AppQuery(q): AppQuery<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditView>>> {
     actor.require(&[Role::Supervisor, Role::Admin])?;
-    Ok(Json(audit::list_audit(&state, q).await?))
+    Ok(Json(audit::list_audit(&state, &actor, q).await?))
 }

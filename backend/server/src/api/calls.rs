@@ -33,7 +33,8 @@ pub async fn create_call(
     Ok((StatusCode::CREATED, Json(call)))
 }
 
-/// Recent calls, newest first (the call takers' queue with `status=ringing`).
+/// Recent calls in the caller's scope, newest first (the call takers' queue with `status=ringing`). Each call
+/// listed is an audited read of its caller's number.
 #[utoipa::path(get, path = "/api/v1/calls", tag = "calls", security(("bearer" = [])),
     params(CallQuery), responses((status = 200, body = Vec<CallView>), (status = 403, body = super::error::ErrorBody)))]
 pub async fn list_calls(
@@ -41,11 +42,12 @@ pub async fn list_calls(
     actor: Actor,
     AppQuery(q): AppQuery<CallQuery>,
 ) -> ApiResult<Json<Vec<CallView>>> {
-    actor.require(calls::READ_ROLES)?;
-    Ok(Json(calls::list(&state, q).await?))
+    // The service checks the role and the scope, and audits each call listed.
+    Ok(Json(calls::list(&state, &actor, q).await?))
 }
 
-/// One call. Reading it is audited (the caller's number is personal data).
+/// One call in the caller's scope (its region; a gateway's own calls). Reading it is audited (the caller's
+/// number is personal data).
 #[utoipa::path(get, path = "/api/v1/calls/{id}", tag = "calls", security(("bearer" = [])),
     params(("id" = String, Path)), responses((status = 200, body = CallView), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody)))]
 pub async fn get_call(
@@ -95,10 +97,11 @@ pub async fn end_call(
     Ok(Json(calls::end(&state, &actor, &id).await?))
 }
 
-/// Attaches an AML payload that arrived after the call was created.
+/// Attaches an AML payload that arrived after the call was created, until the call is classified or linked to
+/// an incident (then 409 naming `aml`). A gateway may touch only the calls it registered.
 #[utoipa::path(post, path = "/api/v1/calls/{id}/aml", tag = "calls", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = AmlRequest,
-    responses((status = 200, body = CallView), (status = 403, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+    responses((status = 200, body = CallView), (status = 403, body = super::error::ErrorBody), (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
 pub async fn attach_aml(
     State(state): State<AppState>,
     actor: Actor,

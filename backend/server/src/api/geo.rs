@@ -48,7 +48,8 @@ pub async fn search_places(
     Ok(Json(geo::search_places(&state, &q)?))
 }
 
-/// The nearest available units (of a type), with great-circle distance and ETA.
+/// The nearest available units (of a type) of the agencies in the caller's scope, with great-circle distance
+/// and ETA.
 #[utoipa::path(get, path = "/api/v1/geo/nearest", tag = "geo", security(("bearer" = [])),
     params(NearestQuery), responses((status = 200, body = NearestView), (status = 400, body = super::error::ErrorBody), (status = 403, body = super::error::ErrorBody)))]
 pub async fn nearest_units(
@@ -62,7 +63,7 @@ pub async fn nearest_units(
         Role::Admin,
         Role::CallTaker,
     ])?;
-    Ok(Json(geo::nearest_units(&state, &actor, &q)?))
+    Ok(Json(geo::nearest_units(&state, &actor, &q).await?))
 }
 
 /// Region boundaries of one level as a GeoJSON FeatureCollection (properties `code`, `name`, `level`).

@@ -14,7 +14,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use siaga_core::role::Role;
 
-/// Every account (admins and supervisors).
+/// Every account the caller oversees (admins and supervisors; a region-scoped supervisor sees those working
+/// in its region).
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = [])), responses(
     (status = 200, body = Vec<UserView>),
     (status = 403, body = super::error::ErrorBody),
@@ -24,7 +25,7 @@ pub async fn list_users(
     actor: Actor,
 ) -> ApiResult<Json<Vec<UserView>>> {
     actor.require(&[Role::Admin, Role::Supervisor])?;
-    Ok(Json(accounts::list_users(&state).await?))
+    Ok(Json(accounts::list_users(&state, &actor).await?))
 }
 
 /// Creates an account (admins).
@@ -63,7 +64,8 @@ pub async fn update_user(
     Ok(Json(accounts::update_user(&state, &actor, &id, req).await?))
 }
 
-/// Ends every session of a user at once (supervisors and admins). Audited.
+/// Ends every session of a user at once (supervisors and admins). A region-scoped supervisor may force out
+/// only users working in its region; only admins force out admins. Audited.
 #[utoipa::path(post, path = "/api/v1/users/{id}/force-logout", tag = "users", security(("bearer" = [])),
     params(("id" = String, Path)), request_body = ForceLogoutRequest, responses(
     (status = 200, body = ForceLogoutView),

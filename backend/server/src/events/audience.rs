@@ -1,9 +1,17 @@
 //! Which connected client receives which event: the one place the live stream's audience rules live.
 //!
-//! A client's [`Audience`] comes from its role and scope; an event's [`Reach`] from the service that wrote it.
-//! Supervisors and admins see everything in their region scope, call takers the `call.*` and `incident.*`
-//! events in theirs, dispatchers what names their agency (or no agency list at all), responders only what
-//! names their unit. Internal entries (`events::session`) reach no one.
+//! A client's [`Audience`] comes from its role and scope (`siaga_core::scope::Scope`, the rule every read
+//! applies); an event's [`Reach`] from the service that wrote it. Supervisors and admins see everything in
+//! their region scope, call takers the `call.*` and `incident.*` events in theirs, dispatchers what names
+//! their agency (or no agency list at all), responders only what names their unit. Internal entries
+//! (`events::session`) reach no one.
+//!
+//! The region of an event is its subject's place (`siaga_core::scope::place_within`): a call's (its incident's,
+//! else the caller's locus), an incident's, an assignment's incident's, a unit's agency's for `unit.created`,
+//! `unit.status` and `unit.position` (a unit belongs to the region its agency is based in, wherever it drives,
+//! so a Jakarta-scoped supervisor never follows Batam's fleet), an agent's working region for `agent.state`.
+//! An event of no region (a call not located yet) reaches every region's desk, as its subject does. An OPD
+//! that sent an incident back is no longer named in its events' agencies.
 
 use super::Reach;
 use crate::auth::Actor;
@@ -37,7 +45,7 @@ pub enum Audience {
 impl Audience {
     /// The audience of an authenticated user.
     pub fn of(actor: &Actor) -> Audience {
-        let region = actor.user.region_code.clone();
+        let region = actor.scope().region().map(str::to_owned);
         match actor.role {
             Role::Supervisor | Role::Admin => Audience::Overseer { region },
             Role::CallTaker => Audience::CallTaker { region },
@@ -75,10 +83,7 @@ impl Audience {
 }
 
 fn region_allows(scope: Option<&str>, reach: &Reach) -> bool {
-    match (scope, reach.region_code.as_deref()) {
-        (None, _) | (_, None) => true,
-        (Some(scope), Some(code)) => siaga_core::region::contains(scope, code),
-    }
+    siaga_core::scope::place_within(scope, reach.region_code.as_deref())
 }
 
 #[cfg(test)]
@@ -144,6 +149,20 @@ mod tests {
             region: Some("21.71".into()),
         };
         assert!(sees(&s, "unit.position", Some("a"), Some("u"), None));
+        assert!(sees(
+            &s,
+            "unit.position",
+            Some("a"),
+            Some("u"),
+            Some("21.71")
+        ));
+        assert!(!sees(
+            &s,
+            "unit.position",
+            Some("a"),
+            Some("u"),
+            Some("31.71")
+        ));
         assert!(sees(&s, "sla.breach", None, None, Some("21.71.01")));
         assert!(!sees(&s, "sla.breach", None, None, Some("31.71")));
         let c = Audience::CallTaker { region: None };

@@ -176,6 +176,8 @@ pub fn check_fix(
 #[derive(Debug)]
 struct UnitTrack {
     agency_id: String,
+    /// The region the unit's agency is based in: its `unit.position` events reach that region's desks.
+    agency_region: String,
     last: Option<LastFix>,
     /// Server time (ms) of the last `unit.position` event this instance wrote for the unit.
     last_event_ms: Option<i64>,
@@ -257,11 +259,18 @@ impl PositionIntake {
         self.lock().units.contains_key(unit_id)
     }
 
-    /// Starts tracking a unit of `agency_id` whose last stored GPS fix is `last` (kept if another sender
-    /// tracked it meanwhile).
-    pub fn track_unit(&self, unit_id: String, agency_id: String, last: Option<LastFix>) {
+    /// Starts tracking a unit of `agency_id` (based in `agency_region`) whose last stored GPS fix is `last`
+    /// (kept if another sender tracked it meanwhile).
+    pub fn track_unit(
+        &self,
+        unit_id: String,
+        agency_id: String,
+        agency_region: String,
+        last: Option<LastFix>,
+    ) {
         self.lock().units.entry(unit_id).or_insert(UnitTrack {
             agency_id,
+            agency_region,
             last,
             last_event_ms: None,
             last_round: 0,
@@ -354,7 +363,11 @@ impl PositionIntake {
                 return true;
             }
             track.last_event_ms = Some(now_ms);
-            events.push(position_event(point, &track.agency_id));
+            events.push(position_event(
+                point,
+                &track.agency_id,
+                &track.agency_region,
+            ));
             false
         });
         let (track, round) = if flush_track {
@@ -426,7 +439,9 @@ impl PositionIntake {
     }
 }
 
-fn position_event(p: &TrackPoint, agency_id: &str) -> NewEvent {
+/// A unit's `unit.position`: for its agency's dispatchers, its responder and the desks of its agency's region
+/// (a unit is its agency's region's wherever it drives).
+fn position_event(p: &TrackPoint, agency_id: &str, agency_region: &str) -> NewEvent {
     DomainEvent::UnitPosition(UnitPosition {
         unit_id: p.unit_id.clone(),
         agency_id: agency_id.to_owned(),
@@ -440,7 +455,7 @@ fn position_event(p: &TrackPoint, agency_id: &str) -> NewEvent {
     .to(&Reach {
         agency_ids: Some(vec![agency_id.to_owned()]),
         unit_id: Some(p.unit_id.clone()),
-        region_code: None,
+        region_code: Some(agency_region.to_owned()),
     })
 }
 
@@ -531,6 +546,7 @@ mod tests {
                 "u1".into(),
                 UnitTrack {
                     agency_id: "a".into(),
+                    agency_region: "21.71".into(),
                     last: None,
                     last_event_ms: None,
                     last_round: 0,
@@ -575,7 +591,7 @@ mod tests {
             intake.queue("u1", &f, T0, &config),
             Err(Refused::UnknownUnit)
         );
-        intake.track_unit("u1".into(), "a".into(), None);
+        intake.track_unit("u1".into(), "a".into(), "21.71".into(), None);
         let first = intake.queue("u1", &f, T0, &config).unwrap();
         assert!(first.position.is_some());
         assert_eq!(intake.buffered(), 1);

@@ -159,9 +159,10 @@ pub struct LoginView {
     pub user: UserView,
 }
 
-/// Every account.
-pub async fn list_users(state: &AppState) -> ApiResult<Vec<UserView>> {
-    let users = state.store.list_users(None).await?;
+/// Every account the actor oversees: all for an admin or a supervisor of the whole centre; for a
+/// region-scoped supervisor those working inside its region (`siaga_core::scope::person_within`).
+pub async fn list_users(state: &AppState, actor: &Actor) -> ApiResult<Vec<UserView>> {
+    let users = state.store.list_users(None, actor.scope().region()).await?;
     Ok(users.into_iter().map(UserView::from).collect())
 }
 
@@ -497,12 +498,14 @@ pub async fn force_logout(
     req: ForceLogoutRequest,
 ) -> ApiResult<ForceLogoutView> {
     let target = state.store.get_user(id).await.map_err(not_found_user)?;
-    if let (Some(scope), Some(code)) = (
-        actor.user.region_code.as_deref(),
-        target.region_code.as_deref(),
-    ) && !siaga_core::region::contains(scope, code)
-    {
-        return Err(ApiError::forbidden("this user is outside your region"));
+    let region = state.store.user_region(id).await.map_err(not_found_user)?;
+    let role: Role = common::parse_stored(&target.role)?;
+    if !actor.scope().covers_person(role, region.as_deref()) {
+        return Err(ApiError::forbidden(if role == Role::Admin {
+            "only an admin may force an admin out"
+        } else {
+            "this user works outside your region"
+        }));
     }
     let now = state.now_ms();
     let reason = req

@@ -22,7 +22,7 @@ use siaga_core::kpi::agents::{
 };
 use siaga_core::kpi::period::{local_day, utc_offset_minutes_of};
 use siaga_core::time::{Timestamp, WIT_OFFSET_MINUTES};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Most shifts accepted in one upload.
 const MAX_SHIFTS_PER_UPLOAD: usize = 5_000;
@@ -40,6 +40,8 @@ async fn record(
     at: i64,
     by_user_id: Option<&str>,
 ) -> ApiResult<()> {
+    // Supervisors of the region the agent works for hear of it (a dispatcher: its agency's region).
+    let region = state.store.user_region(&user.id).await?;
     let event = DomainEvent::AgentState(AgentStateEvent {
         user_id: user.id.clone(),
         username: user.username.clone(),
@@ -49,7 +51,7 @@ async fn record(
         since: at,
         by_user_id: by_user_id.map(str::to_owned),
     })
-    .to(&Reach::desk(user.region_code.clone()));
+    .to(&Reach::desk(region));
     state
         .store
         .record_agent_state(&user.id, new_state.as_str(), reason, at, by_user_id, &event)
@@ -198,17 +200,10 @@ pub async fn list_agents(state: &AppState, actor: &Actor) -> ApiResult<Vec<Agent
     let zones = state.store.time_zones(None).await?;
     let users: Vec<AgentUserRow> = state
         .store
-        .list_agent_users(None)
+        .list_agent_users(None, actor.scope().region())
         .await?
         .into_iter()
         .filter(|u| u.active)
-        .filter(
-            |u| match (actor.user.region_code.as_deref(), u.region_code.as_deref()) {
-                (None, _) => true,
-                (Some(scope), Some(code)) => siaga_core::region::contains(scope, code),
-                (Some(_), None) => false,
-            },
-        )
         .collect();
     // "Today" starts earliest in WIT; one read covers every agent's local day.
     let day_start = Period::Day(siaga_core::kpi::period::date_of_day(local_day(
@@ -444,11 +439,24 @@ async fn resolve_shifts(
 ) -> ApiResult<Vec<ShiftRow>> {
     let agents: HashMap<String, AgentUserRow> = state
         .store
-        .list_agent_users(None)
+        .list_agent_users(None, None)
         .await?
         .into_iter()
         .map(|u| (u.username.clone(), u))
         .collect();
+    // A region-scoped supervisor schedules the agents working in its region only.
+    let in_scope: Option<HashSet<String>> = match actor.scope().region() {
+        Some(region) => Some(
+            state
+                .store
+                .list_agent_users(None, Some(region))
+                .await?
+                .into_iter()
+                .map(|u| u.id)
+                .collect(),
+        ),
+        None => None,
+    };
     let zones = state.store.time_zones(None).await?;
     let mut shifts: Vec<ShiftRow> = Vec::with_capacity(rows.len());
     for (n, row) in rows {
@@ -460,13 +468,12 @@ async fn resolve_shifts(
                 csv,
             ));
         };
-        if let (Some(scope), Some(code)) = (
-            actor.user.region_code.as_deref(),
-            agent.region_code.as_deref(),
-        ) && !siaga_core::region::contains(scope, code)
+        if in_scope
+            .as_ref()
+            .is_some_and(|ids| !ids.contains(&agent.id))
         {
             return Err(ApiError::forbidden(format!(
-                "row {n}: this agent is outside your region"
+                "row {n}: this agent works outside your region"
             )));
         }
         let offset = match row.time_zone.as_deref() {

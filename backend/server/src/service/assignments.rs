@@ -67,7 +67,7 @@ pub async fn list(state: &AppState, actor: &Actor, open: bool) -> ApiResult<Vec<
         }
         Role::Dispatcher => {
             let mut all = Vec::new();
-            for u in state.store.list_units(actor.agency_scope()).await? {
+            for u in state.store.list_units(actor.agency_scope(), None).await? {
                 all.extend(state.store.unit_assignments(&u.id, open).await?);
             }
             Ok(all)

@@ -1,6 +1,7 @@
 //! Reading the audit trail: filters and the entries as the API shows them (before/after states parsed back
 //! into JSON).
 
+use crate::auth::Actor;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::store::{AuditFilter, AuditRow};
@@ -58,8 +59,14 @@ impl From<AuditRow> for AuditView {
     }
 }
 
-/// Audit entries matching `q`, newest first; at most `q.limit` (default 100, at most 1000).
-pub async fn list_audit(state: &AppState, q: AuditQuery) -> ApiResult<Vec<AuditView>> {
+/// Audit entries matching `q` in the actor's scope, newest first; at most `q.limit` (default 100, at most
+/// 1000). A region-scoped supervisor reads what persons of its region did and what happened to the users,
+/// calls, incidents, assignments and units of its region.
+pub async fn list_audit(
+    state: &AppState,
+    actor: &Actor,
+    q: AuditQuery,
+) -> ApiResult<Vec<AuditView>> {
     let filter = AuditFilter {
         subject_type: q.subject_type,
         subject_id: q.subject_id,
@@ -67,6 +74,7 @@ pub async fn list_audit(state: &AppState, q: AuditQuery) -> ApiResult<Vec<AuditV
         action: q.action,
         since: q.since,
         until: q.until,
+        region: actor.scope().region().map(str::to_owned),
         limit: i64::from(q.limit.unwrap_or(100).clamp(1, 1000)),
     };
     let rows = state.store.list_audit(&filter).await?;

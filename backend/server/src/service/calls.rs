@@ -3,20 +3,26 @@
 //! A call arrives ringing: its number is normalised, its service line checked, a repeat prank caller flagged
 //! (`siaga_core::call::prank_flag`), its answer SLA clock started, and a call on a tiered line offered to the
 //! regional team serving the AML position ([`super::routing`]). Its status then moves only along
-//! `siaga_core::call::CallStatus`'s lifecycle, each step guarded on the status it leaves. Reading a call is
-//! audited: it carries the caller's number. Call events go to the desk (call takers, supervisors, admins),
-//! never to agencies, and carry the number only masked.
+//! `siaga_core::call::CallStatus`'s lifecycle, each step guarded on the status it leaves. Reading a call, one
+//! or in a list, is audited: it carries the caller's number. Call events go to the desk (call takers,
+//! supervisors, admins) of the call's region, never to agencies, and carry the number only masked.
+//!
+//! Scope (`siaga_core::scope`): a call belongs to the region of its incident, else of the caller's locus (the
+//! AML fix located at arrival or when it comes late, or the locus a call taker routes by); a call of no region
+//! yet is the whole desk's. A region-scoped call taker or supervisor reads and works only the calls of its
+//! region; an integration account (a telephony gateway) only the calls it registered itself. The AML fix is
+//! frozen once the call is classified or linked to an incident.
 
 use super::common;
 use super::routing::{self, Locus};
-use crate::auth::Actor;
+use crate::auth::{Actor, out_of_region};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::events::call::{CallCreated, CallUpdated};
 use crate::events::{DomainEvent, Reach};
 use crate::limits::{AmlPayload, LongText, ShortText};
 use crate::state::AppState;
-use crate::store::calls::{self as stmts, NewCall};
-use crate::store::{CallRow, ChangeSet, Stmt, StoreError};
+use crate::store::calls::{self as stmts, CallFilter, NewCall};
+use crate::store::{AuditEntry, CallRow, ChangeSet, Stmt, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use siaga_core::aml::{self, AmlFix};
@@ -226,9 +232,18 @@ pub fn check_new_call(req: &CreateCallRequest, now: i64) -> ApiResult<CheckedCal
     })
 }
 
-/// Call events go to call takers and supervisors, not to agencies.
-pub fn reach() -> Reach {
-    Reach::desk(None)
+/// Call events go to call takers and supervisors of the call's region (`None`: every region), not to agencies.
+pub fn reach(region: Option<&str>) -> Reach {
+    Reach::desk(region.map(str::to_owned))
+}
+
+/// The region of a position, as the geo index knows it.
+fn region_at(state: &AppState, fix: &AmlFix) -> Option<String> {
+    state
+        .geo
+        .locate(fix.position)
+        .region_code()
+        .map(str::to_owned)
 }
 
 /// Registers an arriving call: flags a repeat prank caller, offers a call on a tiered line to the regional
@@ -250,6 +265,17 @@ pub async fn register(
             .map_or(Locus::Unknown, |f| Locus::Point(f.position));
         routing::decide(state, &call.line, &locus, now)
     });
+    let located = match &routed {
+        Some(r) => r.region_code.clone(),
+        None => call.fix.as_ref().and_then(|f| region_at(state, f)),
+    };
+    let offer = match &routed {
+        Some(r) => r.offer(now),
+        None => stmts::Offer {
+            region_code: located.as_deref(),
+            ..stmts::Offer::default()
+        },
+    };
     let mut set = ChangeSet::new(now);
     set.push(stmts::insert(&NewCall {
         id: &id,
@@ -259,7 +285,8 @@ pub async fn register(
         ring_at: call.ring_at,
         aml: req.aml.as_deref().zip(call.fix.as_ref()),
         prank_flag: prank,
-        offer: routed.as_ref().map(|r| r.offer(now)).unwrap_or_default(),
+        offer,
+        created_by: &actor.user.id,
         at: now,
     }));
     if let Some(r) = &routed {
@@ -285,7 +312,7 @@ pub async fn register(
             prank_flag: prank,
             has_aml: call.fix.is_some(),
         })
-        .to(&reach()),
+        .to(&reach(located.as_deref())),
     );
     set.audit(common::audit(
         actor,
@@ -325,40 +352,72 @@ async fn is_repeat_prank(state: &AppState, ani: &Ani, ring_at: i64) -> ApiResult
     Ok(prank_flag(ani, Timestamp(ring_at), prior, rule).flagged)
 }
 
-/// Recent calls, newest first, optionally of one status.
-pub async fn list(state: &AppState, q: CallQuery) -> ApiResult<Vec<CallView>> {
-    let limit = i64::from(q.limit.unwrap_or(100).clamp(1, 500));
-    let calls = state
-        .store
-        .list_calls(q.status.map(CallStatus::as_str), limit)
-        .await?;
+/// Recent calls in the actor's scope, newest first, optionally of one status. Each call listed is a read of
+/// its caller's number: one `call.read_personal` entry per call, committed before the list is answered.
+pub async fn list(state: &AppState, actor: &Actor, q: CallQuery) -> ApiResult<Vec<CallView>> {
+    actor.require(READ_ROLES)?;
+    let scope = actor.scope();
+    let filter = CallFilter {
+        status: q.status.map(CallStatus::as_str),
+        region: scope.region(),
+        created_by: scope.own_calls(),
+        limit: i64::from(q.limit.unwrap_or(100).clamp(1, 500)),
+    };
+    let calls = state.store.list_calls(&filter).await?;
+    if !calls.is_empty() {
+        let now = state.now_ms();
+        let mut set = ChangeSet::new(now);
+        for c in &calls {
+            set.audit(AuditEntry {
+                detail: Some("listed".to_owned()),
+                ..read_entry(actor, now, &c.id)
+            });
+        }
+        state.store.commit(set).await?;
+    }
     Ok(calls.into_iter().map(CallView::from).collect())
 }
 
-/// One call, for one of [`READ_ROLES`]. The read is audited (the caller's number is personal data); the
-/// role is checked here because an idempotent replay reads a call too.
+/// One call, for one of [`READ_ROLES`] in whose scope it is. The read is audited (the caller's number is
+/// personal data); the role is checked here because an idempotent replay reads a call too.
 pub async fn get(state: &AppState, actor: &Actor, id: &str) -> ApiResult<CallView> {
     actor.require(READ_ROLES)?;
-    let call = load(state, id).await?;
-    let entry = common::audit(
-        actor,
-        state.now_ms(),
-        "call.read_personal",
-        "call",
-        id,
-        None,
-        None,
-    );
-    state.store.append_audit(&entry).await?;
+    let call = load(state, actor, id).await?;
+    state
+        .store
+        .append_audit(&read_entry(actor, state.now_ms(), id))
+        .await?;
     Ok(call.into())
 }
 
-/// The call's row, or 404.
-pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<CallRow> {
-    state.store.get_call(id).await.map_err(|e| match e {
+/// The audit entry of reading a call's caller number.
+fn read_entry(actor: &Actor, at: i64, id: &str) -> AuditEntry {
+    common::audit(actor, at, "call.read_personal", "call", id, None, None)
+}
+
+/// The call's row, if the actor's scope covers it: 404 for an unknown id, 403 for a call of another region
+/// (or, for an integration account, registered by another account).
+pub(crate) async fn load(state: &AppState, actor: &Actor, id: &str) -> ApiResult<CallRow> {
+    let call = state.store.get_call(id).await.map_err(|e| match e {
         StoreError::NotFound => ApiError::not_found("call"),
         other => other.into(),
-    })
+    })?;
+    check_scope(actor, &call)?;
+    Ok(call)
+}
+
+/// 403 unless the actor's scope covers the call.
+pub(crate) fn check_scope(actor: &Actor, call: &CallRow) -> ApiResult<()> {
+    let scope = actor.scope();
+    if scope.covers_call(call.created_by.as_deref(), call.place_region.as_deref()) {
+        Ok(())
+    } else if scope.own_calls().is_some() {
+        Err(ApiError::forbidden(
+            "integration accounts may touch only the calls they registered",
+        ))
+    } else {
+        Err(out_of_region())
+    }
 }
 
 /// The call as it is now (after a change).
@@ -369,7 +428,7 @@ pub(crate) async fn view(state: &AppState, id: &str) -> ApiResult<CallView> {
 /// A call taker picks the call up, which stops the answer clock. A call offered to a regional team is theirs
 /// until it falls back; their answer takes the offer.
 pub async fn answer(state: &AppState, actor: &Actor, id: &str) -> ApiResult<CallView> {
-    let call = load(state, id).await?;
+    let call = load(state, actor, id).await?;
     let now = state.now_ms();
     let update = if routing::check_pick_up(actor, &call, now)? {
         stmts::answer_taking_offer(id, &actor.user.id, now)
@@ -398,7 +457,7 @@ pub async fn classify(
             "abandoned is set by the system when a caller hangs up before answer",
         ));
     }
-    let call = load(state, id).await?;
+    let call = load(state, actor, id).await?;
     let now = state.now_ms();
     let change = StatusChange {
         to: CallStatus::Classified,
@@ -411,7 +470,7 @@ pub async fn classify(
 
 /// The line closes: an answered call ends; a ringing one is abandoned (and its answer clock stops).
 pub async fn end(state: &AppState, actor: &Actor, id: &str) -> ApiResult<CallView> {
-    let call = load(state, id).await?;
+    let call = load(state, actor, id).await?;
     let from = call_status(&call)?;
     let to = from
         .on_hang_up()
@@ -431,7 +490,9 @@ pub async fn end(state: &AppState, actor: &Actor, id: &str) -> ApiResult<CallVie
     change_status(state, actor, &call, change, now).await
 }
 
-/// Attaches an AML payload that arrived after the call was created.
+/// Attaches an AML payload that arrived after the call was created (or a newer fix), and locates the call by
+/// it. 409 naming `aml` once the call is classified or linked to an incident: the fix is then part of the
+/// record. The audit entry keeps the fix it replaces.
 pub async fn attach_aml(
     state: &AppState,
     actor: &Actor,
@@ -439,10 +500,21 @@ pub async fn attach_aml(
     req: AmlRequest,
 ) -> ApiResult<CallView> {
     let fix = parse_aml(&req.payload)?;
-    load(state, id).await?;
+    let call = load(state, actor, id).await?;
+    if let Some(why) = fix_record::frozen(&call) {
+        return Err(ApiError::new(ErrorCode::Conflict, why).with_field("aml"));
+    }
+    let region = region_at(state, &fix);
     let now = state.now_ms();
     let mut set = ChangeSet::new(now);
-    set.push(stmts::attach_aml(id, &req.payload, &fix, now));
+    set.push(stmts::attach_aml(
+        id,
+        &req.payload,
+        &fix,
+        region.as_deref(),
+        now,
+        call.aml_raw.as_deref(),
+    ));
     set.event(
         DomainEvent::CallUpdated(CallUpdated {
             call_id: id.to_owned(),
@@ -450,13 +522,58 @@ pub async fn attach_aml(
             by: None,
             has_aml: Some(true),
         })
-        .to(&reach()),
+        .to(&reach(region.as_deref().or(call.place_region.as_deref()))),
     );
     set.audit(common::audit(
-        actor, now, "call.aml", "call", id, None, None,
+        actor,
+        now,
+        "call.aml",
+        "call",
+        id,
+        fix_record::stored(&call),
+        Some(fix_record::json(
+            fix.position.lon(),
+            fix.position.lat(),
+            fix.radius_m,
+            fix.time.0,
+        )),
     ));
-    state.store.commit(set).await?;
+    state.store.commit(set).await.map_err(|e| match e {
+        StoreError::Stale { .. } => ApiError::new(
+            ErrorCode::Conflict,
+            "the call was classified, linked or given another fix at the same moment; reload it",
+        )
+        .with_field("aml"),
+        other => other.into(),
+    })?;
     view(state, id).await
+}
+
+/// The call's AML fix as the record keeps it.
+mod fix_record {
+    use crate::store::CallRow;
+    use serde_json::{Value, json};
+
+    /// Why the fix may no longer change (`siaga_core::call::aml_fix_frozen`), if it may not.
+    pub(super) fn frozen(call: &CallRow) -> Option<&'static str> {
+        siaga_core::call::aml_fix_frozen(call.classified_at.is_some(), call.incident_id.is_some())
+    }
+
+    /// A fix as the audit keeps it: position, uncertainty and time. Not the raw payload, which may carry the
+    /// caller's number and device identity that the audit trail (read by supervisors) does not copy.
+    pub(super) fn json(lon: f64, lat: f64, radius_m: f64, at: i64) -> Value {
+        json!({"aml": {"lon": lon, "lat": lat, "radius_m": radius_m, "at": at}})
+    }
+
+    /// The fix stored now, as the audit's `before` (`None` when the call has none).
+    pub(super) fn stored(call: &CallRow) -> Option<Value> {
+        Some(json(
+            call.aml_lon?,
+            call.aml_lat?,
+            call.aml_radius_m?,
+            call.aml_at?,
+        ))
+    }
 }
 
 /// One step of a call's lifecycle: the guarded statement making it, and what it records.
@@ -484,7 +601,7 @@ async fn change_status(
         .map_err(|_| transition_error(from, to))?;
     let mut set = ChangeSet::new(now);
     set.push(change.update);
-    let reach = reach();
+    let reach = reach(call.place_region.as_deref());
     if change.stops_answer_clock {
         let clocks = state.store.subject_clocks("call", &call.id).await?;
         common::stop_clocks(&mut set, &clocks, &[SlaKind::Answer], now, &reach);

@@ -86,7 +86,7 @@ pub async fn schedule(
     actor: &Actor,
     call_id: &str,
 ) -> ApiResult<Vec<FollowUpView>> {
-    let call = calls::load(state, call_id).await?;
+    let call = calls::load(state, actor, call_id).await?;
     let line = ServiceLineCode::parse(&call.service_line)
         .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
     let Some(rule) = state.config.routing.follow_up_rule(&line) else {
@@ -121,7 +121,7 @@ pub async fn schedule(
             service_line: line.as_str().to_owned(),
             count: u32::try_from(tasks.len()).unwrap_or(u32::MAX),
         })
-        .to(&calls::reach()),
+        .to(&calls::reach(call.place_region.as_deref())),
     );
     let after = json!({"day_offsets": rule.day_offsets()});
     set.audit(common::audit(
@@ -170,6 +170,7 @@ pub async fn list(
         service_line: q.service_line,
         call_id: q.call_id,
         due_before: q.due_before,
+        region: actor.scope().region().map(str::to_owned),
         limit: i64::from(q.limit.unwrap_or(200).clamp(1, 1000)),
     };
     let rows = state.store.follow_ups(&filter).await?;
@@ -198,6 +199,7 @@ pub async fn record_outcome(
         StoreError::NotFound => ApiError::not_found("follow-up"),
         other => other.into(),
     })?;
+    let call = calls::load(state, actor, &task.call_id).await?;
     if task.status != "pending" {
         return Err(ApiError::new(
             ErrorCode::InvalidTransition,
@@ -231,7 +233,7 @@ pub async fn record_outcome(
             ends_series,
             by: actor.user.id.clone(),
         })
-        .to(&calls::reach()),
+        .to(&calls::reach(call.place_region.as_deref())),
     );
     set.audit(common::audit(
         actor,

@@ -15,6 +15,7 @@ use siaga_core::unit::UnitType;
 use siaga_spatial::Position;
 use siaga_spatial::gazetteer::PlaceKind;
 use siaga_spatial::units::UnitFilter;
+use std::collections::BTreeSet;
 
 /// A point.
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -175,12 +176,41 @@ pub fn search_places(state: &AppState, q: &PlaceQuery) -> ApiResult<Vec<PlaceVie
         .collect())
 }
 
-/// The nearest available units (of a type) the actor may dispatch or see, with distance and ETA.
-pub fn nearest_units(state: &AppState, actor: &Actor, q: &NearestQuery) -> ApiResult<NearestView> {
+/// The agencies whose units the actor may see (`siaga_core::scope::Scope::covers_agency`): its own for a
+/// dispatcher or responder, those based in its region for a region-scoped desk, every one (`None`) otherwise.
+async fn visible_agencies(state: &AppState, actor: &Actor) -> ApiResult<Option<BTreeSet<String>>> {
+    let scope = actor.scope();
+    if let Some(own) = scope.agency() {
+        return Ok(Some([own.to_owned()].into()));
+    }
+    if scope.region().is_none() {
+        return Ok(None);
+    }
+    Ok(Some(
+        state
+            .store
+            .list_agencies()
+            .await?
+            .into_iter()
+            .filter(|a| scope.covers_agency(&a.id, &a.region_code))
+            .map(|a| a.id)
+            .collect(),
+    ))
+}
+
+/// The nearest available units (of a type) the actor may dispatch or see, with distance and ETA, and the
+/// nearer units left out and why: only units of agencies in the actor's scope, excluded ones included.
+pub async fn nearest_units(
+    state: &AppState,
+    actor: &Actor,
+    q: &NearestQuery,
+) -> ApiResult<NearestView> {
     let p = position(q.lon, q.lat)?;
+    let agencies = visible_agencies(state, actor).await?;
+    let visible = |agency_id: &str| agencies.as_ref().is_none_or(|a| a.contains(agency_id));
     let filter = UnitFilter {
         unit_type: q.unit_type,
-        agency_ids: actor.agency_scope().map(|a| [a.to_owned()].into()),
+        agency_ids: agencies.clone(),
     };
     let found = state.geo.nearest_units(
         p,
@@ -203,6 +233,7 @@ pub fn nearest_units(state: &AppState, actor: &Actor, q: &NearestQuery) -> ApiRe
         excluded: found
             .excluded
             .into_iter()
+            .filter(|e| visible(&e.agency_id))
             .map(|e| ExcludedUnitView {
                 unit_id: e.unit_id,
                 distance_m: e.distance_m,

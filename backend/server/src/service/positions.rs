@@ -57,7 +57,8 @@ pub async fn accept_fix(
                     accuracy_m: p.accuracy_m.unwrap_or(0.0),
                 })
         });
-        intake.track_unit(unit.id, unit.agency_id, last);
+        let agency_region = state.store.get_agency(&unit.agency_id).await?.region_code;
+        intake.track_unit(unit.id, unit.agency_id, agency_region, last);
     }
     let queued = intake
         .queue(unit_id, &fix, state.now_ms(), &state.config.live)

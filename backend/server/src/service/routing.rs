@@ -173,7 +173,7 @@ pub async fn route(
     req: RouteRequest,
 ) -> ApiResult<CallView> {
     let locus = locus(state, req).await?;
-    let call = calls::load(state, id).await?;
+    let call = calls::load(state, actor, id).await?;
     let line = tiered_line(state, &call)?;
     if !is_live(&call) || call.taken_at.is_some() {
         return Err(ApiError::new(
@@ -214,7 +214,7 @@ pub(crate) fn routed_event(call_id: &str, routed: &Routed, reason: &str) -> NewE
         fallback_at: routed.fallback_at,
         reason: reason.to_owned(),
     })
-    .to(&calls::reach())
+    .to(&calls::reach(routed.region_code.as_deref()))
 }
 
 /// Whether `actor` may pick up `call` at `now`: a call offered to a regional team (not yet fallen back)
@@ -249,7 +249,7 @@ pub async fn take(state: &AppState, actor: &Actor, id: &str) -> ApiResult<CallVi
             "only members of a regional team take offered calls",
         ));
     };
-    let call = calls::load(state, id).await?;
+    let call = calls::load(state, actor, id).await?;
     let now = state.now_ms();
     let offered_to_me = call.routed_to.as_deref() == Some(team.as_str())
         && call.taken_at.is_none()
@@ -266,7 +266,7 @@ pub async fn take(state: &AppState, actor: &Actor, id: &str) -> ApiResult<CallVi
     }
     let mut set = ChangeSet::new(now);
     set.push(stmts::take(id, &team, &actor.user.id, now));
-    let reach = calls::reach();
+    let reach = calls::reach(call.place_region.as_deref());
     if call.status == "ringing" {
         let clocks = state.store.subject_clocks("call", id).await?;
         common::stop_clocks(&mut set, &clocks, &[SlaKind::Answer], now, &reach);

@@ -4,6 +4,7 @@
 
 use crate::events::Reach;
 use crate::service::common::breach_event;
+use crate::service::{calls, incidents};
 use crate::state::AppState;
 use crate::store::{ChangeSet, SlaClockRow, StoreError, sla};
 
@@ -29,17 +30,14 @@ pub async fn record_breach(
     }
 }
 
-/// Who hears about a breach: the subject's agencies (and unit), by region.
+/// Who hears about a breach: those who hear of its subject (the incident's OPDs taking part, the assignment's
+/// agency and unit, the call's desk), by the subject's region.
 async fn breach_reach(state: &AppState, clock: &SlaClockRow) -> Result<Reach, StoreError> {
     Ok(match clock.subject_type.as_str() {
         "incident" => {
             let incident = state.store.get_incident(&clock.subject_id).await?;
             let agencies = state.store.incident_agencies(&clock.subject_id).await?;
-            Reach {
-                agency_ids: Some(agencies.into_iter().map(|a| a.agency_id).collect()),
-                unit_id: None,
-                region_code: incident.region_code,
-            }
+            incidents::incident_audience(&incident, &incidents::agency_ids(&agencies))
         }
         "assignment" => {
             let a = state.store.get_assignment(&clock.subject_id).await?;
@@ -49,6 +47,10 @@ async fn breach_reach(state: &AppState, clock: &SlaClockRow) -> Result<Reach, St
                 unit_id: Some(a.unit_id),
                 region_code: incident.region_code,
             }
+        }
+        "call" => {
+            let call = state.store.get_call(&clock.subject_id).await?;
+            calls::reach(call.place_region.as_deref())
         }
         _ => Reach::desk(None),
     })

@@ -41,7 +41,7 @@ pub struct UnitStatusRequest {
 const MANUAL: [UnitStatus; 2] = [UnitStatus::Available, UnitStatus::OutOfService];
 
 /// Units visible to the actor, optionally of one agency: a dispatcher sees its agency's, a responder its own
-/// unit, others all.
+/// unit, a desk those of agencies based in its region (all without a region scope).
 ///
 /// # Errors
 ///
@@ -55,7 +55,10 @@ pub async fn list(
         actor.require_agency(agency_id)?;
     }
     let agency = agency_id.or(actor.agency_scope());
-    let mut units = state.store.list_units(agency).await?;
+    let mut units = state
+        .store
+        .list_units(agency, actor.scope().region())
+        .await?;
     if actor.role == Role::Responder {
         let own = actor.user.unit_id.as_deref().unwrap_or("");
         units.retain(|u| u.id == own);
@@ -69,7 +72,7 @@ pub async fn list(
 ///
 /// 404 for an unknown id; 403 for another agency's unit, or a responder's other unit.
 pub async fn get(state: &AppState, actor: &Actor, id: &str) -> ApiResult<UnitView> {
-    Ok(visible(state, actor, id).await?.into())
+    Ok(visible(state, actor, id).await?.0.into())
 }
 
 /// Adds a unit to an agency's fleet, `available` at its optional station position.
@@ -82,14 +85,12 @@ pub async fn create(
     actor: &Actor,
     req: CreateUnitRequest,
 ) -> ApiResult<UnitView> {
-    match state.store.get_agency(&req.agency_id).await {
+    let agency = match state.store.get_agency(&req.agency_id).await {
         Err(StoreError::NotFound) => {
             return Err(ApiError::validation("agency_id", "no such agency"));
         }
-        other => {
-            other?;
-        }
-    }
+        other => other?,
+    };
     let call_sign = req.call_sign.trim();
     if call_sign.is_empty() || call_sign.len() > 32 {
         return Err(ApiError::validation(
@@ -123,7 +124,7 @@ pub async fn create(
             unit_id: row.id.clone(),
             unit: view.clone(),
         })
-        .to(&fleet_reach(&row)),
+        .to(&fleet_reach(&row, &agency.region_code)),
     );
     set.audit(common::audit(
         actor,
@@ -158,7 +159,7 @@ pub async fn set_status(
     id: &str,
     req: UnitStatusRequest,
 ) -> ApiResult<UnitView> {
-    let unit = visible(state, actor, id).await?;
+    let (unit, region) = visible(state, actor, id).await?;
     let current: UnitStatus = parse_stored(&unit.status)?;
     if !MANUAL.contains(&current) || !MANUAL.contains(&req.status) {
         let allowed = if MANUAL.contains(&current) {
@@ -197,7 +198,7 @@ pub async fn set_status(
             from: Some(current.as_str().to_owned()),
             by: Some(actor.user.id.clone()),
         })
-        .to(&fleet_reach(&unit)),
+        .to(&fleet_reach(&unit, &region)),
     );
     set.audit(common::audit(
         actor,
@@ -213,24 +214,30 @@ pub async fn set_status(
     Ok(state.store.get_unit(id).await?.into())
 }
 
-/// Who hears about a unit itself: its agency's dispatchers and its own responder, in every region.
-fn fleet_reach(unit: &UnitRow) -> Reach {
+/// Who hears about a unit itself: its agency's dispatchers, its own responder, and the desks of the region its
+/// agency is based in (`agency_region`).
+pub(crate) fn fleet_reach(unit: &UnitRow, agency_region: &str) -> Reach {
     Reach {
         agency_ids: Some(vec![unit.agency_id.clone()]),
         unit_id: Some(unit.id.clone()),
-        region_code: None,
+        region_code: Some(agency_region.to_owned()),
     }
 }
 
-/// The unit, or 403/404 when the actor may not see it.
-async fn visible(state: &AppState, actor: &Actor, id: &str) -> ApiResult<UnitRow> {
+/// The unit and its agency's region, or 403/404 when the actor may not see it.
+async fn visible(state: &AppState, actor: &Actor, id: &str) -> ApiResult<(UnitRow, String)> {
     let unit = state.store.get_unit(id).await.map_err(|e| match e {
         StoreError::NotFound => ApiError::not_found("unit"),
         other => other.into(),
     })?;
-    actor.require_agency(&unit.agency_id)?;
+    let region = state.store.get_agency(&unit.agency_id).await?.region_code;
+    if !actor.scope().covers_agency(&unit.agency_id, &region) {
+        return Err(ApiError::forbidden(
+            "this unit belongs to another agency (OPD) or region than yours",
+        ));
+    }
     if actor.role == Role::Responder && actor.user.unit_id.as_deref() != Some(unit.id.as_str()) {
         return Err(ApiError::forbidden("responders see only their own unit"));
     }
-    Ok(unit)
+    Ok((unit, region))
 }

@@ -1,5 +1,6 @@
 //! Agencies (OPD), their service areas, and their units.
 
+use super::scope::{UNIT_REGION, place_within};
 use super::{Stmt, Store, StoreError, StoreResult, on_db, on_db_write};
 
 /// An agency row.
@@ -95,13 +96,20 @@ impl Store {
         Ok(())
     }
 
-    /// Units, optionally only one agency's, ordered by call sign.
-    pub async fn list_units(&self, agency_id: Option<&str>) -> StoreResult<Vec<UnitRow>> {
+    /// Units, optionally only one agency's and only those of agencies based inside a region scope
+    /// (`region`), ordered by call sign.
+    pub async fn list_units(
+        &self,
+        agency_id: Option<&str>,
+        region: Option<&str>,
+    ) -> StoreResult<Vec<UnitRow>> {
         let sql = format!(
-            "SELECT {UNIT_COLUMNS} FROM units WHERE ($1 IS NULL OR agency_id = $1) ORDER BY call_sign"
+            "SELECT {UNIT_COLUMNS} FROM units un WHERE ($1 IS NULL OR agency_id = $1) AND {} \
+             ORDER BY call_sign",
+            place_within(UNIT_REGION, 2)
         );
         Ok(
-            on_db!(self, p => sqlx::query_as::<_, UnitRow>(&sql).bind(agency_id).fetch_all(p).await)?,
+            on_db!(self, p => sqlx::query_as::<_, UnitRow>(&sql).bind(agency_id).bind(region).fetch_all(p).await)?,
         )
     }
 

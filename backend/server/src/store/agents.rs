@@ -2,6 +2,7 @@
 //! dispatchers. States are appended, never updated: time in state is computed from the history.
 
 use super::events::{EventSink, NewEvent};
+use super::scope::{USER_REGION, person_within};
 use super::{Store, StoreResult, on_db, on_db_write};
 
 /// Roles whose members are agents (their states and schedules are tracked).
@@ -70,15 +71,21 @@ impl Store {
             .bind(user_id).fetch_optional(p).await)?)
     }
 
-    /// Every agent (call takers and dispatchers), optionally only the dispatchers of one agency.
+    /// Every agent (call takers and dispatchers), optionally only the dispatchers of one agency, and only
+    /// those working inside a region scope (`region`; an agent of no region is in no regional scope).
     pub async fn list_agent_users(
         &self,
         agency_id: Option<&str>,
+        region: Option<&str>,
     ) -> StoreResult<Vec<AgentUserRow>> {
-        Ok(on_db!(self, p => sqlx::query_as::<_, AgentUserRow>(
-            "SELECT id, username, display_name, role, agency_id, region_code, active FROM users \
-             WHERE role IN ($1, $2) AND ($3 IS NULL OR agency_id = $3) ORDER BY username")
-            .bind(AGENT_ROLES[0]).bind(AGENT_ROLES[1]).bind(agency_id).fetch_all(p).await)?)
+        let sql = format!(
+            "SELECT u.id, u.username, u.display_name, u.role, u.agency_id, u.region_code, u.active \
+             FROM users u WHERE u.role IN ($1, $2) AND ($3 IS NULL OR u.agency_id = $3) AND {} \
+             ORDER BY u.username",
+            person_within(USER_REGION, 4)
+        );
+        Ok(on_db!(self, p => sqlx::query_as::<_, AgentUserRow>(&sql)
+            .bind(AGENT_ROLES[0]).bind(AGENT_ROLES[1]).bind(agency_id).bind(region).fetch_all(p).await)?)
     }
 
     /// State records that describe every agent over `[start, end)`: each agent's last record before `start`

@@ -10,6 +10,7 @@
 //! What the chain cannot show alone is the loss of the newest entries (a truncated tail is a valid, shorter
 //! chain): `verify` prints the head (count and last hash) for the operator to record elsewhere (SECURITY.md).
 
+use super::scope::{CALL_REGION, UNIT_REGION, USER_REGION, person_within, place_within};
 use super::{Store, StoreResult, on_db, on_db_write};
 use sha2::{Digest, Sha256};
 use sqlx::{PgConnection, SqliteConnection};
@@ -56,6 +57,9 @@ pub struct AuditFilter {
     pub action: Option<String>,
     pub since: Option<i64>,
     pub until: Option<i64>,
+    /// A region-scoped reader's region: only entries made by a person working there, or about a user, call,
+    /// incident, assignment or unit of that region (`siaga_core::scope`'s rules).
+    pub region: Option<String>,
     pub limit: i64,
 }
 
@@ -398,16 +402,38 @@ impl Store {
 
     /// Entries matching the filter, newest first.
     pub async fn list_audit(&self, f: &AuditFilter) -> StoreResult<Vec<AuditRow>> {
-        Ok(on_db!(self, p => sqlx::query_as::<_, AuditRow>(
+        let sql = format!(
             "SELECT id, at, actor_id, actor_role, action, subject_type, subject_id, before_json, \
-             after_json, detail, prev_hash, hash FROM audit_log \
+             after_json, detail, prev_hash, hash FROM audit_log l \
              WHERE ($1 IS NULL OR subject_type = $1) AND ($2 IS NULL OR subject_id = $2) \
              AND ($3 IS NULL OR actor_id = $3) AND ($4 IS NULL OR action = $4) \
-             AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6) \
-             ORDER BY id DESC LIMIT $7")
+             AND ($5 IS NULL OR at >= $5) AND ($6 IS NULL OR at < $6) AND {} \
+             ORDER BY id DESC LIMIT $7",
+            in_region(8)
+        );
+        Ok(on_db!(self, p => sqlx::query_as::<_, AuditRow>(&sql)
             .bind(&f.subject_type).bind(&f.subject_id).bind(&f.actor_id).bind(&f.action)
-            .bind(f.since).bind(f.until).bind(f.limit).fetch_all(p).await)?)
+            .bind(f.since).bind(f.until).bind(f.limit).bind(&f.region).fetch_all(p).await)?)
     }
+}
+
+/// True for an entry `l` of region scope `$n`: made by a person working there, or about a subject there.
+fn in_region(n: u8) -> String {
+    let person = person_within(USER_REGION, n);
+    let call = place_within(CALL_REGION, n);
+    let incident = place_within("i.region_code", n);
+    let unit = place_within(UNIT_REGION, n);
+    format!(
+        "(${n} IS NULL \
+         OR EXISTS (SELECT 1 FROM users u WHERE u.id = l.actor_id AND {person}) \
+         OR (l.subject_type = 'user' AND EXISTS (SELECT 1 FROM users u WHERE u.id = l.subject_id AND {person})) \
+         OR (l.subject_type = 'call' AND EXISTS (SELECT 1 FROM calls c WHERE c.id = l.subject_id AND {call})) \
+         OR (l.subject_type = 'incident' AND EXISTS (SELECT 1 FROM incidents i \
+             WHERE i.id = l.subject_id AND {incident})) \
+         OR (l.subject_type = 'assignment' AND EXISTS (SELECT 1 FROM assignments a \
+             JOIN incidents i ON i.id = a.incident_id WHERE a.id = l.subject_id AND {incident})) \
+         OR (l.subject_type = 'unit' AND EXISTS (SELECT 1 FROM units un WHERE un.id = l.subject_id AND {unit})))"
+    )
 }
 
 #[cfg(test)]

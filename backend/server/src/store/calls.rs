@@ -3,6 +3,7 @@
 //! offer it acts on, so a request racing another one rolls back with [`StoreError::Stale`] instead of
 //! overwriting it.
 
+use super::scope::{CALL_REGION, place_within};
 use super::{Stmt, Store, StoreError, StoreResult, on_db};
 use siaga_core::aml::AmlFix;
 use siaga_core::call::CallClass;
@@ -39,35 +40,59 @@ pub struct CallRow {
     pub taken_at: Option<i64>,
     pub taken_by: Option<String>,
     pub fell_back_at: Option<i64>,
+    /// The account that registered the call (`None` for calls older than the column).
+    pub created_by: Option<String>,
+    /// The region the call belongs to for scoping (read only): its incident's, else the caller's locus.
+    pub place_region: Option<String>,
 }
 
-const CALL_COLUMNS: &str = "id, ani, channel, service_line, status, class, ring_at, answered_at, ended_at, \
-     classified_at, call_taker_id, aml_raw, aml_lon, aml_lat, aml_radius_m, aml_at, region_code, routed_to, \
-     prank_flag, incident_id, notes, created_at, updated_at, offered_at, fallback_at, taken_at, taken_by, \
-     fell_back_at";
+/// The columns of a [`CallRow`] from `calls c`.
+fn call_columns() -> String {
+    format!(
+        "c.id, c.ani, c.channel, c.service_line, c.status, c.class, c.ring_at, c.answered_at, c.ended_at, \
+         c.classified_at, c.call_taker_id, c.aml_raw, c.aml_lon, c.aml_lat, c.aml_radius_m, c.aml_at, \
+         c.region_code, c.routed_to, c.prank_flag, c.incident_id, c.notes, c.created_at, c.updated_at, \
+         c.offered_at, c.fallback_at, c.taken_at, c.taken_by, c.fell_back_at, c.created_by, \
+         {CALL_REGION} AS place_region"
+    )
+}
+
+/// Filter for [`Store::list_calls`]: the status asked for and the reader's scope.
+#[derive(Debug, Clone, Default)]
+pub struct CallFilter<'a> {
+    pub status: Option<&'a str>,
+    /// The reader's region scope (`siaga_core::scope::Scope::region`): calls located elsewhere are left out.
+    pub region: Option<&'a str>,
+    /// An integration account's id (`Scope::own_calls`): only the calls it registered.
+    pub created_by: Option<&'a str>,
+    pub limit: i64,
+}
 
 impl Store {
     /// The call with this id.
     pub async fn get_call(&self, id: &str) -> StoreResult<CallRow> {
-        let sql = format!("SELECT {CALL_COLUMNS} FROM calls WHERE id = $1");
+        let sql = format!("SELECT {} FROM calls c WHERE c.id = $1", call_columns());
         on_db!(self, p => sqlx::query_as::<_, CallRow>(&sql).bind(id).fetch_optional(p).await)?
             .ok_or(StoreError::NotFound)
     }
 
-    /// Calls, newest first, optionally of one status.
-    pub async fn list_calls(&self, status: Option<&str>, limit: i64) -> StoreResult<Vec<CallRow>> {
+    /// Calls in the filter's scope, newest first, optionally of one status.
+    pub async fn list_calls(&self, f: &CallFilter<'_>) -> StoreResult<Vec<CallRow>> {
         let sql = format!(
-            "SELECT {CALL_COLUMNS} FROM calls WHERE ($1 IS NULL OR status = $1) ORDER BY ring_at DESC LIMIT $2"
+            "SELECT {} FROM calls c WHERE ($1 IS NULL OR c.status = $1) AND {} \
+             AND ($3 IS NULL OR c.created_by = $3) ORDER BY c.ring_at DESC LIMIT $4",
+            call_columns(),
+            place_within(CALL_REGION, 2)
         );
-        Ok(
-            on_db!(self, p => sqlx::query_as::<_, CallRow>(&sql).bind(status).bind(limit).fetch_all(p).await)?,
-        )
+        Ok(on_db!(self, p => sqlx::query_as::<_, CallRow>(&sql)
+            .bind(f.status).bind(f.region).bind(f.created_by).bind(f.limit).fetch_all(p).await)?)
     }
 
     /// Earlier calls from `ani` since `since` (for the prank flag), any class.
     pub async fn calls_from(&self, ani: &str, since: i64) -> StoreResult<Vec<CallRow>> {
         let sql = format!(
-            "SELECT {CALL_COLUMNS} FROM calls WHERE ani = $1 AND ring_at >= $2 ORDER BY ring_at"
+            "SELECT {} FROM calls c WHERE c.ani = $1 AND c.ring_at >= $2 ORDER BY c.ring_at",
+            call_columns()
         );
         Ok(
             on_db!(self, p => sqlx::query_as::<_, CallRow>(&sql).bind(ani).bind(since).fetch_all(p).await)?,
@@ -78,9 +103,10 @@ impl Store {
     /// fallback first.
     pub async fn calls_awaiting_fallback(&self, limit: i64) -> StoreResult<Vec<CallRow>> {
         let sql = format!(
-            "SELECT {CALL_COLUMNS} FROM calls WHERE routed_to IS NOT NULL AND taken_at IS NULL \
-             AND fell_back_at IS NULL AND fallback_at IS NOT NULL AND ended_at IS NULL \
-             ORDER BY fallback_at LIMIT $1"
+            "SELECT {} FROM calls c WHERE c.routed_to IS NOT NULL AND c.taken_at IS NULL \
+             AND c.fell_back_at IS NULL AND c.fallback_at IS NOT NULL AND c.ended_at IS NULL \
+             ORDER BY c.fallback_at LIMIT $1",
+            call_columns()
         );
         Ok(on_db!(self, p => sqlx::query_as::<_, CallRow>(&sql).bind(limit).fetch_all(p).await)?)
     }
@@ -112,6 +138,8 @@ pub struct NewCall<'a> {
     pub aml: Option<(&'a str, &'a AmlFix)>,
     pub prank_flag: bool,
     pub offer: Offer<'a>,
+    /// The account registering it.
+    pub created_by: &'a str,
     pub at: i64,
 }
 
@@ -121,8 +149,8 @@ pub fn insert(c: &NewCall<'_>) -> Stmt {
     Stmt::new(
         "INSERT INTO calls (id, ani, channel, service_line, status, ring_at, aml_raw, aml_lon, aml_lat, \
          aml_radius_m, aml_at, prank_flag, created_at, updated_at, routed_to, region_code, offered_at, \
-         fallback_at) \
-         VALUES ($1, $2, $3, $4, 'ringing', $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16)",
+         fallback_at, created_by) \
+         VALUES ($1, $2, $3, $4, 'ringing', $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, $15, $16, $17)",
     )
     .text(c.id)
     .text(c.ani)
@@ -140,6 +168,7 @@ pub fn insert(c: &NewCall<'_>) -> Stmt {
     .opt_text(c.offer.region_code)
     .opt_int(c.offer.offered_at)
     .opt_int(c.offer.fallback_at)
+    .text(c.created_by)
 }
 
 /// A ringing call is answered by `by`.
@@ -203,11 +232,22 @@ pub fn end(id: &str, at: i64) -> Stmt {
     .expect(1)
 }
 
-/// Stores an AML payload that arrived after the call, with its parsed fix.
-pub fn attach_aml(id: &str, raw: &str, fix: &AmlFix, at: i64) -> Stmt {
+/// Stores an AML payload that arrived after the call, with its parsed fix and the region it lies in. Rolls
+/// back once the call was classified or linked to an incident (the fix is then part of the record), or when
+/// the fix changed since it was read (`read_raw`), so the audit's `before` is the fix replaced.
+pub fn attach_aml(
+    id: &str,
+    raw: &str,
+    fix: &AmlFix,
+    region_code: Option<&str>,
+    at: i64,
+    read_raw: Option<&str>,
+) -> Stmt {
     Stmt::new(
         "UPDATE calls SET aml_raw = $2, aml_lon = $3, aml_lat = $4, aml_radius_m = $5, aml_at = $6, \
-         updated_at = $7 WHERE id = $1",
+         updated_at = $7, region_code = COALESCE($8, region_code) WHERE id = $1 \
+         AND classified_at IS NULL AND incident_id IS NULL \
+         AND (aml_raw = $9 OR (aml_raw IS NULL AND $9 IS NULL))",
     )
     .text(id)
     .text(raw)
@@ -216,6 +256,8 @@ pub fn attach_aml(id: &str, raw: &str, fix: &AmlFix, at: i64) -> Stmt {
     .float(fix.radius_m)
     .int(fix.time.0)
     .int(at)
+    .opt_text(region_code)
+    .opt_text(read_raw)
     .expect(1)
 }
 

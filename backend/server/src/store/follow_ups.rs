@@ -2,6 +2,7 @@
 //! schedule a series and record an outcome. An outcome is recorded only on a pending task, so two people
 //! recording the same task at once cannot both succeed.
 
+use super::scope::{CALL_REGION, place_within};
 use super::{Stmt, Store, StoreError, StoreResult, on_db};
 use siaga_core::routing::{FollowUpOutcome, FollowUpTask};
 
@@ -31,6 +32,8 @@ pub struct FollowUpFilter {
     pub call_id: Option<String>,
     /// Only tasks due at or before this instant.
     pub due_before: Option<i64>,
+    /// The reader's region scope: only tasks of calls located there (or not located).
+    pub region: Option<String>,
     pub limit: i64,
 }
 
@@ -41,13 +44,16 @@ impl Store {
     /// Follow-up tasks matching `f`, soonest due first.
     pub async fn follow_ups(&self, f: &FollowUpFilter) -> StoreResult<Vec<FollowUpRow>> {
         let sql = format!(
-            "SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups WHERE ($1 IS NULL OR status = $1) \
+            "SELECT {FOLLOW_UP_COLUMNS} FROM follow_ups f WHERE ($1 IS NULL OR status = $1) \
              AND ($2 IS NULL OR service_line = $2) AND ($3 IS NULL OR call_id = $3) \
-             AND ($4 IS NULL OR due_at <= $4) ORDER BY due_at, call_id, ordinal LIMIT $5"
+             AND ($4 IS NULL OR due_at <= $4) \
+             AND ($6 IS NULL OR EXISTS (SELECT 1 FROM calls c WHERE c.id = f.call_id AND {})) \
+             ORDER BY due_at, call_id, ordinal LIMIT $5",
+            place_within(CALL_REGION, 6)
         );
         Ok(on_db!(self, p => sqlx::query_as::<_, FollowUpRow>(&sql)
             .bind(&f.status).bind(&f.service_line).bind(&f.call_id).bind(f.due_before).bind(f.limit)
-            .fetch_all(p).await)?)
+            .bind(&f.region).fetch_all(p).await)?)
     }
 
     /// The follow-up task with this id.

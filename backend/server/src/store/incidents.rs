@@ -7,6 +7,7 @@
 //! roll the whole set back instead of overwriting it. The incident number is bound with [`Arg::Number`]: the
 //! store allocates it in the commit's own transaction, so numbers stay gap-free.
 
+use super::scope::place_within;
 use super::{Arg, Stmt, Store, StoreError, StoreResult, on_db};
 
 /// An incident row.
@@ -58,9 +59,9 @@ pub struct IncidentAgencyRow {
 /// Filter for [`Store::list_incidents`].
 #[derive(Debug, Clone, Default)]
 pub struct IncidentFilter {
-    /// Only incidents escalated to this agency.
+    /// Only incidents this agency takes part in (escalated to it and not sent back).
     pub agency_id: Option<String>,
-    /// Only incidents whose region code starts with this scope.
+    /// Only incidents inside this region scope (or of no known region: `siaga_core::scope::place_within`).
     pub region_scope: Option<String>,
     /// Only open incidents (not closed or cancelled).
     pub open_only: bool,
@@ -89,11 +90,12 @@ impl Store {
         let sql = format!(
             "SELECT {INCIDENT_COLUMNS} FROM incidents i \
              WHERE ($1 IS NULL OR EXISTS (SELECT 1 FROM incident_agencies a \
-                    WHERE a.incident_id = i.id AND a.agency_id = $1)) \
-             AND ($2 IS NULL OR i.region_code = $2 OR i.region_code LIKE $2 || '.%') \
+                    WHERE a.incident_id = i.id AND a.agency_id = $1 AND a.status <> 'rejected')) \
+             AND {} \
              AND ($3 = FALSE OR i.status NOT IN ('closed', 'cancelled')) \
              AND ($4 IS NULL OR i.created_at >= $4) \
-             ORDER BY i.created_at DESC LIMIT $5"
+             ORDER BY i.created_at DESC LIMIT $5",
+            place_within("i.region_code", 2)
         );
         Ok(on_db!(self, p => sqlx::query_as::<_, IncidentRow>(&sql)
             .bind(&f.agency_id).bind(&f.region_scope).bind(f.open_only).bind(f.since).bind(f.limit)

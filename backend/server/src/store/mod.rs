@@ -25,6 +25,7 @@ pub mod follow_ups;
 pub mod import;
 pub mod incidents;
 pub mod reports;
+pub mod scope;
 pub mod scratch;
 pub mod sla;
 pub mod units;

@@ -207,7 +207,7 @@ impl Store {
             self.report_calls(agg, start, end, scope, as_of.0),
             self.report_incidents(agg, start, end, scope),
             self.report_sla_clocks(agg, start, end, scope, as_of.0),
-            self.list_agent_users(scope.agency_id.as_deref()),
+            self.list_agent_users(scope.agency_id.as_deref(), None),
             self.agent_states_between(start, end),
             self.agent_shifts_between(start, end),
             self.report_names(),

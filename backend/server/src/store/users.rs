@@ -1,5 +1,6 @@
 //! Users, login sessions and the login throttle.
 
+use super::scope::{USER_REGION, person_within};
 use super::{EventSink, NewEvent, Store, StoreError, StoreResult, on_db, on_db_write};
 
 /// A user row (the password hash is carried only by [`UserWithHash`]).
@@ -94,14 +95,28 @@ impl Store {
         )
     }
 
-    /// Users, optionally only those of one agency, ordered by username.
-    pub async fn list_users(&self, agency_id: Option<&str>) -> StoreResult<Vec<UserRow>> {
+    /// Users, optionally only those of one agency and those working inside a region scope (a user of no region
+    /// works for the whole centre: in no regional scope), ordered by username.
+    pub async fn list_users(
+        &self,
+        agency_id: Option<&str>,
+        region: Option<&str>,
+    ) -> StoreResult<Vec<UserRow>> {
         let sql = format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE ($1 IS NULL OR u.agency_id = $1) ORDER BY u.username"
+            "SELECT {USER_COLUMNS} FROM users u WHERE ($1 IS NULL OR u.agency_id = $1) AND {} \
+             ORDER BY u.username",
+            person_within(USER_REGION, 2)
         );
         Ok(
-            on_db!(self, p => sqlx::query_as::<_, UserRow>(&sql).bind(agency_id).fetch_all(p).await)?,
+            on_db!(self, p => sqlx::query_as::<_, UserRow>(&sql).bind(agency_id).bind(region).fetch_all(p).await)?,
         )
+    }
+
+    /// The region a user works for (its own, else its agency's); `None`: the whole centre.
+    pub async fn user_region(&self, id: &str) -> StoreResult<Option<String>> {
+        let sql = format!("SELECT {USER_REGION} FROM users u WHERE u.id = $1");
+        on_db!(self, p => sqlx::query_scalar::<_, Option<String>>(&sql).bind(id).fetch_optional(p).await)?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Number of users; zero on a fresh database.

@@ -87,12 +87,6 @@ pub async fn create_assignment(
     let incident = load(state, id).await?;
     let agencies = state.store.incident_agencies(id).await?;
     let row = own_agency_row(actor, &agencies)?;
-    if row.status == "rejected" {
-        return Err(ApiError::new(
-            ErrorCode::InvalidTransition,
-            "your agency rejected this incident",
-        ));
-    }
     let unit = available_unit(state, actor, &req.unit_id).await?;
     let from: IncidentStatus = parse_value(&incident.status)?;
     let existing = assignment_statuses(state, id).await?;

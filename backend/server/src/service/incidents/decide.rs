@@ -1,7 +1,7 @@
 //! An OPD's decision on an incident escalated to it: its dispatcher verifies (accepts) it or rejects it
 //! (sends it back to the call taker with a reason).
 
-use super::views::{IncidentView, reload};
+use super::views::{IncidentView, reload, view};
 use super::{agency_ids, event_agencies, incident_audience, load, own_agency_row, parse_value};
 use super::{refused, summary};
 use crate::auth::Actor;
@@ -120,5 +120,9 @@ async fn decide(
         Some(json!({"status": new_status, "agency_id": row.agency_id, "reason": reject})),
     ));
     state.store.commit(set).await?;
+    if reject.is_some() {
+        // The OPD sent it back and is no longer part of it: the answer shows it without the reporter.
+        return view(state, load(state, id).await?, false).await;
+    }
     reload(state, id).await
 }

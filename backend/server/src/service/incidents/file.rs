@@ -137,11 +137,13 @@ pub async fn file(
         subcategory,
     } = check_new_incident(&req)?;
     let now = state.now_ms();
+    let location: Location = state.geo.locate(position);
+    // A region-scoped desk files incidents in its region only.
+    actor.require_place(location.region_code())?;
     let call = match req.call_id.as_deref() {
-        Some(call_id) => Some(source_call(state, call_id).await?),
+        Some(call_id) => Some(source_call(state, actor, call_id).await?),
         None => None,
     };
-    let location: Location = state.geo.locate(position);
     let escalate = responsible_agencies(&location, &req);
     let status = if escalate.is_empty() {
         IncidentStatus::New
@@ -282,12 +284,10 @@ fn record_filing(set: &mut ChangeSet, actor: &Actor, incident: IncidentSummary, 
     ));
 }
 
-/// The call an incident is filed from: it must be an emergency call not yet linked to an incident.
-async fn source_call(state: &AppState, call_id: &str) -> ApiResult<CallRow> {
-    let call = state.store.get_call(call_id).await.map_err(|e| match e {
-        StoreError::NotFound => ApiError::validation("call_id", "no such call"),
-        other => other.into(),
-    })?;
+/// The call an incident is filed from: it must be an emergency call in the actor's scope, not yet linked to
+/// an incident.
+async fn source_call(state: &AppState, actor: &Actor, call_id: &str) -> ApiResult<CallRow> {
+    let call = linkable_call(state, actor, call_id).await?;
     if call.class.as_deref() != Some("emergency") {
         return Err(ApiError::new(
             ErrorCode::InvalidTransition,
@@ -302,6 +302,16 @@ async fn source_call(state: &AppState, call_id: &str) -> ApiResult<CallRow> {
         )
         .with_field("call_id"));
     }
+    Ok(call)
+}
+
+/// A call named in a request body (422 when there is none), if the actor's scope covers it (else 403).
+async fn linkable_call(state: &AppState, actor: &Actor, call_id: &str) -> ApiResult<CallRow> {
+    let call = state.store.get_call(call_id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::validation("call_id", "no such call"),
+        other => other.into(),
+    })?;
+    crate::service::calls::check_scope(actor, &call)?;
     Ok(call)
 }
 
@@ -400,17 +410,8 @@ pub async fn link_call(
     req: LinkCallRequest,
 ) -> ApiResult<IncidentView> {
     let incident = load(state, id).await?;
-    if let Some(code) = incident.region_code.as_deref() {
-        actor.require_region(code)?;
-    }
-    let call = state
-        .store
-        .get_call(&req.call_id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::validation("call_id", "no such call"),
-            other => other.into(),
-        })?;
+    actor.require_place(incident.region_code.as_deref())?;
+    let call = linkable_call(state, actor, &req.call_id).await?;
     if call.incident_id.is_some() {
         return Err(ApiError::new(
             ErrorCode::Conflict,

@@ -7,6 +7,11 @@
 //! [`close`]. This file holds what they share: loading an incident, who may see it, who hears of it and what
 //! its events say.
 //!
+//! Scope (`siaga_core::scope`): a desk sees the incidents of its region; an OPD's dispatchers see an incident
+//! while it is escalated to their OPD and not sent back (an OPD that rejected it is no longer part of it: no
+//! reading, closing, recommending or events until it is escalated to it again); a responder sees the incidents
+//! its unit is assigned to. Lists filter the same way in SQL (`IncidentFilter`).
+//!
 //! Invariants: every command commits one `ChangeSet` guarded on the incident's status as read, so a concurrent
 //! change fails it instead of being overwritten; events carry no reporter personal data.
 
@@ -44,6 +49,7 @@ use crate::views::LonLat;
 use siaga_core::assignment::AssignmentStatus;
 use siaga_core::incident::IncidentStatus;
 use siaga_core::role::Role;
+use siaga_core::scope::AGENCY_REJECTED;
 use siaga_core::transition::InvalidTransition;
 use siaga_core::transition::Lifecycle;
 
@@ -78,9 +84,13 @@ pub(crate) fn incident_audience(incident: &IncidentRow, agencies: &[String]) -> 
     }
 }
 
-/// The ids of an incident's agencies.
-fn agency_ids(agencies: &[IncidentAgencyRow]) -> Vec<String> {
-    agencies.iter().map(|a| a.agency_id.clone()).collect()
+/// The ids of the agencies taking part in an incident: those it is escalated to that did not send it back.
+pub(crate) fn agency_ids(agencies: &[IncidentAgencyRow]) -> Vec<String> {
+    agencies
+        .iter()
+        .filter(|a| a.status != AGENCY_REJECTED)
+        .map(|a| a.agency_id.clone())
+        .collect()
 }
 
 /// An incident's agencies as events carry them.
@@ -163,16 +173,15 @@ pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<IncidentRow> {
     })
 }
 
-/// What the actor may see of an incident: `Ok(true)` with the reporter, `Ok(false)` without, or 403.
+/// What the actor may see of an incident: `Ok(true)` with the reporter, `Ok(false)` without, or 403 (another
+/// region, an OPD not taking part, a unit not assigned).
 async fn check_visible(
     state: &AppState,
     actor: &Actor,
     incident: &IncidentRow,
     agencies: &[IncidentAgencyRow],
 ) -> ApiResult<bool> {
-    if let Some(code) = incident.region_code.as_deref() {
-        actor.require_region(code)?;
-    }
+    actor.require_place(incident.region_code.as_deref())?;
     match actor.role {
         Role::CallTaker | Role::Supervisor | Role::Admin => Ok(true),
         Role::Integration => Err(ApiError::forbidden(
@@ -199,14 +208,26 @@ async fn check_visible(
     }
 }
 
-/// The dispatcher's own row among the incident's agencies, or 403.
+/// The dispatcher's own row among the incident's agencies, while its OPD takes part in the incident
+/// (escalated to it and not sent back), or 403.
 fn own_agency_row<'a>(
     actor: &Actor,
     agencies: &'a [IncidentAgencyRow],
 ) -> ApiResult<&'a IncidentAgencyRow> {
-    let own = actor.user.agency_id.as_deref().unwrap_or("");
-    agencies
-        .iter()
-        .find(|a| a.agency_id == own)
-        .ok_or_else(|| ApiError::forbidden("this incident was not escalated to your agency"))
+    let scope = actor.scope();
+    let rows = || {
+        agencies
+            .iter()
+            .map(|a| (a.agency_id.as_str(), a.status.as_str()))
+    };
+    let own = scope.agency().unwrap_or("");
+    match agencies.iter().find(|a| a.agency_id == own) {
+        Some(row) if scope.takes_part(rows()) => Ok(row),
+        Some(_) => Err(ApiError::forbidden(
+            "your agency sent this incident back; it is no longer yours unless escalated to you again",
+        )),
+        None => Err(ApiError::forbidden(
+            "this incident was not escalated to your agency",
+        )),
+    }
 }

@@ -10,7 +10,7 @@ use crate::views::LonLat;
 use serde::Serialize;
 use siaga_core::time::Timestamp;
 use siaga_spatial::Position;
-use siaga_spatial::units::{ExclusionReason, UnitFilter};
+use siaga_spatial::units::UnitFilter;
 use std::collections::{BTreeSet, HashMap};
 
 /// A recommended unit.
@@ -63,15 +63,16 @@ pub async fn recommendations(
     let incident = load(state, id).await?;
     let agencies = state.store.incident_agencies(id).await?;
     check_visible(state, actor, &incident, &agencies).await?;
-    let allowed: BTreeSet<String> = match actor.agency_scope() {
+    // A dispatcher's own OPD, or (for a desk) every OPD taking part in the incident.
+    let allowed: BTreeSet<String> = match actor.scope().agency() {
         Some(own) => [own.to_owned()].into(),
-        None => agencies.iter().map(|a| a.agency_id.clone()).collect(),
+        None => super::agency_ids(&agencies).into_iter().collect(),
     };
     let p = Position::from_lon_lat(incident.lon, incident.lat)
         .map_err(|e| ApiError::internal(e.into()))?;
     let filter = UnitFilter {
         unit_type: None,
-        agency_ids: Some(allowed),
+        agency_ids: Some(allowed.clone()),
     };
     let found = state
         .geo
@@ -98,7 +99,7 @@ pub async fn recommendations(
     let excluded = found
         .excluded
         .iter()
-        .filter(|e| !matches!(e.reason, ExclusionReason::OtherAgency { .. }))
+        .filter(|e| allowed.contains(&e.agency_id))
         .map(|e| UnitExclusion {
             call_sign: call_sign(&e.unit_id),
             unit_id: e.unit_id.clone(),

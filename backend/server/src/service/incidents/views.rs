@@ -223,19 +223,25 @@ pub async fn list(
     open_only: bool,
     limit: u32,
 ) -> ApiResult<Vec<IncidentView>> {
-    let filter = IncidentFilter {
-        agency_id: actor.agency_scope().map(str::to_owned),
-        region_scope: actor.user.region_code.clone(),
-        open_only,
-        since: None,
-        limit: i64::from(limit.clamp(1, 1000)),
-    };
+    let filter = scoped_filter(actor, open_only, None, i64::from(limit.clamp(1, 1000)));
     let rows = state.store.list_incidents(&filter).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
         out.push(view(state, r, false).await?);
     }
     Ok(out)
+}
+
+/// The incidents in the actor's scope: of its region for a desk, those its OPD takes part in for an agency.
+fn scoped_filter(actor: &Actor, open_only: bool, since: Option<i64>, limit: i64) -> IncidentFilter {
+    let scope = actor.scope();
+    IncidentFilter {
+        agency_id: scope.agency().map(str::to_owned),
+        region_scope: scope.region().map(str::to_owned),
+        open_only,
+        since,
+        limit,
+    }
 }
 
 /// One incident as the actor may see it; reading the reporter's identity is audited.
@@ -274,13 +280,7 @@ pub async fn duplicates(
     let window_ms = state.config.dispatch.duplicate_window_s * 1000;
     let rows = state
         .store
-        .list_incidents(&IncidentFilter {
-            agency_id: actor.agency_scope().map(str::to_owned),
-            region_scope: actor.user.region_code.clone(),
-            open_only: true,
-            since: Some(now - window_ms),
-            limit: 1000,
-        })
+        .list_incidents(&scoped_filter(actor, true, Some(now - window_ms), 1000))
         .await?;
     let existing: Vec<ExistingIncident<usize>> = rows
         .iter()
