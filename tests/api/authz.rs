@@ -654,11 +654,7 @@ async fn every_operation_answers_each_caller_as_the_policy_table_says(engine: En
     assert_eq!(s, StatusCode::OK, "{body}");
 
     // A user's region must exist: Jakarta Pusat, without a boundary (the demo holds Batam only).
-    srv.execute_sql(
-        "INSERT INTO regions (code, name, level, time_zone, imported_at) \
-         VALUES ('31.71', 'Kota Jakarta Pusat', 'regency', 'Asia/Jakarta', 0)",
-    )
-    .await;
+    srv.ensure_region("31.71", "Kota Jakarta Pusat").await;
     let (s, body) = srv
         .post(
             "/api/v1/users",

@@ -290,6 +290,9 @@ async fn account(
     role: &str,
     region: Option<&str>,
 ) -> String {
+    if let Some(code) = region {
+        srv.ensure_region(code, code).await;
+    }
     let (s, body) = srv
         .post(
             "/api/v1/users",

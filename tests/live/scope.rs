@@ -47,6 +47,7 @@ async fn a_region_scoped_supervisor_follows_only_its_regions_units_and_agents(en
         ("supervisor.jakarta", "31.71"),
         ("supervisor.batam", "21.71"),
     ] {
+        srv.ensure_region(region, region).await;
         let (s, body) = srv
             .post(
                 "/api/v1/users",

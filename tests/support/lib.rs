@@ -588,6 +588,22 @@ impl TestServer {
 }
 
 impl TestServer {
+    /// Makes sure a region exists (a user's `region_code` must name one): regions the demo lacks, such as
+    /// Jakarta's 31.71, are added without a boundary, as an import of names only would.
+    pub async fn ensure_region(&self, code: &str, name: &str) {
+        let level = match code.split('.').count() {
+            1 => "province",
+            2 => "regency",
+            3 => "district",
+            _ => "village",
+        };
+        self.execute_sql(&format!(
+            "INSERT INTO regions (code, name, level, time_zone, imported_at) \
+             VALUES ('{code}', '{name}', '{level}', 'Asia/Jakarta', 0) ON CONFLICT (code) DO NOTHING"
+        ))
+        .await;
+    }
+
     /// Runs one SQL statement on the server's database (for simulating retention or corruption).
     pub async fn execute_sql(&self, sql: &str) {
         match self.db.engine {

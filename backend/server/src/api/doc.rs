@@ -99,10 +99,13 @@ mod tests {
     use serde_json::Value;
 
     /// Password fields follow the password policy (`auth::check_password_strength`: 8 characters to 256
-    /// bytes), which belongs to the accounts, not to `limits`; the login's username is only looked up.
-    const UNBOUNDED_ON_PURPOSE: [(&str, &str); 4] = [
+    /// bytes), which belongs to the accounts, not to `limits`; the login's username is only looked up (one over
+    /// 64 bytes is refused before any lookup or record).
+    const UNBOUNDED_ON_PURPOSE: [(&str, &str); 6] = [
         ("LoginRequest", "username"),
         ("LoginRequest", "password"),
+        ("ChangePasswordRequest", "current_password"),
+        ("ChangePasswordRequest", "new_password"),
         ("CreateUserRequest", "password"),
         ("UpdateUserRequest", "password"),
     ];
