@@ -11,7 +11,10 @@ engine_tests!(
     probes_metrics_and_openapi_answer,
     metrics_are_for_supervisors_admins_and_the_configured_scraper,
     a_request_that_outlasts_the_timeout_is_a_503_in_the_error_envelope,
-    responses_are_compressed_and_hashed_assets_cached_for_good
+    responses_are_compressed_and_hashed_assets_cached_for_good,
+    every_response_carries_the_security_headers,
+    slow_and_idle_connections_are_closed_after_the_header_read_timeout,
+    connections_beyond_the_cap_are_refused_and_the_open_ones_keep_working,
 );
 
 async fn probes_metrics_and_openapi_answer(engine: Engine) {
@@ -213,9 +216,8 @@ async fn responses_are_compressed_and_hashed_assets_cached_for_good(engine: Engi
 // on the engine, so these run on SQLite only.
 
 /// Every response carries the security headers: the API's JSON, errors, and the map client's files.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_response_carries_the_security_headers() {
-    let srv = TestServer::start_with(Engine::Sqlite, Options::default()).await;
+async fn every_response_carries_the_security_headers(engine: Engine) {
+    let srv = TestServer::start_with(engine, Options::default()).await;
     for path in [
         "/healthz",
         "/api/v1/auth/me",
@@ -297,10 +299,9 @@ async fn request_on(stream: &mut TcpStream) -> String {
 
 /// A client that sends half a request head, or goes quiet on a kept-alive connection, is disconnected after
 /// the header-read timeout; a prompt client is served.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slow_and_idle_connections_are_closed_after_the_header_read_timeout() {
+async fn slow_and_idle_connections_are_closed_after_the_header_read_timeout(engine: Engine) {
     let srv = TestServer::start_with(
-        Engine::Sqlite,
+        engine,
         Options {
             tweak: Some(|c| c.http.header_read_timeout_secs = 1),
             ..Options::default()
@@ -330,11 +331,10 @@ async fn slow_and_idle_connections_are_closed_after_the_header_read_timeout() {
 
 /// Connections beyond `http.max_open_connections` are refused with a 503 and closed, while the open ones keep
 /// working; a closed connection frees its place.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn connections_beyond_the_cap_are_refused_and_the_open_ones_keep_working() {
+async fn connections_beyond_the_cap_are_refused_and_the_open_ones_keep_working(engine: Engine) {
     const CAP: usize = 4;
     let srv = TestServer::start_with(
-        Engine::Sqlite,
+        engine,
         Options {
             tweak: Some(|c| c.http.max_open_connections = CAP),
             ..Options::default()

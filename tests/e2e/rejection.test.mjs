@@ -40,7 +40,8 @@ async function fileIncident(taker, description) {
 
 test('a rejection with its reason reaches the call taker live, who escalates it to another OPD', async () => {
   const takerCtx = await guardedContext(browser, server.url, { viewport: { width: 1440, height: 900 } });
-  const dispCtx = await guardedContext(browser, server.url, { viewport: { width: 1440, height: 900 } });
+  const dispForbidden = [];
+  const dispCtx = await guardedContext(browser, server.url, { viewport: { width: 1440, height: 900 }, allow403: dispForbidden });
   const takerPage = await takerCtx.context.newPage();
   const dispPage = await dispCtx.context.newPage();
   await Promise.all([loginAs(takerPage, 'operator1'), loginAs(dispPage, 'dispatch.dinkes')]);
@@ -98,10 +99,15 @@ test('a rejection with its reason reaches the call taker live, who escalates it 
   // Meanwhile another incident is sent back: the list redraws under the call taker's hands, and what is being
   // typed (focus, text) survives it.
   const other = await fileIncident(taker, 'Laporan kedua, duplikat.');
+  // The dispatcher's page reads `other` when its created/escalated events arrive; another Dinkes desk sends it
+  // back at once, and an OPD that rejected an incident may no longer read it, so those reads may be refused
+  // (403). The page then drops it: what its user sees is checked below.
+  dispForbidden.push(`/api/v1/incidents/${other.id}`);
   const dinkesDesk = await login(server.url, 'dispatch.dinkes');
   const sentBack = await api(server.url, 'POST', `/api/v1/incidents/${other.id}/reject`, dinkesDesk.token, { reason: 'Duplikat.' });
   assert.equal(sentBack.status, 200, JSON.stringify(sentBack.body));
   await takerPage.locator(`[data-testid="returned"] li[data-number="${other.number}"]`).waitFor({ timeout: 15_000 });
+  await dispPage.locator('.queue-item', { hasText: other.number }).waitFor({ state: 'detached', timeout: 15_000 });
   await takerPage.keyboard.type(' di lokasi, mohon BPBD.');
   assert.equal(await form.locator('input[name="note"]').inputValue(), 'Genangan setinggi lutut di lokasi, mohon BPBD.');
   await shot(takerPage, 'reject_3_call_taker_escalates');

@@ -21,7 +21,7 @@ export async function launch() {
  * websocket refused while the server is down on purpose).
  */
 export async function guardedContext(browser, base, options = {}) {
-  const { allowConsole = [], allow404 = [], ...contextOptions } = options;
+  const { allowConsole = [], allow404 = [], allow403 = [], ...contextOptions } = options;
   const context = await browser.newContext({ baseURL: base, ...contextOptions });
   const problems = [];
   const origin = new URL(base).origin;
@@ -41,6 +41,9 @@ export async function guardedContext(browser, base, options = {}) {
       // (client-config is optional by design) and for endpoints the server under test does not have yet.
       const at = msg.location()?.url ?? '';
       if (text.includes('404') && allow404.some((p) => at.includes(p))) return;
+      // A 403 is expected only where a test makes a subject leave the page's scope while the page may be
+      // reading it (the page then drops it); the test names those paths, and may add to the list as it goes.
+      if (text.includes('403') && allow403.some((p) => at.includes(p))) return;
       problems.push(`console error on ${page.url()}: ${text}${at ? ` (${at})` : ''}`);
     });
     page.on('pageerror', (err) => problems.push(`page error on ${page.url()}: ${err.message}`));

@@ -101,6 +101,16 @@ describe('dispatcher queue', () => {
     expect(s.selected).toBeNull();
   });
 
+  it("this OPD's own rejection drops the incident without reading it again; another OPD's is read again", () => {
+    const s = loaded([incident('a'), incident('b')]);
+    const own = applyEvent(s, frame('incident.updated', { incident_id: 'a', agency_id: OPD, decision: 'rejected', reason: 'x' }));
+    expect(own.followUp).toBeNull();
+    expect(numbers(own.state)).toEqual(['b']);
+    const other = applyEvent(s, frame('incident.updated', { incident_id: 'a', agency_id: 'agency-bpbd', decision: 'rejected' }));
+    expect(other.followUp).toEqual({ kind: 'load_incident', id: 'a' });
+    expect(numbers(other.state)).toEqual(['a', 'b']);
+  });
+
   it('an incident gone for this OPD (404/403 on refetch) leaves the queue', () => {
     expect(numbers(incidentGone(loaded([incident('a'), incident('b')]), 'a'))).toEqual(['b']);
   });

@@ -227,15 +227,22 @@ export function recommendationsFailed(state: DispatcherState, seq: number, error
 }
 
 /**
- * Folds one live event in. Incident events send for the incident view (they carry a summary, not the agencies'
+ * Folds one live event in. Incident events send for the incident view (except this OPD's own rejection, which
+ * drops the incident: the OPD may no longer read it) (they carry a summary, not the agencies'
  * decisions, clocks or assignments the queue and panel show); assignment events take the new status at once
  * and send for their incident; unit events apply directly. An SLA breach changes nothing shown: the SLA cell
  * turns red when the clock's due time passes (`slaLevel`).
  */
 export function applyEvent(state: DispatcherState, e: LiveEvent): Step {
   switch (e.type) {
-    case 'incident.created':
     case 'incident.updated':
+      // This OPD sent it back (here or at another desk): it leaves the queue, and the OPD may no longer read
+      // it, so nothing is fetched.
+      if (e.decision === 'rejected' && state.agencyId !== null && e.agency_id === state.agencyId) {
+        return { state: incidentGone(state, e.incident_id), followUp: null };
+      }
+      return { state, followUp: { kind: 'load_incident', id: e.incident_id } };
+    case 'incident.created':
     case 'incident.escalated':
     case 'incident.closed': {
       const id = incidentIdOf(e);
