@@ -12,29 +12,7 @@ engine_tests!(
 
 /// Runs SQL on the database as someone with direct access would; `Err` carries the engine's refusal.
 async fn sql(db: &TestDb, statements: &[&str]) -> Result<(), String> {
-    match db.engine {
-        Engine::Sqlite => {
-            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
-            for s in statements {
-                sqlx::query(s)
-                    .execute(&pool)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            pool.close().await;
-        }
-        Engine::Postgres => {
-            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-            for s in statements {
-                sqlx::query(s)
-                    .execute(&pool)
-                    .await
-                    .map_err(|e| e.to_string())?;
-            }
-            pool.close().await;
-        }
-    }
-    Ok(())
+    db.execute(statements).await
 }
 
 /// `siaga audit verify [args]`: (success, stdout + stderr).

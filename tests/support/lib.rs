@@ -79,7 +79,48 @@ pub struct TestDb {
     pg_name: Option<String>,
 }
 
+/// Runs `statements` in order on `pool`, stopping at the first refused.
+async fn run_all<'p, DB: sqlx::Database>(
+    pool: &'p sqlx::Pool<DB>,
+    statements: &[&'p str],
+) -> Result<(), String>
+where
+    &'p sqlx::Pool<DB>: sqlx::Executor<'p, Database = DB>,
+    <DB as sqlx::Database>::Arguments<'p>: sqlx::IntoArguments<'p, DB>,
+{
+    for s in statements {
+        sqlx::query(s)
+            .execute(pool)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
 impl TestDb {
+    /// Runs SQL statements in order on this database, as someone with direct access would; stops at the first
+    /// the engine refuses and returns its message.
+    pub async fn execute(&self, statements: &[&str]) -> Result<(), String> {
+        match self.engine {
+            Engine::Sqlite => {
+                let pool = sqlx::SqlitePool::connect(&self.url)
+                    .await
+                    .expect("open SQLite");
+                let done = run_all(&pool, statements).await;
+                pool.close().await;
+                done
+            }
+            Engine::Postgres => {
+                let pool = sqlx::PgPool::connect(&self.url)
+                    .await
+                    .expect("open PostgreSQL");
+                let done = run_all(&pool, statements).await;
+                pool.close().await;
+                done
+            }
+        }
+    }
+
     /// A fresh, empty database on `engine`.
     pub async fn new(engine: Engine) -> TestDb {
         match engine {
@@ -606,22 +647,7 @@ impl TestServer {
 
     /// Runs one SQL statement on the server's database (for simulating retention or corruption).
     pub async fn execute_sql(&self, sql: &str) {
-        match self.db.engine {
-            Engine::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&self.db.url)
-                    .await
-                    .expect("open SQLite");
-                sqlx::query(sql).execute(&pool).await.expect("execute SQL");
-                pool.close().await;
-            }
-            Engine::Postgres => {
-                let pool = sqlx::PgPool::connect(&self.db.url)
-                    .await
-                    .expect("open PostgreSQL");
-                sqlx::query(sql).execute(&pool).await.expect("execute SQL");
-                pool.close().await;
-            }
-        }
+        self.db.execute(&[sql]).await.expect("execute SQL");
     }
 
     /// One `BIGINT` read from the server's database (for checking what a request left behind).
