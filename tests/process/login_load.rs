@@ -28,11 +28,7 @@ async fn five_hundred_parallel_logins_keep_peak_memory_under_300_mib(engine: Eng
     let db = TestDb::new(engine).await;
     let dir = tempfile::tempdir().unwrap();
     let stderr_path = dir.path().join("siaga.err");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = super::free_port();
     let mut child = Command::new(siaga_bin().unwrap())
         .args(["demo", "--no-simulate"])
         .env_clear()
@@ -55,20 +51,7 @@ async fn five_hundred_parallel_logins_keep_peak_memory_under_300_mib(engine: Eng
         .timeout(Duration::from_secs(60))
         .build()
         .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while http
-        .get(format!("{base}/healthz"))
-        .send()
-        .await
-        .map_or(true, |r| !r.status().is_success())
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "siaga did not start; see {}",
-            stderr_path.display()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    super::wait_until_ready(&base, Duration::from_secs(60), "siaga", &stderr_path).await;
     let before_kib = status_kib(pid, "VmRSS");
 
     // 100 usernames (the demo's and strangers), five wrong passwords each: all within the per-user limit.

@@ -73,11 +73,7 @@ async fn caller_personal_data_never_reaches_the_most_verbose_logs(engine: Engine
     let db = TestDb::new(engine).await;
     let dir = tempfile::tempdir().unwrap();
     let stderr_path = dir.path().join("siaga.err");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = super::free_port();
     let mut child = Command::new(siaga_bin().unwrap())
         .arg("demo")
         .env_clear()
@@ -100,22 +96,7 @@ async fn caller_personal_data_never_reaches_the_most_verbose_logs(engine: Engine
             .build()
             .unwrap(),
     };
-    // Wait (bounded) until the process answers; a process test cannot pre-bind its listener.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while http
-        .client
-        .get(format!("{}/healthz", http.base))
-        .send()
-        .await
-        .map_or(true, |r| !r.status().is_success())
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "siaga did not start; see {}",
-            stderr_path.display()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    super::wait_until_ready(&http.base, Duration::from_secs(60), "siaga", &stderr_path).await;
 
     let taker = http.login("operator1").await;
     let dispatcher = http.login("dispatch.dinkes").await;

@@ -28,6 +28,26 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
+/// Waits (bounded by `wait`) until the process at `base` answers `/healthz`: a process test cannot pre-bind
+/// its listener. `what` and `log` name the process and its stderr in the failure.
+async fn wait_until_ready(base: &str, wait: Duration, what: &str, log: &std::path::Path) {
+    let http = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what} did not start; see {}",
+            log.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The scraper's token for `/metrics` (`auth.metrics_token`).
 const METRICS_TOKEN: &str = "process-test-metrics-token-0123456789";
 
@@ -83,22 +103,13 @@ async fn start_instance_with(
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    // Wait (bounded) until the process answers; a process test cannot pre-bind its listener.
-    let http = reqwest::Client::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = http.get(format!("{base}/healthz")).send().await
-            && r.status().is_success()
-        {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "instance {name} did not start; see {}",
-            logs.join(format!("{name}.err")).display()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_until_ready(
+        &base,
+        Duration::from_secs(30),
+        &format!("instance {name}"),
+        &logs.join(format!("{name}.err")),
+    )
+    .await;
     Instance { base, child }
 }
 
