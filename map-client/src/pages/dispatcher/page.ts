@@ -88,9 +88,10 @@ export async function mount({ root, user }: PageContext): Promise<void> {
 
   /** Posts an incident action and folds the answer in; failures are told in a toast. */
   async function act(path: string, body: unknown): Promise<void> {
+    const asked = store.get().events;
     try {
       const inc = await post<IncidentView>(path, body);
-      if (inc && inc.id) store.update((s) => incidentLoaded(s, inc));
+      if (inc && inc.id) store.update((s) => incidentLoaded(s, inc, asked));
     } catch (e) {
       shell.toast(messageFor(e), 'error');
     }
@@ -103,8 +104,9 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     openDecision: (id, kind) => store.update((s) => openDecision(s, id, kind)),
     cancelDecision: () => store.update(cancelDecision),
     async decide(id, kind, text) {
+      const asked = store.get().events;
       const updated = await post<IncidentView>(`${incidentPath(id)}/${kind}`, kind === 'reject' ? { reason: text } : { report: text });
-      store.update((s) => decisionDone(s, updated));
+      store.update((s) => decisionDone(s, updated, asked));
       shell.toast(t(kind === 'reject' ? 'disp.rejected' : 'disp.closed', { number: updated.number }));
     },
     async assign(id, unitId, callSign) {
@@ -171,12 +173,14 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     if (!fitted) fitTo(map, units.flatMap((u) => (u.position ? [u.position] : [])));
   };
 
+  /** Reads an incident again; the answer is dated by the events folded in when it was asked (see `incidentLoaded`). */
   async function loadIncident(id: string): Promise<void> {
+    const asked = store.get().events;
     try {
       const inc = await get<IncidentView>(incidentPath(id));
-      store.update((s) => incidentLoaded(s, inc));
+      store.update((s) => incidentLoaded(s, inc, asked));
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 404 || err.status === 403)) store.update((s) => incidentGone(s, id));
+      if (err instanceof ApiError && (err.status === 404 || err.status === 403)) store.update((s) => incidentGone(s, id, asked));
     }
   }
 

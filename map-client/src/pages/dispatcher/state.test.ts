@@ -55,6 +55,11 @@ function assignment(id: string, incidentId: string, unitId: string, status = 'as
   return { id, incident_id: incidentId, unit_id: unitId, agency_id: OPD, status, assigned_at: 2_000 };
 }
 
+/** `s` after one more live event was folded in that changed nothing else. */
+function counted(s: DispatcherState): DispatcherState {
+  return { ...s, events: s.events + 1 };
+}
+
 function loaded(incidents: IncidentView[], units: Unit[] = []): DispatcherState {
   return snapshotLoaded(initialState(OPD), incidents, units);
 }
@@ -75,10 +80,10 @@ describe('dispatcher queue', () => {
     const s = loaded([incident('a')]);
     for (const type of ['incident.updated', 'incident.escalated', 'incident.closed'] as const) {
       const step = applyEvent(s, frame(type, { incident_id: 'a' }));
-      expect(step).toEqual({ state: s, followUp: { kind: 'load_incident', id: 'a' } });
+      expect(step).toEqual({ state: counted(s), followUp: { kind: 'load_incident', id: 'a' } });
     }
     for (const type of ['sla.breach', 'agent.state', 'call.created', 'call.updated'] as const) {
-      expect(applyEvent(s, frame(type))).toEqual({ state: s, followUp: null });
+      expect(applyEvent(s, frame(type))).toEqual({ state: counted(s), followUp: null });
     }
   });
 
@@ -109,6 +114,30 @@ describe('dispatcher queue', () => {
     const other = applyEvent(s, frame('incident.updated', { incident_id: 'a', agency_id: 'agency-bpbd', decision: 'rejected' }));
     expect(other.followUp).toEqual({ kind: 'load_incident', id: 'a' });
     expect(numbers(other.state)).toEqual(['a', 'b']);
+  });
+
+  it('a read asked before this OPD rejected the incident does not bring it back when it answers late', () => {
+    // The incident arrives: the page asks for it (asked = 1 event folded in).
+    const created = applyEvent(loaded([]), frame('incident.created', { incident_id: 'a' }));
+    const asked = created.state.events;
+    // Another desk of this OPD sends it back before the read answers.
+    const rejected = applyEvent(created.state, frame('incident.updated', { incident_id: 'a', agency_id: OPD, decision: 'rejected', reason: 'x' }));
+    // The read answers with the incident as it was, still escalated to this OPD.
+    expect(numbers(incidentLoaded(rejected.state, incident('a'), asked))).toEqual([]);
+    // A read asked after a later event (escalated here again) is news.
+    const again = applyEvent(rejected.state, frame('incident.escalated', { incident_id: 'a' }));
+    expect(numbers(incidentLoaded(again.state, incident('a'), again.state.events))).toEqual(['a']);
+  });
+
+  it('of two reads of one incident, the older answering last changes nothing', () => {
+    let s = applyEvent(loaded([incident('a')]), frame('incident.updated', { incident_id: 'a' })).state;
+    const older = s.events;
+    s = applyEvent(s, frame('incident.updated', { incident_id: 'a' })).state;
+    s = incidentLoaded(s, incident('a', { priority: 'p1' }), s.events);
+    s = incidentLoaded(s, incident('a', { priority: 'p3' }), older);
+    expect(s.incidents.get('a')?.priority).toBe('p1');
+    // A 404/403 from the older read does not drop what the newer one found either.
+    expect(numbers(incidentGone(s, 'a', older))).toEqual(['a']);
   });
 
   it('an incident gone for this OPD (404/403 on refetch) leaves the queue', () => {
@@ -156,9 +185,9 @@ describe('dispatcher assignments and units', () => {
   it('an assignment of an incident not loaded (or an assignment not known yet) only reloads its incident', () => {
     const s = loaded([incident('a')], [unit('amb01')]);
     const created = frame('assignment.created', { assignment_id: 'as9', incident_id: 'z', unit_id: 'amb01' });
-    expect(applyEvent(s, created)).toEqual({ state: s, followUp: { kind: 'load_incident', id: 'z' } });
+    expect(applyEvent(s, created)).toEqual({ state: counted(s), followUp: { kind: 'load_incident', id: 'z' } });
     const moved = frame('assignment.status', { assignment_id: 'as9', incident_id: 'a', unit_id: 'amb01', status: 'en_route' });
-    expect(applyEvent(s, moved)).toEqual({ state: s, followUp: { kind: 'load_incident', id: 'a' } });
+    expect(applyEvent(s, moved)).toEqual({ state: counted(s), followUp: { kind: 'load_incident', id: 'a' } });
   });
 
   it('resolving an assignment makes its unit available again', () => {
@@ -175,7 +204,7 @@ describe('dispatcher assignments and units', () => {
     s = applyEvent(s, frame('unit.position', { unit_id: 'amb02', lon: 104.2, lat: 1.2, position_at: 9_000, at: 9_400 })).state;
     expect(s.units.get('amb01')?.status).toBe('en_route');
     expect(s.units.get('amb02')).toMatchObject({ position: { lon: 104.2, lat: 1.2 }, position_at: 9_000 });
-    expect(applyEvent(s, frame('unit.position', { unit_id: 'ghost', lon: 1, lat: 1 })).state).toBe(s);
+    expect(applyEvent(s, frame('unit.position', { unit_id: 'ghost', lon: 1, lat: 1 })).state).toEqual(counted(s));
   });
 });
 

@@ -5,6 +5,10 @@
 //!
 //! Invariants kept by every transition: the selected incident is in the queue (otherwise nothing is
 //! selected), and an open decision belongs to the selected incident and is still an available action.
+//!
+//! Reads answer out of order: each one is dated by `events` (how many live events were folded in when it was
+//! asked), and an answer older than what the state already knows of that incident (`asOf`) is dropped, so a
+//! read that left before this OPD's rejection cannot bring the incident back.
 
 import type { Agency, AssignmentView, IncidentAgency, IncidentView, Recommendations, Unit } from '../../api/types';
 import { activeSla, slaLevel, type SlaLevel } from '../../domain/sla';
@@ -54,6 +58,10 @@ export interface DispatcherState {
   readonly recommendations: RecommendationsState | null;
   /** Counter behind `RecommendationsState.seq`, so a late answer to an older request is recognised. */
   readonly requests: number;
+  /** Live events folded in so far: the date a read is asked at (see `incidentLoaded`). */
+  readonly events: number;
+  /** Per incident, the `events` date of what the state knows of it (a read, a drop). */
+  readonly asOf: ReadonlyMap<string, number>;
 }
 
 /** Something the state cannot know without the server: the incident view, which events only summarise. */
@@ -75,6 +83,8 @@ export function initialState(agencyId: string | null): DispatcherState {
     decision: null,
     recommendations: null,
     requests: 0,
+    events: 0,
+    asOf: new Map(),
   };
 }
 
@@ -165,10 +175,13 @@ export function recommendationsWanted(state: DispatcherState): string | null {
 
 /** A REST snapshot (first load or resync after a gap) replaces incidents and units wholesale. */
 export function snapshotLoaded(state: DispatcherState, incidents: readonly IncidentView[], units: readonly Unit[]): DispatcherState {
+  const asOf = new Map(state.asOf);
+  for (const i of incidents) asOf.set(i.id, state.events);
   return settle({
     ...state,
     incidents: new Map(incidents.map((i) => [i.id, i])),
     units: new Map(units.map((u) => [u.id, u])),
+    asOf,
   });
 }
 
@@ -176,17 +189,25 @@ export function agenciesLoaded(state: DispatcherState, agencies: readonly Agency
   return { ...state, agencyNames: new Map(agencies.map((a) => [a.id, a.name])) };
 }
 
-/** A fresh view of one incident (from an event, a refetch or an action's answer). */
-export function incidentLoaded(state: DispatcherState, inc: IncidentView): DispatcherState {
-  return settle({ ...state, incidents: withEntry(state.incidents, inc.id, inc) });
+/**
+ * A fresh view of one incident (a refetch or an action's answer), read when `asked` events had been folded in.
+ * An answer older than what is already known of the incident changes nothing.
+ */
+export function incidentLoaded(state: DispatcherState, inc: IncidentView, asked = state.events): DispatcherState {
+  if (isStale(state, inc.id, asked)) return state;
+  return settle({ ...state, incidents: withEntry(state.incidents, inc.id, inc), asOf: withEntry(state.asOf, inc.id, asked) });
 }
 
-/** The incident is gone for this dispatcher (deleted, or no longer visible to the OPD). */
-export function incidentGone(state: DispatcherState, id: string): DispatcherState {
-  if (!state.incidents.has(id)) return state;
+/** The incident is gone for this dispatcher (deleted, or no longer visible to the OPD), as of `asked`. */
+export function incidentGone(state: DispatcherState, id: string, asked = state.events): DispatcherState {
+  if (isStale(state, id, asked)) return state;
   const incidents = new Map(state.incidents);
   incidents.delete(id);
-  return settle({ ...state, incidents });
+  return settle({ ...state, incidents, asOf: withEntry(state.asOf, id, asked) });
+}
+
+function isStale(state: DispatcherState, id: string, asked: number): boolean {
+  return asked < (state.asOf.get(id) ?? 0);
 }
 
 export function selectIncident(state: DispatcherState, id: string): DispatcherState {
@@ -202,8 +223,8 @@ export function cancelDecision(state: DispatcherState): DispatcherState {
 }
 
 /** The reject or close went through: the form closes, and the incident leaves the queue if it no longer belongs. */
-export function decisionDone(state: DispatcherState, updated: IncidentView): DispatcherState {
-  return settle({ ...state, decision: null, incidents: withEntry(state.incidents, updated.id, updated) });
+export function decisionDone(state: DispatcherState, updated: IncidentView, asked = state.events): DispatcherState {
+  return incidentLoaded({ ...state, decision: null }, updated, asked);
 }
 
 /** This dispatcher assigned a unit: remember it and ask for the recommendations again. */
@@ -233,7 +254,8 @@ export function recommendationsFailed(state: DispatcherState, seq: number, error
  * and send for their incident; unit events apply directly. An SLA breach changes nothing shown: the SLA cell
  * turns red when the clock's due time passes (`slaLevel`).
  */
-export function applyEvent(state: DispatcherState, e: LiveEvent): Step {
+export function applyEvent(before: DispatcherState, e: LiveEvent): Step {
+  const state = { ...before, events: before.events + 1 };
   switch (e.type) {
     case 'incident.updated':
       // This OPD sent it back (here or at another desk): it leaves the queue, and the OPD may no longer read
