@@ -51,7 +51,7 @@ test('wrong password shows the Indonesian message and focuses the form', async (
 test('each role lands on its own page', async () => {
   const expected = {
     operator1: 'Konsol penerima panggilan',
-    'dispatch.dinkes': 'Peta dispatcher',
+    'dispatch.dinkes': 'Peta pengendali OPD',
     amb01: 'Tugas saya',
     supervisor: 'Papan supervisor',
     admin: 'Papan supervisor',

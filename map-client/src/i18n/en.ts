@@ -278,7 +278,7 @@ export const text: Record<keyof typeof idText, string> = {
   'sup.incidents_open': 'Open incidents',
   'sup.sla_breaches': 'SLA breaches',
   'sup.by_agency': 'Open incidents by agency',
-  'sup.heatmap': 'Incident heat map (H3 hexagons)',
+  'sup.heatmap': 'Incident heat map',
   'sup.period': 'Period',
   'sup.period_24h': 'Last 24 hours',
   'sup.period_7d': 'Last 7 days',

@@ -30,4 +30,15 @@ describe('translation tables', () => {
       expect(ph(b), key).toEqual(ph(a));
     }
   });
+
+  it('keep English jargon, non-KBBI spellings and the product name out of Indonesian labels', () => {
+    // Words a user of the Indonesian screens reported as untranslated or misspelt; "Siaga" is the product's
+    // name, so no status may be called that.
+    const banned = [/\bDispatch/, /heksagon/i, /\bH3\b/, /Antrian/, /Lewat SLA/, /\bprank\b/i, /^Siaga$/];
+    const offenders = Object.entries(tables.id.text)
+      .filter(([key]) => key !== 'app.title')
+      .filter(([, value]) => banned.some((re) => re.test(value)))
+      .map(([key, value]) => `${key}: ${value}`);
+    expect(offenders).toEqual([]);
+  });
 });
