@@ -245,6 +245,11 @@ fn table(ids: &Ids) -> Vec<Row> {
         )
         .body(json!({"state": "ready"})),
         row("get", "/api/v1/agents", Policy::Only(&[Admin, Supervisor, OtherRegionSupervisor])),
+        row(
+            "get",
+            "/api/v1/service-lines",
+            Policy::Only(&[Admin, Supervisor, OtherRegionSupervisor]),
+        ),
         // operator1 works for the whole centre: outside any regional supervisor's scope.
         row(
             "post",

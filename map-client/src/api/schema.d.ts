@@ -817,6 +817,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/service-lines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The service lines this deployment answers, as configured (`112`, tiered lines, follow-up programmes):
+         *     admins and supervisors. Read-only; lines are configured in `siaga.toml`.
+         */
+        get: operations["list_service_lines"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/units": {
         parameters: {
             query?: never;
@@ -1378,6 +1398,11 @@ export interface components {
             unanswered: number;
             /**
              * Format: double
+             * @description `abandoned ÷ offered`.
+             */
+            abandoned_ratio?: number | null;
+            /**
+             * Format: double
              * @description (emergency + information) ÷ offered.
              */
             success_call_ratio?: number | null;
@@ -1432,6 +1457,11 @@ export interface components {
              * @description (prank + ghost) ÷ answered.
              */
             prank_ghost_ratio?: number | null;
+            /**
+             * Format: double
+             * @description prank ÷ answered.
+             */
+            prank_ratio?: number | null;
         };
         /** @description The routing state of a call on a tiered service line. */
         CallRoute: {
@@ -2402,6 +2432,11 @@ export interface components {
             parent_code?: string | null;
             time_zone: string;
         };
+        /** @description A regional team of a tiered line. */
+        RegionalTeamView: {
+            team_id: string;
+            region_codes: string[];
+        };
         /** @description Why an OPD sends an incident back. */
         RejectRequest: {
             reason: components["schemas"]["Note"];
@@ -2446,6 +2481,25 @@ export interface components {
          * @enum {string}
          */
         SelectableState: "ready" | "aux" | "logged_out";
+        /**
+         * @description A service line as configured: the emergency number, each tiered line (`[[routing.lines]]`) and each line
+         *     with a follow-up programme (`[[routing.follow_ups]]`).
+         */
+        ServiceLineView: {
+            /** @description The code callers' calls carry (`112`, `quitline`). */
+            line: string;
+            /** @description Offered to regional teams before the central team. */
+            tiered: boolean;
+            /** @description The regional teams and the region codes each serves (tiered lines). */
+            regional_teams: components["schemas"]["RegionalTeamView"][];
+            /**
+             * Format: int64
+             * @description How long a regional team may leave a call before it falls back to central, in ms (tiered lines).
+             */
+            fallback_after_ms?: number | null;
+            /** @description Days after the first call on which follow-up calls are due (lines with a programme). */
+            follow_up_day_offsets: number[];
+        };
         /** @description A new service token, shown once. */
         ServiceTokenView: {
             /** @description The bearer token; only its hash is stored, so it cannot be shown again. */
@@ -6146,6 +6200,51 @@ export interface operations {
             };
             /** @description the period is not a month, or another bad parameter */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_service_lines: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceLineView"][];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -129,6 +129,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(calls::classify_call))
         .routes(routes!(calls::end_call))
         .routes(routes!(calls::attach_aml))
+        .routes(routes!(routing::list_service_lines))
         .routes(routes!(routing::route_call))
         .routes(routes!(routing::take_call))
         .routes(routes!(routing::schedule_follow_ups))
