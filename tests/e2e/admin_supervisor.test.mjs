@@ -28,7 +28,7 @@ after(async () => {
   await server?.stop();
 });
 
-/** A call through the API: answered after `answerAfterMs` (or abandoned when null) and classified `cls`. */
+/** A call through the API: answered at once and classified `cls`, or left ringing (`answer: false`). */
 async function call(taker, { cls, answer = true }) {
   const c = await api(server.url, 'POST', '/api/v1/calls', taker, { ani: '081377778888', channel: 'voice', service_line: '112' });
   assert.equal(c.status, 201, JSON.stringify(c.body));
