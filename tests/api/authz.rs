@@ -199,6 +199,9 @@ fn table(ids: &Ids) -> Vec<Row> {
         row("post", "/api/v1/agencies", Policy::Only(&[Admin])).body(json!({
             "code": "MATRIX-BTM", "name": "Matrix OPD", "agency_type": "other", "region_code": "21.71"
         })),
+        row("patch", "/api/v1/agencies/{id}", Policy::Only(&[Admin]))
+            .id(dinkes)
+            .body(json!({"phone": "119"})),
         // With `agency_id` of Dinkes: another OPD's dispatcher and crew are refused.
         row(
             "get",

@@ -519,7 +519,10 @@ async fn admins_and_supervisors_read_the_configured_service_lines(engine: Engine
              "fallback_after_ms": FALLBACK_MS, "follow_up_day_offsets": [1, 3, 7, 14, 30, 60, 90]},
         ])
     );
-    assert_eq!(srv.get("/api/v1/service-lines", &supervisor).await.0, StatusCode::OK);
+    assert_eq!(
+        srv.get("/api/v1/service-lines", &supervisor).await.0,
+        StatusCode::OK
+    );
     assert_error(
         &srv.get("/api/v1/service-lines", &taker).await,
         StatusCode::FORBIDDEN,

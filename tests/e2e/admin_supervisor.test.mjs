@@ -1,7 +1,8 @@
 // The admin and supervisor screens on a real server, at 1366×768 with three browsers at once:
 // * the admin creates a unit and a responder for it on the admin screen; the dispatcher of its OPD sees the new
 //   unit appear on the unit list and, once it is assigned through the API, its new status;
-// * invalid input on admin forms shows the server's own message at the field the error body names;
+// * invalid input on admin forms shows the server's own message at the field the error body names (and the
+//   form's own checks, the API's limits, refuse before any request); the admin edits an OPD's phone;
 // * the supervisor's KPI tiles show today's figures of GET /api/v1/reports/kpi, refreshed by the calls made
 //   meanwhile (answered fast, one abandoned, one prank); the supervisor downloads a daily CSV and a monthly
 //   XLSX report and the test reads both back; the heat-map legend lists distinct whole-number classes.
@@ -133,6 +134,19 @@ test('an admin adds a unit and its responder, a dispatcher assigns it, the super
   assert.equal(await newRow.locator("[data-status]").getAttribute("data-status"), "available");
   const unit = (await api(server.url, 'GET', '/api/v1/units', adminToken)).body.find((u) => u.call_sign === 'AMB-09');
   assert.equal(unit.agency_id, dinkes.id);
+
+  // ---- Admin: the OPD's phone, edited from its row; a malformed number is refused by the form's own check.
+  await page.getByRole('button', { name: 'Ubah: DINKES-BTM' }).click();
+  const agencyEdit = page.getByTestId('agency-edit-form');
+  assert.equal(await agencyEdit.getByLabel('Nama').inputValue(), dinkes.name);
+  await agencyEdit.getByLabel('Telepon').fill('0778-119-x');
+  await agencyEdit.getByRole('button', { name: 'Simpan' }).click();
+  assert.match(await agencyEdit.locator('[data-error-for="phone"]').textContent(), /3–20 angka/);
+  await agencyEdit.getByLabel('Telepon').fill('0778-119');
+  await agencyEdit.getByRole('button', { name: 'Simpan' }).click();
+  await agencyEdit.getByText(`OPD ${dinkes.name} disimpan.`).waitFor();
+  await page.locator('[data-testid="agencies"] tr[data-code="DINKES-BTM"] td:has-text("0778-119")').waitFor();
+  assert.equal((await api(server.url, 'GET', '/api/v1/agencies', adminToken)).body.find((a) => a.id === dinkes.id).phone, '0778-119');
 
   // ---- Admin: its responder. A common password passes the form's checks; the server's refusal names it.
   const userForm = page.getByTestId('user-form');

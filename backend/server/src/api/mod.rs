@@ -112,6 +112,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::force_logout))
         .routes(routes!(users::issue_service_token))
         .routes(routes!(agencies::list_agencies, agencies::create_agency))
+        .routes(routes!(agencies::update_agency))
         .routes(routes!(agencies::list_units, agencies::create_unit))
         .routes(routes!(agencies::get_unit))
         .routes(routes!(agencies::update_unit_status))

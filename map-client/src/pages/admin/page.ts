@@ -1,7 +1,7 @@
 //! The admin screen: users (create with role, agency, unit and region; enable/disable; reset a password), units
-//! (create; on/off duty), agencies (create), the configured service lines (read-only: they are set in
+//! (create; on/off duty), agencies (create; rename, change the phone), the configured service lines (read-only: they are set in
 //! `siaga.toml`) and agent schedules (CSV upload). Every write is the API's own (`/api/v1/users`, `/units`,
-//! `/agencies`, `/agents/schedules`), which audits it; forms check the API's limits first and show its
+//! `/agencies`, `/agencies/{id}`, `/agents/schedules`), which audits it; forms check the API's limits first and show its
 //! refusals at the field they name.
 //!
 //! This module wires the pieces: REST and the socket feed `state.ts`, whose changes the `view_*` modules draw.
@@ -18,6 +18,7 @@ import { createStore } from '../store';
 import {
   type AdminState,
   agenciesLoaded,
+  agencyEditRequest,
   agencyRequest,
   initialState,
   linesLoaded,
@@ -29,7 +30,7 @@ import {
   userRequest,
   usersLoaded,
 } from './state';
-import { mountAgencyForm, mountResetForm, mountScheduleForm, mountUnitForm, mountUserForm } from './view_forms';
+import { mountAgencyEditForm, mountAgencyForm, mountResetForm, mountScheduleForm, mountUnitForm, mountUserForm } from './view_forms';
 import { mountAgencies, mountLines, mountUnits, mountUsers } from './view_lists';
 
 const SECTIONS = ['users', 'units', 'agencies', 'lines', 'schedules'] as const;
@@ -40,7 +41,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
 
   const usersView = mountUsers(h('tbody', { 'data-testid': 'users' }), { toggle: (u) => void toggleUser(u), reset: (u) => resetForm.choose(u.id) });
   const unitsView = mountUnits(h('tbody', { 'data-testid': 'units' }), (u, to) => void setDuty(u, to));
-  const agenciesView = mountAgencies(h('tbody', { 'data-testid': 'agencies' }));
+  const agenciesView = mountAgencies(h('tbody', { 'data-testid': 'agencies' }), (id) => agencyEditForm.choose(id));
   const linesBox = h('div', { 'data-testid': 'lines' });
   const linesView = mountLines(linesBox);
 
@@ -64,6 +65,11 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     store.update((s) => agenciesLoaded(s, upsert(s.agencies, created)));
     return t('admin.agency_created', { name: created.name });
   });
+  const agencyEditForm = mountAgencyEditForm(async (f) => {
+    const changed = await patch<Agency>(`/api/v1/agencies/${encodeURIComponent(f.agency_id)}`, agencyEditRequest(f));
+    store.update((s) => agenciesLoaded(s, upsert(s.agencies, changed)));
+    return t('admin.agency_saved', { name: changed.name });
+  });
   const scheduleForm = mountScheduleForm(async (csv) => {
     const done = await postText<{ imported: number }>('/api/v1/agents/schedules', csv, 'text/csv');
     return t('admin.schedules_done', { n: done.imported });
@@ -79,7 +85,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       h('nav', { class: 'admin-nav', 'aria-label': t('admin.sections') }, h('ul', {}, SECTIONS.map((id) => h('li', {}, h('a', { href: `#admin-${id}` }, t(`admin.${id}` as 'admin.users')))))),
       section('users', h('div', { class: 'table-wrap' }, usersView.table), userForm.form, resetForm.form),
       section('units', h('div', { class: 'table-wrap' }, unitsView.table), unitForm.form),
-      section('agencies', h('div', { class: 'table-wrap' }, agenciesView.table), agencyForm.form),
+      section('agencies', h('div', { class: 'table-wrap' }, agenciesView.table), agencyEditForm.form, agencyForm.form),
       section('lines', linesBox),
       section('schedules', scheduleForm.form),
     ),
@@ -94,6 +100,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       resetForm.render(next);
       unitForm.render(next);
       agencyForm.render(next);
+      agencyEditForm.render(next);
     }
   });
 

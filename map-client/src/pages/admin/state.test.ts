@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Unit } from '../../api/types';
-import { agencyProblem, agencyRequest, dutyToggle, scheduleProblem, unitProblem, unitRequest, upsert, userProblem, userRequest, type UserForm } from './state';
+import { agencyEditProblem, agencyEditRequest, agencyProblem, agencyRequest, dutyToggle, scheduleProblem, unitProblem, unitRequest, upsert, userProblem, userRequest, type UserForm } from './state';
 
 const user: UserForm = {
   username: 'amb09',
@@ -54,6 +54,16 @@ describe('admin unit and agency forms', () => {
     expect(agencyProblem({ ...agency, region_code: '' })?.field).toBe('region_code');
     expect(agencyProblem({ ...agency, phone: '0812-3456-7890' })).toBeNull();
     expect(agencyProblem({ ...agency, phone: '0812--34' })?.field).toBe('phone');
+  });
+
+  it('check an agency edit: a name, and a phone only when one is given', () => {
+    const edit = { agency_id: 'dinkes', name: ' PSC 119 ', phone: '' };
+    expect(agencyEditProblem(edit)).toBeNull();
+    expect(agencyEditRequest(edit)).toEqual({ name: 'PSC 119' });
+    expect(agencyEditRequest({ ...edit, phone: '0778 119' })).toEqual({ name: 'PSC 119', phone: '0778 119' });
+    expect(agencyEditProblem({ ...edit, agency_id: '' })?.field).toBe('agency_id');
+    expect(agencyEditProblem({ ...edit, name: '' })?.field).toBe('name');
+    expect(agencyEditProblem({ ...edit, phone: 'x' })?.field).toBe('phone');
   });
 
   it('check that a schedule names its three columns', () => {

@@ -165,6 +165,28 @@ export function agencyRequest(f: AgencyForm): Record<string, unknown> {
   return body;
 }
 
+export interface AgencyEditForm {
+  readonly agency_id: string;
+  readonly name: string;
+  readonly phone: string;
+}
+
+/** An agency's new name and phone (code, type and region stay: records refer to them). */
+export function agencyEditProblem(f: AgencyEditForm): Problem | null {
+  if (!f.agency_id) return { field: 'agency_id', key: 'admin.err_required' };
+  const name = text('name', f.name, LIMITS.name);
+  if (name) return name;
+  if (f.phone.trim() !== '' && !PHONE_PATTERN.test(f.phone.trim())) return { field: 'phone', key: 'admin.err_phone' };
+  return null;
+}
+
+/** The PATCH body: the name, and the phone when one is given (the API keeps the old phone otherwise). */
+export function agencyEditRequest(f: AgencyEditForm): Record<string, unknown> {
+  const body: Record<string, unknown> = { name: f.name.trim() };
+  if (f.phone.trim()) body['phone'] = f.phone.trim();
+  return body;
+}
+
 /** A schedule CSV must at least name its three columns; the server checks every row. */
 export function scheduleProblem(csv: string): Problem | null {
   const header = csv.replace(/^\uFEFF/, '').split(/\r?\n/).find((l) => l.trim() !== '');

@@ -17,6 +17,8 @@ import {
   UNIT_TYPES,
   type UnitForm,
   type UserForm,
+  type AgencyEditForm,
+  agencyEditProblem,
   agencyProblem,
   passwordProblem,
   scheduleProblem,
@@ -210,6 +212,43 @@ export function mountAgencyForm(onCreate: Submit<AgencyForm>) {
     render(next: AdminState) {
       const r = region.value;
       replace(region, h('option', { value: '' }, t('admin.choose')), next.regions.map((x) => h('option', { value: x.code, selected: x.code === r }, `${x.name} (${x.code})`)));
+    },
+  };
+}
+
+export function mountAgencyEditForm(onSave: Submit<AgencyEditForm>) {
+  const agency = h('select', { name: 'agency_id' });
+  const name = input('name', { maxlength: LIMITS.name, autocomplete: 'off', required: true });
+  const phone = input('phone', { type: 'tel', maxlength: 40, autocomplete: 'off' });
+  const form = h(
+    'form',
+    { class: 'admin-form grid2', 'data-testid': 'agency-edit-form', novalidate: true, 'aria-labelledby': 'agency-edit-title' },
+    h('h3', { id: 'agency-edit-title', class: 'span2' }, t('admin.agency_edit')),
+    field(t('admin.agency'), agency),
+    h('span'),
+    field(t('admin.name'), name),
+    field(t('admin.phone'), phone, t('admin.phone_keep_hint')),
+  );
+  let agencies: AdminState['agencies'] = [];
+  const fill = () => {
+    const a = agencies.find((x) => x.id === agency.value);
+    name.value = a?.name ?? '';
+    phone.value = a?.phone ?? '';
+  };
+  agency.addEventListener('change', fill);
+  wire(form, (): AgencyEditForm => ({ agency_id: agency.value, name: name.value, phone: phone.value }), agencyEditProblem, onSave);
+  return {
+    form,
+    /** Preselects an agency (the table's "edit" button) with its current name and phone. */
+    choose(id: string) {
+      agency.value = id;
+      fill();
+      name.focus();
+    },
+    render(next: AdminState) {
+      agencies = next.agencies;
+      const chosen = agency.value;
+      replace(agency, h('option', { value: '' }, t('admin.choose')), next.agencies.map((x) => h('option', { value: x.id, selected: x.id === chosen }, `${x.code} · ${x.name}`)));
     },
   };
 }

@@ -73,9 +73,9 @@ export function mountUnits(body: HTMLElement, onDuty: (u: Unit, to: 'available' 
   };
 }
 
-export function mountAgencies(body: HTMLElement) {
+export function mountAgencies(body: HTMLElement, onEdit: (id: string) => void) {
   return {
-    table: table(t('admin.agencies'), [t('admin.code'), t('admin.name'), t('admin.agency_type'), t('admin.region'), t('admin.phone')], body),
+    table: table(t('admin.agencies'), [t('admin.code'), t('admin.name'), t('admin.agency_type'), t('admin.region'), t('admin.phone'), t('admin.actions')], body),
     render(s: AdminState, prev: AdminState | null) {
       if (prev && prev.agencies === s.agencies && prev.regions === s.regions) return;
       replace(
@@ -89,6 +89,7 @@ export function mountAgencies(body: HTMLElement) {
             h('td', {}, tk('agency_type', a.agency_type)),
             h('td', {}, s.regions.find((r) => r.code === a.region_code)?.name ?? a.region_code),
             h('td', {}, a.phone ?? t('common.none')),
+            h('td', { class: 'actions' }, h('button', { type: 'button', class: 'btn', 'aria-label': `${t('admin.edit')}: ${a.code}`, onclick: () => onEdit(a.id) }, t('admin.edit'))),
           ),
         ),
       );
