@@ -174,6 +174,17 @@ test('an admin adds a unit and its responder, a dispatcher assigns it, the super
   assert.deepEqual([created.role, created.agency_id, created.unit_id, created.must_change_password], ['responder', dinkes.id, unit.id, true]);
   await shot(page, 'admin_created');
 
+  // ---- Admin: schedules. A bad row is refused by the server, its words shown at the CSV.
+  const schedules = page.getByTestId('schedule-form');
+  await schedules.getByLabel('Isi CSV').fill('username,shift_start,shift_end\noperator1,2026-12-07 07:00,besok pagi\n');
+  await schedules.getByRole('button', { name: 'Simpan' }).click();
+  const csvError = schedules.locator('[data-error-for="body"]');
+  await csvError.waitFor();
+  assert.match(await csvError.textContent(), /shift_end/);
+  await schedules.getByLabel('Isi CSV').fill('username,shift_start,shift_end\noperator1,2026-12-07 07:00,2026-12-07 15:00\n');
+  await schedules.getByRole('button', { name: 'Simpan' }).click();
+  await schedules.getByText('1 jadwal disimpan.').waitFor();
+
   // ---- Dispatcher: the new unit appeared live; assigned through the API, its status follows.
   const dispRow = dispPage.locator(`[data-testid="unit-list"] li[data-unit-id="${unit.id}"]`);
   await dispRow.waitFor({ timeout: 15_000 });
