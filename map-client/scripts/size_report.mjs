@@ -32,6 +32,7 @@ const roles = {
   dispatcher: 'src/pages/dispatcher/page.ts',
   responder: 'src/pages/responder/page.ts',
   supervisor: 'src/pages/supervisor/page.ts',
+  admin: 'src/pages/admin/page.ts',
 };
 const html = gz('index.html');
 const rows = [];

@@ -15,13 +15,13 @@ export interface PageContext {
 
 type PageModule = { mount(ctx: PageContext): void | Promise<void> };
 
-/** Which page each role lands on. Admins use the supervisor board. */
+/** Which page each role lands on. */
 const PAGES: Record<Role, () => Promise<PageModule>> = {
   call_taker: () => import('./pages/call_taker/page'),
   dispatcher: () => import('./pages/dispatcher/page'),
   responder: () => import('./pages/responder/page'),
   supervisor: () => import('./pages/supervisor/page'),
-  admin: () => import('./pages/supervisor/page'),
+  admin: () => import('./pages/admin/page'),
   integration: () => import('./pages/gateway/page'),
 };
 

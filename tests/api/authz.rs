@@ -199,6 +199,9 @@ fn table(ids: &Ids) -> Vec<Row> {
         row("post", "/api/v1/agencies", Policy::Only(&[Admin])).body(json!({
             "code": "MATRIX-BTM", "name": "Matrix OPD", "agency_type": "other", "region_code": "21.71"
         })),
+        row("patch", "/api/v1/agencies/{id}", Policy::Only(&[Admin]))
+            .id(dinkes)
+            .body(json!({"phone": "119"})),
         // With `agency_id` of Dinkes: another OPD's dispatcher and crew are refused.
         row(
             "get",
@@ -245,6 +248,11 @@ fn table(ids: &Ids) -> Vec<Row> {
         )
         .body(json!({"state": "ready"})),
         row("get", "/api/v1/agents", Policy::Only(&[Admin, Supervisor, OtherRegionSupervisor])),
+        row(
+            "get",
+            "/api/v1/service-lines",
+            Policy::Only(&[Admin, Supervisor, OtherRegionSupervisor]),
+        ),
         // operator1 works for the whole centre: outside any regional supervisor's scope.
         row(
             "post",

@@ -5,7 +5,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use siaga_tests::{Engine, TestServer, engine_tests};
 
-engine_tests!(a_unit_added_through_the_api_is_recommended_at_once_and_follows_its_fixes_and_duty,);
+engine_tests!(
+    a_unit_added_through_the_api_is_recommended_at_once_and_follows_its_fixes_and_duty,
+    an_admin_renames_an_agency_and_changes_its_phone_audited,
+);
 
 /// The nearest ambulances to a point, as the dispatcher's recommendations rank them.
 async fn nearest(srv: &TestServer, token: &str, lon: f64, lat: f64) -> Value {
@@ -97,4 +100,93 @@ async fn a_unit_added_through_the_api_is_recommended_at_once_and_follows_its_fix
         .find(|e| e["unit_id"] == id.as_str())
         .unwrap_or_else(|| panic!("not among the skipped: {found}"));
     assert_eq!(skipped["reason"]["reason"], "out_of_service", "{found}");
+}
+
+async fn an_admin_renames_an_agency_and_changes_its_phone_audited(engine: Engine) {
+    // Arrange
+    let srv = TestServer::start(engine).await;
+    let admin = srv.demo_login("admin").await;
+    let dispatcher = srv.demo_login("dispatch.dinkes").await;
+    let dinkes = srv.agency_id(&admin, "DINKES-BTM").await;
+    let path = format!("/api/v1/agencies/{dinkes}");
+
+    // Act: a new phone only, then a new name only.
+    let (s, phoned) = srv
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&admin),
+            Some(json!({"phone": "0778-119"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{phoned}");
+    let (s, renamed) = srv
+        .call(
+            Method::PATCH,
+            &path,
+            Some(&admin),
+            Some(json!({"name": "  PSC 119 Batam  "})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{renamed}");
+
+    // Assert: each change keeps the other field, code, type and region; the list shows it; both are audited.
+    assert_eq!(phoned["phone"], "0778-119");
+    assert_eq!(renamed["name"], "PSC 119 Batam");
+    assert_eq!(renamed["phone"], "0778-119");
+    assert_eq!(renamed["code"], "DINKES-BTM");
+    assert_eq!(renamed["agency_type"], "health");
+    let (_, all) = srv.get("/api/v1/agencies", &dispatcher).await;
+    let listed = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == dinkes.as_str())
+        .unwrap();
+    assert_eq!(listed["name"], "PSC 119 Batam");
+    let (_, audit) = srv
+        .get(
+            &format!("/api/v1/audit?action=agency.update&subject_id={dinkes}"),
+            &admin,
+        )
+        .await;
+    assert_eq!(audit.as_array().map(Vec::len), Some(2), "{audit}");
+
+    // Refusals name the field; only admins edit.
+    for (body, field) in [
+        (json!({"name": "   "}), "name"),
+        (json!({}), "name"),
+        (json!({"phone": "nomor"}), "phone"),
+        (json!({"code": "X"}), "code"),
+    ] {
+        let e = siaga_tests::assert_error(
+            &srv.call(Method::PATCH, &path, Some(&admin), Some(body.clone()))
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        );
+        assert_eq!(e["field"], field, "{body}: {e}");
+    }
+    siaga_tests::assert_error(
+        &srv.call(
+            Method::PATCH,
+            &path,
+            Some(&dispatcher),
+            Some(json!({"phone": "112"})),
+        )
+        .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
+    siaga_tests::assert_error(
+        &srv.call(
+            Method::PATCH,
+            "/api/v1/agencies/nope",
+            Some(&admin),
+            Some(json!({"phone": "112"})),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
 }

@@ -10,6 +10,7 @@ engine_tests!(
     a_tiered_line_offers_calls_to_the_regional_team_and_falls_back_to_central,
     a_follow_up_programme_schedules_call_backs_and_an_ending_outcome_cancels_the_rest,
     a_telephony_gateway_registers_calls_with_a_service_token_and_nothing_else,
+    admins_and_supervisors_read_the_configured_service_lines,
 );
 
 const T0: i64 = 1_795_575_600_000;
@@ -493,5 +494,38 @@ async fn a_telephony_gateway_registers_calls_with_a_service_token_and_nothing_el
         .await,
         StatusCode::UNAUTHORIZED,
         "session_revoked",
+    );
+}
+
+async fn admins_and_supervisors_read_the_configured_service_lines(engine: Engine) {
+    // Arrange: the quitline is tiered and has a follow-up programme; 112 is always answered centrally.
+    let srv = server(engine).await;
+    let admin = srv.demo_login("admin").await;
+    let supervisor = srv.demo_login("supervisor").await;
+    let taker = srv.demo_login("operator1").await;
+
+    // Act
+    let (status, lines) = srv.get("/api/v1/service-lines", &admin).await;
+
+    // Assert: 112 first, then the configured line with its team, fallback and follow-up days.
+    assert_eq!(status, StatusCode::OK, "{lines}");
+    assert_eq!(
+        lines,
+        json!([
+            {"line": "112", "tiered": false, "regional_teams": [], "fallback_after_ms": null,
+             "follow_up_day_offsets": []},
+            {"line": "quitline", "tiered": true,
+             "regional_teams": [{"team_id": "quitline-batam", "region_codes": ["21.71"]}],
+             "fallback_after_ms": FALLBACK_MS, "follow_up_day_offsets": [1, 3, 7, 14, 30, 60, 90]},
+        ])
+    );
+    assert_eq!(
+        srv.get("/api/v1/service-lines", &supervisor).await.0,
+        StatusCode::OK
+    );
+    assert_error(
+        &srv.get("/api/v1/service-lines", &taker).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
     );
 }

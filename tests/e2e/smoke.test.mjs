@@ -54,7 +54,7 @@ test('each role lands on its own page', async () => {
     'dispatch.dinkes': 'Peta pengendali OPD',
     amb01: 'Tugas saya',
     supervisor: 'Papan supervisor',
-    admin: 'Papan supervisor',
+    admin: 'Administrasi',
   };
   for (const [username, title] of Object.entries(expected)) {
     const { context, problems } = await ctx();

@@ -413,6 +413,8 @@ async fn xlsx_and_csv_carry_the_same_figures_as_the_json(engine: Engine) {
         ("service_level_20s", &c["service_level_20s"]),
         ("success_call_ratio", &c["success_call_ratio"]),
         ("prank_ghost_ratio", &c["prank_ghost_ratio"]),
+        ("prank_ratio", &c["prank_ratio"]),
+        ("abandoned_ratio", &c["abandoned_ratio"]),
         ("incidents_total", &json["incidents"]["total"]),
         ("sla_compliance", &json["sla"]["total"]["compliance"]),
         ("period", &json["period"]["text"]),

@@ -147,3 +147,60 @@ export async function getOptional<T>(path: string): Promise<T | null> {
     throw e;
   }
 }
+
+/** A file the server sent as an attachment: its bytes and the name it suggests (`Content-Disposition`). */
+export interface DownloadedFile {
+  blob: Blob;
+  fileName: string;
+}
+
+/**
+ * GETs a file (a CSV or XLSX report). The session cookie goes with it like any request, so the page can turn
+ * the answer into a real download (`saveFile` in `ui/download.ts`); an error answer becomes an `ApiError` as
+ * everywhere else instead of a downloaded JSON error.
+ */
+export async function download(path: string, fallbackName: string): Promise<DownloadedFile> {
+  let response: Response;
+  try {
+    response = await fetch(path, { headers: { 'X-Requested-With': 'siaga' }, credentials: 'same-origin' });
+  } catch (e) {
+    throw new ApiError('network_error', 0, e instanceof Error ? e.message : String(e));
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    throw errorFromBody(response.status, parsed);
+  }
+  const disposition = response.headers.get('Content-Disposition') ?? '';
+  const named = /filename="([^"]+)"/.exec(disposition)?.[1];
+  return { blob: await response.blob(), fileName: named ?? fallbackName };
+}
+
+/** POSTs a text body of another type than JSON (a CSV upload), with the same headers and errors as `request`. */
+export async function postText<T>(path: string, body: string, contentType: string): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      headers: { Accept: 'application/json', 'X-Requested-With': 'siaga', 'Content-Type': contentType, 'Idempotency-Key': newIdempotencyKey() },
+      credentials: 'same-origin',
+      body,
+    });
+  } catch (e) {
+    throw new ApiError('network_error', 0, e instanceof Error ? e.message : String(e));
+  }
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) throw errorFromBody(response.status, parsed);
+  return parsed as T;
+}

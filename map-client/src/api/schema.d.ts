@@ -22,6 +22,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/agencies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Renames an agency or changes its phone (admins). Audited. */
+        patch: operations["update_agency"];
+        trace?: never;
+    };
     "/api/v1/agents": {
         parameters: {
             query?: never;
@@ -817,6 +834,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/service-lines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The service lines this deployment answers, as configured (`112`, tiered lines, follow-up programmes):
+         *     admins and supervisors. Read-only; lines are configured in `siaga.toml`.
+         */
+        get: operations["list_service_lines"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/units": {
         parameters: {
             query?: never;
@@ -1378,6 +1415,11 @@ export interface components {
             unanswered: number;
             /**
              * Format: double
+             * @description `abandoned ÷ offered`.
+             */
+            abandoned_ratio?: number | null;
+            /**
+             * Format: double
              * @description (emergency + information) ÷ offered.
              */
             success_call_ratio?: number | null;
@@ -1432,6 +1474,11 @@ export interface components {
              * @description (prank + ghost) ÷ answered.
              */
             prank_ghost_ratio?: number | null;
+            /**
+             * Format: double
+             * @description prank ÷ answered.
+             */
+            prank_ratio?: number | null;
         };
         /** @description The routing state of a call on a tiered service line. */
         CallRoute: {
@@ -2402,6 +2449,11 @@ export interface components {
             parent_code?: string | null;
             time_zone: string;
         };
+        /** @description A regional team of a tiered line. */
+        RegionalTeamView: {
+            team_id: string;
+            region_codes: string[];
+        };
         /** @description Why an OPD sends an incident back. */
         RejectRequest: {
             reason: components["schemas"]["Note"];
@@ -2446,6 +2498,25 @@ export interface components {
          * @enum {string}
          */
         SelectableState: "ready" | "aux" | "logged_out";
+        /**
+         * @description A service line as configured: the emergency number, each tiered line (`[[routing.lines]]`) and each line
+         *     with a follow-up programme (`[[routing.follow_ups]]`).
+         */
+        ServiceLineView: {
+            /** @description The code callers' calls carry (`112`, `quitline`). */
+            line: string;
+            /** @description Offered to regional teams before the central team. */
+            tiered: boolean;
+            /** @description The regional teams and the region codes each serves (tiered lines). */
+            regional_teams: components["schemas"]["RegionalTeamView"][];
+            /**
+             * Format: int64
+             * @description How long a regional team may leave a call before it falls back to central, in ms (tiered lines).
+             */
+            fallback_after_ms?: number | null;
+            /** @description Days after the first call on which follow-up calls are due (lines with a programme). */
+            follow_up_day_offsets: number[];
+        };
         /** @description A new service token, shown once. */
         ServiceTokenView: {
             /** @description The bearer token; only its hash is stored, so it cannot be shown again. */
@@ -2712,6 +2783,14 @@ export interface components {
              */
             position_at?: number | null;
         };
+        /**
+         * @description Changes to an agency: its name and phone. Its code, type and region stay (incidents, units, reports and
+         *     routing refer to them).
+         */
+        UpdateAgencyRequest: {
+            name?: null | components["schemas"]["Name"];
+            phone?: null | components["schemas"]["PhoneNumber"];
+        };
         /** @description Changes to an account. */
         UpdateUserRequest: {
             /** @description Disabling ends the user's sessions; enabling clears the login throttle of the username. */
@@ -2853,6 +2932,109 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_agency: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateAgencyRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgencyView"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description changed by someone else meanwhile */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6146,6 +6328,51 @@ export interface operations {
             };
             /** @description the period is not a month, or another bad parameter */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_service_lines: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceLineView"][];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

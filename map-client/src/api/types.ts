@@ -40,6 +40,7 @@ export type AssignmentView = Schemas['AssignmentView'];
 export type DeclineReason = Schemas['DeclineReason'];
 
 export type AgentView = Schemas['AgentView'];
+export type KpiReport = Schemas['KpiReportView'];
 export type ClientConfig = Schemas['ClientConfigView'];
 
 /** Incident statuses (the view carries the status as a string; these are the values it takes). */

@@ -14,7 +14,7 @@ const stateModules = readdirSync(pagesDir, { withFileTypes: true })
 
 describe('page state modules', () => {
   it('exist for the pages that were split', () => {
-    expect(stateModules.sort()).toEqual(['call_taker/state.ts', 'dispatcher/state.ts', 'responder/state.ts', 'supervisor/state.ts']);
+    expect(stateModules.sort()).toEqual(['admin/state.ts', 'call_taker/state.ts', 'dispatcher/state.ts', 'responder/state.ts', 'supervisor/state.ts']);
   });
 
   it.each(stateModules)('%s imports nothing that touches the DOM, the network, storage or the clock', (file) => {

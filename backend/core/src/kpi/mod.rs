@@ -31,7 +31,9 @@
 //!   answering standard counts against all calls arriving, so an abandoned call counts as not answered in time).
 //! * **Average handling time (AHT)**: mean of end − answer over calls with both (talk time; Siaga records no
 //!   separate wrap-up).
-//! * **Prank/ghost ratio**: (prank + ghost) ÷ answered.
+//! * **Prank/ghost ratio**: (prank + ghost) ÷ answered. **Prank ratio**: prank ÷ answered alone (a ghost call
+//!   may be a dead line or a pocket dial; a prank is someone abusing the number, which is what centres report).
+//! * **Abandon rate**: abandoned ÷ offered.
 //! * **Intervals** per incident: first answer of a linked call → first escalation to an OPD → first assignment
 //!   (dispatch) → first acknowledgement → first unit on scene → resolved → closed, plus answer → dispatch and
 //!   answer → on scene. Count, mean, nearest-rank median and 90th percentile; a pair with a missing or earlier
@@ -273,6 +275,8 @@ pub struct CallKpis {
     pub abandoned: u64,
     /// Neither answered nor abandoned (still ringing, or no outcome recorded).
     pub unanswered: u64,
+    /// `abandoned ÷ offered`.
+    pub abandoned_ratio: Option<f64>,
     /// (emergency + information) ÷ offered.
     pub success_call_ratio: Option<f64>,
     /// (emergency + information) ÷ answered.
@@ -299,6 +303,8 @@ pub struct CallKpis {
     pub unclassified: u64,
     /// (prank + ghost) ÷ answered.
     pub prank_ghost_ratio: Option<f64>,
+    /// prank ÷ answered.
+    pub prank_ratio: Option<f64>,
 }
 
 /// A count under a key (a class, category, agency id or region code) with its display name when known.
@@ -609,6 +615,7 @@ pub fn compute(input: &KpiInput) -> KpiReport {
         answered: all.answered,
         abandoned: all.abandoned,
         unanswered: all.offered - all.answered - all.abandoned,
+        abandoned_ratio: ratio(all.abandoned, all.offered),
         success_call_ratio: ratio(genuine, all.offered),
         genuine_share_of_answered: ratio(genuine, all.answered),
         asa_ms: mean(all.speed_sum, all.answered),
@@ -632,6 +639,7 @@ pub fn compute(input: &KpiInput) -> KpiReport {
             class_count(CallClass::Prank) + class_count(CallClass::Ghost),
             all.answered,
         ),
+        prank_ratio: ratio(class_count(CallClass::Prank), all.answered),
     };
 
     // Incidents and intervals.

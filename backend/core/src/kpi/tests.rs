@@ -468,6 +468,10 @@ fn call_figures_of_one_day_match_the_hand_count() {
     assert_eq!(c.success_call_ratio, Some(4.0 / 7.0));
     assert_eq!(c.genuine_share_of_answered, Some(4.0 / 6.0));
     assert_eq!(c.prank_ghost_ratio, Some(2.0 / 6.0));
+    // One prank (c3) of six answered; the ghost call (c4) is not a prank.
+    assert_eq!(c.prank_ratio, Some(1.0 / 6.0));
+    // One abandoned (c5) of seven offered.
+    assert_eq!(c.abandoned_ratio, Some(1.0 / 7.0));
 }
 
 #[test]
@@ -663,6 +667,7 @@ fn empty_input_gives_zeros_and_no_ratios() {
     });
     assert_eq!(r.calls.offered, 0);
     assert_eq!(r.calls.success_call_ratio, None);
+    assert_eq!((r.calls.prank_ratio, r.calls.abandoned_ratio), (None, None));
     assert_eq!(r.calls.asa_ms, None);
     assert_eq!(r.sla.total.compliance, None);
     assert_eq!(r.days.len(), 7);

@@ -3,7 +3,9 @@
 
 use super::error::ApiResult;
 use super::extract::{Actor, AppJson, AppQuery};
-pub use crate::service::agencies::{AgencyView, CreateAgencyRequest, RegionView};
+pub use crate::service::agencies::{
+    AgencyView, CreateAgencyRequest, RegionView, UpdateAgencyRequest,
+};
 pub use crate::service::units::{CreateUnitRequest, UnitStatusRequest};
 use crate::service::{agencies, units};
 use crate::state::AppState;
@@ -60,6 +62,25 @@ pub async fn create_agency(
     actor.require(&[Role::Admin])?;
     let agency = agencies::create(&state, &actor, req).await?;
     Ok((StatusCode::CREATED, Json(agency)))
+}
+
+/// Renames an agency or changes its phone (admins). Audited.
+#[utoipa::path(patch, path = "/api/v1/agencies/{id}", tag = "agencies", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = UpdateAgencyRequest, responses(
+    (status = 200, body = AgencyView),
+    (status = 403, body = super::error::ErrorBody),
+    (status = 404, body = super::error::ErrorBody),
+    (status = 409, body = super::error::ErrorBody, description = "changed by someone else meanwhile"),
+    (status = 422, body = super::error::ErrorBody),
+))]
+pub async fn update_agency(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    AppJson(req): AppJson<UpdateAgencyRequest>,
+) -> ApiResult<Json<AgencyView>> {
+    actor.require(&[Role::Admin])?;
+    Ok(Json(agencies::update(&state, &actor, &id, req).await?))
 }
 
 /// Units visible to the caller: a dispatcher sees its agency's, a responder its own unit, others all.

@@ -6,7 +6,7 @@ use super::error::ApiResult;
 use super::extract::{Actor, AppJson, AppQuery};
 use crate::service::calls::CallView;
 use crate::service::follow_ups::{self, FollowUpQuery, FollowUpView, OutcomeRequest};
-use crate::service::routing::{self, RouteRequest};
+use crate::service::routing::{self, RouteRequest, ServiceLineView};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -15,6 +15,20 @@ use siaga_core::role::Role;
 
 /// Roles that work the follow-up list.
 const FOLLOW_UP_ROLES: &[Role] = &[Role::CallTaker, Role::Supervisor];
+
+/// The service lines this deployment answers, as configured (`112`, tiered lines, follow-up programmes):
+/// admins and supervisors. Read-only; lines are configured in `siaga.toml`.
+#[utoipa::path(get, path = "/api/v1/service-lines", tag = "calls", security(("bearer" = [])), responses(
+    (status = 200, body = Vec<ServiceLineView>),
+    (status = 403, body = super::error::ErrorBody),
+))]
+pub async fn list_service_lines(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<Json<Vec<ServiceLineView>>> {
+    actor.require(&[Role::Admin, Role::Supervisor])?;
+    Ok(Json(routing::service_lines(&state)))
+}
 
 /// Routes a call by the caller's locus (a tiered line only): offered to the regional team serving it, or kept
 /// central. A call already taken by a regional team, or ended, cannot be routed again.

@@ -89,6 +89,7 @@ fn summary(
     metric(&mut r, "calls_answered", calls.answered);
     metric(&mut r, "calls_abandoned", calls.abandoned);
     metric(&mut r, "calls_unanswered", calls.unanswered);
+    metric(&mut r, "abandoned_ratio", calls.abandoned_ratio);
     metric(&mut r, "success_call_ratio", calls.success_call_ratio);
     metric(
         &mut r,
@@ -115,6 +116,7 @@ fn summary(
     metric(&mut r, "handling_time_p90_ms", calls.handling_time.p90_ms);
     metric(&mut r, "calls_unclassified", calls.unclassified);
     metric(&mut r, "prank_ghost_ratio", calls.prank_ghost_ratio);
+    metric(&mut r, "prank_ratio", calls.prank_ratio);
     metric(&mut r, "incidents_total", incidents.total);
     metric(&mut r, "sla_met", sla.met);
     metric(&mut r, "sla_breached", sla.breached);

@@ -6,7 +6,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::limits::{Name, PhoneNumber, ShortText};
 use crate::service::common;
 use crate::state::AppState;
-use crate::store::{AgencyRow, ChangeSet, RegionRow, StoreError, insert_agency};
+use crate::store::{AgencyRow, ChangeSet, RegionRow, StoreError, insert_agency, update_agency};
 use serde::{Deserialize, Serialize};
 use siaga_core::agency::AgencyType;
 
@@ -44,6 +44,15 @@ pub struct CreateAgencyRequest {
     pub agency_type: AgencyType,
     /// The region (Kemendagri code) the agency belongs to.
     pub region_code: ShortText,
+    pub phone: Option<PhoneNumber>,
+}
+
+/// Changes to an agency: its name and phone. Its code, type and region stay (incidents, units, reports and
+/// routing refer to them).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgencyRequest {
+    pub name: Option<Name>,
     pub phone: Option<PhoneNumber>,
 }
 
@@ -127,6 +136,57 @@ pub async fn create(
         other => other.into(),
     })?;
     Ok(row.into())
+}
+
+/// Renames an agency or changes its phone, with its audit entry.
+///
+/// # Errors
+///
+/// 404 for an unknown id; 422 naming an empty name or a request that changes nothing; 409 when another edit
+/// came first.
+pub async fn update(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    req: UpdateAgencyRequest,
+) -> ApiResult<AgencyView> {
+    let before = state.store.get_agency(id).await.map_err(|e| match e {
+        StoreError::NotFound => ApiError::not_found("agency"),
+        other => other.into(),
+    })?;
+    if req.name.is_none() && req.phone.is_none() {
+        return Err(ApiError::validation(
+            "name",
+            "nothing to change: give name or phone",
+        ));
+    }
+    let name = match &req.name {
+        Some(n) if n.trim().is_empty() => {
+            return Err(ApiError::validation("name", "name must not be empty"));
+        }
+        Some(n) => n.trim().to_owned(),
+        None => before.name.clone(),
+    };
+    let now = state.now_ms();
+    let after = AgencyRow {
+        name,
+        phone: req.phone.map(String::from).or_else(|| before.phone.clone()),
+        updated_at: now.max(before.updated_at + 1),
+        ..before.clone()
+    };
+    let mut set = ChangeSet::new(now);
+    set.push(update_agency(&after, before.updated_at));
+    set.audit(common::audit(
+        actor,
+        now,
+        "agency.update",
+        "agency",
+        id,
+        serde_json::to_value(&before).ok(),
+        serde_json::to_value(&after).ok(),
+    ));
+    state.store.commit(set).await?;
+    Ok(after.into())
 }
 
 /// Regions known to this deployment, optionally of one level, ordered by code.

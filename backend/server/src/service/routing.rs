@@ -17,13 +17,90 @@ use crate::limits::ShortText;
 use crate::state::AppState;
 use crate::store::calls::{self as stmts, Offer};
 use crate::store::{AuditEntry, CallRow, ChangeSet, NewEvent, StoreError, StoreResult};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use siaga_core::call::ServiceLineCode;
 use siaga_core::position::{InvalidPosition, Position};
 use siaga_core::routing::{RouteDecision, TeamId};
 use siaga_core::sla::SlaKind;
 use siaga_core::time::Timestamp;
+
+/// A service line as configured: the emergency number, each tiered line (`[[routing.lines]]`) and each line
+/// with a follow-up programme (`[[routing.follow_ups]]`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ServiceLineView {
+    /// The code callers' calls carry (`112`, `quitline`).
+    pub line: String,
+    /// Offered to regional teams before the central team.
+    pub tiered: bool,
+    /// The regional teams and the region codes each serves (tiered lines).
+    pub regional_teams: Vec<RegionalTeamView>,
+    /// How long a regional team may leave a call before it falls back to central, in ms (tiered lines).
+    pub fallback_after_ms: Option<i64>,
+    /// Days after the first call on which follow-up calls are due (lines with a programme).
+    pub follow_up_day_offsets: Vec<u32>,
+}
+
+/// A regional team of a tiered line.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RegionalTeamView {
+    pub team_id: String,
+    pub region_codes: Vec<String>,
+}
+
+/// The service lines this deployment knows, from its configuration (read-only: lines are set in `siaga.toml`,
+/// so every instance routes alike). `112` first, then the others by code.
+pub fn service_lines(state: &AppState) -> Vec<ServiceLineView> {
+    let routing = &state.config.routing;
+    let mut codes: Vec<String> = routing
+        .lines
+        .lines()
+        .iter()
+        .map(|l| l.line.as_str().to_owned())
+        .chain(
+            routing
+                .follow_ups
+                .iter()
+                .map(|f| f.line.as_str().to_owned()),
+        )
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes.retain(|c| c != ServiceLineCode::emergency().as_str());
+    codes.insert(0, ServiceLineCode::emergency().as_str().to_owned());
+    codes
+        .into_iter()
+        .map(|code| {
+            let tiered = routing
+                .lines
+                .lines()
+                .iter()
+                .find(|l| l.line.as_str() == code);
+            ServiceLineView {
+                tiered: tiered.is_some(),
+                regional_teams: tiered
+                    .map(|l| {
+                        l.regional_teams
+                            .iter()
+                            .map(|t| RegionalTeamView {
+                                team_id: t.team_id.0.clone(),
+                                region_codes: t.region_codes.clone(),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                fallback_after_ms: tiered.map(|l| l.fallback_after_ms),
+                follow_up_day_offsets: routing
+                    .follow_ups
+                    .iter()
+                    .find(|f| f.line.as_str() == code)
+                    .map(|f| f.day_offsets.clone())
+                    .unwrap_or_default(),
+                line: code,
+            }
+        })
+        .collect()
+}
 
 /// How many due offers one fallback pass looks at.
 const FALLBACK_BATCH: i64 = 200;

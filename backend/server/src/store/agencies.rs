@@ -121,6 +121,20 @@ impl Store {
     }
 }
 
+/// Renames an agency or changes its phone, guarded on the `updated_at` it was read with (a concurrent edit
+/// wins and this one is refused).
+pub fn update_agency(a: &AgencyRow, read_at: i64) -> Stmt {
+    Stmt::new(
+        "UPDATE agencies SET name = $2, phone = $3, updated_at = $4 WHERE id = $1 AND updated_at = $5",
+    )
+    .text(&a.id)
+    .text(&a.name)
+    .opt_text(a.phone.as_deref())
+    .int(a.updated_at)
+    .int(read_at)
+    .expect(1)
+}
+
 /// Adds an agency, for a [`ChangeSet`](super::ChangeSet); a taken code makes the commit a conflict.
 pub fn insert_agency(a: &AgencyRow) -> Stmt {
     Stmt::new(

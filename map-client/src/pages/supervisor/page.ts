@@ -1,10 +1,12 @@
-//! Supervisor board: agents with their states and a force sign-out; live counters (calls waiting, open
-//! incidents by agency, SLA breaches); and an H3 hexagon heat map of incidents over a chosen period.
+//! Supervisor board: today's KPI tiles (`GET /api/v1/reports/kpi`, re-read after call events, coalesced, and
+//! every 30 s) with the report download (daily/weekly/monthly, CSV/XLSX); agents with their states and a force
+//! sign-out; live counters (calls waiting, open incidents by agency, SLA breaches); and an H3 hexagon heat map
+//! of incidents over a chosen period.
 //!
 //! This module wires the pieces: REST and the socket feed `state.ts`, whose changes the `view_*` modules draw.
 
-import { get, getOptional, post } from '../../api/client';
-import type { Agency, AgentView, CallView, IncidentView } from '../../api/types';
+import { download, get, getOptional, post } from '../../api/client';
+import type { Agency, AgentView, CallView, IncidentView, KpiReport, Region } from '../../api/types';
 import { t } from '../../i18n';
 import { connectLive } from '../../live/connect';
 import { createMap, fitTo, geojsonPoints } from '../../map/map';
@@ -15,11 +17,15 @@ import { h, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
 import { mountShell } from '../../ui/shell';
 import { createStore } from '../store';
-import { agenciesLoaded, agentsLoaded, countersLoaded, heatFailed, heatLoaded, heatQuery, initialState, staleAfter } from './state';
+import { saveFile } from '../../ui/download';
+import { agenciesLoaded, agentsLoaded, countersLoaded, heatFailed, heatLoaded, heatQuery, initialState, kpiFailed, kpiLoaded, kpiPath, type LocalDate, periodOf, reportPath, staleAfter } from './state';
 import { mountAgents, mountCounters } from './view_board';
 import { mountHeatForm, mountHeatLegend } from './view_heat';
+import { mountKpi, mountReportForm } from './view_kpi';
 
 const AGENTS_REFRESH_MS = 10_000;
+/** Today's figures move without any event too (a call ringing longer lowers the service level). */
+const KPI_REFRESH_MS = 30_000;
 /** A burst of events costs one refetch of each part. */
 const COALESCE_MS = 500;
 
@@ -32,11 +38,33 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   const mapBox = h('div', { class: 'map heat', 'data-testid': 'map', role: 'region', 'aria-label': t('sup.heatmap') });
   const legend = h('div', { class: 'legend', 'data-testid': 'heat-legend', 'aria-live': 'polite' });
   const heatForm = mountHeatForm(() => void loadHeat());
+  const kpiBox = h('div', { class: 'counters kpis', 'data-testid': 'kpi-tiles' });
+  const kpiStatus = h('p', { class: 'muted', 'aria-live': 'polite', 'data-testid': 'kpi-status' });
+  // Today is the centre's day (its region's time zone), which is also the day the server files calls under.
+  const timeZone = await centreTimeZone(user.region_code ?? null);
+  const today = (): LocalDate => localDate(Date.now(), timeZone);
+  const reportForm = mountReportForm(
+    (kind) => periodOf(kind, today()),
+    async (kind, period, format) => {
+      const file = await download(reportPath(kind, period, format), `siaga-${period}.${format}`);
+      saveFile(file);
+      shell.toast(t('sup.report_saved', { name: file.fileName }));
+    },
+  );
   replace(
     shell.main,
     h(
       'div',
       { class: 'board' },
+      h(
+        'section',
+        { class: 'card wide', 'aria-labelledby': 'kpi-title' },
+        h('h2', { id: 'kpi-title' }, t('sup.kpi_title')),
+        kpiBox,
+        kpiStatus,
+        h('h3', {}, t('sup.report_title')),
+        reportForm.form,
+      ),
       h('section', { class: 'card' }, h('h2', {}, t('sup.counters')), counters, h('h3', {}, t('sup.by_agency')), byAgency),
       h(
         'section',
@@ -49,10 +77,22 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   );
   const agentsView = mountAgents(agentsBody, (a) => void forceLogout(a));
   const countersView = mountCounters(counters, byAgency);
+  const kpiView = mountKpi(kpiBox, kpiStatus);
   store.subscribe((next, prev) => {
     agentsView.render(next, prev);
     countersView.render(next, prev);
+    kpiView.render(next, prev);
   });
+
+  /** Today's KPI report (the tiles). */
+  async function loadKpi(): Promise<void> {
+    try {
+      const report = await get<KpiReport>(kpiPath(periodOf('day', today())));
+      store.update((s) => kpiLoaded(s, report));
+    } catch (e) {
+      store.update((s) => kpiFailed(s, e));
+    }
+  }
 
   /** Agents (call takers and dispatchers) with their current state, from `GET /api/v1/agents`. */
   async function loadAgents(): Promise<void> {
@@ -79,7 +119,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   try {
     const agencies = await get<Agency[]>('/api/v1/agencies');
     store.update((s) => agenciesLoaded(s, agencies));
-    await Promise.all([loadAgents(), loadCounters()]);
+    await Promise.all([loadAgents(), loadCounters(), loadKpi()]);
   } catch (e) {
     shell.toast(messageFor(e), 'error');
   }
@@ -109,19 +149,53 @@ export async function mount({ root, user }: PageContext): Promise<void> {
 
   const soon = coalesce(() => void loadCounters().catch(() => undefined));
   const soonAgents = coalesce(() => void loadAgents().catch(() => undefined));
+  const soonKpi = coalesce(() => void loadKpi());
   connectLive({
     snapshot: async () => {
-      await Promise.all([loadAgents(), loadCounters()]);
+      await Promise.all([loadAgents(), loadCounters(), loadKpi()]);
     },
     onEvent: (e) => {
       const stale = staleAfter(e);
       if (stale.counters) soon();
       if (stale.agents) soonAgents();
+      if (stale.kpi) soonKpi();
     },
     onState: shell.setLive,
   });
   // State changes arrive as agent.state events; today's time in state grows without any: re-read every 10 s.
   setInterval(() => void loadAgents().catch(() => undefined), AGENTS_REFRESH_MS);
+  setInterval(() => void loadKpi(), KPI_REFRESH_MS);
+}
+
+/**
+ * The centre's time zone: that of the top region (a province, or a regency when the deployment imported no
+ * province) holding the user's region, else of the first top region (Indonesian zones follow provinces), else
+ * the browser's.
+ */
+async function centreTimeZone(regionCode: string | null): Promise<string | undefined> {
+  try {
+    for (const level of ['province', 'regency']) {
+      const top = await get<Region[]>(`/api/v1/regions?level=${level}`);
+      if (top.length === 0) continue;
+      const own = regionCode ? top.find((r) => regionCode === r.code || regionCode.startsWith(`${r.code}.`)) : undefined;
+      return (own ?? top[0])?.time_zone || undefined;
+    }
+  } catch {
+    // The browser's zone below.
+  }
+  return undefined;
+}
+
+/** The calendar date at `at` in `timeZone` (the browser's when undefined or unknown). */
+function localDate(at: number, timeZone: string | undefined): LocalDate {
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  } catch {
+    parts = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(at);
+  }
+  const part = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return { year: part('year'), month: part('month'), day: part('day') };
 }
 
 /** Runs `fn` once, `COALESCE_MS` after the first of a burst of calls. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Agency, CallView, IncidentView } from '../../api/types';
 import { frame } from '../../live/fixtures';
-import { countersOf, heatLoaded, heatQuery, heatRange, initialState, staleAfter } from './state';
+import type { KpiReport } from '../../api/types';
+import { countersOf, heatClasses, heatLoaded, heatQuery, heatRange, initialState, isoWeek, isPeriod, kpiFailed, kpiLoaded, kpiTiles, periodOf, reportPath, staleAfter } from './state';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 5, 1, 12);
@@ -68,11 +69,109 @@ describe('supervisor heat map', () => {
 });
 
 describe('supervisor live events', () => {
-  it('agent states re-read the agents; calls re-read both; incidents and SLA breaches re-read the counters', () => {
-    expect(staleAfter(frame('agent.state'))).toEqual({ agents: true, counters: false });
-    expect(staleAfter(frame('call.updated'))).toEqual({ agents: true, counters: true });
-    expect(staleAfter(frame('incident.created'))).toEqual({ agents: false, counters: true });
-    expect(staleAfter(frame('sla.breach'))).toEqual({ agents: false, counters: true });
-    expect(staleAfter(frame('unit.position'))).toEqual({ agents: false, counters: false });
+  it('agent states re-read the agents; calls re-read all three; incidents and SLA breaches re-read the counters', () => {
+    expect(staleAfter(frame('agent.state'))).toEqual({ agents: true, counters: false, kpi: false });
+    expect(staleAfter(frame('call.updated'))).toEqual({ agents: true, counters: true, kpi: true });
+    expect(staleAfter(frame('incident.created'))).toEqual({ agents: false, counters: true, kpi: false });
+    expect(staleAfter(frame('sla.breach'))).toEqual({ agents: false, counters: true, kpi: false });
+    expect(staleAfter(frame('unit.position'))).toEqual({ agents: false, counters: false, kpi: false });
+  });
+});
+
+describe('supervisor KPI tiles', () => {
+  const report = {
+    calls: {
+      offered: 4,
+      answered: 3,
+      abandoned: 1,
+      abandoned_ratio: 0.25,
+      asa_ms: 4_000,
+      service_level_15s: 0.75,
+      service_level_20s: 0.75,
+      aht_ms: 61_000,
+      success_call_ratio: 0.5,
+      prank_ratio: 1 / 3,
+      prank_ghost_ratio: 1 / 3,
+    },
+  } as unknown as KpiReport;
+
+  it('show the figures the API computed, in board order, none recomputed', () => {
+    const tiles = kpiTiles(report);
+    expect(tiles.map((t) => [t.id, t.value])).toEqual([
+      ['offered', 4],
+      ['asa', 4_000],
+      ['sl15', 0.75],
+      ['sl20', 0.75],
+      ['abandoned', 1],
+      ['aht', 61_000],
+      ['success', 0.5],
+      ['prank', 1 / 3],
+    ]);
+    expect(tiles.find((t) => t.id === 'abandoned')?.detail).toEqual({ value: 0.25, unit: 'ratio' });
+  });
+
+  it('show none for a ratio over zero calls', () => {
+    const empty = { calls: { offered: 0, answered: 0, abandoned: 0 } } as unknown as KpiReport;
+    expect(kpiTiles(empty).filter((t) => t.unit !== 'count').every((t) => t.value === null)).toBe(true);
+  });
+
+  it('keep the last figures when a refresh fails', () => {
+    const loaded = kpiLoaded(initialState(), report);
+    expect(kpiFailed(loaded, new Error('x'))).toBe(loaded);
+    expect(kpiFailed(initialState(), 'e').kpi.status).toBe('failed');
+  });
+});
+
+describe('supervisor report periods', () => {
+  it('spell a day, an ISO week and a month as the API reads them', () => {
+    const d = { year: 2026, month: 12, day: 5 };
+    expect(periodOf('day', d)).toBe('2026-12-05');
+    expect(periodOf('week', d)).toBe('2026-W49');
+    expect(periodOf('month', d)).toBe('2026-12');
+  });
+
+  it('give a date at the turn of the year the ISO week of its Thursday', () => {
+    expect(isoWeek({ year: 2027, month: 1, day: 1 })).toBe('2026-W53');
+    expect(isoWeek({ year: 2024, month: 12, day: 30 })).toBe('2025-W01');
+    expect(isoWeek({ year: 2026, month: 1, day: 1 })).toBe('2026-W01');
+  });
+
+  it('accept only what the date, week and month inputs give', () => {
+    expect(isPeriod('day', '2026-12-05')).toBe(true);
+    expect(isPeriod('day', '2026-13-05')).toBe(false);
+    expect(isPeriod('week', '2026-W49')).toBe(true);
+    expect(isPeriod('week', '2026-W54')).toBe(false);
+    expect(isPeriod('month', '2026-12')).toBe(true);
+    expect(isPeriod('month', '')).toBe(false);
+  });
+
+  it('ask the KPI report for days and weeks and the monthly report for months', () => {
+    expect(reportPath('day', '2026-12-05', 'csv')).toBe('/api/v1/reports/kpi?period=2026-12-05&format=csv');
+    expect(reportPath('week', '2026-W49', 'xlsx')).toBe('/api/v1/reports/kpi?period=2026-W49&format=xlsx');
+    expect(reportPath('month', '2026-12', 'xlsx')).toBe('/api/v1/reports/monthly?period=2026-12&format=xlsx');
+  });
+});
+
+describe('supervisor heat-map legend', () => {
+  it('has one class per count while counts are small, never a repeated or fractional break', () => {
+    expect(heatClasses(1)).toEqual([{ from: 1, to: 1 }]);
+    expect(heatClasses(2)).toEqual([
+      { from: 1, to: 1 },
+      { from: 2, to: 2 },
+    ]);
+    expect(heatClasses(5).map((c) => c.from)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('splits larger counts into at most five distinct whole-number ranges ending at the maximum', () => {
+    expect(heatClasses(12)).toEqual([
+      { from: 1, to: 3 },
+      { from: 4, to: 6 },
+      { from: 7, to: 9 },
+      { from: 10, to: 12 },
+    ]);
+    const big = heatClasses(101);
+    expect(big.length).toBeLessThanOrEqual(5);
+    expect(big.at(-1)?.to).toBe(101);
+    for (let i = 1; i < big.length; i++) expect(big[i]?.from).toBe((big[i - 1]?.to ?? 0) + 1);
   });
 });

@@ -1,8 +1,10 @@
 //! Supervisor board state: the agents with their states, the live counters (calls waiting, open incidents in
-//! total and by OPD, SLA breaches) and the heat map of a chosen period. Pure transitions and selectors only:
-//! no DOM, no fetch, no clock (callers pass `now`). `applyEvent` says which parts must be read again.
+//! total and by OPD, SLA breaches), today's KPI tiles (from `GET /api/v1/reports/kpi`), the report download's
+//! period, and the heat map of a chosen period with its legend's classes. Pure transitions and selectors only:
+//! no DOM, no fetch, no clock (callers pass `now` or today's date). `staleAfter` says which parts must be
+//! read again after a live event.
 
-import type { Agency, AgentView, CallView, IncidentView } from '../../api/types';
+import type { Agency, AgentView, CallView, IncidentView, KpiReport } from '../../api/types';
 import { isCallEvent, isIncidentEvent, type LiveEvent } from '../../live/events';
 import { isOpenIncident } from '../../map/symbology';
 
@@ -26,17 +28,57 @@ export type HeatView =
   | { readonly status: 'loaded'; readonly cells: GeoJSON.FeatureCollection; readonly total: number }
   | { readonly status: 'failed'; readonly error: unknown };
 
+export type KpiView =
+  | { readonly status: 'idle' }
+  | { readonly status: 'loaded'; readonly report: KpiReport }
+  | { readonly status: 'failed'; readonly error: unknown };
+
 export interface SupervisorState {
   readonly agencies: readonly Agency[];
   readonly agents: readonly AgentView[];
   readonly counters: Counters | null;
   readonly heat: HeatView;
+  readonly kpi: KpiView;
 }
 
 /** What a live event makes stale. */
 export interface Stale {
   readonly agents: boolean;
   readonly counters: boolean;
+  readonly kpi: boolean;
+}
+
+/** A calendar date (of the centre's time zone, as the caller decides). */
+export interface LocalDate {
+  readonly year: number;
+  /** 1..12 */
+  readonly month: number;
+  readonly day: number;
+}
+
+/** How a KPI tile's number reads: milliseconds shown as a duration, a fraction as a percentage, or a count. */
+export type TileUnit = 'duration' | 'ratio' | 'count';
+
+export interface KpiTile {
+  /** Also the i18n key's suffix (`sup.kpi.asa`) and the tile's test id. */
+  readonly id: 'offered' | 'asa' | 'sl15' | 'sl20' | 'abandoned' | 'aht' | 'success' | 'prank';
+  /** Null when the period has nothing to measure (a ratio over zero calls). */
+  readonly value: number | null;
+  readonly unit: TileUnit;
+  /** A second figure under the value (the abandoned calls' share of those offered). */
+  readonly detail?: { readonly value: number | null; readonly unit: TileUnit };
+}
+
+/** A report's span: a day, an ISO week or a month. */
+export type ReportKind = 'day' | 'week' | 'month';
+export const REPORT_KINDS: readonly ReportKind[] = ['day', 'week', 'month'];
+export type ReportFormat = 'csv' | 'xlsx';
+export const REPORT_FORMATS: readonly ReportFormat[] = ['csv', 'xlsx'];
+
+/** One class of the heat map's legend: hexagons holding `from`..`to` incidents (both included). */
+export interface HeatClass {
+  readonly from: number;
+  readonly to: number;
 }
 
 export interface HeatForm {
@@ -49,7 +91,81 @@ export interface HeatForm {
 }
 
 export function initialState(): SupervisorState {
-  return { agencies: [], agents: [], counters: null, heat: { status: 'idle' } };
+  return { agencies: [], agents: [], counters: null, heat: { status: 'idle' }, kpi: { status: 'idle' } };
+}
+
+// ---- KPI tiles and reports ----
+
+/** The tiles the board shows, in order, from a KPI report: the figures the API computed, none recomputed. */
+export function kpiTiles(report: KpiReport): KpiTile[] {
+  const c = report.calls;
+  return [
+    { id: 'offered', value: c.offered, unit: 'count' },
+    { id: 'asa', value: c.asa_ms ?? null, unit: 'duration' },
+    { id: 'sl15', value: c.service_level_15s ?? null, unit: 'ratio' },
+    { id: 'sl20', value: c.service_level_20s ?? null, unit: 'ratio' },
+    { id: 'abandoned', value: c.abandoned, unit: 'count', detail: { value: c.abandoned_ratio ?? null, unit: 'ratio' } },
+    { id: 'aht', value: c.aht_ms ?? null, unit: 'duration' },
+    { id: 'success', value: c.success_call_ratio ?? null, unit: 'ratio' },
+    { id: 'prank', value: c.prank_ratio ?? null, unit: 'ratio' },
+  ];
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/** The ISO 8601 week of a date, `2026-W49` (the week's Thursday decides its year). */
+export function isoWeek(d: LocalDate): string {
+  const day = Date.UTC(d.year, d.month - 1, d.day);
+  const weekday = (new Date(day).getUTCDay() + 6) % 7; // Monday 0 … Sunday 6
+  const thursday = day + (3 - weekday) * DAY_MS;
+  const year = new Date(thursday).getUTCFullYear();
+  const week = 1 + Math.floor((thursday - Date.UTC(year, 0, 1)) / (7 * DAY_MS));
+  return `${year}-W${pad(week)}`;
+}
+
+/** The API's period text of the day, week or month holding `d`: `2026-12-05`, `2026-W49`, `2026-12`. */
+export function periodOf(kind: ReportKind, d: LocalDate): string {
+  if (kind === 'week') return isoWeek(d);
+  if (kind === 'month') return `${d.year}-${pad(d.month)}`;
+  return `${d.year}-${pad(d.month)}-${pad(d.day)}`;
+}
+
+const PERIOD_PATTERN: Record<ReportKind, RegExp> = {
+  day: /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/,
+  week: /^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$/,
+  month: /^\d{4}-(0[1-9]|1[0-2])$/,
+};
+
+/** Whether `text` is a period of `kind` as the API spells it (what the date, week and month inputs give). */
+export function isPeriod(kind: ReportKind, text: string): boolean {
+  return PERIOD_PATTERN[kind].test(text);
+}
+
+/** The report file's address: the KPI report for a day or week, the monthly report for a month. */
+export function reportPath(kind: ReportKind, period: string, format: ReportFormat): string {
+  const q = new URLSearchParams({ period, format });
+  return `/api/v1/reports/${kind === 'month' ? 'monthly' : 'kpi'}?${q.toString()}`;
+}
+
+/** The KPI report's address for the tiles (JSON). */
+export function kpiPath(period: string): string {
+  return `/api/v1/reports/kpi?${new URLSearchParams({ period }).toString()}`;
+}
+
+// ---- heat-map legend ----
+
+/**
+ * At most five classes of whole incident counts covering 1..`max`, each distinct: one class per count while
+ * the counts are small (max ≤ 5: `1`, `2`, `3`), else equal widths rounded up (max 12: 1–3, 4–6, 7–9, 10–12).
+ * The map colours hexagons by the same classes, so the legend says exactly what each colour holds.
+ */
+export function heatClasses(max: number, most = 5): HeatClass[] {
+  const top = Math.max(1, Math.ceil(max));
+  if (top <= most) return Array.from({ length: top }, (_, i) => ({ from: i + 1, to: i + 1 }));
+  const width = Math.ceil(top / most);
+  const classes: HeatClass[] = [];
+  for (let from = 1; from <= top; from += width) classes.push({ from, to: Math.min(top, from + width - 1) });
+  return classes;
 }
 
 // ---- selectors ----
@@ -109,9 +225,21 @@ export function heatFailed(state: SupervisorState, error: unknown): SupervisorSt
   return { ...state, heat: { status: 'failed', error } };
 }
 
-/** Agent states change the agent list; calls and incidents change the counters, and calls move agents in and out of "on call". */
+export function kpiLoaded(state: SupervisorState, report: KpiReport): SupervisorState {
+  return { ...state, kpi: { status: 'loaded', report } };
+}
+
+/** A failed refresh keeps the figures shown (marked stale by the view) rather than blanking the tiles. */
+export function kpiFailed(state: SupervisorState, error: unknown): SupervisorState {
+  return state.kpi.status === 'loaded' ? state : { ...state, kpi: { status: 'failed', error } };
+}
+
+/**
+ * Agent states change the agent list; calls and incidents change the counters, and calls move agents in and out
+ * of "on call". The KPI tiles are call figures: only call events change them.
+ */
 export function staleAfter(e: LiveEvent): Stale {
-  if (e.type === 'agent.state') return { agents: true, counters: false };
+  if (e.type === 'agent.state') return { agents: true, counters: false, kpi: false };
   const call = isCallEvent(e);
-  return { agents: call, counters: call || isIncidentEvent(e) || e.type === 'sla.breach' };
+  return { agents: call, counters: call || isIncidentEvent(e) || e.type === 'sla.breach', kpi: call };
 }

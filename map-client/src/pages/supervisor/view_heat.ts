@@ -3,17 +3,17 @@
 
 import { CATEGORIES } from '../../api/types';
 import { t, tk } from '../../i18n';
-import { HEAT_RAMP, type mountHexbins } from '../../map/layers/hexbins';
+import { heatColour, type mountHexbins } from '../../map/layers/hexbins';
 import { h, options, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
-import { type HeatForm, PERIODS, type SupervisorState } from './state';
+import { type HeatForm, heatClasses, PERIODS, type SupervisorState } from './state';
 
 export function mountHeatForm(onShow: () => void) {
   const period = h('select', { id: 'period' }, options(PERIODS, (p) => (p === 'custom' ? `${t('sup.from')}…` : t(`sup.period_${p}` as 'sup.period_24h'))));
   const from = h('input', { id: 'from', type: 'datetime-local' });
   const to = h('input', { id: 'to', type: 'datetime-local' });
   const category = h('select', { id: 'heat-category' }, h('option', { value: '' }, t('sup.all_categories')), options(CATEGORIES, (c) => tk('category', c)));
-  const resolution = h('select', { id: 'resolution' }, options(['6', '7', '8', '9'], (r) => `H3 r${r}`, '8'));
+  const resolution = h('select', { id: 'resolution' }, options(['6', '7', '8', '9'], (r) => t(`sup.res_${r}` as 'sup.res_6'), '8'));
   const form = h(
     'form',
     { class: 'row heat-form' },
@@ -48,7 +48,9 @@ export function mountHeatLegend(legend: HTMLElement, hexbins: ReturnType<typeof 
       if (heat.status === 'idle') return;
       if (heat.status === 'unavailable') return replace(legend, h('p', { class: 'muted' }, t('sup.heat_unavailable')));
       if (heat.status === 'failed') return replace(legend, h('p', { class: 'error', role: 'alert' }, messageFor(heat.error)));
-      const max = hexbins.update(heat.cells);
+      const max = Math.max(0, ...heat.cells.features.map((f) => Number(f.properties?.['count'] ?? 0)));
+      const classes = heatClasses(max);
+      hexbins.update(heat.cells, classes);
       const cells = heat.cells.features.length;
       legend.dataset['cells'] = String(cells);
       legend.dataset['total'] = String(heat.total);
@@ -59,8 +61,19 @@ export function mountHeatLegend(legend: HTMLElement, hexbins: ReturnType<typeof 
           : h(
               'div',
               {},
-              h('span', {}, t('sup.heat_legend'), ` (Σ ${heat.total}): `),
-              HEAT_RAMP.map((c, i) => h('span', { class: 'swatch', style: `background:${c}` }, String(Math.round((max * i) / (HEAT_RAMP.length - 1))))),
+              h('span', {}, t('sup.heat_legend', { total: heat.total }), ' '),
+              h(
+                'ul',
+                { class: 'legend-classes', 'data-testid': 'heat-classes' },
+                classes.map((c, i) =>
+                  h(
+                    'li',
+                    { 'data-from': c.from, 'data-to': c.to },
+                    h('span', { class: 'swatch', 'aria-hidden': 'true', style: `background:${heatColour(i, classes.length)}` }),
+                    c.from === c.to ? String(c.from) : `${c.from}–${c.to}`,
+                  ),
+                ),
+              ),
             ),
       );
     },
