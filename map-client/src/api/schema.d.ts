@@ -1273,6 +1273,7 @@ export interface components {
             note?: string | null;
             /** @description The user who moved it. */
             by: string;
+            reported_via?: string | null;
         };
         /** @description A status change. */
         AssignmentStatusRequest: {
@@ -1280,6 +1281,7 @@ export interface components {
             status: components["schemas"]["AssignmentStatus"];
             reason?: null | components["schemas"]["DeclineReason"];
             note?: null | components["schemas"]["Note"];
+            reported_via?: null | components["schemas"]["ReportedVia"];
         };
         /** @description An assignment of a unit to an incident. */
         AssignmentView: {
@@ -1304,6 +1306,7 @@ export interface components {
             cancelled_at?: number | null;
             reason?: string | null;
             note?: string | null;
+            radio_reported: string[];
         };
         /** @description One audit entry. */
         AuditView: {
@@ -2752,6 +2755,8 @@ export interface components {
             count: number;
             condition: components["schemas"]["VictimCondition"];
         };
+        /** @enum {string} */
+        ReportedVia: "radio";
     };
     responses: never;
     parameters: never;
