@@ -5,18 +5,14 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use siaga_tests::{Engine, TestServer, assert_error, engine_tests};
 
-engine_tests!(
-    a_dispatcher_records_the_crews_radio_reports_and_they_are_marked_as_such,
-);
+engine_tests!(a_dispatcher_records_the_crews_radio_reports_and_they_are_marked_as_such,);
 
 async fn set_status(srv: &TestServer, token: &str, id: &str, body: Value) -> (StatusCode, Value) {
     srv.post(&format!("/api/v1/assignments/{id}/status"), token, body)
         .await
 }
 
-async fn a_dispatcher_records_the_crews_radio_reports_and_they_are_marked_as_such(
-    engine: Engine,
-) {
+async fn a_dispatcher_records_the_crews_radio_reports_and_they_are_marked_as_such(engine: Engine) {
     let srv = TestServer::start(engine).await;
     let taker = srv.demo_login("operator1").await;
     let (s, incident) = srv
@@ -31,7 +27,11 @@ async fn a_dispatcher_records_the_crews_radio_reports_and_they_are_marked_as_suc
     let id = incident["id"].as_str().unwrap().to_owned();
     let health = srv.demo_login("dispatch.dinkes").await;
     let (s, v) = srv
-        .post(&format!("/api/v1/incidents/{id}/verify"), &health, json!({}))
+        .post(
+            &format!("/api/v1/incidents/{id}/verify"),
+            &health,
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let unit = srv.unit_id(&health, "AMB-01").await;
@@ -49,31 +49,58 @@ async fn a_dispatcher_records_the_crews_radio_reports_and_they_are_marked_as_suc
     // Another OPD's dispatcher may not record anything for Dinkes' unit.
     let fire_desk = srv.demo_login("dispatch.damkar").await;
     assert_error(
-        &set_status(&srv, &fire_desk, &assignment, json!({"status": "acknowledged", "reported_via": "radio"})).await,
+        &set_status(
+            &srv,
+            &fire_desk,
+            &assignment,
+            json!({"status": "acknowledged", "reported_via": "radio"}),
+        )
+        .await,
         StatusCode::FORBIDDEN,
         "forbidden",
     );
     // The crew posts its own steps; a cancellation is the desk's own decision. Both name the field.
     let crew = srv.demo_login("amb01").await;
     let e = assert_error(
-        &set_status(&srv, &crew, &assignment, json!({"status": "acknowledged", "reported_via": "radio"})).await,
+        &set_status(
+            &srv,
+            &crew,
+            &assignment,
+            json!({"status": "acknowledged", "reported_via": "radio"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
     );
     assert_eq!(e["field"], "reported_via", "{e}");
     let e = assert_error(
-        &set_status(&srv, &health, &assignment, json!({"status": "cancelled", "reported_via": "radio"})).await,
+        &set_status(
+            &srv,
+            &health,
+            &assignment,
+            json!({"status": "cancelled", "reported_via": "radio"}),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
     );
     assert_eq!(e["field"], "reported_via", "{e}");
     // A radio report does not skip steps.
     let e = assert_error(
-        &set_status(&srv, &health, &assignment, json!({"status": "on_scene", "reported_via": "radio"})).await,
+        &set_status(
+            &srv,
+            &health,
+            &assignment,
+            json!({"status": "on_scene", "reported_via": "radio"}),
+        )
+        .await,
         StatusCode::CONFLICT,
         "invalid_transition",
     );
-    assert_eq!(e["allowed"], json!(["acknowledged", "declined", "cancelled"]));
+    assert_eq!(
+        e["allowed"],
+        json!(["acknowledged", "declined", "cancelled"])
+    );
 
     // The crew acknowledges itself; the dispatcher records the rest from the radio.
     let (s, v) = set_status(&srv, &crew, &assignment, json!({"status": "acknowledged"})).await;
@@ -82,9 +109,18 @@ async fn a_dispatcher_records_the_crews_radio_reports_and_they_are_marked_as_suc
     assert_eq!(live.next().await["type"], "hello");
     let mut last = Value::Null;
     for (status, body) in [
-        ("en_route", json!({"status": "en_route", "reported_via": "radio"})),
-        ("on_scene", json!({"status": "on_scene", "reported_via": "radio"})),
-        ("resolved", json!({"status": "resolved", "reported_via": "radio", "note": "pasien dibawa ke RS"})),
+        (
+            "en_route",
+            json!({"status": "en_route", "reported_via": "radio"}),
+        ),
+        (
+            "on_scene",
+            json!({"status": "on_scene", "reported_via": "radio"}),
+        ),
+        (
+            "resolved",
+            json!({"status": "resolved", "reported_via": "radio", "note": "pasien dibawa ke RS"}),
+        ),
     ] {
         let (s, v) = set_status(&srv, &health, &assignment, body).await;
         assert_eq!(s, StatusCode::OK, "{status}: {v}");
@@ -94,11 +130,17 @@ async fn a_dispatcher_records_the_crews_radio_reports_and_they_are_marked_as_suc
         assert_eq!(event["reported_via"], "radio", "{event}");
         last = v;
     }
-    assert_eq!(last["radio_reported"], json!(["en_route", "on_scene", "resolved"]));
+    assert_eq!(
+        last["radio_reported"],
+        json!(["en_route", "on_scene", "resolved"])
+    );
     assert_eq!(last["note"], "pasien dibawa ke RS");
     let (_, inc) = srv.get(&format!("/api/v1/incidents/{id}"), &health).await;
     assert_eq!(inc["status"], "resolved", "{inc}");
-    assert_eq!(inc["assignments"][0]["radio_reported"], json!(["en_route", "on_scene", "resolved"]));
+    assert_eq!(
+        inc["assignments"][0]["radio_reported"],
+        json!(["en_route", "on_scene", "resolved"])
+    );
 
     // The audit trail names the dispatcher and the channel; the crew's own step carries none.
     let supervisor = srv.demo_login("supervisor").await;
@@ -118,7 +160,10 @@ async fn a_dispatcher_records_the_crews_radio_reports_and_they_are_marked_as_suc
             .unwrap_or_else(|| panic!("no audit row for {status}: {audit}"))
     };
     assert_eq!(by("acknowledged")["actor_id"], crew_id.as_str(), "{audit}");
-    assert!(by("acknowledged")["after"]["reported_via"].is_null(), "{audit}");
+    assert!(
+        by("acknowledged")["after"]["reported_via"].is_null(),
+        "{audit}"
+    );
     for status in ["en_route", "on_scene", "resolved"] {
         assert_eq!(by(status)["actor_id"], dispatcher_id.as_str(), "{audit}");
         assert_eq!(by(status)["after"]["reported_via"], "radio", "{audit}");

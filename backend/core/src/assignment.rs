@@ -120,7 +120,9 @@ pub enum StatusAuthorError {
     #[error("only a dispatcher cancels an assignment; decline it instead")]
     CrewCannotCancel,
     /// A crew's own step comes from its app; `reported_via` is for a desk relaying the crew's report.
-    #[error("the crew posts its own steps; reported_via is for a dispatcher recording a radio report")]
+    #[error(
+        "the crew posts its own steps; reported_via is for a dispatcher recording a radio report"
+    )]
     CrewDoesNotRelay,
     /// A cancellation is the desk's own decision, not something the crew reported.
     #[error("a cancellation is the dispatcher's own decision, not a reported step")]
@@ -159,7 +161,9 @@ pub fn status_author(
     asked: Option<ReportedVia>,
 ) -> Result<Option<ReportedVia>, StatusAuthorError> {
     match (author, to) {
-        (StatusAuthor::Crew, AssignmentStatus::Cancelled) => Err(StatusAuthorError::CrewCannotCancel),
+        (StatusAuthor::Crew, AssignmentStatus::Cancelled) => {
+            Err(StatusAuthorError::CrewCannotCancel)
+        }
         (StatusAuthor::Crew, _) if asked.is_some() => Err(StatusAuthorError::CrewDoesNotRelay),
         (StatusAuthor::Crew, _) => Ok(None),
         (StatusAuthor::Desk, AssignmentStatus::Cancelled) if asked.is_some() => {
@@ -271,15 +275,30 @@ mod tests {
     fn a_desk_records_crew_steps_as_radio_reports_and_cancels_as_its_own_decision() {
         use StatusAuthor::{Crew, Desk};
         let radio = Some(ReportedVia::Radio);
-        for s in [S::Acknowledged, S::EnRoute, S::OnScene, S::Resolved, S::Declined] {
+        for s in [
+            S::Acknowledged,
+            S::EnRoute,
+            S::OnScene,
+            S::Resolved,
+            S::Declined,
+        ] {
             assert_eq!(status_author(s, Desk, None), Ok(radio), "{s}");
             assert_eq!(status_author(s, Desk, radio), Ok(radio), "{s}");
             assert_eq!(status_author(s, Crew, None), Ok(None), "{s}");
-            assert_eq!(status_author(s, Crew, radio), Err(StatusAuthorError::CrewDoesNotRelay));
+            assert_eq!(
+                status_author(s, Crew, radio),
+                Err(StatusAuthorError::CrewDoesNotRelay)
+            );
         }
         assert_eq!(status_author(S::Cancelled, Desk, None), Ok(None));
         let e = status_author(S::Cancelled, Desk, radio).unwrap_err();
-        assert_eq!((e, e.code()), (StatusAuthorError::CancelIsNotReported, ErrorCode::ValidationFailed));
+        assert_eq!(
+            (e, e.code()),
+            (
+                StatusAuthorError::CancelIsNotReported,
+                ErrorCode::ValidationFailed
+            )
+        );
         let e = status_author(S::Cancelled, Crew, None).unwrap_err();
         assert_eq!(e.code(), ErrorCode::Forbidden);
     }

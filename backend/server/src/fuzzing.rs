@@ -252,7 +252,10 @@ fn assignment_status(req: &AssignmentStatusRequest) {
     for role in Role::ALL {
         match check_status_request(req, role) {
             Ok(via) => {
-                assert_eq!(via.is_some(), role != Role::Responder && req.status != AssignmentStatus::Cancelled);
+                assert_eq!(
+                    via.is_some(),
+                    role != Role::Responder && req.status != AssignmentStatus::Cancelled
+                );
                 assert_ne!(req.status, AssignmentStatus::Assigned);
                 assert!(req.status != AssignmentStatus::Declined || req.reason.is_some());
                 assert!(!(req.status == AssignmentStatus::Cancelled && role == Role::Responder));

@@ -1273,6 +1273,10 @@ export interface components {
             note?: string | null;
             /** @description The user who moved it. */
             by: string;
+            /**
+             * @description `radio` when a dispatcher recorded a step the crew reported by radio; absent for the crew's own step
+             *     and for a cancellation.
+             */
             reported_via?: string | null;
         };
         /** @description A status change. */
@@ -1306,6 +1310,10 @@ export interface components {
             cancelled_at?: number | null;
             reason?: string | null;
             note?: string | null;
+            /**
+             * @description The crew's steps a dispatcher recorded from a radio report (`acknowledged`, `en_route`, `on_scene`,
+             *     `resolved`, `declined`), in lifecycle order; the other steps the crew posted itself.
+             */
             radio_reported: string[];
         };
         /** @description One audit entry. */
@@ -2409,6 +2417,11 @@ export interface components {
         RejectRequest: {
             reason: components["schemas"]["Note"];
         };
+        /**
+         * @description How a step the crew took reached Siaga when the crew did not post it from its own app.
+         * @enum {string}
+         */
+        ReportedVia: "radio";
         /** @description The reporter (personal data: shown to call takers, dispatchers and supervisors; reading it is audited). */
         Reporter: {
             name?: null | components["schemas"]["Name"];
@@ -2620,7 +2633,10 @@ export interface components {
             call_sign: string;
             /** Format: double */
             distance_m: number;
-            /** @description `busy`, `out_of_service`, `wrong_type`, `other_agency` or `stale_position`. */
+            /**
+             * @description `busy`, `out_of_service`, `wrong_type` or `stale_position` (only units of the asker's OPD, or of the
+             *     OPDs taking part for a desk, are weighed at all).
+             */
             reason: string;
         };
         /** @description `unit.position`: a unit moved. */
@@ -2755,8 +2771,6 @@ export interface components {
             count: number;
             condition: components["schemas"]["VictimCondition"];
         };
-        /** @enum {string} */
-        ReportedVia: "radio";
     };
     responses: never;
     parameters: never;

@@ -167,8 +167,8 @@ function stopFlashWhenShown(): void {
 }
 
 /**
- * The header's mute switch: a toggle button whose icon and word say the current state (🔔 Suara aktif /
- * 🔕 Suara dibisukan), so a muted desk sees that it is muted. Inserted before the language select.
+ * The header's mute switch: a toggle button whose glyph and word say the current state (♪ Suara aktif /
+ * ⊘ Suara dibisukan), so a muted desk sees that it is muted. Inserted before the language select.
  */
 export function mountMuteToggle(root: HTMLElement): HTMLButtonElement {
   const button = h('button', { type: 'button', class: 'btn ghost mute', 'data-testid': 'mute-toggle' });
@@ -176,7 +176,7 @@ export function mountMuteToggle(root: HTMLElement): HTMLButtonElement {
     button.setAttribute('aria-pressed', String(muted));
     button.dataset['muted'] = String(muted);
     button.classList.toggle('muted', muted);
-    button.textContent = muted ? `🔕 ${t('cue.muted')}` : `🔔 ${t('cue.sound_on')}`;
+    button.textContent = muted ? `⊘ ${t('cue.muted')}` : `♪ ${t('cue.sound_on')}`;
     button.title = muted ? t('cue.unmute_hint') : t('cue.mute_hint');
   };
   draw(isMuted());

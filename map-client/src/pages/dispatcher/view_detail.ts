@@ -189,7 +189,7 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
         r.alarm ? h('span', { class: 'alarm-badge', role: 'alert' }, ' ⚠ ', t('disp.unacknowledged')) : null,
       ),
       a.radio_reported.length > 0
-        ? h('p', { class: 'muted radio-steps', 'data-testid': 'radio-steps' }, '📻 ', t('disp.radio_reported', { steps: a.radio_reported.map((s) => tk('assignment_status', s)).join(', ') }))
+        ? h('p', { class: 'muted radio-steps', 'data-testid': 'radio-steps' }, '✆ ', t('disp.radio_reported', { steps: a.radio_reported.map((s) => tk('assignment_status', s)).join(', ') }))
         : null,
       a.note ? h('p', { class: 'asg-note', 'data-testid': 'assignment-note' }, '✎ ', t('disp.crew_note', { note: a.note })) : null,
       open
@@ -205,7 +205,7 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
                     'data-radio-step': next,
                     onclick: (ev: Event) => once(ev, () => handlers.radioStep(a, next, noteInput?.value.trim() || null)),
                   },
-                  '📻 ',
+                  '✆ ',
                   t('disp.radio_step', { status: tk('assignment_status', next) }),
                 )
               : null,

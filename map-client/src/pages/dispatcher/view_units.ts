@@ -63,7 +63,7 @@ export function mountUnitList(list: HTMLElement, card: HTMLElement, handlers: Un
                 });
               },
             },
-            u.status === 'available' ? `⏻ ${t('disp.unit_out')}` : `⏼ ${t('disp.unit_back')}`,
+            u.status === 'available' ? `⊘ ${t('disp.unit_out')}` : `✓ ${t('disp.unit_back')}`,
           )
         : null;
     replace(
