@@ -1,5 +1,5 @@
 // A dispatcher's shift at 1366×768 (Dinkes), with a call taker filing and a crew answering through the API
-// at the same time: new incidents are heard and flash the title while the tab is hidden, and a visible mute
+// at the same time (and a call taker's page, which hears an incident sent back to it): new incidents are heard and flash the title while the tab is hidden, and a visible mute
 // silences them; recommendations follow the units; a crew that never acknowledges raises an alarm, and the
 // dispatcher cancels, reassigns, records the crew's radio reports and closes; units are selected, followed,
 // and taken out of service and back; a resolved incident offers no assignment. Any request off localhost and
@@ -23,6 +23,8 @@ let browser;
 let taker;
 let desk;
 let disp;
+/** Incident reads the dispatcher's page may be refused: ones its OPD sent back while the page was reading them. */
+const dispForbidden = [];
 
 before(async () => {
   const env = Object.fromEntries(Object.entries(P1).map(([k, v]) => [`SIAGA_DISPATCH__SLA__PRIORITIES__P1__${k}`, String(v)]));
@@ -30,7 +32,7 @@ before(async () => {
   browser = await launch();
   taker = await login(server.url, 'operator2');
   desk = await login(server.url, 'dispatch.dinkes');
-  disp = await guardedContext(browser, server.url, { viewport: VIEWPORT });
+  disp = await guardedContext(browser, server.url, { viewport: VIEWPORT, allow403: dispForbidden });
   disp.page = await disp.context.newPage();
   await loginAs(disp.page, 'dispatch.dinkes');
   await disp.page.waitForSelector('[data-testid="live-banner"][hidden]', { state: 'attached' });
@@ -247,5 +249,25 @@ test('a unit is selected from the list, followed on the map as it moves, and tak
   await card.locator('[data-action="unit-back"]').click();
   await page.locator(`[data-testid="unit-list"] li[data-unit-id="${amb1}"][data-status="available"]`).waitFor({ timeout: 10_000 });
   assert.equal((await api(server.url, 'GET', `/api/v1/units/${amb1}`, desk.token)).body.status, 'available');
+  assert.deepEqual(disp.problems, []);
+});
+
+test('a call taker hears an incident sent back by every OPD, with the visible mute in the header', async () => {
+  const ct = await guardedContext(browser, server.url, { viewport: VIEWPORT });
+  const page = await ct.context.newPage();
+  await loginAs(page, 'operator1');
+  await page.waitForSelector('[data-testid="returned"] li.muted');
+  await page.waitForSelector('[data-testid="live-banner"][hidden]', { state: 'attached' });
+  assert.match(await page.getByTestId('mute-toggle').innerText(), /Suara aktif/);
+  const inc = await fileIncident({ description: 'Penelepon hanya menanyakan jadwal praktik dokter.' });
+  // The dispatcher's page may be reading it when Dinkes sends it back; it then drops it.
+  dispForbidden.push(`/api/v1/incidents/${inc.id}`);
+  const back = await api(server.url, 'POST', `/api/v1/incidents/${inc.id}/reject`, desk.token, { reason: 'Bukan kedaruratan.' });
+  assert.equal(back.status, 200, JSON.stringify(back.body));
+  await page.locator(`[data-testid="returned"] li[data-number="${inc.number}"]`).waitFor({ timeout: 15_000 });
+  await eventually(async () => (await body(page, 'lastCue')) === 'returned_incident', 5_000, 'the returned-incident cue');
+  assert.equal(await body(page, 'cueSounded'), '1');
+  await shot(page, 'dispatcher_shift_6_call_taker_returned_cue');
+  assert.deepEqual(ct.problems, []);
   assert.deepEqual(disp.problems, []);
 });
