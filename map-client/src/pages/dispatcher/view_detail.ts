@@ -141,7 +141,7 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
       detail,
       h('h2', {}, priorityBadge(inc.priority), ' ', inc.number),
       h('p', {}, `[${CATEGORY_GLYPH[inc.category] ?? ''}] `, tk('category', inc.category), inc.subcategory ? ` · ${inc.subcategory}` : ''),
-      h('p', { 'data-testid': 'detail-status' }, `${INCIDENT_STATUS_GLYPH[inc.status] ?? ''} `, tk('incident_status', inc.status)),
+      h('p', { 'data-testid': 'detail-status', 'data-status': inc.status }, `${INCIDENT_STATUS_GLYPH[inc.status] ?? ''} `, tk('incident_status', inc.status)),
       h('p', {}, '◉ ', inc.address ?? `${inc.location.lat.toFixed(5)}, ${inc.location.lon.toFixed(5)}`),
       h('p', {}, t('disp.victims', { count: inc.victims.count, condition: tk('condition', inc.victims.condition) })),
       inc.description ? h('p', { class: 'desc' }, inc.description) : null,
@@ -189,7 +189,7 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
         r.alarm ? h('span', { class: 'alarm-badge', role: 'alert' }, ' ⚠ ', t('disp.unacknowledged')) : null,
       ),
       a.radio_reported.length > 0
-        ? h('p', { class: 'muted radio-steps', 'data-testid': 'radio-steps' }, '✆ ', t('disp.radio_reported', { steps: a.radio_reported.map((s) => tk('assignment_status', s)).join(', ') }))
+        ? h('p', { class: 'muted radio-steps', 'data-testid': 'radio-steps', 'data-steps': a.radio_reported.join(' ') }, '✆ ', t('disp.radio_reported', { steps: a.radio_reported.map((s) => tk('assignment_status', s)).join(', ') }))
         : null,
       a.note ? h('p', { class: 'asg-note', 'data-testid': 'assignment-note' }, '✎ ', t('disp.crew_note', { note: a.note })) : null,
       open
