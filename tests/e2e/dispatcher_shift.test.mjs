@@ -131,7 +131,7 @@ test('a new incident for the OPD is heard and flashes the title while the tab is
   }
 });
 
-test('recommendations refresh when a unit of the OPD becomes available, and list only the OPD\'s own units', async () => {
+test('recommendations refresh when a unit of the OPD becomes available, list only the OPD\'s own units, and any available unit can be assigned by hand and withdrawn', async () => {
   const page = disp.page;
   const amb1 = await unitId('AMB-01');
   const out = await api(server.url, 'PATCH', `/api/v1/units/${amb1}/status`, desk.token, { status: 'out_of_service' });
@@ -156,6 +156,17 @@ test('recommendations refresh when a unit of the OPD becomes available, and list
   // The reason was told in words, not as a code.
   assert.ok(reasons.includes('AMB-01: tidak bertugas'), reasons.join(' | '));
   await shot(page, 'dispatcher_shift_2_recommendations_refreshed');
+
+  // Any available unit may be assigned by hand, and an assignment withdrawn.
+  const amb4 = await unitId('AMB-04');
+  const manual = detail(page).getByTestId('manual-assign');
+  await manual.locator('select').selectOption(amb4);
+  await manual.locator('[data-action="manual-assign"]').click();
+  const sent = detail(page).locator('[data-assignment-id][data-status="assigned"]', { hasText: 'AMB-04' });
+  await sent.waitFor({ timeout: 10_000 });
+  await sent.locator('[data-action="cancel-assignment"]').click();
+  await detail(page).locator('[data-assignment-id][data-status="cancelled"]', { hasText: 'AMB-04' }).waitFor({ timeout: 10_000 });
+  assert.equal((await api(server.url, 'GET', `/api/v1/units/${amb4}`, desk.token)).body.status, 'available');
 });
 
 test('a crew that never acknowledges raises the alarm; the dispatcher reassigns, records the radio reports, sees the caller and the crew note, and closes', async () => {
