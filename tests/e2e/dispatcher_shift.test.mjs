@@ -229,12 +229,24 @@ test('a crew that never acknowledges raises the alarm; the dispatcher reassigns,
   await page.locator('.queue-item', { hasText: inc.number }).waitFor({ state: 'detached', timeout: 10_000 });
 });
 
-test('a unit is selected from the list, followed on the map as it moves, and taken out of service and back', async () => {
+test('a unit is selected on the map or in the list, followed on the map as it moves, and taken out of service and back', async () => {
   const page = disp.page;
   const amb1 = await unitId('AMB-01');
-  const row = page.locator(`[data-testid="unit-list"] li[data-unit-id="${amb1}"] button`);
-  await row.click();
+  // The map still shows the last incident, where AMB-01 stands: clicking the unit there selects it.
+  const home = (await api(server.url, 'GET', `/api/v1/units/${amb1}`, desk.token)).body.position;
+  const centre = async () => (await page.getByTestId('map').getAttribute('data-center'))?.split(',').map(Number) ?? [0, 0];
+  await eventually(async () => {
+    const [lon, lat] = await centre();
+    return Math.abs(lon - home.lon) < 0.0005 && Math.abs(lat - home.lat) < 0.0005;
+  }, 10_000, 'the map at AMB-01');
+  const box = await page.getByTestId('map').boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   const card = page.getByTestId('unit-card');
+  await card.locator('h3', { hasText: 'AMB-01' }).waitFor();
+  const row = page.locator(`[data-testid="unit-list"] li[data-unit-id="${amb1}"] button`);
+  assert.equal(await row.getAttribute('aria-pressed'), 'true', 'the list shows the unit clicked on the map as selected');
+  await page.locator(`[data-testid="unit-list"] li:not([data-unit-id="${amb1}"]) button`).first().click();
+  await row.click();
   await card.locator('h3', { hasText: 'AMB-01' }).waitFor();
   await card.getByTestId('follow-unit').check();
 
