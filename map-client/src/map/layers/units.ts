@@ -112,10 +112,6 @@ export function mountUnits(map: MlMap, onSelect?: (id: string) => void) {
       selected = id;
       if (id && shown.has(id)) map.setFeatureState({ source: UNITS_SOURCE, id }, { selected: true });
     },
-    /** Where the unit is drawn now (mid-glide included), if it has a position. */
-    shownAt(id: string): [number, number] | null {
-      return shown.get(id) ?? null;
-    },
     /** Glides one unit to a new position; adds it when it had none. */
     move(unit: Unit, lon: number, lat: number): void {
       const from = shown.get(unit.id);
