@@ -1,6 +1,7 @@
 //! Units: a circle coloured by status plus a badge with call sign, status glyph and status word. Positions
 //! glide to each new fix over `GLIDE_MS` and are pushed with `GeoJSONSource.updateData` (stable ids through
-//! `promoteId`), coalesced to at most one call per animation frame for the whole source.
+//! `promoteId`), coalesced to at most one call per animation frame for the whole source. A page that passes
+//! `onSelect` hears which unit was clicked; the selected unit is outlined through feature state.
 
 import type { GeoJSONSource, GeoJSONFeatureDiff, MapLayerMouseEvent } from 'maplibre-gl';
 import type { Unit } from '../../api/types';
