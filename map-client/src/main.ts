@@ -7,6 +7,7 @@ import { get, setSessionEndedListener } from './api/client';
 import { clearSession, getUser, saveUser } from './api/session';
 import type { Role, User } from './api/types';
 import { lang } from './i18n';
+import { installAudioUnlock } from './ui/cues';
 
 export interface PageContext {
   root: HTMLElement;
@@ -35,6 +36,8 @@ async function boot(): Promise<void> {
     location.assign('/');
   });
   registerServiceWorker();
+  // Before the login click: that first gesture is what lets the desks' alert sounds play.
+  installAudioUnlock();
 
   // A stored profile means a session was started here; the cookie itself is HttpOnly, so whether it still
   // holds only the server can say. (Without a profile the login page shows at once, with no 401 to log.)

@@ -6,6 +6,10 @@
 //!
 //! Invariants: `resolved`, `declined` and `cancelled` are final; a decline always carries a reason, because
 //! [`AssignmentUpdate::Decline`] cannot be built without one.
+//!
+//! Who moves an assignment ([`status_author`]): the crew posts its own steps from its app; a desk
+//! (dispatcher, supervisor) cancels, and records a step the crew reported by radio, which is always marked
+//! [`ReportedVia::Radio`] so a relayed step is never mistaken for the crew's own.
 
 use crate::transition::{InvalidTransition, Lifecycle};
 use crate::unit::{UnitStatus, string_enum};
@@ -89,6 +93,84 @@ string_enum! {
         NoCrew => "no_crew",
         /// Anything else; explain in the note.
         Other => "other",
+    }
+}
+
+string_enum! {
+    /// How a step the crew took reached Siaga when the crew did not post it from its own app.
+    ReportedVia, UnknownReportedVia, "reporting channel" {
+        /// The crew told a dispatcher by radio (or phone), who recorded it.
+        Radio => "radio",
+    }
+}
+
+/// Who posts a status change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusAuthor {
+    /// The unit's crew, from its own app.
+    Crew,
+    /// A dispatcher or supervisor at a desk.
+    Desk,
+}
+
+/// Why a status change is refused for its author, before the lifecycle is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StatusAuthorError {
+    /// A crew withdraws from an assignment by declining; cancelling is the dispatcher's decision.
+    #[error("only a dispatcher cancels an assignment; decline it instead")]
+    CrewCannotCancel,
+    /// A crew's own step comes from its app; `reported_via` is for a desk relaying the crew's report.
+    #[error(
+        "the crew posts its own steps; reported_via is for a dispatcher recording a radio report"
+    )]
+    CrewDoesNotRelay,
+    /// A cancellation is the desk's own decision, not something the crew reported.
+    #[error("a cancellation is the dispatcher's own decision, not a reported step")]
+    CancelIsNotReported,
+}
+
+impl StatusAuthorError {
+    /// The wire error: 403 for a move the author may not make, 422 (naming `reported_via`) for a wrong
+    /// channel.
+    pub fn code(self) -> crate::error::ErrorCode {
+        match self {
+            StatusAuthorError::CrewCannotCancel => crate::error::ErrorCode::Forbidden,
+            StatusAuthorError::CrewDoesNotRelay | StatusAuthorError::CancelIsNotReported => {
+                crate::error::ErrorCode::ValidationFailed
+            }
+        }
+    }
+}
+
+/// Decides who may post `to` and how the step is recorded: `Ok(None)` for the crew's own step or a desk's
+/// cancellation, `Ok(Some(Radio))` for a crew step a desk records (with or without `asked`: a desk has no
+/// other way to learn it).
+///
+/// ```
+/// use siaga_core::assignment::{status_author, AssignmentStatus, ReportedVia, StatusAuthor};
+/// assert_eq!(status_author(AssignmentStatus::EnRoute, StatusAuthor::Desk, None), Ok(Some(ReportedVia::Radio)));
+/// assert_eq!(status_author(AssignmentStatus::EnRoute, StatusAuthor::Crew, None), Ok(None));
+/// ```
+///
+/// # Errors
+///
+/// [`StatusAuthorError`] when the author may not post `to`, or names a channel that does not fit.
+pub fn status_author(
+    to: AssignmentStatus,
+    author: StatusAuthor,
+    asked: Option<ReportedVia>,
+) -> Result<Option<ReportedVia>, StatusAuthorError> {
+    match (author, to) {
+        (StatusAuthor::Crew, AssignmentStatus::Cancelled) => {
+            Err(StatusAuthorError::CrewCannotCancel)
+        }
+        (StatusAuthor::Crew, _) if asked.is_some() => Err(StatusAuthorError::CrewDoesNotRelay),
+        (StatusAuthor::Crew, _) => Ok(None),
+        (StatusAuthor::Desk, AssignmentStatus::Cancelled) if asked.is_some() => {
+            Err(StatusAuthorError::CancelIsNotReported)
+        }
+        (StatusAuthor::Desk, AssignmentStatus::Cancelled) => Ok(None),
+        (StatusAuthor::Desk, _) => Ok(Some(ReportedVia::Radio)),
     }
 }
 
@@ -187,6 +269,38 @@ mod tests {
             assert!(s.apply(&AssignmentUpdate::Cancel).is_err(), "{s}");
             assert_eq!(s.unit_status(), UnitStatus::Available);
         }
+    }
+
+    #[test]
+    fn a_desk_records_crew_steps_as_radio_reports_and_cancels_as_its_own_decision() {
+        use StatusAuthor::{Crew, Desk};
+        let radio = Some(ReportedVia::Radio);
+        for s in [
+            S::Acknowledged,
+            S::EnRoute,
+            S::OnScene,
+            S::Resolved,
+            S::Declined,
+        ] {
+            assert_eq!(status_author(s, Desk, None), Ok(radio), "{s}");
+            assert_eq!(status_author(s, Desk, radio), Ok(radio), "{s}");
+            assert_eq!(status_author(s, Crew, None), Ok(None), "{s}");
+            assert_eq!(
+                status_author(s, Crew, radio),
+                Err(StatusAuthorError::CrewDoesNotRelay)
+            );
+        }
+        assert_eq!(status_author(S::Cancelled, Desk, None), Ok(None));
+        let e = status_author(S::Cancelled, Desk, radio).unwrap_err();
+        assert_eq!(
+            (e, e.code()),
+            (
+                StatusAuthorError::CancelIsNotReported,
+                ErrorCode::ValidationFailed
+            )
+        );
+        let e = status_author(S::Cancelled, Crew, None).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Forbidden);
     }
 
     #[test]

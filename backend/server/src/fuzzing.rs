@@ -251,7 +251,11 @@ fn create_incident(req: &CreateIncidentRequest) {
 fn assignment_status(req: &AssignmentStatusRequest) {
     for role in Role::ALL {
         match check_status_request(req, role) {
-            Ok(()) => {
+            Ok(via) => {
+                assert_eq!(
+                    via.is_some(),
+                    role != Role::Responder && req.status != AssignmentStatus::Cancelled
+                );
                 assert_ne!(req.status, AssignmentStatus::Assigned);
                 assert!(req.status != AssignmentStatus::Declined || req.reason.is_some());
                 assert!(!(req.status == AssignmentStatus::Cancelled && role == Role::Responder));
@@ -262,7 +266,7 @@ fn assignment_status(req: &AssignmentStatusRequest) {
                     (AssignmentStatus::Cancelled, Role::Responder)
                 );
             }
-            Err(e) => check_refusal_field(&e, &["status", "reason"]),
+            Err(e) => check_refusal_field(&e, &["status", "reason", "reported_via"]),
         }
     }
 }

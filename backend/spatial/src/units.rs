@@ -11,11 +11,15 @@
 //!
 //! # Eligibility (checked in this order; the first failing check is the reason reported)
 //!
+//! A unit of an agency outside the filter's set is not part of the query at all: neither a candidate nor an
+//! exclusion. Another agency's fleet is not the asker's to weigh, and were its busy units reported as
+//! exclusions they would take the `max_excluded` places of the asker's own (and callers would have to hide
+//! them afterwards). Among the units of the filter's agencies:
+//!
 //! 1. status `out_of_service` → [`ExclusionReason::OutOfService`];
 //! 2. status `assigned`, `en_route` or `on_scene` → [`ExclusionReason::Busy`];
 //! 3. unit type differs from the filter → [`ExclusionReason::WrongType`];
-//! 4. agency not in the filter's set → [`ExclusionReason::OtherAgency`];
-//! 5. last fix older than `stale_after_ms` at `now` → [`ExclusionReason::StalePosition`]. A fix stamped in the
+//! 4. last fix older than `stale_after_ms` at `now` → [`ExclusionReason::StalePosition`]. A fix stamped in the
 //!    future (device clock ahead) counts as fresh, with age 0.
 //!
 //! # ETA
@@ -195,11 +199,6 @@ pub enum ExclusionReason {
         /// The unit's type.
         unit_type: UnitType,
     },
-    /// Not one of the agencies asked for.
-    OtherAgency {
-        /// The unit's agency.
-        agency_id: String,
-    },
     /// Its last fix is too old to trust.
     StalePosition {
         /// Age of the fix at `now`, milliseconds.
@@ -212,7 +211,7 @@ pub enum ExclusionReason {
 pub struct Exclusion {
     /// The unit's id.
     pub unit_id: String,
-    /// Its agency (so a caller can leave out what another agency's reader may not see).
+    /// Its agency (always one of the filter's, when the query names agencies).
     pub agency_id: String,
     /// Great-circle distance to the query position, metres.
     pub distance_m: f64,
@@ -271,7 +270,6 @@ enum Skip {
     OutOfService,
     Busy(UnitStatus),
     WrongType(UnitType),
-    OtherAgency,
     Stale(i64),
 }
 
@@ -510,9 +508,15 @@ impl UnitIndex {
             skipped.clear();
             let square = AABB::from_corners([c[0] - w, c[1] - w], [c[0] + w, c[1] + w]);
             for entry in self.tree.locate_in_envelope(&square) {
+                if allowed
+                    .as_deref()
+                    .is_some_and(|a| a.binary_search(&entry.data.agency).is_err())
+                {
+                    continue;
+                }
                 let [lon, lat] = *entry.geom();
                 let d = haversine_m(qlon, qlat, lon, lat);
-                match classify(&entry.data, q, allowed.as_deref()) {
+                match classify(&entry.data, q) {
                     None => self.insert_ranked(&mut best, (d, entry.data.slot, ()), q.k),
                     Some(skip) => {
                         if q.max_excluded > 0 {
@@ -557,9 +561,6 @@ impl UnitIndex {
                     Skip::OutOfService => ExclusionReason::OutOfService,
                     Skip::Busy(status) => ExclusionReason::Busy { status },
                     Skip::WrongType(unit_type) => ExclusionReason::WrongType { unit_type },
-                    Skip::OtherAgency => ExclusionReason::OtherAgency {
-                        agency_id: unit.agency_id.clone(),
-                    },
                     Skip::Stale(age_ms) => ExclusionReason::StalePosition { age_ms },
                 };
                 Some((d, unit, reason))
@@ -576,6 +577,13 @@ impl UnitIndex {
         let mut best = Vec::new();
         let mut skipped = Vec::new();
         for unit in self.iter() {
+            if q.filter
+                .agency_ids
+                .as_ref()
+                .is_some_and(|set| !set.contains(&unit.agency_id))
+            {
+                continue;
+            }
             let d = q.position.haversine_m(unit.position);
             match exclusion(unit, q) {
                 None => best.push((d, unit)),
@@ -630,7 +638,7 @@ fn finish(
 }
 
 /// [`exclusion`] on a tree entry: the same checks in the same order, agency compared by interned id.
-fn classify(key: &Key, q: &NearestQuery, allowed: Option<&[u32]>) -> Option<Skip> {
+fn classify(key: &Key, q: &NearestQuery) -> Option<Skip> {
     match key.status {
         UnitStatus::Available => {}
         UnitStatus::OutOfService => return Some(Skip::OutOfService),
@@ -640,9 +648,6 @@ fn classify(key: &Key, q: &NearestQuery, allowed: Option<&[u32]>) -> Option<Skip
     }
     if q.filter.unit_type.is_some_and(|t| t != key.unit_type) {
         return Some(Skip::WrongType(key.unit_type));
-    }
-    if allowed.is_some_and(|a| a.binary_search(&key.agency).is_err()) {
-        return Some(Skip::OtherAgency);
     }
     let age_ms = q.now.millis_since(key.fix_at);
     if age_ms > q.stale_after_ms {
@@ -663,15 +668,6 @@ fn exclusion(unit: &UnitState, q: &NearestQuery) -> Option<ExclusionReason> {
     if q.filter.unit_type.is_some_and(|t| t != unit.unit_type) {
         return Some(ExclusionReason::WrongType {
             unit_type: unit.unit_type,
-        });
-    }
-    if q.filter
-        .agency_ids
-        .as_ref()
-        .is_some_and(|set| !set.contains(&unit.agency_id))
-    {
-        return Some(ExclusionReason::OtherAgency {
-            agency_id: unit.agency_id.clone(),
         });
     }
     let age_ms = q.now.millis_since(unit.fix_at);
@@ -770,6 +766,60 @@ mod tests {
                 ),
             ]
         );
+        assert_eq!(r, idx.nearest_brute_force(&q));
+    }
+
+    #[test]
+    fn other_agencies_units_are_neither_candidates_nor_exclusions_and_leave_the_askers_exclusions_whole()
+     {
+        let mut idx = UnitIndex::new();
+        use UnitStatus::*;
+        use UnitType::*;
+        // Six busy units of another agency right at the incident, nearer than anything of the asker's.
+        for i in 0..6 {
+            let mut other = unit(
+                &format!("other-{i}"),
+                Ambulance,
+                OnScene,
+                106.8271,
+                -6.1754,
+                NOW,
+            );
+            other.agency_id = "damkar".into();
+            idx.upsert(other);
+        }
+        let mut spare = unit("other-free", Ambulance, Available, 106.8272, -6.1754, NOW);
+        spare.agency_id = "damkar".into();
+        idx.upsert(spare);
+        idx.upsert(unit(
+            "own-out",
+            Ambulance,
+            OutOfService,
+            106.830,
+            -6.176,
+            NOW,
+        ));
+        idx.upsert(unit("own-ok", Ambulance, Available, 106.840, -6.176, NOW));
+        let mut q = NearestQuery::new(
+            Position::from_lon_lat(106.8271, -6.1754).unwrap(),
+            1,
+            Timestamp(NOW),
+        );
+        q.filter.agency_ids = Some(["dinkes-3171".to_owned()].into());
+        let r = idx.nearest(&q);
+        assert_eq!(
+            r.candidates
+                .iter()
+                .map(|c| c.unit_id.as_str())
+                .collect::<Vec<_>>(),
+            ["own-ok"]
+        );
+        let excluded: Vec<_> = r
+            .excluded
+            .iter()
+            .map(|e| (e.unit_id.as_str(), e.reason.clone()))
+            .collect();
+        assert_eq!(excluded, [("own-out", ExclusionReason::OutOfService)]);
         assert_eq!(r, idx.nearest_brute_force(&q));
     }
 

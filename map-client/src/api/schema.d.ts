@@ -1310,6 +1310,11 @@ export interface components {
             note?: string | null;
             /** @description The user who moved it. */
             by: string;
+            /**
+             * @description `radio` when a dispatcher recorded a step the crew reported by radio; absent for the crew's own step
+             *     and for a cancellation.
+             */
+            reported_via?: string | null;
         };
         /** @description A status change. */
         AssignmentStatusRequest: {
@@ -1317,6 +1322,7 @@ export interface components {
             status: components["schemas"]["AssignmentStatus"];
             reason?: null | components["schemas"]["DeclineReason"];
             note?: null | components["schemas"]["Note"];
+            reported_via?: null | components["schemas"]["ReportedVia"];
         };
         /** @description An assignment of a unit to an incident. */
         AssignmentView: {
@@ -1341,6 +1347,11 @@ export interface components {
             cancelled_at?: number | null;
             reason?: string | null;
             note?: string | null;
+            /**
+             * @description The crew's steps a dispatcher recorded from a radio report (`acknowledged`, `en_route`, `on_scene`,
+             *     `resolved`, `declined`), in lifecycle order; the other steps the crew posted itself.
+             */
+            radio_reported: string[];
         };
         /** @description One audit entry. */
         AuditView: {
@@ -2458,6 +2469,11 @@ export interface components {
         RejectRequest: {
             reason: components["schemas"]["Note"];
         };
+        /**
+         * @description How a step the crew took reached Siaga when the crew did not post it from its own app.
+         * @enum {string}
+         */
+        ReportedVia: "radio";
         /** @description The reporter (personal data: shown to call takers, dispatchers and supervisors; reading it is audited). */
         Reporter: {
             name?: null | components["schemas"]["Name"];
@@ -2688,7 +2704,10 @@ export interface components {
             call_sign: string;
             /** Format: double */
             distance_m: number;
-            /** @description `busy`, `out_of_service`, `wrong_type`, `other_agency` or `stale_position`. */
+            /**
+             * @description `busy`, `out_of_service`, `wrong_type` or `stale_position` (only units of the asker's OPD, or of the
+             *     OPDs taking part for a desk, are weighed at all).
+             */
             reason: string;
         };
         /** @description `unit.position`: a unit moved. */

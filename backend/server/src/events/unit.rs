@@ -39,6 +39,10 @@ pub struct AssignmentStatusChanged {
     pub note: Option<String>,
     /// The user who moved it.
     pub by: String,
+    /// `radio` when a dispatcher recorded a step the crew reported by radio; absent for the crew's own step
+    /// and for a cancellation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reported_via: Option<String>,
 }
 
 /// `unit.created`: a unit joined an agency's fleet.

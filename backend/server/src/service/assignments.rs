@@ -15,7 +15,9 @@ use crate::state::AppState;
 use crate::store::{AssignmentRow, ChangeSet, IncidentRow, StoreError, assignments, units};
 use serde::Deserialize;
 use serde_json::json;
-use siaga_core::assignment::{AssignmentStatus, DeclineReason};
+use siaga_core::assignment::{
+    AssignmentStatus, DeclineReason, ReportedVia, StatusAuthor, status_author,
+};
 use siaga_core::incident::IncidentStatus;
 use siaga_core::role::Role;
 use siaga_core::sla::SlaKind;
@@ -31,27 +33,45 @@ pub struct AssignmentStatusRequest {
     pub reason: Option<DeclineReason>,
     /// Optional note (e.g. what was done on scene).
     pub note: Option<Note>,
+    /// `radio` when a dispatcher records a step the crew reported by radio. A dispatcher's or supervisor's
+    /// crew step is recorded as radio-reported with or without it; the crew itself and a cancellation never
+    /// send it (422).
+    pub reported_via: Option<ReportedVia>,
 }
 
-/// Checks a status change on its own (no database): who may ask for it, and that a decline has a reason.
+/// Checks a status change on its own (no database): who may ask for it, that a decline has a reason, and how
+/// the step is recorded (`Some(Radio)` for a crew step a desk records; see `siaga_core::assignment::status_author`).
 ///
 /// # Errors
 ///
-/// 403 for a responder cancelling; 422 naming `status` or `reason`.
-pub fn check_status_request(req: &AssignmentStatusRequest, role: Role) -> ApiResult<()> {
-    match (req.status, role) {
-        (AssignmentStatus::Cancelled, Role::Responder) => Err(ApiError::forbidden(
-            "only a dispatcher cancels an assignment; decline it instead",
-        )),
-        (AssignmentStatus::Assigned, _) => Err(ApiError::validation(
+/// 403 for a responder cancelling; 422 naming `status`, `reason` or `reported_via`.
+pub fn check_status_request(
+    req: &AssignmentStatusRequest,
+    role: Role,
+) -> ApiResult<Option<ReportedVia>> {
+    if req.status == AssignmentStatus::Assigned {
+        return Err(ApiError::validation(
             "status",
             "an assignment cannot go back to assigned",
-        )),
-        (AssignmentStatus::Declined, _) if req.reason.is_none() => {
-            Err(ApiError::validation("reason", "declining needs a reason"))
-        }
-        _ => Ok(()),
+        ));
     }
+    let author = if role == Role::Responder {
+        StatusAuthor::Crew
+    } else {
+        StatusAuthor::Desk
+    };
+    let via = status_author(req.status, author, req.reported_via).map_err(|e| {
+        let refusal = ApiError::new(e.code(), e.to_string());
+        if e.code() == ErrorCode::Forbidden {
+            refusal
+        } else {
+            refusal.with_field("reported_via")
+        }
+    })?;
+    if req.status == AssignmentStatus::Declined && req.reason.is_none() {
+        return Err(ApiError::validation("reason", "declining needs a reason"));
+    }
+    Ok(via)
 }
 
 /// The responder's assignments (its unit's), or a dispatcher's agency's; only open ones when `open`.
@@ -104,7 +124,7 @@ pub async fn change_status(
 ) -> ApiResult<AssignmentRow> {
     let a = get(state, actor, id).await?;
     let to = req.status;
-    check_status_request(&req, actor.role)?;
+    let via = check_status_request(&req, actor.role)?;
     let from: AssignmentStatus = parse_stored(&a.status)?;
     from.transition(to).map_err(|e| {
         ApiError::new(
@@ -124,6 +144,7 @@ pub async fn change_status(
         to,
         reason,
         req.note.as_deref(),
+        via,
         now,
     ));
     let unit_status = to.unit_status();
@@ -157,6 +178,7 @@ pub async fn change_status(
             reason: reason.map(str::to_owned),
             note: req.note.as_deref().map(str::to_owned),
             by: actor.user.id.clone(),
+            reported_via: via.map(|v| v.as_str().to_owned()),
         })
         .to(&unit_reach),
     );
@@ -177,7 +199,7 @@ pub async fn change_status(
         "assignment",
         id,
         Some(json!({"status": from})),
-        Some(json!({"status": to, "reason": req.reason, "note": req.note})),
+        Some(json!({"status": to, "reason": req.reason, "note": req.note, "reported_via": via})),
     ));
     state.store.commit(set).await?;
     state.geo.unit_status(&a.unit_id, unit_status);

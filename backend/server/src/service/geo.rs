@@ -207,10 +207,9 @@ pub async fn nearest_units(
 ) -> ApiResult<NearestView> {
     let p = position(q.lon, q.lat)?;
     let agencies = visible_agencies(state, actor).await?;
-    let visible = |agency_id: &str| agencies.as_ref().is_none_or(|a| a.contains(agency_id));
     let filter = UnitFilter {
         unit_type: q.unit_type,
-        agency_ids: agencies.clone(),
+        agency_ids: agencies,
     };
     let found = state.geo.nearest_units(
         p,
@@ -233,7 +232,6 @@ pub async fn nearest_units(
         excluded: found
             .excluded
             .into_iter()
-            .filter(|e| visible(&e.agency_id))
             .map(|e| ExcludedUnitView {
                 unit_id: e.unit_id,
                 distance_m: e.distance_m,

@@ -4,7 +4,7 @@
 //! [`Store::get_assignment`](super::Store::get_assignment) and its neighbours.
 
 use super::Stmt;
-use siaga_core::assignment::AssignmentStatus;
+use siaga_core::assignment::{AssignmentStatus, ReportedVia};
 
 /// The timestamp column that records when an assignment reached `status`.
 fn reached_at_column(status: AssignmentStatus) -> &'static str {
@@ -19,28 +19,49 @@ fn reached_at_column(status: AssignmentStatus) -> &'static str {
     }
 }
 
-/// Moves an assignment from `from` to `to` at `at`, stamping the step's time; `reason` and `note` replace
-/// the stored ones only when given.
+/// The column recording how the crew's step `status` reached Siaga; none for the desk's own steps.
+fn reported_via_column(status: AssignmentStatus) -> Option<&'static str> {
+    match status {
+        AssignmentStatus::Acknowledged => Some("acknowledged_via"),
+        AssignmentStatus::EnRoute => Some("en_route_via"),
+        AssignmentStatus::OnScene => Some("on_scene_via"),
+        AssignmentStatus::Resolved => Some("resolved_via"),
+        AssignmentStatus::Declined => Some("declined_via"),
+        AssignmentStatus::Assigned | AssignmentStatus::Cancelled => None,
+    }
+}
+
+/// Moves an assignment from `from` to `to` at `at`, stamping the step's time and how it was reported
+/// (`via`, e.g. `radio`; none for the crew's own step); `reason` and `note` replace the stored ones only when
+/// given.
 pub fn set_status(
     assignment_id: &str,
     from: AssignmentStatus,
     to: AssignmentStatus,
     reason: Option<&str>,
     note: Option<&str>,
+    via: Option<ReportedVia>,
     at: i64,
 ) -> Stmt {
     let column = reached_at_column(to);
-    Stmt::new(format!(
+    let via_set = reported_via_column(to)
+        .map(|c| format!(", {c} = $7"))
+        .unwrap_or_default();
+    let stmt = Stmt::new(format!(
         "UPDATE assignments SET status = $2, {column} = $3, reason = COALESCE($4, reason), \
-         note = COALESCE($5, note), updated_at = $3 WHERE id = $1 AND status = $6"
+         note = COALESCE($5, note), updated_at = $3{via_set} WHERE id = $1 AND status = $6"
     ))
     .text(assignment_id)
     .text(to.as_str())
     .int(at)
     .opt_text(reason)
     .opt_text(note)
-    .text(from.as_str())
-    .expect(1)
+    .text(from.as_str());
+    if via_set.is_empty() {
+        stmt.expect(1)
+    } else {
+        stmt.opt_text(via.map(ReportedVia::as_str)).expect(1)
+    }
 }
 
 /// Moves an incident from `from` to `to` because its assignments moved (dispatched → resolved, or back to

@@ -23,6 +23,12 @@ pub struct AssignmentRow {
     pub note: Option<String>,
     pub share_reporter: bool,
     pub updated_at: i64,
+    /// `radio` where a dispatcher recorded the step the crew reported by radio (see `store::assignments::set_status`).
+    pub acknowledged_via: Option<String>,
+    pub en_route_via: Option<String>,
+    pub on_scene_via: Option<String>,
+    pub resolved_via: Option<String>,
+    pub declined_via: Option<String>,
 }
 
 /// An SLA clock row.
@@ -42,7 +48,7 @@ pub struct SlaClockRow {
 
 const ASSIGNMENT_COLUMNS: &str = "id, incident_id, unit_id, agency_id, status, assigned_by, assigned_at, \
      acknowledged_at, en_route_at, on_scene_at, resolved_at, declined_at, cancelled_at, reason, note, \
-     share_reporter, updated_at";
+     share_reporter, updated_at, acknowledged_via, en_route_via, on_scene_via, resolved_via, declined_via";
 
 const CLOCK_COLUMNS: &str = "id, subject_type, subject_id, kind, agency_id, started_at, target_ms, due_at, stopped_at, breached_at";
 

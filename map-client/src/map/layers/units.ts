@@ -1,8 +1,9 @@
 //! Units: a circle coloured by status plus a badge with call sign, status glyph and status word. Positions
 //! glide to each new fix over `GLIDE_MS` and are pushed with `GeoJSONSource.updateData` (stable ids through
-//! `promoteId`), coalesced to at most one call per animation frame for the whole source.
+//! `promoteId`), coalesced to at most one call per animation frame for the whole source. A page that passes
+//! `onSelect` hears which unit was clicked; the selected unit is outlined through feature state.
 
-import type { GeoJSONSource, GeoJSONFeatureDiff } from 'maplibre-gl';
+import type { GeoJSONSource, GeoJSONFeatureDiff, MapLayerMouseEvent } from 'maplibre-gl';
 import type { Unit } from '../../api/types';
 import type { MlMap } from '../map';
 import { UNIT_STATUS_COLOUR, matchExpr } from '../symbology';
@@ -28,7 +29,8 @@ function unitFeature(u: Unit): GeoJSON.Feature | null {
   };
 }
 
-export function mountUnits(map: MlMap) {
+/** Mounts the units layer; `onSelect`, when given, is called with the id of a unit clicked on the map. */
+export function mountUnits(map: MlMap, onSelect?: (id: string) => void) {
   map.addSource(UNITS_SOURCE, { type: 'geojson', data: { type: 'FeatureCollection', features: [] }, promoteId: 'id' });
   map.addLayer({
     id: CIRCLE,
@@ -37,8 +39,8 @@ export function mountUnits(map: MlMap) {
     paint: {
       'circle-radius': 7,
       'circle-color': matchExpr('status', UNIT_STATUS_COLOUR, '#424242') as never,
-      'circle-stroke-color': '#ffffff',
-      'circle-stroke-width': 2,
+      'circle-stroke-color': ['case', ['boolean', ['feature-state', 'selected'], false], '#0d47a1', '#ffffff'],
+      'circle-stroke-width': ['case', ['boolean', ['feature-state', 'selected'], false], 4, 2],
     },
   });
   map.addLayer({
@@ -53,6 +55,15 @@ export function mountUnits(map: MlMap) {
     },
   });
 
+  const click = (e: MapLayerMouseEvent) => {
+    const id = e.features?.[0]?.properties?.['id'];
+    if (typeof id === 'string') onSelect?.(id);
+  };
+  if (onSelect) {
+    map.on('click', CIRCLE, click);
+    map.on('click', LABEL, click);
+  }
+  let selected: string | null = null;
   const source = () => map.getSource<GeoJSONSource>(UNITS_SOURCE);
   const shown = new Map<string, [number, number]>();
   const glides = new Map<string, Glide>();
@@ -94,6 +105,13 @@ export function mountUnits(map: MlMap) {
       const features = units.map(unitFeature).filter((f): f is GeoJSON.Feature => f !== null);
       for (const u of units) if (u.position) shown.set(u.id, [u.position.lon, u.position.lat]);
       source()?.setData({ type: 'FeatureCollection', features });
+      if (selected && shown.has(selected)) map.setFeatureState({ source: UNITS_SOURCE, id: selected }, { selected: true });
+    },
+    /** Outlines the selected unit (null: none). */
+    select(id: string | null): void {
+      if (selected && shown.has(selected)) map.setFeatureState({ source: UNITS_SOURCE, id: selected }, { selected: false });
+      selected = id;
+      if (id && shown.has(id)) map.setFeatureState({ source: UNITS_SOURCE, id }, { selected: true });
     },
     /** Glides one unit to a new position; adds it when it had none. */
     move(unit: Unit, lon: number, lat: number): void {
@@ -117,6 +135,8 @@ export function mountUnits(map: MlMap) {
     },
     destroy(): void {
       if (frame !== null) cancelAnimationFrame(frame);
+      map.off('click', CIRCLE, click);
+      map.off('click', LABEL, click);
       for (const id of [LABEL, CIRCLE]) if (map.getLayer(id)) map.removeLayer(id);
       if (map.getSource(UNITS_SOURCE)) map.removeSource(UNITS_SOURCE);
     },

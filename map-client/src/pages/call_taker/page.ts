@@ -15,6 +15,7 @@ import { mountBoundaries } from '../../map/layers/boundaries';
 import type { PageContext } from '../../main';
 import { h, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
+import { cue, mountMuteToggle } from '../../ui/cues';
 import { mountShell } from '../../ui/shell';
 import { createStore } from '../store';
 import {
@@ -45,6 +46,7 @@ const callPath = (id: string) => `/api/v1/calls/${encodeURIComponent(id)}`;
 
 export async function mount({ root, user }: PageContext): Promise<void> {
   const shell = mountShell(root, user, t('ct.title'));
+  mountMuteToggle(root);
   const store = createStore(initialState());
   /** The pin and the address search need the map, which loads after the layout is in place. */
   let loc: ReturnType<typeof locating> | null = null;
@@ -163,7 +165,9 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     const list = (await getOptional<IncidentView[]>('/api/v1/incidents')) ?? [];
     const before = store.get();
     const after = store.update((s) => returnedLoaded(s, list));
-    if (announce) for (const inc of newlyReturned(before, after)) shell.toast(t('ct.returned_toast', { number: inc.number }), 'error');
+    const fresh = announce ? newlyReturned(before, after) : [];
+    for (const inc of fresh) shell.toast(t('ct.returned_toast', { number: inc.number }), 'error');
+    if (fresh.length > 0) cue('returned_incident');
   }
 
   // Keyboard: shortcuts act unless the user is typing in a field (Ctrl/Alt combinations always act).

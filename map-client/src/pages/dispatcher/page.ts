@@ -5,9 +5,15 @@
 //! final report. State comes from a REST snapshot and is kept current by the live socket (resume by seq,
 //! resync on demand).
 //!
+//! Units can be selected in the list or on the map, followed as they move, and taken out of service or back;
+//! assignments can be cancelled, reassigned, or moved on from a crew's radio report. News is heard
+//! (`ui/cues.ts`): a new incident for this OPD, a breach of its SLA clocks, and a crew that did not acknowledge
+//! (an alarm that also highlights the assignment). Recommendations follow the OPD's units: asked again at once
+//! when one changes status, and within `MOVED_REFRESH_MS` when they move.
+//!
 //! This module wires the pieces: REST and the socket feed `state.ts`, whose changes the `view_*` modules draw.
 
-import { ApiError, get, getOptional, post } from '../../api/client';
+import { ApiError, get, getOptional, patch, post } from '../../api/client';
 import type { Agency, AssignmentView, IncidentView, Recommendations, Unit } from '../../api/types';
 import { t } from '../../i18n';
 import { connectLive } from '../../live/connect';
@@ -19,12 +25,16 @@ import { mountUnits } from '../../map/layers/units';
 import type { PageContext } from '../../main';
 import { h, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
+import { cue, mountMuteToggle } from '../../ui/cues';
 import { mountShell } from '../../ui/shell';
 import { createStore } from '../store';
 import {
   agenciesLoaded,
   applyEvent,
+  assignmentChanged,
   assignmentCreated,
+  cueFor,
+  followUnit,
   cancelDecision,
   decisionDone,
   incidentGone,
@@ -33,11 +43,14 @@ import {
   openDecision,
   recommendationsFailed,
   recommendationsLoaded,
+  recommendationsMoved,
   recommendationsRequested,
   recommendationsWanted,
   selectIncident,
+  selectUnit,
   selectedIncident,
   snapshotLoaded,
+  unitLoaded,
 } from './state';
 import { mountDetail } from './view_detail';
 import { syncMap } from './view_map';
@@ -45,11 +58,16 @@ import { mountQueue } from './view_queue';
 import { mountUnitList } from './view_units';
 
 const incidentPath = (id: string) => `/api/v1/incidents/${encodeURIComponent(id)}`;
+const assignmentStatusPath = (id: string) => `/api/v1/assignments/${encodeURIComponent(id)}/status`;
+/** How soon recommendations are asked again after the OPD's units only moved. */
+const MOVED_REFRESH_MS = 5000;
 
 export async function mount({ root, user }: PageContext): Promise<void> {
   const shell = mountShell(root, user, t('disp.title'));
+  mountMuteToggle(root);
   const queueList = h('ol', { class: 'queue', 'data-testid': 'incident-queue', 'aria-label': t('disp.queue') });
   const unitList = h('ul', { class: 'unit-list', 'data-testid': 'unit-list' });
+  const unitCard = h('section', { class: 'unit-card card', 'data-testid': 'unit-card', 'aria-live': 'polite', hidden: true });
   const detail = h('section', { class: 'detail', 'data-testid': 'incident-detail', 'aria-live': 'polite' });
   const mapBox = h('div', { class: 'map', id: 'map', 'data-testid': 'map', role: 'region', 'aria-label': t('disp.title') });
   const layerBox = h('fieldset', { class: 'layers' }, h('legend', {}, t('disp.layers')));
@@ -58,7 +76,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     h(
       'div',
       { class: 'dispatch' },
-      h('aside', { class: 'side' }, h('h2', {}, t('disp.queue')), queueList, h('h2', {}, t('disp.units')), unitList, layerBox),
+      h('aside', { class: 'side' }, h('h2', {}, t('disp.queue')), queueList, h('h2', {}, t('disp.units')), unitList, unitCard, layerBox),
       mapBox,
       h('aside', { class: 'side right' }, detail),
     ),
@@ -66,9 +84,14 @@ export async function mount({ root, user }: PageContext): Promise<void> {
 
   const store = createStore(initialState(user.agency_id ?? null));
   const map = await createMap(mapBox);
+  // The map's centre, readable by tests and assistive tooling (e.g. that it follows the selected unit).
+  map.on('moveend', () => {
+    const c = map.getCenter();
+    mapBox.dataset['center'] = `${c.lng.toFixed(5)},${c.lat.toFixed(5)}`;
+  });
   const boundaries = mountBoundaries(map);
   const facilities = mountFacilities(map);
-  const layers = { units: mountUnits(map), incidents: mountIncidents(map, (id) => select(id)) };
+  const layers = { units: mountUnits(map, (id) => store.update((s) => selectUnit(s, id))), incidents: mountIncidents(map, (id) => select(id)) };
   for (const [key, layer] of [
     ['disp.layer_boundaries', boundaries],
     ['disp.layer_facilities', facilities],
@@ -97,8 +120,51 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     }
   }
 
+  /** Posts a status change of an assignment and folds the answer in; failures are told in a toast. */
+  async function moveAssignment(id: string, body: Record<string, unknown>): Promise<boolean> {
+    try {
+      const a = await post<AssignmentView>(assignmentStatusPath(id), body);
+      store.update((s) => assignmentChanged(s, a));
+      return true;
+    } catch (e) {
+      shell.toast(messageFor(e), 'error');
+      return false;
+    }
+  }
+
+  async function assign(id: string, unitId: string, callSign: string): Promise<boolean> {
+    try {
+      const a = await post<AssignmentView>(`${incidentPath(id)}/assignments`, { unit_id: unitId });
+      store.update((s) => assignmentCreated(s, a));
+      shell.toast(t('disp.assigned', { unit: callSign, number: store.get().incidents.get(id)?.number ?? '' }));
+      return true;
+    } catch (e) {
+      shell.toast(messageFor(e), 'error');
+      return false;
+    }
+  }
+
   const queueView = mountQueue(queueList, select);
-  const unitView = mountUnitList(unitList);
+  const unitView = mountUnitList(unitList, unitCard, {
+    select: (id) => {
+      store.update((s) => selectUnit(s, id));
+      const u = store.get().units.get(id);
+      if (u?.position) map.easeTo({ center: [u.position.lon, u.position.lat], zoom: Math.max(map.getZoom(), 13) });
+    },
+    follow: (follow) => store.update((s) => followUnit(s, follow)),
+    openIncident: (id) => select(id),
+    async setStatus(unitId, status) {
+      try {
+        const u = await patch<Unit>(`/api/v1/units/${encodeURIComponent(unitId)}/status`, { status });
+        store.update((s) => unitLoaded(s, u));
+        shell.toast(t(status === 'available' ? 'disp.unit_back_done' : 'disp.unit_out_done', { unit: u.call_sign }));
+        return true;
+      } catch (e) {
+        shell.toast(messageFor(e), 'error');
+        return false;
+      }
+    },
+  });
   const detailView = mountDetail(detail, {
     verify: (id) => void act(`${incidentPath(id)}/verify`, {}),
     openDecision: (id, kind) => store.update((s) => openDecision(s, id, kind)),
@@ -109,27 +175,49 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       store.update((s) => decisionDone(s, updated, asked));
       shell.toast(t(kind === 'reject' ? 'disp.rejected' : 'disp.closed', { number: updated.number }));
     },
-    async assign(id, unitId, callSign) {
-      try {
-        const a = await post<AssignmentView>(`${incidentPath(id)}/assignments`, { unit_id: unitId });
-        store.update((s) => assignmentCreated(s, a));
-        shell.toast(t('disp.assigned', { unit: callSign, number: store.get().incidents.get(id)?.number ?? '' }));
-        return true;
-      } catch (e) {
-        shell.toast(messageFor(e), 'error');
-        return false;
-      }
+    assign,
+    async cancelAssignment(a) {
+      const ok = await moveAssignment(a.id, { status: 'cancelled' });
+      if (ok) shell.toast(t('disp.assignment_cancelled', { unit: store.get().units.get(a.unit_id)?.call_sign ?? '' }));
+      return ok;
+    },
+    async reassign(a, unitId, callSign) {
+      return (await moveAssignment(a.id, { status: 'cancelled' })) && (await assign(a.incident_id, unitId, callSign));
+    },
+    async radioStep(a, status, note) {
+      const ok = await moveAssignment(a.id, note ? { status, reported_via: 'radio', note } : { status, reported_via: 'radio' });
+      if (ok) shell.toast(t('disp.radio_recorded', { status: t(`assignment_status.${status}` as 'assignment_status.resolved') }));
+      return ok;
     },
   });
   let fitted = false;
+  let movedTimer: number | null = null;
   store.subscribe((next, prev) => {
     syncMap(layers, next, prev);
     queueView.render(next, prev);
     unitView.render(next);
     detailView.render(next);
+    followSelected(next, prev);
     const wanted = recommendationsWanted(next);
     if (wanted) void loadRecommendations(wanted);
+    else if (recommendationsMoved(next) && movedTimer === null) {
+      movedTimer = window.setTimeout(() => {
+        movedTimer = null;
+        const id = recommendationsMoved(store.get());
+        if (id) void loadRecommendations(id);
+      }, MOVED_REFRESH_MS);
+    }
   });
+
+  /** Keeps the followed unit in the middle of the map as it moves. */
+  function followSelected(next: ReturnType<typeof store.get>, prev: ReturnType<typeof store.get> | null): void {
+    if (!next.following || !next.selectedUnit) return;
+    const u = next.units.get(next.selectedUnit);
+    const before = prev?.units.get(next.selectedUnit);
+    if (!u?.position) return;
+    if (prev?.following && before?.position?.lon === u.position.lon && before.position.lat === u.position.lat) return;
+    map.easeTo({ center: [u.position.lon, u.position.lat], duration: 1000 });
+  }
   setInterval(() => queueView.tick(store.get(), Date.now()), 1000);
 
   async function loadRecommendations(id: string): Promise<void> {
@@ -187,8 +275,10 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   connectLive({
     snapshot,
     onEvent: (e) => {
+      const heard = cueFor(store.get(), e);
       const step = applyEvent(store.get(), e);
       store.update(() => step.state);
+      if (heard) cue(heard);
       if (step.followUp) void loadIncident(step.followUp.id);
     },
     onState: shell.setLive,

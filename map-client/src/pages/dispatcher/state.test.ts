@@ -3,8 +3,12 @@ import type { AssignmentView, IncidentView, Recommendations, Unit } from '../../
 import { frame } from '../../live/fixtures';
 import {
   actionsFor,
+  alarmedIncidents,
   applyEvent,
+  assignmentChanged,
   assignmentCreated,
+  availableUnits,
+  cueFor,
   assignmentsOf,
   cancelDecision,
   decisionDone,
@@ -17,6 +21,7 @@ import {
   queue,
   recommendationsFailed,
   recommendationsLoaded,
+  recommendationsMoved,
   recommendationsRequested,
   recommendationsWanted,
   rejectionsOf,
@@ -52,7 +57,7 @@ function unit(id: string, status = 'available'): Unit {
 }
 
 function assignment(id: string, incidentId: string, unitId: string, status = 'assigned'): AssignmentView {
-  return { id, incident_id: incidentId, unit_id: unitId, agency_id: OPD, status, assigned_at: 2_000 };
+  return { id, incident_id: incidentId, unit_id: unitId, agency_id: OPD, status, assigned_at: 2_000, radio_reported: [] };
 }
 
 /** `s` after one more live event was folded in that changed nothing else. */
@@ -286,5 +291,69 @@ describe('dispatcher recommendations', () => {
     expect(s.recommendations).toMatchObject({ incidentId: 'b', view: { status: 'loading' } });
     s = recommendationsFailed(s, s.recommendations?.seq ?? -1, new Error('offline'));
     expect(s.recommendations?.view.status).toBe('failed');
+  });
+});
+
+describe('dispatcher recommendations follow the units', () => {
+  const recs: Recommendations = { units: [], excluded: [], facilities: [] };
+
+  function shown(units: Unit[]): DispatcherState {
+    let s = selectIncident(loaded([incident('a', { status: 'verified' })], units), 'a');
+    s = recommendationsRequested(s, 'a');
+    return recommendationsLoaded(s, s.requests, recs);
+  }
+
+  it('a unit of the OPD turning available asks for the list again at once, keeping the shown one meanwhile', () => {
+    const s = shown([unit('amb01', 'on_scene')]);
+    expect(recommendationsWanted(s)).toBeNull();
+    const after = applyEvent(s, frame('unit.status', { unit_id: 'amb01', status: 'available' })).state;
+    expect(recommendationsWanted(after)).toBe('a');
+    const asked = recommendationsRequested(after, 'a');
+    expect(asked.recommendations?.view).toEqual({ status: 'ready', recs });
+    expect(recommendationsWanted(asked)).toBeNull();
+  });
+
+  it('a unit that only moves makes the list stale for a later, gentler refresh', () => {
+    const s = shown([unit('amb01')]);
+    const moved = applyEvent(s, frame('unit.position', { unit_id: 'amb01', lon: 104.1, lat: 1.2 })).state;
+    expect(recommendationsWanted(moved)).toBeNull();
+    expect(recommendationsMoved(moved)).toBe('a');
+    expect(recommendationsMoved(s)).toBeNull();
+  });
+
+  it('a resolved incident asks for no recommendations (nothing may be assigned to it)', () => {
+    const s = selectIncident(loaded([incident('a', { status: 'resolved' })], [unit('amb01')]), 'a');
+    expect(recommendationsWanted(s)).toBeNull();
+  });
+
+  it('the units a dispatcher may assign by hand are the OPD\'s available ones, by call sign', () => {
+    const other = { ...unit('dmk01'), agency_id: 'agency-damkar' };
+    const s = loaded([], [unit('amb02'), unit('amb01'), unit('amb03', 'en_route'), other]);
+    expect(availableUnits(s).map((u) => u.id)).toEqual(['amb01', 'amb02']);
+  });
+});
+
+describe('dispatcher cues and the unacknowledged alarm', () => {
+  it('an incident escalated to this OPD is a new incident; one escalated elsewhere is silent', () => {
+    const s = loaded([]);
+    expect(cueFor(s, frame('incident.escalated', { incident_id: 'x', agency_ids: [OPD] }))).toBe('new_incident');
+    expect(cueFor(s, frame('incident.escalated', { incident_id: 'x', agency_ids: [OPD, 'b'], escalated_to: ['b'] }))).toBeNull();
+    expect(cueFor(s, frame('incident.escalated', { incident_id: 'x', agency_ids: ['b'] }))).toBeNull();
+    expect(cueFor(initialState(null), frame('incident.escalated', { incident_id: 'x', agency_ids: [OPD] }))).toBeNull();
+  });
+
+  it('a breach of this OPD\'s clock is an SLA breach; of an acknowledge clock, an alarm on the assignment until the crew moves', () => {
+    const s = loaded([incident('a', { status: 'dispatched', assignments: [assignment('as1', 'a', 'amb01')] })], [unit('amb01', 'assigned')]);
+    expect(cueFor(s, frame('sla.breach', { kind: 'dispatch', subject_type: 'incident', subject_id: 'a', agency_id: OPD }))).toBe('sla_breach');
+    expect(cueFor(s, frame('sla.breach', { kind: 'dispatch', subject_type: 'incident', subject_id: 'z', agency_id: 'other' }))).toBeNull();
+    const breach = frame('sla.breach', { kind: 'acknowledge', subject_type: 'assignment', subject_id: 'as1', agency_id: OPD });
+    expect(cueFor(s, breach)).toBe('unacknowledged');
+    const step = applyEvent(s, breach);
+    expect(step.followUp).toEqual({ kind: 'load_incident', id: 'a' });
+    expect([...alarmedIncidents(step.state)]).toEqual(['a']);
+    const cancelled = assignmentChanged(step.state, assignment('as1', 'a', 'amb01', 'cancelled'));
+    expect([...alarmedIncidents(cancelled)]).toEqual([]);
+    const acked = applyEvent(step.state, frame('assignment.status', { assignment_id: 'as1', incident_id: 'a', unit_id: 'amb01', agency_id: OPD, status: 'acknowledged' }));
+    expect(acked.state.alarms.size).toBe(0);
   });
 });

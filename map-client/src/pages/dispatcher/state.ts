@@ -28,6 +28,21 @@ const HIDDEN_STATUSES = new Set(['closed', 'rejected', 'cancelled']);
 const ASSIGNMENT_ORDER = ['assigned', 'acknowledged', 'en_route', 'on_scene', 'resolved', 'declined', 'cancelled'];
 const PRIORITY_RANK: Record<string, number> = { p1: 0, p2: 1, p3: 2, p4: 3 };
 
+/** The next step of an assignment the crew may report by radio, per current status. */
+const NEXT_CREW_STEP: Record<string, string> = {
+  assigned: 'acknowledged',
+  acknowledged: 'en_route',
+  en_route: 'on_scene',
+  on_scene: 'resolved',
+};
+/** Assignment statuses that still hold a unit (a dispatcher may cancel or reassign them). */
+const OPEN_ASSIGNMENT = new Set(['assigned', 'acknowledged', 'en_route', 'on_scene']);
+/** Incident statuses in which units may still be sent. */
+const ASSIGNABLE = new Set(['new', 'escalated', 'verified', 'dispatched']);
+
+/** A sound the page plays for an event (see `ui/cues.ts`). */
+export type DispatchCue = 'new_incident' | 'sla_breach' | 'unacknowledged';
+
 export type DecisionKind = 'reject' | 'close';
 export type IncidentAction = 'verify' | DecisionKind;
 
@@ -40,6 +55,9 @@ export interface RecommendationsState {
   readonly incidentId: string;
   /** The incident view the list was asked for: a newer view of the incident asks again. */
   readonly basis: IncidentView;
+  /** `unitsVersion` and `positionsVersion` when asked: a unit's status change asks again at once, a move soon. */
+  readonly unitsVersion: number;
+  readonly positionsVersion: number;
   readonly seq: number;
   readonly view: RecommendationsView;
 }
@@ -62,6 +80,15 @@ export interface DispatcherState {
   readonly events: number;
   /** Per incident, the `events` date of what the state knows of it (a read, a drop). */
   readonly asOf: ReadonlyMap<string, number>;
+  /** Bumped when one of the OPD's units changes status or joins: recommendations are stale at once. */
+  readonly unitsVersion: number;
+  /** Bumped when one of the OPD's units moves: recommendations are stale, asked again at a gentler pace. */
+  readonly positionsVersion: number;
+  /** The unit selected in the list or on the map, and whether the map follows it. */
+  readonly selectedUnit: string | null;
+  readonly following: boolean;
+  /** Assignments whose crew did not acknowledge in time (`acknowledge` SLA breached), by id → incident id. */
+  readonly alarms: ReadonlyMap<string, string | null>;
 }
 
 /** Something the state cannot know without the server: the incident view, which events only summarise. */
@@ -85,6 +112,11 @@ export function initialState(agencyId: string | null): DispatcherState {
     requests: 0,
     events: 0,
     asOf: new Map(),
+    unitsVersion: 0,
+    positionsVersion: 0,
+    selectedUnit: null,
+    following: false,
+    alarms: new Map(),
   };
 }
 
@@ -163,12 +195,79 @@ export function slaCountdown(inc: IncidentView, now: number): SlaCountdown | nul
   return { kind: sla.kind, level: slaLevel(sla, inc.created_at, now), remaining_ms: sla.due_at - now };
 }
 
-/** The incident whose recommendations should be asked for now, if the shown list is missing or stale. */
+/** Whether units may still be sent to the incident (not once it is resolved, closed or gone). */
+export function canAssign(inc: IncidentView): boolean {
+  return ASSIGNABLE.has(inc.status);
+}
+
+/**
+ * The incident whose recommendations should be asked for now: none shown yet, or a newer view of the
+ * incident, or one of the OPD's units changed status since they were asked. None for an incident that takes
+ * no more units.
+ */
 export function recommendationsWanted(state: DispatcherState): string | null {
   const inc = selectedIncident(state);
-  if (!inc) return null;
+  if (!inc || !canAssign(inc)) return null;
   const r = state.recommendations;
-  return r && r.incidentId === inc.id && r.basis === inc ? null : inc.id;
+  return r && r.incidentId === inc.id && r.basis === inc && r.unitsVersion === state.unitsVersion ? null : inc.id;
+}
+
+/** The incident whose recommendations only a unit's move made stale (the page asks again after a pause). */
+export function recommendationsMoved(state: DispatcherState): string | null {
+  const r = state.recommendations;
+  if (!r || recommendationsWanted(state) !== null || r.view.status === 'loading') return null;
+  return r.positionsVersion !== state.positionsVersion ? r.incidentId : null;
+}
+
+/** The open assignments of the incident a dispatcher may still cancel, reassign or move on by radio. */
+export function isOpenAssignment(a: AssignmentView): boolean {
+  return OPEN_ASSIGNMENT.has(a.status);
+}
+
+/** The step the crew would report next by radio, or null when the assignment has ended. */
+export function nextCrewStep(status: string): string | null {
+  return NEXT_CREW_STEP[status] ?? null;
+}
+
+/** The OPD's available units, by call sign: those a dispatcher may assign by hand. */
+export function availableUnits(state: DispatcherState): Unit[] {
+  return [...state.units.values()]
+    .filter((u) => u.status === 'available' && (state.agencyId === null || u.agency_id === state.agencyId))
+    .sort((a, b) => a.call_sign.localeCompare(b.call_sign));
+}
+
+/** The open assignment a unit is working, if this console knows it. */
+export function assignmentOfUnit(state: DispatcherState, unitId: string): AssignmentView | null {
+  for (const inc of state.incidents.values()) {
+    const a = assignmentsOf(state, inc.id).find((x) => x.unit_id === unitId && isOpenAssignment(x));
+    if (a) return a;
+  }
+  return null;
+}
+
+/** The incident ids with an unacknowledged-assignment alarm. */
+export function alarmedIncidents(state: DispatcherState): ReadonlySet<string> {
+  return new Set([...state.alarms.values()].filter((id): id is string => id !== null));
+}
+
+/**
+ * The sound an event calls for at this desk, judged against the state before it: an incident escalated to
+ * this OPD (`new_incident`), a breach of one of this OPD's clocks (`sla_breach`), or of an assignment's
+ * acknowledge clock (`unacknowledged`: the crew has not answered). A supervisor's all-OPD view hears none.
+ */
+export function cueFor(state: DispatcherState, e: LiveEvent): DispatchCue | null {
+  const own = state.agencyId;
+  if (own === null) return null;
+  if (e.type === 'incident.escalated') {
+    const to = e.escalated_to ?? e.agency_ids;
+    return to.includes(own) ? 'new_incident' : null;
+  }
+  if (e.type === 'sla.breach') {
+    const mine = e.agency_id === own || (e.agency_id == null && e.subject_type === 'incident' && state.incidents.has(e.subject_id));
+    if (!mine) return null;
+    return e.kind === 'acknowledge' ? 'unacknowledged' : 'sla_breach';
+  }
+  return null;
 }
 
 // ---- transitions ----
@@ -181,6 +280,7 @@ export function snapshotLoaded(state: DispatcherState, incidents: readonly Incid
     ...state,
     incidents: new Map(incidents.map((i) => [i.id, i])),
     units: new Map(units.map((u) => [u.id, u])),
+    unitsVersion: state.unitsVersion + 1,
     asOf,
   });
 }
@@ -232,11 +332,42 @@ export function assignmentCreated(state: DispatcherState, a: AssignmentView): Di
   return { ...rememberAssignment(state, a), recommendations: null };
 }
 
+/** This console moved an assignment (cancel, a radio report): its answer is folded in at once. */
+export function assignmentChanged(state: DispatcherState, a: AssignmentView): DispatcherState {
+  return rememberAssignment(a.status === 'assigned' ? state : alarmDismissed(state, a.id), a);
+}
+
 export function recommendationsRequested(state: DispatcherState, incidentId: string): DispatcherState {
   const basis = state.incidents.get(incidentId);
   if (!basis) return state;
   const seq = state.requests + 1;
-  return { ...state, requests: seq, recommendations: { incidentId, basis, seq, view: { status: 'loading' } } };
+  const { unitsVersion, positionsVersion } = state;
+  // While a newer list is on its way the old one stays on screen, so buttons do not jump under the pointer.
+  const shown = state.recommendations?.incidentId === incidentId ? state.recommendations.view : null;
+  const view: RecommendationsView = shown?.status === 'ready' ? shown : { status: 'loading' };
+  return { ...state, requests: seq, recommendations: { incidentId, basis, seq, unitsVersion, positionsVersion, view } };
+}
+
+/** A unit selected in the list or on the map; selecting it again stops following it. */
+export function selectUnit(state: DispatcherState, unitId: string | null): DispatcherState {
+  return { ...state, selectedUnit: unitId, following: unitId !== null && state.selectedUnit === unitId ? state.following : false };
+}
+
+export function followUnit(state: DispatcherState, follow: boolean): DispatcherState {
+  return { ...state, following: follow && state.selectedUnit !== null };
+}
+
+/** A unit's fresh view (its status changed by this console). */
+export function unitLoaded(state: DispatcherState, u: Unit): DispatcherState {
+  return { ...state, units: withEntry(state.units, u.id, u), unitsVersion: state.unitsVersion + 1 };
+}
+
+/** The dispatcher has seen the unacknowledged-assignment alarm and acted on it (or dismissed it). */
+export function alarmDismissed(state: DispatcherState, assignmentId: string): DispatcherState {
+  if (!state.alarms.has(assignmentId)) return state;
+  const alarms = new Map(state.alarms);
+  alarms.delete(assignmentId);
+  return { ...state, alarms };
 }
 
 export function recommendationsLoaded(state: DispatcherState, seq: number, recs: Recommendations): DispatcherState {
@@ -277,7 +408,8 @@ export function applyEvent(before: DispatcherState, e: LiveEvent): Step {
     }
     case 'unit.created': {
       const u = unitOf(e);
-      return { state: u && !state.units.has(u.id) ? { ...state, units: withEntry(state.units, u.id, u) } : state, followUp: null };
+      if (!u || state.units.has(u.id)) return { state, followUp: null };
+      return { state: { ...state, units: withEntry(state.units, u.id, u), unitsVersion: state.unitsVersion + 1 }, followUp: null };
     }
     case 'unit.status': {
       const change = unitStatusOf(e);
@@ -288,15 +420,32 @@ export function applyEvent(before: DispatcherState, e: LiveEvent): Step {
       const u = p ? state.units.get(p.unit_id) : undefined;
       if (!p || !u) return { state, followUp: null };
       const moved: Unit = { ...u, position: { lon: p.lon, lat: p.lat }, position_at: p.at };
-      return { state: { ...state, units: withEntry(state.units, u.id, moved) }, followUp: null };
+      return { state: { ...state, units: withEntry(state.units, u.id, moved), positionsVersion: state.positionsVersion + 1 }, followUp: null };
+    }
+    case 'sla.breach': {
+      if (e.kind !== 'acknowledge' || e.subject_type !== 'assignment' || cueFor(before, e) === null) return { state, followUp: null };
+      const incident = incidentOfAssignment(state, e.subject_id);
+      // Still unanswered as far as this console knows: raise the alarm (a later step clears it).
+      const a = incident ? assignmentsOf(state, incident).find((x) => x.id === e.subject_id) : undefined;
+      if (a && a.status !== 'assigned') return { state, followUp: null };
+      return { state: { ...state, alarms: withEntry(state.alarms, e.subject_id, incident) }, followUp: incident ? { kind: 'load_incident', id: incident } : null };
     }
     default:
       return { state, followUp: null };
   }
 }
 
+/** The incident an assignment belongs to, if this console knows the assignment. */
+function incidentOfAssignment(state: DispatcherState, assignmentId: string): string | null {
+  for (const [incidentId, list] of state.assignments) if (list.has(assignmentId)) return incidentId;
+  for (const inc of state.incidents.values()) if (inc.assignments?.some((a) => a.id === assignmentId)) return inc.id;
+  return null;
+}
+
 /** An assignment moved: a known assignment takes its new status (and its unit the status that implies). */
-function assignmentEvent(state: DispatcherState, change: AssignmentChange): Step {
+function assignmentEvent(before: DispatcherState, change: AssignmentChange): Step {
+  // Any step after `assigned` answers the alarm: the crew acknowledged, or the dispatcher cancelled.
+  const state = change.status === 'assigned' ? before : alarmDismissed(before, change.assignment_id);
   const known =
     state.assignments.get(change.incident_id)?.get(change.assignment_id) ??
     state.incidents.get(change.incident_id)?.assignments?.find((x) => x.id === change.assignment_id);
@@ -326,7 +475,7 @@ function rememberAssignment(state: DispatcherState, a: AssignmentView): Dispatch
 function withUnitStatus(state: DispatcherState, unitId: string, status: string): DispatcherState {
   const u = state.units.get(unitId);
   if (!u || u.status === status) return state;
-  return { ...state, units: withEntry(state.units, unitId, { ...u, status }) };
+  return { ...state, units: withEntry(state.units, unitId, { ...u, status }), unitsVersion: state.unitsVersion + 1 };
 }
 
 function answerRecommendations(state: DispatcherState, seq: number, view: RecommendationsView): DispatcherState {

@@ -1,12 +1,14 @@
-//! The selected incident's panel: facts, other OPDs' rejections, the call taker's escalation note, the actions
-//! this OPD may take (verify, reject with a reason, close with a final report), the assignments and the
-//! recommended units, each assignable in one action.
+//! The selected incident's panel: facts (with the caller's contact), other OPDs' rejections, the call taker's
+//! escalation note, the actions this OPD may take (verify, reject with a reason, close with a final report),
+//! the assignments (status, the steps recorded from a radio report, the crew's note, an unacknowledged alarm)
+//! each with cancel, reassign and the crew's next step by radio, and, while units may still be sent, the
+//! recommended units and any other available unit of the OPD, each assignable in one action.
 //!
 //! The reject/close form is the one piece of state kept here rather than in `state.ts`: its text belongs to
 //! the textarea, and the form element survives redraws caused by live updates so the text, the focus and
 //! the caret survive them too.
 
-import type { IncidentView, Recommendations } from '../../api/types';
+import type { AssignmentView, IncidentView, Recommendations, Unit } from '../../api/types';
 import { t, tk } from '../../i18n';
 import { CATEGORY_GLYPH, INCIDENT_STATUS_GLYPH } from '../../map/symbology';
 import { h, replace } from '../../ui/dom';
@@ -15,7 +17,11 @@ import { km, minutes } from '../../ui/format';
 import {
   actionsFor,
   assignmentsOf,
+  availableUnits,
+  canAssign,
   type DecisionKind,
+  isOpenAssignment,
+  nextCrewStep,
   type DispatcherState,
   escalationNoteOf,
   rejectionsOf,
@@ -31,6 +37,18 @@ export interface DetailHandlers {
   decide(incidentId: string, kind: DecisionKind, text: string): Promise<void>;
   /** Assigns the unit; resolves false when it failed (the handler has told the user). */
   assign(incidentId: string, unitId: string, callSign: string): Promise<boolean>;
+  /** Withdraws the assignment; resolves false when it failed. */
+  cancelAssignment(a: AssignmentView): Promise<boolean>;
+  /** Cancels the assignment and assigns `unitId` instead, as one action; resolves false when a step failed. */
+  reassign(a: AssignmentView, unitId: string, callSign: string): Promise<boolean>;
+  /** Records the crew's step reported by radio; resolves false when it failed. */
+  radioStep(a: AssignmentView, status: string, note: string | null): Promise<boolean>;
+}
+
+interface AssignmentRow {
+  readonly a: AssignmentView;
+  readonly callSign: string;
+  readonly alarm: boolean;
 }
 
 interface DecisionForm {
@@ -63,11 +81,27 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
     const d = state.decision;
     const key = d ? `${d.incidentId}:${d.kind}` : null;
     if (decision?.key !== key) decision = d && key ? decisionForm(key, inc, d.kind) : null;
-    const rows = assignmentsOf(state, inc.id).map((a) => [a.id, a.status, state.units.get(a.unit_id)?.call_sign ?? a.unit_id] as const);
-    const deps = [inc, key, state.agencyNames, state.agencyId, JSON.stringify(rows)];
+    const rows: AssignmentRow[] = assignmentsOf(state, inc.id).map((a) => ({
+      a,
+      callSign: state.units.get(a.unit_id)?.call_sign ?? a.unit_id,
+      alarm: state.alarms.has(a.id),
+    }));
+    const free = canAssign(inc) ? availableUnits(state) : [];
+    const deps = [
+      inc,
+      key,
+      state.agencyNames,
+      state.agencyId,
+      JSON.stringify(rows.map((r) => [r.a.id, r.a.status, r.a.note, r.a.radio_reported, r.callSign, r.alarm])),
+      free.map((u) => u.id).join(),
+    ];
     if (!drawn || deps.some((v, i) => v !== drawn?.[i])) {
       drawn = deps;
-      drawPanel(state, inc, rows);
+      drawPanel(state, inc, rows, free);
+    }
+    if (!canAssign(inc)) {
+      recsDrawn = null;
+      return;
     }
     if (recsDrawn?.incidentId !== inc.id || recsDrawn.recs !== state.recommendations) {
       recsDrawn = { incidentId: inc.id, recs: state.recommendations };
@@ -78,7 +112,7 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
     }
   }
 
-  function drawPanel(state: DispatcherState, inc: IncidentView, rows: readonly (readonly [string, string, string])[]): void {
+  function drawPanel(state: DispatcherState, inc: IncidentView, rows: readonly AssignmentRow[], free: readonly Unit[]): void {
     const actions = h('div', { class: 'row', 'data-testid': 'incident-actions' });
     const available = actionsFor(state, inc);
     const open = state.decision?.kind;
@@ -101,14 +135,17 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
     const caret = focused instanceof HTMLTextAreaElement ? focused.selectionStart : null;
     const rejections = rejectionsOf(state, inc);
     const note = escalationNoteOf(state, inc);
+    const reporter = inc.reporter;
+    const contact = reporter ? [reporter.name, reporter.phone, reporter.address].filter((x): x is string => !!x) : [];
     replace(
       detail,
       h('h2', {}, priorityBadge(inc.priority), ' ', inc.number),
       h('p', {}, `[${CATEGORY_GLYPH[inc.category] ?? ''}] `, tk('category', inc.category), inc.subcategory ? ` · ${inc.subcategory}` : ''),
-      h('p', { 'data-testid': 'detail-status' }, `${INCIDENT_STATUS_GLYPH[inc.status] ?? ''} `, tk('incident_status', inc.status)),
+      h('p', { 'data-testid': 'detail-status', 'data-status': inc.status }, `${INCIDENT_STATUS_GLYPH[inc.status] ?? ''} `, tk('incident_status', inc.status)),
       h('p', {}, '◉ ', inc.address ?? `${inc.location.lat.toFixed(5)}, ${inc.location.lon.toFixed(5)}`),
       h('p', {}, t('disp.victims', { count: inc.victims.count, condition: tk('condition', inc.victims.condition) })),
       inc.description ? h('p', { class: 'desc' }, inc.description) : null,
+      contact.length > 0 ? h('p', { class: 'reporter', 'data-testid': 'reporter' }, '☎ ', t('disp.reporter', { contact: contact.join(' · ') })) : null,
       rejections.length > 0
         ? h(
             'ul',
@@ -120,20 +157,105 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
       actions,
       decision?.form ?? null,
       h('h3', {}, t('disp.assignments')),
-      h(
-        'ul',
-        { class: 'assignments', 'data-testid': 'assignments' },
-        rows.map(([id, status, callSign]) =>
-          h('li', { 'data-assignment-id': id, 'data-status': status }, h('strong', {}, callSign), ' — ', h('span', { class: 'asg-status' }, tk('assignment_status', status))),
-        ),
-      ),
-      h('h3', {}, t('disp.recommendations')),
-      recBox,
+      rows.length === 0
+        ? h('p', { class: 'muted', 'data-testid': 'assignments' }, t('disp.no_assignments'))
+        : h('ul', { class: 'assignments', 'data-testid': 'assignments' }, rows.map((r) => assignmentItem(inc, r, free))),
+      canAssign(inc) ? h('h3', {}, t('disp.recommendations')) : null,
+      canAssign(inc) ? recBox : null,
+      canAssign(inc) ? manualAssign(inc, free) : null,
     );
     if (focused) {
       focused.focus();
       if (focused instanceof HTMLTextAreaElement && caret !== null) focused.setSelectionRange(caret, caret);
     }
+  }
+
+  /** One assignment: status, radio-reported steps, the crew's note, the alarm, and (while open) its actions. */
+  function assignmentItem(inc: IncidentView, r: AssignmentRow, free: readonly Unit[]): HTMLElement {
+    const { a } = r;
+    const next = nextCrewStep(a.status);
+    const open = isOpenAssignment(a);
+    const noteInput = next === 'resolved' ? h('input', { type: 'text', class: 'radio-note', 'aria-label': t('disp.radio_note'), placeholder: t('disp.radio_note') }) : null;
+    const pick = open && free.length > 0 ? unitSelect(free, t('disp.reassign_to')) : null;
+    return h(
+      'li',
+      { 'data-assignment-id': a.id, 'data-status': a.status, 'data-alarm': r.alarm ? 'true' : null, class: r.alarm ? 'alarm' : null },
+      h(
+        'div',
+        {},
+        h('strong', {}, r.callSign),
+        ' — ',
+        h('span', { class: 'asg-status' }, tk('assignment_status', a.status)),
+        r.alarm ? h('span', { class: 'alarm-badge', role: 'alert' }, ' ⚠ ', t('disp.unacknowledged')) : null,
+      ),
+      a.radio_reported.length > 0
+        ? h('p', { class: 'muted radio-steps', 'data-testid': 'radio-steps', 'data-steps': a.radio_reported.join(' ') }, '✆ ', t('disp.radio_reported', { steps: a.radio_reported.map((s) => tk('assignment_status', s)).join(', ') }))
+        : null,
+      a.note ? h('p', { class: 'asg-note', 'data-testid': 'assignment-note' }, '✎ ', t('disp.crew_note', { note: a.note })) : null,
+      open
+        ? h(
+            'div',
+            { class: 'row asg-actions' },
+            next
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'btn',
+                    'data-radio-step': next,
+                    onclick: (ev: Event) => once(ev, () => handlers.radioStep(a, next, noteInput?.value.trim() || null)),
+                  },
+                  '✆ ',
+                  t('disp.radio_step', { status: tk('assignment_status', next) }),
+                )
+              : null,
+            noteInput,
+            h('button', { type: 'button', class: 'btn danger', 'data-action': 'cancel-assignment', onclick: (ev: Event) => once(ev, () => handlers.cancelAssignment(a)) }, '✕ ', t('disp.cancel_assignment')),
+            pick,
+            pick
+              ? h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'btn',
+                    'data-action': 'reassign',
+                    onclick: (ev: Event) => {
+                      const unit = free.find((u) => u.id === pick.value);
+                      if (unit) once(ev, () => handlers.reassign(a, unit.id, unit.call_sign));
+                    },
+                  },
+                  '⇄ ',
+                  t('disp.reassign'),
+                )
+              : null,
+          )
+        : null,
+    );
+  }
+
+  /** Any available unit of the OPD, assignable by hand (the recommendations only list the nearest few). */
+  function manualAssign(inc: IncidentView, free: readonly Unit[]): HTMLElement {
+    if (free.length === 0) return h('p', { class: 'muted' }, t('disp.no_free_units'));
+    const pick = unitSelect(free, t('disp.manual_assign'));
+    return h(
+      'div',
+      { class: 'row manual-assign', 'data-testid': 'manual-assign' },
+      pick,
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'btn',
+          'data-action': 'manual-assign',
+          onclick: (ev: Event) => {
+            const unit = free.find((u) => u.id === pick.value);
+            if (unit) once(ev, () => handlers.assign(inc.id, unit.id, unit.call_sign));
+          },
+        },
+        '➤ ',
+        t('disp.assign_selected'),
+      ),
+    );
   }
 
   function drawRecommendations(inc: IncidentView, recs: Recommendations): void {
@@ -171,7 +293,12 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
             ),
           ),
       recs.excluded.length > 0
-        ? h('details', {}, h('summary', {}, t('disp.excluded'), ` (${recs.excluded.length})`), h('ul', {}, recs.excluded.map((x) => h('li', {}, x.call_sign, ': ', x.reason))))
+        ? h(
+            'details',
+            { 'data-testid': 'excluded' },
+            h('summary', {}, t('disp.excluded'), ` (${recs.excluded.length})`),
+            h('ul', {}, recs.excluded.map((x) => h('li', { 'data-unit-id': x.unit_id }, x.call_sign, ': ', tk('exclusion', x.reason)))),
+          )
         : null,
       recs.facilities.length > 0
         ? h(
@@ -253,4 +380,18 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
   }
 
   return { render };
+}
+
+/** A select of units by call sign, labelled for screen readers. */
+function unitSelect(units: readonly Unit[], label: string): HTMLSelectElement {
+  return h('select', { 'aria-label': label, class: 'unit-pick' }, units.map((u) => h('option', { value: u.id }, u.call_sign)));
+}
+
+/** Runs an action from a button, disabled until it settles; re-enabled only when it failed (else a redraw replaces it). */
+function once(ev: Event, action: () => Promise<boolean>): void {
+  const button = ev.currentTarget as HTMLButtonElement;
+  button.disabled = true;
+  void action().then((ok) => {
+    if (!ok) button.disabled = false;
+  });
 }

@@ -14,6 +14,7 @@ export function syncMap(layers: DispatchLayers, state: DispatcherState, prev: Di
   if (!prev || queue(prev) !== queue(state)) layers.incidents.update(queue(state));
   if (!prev || prev.selected !== state.selected) layers.incidents.select(state.selected);
   if (!prev || prev.units !== state.units) syncUnits(layers.units, state, prev);
+  if (!prev || prev.selectedUnit !== state.selectedUnit) layers.units.select(state.selectedUnit);
 }
 
 function syncUnits(layer: DispatchLayers['units'], state: DispatcherState, prev: DispatcherState | null): void {

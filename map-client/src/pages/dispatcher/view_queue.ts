@@ -6,7 +6,7 @@ import { t, tk } from '../../i18n';
 import { CATEGORY_GLYPH, INCIDENT_STATUS_GLYPH, PRIORITY_COLOUR } from '../../map/symbology';
 import { h, replace } from '../../ui/dom';
 import { countdown } from '../../ui/format';
-import { type DispatcherState, queue, slaCountdown } from './state';
+import { alarmedIncidents, type DispatcherState, queue, slaCountdown } from './state';
 
 export function priorityBadge(priority: string): HTMLElement {
   return h('span', { class: `prio prio-${priority}`, style: `background:${PRIORITY_COLOUR[priority] ?? '#424242'}` }, tk('priority', priority));
@@ -29,7 +29,7 @@ export function mountQueue(list: HTMLElement, onSelect: (id: string) => void) {
     }
   }
 
-  function item(i: IncidentView, selected: boolean): HTMLElement {
+  function item(i: IncidentView, selected: boolean, alarm: boolean): HTMLElement {
     return h(
       'li',
       {},
@@ -37,8 +37,9 @@ export function mountQueue(list: HTMLElement, onSelect: (id: string) => void) {
         'button',
         {
           type: 'button',
-          class: `queue-item${selected ? ' selected' : ''}`,
+          class: `queue-item${selected ? ' selected' : ''}${alarm ? ' alarm' : ''}`,
           'data-incident-id': i.id,
+          'data-alarm': alarm ? 'true' : null,
           'data-status': i.status,
           'aria-pressed': selected ? 'true' : 'false',
           onclick: () => onSelect(i.id),
@@ -48,6 +49,7 @@ export function mountQueue(list: HTMLElement, onSelect: (id: string) => void) {
         h('span', { class: 'cat' }, `[${CATEGORY_GLYPH[i.category] ?? ''}] `, tk('category', i.category)),
         h('span', { class: 'status', 'data-testid': 'incident-status' }, `${INCIDENT_STATUS_GLYPH[i.status] ?? ''} `, tk('incident_status', i.status)),
         h('span', { class: 'sla', 'data-sla-for': i.id }),
+        alarm ? h('span', { class: 'alarm-badge' }, '⚠ ', t('disp.unacknowledged')) : null,
       ),
     );
   }
@@ -55,8 +57,12 @@ export function mountQueue(list: HTMLElement, onSelect: (id: string) => void) {
   return {
     render(state: DispatcherState, prev: DispatcherState | null): void {
       const incidents = queue(state);
-      if (prev && queue(prev) === incidents && prev.selected === state.selected) return;
-      replace(list, incidents.length === 0 ? h('li', { class: 'muted' }, t('disp.no_incidents')) : incidents.map((i) => item(i, i.id === state.selected)));
+      if (prev && queue(prev) === incidents && prev.selected === state.selected && prev.alarms === state.alarms) return;
+      const alarmed = alarmedIncidents(state);
+      replace(
+        list,
+        incidents.length === 0 ? h('li', { class: 'muted' }, t('disp.no_incidents')) : incidents.map((i) => item(i, i.id === state.selected, alarmed.has(i.id))),
+      );
       tick(state, Date.now());
     },
     tick,

@@ -16,7 +16,7 @@ import {
 } from './state';
 
 function assignment(id: string, status: string, assigned_at = 1_000): AssignmentView {
-  return { id, incident_id: `inc-${id}`, unit_id: 'amb01', agency_id: 'dinkes', status, assigned_at };
+  return { id, incident_id: `inc-${id}`, unit_id: 'amb01', agency_id: 'dinkes', status, assigned_at, radio_reported: [] };
 }
 
 const incident = { id: 'inc-a', number: 'BTM-1', location: { lon: 104.05, lat: 1.12 } } as IncidentView;

@@ -32,7 +32,8 @@ pub struct UnitExclusion {
     pub unit_id: String,
     pub call_sign: String,
     pub distance_m: f64,
-    /// `busy`, `out_of_service`, `wrong_type`, `other_agency` or `stale_position`.
+    /// `busy`, `out_of_service`, `wrong_type` or `stale_position` (only units of the asker's OPD, or of the
+    /// OPDs taking part for a desk, are weighed at all).
     pub reason: String,
 }
 
@@ -72,7 +73,7 @@ pub async fn recommendations(
         .map_err(|e| ApiError::internal(e.into()))?;
     let filter = UnitFilter {
         unit_type: None,
-        agency_ids: Some(allowed.clone()),
+        agency_ids: Some(allowed),
     };
     let found = state
         .geo
@@ -99,7 +100,6 @@ pub async fn recommendations(
     let excluded = found
         .excluded
         .iter()
-        .filter(|e| allowed.contains(&e.agency_id))
         .map(|e| UnitExclusion {
             call_sign: call_sign(&e.unit_id),
             unit_id: e.unit_id.clone(),

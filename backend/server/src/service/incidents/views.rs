@@ -73,6 +73,9 @@ pub struct AssignmentView {
     pub cancelled_at: Option<i64>,
     pub reason: Option<String>,
     pub note: Option<String>,
+    /// The crew's steps a dispatcher recorded from a radio report (`acknowledged`, `en_route`, `on_scene`,
+    /// `resolved`, `declined`), in lifecycle order; the other steps the crew posted itself.
+    pub radio_reported: Vec<String>,
 }
 
 impl From<AssignmentRow> for AssignmentView {
@@ -90,6 +93,17 @@ impl From<AssignmentRow> for AssignmentView {
             resolved_at: a.resolved_at,
             declined_at: a.declined_at,
             cancelled_at: a.cancelled_at,
+            radio_reported: [
+                ("acknowledged", &a.acknowledged_via),
+                ("en_route", &a.en_route_via),
+                ("on_scene", &a.on_scene_via),
+                ("resolved", &a.resolved_via),
+                ("declined", &a.declined_via),
+            ]
+            .into_iter()
+            .filter(|(_, via)| via.as_deref() == Some("radio"))
+            .map(|(step, _)| step.to_owned())
+            .collect(),
             reason: a.reason,
             note: a.note,
         }
