@@ -1553,6 +1553,9 @@ export interface components {
              *     `null` when none is configured: the map then draws the imported data on a plain background.
              */
             basemap_pmtiles_url?: string | null;
+            vapid_public_key?: string | null;
+            /** Format: int64 */
+            realert_s: number;
         };
         /**
          * @description Client to server: a GPS fix of the responder's own unit (an admin names `unit_id`). Answered with
