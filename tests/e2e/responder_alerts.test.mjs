@@ -138,6 +138,14 @@ test('an assignment rings, vibrates and notifies in the background, re-alerts un
     boxes.push(await next.boundingBox());
     await next.tap();
     await page.waitForSelector(`[data-testid="next-step"][data-status="${then}"]`);
+    // The "sent" toast appears and does not cover the button.
+    const toast = page.locator('.toast').last();
+    await toast.waitFor();
+    const t = await toast.boundingBox();
+    const b = await next.boundingBox();
+    const overlap = t.x < b.x + b.width && b.x < t.x + t.width && t.y < b.y + b.height && b.y < t.y + t.height;
+    assert.equal(overlap, false, `toast ${JSON.stringify(t)} covers the button ${JSON.stringify(b)}`);
+    await shot(page, `responder_step_${then}`);
     if (status === 'acknowledged') {
       // Acknowledged: the alarm stops and stays stopped past another re-alert interval.
       await page.waitForSelector('html[data-alert="idle"]');
@@ -148,14 +156,6 @@ test('an assignment rings, vibrates and notifies in the background, re-alerts un
       const left = await page.evaluate(async () => (await (await navigator.serviceWorker.ready).getNotifications()).length);
       assert.equal(left, 0, 'the notification is withdrawn');
     }
-    // The "sent" toast appears and does not cover the button.
-    const toast = page.locator('.toast').last();
-    await toast.waitFor();
-    const t = await toast.boundingBox();
-    const b = await next.boundingBox();
-    const overlap = t.x < b.x + b.width && b.x < t.x + t.width && t.y < b.y + b.height && b.y < t.y + t.height;
-    assert.equal(overlap, false, `toast ${JSON.stringify(t)} covers the button ${JSON.stringify(b)}`);
-    await shot(page, `responder_step_${then}`);
   }
   boxes.push(await next.boundingBox());
   for (const box of boxes) {
@@ -185,8 +185,10 @@ test('signing out asks first; a refused position permission is shown to the crew
   assert.match(await note.innerText(), /Izin lokasi ditolak/);
   await shot(page, 'responder_position_denied');
 
+  assert.equal(await page.getByTestId('logout-confirm').isVisible(), false, 'no question before the tap');
   await page.getByTestId('logout').tap();
   await page.getByTestId('logout-confirm').waitFor();
+  assert.equal(await page.getByTestId('logout').isVisible(), false);
   await shot(page, 'responder_logout_confirm');
   await page.getByTestId('logout-no').tap();
   assert.equal(await page.getByTestId('who').isVisible(), true, 'still signed in after "Batal"');

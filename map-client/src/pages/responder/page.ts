@@ -72,7 +72,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     },
   }, platformOf(navigator.userAgent));
   const dutyBox = h('input', { type: 'checkbox', id: 'duty', 'data-testid': 'duty' });
-  const alertBanner = h('p', { class: 'alert-banner', role: 'alert', 'data-testid': 'alert-banner', hidden: true }, '🔔 ', t('resp.alert_banner'));
+  const alertBanner = h('p', { class: 'alert-banner', role: 'alert', 'data-testid': 'alert-banner', hidden: true }, '⚠ ', t('resp.alert_banner'));
   replace(
     shell.main,
     h(
