@@ -15,6 +15,7 @@ mod fleet;
 mod flow;
 mod gazetteer;
 mod map;
+mod push;
 mod persistence;
 mod routing;
 mod scope;

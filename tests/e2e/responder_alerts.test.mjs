@@ -63,7 +63,7 @@ async function assignAmb01(priority = 'p1') {
 const alertCount = (page) => page.evaluate(() => Number(document.documentElement.dataset.alertCount ?? 0));
 
 test('an assignment rings, vibrates and notifies in the background, re-alerts until acknowledged; the next-step button never moves', async () => {
-  await requireEndpoints(server.url, ['/api/v1/incidents', '/api/v1/incidents/{id}/assignments']);
+  await requireEndpoints(server.url, ['/api/v1/incidents', '/api/v1/incidents/{id}/assignments', '/api/v1/client-config']);
   const resp = await guardedContext(browser, server.url, PHONE);
   await resp.context.grantPermissions(['notifications'], { origin: server.url });
   await resp.context.addInitScript(phoneHooks);

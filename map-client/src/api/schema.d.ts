@@ -749,6 +749,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/push/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stores the caller's push subscription (responders), or renews it when the endpoint is already known.
+         *     Audited as `push.subscribe`.
+         */
+        post: operations["subscribe"];
+        /** Deletes one of the caller's push subscriptions (responders). Audited as `push.unsubscribe`. */
+        delete: operations["unsubscribe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions": {
         parameters: {
             query?: never;
@@ -1553,8 +1574,15 @@ export interface components {
              *     `null` when none is configured: the map then draws the imported data on a plain background.
              */
             basemap_pmtiles_url?: string | null;
+            /**
+             * @description The server's VAPID public key (uncompressed P-256 point, base64url) for `pushManager.subscribe`, or
+             *     `null` when Web Push is off (`[push] vapid_private_key`).
+             */
             vapid_public_key?: string | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description Seconds between repeated alerts on a responder's phone while an assignment is not acknowledged.
+             */
             realert_s: number;
         };
         /**
@@ -2377,6 +2405,15 @@ export interface components {
          * @enum {string}
          */
         Priority: "p1" | "p2" | "p3" | "p4";
+        /** @description A stored subscription, as its owner sees it. */
+        PushSubscriptionView: {
+            endpoint: string;
+            user_agent?: string | null;
+            /** Format: int64 */
+            created_at: number;
+            /** Format: int64 */
+            updated_at: number;
+        };
         /** @description What to send. */
         RecommendationsView: {
             units: components["schemas"]["UnitRecommendation"][];
@@ -2581,6 +2618,25 @@ export interface components {
         };
         /** @description An incident's free-form subcategory (`tabrakan motor`); at most 100 characters. */
         Subcategory: string;
+        /** @description A browser's subscription, as `PushSubscription.toJSON()` gives it. */
+        SubscribeRequest: {
+            /** @description The push service URL. */
+            endpoint: string;
+            /** @description The browser's keys. */
+            keys: components["schemas"]["SubscriptionKeys"];
+            /**
+             * Format: double
+             * @description When the browser will drop the subscription (ms), if it says; not used.
+             */
+            expirationTime?: number | null;
+        };
+        /** @description The keys of a subscription (RFC 8291), base64url. */
+        SubscriptionKeys: {
+            /** @description The browser's P-256 public key (65 bytes, uncompressed point). */
+            p256dh: string;
+            /** @description The browser's auth secret (16 bytes). */
+            auth: string;
+        };
         /** @description Count, mean, median and 90th percentile of a set of durations in milliseconds. */
         Summary: {
             /**
@@ -2714,6 +2770,10 @@ export interface components {
              * @description When the last position fix was taken (ms since the epoch).
              */
             position_at?: number | null;
+        };
+        /** @description Which subscription to delete. */
+        UnsubscribeRequest: {
+            endpoint: string;
         };
         /** @description Changes to an account. */
         UpdateUserRequest: {
@@ -5865,6 +5925,186 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    subscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscribeRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushSubscriptionView"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a responder */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `field` names what is wrong: `endpoint` (not an https URL), `keys.p256dh`, `keys.auth` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsubscribeRequest"];
+            };
+        };
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a responder */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the caller has no subscription at `endpoint` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body does not have the expected shape */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -3,3 +3,4 @@
 //! the work.
 
 pub mod routing_fallback;
+pub mod push;

@@ -123,6 +123,7 @@ describe('responder alert, next step and countdown', () => {
     expect(countdown(initialState(), 0)).toBeNull();
     expect(minutesSeconds(45_000)).toBe('0:45');
     expect(minutesSeconds(-83_000)).toBe('1:23');
+    expect(minutesSeconds(14_387_000)).toBe('3:59:47');
   });
 
   it("navigation opens Apple Maps on an iPhone and Google Maps elsewhere, offering the other too", () => {

@@ -109,12 +109,13 @@ export function countdown(state: ResponderState, now: number): Countdown | null 
   return { kind: clock.kind, remaining_ms, late: remaining_ms < 0 || (clock.breached_at !== null && clock.breached_at !== undefined) };
 }
 
-/** `m:ss` of a duration (its absolute value), for the countdown. */
+/** `m:ss` (or `h:mm:ss` from an hour on) of a duration's absolute value, for the countdown. */
 export function minutesSeconds(ms: number): string {
   const total = Math.floor(Math.abs(ms) / 1000);
-  const m = Math.floor(total / 60);
-  const s = total % 60;
-  return `${m}:${String(s).padStart(2, '0')}`;
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
 /** Which maps app a phone opens: Apple Maps on iPhone/iPad, Google Maps (or the `geo:` chooser) elsewhere. */
