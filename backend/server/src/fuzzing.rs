@@ -14,6 +14,7 @@ use crate::service::accounts::LoginRequest;
 use crate::service::agencies::CreateAgencyRequest;
 use crate::service::agents::{SelectableState, SetStateRequest, check_state_request};
 use crate::service::assignments::{AssignmentStatusRequest, check_status_request};
+use crate::service::push::{SubscribeRequest, check_subscription};
 use crate::service::calls::{
     AmlRequest, ClassifyRequest, CreateCallRequest, check_new_call, parse_aml,
 };
@@ -51,6 +52,9 @@ pub fn json_body(data: &[u8]) {
     }
     if let Some(req) = parse::<SetStateRequest>(data) {
         agent_state(&req);
+    }
+    if let Some(req) = parse::<SubscribeRequest>(data) {
+        push_subscription(&req);
     }
     if let Some(fix) = parse::<PositionFix>(data) {
         position_fix(&fix, None);
@@ -281,6 +285,19 @@ fn agent_state(req: &SetStateRequest) {
             }
         }
         Err(e) => check_refusal_field(&e, &["reason"]),
+    }
+}
+
+/// A push subscription is accepted only with an https endpoint that has a host, a P-256 point and a 16-byte
+/// secret; a refusal names one of those fields.
+fn push_subscription(req: &SubscribeRequest) {
+    let config = crate::config::PushConfig::default();
+    match check_subscription(&config, req) {
+        Ok(()) => {
+            assert!(req.endpoint.starts_with("https://") && req.endpoint.len() <= 2048);
+            assert!(!req.keys.auth.is_empty() && !req.keys.p256dh.is_empty());
+        }
+        Err(e) => check_refusal_field(&e, &["endpoint", "keys.p256dh", "keys.auth"]),
     }
 }
 

@@ -39,12 +39,13 @@ pub async fn subscribe(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-/// Deletes one of the caller's push subscriptions (responders). Audited as `push.unsubscribe`.
+/// Deletes one of the caller's push subscriptions (responders); one the caller does not have is already
+/// gone (204 too). Audited as `push.unsubscribe`.
 #[utoipa::path(delete, path = "/api/v1/push/subscriptions", tag = "live", security(("bearer" = [])),
     request_body = UnsubscribeRequest, responses(
     (status = 204, description = "deleted"),
     (status = 403, body = super::error::ErrorBody, description = "not a responder"),
-    (status = 404, body = super::error::ErrorBody, description = "the caller has no subscription at `endpoint`"),
+    (status = 422, body = super::error::ErrorBody, description = "`endpoint` empty or too long"),
 ))]
 pub async fn unsubscribe(
     State(state): State<AppState>,

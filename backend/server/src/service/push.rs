@@ -219,8 +219,25 @@ pub async fn subscribe(
     Ok(row.into())
 }
 
-/// Deletes the caller's subscription; audited as `push.unsubscribe`. 404 when the caller has none there.
+/// Deletes the caller's subscription at `endpoint`; audited as `push.unsubscribe`. Deleting one the caller
+/// does not have (already deleted, expired, or never made) changes nothing and is no error: the phone only
+/// wants it gone.
 pub async fn unsubscribe(state: &AppState, actor: &Actor, endpoint: &str) -> ApiResult<()> {
+    if endpoint.is_empty() || endpoint.len() > MAX_ENDPOINT_LEN {
+        return Err(ApiError::validation(
+            "endpoint",
+            "must be the subscription's endpoint URL",
+        ));
+    }
+    let owned = state
+        .store
+        .user_push_subscriptions(&actor.user.id)
+        .await?
+        .into_iter()
+        .any(|s| s.endpoint == endpoint);
+    if !owned {
+        return Ok(());
+    }
     let now = state.now_ms();
     let mut set = ChangeSet::new(now);
     set.push(crate::store::delete_push_subscription(
@@ -236,13 +253,11 @@ pub async fn unsubscribe(state: &AppState, actor: &Actor, endpoint: &str) -> Api
         Some(serde_json::json!({ "endpoint": endpoint })),
         None,
     ));
-    state.store.commit(set).await.map_err(|e| match e {
-        StoreError::Stale { .. } => {
-            ApiError::not_found("push subscription").with_field("endpoint")
-        }
-        other => other.into(),
-    })?;
-    Ok(())
+    match state.store.commit(set).await {
+        // Deleted meanwhile (the push service reported it gone): nothing left to do.
+        Ok(_) | Err(StoreError::Stale { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// What a push tells the phone; the service worker shows `title` and `body` and opens the responder page.
