@@ -103,8 +103,10 @@ async fn push_service() -> (String, Arc<Mutex<Vec<Received>>>) {
                 });
                 let _ = sock
                     .write_all(
-                        format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
-                            .as_bytes(),
+                        format!(
+                            "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        )
+                        .as_bytes(),
                     )
                     .await;
             });
@@ -217,13 +219,18 @@ async fn an_assignment_is_pushed_encrypted_to_the_crews_phone_and_again_when_not
     let (push_base, got) = push_service().await;
 
     // The phone reads the server's public key, subscribes with it and hands the subscription in.
-    let (_, config) = srv.call(Method::GET, "/api/v1/client-config", None, None).await;
+    let (_, config) = srv
+        .call(Method::GET, "/api/v1/client-config", None, None)
+        .await;
     let published = config["vapid_public_key"].as_str().unwrap().to_owned();
     assert_eq!(config["realert_s"], 30);
     let phone = BrowserKeys::new();
     let stale_phone = BrowserKeys::new();
     let amb01 = srv.demo_login("amb01").await;
-    for (keys, path) in [(&phone, "/push/amb01-phone"), (&stale_phone, "/gone/old-phone")] {
+    for (keys, path) in [
+        (&phone, "/push/amb01-phone"),
+        (&stale_phone, "/gone/old-phone"),
+    ] {
         let (s, v) = srv
             .post(
                 "/api/v1/push/subscriptions",
@@ -254,7 +261,10 @@ async fn an_assignment_is_pushed_encrypted_to_the_crews_phone_and_again_when_not
     let unit = srv.unit_id(&dinkes, "AMB-01").await;
     let (s, assignment) = srv
         .post(
-            &format!("/api/v1/incidents/{}/assignments", incident["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/incidents/{}/assignments",
+                incident["id"].as_str().unwrap()
+            ),
             &dinkes,
             json!({"unit_id": unit, "note": "Lantai 2"}),
         )
@@ -267,23 +277,45 @@ async fn an_assignment_is_pushed_encrypted_to_the_crews_phone_and_again_when_not
     assert_eq!(live.header("content-encoding"), Some("aes128gcm"));
     assert_eq!(live.header("urgency"), Some("high"));
     assert_eq!(live.header("ttl"), Some("600"));
-    check_vapid(live, &push_base, &published, siaga::clock::Clock::now(&clock).0 / 1000);
+    check_vapid(
+        live,
+        &push_base,
+        &published,
+        siaga::clock::Clock::now(&clock).0 / 1000,
+    );
     let message = phone.decrypt(&live.body);
     assert_eq!(message["kind"], "assignment", "{message}");
     assert_eq!(message["assignment_id"], assignment["id"]);
     assert_eq!(message["priority"], "p1");
     assert_eq!(message["incident_number"], incident["number"]);
     let title = message["title"].as_str().unwrap();
-    assert!(title.contains("P1") && title.contains(incident["number"].as_str().unwrap()), "{title}");
-    assert!(message["body"].as_str().unwrap().contains("Jl. Engku Putri 1"), "{message}");
+    assert!(
+        title.contains("P1") && title.contains(incident["number"].as_str().unwrap()),
+        "{title}"
+    );
+    assert!(
+        message["body"]
+            .as_str()
+            .unwrap()
+            .contains("Jl. Engku Putri 1"),
+        "{message}"
+    );
     assert!(seen.iter().any(|r| r.path == "/gone/old-phone"));
     for _ in 0..100 {
-        if srv.query_i64("SELECT COUNT(*) FROM push_subscriptions").await == 1 {
+        if srv
+            .query_i64("SELECT COUNT(*) FROM push_subscriptions")
+            .await
+            == 1
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(srv.query_i64("SELECT COUNT(*) FROM push_subscriptions").await, 1);
+    assert_eq!(
+        srv.query_i64("SELECT COUNT(*) FROM push_subscriptions")
+            .await,
+        1
+    );
 
     // Nobody acknowledges: past the acknowledge target the phone is pushed to again.
     clock.advance(10 * 60 * 1000);
@@ -295,22 +327,48 @@ async fn an_assignment_is_pushed_encrypted_to_the_crews_phone_and_again_when_not
     assert_eq!(message["assignment_id"], assignment["id"]);
 
     // Counted for the metrics scraper.
-    let (_, metrics) = srv.call(Method::GET, "/metrics", Some(supervisor.as_str()), None).await;
-    let text = metrics.as_str().map(str::to_owned).unwrap_or_else(|| metrics.to_string());
-    assert!(text.contains("siaga_push_total{outcome=\"sent\"} 2"), "{text}");
-    assert!(text.contains("siaga_push_total{outcome=\"gone\"} 1"), "{text}");
+    let (_, metrics) = srv
+        .call(Method::GET, "/metrics", Some(supervisor.as_str()), None)
+        .await;
+    let text = metrics
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| metrics.to_string());
+    assert!(
+        text.contains("siaga_push_total{outcome=\"sent\"} 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("siaga_push_total{outcome=\"gone\"} 1"),
+        "{text}"
+    );
 
     // Unsubscribing removes it (audited); again, it is already gone; an empty endpoint names the field.
     let body = json!({"endpoint": format!("{push_base}/push/amb01-phone")});
     for _ in 0..2 {
         let (s, v) = srv
-            .call(Method::DELETE, "/api/v1/push/subscriptions", Some(amb01.as_str()), Some(body.clone()))
+            .call(
+                Method::DELETE,
+                "/api/v1/push/subscriptions",
+                Some(amb01.as_str()),
+                Some(body.clone()),
+            )
             .await;
         assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
     }
-    assert_eq!(srv.query_i64("SELECT COUNT(*) FROM push_subscriptions").await, 0);
+    assert_eq!(
+        srv.query_i64("SELECT COUNT(*) FROM push_subscriptions")
+            .await,
+        0
+    );
     let e = assert_error(
-        &srv.call(Method::DELETE, "/api/v1/push/subscriptions", Some(amb01.as_str()), Some(json!({"endpoint": ""}))).await,
+        &srv.call(
+            Method::DELETE,
+            "/api/v1/push/subscriptions",
+            Some(amb01.as_str()),
+            Some(json!({"endpoint": ""})),
+        )
+        .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
     );
@@ -323,13 +381,20 @@ async fn an_assignment_is_pushed_encrypted_to_the_crews_phone_and_again_when_not
 
 async fn push_subscriptions_are_for_responders_and_bad_ones_name_the_field(engine: Engine) {
     let srv = TestServer::start(engine).await;
-    let (_, config) = srv.call(Method::GET, "/api/v1/client-config", None, None).await;
-    assert_eq!(config["vapid_public_key"], Value::Null, "Web Push is off without a key");
+    let (_, config) = srv
+        .call(Method::GET, "/api/v1/client-config", None, None)
+        .await;
+    assert_eq!(
+        config["vapid_public_key"],
+        Value::Null,
+        "Web Push is off without a key"
+    );
     let keys = BrowserKeys::new();
     let good = keys.subscription("https://push.example.net/send/abc");
     let dispatcher = srv.demo_login("dispatch.dinkes").await;
     assert_error(
-        &srv.post("/api/v1/push/subscriptions", &dispatcher, good.clone()).await,
+        &srv.post("/api/v1/push/subscriptions", &dispatcher, good.clone())
+            .await,
         StatusCode::FORBIDDEN,
         "forbidden",
     );
@@ -354,7 +419,9 @@ async fn push_subscriptions_are_for_responders_and_bad_ones_name_the_field(engin
     v["keys"].as_object_mut().unwrap().remove("auth");
     cases.push((v, "keys.auth"));
     for (body, field) in cases {
-        let got = srv.post("/api/v1/push/subscriptions", &amb01, body.clone()).await;
+        let got = srv
+            .post("/api/v1/push/subscriptions", &amb01, body.clone())
+            .await;
         assert!(got.0.is_client_error(), "{body}: {got:?}");
         assert_eq!(got.1["error"]["field"], field, "{body}: {:?}", got.1);
     }

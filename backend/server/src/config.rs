@@ -81,7 +81,10 @@ impl Default for PushConfig {
 impl fmt::Debug for PushConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PushConfig")
-            .field("vapid_private_key", &self.vapid_private_key.as_ref().map(|_| "***"))
+            .field(
+                "vapid_private_key",
+                &self.vapid_private_key.as_ref().map(|_| "***"),
+            )
             .field("vapid_subject", &self.vapid_subject)
             .field("allow_http_endpoints", &self.allow_http_endpoints)
             .field("realert_s", &self.realert_s)

@@ -14,7 +14,6 @@ use crate::service::accounts::LoginRequest;
 use crate::service::agencies::CreateAgencyRequest;
 use crate::service::agents::{SelectableState, SetStateRequest, check_state_request};
 use crate::service::assignments::{AssignmentStatusRequest, check_status_request};
-use crate::service::push::{SubscribeRequest, check_subscription};
 use crate::service::calls::{
     AmlRequest, ClassifyRequest, CreateCallRequest, check_new_call, parse_aml,
 };
@@ -22,6 +21,7 @@ use crate::service::incidents::file::check_new_incident;
 use crate::service::incidents::{
     CloseRequest, CreateAssignmentRequest, CreateIncidentRequest, LinkCallRequest, RejectRequest,
 };
+use crate::service::push::{SubscribeRequest, check_subscription};
 use crate::service::units::{CreateUnitRequest, UnitStatusRequest};
 use serde::de::DeserializeOwned;
 use siaga_core::assignment::AssignmentStatus;

@@ -91,7 +91,9 @@ impl Metrics {
         }
         {
             let pushes = self.pushes.lock().unwrap_or_else(|p| p.into_inner());
-            out.push_str("# HELP siaga_push_total Web Push deliveries to responders' phones by outcome.\n");
+            out.push_str(
+                "# HELP siaga_push_total Web Push deliveries to responders' phones by outcome.\n",
+            );
             out.push_str("# TYPE siaga_push_total counter\n");
             for (outcome, n) in pushes.iter() {
                 let _ = writeln!(out, "siaga_push_total{{outcome=\"{outcome}\"}} {n}");

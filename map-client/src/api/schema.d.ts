@@ -763,7 +763,10 @@ export interface paths {
          *     Audited as `push.subscribe`.
          */
         post: operations["subscribe"];
-        /** Deletes one of the caller's push subscriptions (responders). Audited as `push.unsubscribe`. */
+        /**
+         * Deletes one of the caller's push subscriptions (responders); one the caller does not have is already
+         *     gone (204 too). Audited as `push.unsubscribe`.
+         */
         delete: operations["unsubscribe"];
         options?: never;
         head?: never;
@@ -2405,6 +2408,10 @@ export interface components {
          * @enum {string}
          */
         Priority: "p1" | "p2" | "p3" | "p4";
+        /** @description A Web Push subscription's endpoint URL, as the browser gave it; at most 2048 characters. */
+        PushEndpoint: string;
+        /** @description A Web Push subscription key (RFC 8291) in base64url; at most 100 characters. */
+        PushKey: string;
         /** @description A stored subscription, as its owner sees it. */
         PushSubscriptionView: {
             endpoint: string;
@@ -2621,7 +2628,7 @@ export interface components {
         /** @description A browser's subscription, as `PushSubscription.toJSON()` gives it. */
         SubscribeRequest: {
             /** @description The push service URL. */
-            endpoint: string;
+            endpoint: components["schemas"]["PushEndpoint"];
             /** @description The browser's keys. */
             keys: components["schemas"]["SubscriptionKeys"];
             /**
@@ -2633,9 +2640,9 @@ export interface components {
         /** @description The keys of a subscription (RFC 8291), base64url. */
         SubscriptionKeys: {
             /** @description The browser's P-256 public key (65 bytes, uncompressed point). */
-            p256dh: string;
+            p256dh: components["schemas"]["PushKey"];
             /** @description The browser's auth secret (16 bytes). */
-            auth: string;
+            auth: components["schemas"]["PushKey"];
         };
         /** @description Count, mean, median and 90th percentile of a set of durations in milliseconds. */
         Summary: {
@@ -2773,7 +2780,7 @@ export interface components {
         };
         /** @description Which subscription to delete. */
         UnsubscribeRequest: {
-            endpoint: string;
+            endpoint: components["schemas"]["PushEndpoint"];
         };
         /** @description Changes to an account. */
         UpdateUserRequest: {
@@ -6076,15 +6083,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the caller has no subscription at `endpoint` */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description the body is larger than the configured limit */
             413: {
                 headers: {
@@ -6103,7 +6101,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the body does not have the expected shape */
+            /** @description `endpoint` empty or too long */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -4,10 +4,10 @@
 
 use super::error::ApiResult;
 use super::extract::{Actor, AppJson};
+use crate::service::push;
 pub use crate::service::push::{
     PushSubscriptionView, SubscribeRequest, SubscriptionKeys, UnsubscribeRequest,
 };
-use crate::service::push;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -53,6 +53,6 @@ pub async fn unsubscribe(
     AppJson(req): AppJson<UnsubscribeRequest>,
 ) -> ApiResult<StatusCode> {
     actor.require(&[Role::Responder])?;
-    push::unsubscribe(&state, &actor, &req.endpoint).await?;
+    push::unsubscribe(&state, &actor, req.endpoint.as_str()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

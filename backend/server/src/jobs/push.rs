@@ -126,9 +126,10 @@ async fn alert_of(
                 a.priority.to_uppercase(),
                 a.incident_number
             );
-            let place = a.address.clone().unwrap_or_else(|| {
-                format!("{:.5}, {:.5}", a.location.lat, a.location.lon)
-            });
+            let place = a
+                .address
+                .clone()
+                .unwrap_or_else(|| format!("{:.5}, {:.5}", a.location.lat, a.location.lon));
             let body = match &a.note {
                 Some(note) => format!("{place}\n{note}"),
                 None => place,

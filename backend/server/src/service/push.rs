@@ -11,14 +11,15 @@ use super::common;
 use crate::auth::Actor;
 use crate::config::PushConfig;
 use crate::error::{ApiError, ApiResult};
+use crate::limits::{PushEndpoint, PushKey};
 use crate::state::AppState;
 use crate::store::{ChangeSet, PushSubscriptionRow, StoreError};
 use anyhow::Context;
 use base64ct::{Base64UrlUnpadded, Encoding};
-use serde::{Deserialize, Serialize};
-use std::time::Duration;
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
 use web_push_native::{Auth, WebPushBuilder};
 
 /// Longest accepted endpoint URL (browsers' are about 200–500 characters).
@@ -46,7 +47,9 @@ impl Vapid {
             .ok()
             .filter(|r| r.len() == 32)
             .context("not 32 bytes in base64url without padding (see `siaga push-keys`)")?;
-        let key = SigningKey::from_slice(&raw).ok().context("not a P-256 private key")?;
+        let key = SigningKey::from_slice(&raw)
+            .ok()
+            .context("not a P-256 private key")?;
         let public_key = public_key_of(&key);
         Ok(Some(Vapid {
             key,
@@ -97,7 +100,7 @@ pub fn generate_keys() -> (String, String) {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SubscribeRequest {
     /// The push service URL.
-    pub endpoint: String,
+    pub endpoint: PushEndpoint,
     /// The browser's keys.
     pub keys: SubscriptionKeys,
     /// When the browser will drop the subscription (ms), if it says; not used.
@@ -110,16 +113,16 @@ pub struct SubscribeRequest {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SubscriptionKeys {
     /// The browser's P-256 public key (65 bytes, uncompressed point).
-    pub p256dh: String,
+    pub p256dh: PushKey,
     /// The browser's auth secret (16 bytes).
-    pub auth: String,
+    pub auth: PushKey,
 }
 
 /// Which subscription to delete.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnsubscribeRequest {
-    pub endpoint: String,
+    pub endpoint: PushEndpoint,
 }
 
 /// A stored subscription, as its owner sees it.
@@ -193,10 +196,10 @@ pub async fn subscribe(
         .user_push_subscriptions(&actor.user.id)
         .await?
         .into_iter()
-        .find(|s| s.endpoint == req.endpoint)
+        .find(|s| s.endpoint == req.endpoint.as_str())
         .map_or(now, |s| s.created_at);
     let row = PushSubscriptionRow {
-        endpoint: req.endpoint.clone(),
+        endpoint: req.endpoint.as_str().to_owned(),
         user_id: actor.user.id.clone(),
         p256dh: req.keys.p256dh.trim_end_matches('=').to_owned(),
         auth: req.keys.auth.trim_end_matches('=').to_owned(),
@@ -340,10 +343,8 @@ async fn deliver(
         reqwest::header::HeaderValue::from_str(&vapid.authorization(&url, state.now_ms())?)?,
     );
     // RFC 8030 §5.3: an assignment must wake the phone now, not when it next has spare battery.
-    req.headers_mut().insert(
-        "urgency",
-        reqwest::header::HeaderValue::from_static("high"),
-    );
+    req.headers_mut()
+        .insert("urgency", reqwest::header::HeaderValue::from_static("high"));
     let res = http.execute(reqwest::Request::try_from(req)?).await?;
     let status = res.status();
     if status.is_success() {

@@ -45,7 +45,8 @@ pub fn delete_push_subscription(user_id: &str, endpoint: &str) -> Stmt {
         .expect(1)
 }
 
-const COLUMNS: &str = "s.endpoint, s.user_id, s.p256dh, s.auth, s.user_agent, s.created_at, s.updated_at";
+const COLUMNS: &str =
+    "s.endpoint, s.user_id, s.p256dh, s.auth, s.user_agent, s.created_at, s.updated_at";
 
 impl Store {
     /// The subscriptions of the active users of a unit (its crew's phones).
@@ -57,7 +58,9 @@ impl Store {
             "SELECT {COLUMNS} FROM push_subscriptions s JOIN users u ON u.id = s.user_id \
              WHERE u.unit_id = $1 AND u.active ORDER BY s.endpoint"
         );
-        Ok(on_db!(self, p => sqlx::query_as::<_, PushSubscriptionRow>(&sql).bind(unit_id).fetch_all(p).await)?)
+        Ok(
+            on_db!(self, p => sqlx::query_as::<_, PushSubscriptionRow>(&sql).bind(unit_id).fetch_all(p).await)?,
+        )
     }
 
     /// A user's subscriptions.
@@ -65,14 +68,19 @@ impl Store {
         &self,
         user_id: &str,
     ) -> StoreResult<Vec<PushSubscriptionRow>> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM push_subscriptions s WHERE s.user_id = $1 ORDER BY s.endpoint");
-        Ok(on_db!(self, p => sqlx::query_as::<_, PushSubscriptionRow>(&sql).bind(user_id).fetch_all(p).await)?)
+        let sql = format!(
+            "SELECT {COLUMNS} FROM push_subscriptions s WHERE s.user_id = $1 ORDER BY s.endpoint"
+        );
+        Ok(
+            on_db!(self, p => sqlx::query_as::<_, PushSubscriptionRow>(&sql).bind(user_id).fetch_all(p).await)?,
+        )
     }
 
     /// Forgets an endpoint its push service reported gone (404/410). Not audited: the browser withdrew it.
     pub async fn forget_push_endpoint(&self, endpoint: &str) -> StoreResult<u64> {
-        Ok(on_db_write!(self, p => sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = $1")
-            .bind(endpoint).execute(p).await.map(|r| r.rows_affected()))?)
+        Ok(
+            on_db_write!(self, p => sqlx::query("DELETE FROM push_subscriptions WHERE endpoint = $1")
+            .bind(endpoint).execute(p).await.map(|r| r.rows_affected()))?,
+        )
     }
 }
