@@ -198,3 +198,45 @@ test('signing out asks first; a refused position permission is shown to the crew
   assert.deepEqual(resp.problems, [], resp.problems.join('\n'));
   await resp.context.close();
 });
+
+test('a Web Push message is shown by the service worker as a notification that stays until tapped', async () => {
+  // The push service is not reachable here; DevTools' own push delivery stands in for it and hands the
+  // service worker the payload the server sends (`PushMessage`, after decryption by the browser).
+  const resp = await guardedContext(browser, server.url, PHONE);
+  await resp.context.grantPermissions(['notifications'], { origin: server.url });
+  const page = await resp.context.newPage();
+  await loginAs(page, 'ptl01');
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  const cdp = await resp.context.newCDPSession(page);
+  const registration = new Promise((resolve) => {
+    cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+      const r = registrations.find((x) => x.scopeURL.startsWith(server.url) && !x.isDeleted);
+      if (r) resolve(r);
+    });
+  });
+  await cdp.send('ServiceWorker.enable');
+  const { registrationId } = await registration;
+  const message = {
+    kind: 'unacknowledged',
+    assignment_id: 'a-1',
+    incident_id: 'i-1',
+    incident_number: 'BTM-20261206-0042',
+    priority: 'p1',
+    title: 'Belum dikonfirmasi · P1 · BTM-20261206-0042',
+    body: 'Jl. Engku Putri 1',
+  };
+  await cdp.send('ServiceWorker.deliverPushMessage', { origin: new URL(server.url).origin + '/', registrationId, data: JSON.stringify(message) });
+  const notes = await eventually(
+    async () => {
+      const list = await page.evaluate(async () =>
+        (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, sticky: n.requireInteraction })),
+      );
+      return list.length > 0 ? list : null;
+    },
+    10_000,
+    'the pushed notification',
+  );
+  assert.deepEqual(notes, [{ title: message.title, body: message.body, tag: 'assignment-a-1', sticky: true }]);
+  assert.deepEqual(resp.problems, [], resp.problems.join('\n'));
+  await resp.context.close();
+});
