@@ -45,7 +45,8 @@ impl Received {
     }
 }
 
-/// A minimal push service on 127.0.0.1: records every request; answers 201, or 410 under `/gone/`.
+/// A minimal push service on 127.0.0.1: records every request; answers 201, 410 under `/gone/` (the
+/// subscription expired), 500 under `/fail/` (the service is broken).
 async fn push_service() -> (String, Arc<Mutex<Vec<Received>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -93,6 +94,8 @@ async fn push_service() -> (String, Arc<Mutex<Vec<Received>>>) {
                 let body = buf[head_end..].to_vec();
                 let status = if path.starts_with("/gone/") {
                     "410 Gone"
+                } else if path.starts_with("/fail/") {
+                    "500 Internal Server Error"
                 } else {
                     "201 Created"
                 };
@@ -226,10 +229,12 @@ async fn an_assignment_is_pushed_encrypted_to_the_crews_phone_and_again_when_not
     assert_eq!(config["realert_s"], 30);
     let phone = BrowserKeys::new();
     let stale_phone = BrowserKeys::new();
+    let broken_phone = BrowserKeys::new();
     let amb01 = srv.demo_login("amb01").await;
     for (keys, path) in [
         (&phone, "/push/amb01-phone"),
         (&stale_phone, "/gone/old-phone"),
+        (&broken_phone, "/fail/tablet"),
     ] {
         let (s, v) = srv
             .post(
@@ -244,7 +249,7 @@ async fn an_assignment_is_pushed_encrypted_to_the_crews_phone_and_again_when_not
     let (_, audit) = srv
         .get("/api/v1/audit?action=push.subscribe", &supervisor)
         .await;
-    assert_eq!(audit.as_array().unwrap().len(), 2, "{audit}");
+    assert_eq!(audit.as_array().unwrap().len(), 3, "{audit}");
 
     // A dispatcher assigns AMB-01.
     let taker = srv.demo_login("operator1").await;
@@ -271,8 +276,9 @@ async fn an_assignment_is_pushed_encrypted_to_the_crews_phone_and_again_when_not
         .await;
     assert_eq!(s, StatusCode::CREATED, "{assignment}");
 
-    // Both phones are pushed to; the live one decrypts the assignment, the gone one is forgotten.
-    let seen = wait_for(&got, 2).await;
+    // Every phone is pushed to; the live one decrypts the assignment, the gone one is forgotten, the one
+    // whose service fails is kept (counted, logged).
+    let seen = wait_for(&got, 3).await;
     let live = seen.iter().find(|r| r.path == "/push/amb01-phone").unwrap();
     assert_eq!(live.header("content-encoding"), Some("aes128gcm"));
     assert_eq!(live.header("urgency"), Some("high"));
@@ -305,7 +311,7 @@ async fn an_assignment_is_pushed_encrypted_to_the_crews_phone_and_again_when_not
         if srv
             .query_i64("SELECT COUNT(*) FROM push_subscriptions")
             .await
-            == 1
+            == 2
         {
             break;
         }
@@ -314,14 +320,16 @@ async fn an_assignment_is_pushed_encrypted_to_the_crews_phone_and_again_when_not
     assert_eq!(
         srv.query_i64("SELECT COUNT(*) FROM push_subscriptions")
             .await,
-        1
+        2
     );
 
     // Nobody acknowledges: past the acknowledge target the phone is pushed to again.
     clock.advance(10 * 60 * 1000);
-    let seen = wait_for(&got, 3).await;
-    let again = &seen[2];
-    assert_eq!(again.path, "/push/amb01-phone");
+    let seen = wait_for(&got, 5).await;
+    let again = seen[3..]
+        .iter()
+        .find(|r| r.path == "/push/amb01-phone")
+        .expect("the live phone is pushed to again");
     let message = phone.decrypt(&again.body);
     assert_eq!(message["kind"], "unacknowledged", "{message}");
     assert_eq!(message["assignment_id"], assignment["id"]);
@@ -342,6 +350,10 @@ async fn an_assignment_is_pushed_encrypted_to_the_crews_phone_and_again_when_not
         text.contains("siaga_push_total{outcome=\"gone\"} 1"),
         "{text}"
     );
+    assert!(
+        text.contains("siaga_push_total{outcome=\"failed\"} 2"),
+        "{text}"
+    );
 
     // Unsubscribing removes it (audited); again, it is already gone; an empty endpoint names the field.
     let body = json!({"endpoint": format!("{push_base}/push/amb01-phone")});
@@ -359,7 +371,8 @@ async fn an_assignment_is_pushed_encrypted_to_the_crews_phone_and_again_when_not
     assert_eq!(
         srv.query_i64("SELECT COUNT(*) FROM push_subscriptions")
             .await,
-        0
+        1,
+        "the broken service's subscription is kept"
     );
     let e = assert_error(
         &srv.call(
