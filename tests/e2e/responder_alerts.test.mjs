@@ -174,12 +174,17 @@ test('an assignment rings, vibrates and notifies in the background, re-alerts un
   await resp.context.close();
 });
 
-test('signing out asks first; a refused position permission is shown to the crew', async () => {
+test('on duty the screen stays awake; signing out asks first; a refused position permission is shown to the crew', async () => {
   const resp = await guardedContext(browser, server.url, PHONE);
   const page = await resp.context.newPage();
   await loginAs(page, 'dmk01');
 
+  // The screen is kept awake while on duty (the wake lock is granted here as a phone grants it to the
+  // page in front).
+  const cdp = await resp.context.newCDPSession(page);
+  await cdp.send('Browser.grantPermissions', { permissions: ['wakeLockScreen'], origin: new URL(server.url).origin });
   await page.getByTestId('duty').check();
+  await page.waitForSelector('html[data-wake-lock="held"]', { timeout: 10_000 });
   const note = page.locator('[data-testid="position-note"][data-kind="denied"]');
   await note.waitFor({ timeout: 15_000 });
   assert.match(await note.innerText(), /Izin lokasi ditolak/);
