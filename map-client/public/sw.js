@@ -58,3 +58,41 @@ self.addEventListener('fetch', (event) => {
     );
   }
 });
+
+// Web Push (the centre's server, VAPID): a new assignment, or one still not acknowledged at its SLA target,
+// for this phone's crew. The payload is the server's `PushMessage` JSON (title and body already in
+// Indonesian); the notification stays until it is tapped and vibrates the phone.
+self.addEventListener('push', (event) => {
+  let msg = {};
+  try {
+    msg = event.data ? event.data.json() : {};
+  } catch {
+    msg = { body: event.data ? event.data.text() : '' };
+  }
+  const title = msg.title || 'Siaga: penugasan baru';
+  event.waitUntil(
+    self.registration.showNotification(title, {
+      body: msg.body || '',
+      tag: msg.assignment_id ? `assignment-${msg.assignment_id}` : 'assignment',
+      renotify: true,
+      requireInteraction: true,
+      vibrate: [600, 200, 600, 200, 1200],
+      icon: '/icons/icon-192.png',
+      badge: '/icons/icon-192.png',
+      data: { url: '/', assignment_id: msg.assignment_id || null },
+    }),
+  );
+});
+
+// A tap on the notification brings the responder page forward (or opens it).
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = (event.notification.data && event.notification.data.url) || '/';
+  event.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((list) => {
+      const open = list.find((c) => new URL(c.url).origin === self.location.origin);
+      if (open) return open.focus();
+      return self.clients.openWindow(url);
+    }),
+  );
+});

@@ -85,6 +85,22 @@ const ANY_TOKEN: &[Role] = &[
     Gateway,
 ];
 
+/// The push service URL of the authorization matrix's phone.
+const PUSH_ENDPOINT: &str = "https://push.example.net/send/authz";
+
+/// A subscription as a browser makes it: a fresh P-256 public key and a 16-byte secret.
+fn push_subscription() -> Value {
+    use p256::elliptic_curve::sec1::ToEncodedPoint;
+    let key = p256::SecretKey::random(&mut rand::rngs::OsRng).public_key();
+    json!({
+        "endpoint": PUSH_ENDPOINT,
+        "keys": {
+            "p256dh": <base64ct::Base64UrlUnpadded as base64ct::Encoding>::encode_string(key.to_encoded_point(false).as_bytes()),
+            "auth": <base64ct::Base64UrlUnpadded as base64ct::Encoding>::encode_string(&[7u8; 16]),
+        }
+    })
+}
+
 /// Who may call an operation.
 enum Policy {
     /// No token needed; every caller is served.
@@ -239,6 +255,11 @@ fn table(ids: &Ids) -> Vec<Row> {
         )
         .id(&ids.unit)
         .body(json!({"lon": LON, "lat": LAT, "accuracy_m": 5.0, "at": T0 + 12 * 3600 * 1000 + 1000})),
+        // A phone's Web Push subscription (responders only); deleting one the caller lacks is a 204 too.
+        row("post", "/api/v1/push/subscriptions", Policy::Only(&[OwnResponder, OtherResponder]))
+            .body(push_subscription()),
+        row("delete", "/api/v1/push/subscriptions", Policy::Only(&[OwnResponder, OtherResponder]))
+            .body(json!({"endpoint": PUSH_ENDPOINT})),
         row("get", "/api/v1/regions", Policy::Only(ANY)),
         row("get", "/api/v1/audit", Policy::Only(&[Admin, Supervisor, OtherRegionSupervisor])),
         row(

@@ -16,6 +16,7 @@ mod flow;
 mod gazetteer;
 mod map;
 mod persistence;
+mod push;
 mod radio;
 mod routing;
 mod scope;

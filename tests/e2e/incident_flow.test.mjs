@@ -88,7 +88,7 @@ test('an incident travels from call taker to dispatcher to responder and back', 
 
   // Responder: the assignment arrives; acknowledge, en route, on scene, resolved with a note.
   await respPage.waitForSelector(`[data-testid="assignment"] h2:has-text("${incidentNumber}")`, { timeout: 20_000 });
-  assert.match(await respPage.locator('[data-testid="navigate"]').getAttribute('href'), /^geo:-?\d+(\.\d+)?,-?\d+(\.\d+)?$/);
+  assert.match(await respPage.locator('[data-testid="navigate"]').getAttribute('href'), /^https:\/\/www\.google\.com\/maps\/dir\/\?api=1&destination=-?\d+(\.\d+)?,-?\d+(\.\d+)?$/);
   await shot(respPage, 'flow_4_responder_assigned');
   for (const status of ['acknowledged', 'en_route', 'on_scene']) {
     await respPage.locator(`.status-btn[data-status="${status}"]:not([disabled])`).click();

@@ -59,8 +59,9 @@ test('the session survives a reload and a restart, stays out of scripts, and end
   await again.waitForSelector('[data-testid="who"]');
   await reopened.context.close();
 
-  // Logout clears the cookie; a reload then shows the login.
+  // Logout (after its confirmation) clears the cookie; a reload then shows the login.
   await page.getByTestId('logout').click();
+  await page.getByTestId('logout-yes').click();
   await page.getByLabel(/Nama pengguna|Username/).waitFor();
   assert.deepEqual((await context.cookies()).filter((c) => c.name === 'siaga_session'), []);
   await page.reload();

@@ -34,6 +34,7 @@ pub async fn serve(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let runner = crate::sla_runner::start(state.clone(), stop_rx.clone());
     let fallback = crate::jobs::routing_fallback::start(state.clone(), stop_rx.clone());
+    let pusher = crate::jobs::push::start(state.clone(), head, stop_rx.clone());
     let pruner = crate::live::prune::start(state.clone(), stop_rx);
     let router = api::router(state.clone());
     tracing::info!(listen = %addr, engine = ?state.store.engine(), "siaga serving");
@@ -43,6 +44,9 @@ pub async fn serve(
     let _ = fallback.await;
     if let Some(pruner) = pruner {
         let _ = pruner.await;
+    }
+    if let Some(pusher) = pusher {
+        let _ = pusher.await;
     }
     // Flush buffered positions and close websockets (with a resume hint) before the database goes.
     stop_live(&state).await;

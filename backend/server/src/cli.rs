@@ -53,6 +53,9 @@ pub enum Command {
     Locate,
     /// Print the live stream's JSON Schema (`docs/events.schema.json`), generated from the event types.
     EventsSchema,
+    /// Print a new VAPID key pair for Web Push to responders' phones: put the private key in `[push]
+    /// vapid_private_key` (or SIAGA_PUSH__VAPID_PRIVATE_KEY); the public key is served to the phones.
+    PushKeys,
     /// Print the OpenAPI document (`docs/openapi.json`, from which the map client's types are generated).
     Openapi,
     /// Show configuration.
@@ -232,6 +235,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let summary = crate::import::run(&store, what, now).await?;
             println!("{summary}");
             store.close().await;
+            Ok(())
+        }
+        Command::PushKeys => {
+            let (private, public) = crate::service::push::generate_keys();
+            println!("# [push] in siaga.toml; keep the private key secret.");
+            println!("vapid_private_key = \"{private}\"");
+            println!("# public key (served in /api/v1/client-config): {public}");
             Ok(())
         }
         Command::Locate => {

@@ -44,6 +44,74 @@ pub struct Config {
     pub routing: RoutingConfig,
     /// Map client: the offline basemap.
     pub map: MapConfig,
+    /// Alerts on responders' phones: the re-alert interval and Web Push (VAPID).
+    pub push: PushConfig,
+}
+
+/// The `[push]` section: how responders' phones are woken. Web Push is off until a VAPID key is configured.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PushConfig {
+    /// The VAPID private key (RFC 8292): the P-256 private scalar, 32 bytes, base64url without padding, as
+    /// `siaga push-keys` prints it. `None` turns Web Push off (the page still alerts while it is open).
+    pub vapid_private_key: Option<String>,
+    /// Who runs this server, for the push services (the VAPID `sub` claim): `mailto:` or `https:`.
+    pub vapid_subject: String,
+    /// Accept `http://` subscription endpoints: only for a push service on a closed network (and tests). A
+    /// browser's push service is always https.
+    pub allow_http_endpoints: bool,
+    /// Seconds between repeated alerts on the responder's phone while an assignment is not acknowledged.
+    pub realert_s: u64,
+    /// Seconds a push service keeps a message for a phone that is off (the `TTL` header).
+    pub ttl_s: u64,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        PushConfig {
+            vapid_private_key: None,
+            vapid_subject: "mailto:admin@localhost".to_owned(),
+            allow_http_endpoints: false,
+            realert_s: 30,
+            ttl_s: 600,
+        }
+    }
+}
+
+impl fmt::Debug for PushConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PushConfig")
+            .field(
+                "vapid_private_key",
+                &self.vapid_private_key.as_ref().map(|_| "***"),
+            )
+            .field("vapid_subject", &self.vapid_subject)
+            .field("allow_http_endpoints", &self.allow_http_endpoints)
+            .field("realert_s", &self.realert_s)
+            .field("ttl_s", &self.ttl_s)
+            .finish()
+    }
+}
+
+impl PushConfig {
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            (5..=600).contains(&self.realert_s),
+            "push.realert_s must be between 5 and 600"
+        );
+        anyhow::ensure!(
+            (1..=86_400).contains(&self.ttl_s),
+            "push.ttl_s must be between 1 and 86400"
+        );
+        anyhow::ensure!(
+            self.vapid_subject.starts_with("mailto:") || self.vapid_subject.starts_with("https://"),
+            "push.vapid_subject must start with mailto: or https://"
+        );
+        if self.vapid_private_key.is_some() {
+            crate::service::push::Vapid::from_config(self).context("push.vapid_private_key")?;
+        }
+        Ok(())
+    }
 }
 
 /// Tiered service lines (`[[routing.lines]]`) and follow-up programmes (`[[routing.follow_ups]]`).
@@ -269,6 +337,7 @@ impl Default for Config {
             dispatch: DispatchConfig::default(),
             routing: RoutingConfig::default(),
             map: MapConfig::default(),
+            push: PushConfig::default(),
         }
     }
 }
@@ -362,6 +431,7 @@ impl Config {
         self.http.validate()?;
         self.routing.validate()?;
         self.map.validate()?;
+        self.push.validate()?;
         Ok(())
     }
 
@@ -447,6 +517,7 @@ impl fmt::Debug for Config {
             .field("live", &self.live)
             .field("routing", &self.routing)
             .field("map", &self.map)
+            .field("push", &self.push)
             .finish_non_exhaustive()
     }
 }

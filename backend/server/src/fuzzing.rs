@@ -21,6 +21,7 @@ use crate::service::incidents::file::check_new_incident;
 use crate::service::incidents::{
     CloseRequest, CreateAssignmentRequest, CreateIncidentRequest, LinkCallRequest, RejectRequest,
 };
+use crate::service::push::{SubscribeRequest, check_subscription};
 use crate::service::units::{CreateUnitRequest, UnitStatusRequest};
 use serde::de::DeserializeOwned;
 use siaga_core::assignment::AssignmentStatus;
@@ -51,6 +52,9 @@ pub fn json_body(data: &[u8]) {
     }
     if let Some(req) = parse::<SetStateRequest>(data) {
         agent_state(&req);
+    }
+    if let Some(req) = parse::<SubscribeRequest>(data) {
+        push_subscription(&req);
     }
     if let Some(fix) = parse::<PositionFix>(data) {
         position_fix(&fix, None);
@@ -285,6 +289,19 @@ fn agent_state(req: &SetStateRequest) {
             }
         }
         Err(e) => check_refusal_field(&e, &["reason"]),
+    }
+}
+
+/// A push subscription is accepted only with an https endpoint that has a host, a P-256 point and a 16-byte
+/// secret; a refusal names one of those fields.
+fn push_subscription(req: &SubscribeRequest) {
+    let config = crate::config::PushConfig::default();
+    match check_subscription(&config, req) {
+        Ok(()) => {
+            assert!(req.endpoint.starts_with("https://") && req.endpoint.len() <= 2048);
+            assert!(!req.keys.auth.is_empty() && !req.keys.p256dh.is_empty());
+        }
+        Err(e) => check_refusal_field(&e, &["endpoint", "keys.p256dh", "keys.auth"]),
     }
 }
 

@@ -225,6 +225,24 @@ pub mod kind {
             "A description, a call taker's notes or a final report; at most 4000 characters.";
     }
 
+    /// See [`super::PushEndpoint`].
+    pub enum PushEndpoint {}
+    impl Kind for PushEndpoint {
+        const NAME: &'static str = "PushEndpoint";
+        const MAX_CHARS: usize = 2048;
+        const DESCRIPTION: &'static str = "A Web Push subscription's endpoint URL, as the browser gave it; at most 2048 characters.";
+    }
+
+    /// See [`super::PushKey`].
+    pub enum PushKey {}
+    impl Kind for PushKey {
+        const NAME: &'static str = "PushKey";
+        /// The 65-byte P-256 point is 87 characters of base64url (88 padded).
+        const MAX_CHARS: usize = 100;
+        const DESCRIPTION: &'static str =
+            "A Web Push subscription key (RFC 8291) in base64url; at most 100 characters.";
+    }
+
     /// See [`super::AmlPayload`].
     pub enum AmlPayload {}
     impl Kind for AmlPayload {
@@ -251,6 +269,10 @@ pub type Note = Text<kind::Note>;
 pub type LongText = Text<kind::LongText>;
 /// A raw AML payload: 2000 characters.
 pub type AmlPayload = Text<kind::AmlPayload>;
+/// A Web Push endpoint URL: 2048 characters.
+pub type PushEndpoint = Text<kind::PushEndpoint>;
+/// A Web Push subscription key (`p256dh`, `auth`), base64url: 100 characters.
+pub type PushKey = Text<kind::PushKey>;
 
 #[cfg(test)]
 mod tests {

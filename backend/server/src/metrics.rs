@@ -26,6 +26,9 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), Series>>,
     /// Cluster-wide jobs and whether this instance leads them.
     leading: Mutex<BTreeMap<String, bool>>,
+    /// Web Push deliveries by outcome: `sent`, `failed` (the push service refused or could not be reached),
+    /// `gone` (the subscription expired; it was deleted).
+    pushes: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -53,6 +56,26 @@ impl Metrics {
             .insert(job.to_owned(), leading);
     }
 
+    /// Counts one Web Push delivery with its outcome (`sent`, `failed`, `gone`).
+    pub fn push_outcome(&self, outcome: &'static str) {
+        *self
+            .pushes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(outcome)
+            .or_default() += 1;
+    }
+
+    /// Web Push deliveries counted with `outcome` so far.
+    pub fn push_count(&self, outcome: &str) -> u64 {
+        self.pushes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(outcome)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// The Prometheus text format of everything recorded, plus `extra` gauge lines.
     pub fn render(&self, extra: &[(&str, &str, f64)]) -> String {
         let mut out = String::new();
@@ -64,6 +87,16 @@ impl Metrics {
             out.push_str("# TYPE siaga_leader gauge\n");
             for (job, on) in leading.iter() {
                 let _ = writeln!(out, "siaga_leader{{job=\"{job}\"}} {}", u8::from(*on));
+            }
+        }
+        {
+            let pushes = self.pushes.lock().unwrap_or_else(|p| p.into_inner());
+            out.push_str(
+                "# HELP siaga_push_total Web Push deliveries to responders' phones by outcome.\n",
+            );
+            out.push_str("# TYPE siaga_push_total counter\n");
+            for (outcome, n) in pushes.iter() {
+                let _ = writeln!(out, "siaga_push_total{{outcome=\"{outcome}\"}} {n}");
             }
         }
         let map = self.requests.lock().unwrap_or_else(|p| p.into_inner());

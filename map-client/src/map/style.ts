@@ -18,7 +18,7 @@ export function plainStyle(): StyleSpecification {
 }
 
 /** Reads `GET /api/v1/client-config`; a 404 (not deployed yet) means "no basemap". */
-export async function loadClientConfig(): Promise<ClientConfig> {
+export async function loadClientConfig(): Promise<Pick<ClientConfig, 'basemap_pmtiles_url'>> {
   try {
     return (await getOptional<ClientConfig>('/api/v1/client-config')) ?? { basemap_pmtiles_url: null };
   } catch {
@@ -43,7 +43,7 @@ export const BASEMAP_SOURCE = 'protomaps';
  * Only label-free basemap layers are kept, since the style has no glyphs. The flavour brings its own
  * `background` layer, which replaces the plain one (two layers may not share an id).
  */
-export async function styleFor(config: ClientConfig): Promise<{ style: StyleSpecification; register?: (ml: typeof import('maplibre-gl')) => void }> {
+export async function styleFor(config: Pick<ClientConfig, 'basemap_pmtiles_url'>): Promise<{ style: StyleSpecification; register?: (ml: typeof import('maplibre-gl')) => void }> {
   const url = config.basemap_pmtiles_url;
   if (!url || !isSameOrigin(url)) return { style: plainStyle() };
   const [{ Protocol }, basemaps] = await Promise.all([import('pmtiles'), import('@protomaps/basemaps')]);

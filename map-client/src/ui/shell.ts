@@ -25,7 +25,29 @@ export function mountShell(root: HTMLElement, user: User, title: string): Shell 
   );
   langSelect.addEventListener('change', () => setLang(langSelect.value === 'en' ? 'en' : 'id'));
   const logout = h('button', { type: 'button', class: 'btn ghost', 'data-testid': 'logout' }, '⇥ ', t('app.logout'));
-  logout.addEventListener('click', async () => {
+  // Signing out asks first: a stray tap must not drop a crew or a call taker mid-shift.
+  const confirmYes = h('button', { type: 'button', class: 'btn', 'data-testid': 'logout-yes' }, t('app.logout_yes'));
+  const confirmNo = h('button', { type: 'button', class: 'btn ghost', 'data-testid': 'logout-no' }, t('app.logout_no'));
+  const confirmBox = h(
+    'span',
+    { class: 'logout-confirm', role: 'alertdialog', 'aria-label': t('app.logout_confirm'), 'data-testid': 'logout-confirm', hidden: true },
+    h('span', {}, t('app.logout_confirm')),
+    ' ',
+    confirmYes,
+    ' ',
+    confirmNo,
+  );
+  logout.addEventListener('click', () => {
+    logout.hidden = true;
+    confirmBox.hidden = false;
+    confirmNo.focus();
+  });
+  confirmNo.addEventListener('click', () => {
+    confirmBox.hidden = true;
+    logout.hidden = false;
+    logout.focus();
+  });
+  confirmYes.addEventListener('click', async () => {
     beginSignOut();
     try {
       await request('POST', '/api/v1/auth/logout', {});
@@ -45,6 +67,7 @@ export function mountShell(root: HTMLElement, user: User, title: string): Shell 
       h('span', { class: 'who', 'data-testid': 'who' }, user.display_name, ' (', tk('app.role', user.role), ')'),
       langSelect,
       logout,
+      confirmBox,
     ),
     banner,
     main,

@@ -26,6 +26,11 @@ pub struct ClientConfigView {
     /// Same-origin URL of the offline basemap (a PMTiles v3 archive with the Protomaps basemap layers), or
     /// `null` when none is configured: the map then draws the imported data on a plain background.
     pub basemap_pmtiles_url: Option<String>,
+    /// The server's VAPID public key (uncompressed P-256 point, base64url) for `pushManager.subscribe`, or
+    /// `null` when Web Push is off (`[push] vapid_private_key`).
+    pub vapid_public_key: Option<String>,
+    /// Seconds between repeated alerts on a responder's phone while an assignment is not acknowledged.
+    pub realert_s: u64,
 }
 
 /// The map client's configuration.
@@ -40,6 +45,11 @@ pub async fn client_config(State(state): State<AppState>) -> Json<ClientConfigVi
             .basemap_pmtiles
             .as_ref()
             .map(|_| BASEMAP_PATH.to_owned()),
+        vapid_public_key: crate::service::push::Vapid::from_config(&state.config.push)
+            .ok()
+            .flatten()
+            .map(|v| v.public_key),
+        realert_s: state.config.push.realert_s,
     })
 }
 

@@ -17,6 +17,7 @@ pub mod geo;
 pub mod live;
 pub mod map;
 pub mod positions;
+pub mod push;
 pub mod reports;
 pub mod routing;
 pub mod security;
@@ -161,6 +162,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(map::basemap))
         .routes(routes!(live::connect_live))
         .routes(routes!(positions::report_unit_position))
+        .routes(routes!(push::subscribe, push::unsubscribe))
         .split_for_parts();
     // After the merge: the routes' operations exist only now.
     doc::CommonErrors.modify(&mut openapi);

@@ -24,6 +24,7 @@ pub mod follow_ups;
 pub mod geo;
 pub mod incidents;
 pub mod positions;
+pub mod push;
 pub mod reports;
 pub mod routing;
 pub mod sla;

@@ -15,6 +15,7 @@ mod geo;
 mod idempotency;
 mod lease;
 mod positions;
+mod push;
 mod regions;
 mod users;
 
@@ -40,6 +41,7 @@ pub use idempotency::*;
 pub use incidents::{IncidentAgencyRow, IncidentFilter, IncidentRow};
 pub use lease::*;
 pub use positions::*;
+pub use push::*;
 pub use regions::*;
 pub use users::*;
 

@@ -3,10 +3,11 @@
 //! is kept and sent, in order and with its original Idempotency-Key, when the network returns.
 //!
 //! This module wires the pieces: REST, the outbox, geolocation and the socket feed `state.ts`, whose changes
-//! `view_assignment.ts` draws.
+//! `view_assignment.ts` draws; `alerts.ts` rings, vibrates and notifies while an assignment waits to be
+//! acknowledged, keeps the screen awake on duty and subscribes the phone to Web Push.
 
 import { ApiError, get, getOptional, post, request } from '../../api/client';
-import type { AssignmentView, IncidentView } from '../../api/types';
+import type { AssignmentView, ClientConfig, IncidentView } from '../../api/types';
 import { t, tk } from '../../i18n';
 import { connectLive } from '../../live/connect';
 import type { PageContext } from '../../main';
@@ -15,14 +16,20 @@ import { h, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
 import { mountShell } from '../../ui/shell';
 import { createStore } from '../store';
+import { createAlerter, createWakeLock, pushSubscription } from './alerts';
 import {
+  alertingFor,
   applyEvent,
   currentAssignment,
   fixDue,
   initialState,
   outboxCounted,
+  platformOf,
   positionDenied,
+  positionFailed,
   positionFixed,
+  positionOff,
+  positionUnsupported,
   positionShared,
   refreshed,
   statusQueued,
@@ -43,7 +50,12 @@ export async function sendEntry(entry: OutboxEntry): Promise<SendResult> {
 export async function mount({ root, user }: PageContext): Promise<void> {
   const shell = mountShell(root, user, t('resp.title'));
   const store = createStore(initialState());
+  // Optional: a server without it (or without Web Push) still rings the open page every 30 s.
+  const config = await getOptional<ClientConfig>('/api/v1/client-config').catch(() => null);
+  const alerter = createAlerter((config?.realert_s ?? 30) * 1000);
+  const wakeLock = createWakeLock();
   const view = mountAssignment({
+    tapped: () => alerter.unlock(),
     async queueStatus(body) {
       const current = store.get().current;
       if (!current) return;
@@ -58,8 +70,9 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       await showQueue();
       void flush();
     },
-  });
+  }, platformOf(navigator.userAgent));
   const dutyBox = h('input', { type: 'checkbox', id: 'duty', 'data-testid': 'duty' });
+  const alertBanner = h('p', { class: 'alert-banner', role: 'alert', 'data-testid': 'alert-banner', hidden: true }, '⚠ ', t('resp.alert_banner'));
   replace(
     shell.main,
     h(
@@ -67,14 +80,33 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       { class: 'responder' },
       h('label', { class: 'duty big-toggle', for: 'duty' }, dutyBox, ' ', t('resp.on_duty')),
       view.positionNote,
-      view.card,
-      view.buttons,
-      view.sheet,
       view.queueNote,
+      alertBanner,
+      view.card,
+      view.sheet,
     ),
+    view.bar,
   );
   store.subscribe(view.render);
   view.render(store.get(), null);
+  setInterval(() => view.tick(Date.now()), 1000);
+  // Any tap lets the alarm's audio play later (browsers allow sound only after a gesture).
+  root.addEventListener('pointerdown', () => alerter.unlock(), { passive: true });
+
+  // The alarm follows the state: it rings while the current assignment waits to be acknowledged.
+  store.subscribe((s) => {
+    const id = alertingFor(s);
+    alertBanner.hidden = id === null;
+    if (id === null) {
+      alerter.stop();
+      return;
+    }
+    const inc = s.incident;
+    alerter.start(id, {
+      title: inc ? `${t('resp.alert_title')} · ${tk('priority', inc.priority)}` : t('resp.alert_title'),
+      body: inc ? `${inc.number} · ${tk('category', inc.category)}\n${inc.address ?? ''}`.trim() : t('resp.alert_body'),
+    });
+  });
 
   const outbox = new Outbox(await openIdbStore(), sendEntry);
 
@@ -121,12 +153,30 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   let watch: number | null = null;
   let lastSent = 0;
   dutyBox.addEventListener('change', () => {
-    if (dutyBox.checked) startSharing();
-    else stopSharing();
+    alerter.unlock();
+    if (dutyBox.checked) {
+      startSharing();
+      void subscribePush();
+    } else stopSharing();
     localStorage.setItem('siaga.on_duty', dutyBox.checked ? '1' : '0');
   });
+  /** Web Push, where the centre configured it: asked on the duty tap (a gesture, as permission prompts need). */
+  async function subscribePush(): Promise<void> {
+    if (!config?.vapid_public_key) return;
+    try {
+      const sub = await pushSubscription(config.vapid_public_key);
+      if (sub) await post('/api/v1/push/subscriptions', sub);
+    } catch (e) {
+      shell.toast(t('resp.push_failed', { error: messageFor(e) }), 'error');
+    }
+  }
   function startSharing(): void {
-    if (!('geolocation' in navigator) || watch !== null) return;
+    wakeLock.set(true);
+    if (!('geolocation' in navigator)) {
+      store.update(positionUnsupported);
+      return;
+    }
+    if (watch !== null) return;
     watch = navigator.geolocation.watchPosition(
       (pos) => {
         const here = { lon: pos.coords.longitude, lat: pos.coords.latitude };
@@ -140,13 +190,15 @@ export async function mount({ root, user }: PageContext): Promise<void> {
             // A lost fix is replaced by the next one.
           });
       },
-      () => store.update(positionDenied),
+      (err) => store.update(err.code === err.PERMISSION_DENIED ? positionDenied : positionFailed),
       { enableHighAccuracy: true, maximumAge: 5_000, timeout: 20_000 },
     );
   }
   function stopSharing(): void {
+    wakeLock.set(false);
     if (watch !== null) navigator.geolocation.clearWatch(watch);
     watch = null;
+    store.update(positionOff);
   }
   if (localStorage.getItem('siaga.on_duty') === '1') {
     dutyBox.checked = true;

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import type { AssignmentView, IncidentView } from '../../api/types';
 import { frame } from '../../live/fixtures';
 import {
+  alertingFor,
   applyEvent,
+  canDecline,
+  countdown,
+  minutesSeconds,
+  navigationLinks,
+  nextStep,
+  platformOf,
   currentAssignment,
   distanceToIncident_m,
   fixDue,
@@ -77,5 +84,58 @@ describe('responder taps and position', () => {
     const d = distanceToIncident_m(positionFixed(s, { lon: 104.05, lat: 1.13 }));
     expect(d).toBeGreaterThan(1_100);
     expect(d).toBeLessThan(1_120);
+  });
+});
+
+describe('responder alert, next step and countdown', () => {
+  it('alerts while the current assignment is shown as assigned; an acknowledge tap (even queued) stops it', () => {
+    const s = refreshed(initialState(), assignment('a', 'assigned'), incident, 0);
+    expect(alertingFor(s)).toBe('a');
+    expect(alertingFor(statusQueued(s, 'acknowledged'))).toBeNull();
+    expect(alertingFor(statusQueued(s, 'declined'))).toBeNull();
+    expect(alertingFor(refreshed(s, assignment('a', 'en_route'), incident, 0))).toBeNull();
+    expect(alertingFor(initialState())).toBeNull();
+  });
+
+  it('the big button is the forward step; declining is the secondary control while it is offered', () => {
+    const s = refreshed(initialState(), assignment('a', 'assigned'), incident, 0);
+    expect(nextStep(s)).toBe('acknowledged');
+    expect(canDecline(s)).toBe(true);
+    expect(nextStep(refreshed(s, assignment('a', 'acknowledged'), incident, 0))).toBe('en_route');
+    const onScene = refreshed(s, assignment('a', 'on_scene'), incident, 0);
+    expect(nextStep(onScene)).toBe('resolved');
+    expect(canDecline(onScene)).toBe(false);
+    expect(nextStep(initialState())).toBeNull();
+  });
+
+  it("counts down the assignment's own clock first, else the incident's; late once past due", () => {
+    const clocks = [
+      { kind: 'arrival', subject_type: 'incident', subject_id: 'inc-a', started_at: 0, due_at: 900_000 },
+      { kind: 'acknowledge', subject_type: 'assignment', subject_id: 'a', started_at: 0, due_at: 60_000 },
+      { kind: 'acknowledge', subject_type: 'assignment', subject_id: 'other', started_at: 0, due_at: 10_000 },
+    ];
+    const inc = { ...incident, sla: clocks } as IncidentView;
+    const s = refreshed(initialState(), assignment('a', 'assigned'), inc, 0);
+    expect(countdown(s, 15_000)).toEqual({ kind: 'acknowledge', remaining_ms: 45_000, late: false });
+    expect(countdown(s, 75_000)).toMatchObject({ kind: 'acknowledge', late: true });
+    const acked = { ...inc, sla: [clocks[0], { ...clocks[1], stopped_at: 20_000 }] } as IncidentView;
+    expect(countdown(refreshed(s, assignment('a', 'acknowledged'), acked, 0), 30_000)).toMatchObject({ kind: 'arrival', remaining_ms: 870_000 });
+    expect(countdown(initialState(), 0)).toBeNull();
+    expect(minutesSeconds(45_000)).toBe('0:45');
+    expect(minutesSeconds(-83_000)).toBe('1:23');
+    expect(minutesSeconds(14_387_000)).toBe('3:59:47');
+  });
+
+  it("navigation opens Apple Maps on an iPhone and Google Maps elsewhere, offering the other too", () => {
+    const ios = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15';
+    const android = 'Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 Chrome/120 Mobile';
+    expect(platformOf(ios)).toBe('ios');
+    expect(platformOf(android)).toBe('android');
+    const to = { lon: 104.05, lat: 1.12 };
+    expect(navigationLinks(to, 'ios')).toEqual({
+      primary: 'https://maps.apple.com/?daddr=1.12,104.05',
+      alternate: 'https://www.google.com/maps/dir/?api=1&destination=1.12,104.05',
+    });
+    expect(navigationLinks(to, 'android').primary).toBe('https://www.google.com/maps/dir/?api=1&destination=1.12,104.05');
   });
 });

@@ -32,7 +32,12 @@ export interface ResponderState {
   /** Taps waiting in the outbox, and whether the phone was online when they were counted. */
   readonly queued: number;
   readonly online: boolean;
-  readonly position: { readonly kind: 'shared'; readonly at: number } | { readonly kind: 'denied' } | null;
+  readonly position:
+    | { readonly kind: 'shared'; readonly at: number }
+    | { readonly kind: 'denied' }
+    | { readonly kind: 'failed' }
+    | { readonly kind: 'unsupported' }
+    | null;
 }
 
 export interface Step {
@@ -61,6 +66,72 @@ export function shownStatus(state: ResponderState): AssignmentStatus | null {
 export function offeredStatuses(state: ResponderState): AssignmentStatus[] {
   const status = shownStatus(state);
   return status ? (NEXT[status] ?? []) : [];
+}
+
+/**
+ * The assignment to alert for: the current one while it is shown as `assigned` (not yet acknowledged, no
+ * acknowledge or decline tap queued). The page rings when this becomes an id and repeats until it is null.
+ */
+export function alertingFor(state: ResponderState): string | null {
+  return state.current && shownStatus(state) === 'assigned' ? state.current.id : null;
+}
+
+/** The one big next-step button: the forward step offered now (never the decline), or null. */
+export function nextStep(state: ResponderState): AssignmentStatus | null {
+  return offeredStatuses(state).find((s) => s !== 'declined') ?? null;
+}
+
+/** Whether declining is offered (behind the secondary control, never in the big button's place). */
+export function canDecline(state: ResponderState): boolean {
+  return offeredStatuses(state).includes('declined');
+}
+
+/** The SLA clock the crew works against, and how long is left at `now` (negative once late). */
+export interface Countdown {
+  readonly kind: string;
+  readonly remaining_ms: number;
+  readonly late: boolean;
+}
+
+/**
+ * The clock to count down on the card: the current assignment's own running clock due soonest (acknowledge,
+ * then arrival), else the incident's running clock due soonest; null when none runs.
+ */
+export function countdown(state: ResponderState, now: number): Countdown | null {
+  const current = state.current;
+  const clocks = (state.incident?.sla ?? []).filter((c) => c.stopped_at === null || c.stopped_at === undefined);
+  if (!current || clocks.length === 0) return null;
+  const own = clocks.filter((c) => c.subject_type === 'assignment' && c.subject_id === current.id);
+  const pool = own.length > 0 ? own : clocks.filter((c) => c.subject_type !== 'assignment');
+  if (pool.length === 0) return null;
+  const clock = pool.reduce((a, b) => (b.due_at < a.due_at ? b : a));
+  const remaining_ms = clock.due_at - now;
+  return { kind: clock.kind, remaining_ms, late: remaining_ms < 0 || (clock.breached_at !== null && clock.breached_at !== undefined) };
+}
+
+/** `m:ss` (or `h:mm:ss` from an hour on) of a duration's absolute value, for the countdown. */
+export function minutesSeconds(ms: number): string {
+  const total = Math.floor(Math.abs(ms) / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+/** Which maps app a phone opens: Apple Maps on iPhone/iPad, Google Maps (or the `geo:` chooser) elsewhere. */
+export type Platform = 'ios' | 'android' | 'other';
+
+export function platformOf(userAgent: string): Platform {
+  if (/iPhone|iPad|iPod/i.test(userAgent)) return 'ios';
+  if (/Android/i.test(userAgent)) return 'android';
+  return 'other';
+}
+
+/** Navigation links to a place: the first opens the phone's own maps app, the second is the other choice. */
+export function navigationLinks(to: LonLat, platform: Platform): { primary: string; alternate: string } {
+  const google = `https://www.google.com/maps/dir/?api=1&destination=${to.lat},${to.lon}`;
+  const apple = `https://maps.apple.com/?daddr=${to.lat},${to.lon}`;
+  return platform === 'ios' ? { primary: apple, alternate: google } : { primary: google, alternate: apple };
 }
 
 /** Straight-line distance from the phone to the incident, when both are known. */
@@ -108,6 +179,21 @@ export function positionShared(state: ResponderState, at: number): ResponderStat
 
 export function positionDenied(state: ResponderState): ResponderState {
   return { ...state, position: { kind: 'denied' } };
+}
+
+/** The phone could not get a fix (no signal, timeout); sharing goes on trying. */
+export function positionFailed(state: ResponderState): ResponderState {
+  return state.position?.kind === 'failed' ? state : { ...state, position: { kind: 'failed' } };
+}
+
+/** The browser has no geolocation at all. */
+export function positionUnsupported(state: ResponderState): ResponderState {
+  return { ...state, position: { kind: 'unsupported' } };
+}
+
+/** Sharing was switched off: no note about it. */
+export function positionOff(state: ResponderState): ResponderState {
+  return { ...state, position: null };
 }
 
 /**

@@ -1,33 +1,55 @@
-//! The responder's screen: the current assignment's card (incident, status, address, victims, distance, a
-//! navigate link), big status buttons, the bottom sheet that asks for a note or a decline reason, and the
-//! notes on queued taps and position sharing.
+//! The responder's screen: the current assignment's card (priority, SLA countdown, incident, status, address,
+//! victims, distance, navigation links to the phone's maps app, the decline control), the one big next-step
+//! button fixed at the bottom of the viewport (it never moves: nothing else is drawn there), the bottom sheet
+//! that asks for a note or a decline reason, and the notes on queued taps and position sharing.
 
 import type { AssignmentStatus, DeclineReason } from '../../api/types';
 import { DECLINE_REASONS } from '../../api/types';
 import { t, tk } from '../../i18n';
 import { h, options, replace } from '../../ui/dom';
 import { clock, km } from '../../ui/format';
-import { distanceToIncident_m, offeredStatuses, type ResponderState, shownStatus, statusBody } from './state';
+import {
+  canDecline,
+  countdown,
+  distanceToIncident_m,
+  minutesSeconds,
+  navigationLinks,
+  nextStep,
+  type Platform,
+  type ResponderState,
+  shownStatus,
+  statusBody,
+} from './state';
 
-const BUTTONS: { status: AssignmentStatus; key: Parameters<typeof t>[0]; icon: string; cls: string }[] = [
-  { status: 'acknowledged', key: 'resp.acknowledge', icon: '✔', cls: 'ack' },
-  { status: 'en_route', key: 'resp.en_route', icon: '➤', cls: 'route' },
-  { status: 'on_scene', key: 'resp.on_scene', icon: '▲', cls: 'scene' },
-  { status: 'resolved', key: 'resp.resolved', icon: '■', cls: 'done' },
-  { status: 'declined', key: 'resp.decline', icon: '✖', cls: 'decline' },
-];
+const STEPS: Partial<Record<AssignmentStatus, { key: Parameters<typeof t>[0]; icon: string; cls: string }>> = {
+  acknowledged: { key: 'resp.acknowledge', icon: '✔', cls: 'ack' },
+  en_route: { key: 'resp.en_route', icon: '➤', cls: 'route' },
+  on_scene: { key: 'resp.on_scene', icon: '▲', cls: 'scene' },
+  resolved: { key: 'resp.resolved', icon: '■', cls: 'done' },
+};
 
 export interface AssignmentHandlers {
   /** Queues a status tap (with its note or reason) in the outbox. */
   queueStatus(body: ReturnType<typeof statusBody>): void;
+  /** Any tap: lets the page's alarm sound play (browsers need a gesture). */
+  tapped(): void;
 }
 
-export function mountAssignment(handlers: AssignmentHandlers) {
+export function mountAssignment(handlers: AssignmentHandlers, platform: Platform) {
   const card = h('section', { class: 'assignment card', 'data-testid': 'assignment', 'aria-live': 'polite' });
-  const buttons = h('div', { class: 'big-buttons', 'data-testid': 'status-buttons' });
+  const next = h('button', { type: 'button', class: 'btn big status-btn next-step', 'data-testid': 'next-step' });
+  const bar = h('div', { class: 'next-bar', 'data-testid': 'next-bar', hidden: true }, next);
   const queueNote = h('p', { class: 'queue-note', role: 'status', 'data-testid': 'outbox-note', hidden: true });
-  const positionNote = h('p', { class: 'muted', 'data-testid': 'position-note' });
+  const positionNote = h('p', { class: 'position-note', role: 'status', 'data-testid': 'position-note', hidden: true });
   const sheet = h('div', { class: 'sheet', hidden: true });
+  const timer = h('span', { class: 'countdown', 'data-testid': 'sla-countdown', hidden: true });
+  let last: ResponderState | null = null;
+
+  next.addEventListener('click', () => {
+    handlers.tapped();
+    const status = next.dataset['status'] as AssignmentStatus | undefined;
+    if (status) tap(status);
+  });
 
   function tap(status: AssignmentStatus): void {
     if (status === 'resolved') ask('resp.note', null, (note) => handlers.queueStatus(statusBody('resolved', note)));
@@ -70,48 +92,81 @@ export function mountAssignment(handlers: AssignmentHandlers) {
     (select ?? note).focus();
   }
 
+  function renderTimer(state: ResponderState, now: number): void {
+    const c = countdown(state, now);
+    timer.hidden = c === null;
+    if (!c) return;
+    timer.classList.toggle('late', c.late);
+    timer.dataset['late'] = String(c.late);
+    timer.textContent = t(c.late ? 'resp.sla_late' : 'resp.sla_left', { kind: tk('sla', c.kind), time: minutesSeconds(c.remaining_ms) });
+  }
+
   function renderCard(state: ResponderState): void {
     const current = state.current;
     const status = shownStatus(state);
     if (!current || !status) {
       replace(card, h('p', { class: 'idle' }, '✓ ', t('resp.no_assignment')));
-      replace(buttons);
+      bar.hidden = true;
       return;
     }
     const inc = state.incident;
     const dist = distanceToIncident_m(state);
+    const links = inc ? navigationLinks(inc.location, platform) : null;
+    const firstApp = platform === 'ios' ? 'resp.open_apple' : 'resp.open_google';
+    const otherApp = platform === 'ios' ? 'resp.open_google' : 'resp.open_apple';
     replace(
       card,
-      inc ? h('h2', {}, inc.number, ' · ', tk('category', inc.category)) : h('h2', {}, current.incident_id),
+      h(
+        'div',
+        { class: 'card-top' },
+        inc ? h('span', { class: `prio ${inc.priority}`, 'data-testid': 'priority', 'data-priority': inc.priority }, tk('priority', inc.priority)) : null,
+        timer,
+      ),
+      inc ? h('h2', {}, inc.number, ' · ', tk('category', inc.category)) : h('h2', {}, t('resp.loading')),
       h('p', { class: 'status-now', 'data-testid': 'assignment-status', 'data-status': status }, t('resp.status_now', { status: tk('assignment_status', status) })),
       inc ? h('p', { class: 'address' }, '◉ ', inc.address ?? `${inc.location.lat.toFixed(5)}, ${inc.location.lon.toFixed(5)}`) : null,
       inc ? h('p', {}, t('disp.victims', { count: inc.victims.count, condition: tk('condition', inc.victims.condition) })) : null,
+      current.note ? h('p', { class: 'notice' }, t('resp.dispatcher_note', { note: current.note })) : null,
       inc?.description ? h('p', { class: 'desc' }, inc.description) : null,
       dist !== null ? h('p', {}, t('resp.distance', { km: km(dist) })) : null,
-      inc ? h('a', { class: 'btn nav big', href: `geo:${inc.location.lat},${inc.location.lon}`, 'data-testid': 'navigate' }, '➚ ', t('resp.navigate')) : null,
+      links
+        ? h(
+            'div',
+            { class: 'nav-links' },
+            h('a', { class: 'btn nav big', href: links.primary, target: '_blank', rel: 'noopener', 'data-testid': 'navigate' }, '➚ ', t('resp.navigate'), h('small', {}, t(firstApp))),
+            h('a', { class: 'nav-alt', href: links.alternate, target: '_blank', rel: 'noopener', 'data-testid': 'navigate-alt' }, t(otherApp)),
+          )
+        : null,
+      canDecline(state)
+        ? h('button', { type: 'button', class: 'btn danger decline-btn', 'data-testid': 'decline', onclick: () => (handlers.tapped(), tap('declined')) }, '✖ ', t('resp.decline'))
+        : null,
     );
-    const offered = offeredStatuses(state);
-    replace(
-      buttons,
-      BUTTONS.map((b) =>
-        h(
-          'button',
-          { type: 'button', class: `btn big status-btn ${b.cls}`, 'data-status': b.status, disabled: !offered.includes(b.status), onclick: () => tap(b.status) },
-          h('span', { 'aria-hidden': 'true' }, b.icon, ' '),
-          t(b.key),
-        ),
-      ),
-    );
+    const step = nextStep(state);
+    const look = step ? STEPS[step] : undefined;
+    bar.hidden = false;
+    next.disabled = !look;
+    next.className = `btn big status-btn next-step ${look?.cls ?? ''}`;
+    if (step) next.dataset['status'] = step;
+    else delete next.dataset['status'];
+    replace(next, look ? [h('span', { 'aria-hidden': 'true' }, look.icon, ' '), t(look.key)] : t('resp.no_next'));
   }
 
   return {
     card,
-    buttons,
+    bar,
     sheet,
     queueNote,
     positionNote,
+    /** Redraws the countdown (called every second). */
+    tick(now: number): void {
+      if (last) renderTimer(last, now);
+    },
     render(state: ResponderState, prev: ResponderState | null): void {
-      if (!prev || prev.current !== state.current || prev.incident !== state.incident || prev.optimistic !== state.optimistic || prev.here !== state.here) renderCard(state);
+      last = state;
+      if (!prev || prev.current !== state.current || prev.incident !== state.incident || prev.optimistic !== state.optimistic || prev.here !== state.here) {
+        renderCard(state);
+        renderTimer(state, Date.now());
+      }
       if (!prev || prev.queued !== state.queued || prev.online !== state.online) {
         const n = state.queued;
         queueNote.hidden = n === 0;
@@ -120,7 +175,19 @@ export function mountAssignment(handlers: AssignmentHandlers) {
       }
       if (!prev || prev.position !== state.position) {
         const p = state.position;
-        positionNote.textContent = p?.kind === 'shared' ? `⇡ ${t('resp.position_shared', { time: clock(p.at) })}` : p?.kind === 'denied' ? t('resp.position_denied') : '';
+        positionNote.hidden = p === null;
+        positionNote.dataset['kind'] = p?.kind ?? '';
+        positionNote.classList.toggle('bad', p !== null && p.kind !== 'shared');
+        positionNote.textContent =
+          p?.kind === 'shared'
+            ? `⇡ ${t('resp.position_shared', { time: clock(p.at) })}`
+            : p?.kind === 'denied'
+              ? `⚠ ${t('resp.position_denied')}`
+              : p?.kind === 'failed'
+                ? `⚠ ${t('resp.position_failed')}`
+                : p?.kind === 'unsupported'
+                  ? `⚠ ${t('resp.position_unsupported')}`
+                  : '';
       }
     },
   };
