@@ -2212,6 +2212,11 @@ export interface components {
             agencies: {
                 [key: string]: string;
             };
+            /**
+             * @description The OPDs an incident of the asked category (and victims) filed here is escalated to, in the order of
+             *     the category's agency table; present only when a category was asked for.
+             */
+            receiving?: components["schemas"]["ReceivingAgency"][] | null;
         };
         /** @description Credentials. */
         LoginRequest: {
@@ -2374,6 +2379,11 @@ export interface components {
          * @enum {string}
          */
         Priority: "p1" | "p2" | "p3" | "p4";
+        /** @description An OPD an incident filed at a point is escalated to. */
+        ReceivingAgency: {
+            agency_type: components["schemas"]["AgencyType"];
+            agency_id: string;
+        };
         /** @description What to send. */
         RecommendationsView: {
             units: components["schemas"]["UnitRecommendation"][];
