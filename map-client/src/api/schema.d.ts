@@ -3744,6 +3744,13 @@ export interface operations {
         parameters: {
             query?: {
                 status?: components["schemas"]["CallStatus"];
+                /**
+                 * @description Only the calls the caller answered (its own desk's): what a call taker's console reads back after a
+                 *     reload.
+                 */
+                mine?: boolean;
+                /** @description Only calls still on the line (`ringing`, `answered` or `classified`): not ended or abandoned. */
+                open?: boolean;
                 limit?: number;
             };
             header?: never;
@@ -4760,6 +4767,10 @@ export interface operations {
             query: {
                 lat: number;
                 lon: number;
+                /** @description With it, the answer names the OPDs an incident of this category filed here goes to (`receiving`). */
+                category?: components["schemas"]["Category"];
+                /** @description The number of victims for `receiving` (some categories add health when anyone is hurt); default 0. */
+                victims?: number;
             };
             header?: never;
             path?: never;
@@ -4995,6 +5006,8 @@ export interface operations {
             query?: {
                 /** @description Only open incidents (default true). */
                 open?: boolean;
+                /** @description Only the incidents the caller filed (a call taker's own list). */
+                mine?: boolean;
                 limit?: number;
             };
             header?: never;

@@ -207,7 +207,7 @@ export const text: Record<keyof typeof idText, string> = {
   'ct.escalate_to': 'Send to OPD',
   'ct.escalate_note': 'Note for the OPD (e.g. the corrected location)',
   'ct.escalated': 'Incident {number} sent to {agency}.',
-  'ct.category_choose': '— choose a category —',
+  'ct.category_choose': '— choose —',
   'ct.invalid_category': 'Choose the incident category: it decides which OPD receives the incident.',
   'ct.invalid_occurred': 'The time of the event cannot be read. Enter a date and time, or leave it empty.',
   'ct.invalid_occurred_future': 'The time of the event cannot be in the future.',

@@ -206,7 +206,7 @@ export const text = {
   'ct.escalate_to': 'Kirim ke OPD',
   'ct.escalate_note': 'Catatan untuk OPD (mis. lokasi yang dikoreksi)',
   'ct.escalated': 'Kejadian {number} dikirim ke {agency}.',
-  'ct.category_choose': '— pilih kategori —',
+  'ct.category_choose': '— pilih —',
   'ct.invalid_category': 'Pilih kategori kejadian: OPD tujuan ditentukan oleh kategori.',
   'ct.invalid_occurred': 'Waktu kejadian tidak dapat dibaca. Isi tanggal dan jam, atau kosongkan.',
   'ct.invalid_occurred_future': 'Waktu kejadian tidak boleh di masa depan.',

@@ -9,7 +9,7 @@
 
 import type { CreateIncident, PlaceView } from '../../api/types';
 import { CATEGORIES, PRIORITIES, VICTIM_CONDITIONS } from '../../api/types';
-import { t, tk } from '../../i18n';
+import { lang, t, tk } from '../../i18n';
 import { PRIORITY_COLOUR } from '../../map/symbology';
 import { h, options, replace } from '../../ui/dom';
 import { clearError, messageFor, showError } from '../../ui/errors';
@@ -58,7 +58,7 @@ export function problemText(p: FormProblem): string {
   if (p.field === 'category') return t('ct.invalid_category');
   if (p.field === 'location') return t('ct.location_missing');
   if (p.field === 'occurred_at') return t(p.rule === 'future' ? 'ct.invalid_occurred_future' : 'ct.invalid_occurred');
-  return t('ct.invalid_victims', { max: MAX_VICTIMS.toLocaleString('id-ID') });
+  return t('ct.invalid_victims', { max: MAX_VICTIMS.toLocaleString(lang() === 'id' ? 'id-ID' : 'en-GB') });
 }
 
 export function mountIncidentForm(handlers: FormHandlers) {
