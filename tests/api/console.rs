@@ -13,11 +13,19 @@ engine_tests!(
 
 /// Batam Centre, inside the demo district 21.71.10.
 const LON: f64 = 104.0537;
+#[expect(
+    clippy::approx_constant,
+    reason = "Batam Centre's latitude happens to resemble 2/sqrt(pi)"
+)]
 const LAT: f64 = 1.1283;
 
 async fn answered_call(srv: &TestServer, token: &str, ani: &str) -> String {
     let (s, call) = srv
-        .post("/api/v1/calls", token, json!({"ani": ani, "channel": "voice"}))
+        .post(
+            "/api/v1/calls",
+            token,
+            json!({"ani": ani, "channel": "voice"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{call}");
     let id = call["id"].as_str().unwrap().to_owned();
@@ -56,17 +64,17 @@ async fn a_call_taker_reads_back_only_its_own_open_calls(engine: Engine) {
     assert_eq!(s, StatusCode::OK);
     let theirs = answered_call(&srv, &two, "081322220003").await;
 
-    let (s, list) = srv
-        .get("/api/v1/calls?mine=true&open=true", &one)
-        .await;
+    let (s, list) = srv.get("/api/v1/calls?mine=true&open=true", &one).await;
     assert_eq!(s, StatusCode::OK, "{list}");
     assert_eq!(ids(&list), [mine.as_str()]);
     assert_eq!(list[0]["notes"], "Asap dari gudang");
     let (_, list) = srv.get("/api/v1/calls?mine=true", &one).await;
-    assert_eq!(ids(&list).len(), 2, "ended calls stay in the plain 'mine' list");
-    let (_, list) = srv
-        .get("/api/v1/calls?mine=true&open=true", &two)
-        .await;
+    assert_eq!(
+        ids(&list).len(),
+        2,
+        "ended calls stay in the plain 'mine' list"
+    );
+    let (_, list) = srv.get("/api/v1/calls?mine=true&open=true", &two).await;
     assert_eq!(ids(&list), [theirs.as_str()]);
     let (s, err) = srv.get("/api/v1/calls?mine=maybe", &one).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{err}");
@@ -108,7 +116,11 @@ async fn a_call_taker_lists_only_the_incidents_it_filed(engine: Engine) {
     let (_, list) = srv.get("/api/v1/incidents?mine=true", &two).await;
     assert_eq!(ids(&list), [theirs.as_str()]);
     let (_, list) = srv.get("/api/v1/incidents", &one).await;
-    assert_eq!(ids(&list).len(), 2, "without the filter the desk sees its region's");
+    assert_eq!(
+        ids(&list).len(),
+        2,
+        "without the filter the desk sees its region's"
+    );
 }
 
 fn receiving(loc: &Value) -> Vec<(&str, &str)> {
