@@ -235,6 +235,33 @@ test('a reload and a language switch mid-call keep the call and the form; the fi
   await context.close();
 });
 
+test('a second call about the same event is linked to the open incident instead of a new ticket', async () => {
+  const { context, page, problems } = await openConsole();
+  await registerCall(page, '081355550005');
+  await page.keyboard.press('1');
+  await page.waitForFunction(() => document.activeElement?.id === 'reporter-name');
+  await page.getByLabel('Kategori', { exact: true }).selectOption('health');
+  // The same spot as the health incident filed in the test before.
+  await page.locator('[data-testid="map"] canvas').click({ position: { x: 300, y: 250 } });
+  const link = page.getByTestId('link-duplicate').first();
+  await link.waitFor();
+  await link.click();
+  await page.getByText(/Panggilan digabungkan ke kejadian BTM-\d{8}-\d{4}\./).waitFor();
+  const number = (await page.getByTestId('call-incident').textContent()).match(/BTM-\d{8}-\d{4}/)[0];
+  const taker = await login(server.url, 'operator1');
+  const calls = await api(server.url, 'GET', '/api/v1/calls?mine=true&open=true', taker.token);
+  const linked = calls.body.find((c) => c.ani === '+6281355550005');
+  const inc = await api(server.url, 'GET', `/api/v1/incidents/${linked.incident_id}`, taker.token);
+  assert.equal(inc.body.number, number);
+  assert.equal(await page.getByLabel('Kategori', { exact: true }).inputValue(), '', 'the form starts again');
+  await shot(page, 'call_taker_linked_duplicate');
+  await leaveFields(page);
+  await page.keyboard.press('Alt+e');
+  await page.waitForSelector('[data-testid="call-card"][hidden]', { state: 'attached' });
+  assert.deepEqual(problems, [], problems.join('\n'));
+  await context.close();
+});
+
 test("AUX chosen on the console is what the supervisor's agent list shows, also after a reload", async () => {
   // operator2 has no call open (the board would show it on a call, whatever its chosen state).
   const { context, page, problems } = await openConsole('operator2');

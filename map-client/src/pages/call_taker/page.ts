@@ -30,6 +30,7 @@ import {
   type CallTakerState,
   callAnswered,
   callEnded,
+  callLinked,
   callUpdated,
   draftEdited,
   type Ending,
@@ -112,7 +113,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
         if (!call) return;
         const inc = await post<IncidentView>(`/api/v1/incidents/${encodeURIComponent(incidentId)}/calls`, { call_id: call.id });
         shell.toast(t('ct.linked', { number: inc.number }));
-        store.update((s) => incidentFiled(s, inc, call.id));
+        store.update((s) => callLinked(s, inc));
       },
     });
     const returnedList = h('ul', { class: 'returned-list', 'data-testid': 'returned', 'aria-live': 'polite' });

@@ -8,6 +8,7 @@ import {
   callAnswered,
   type CallTakerState,
   callEnded,
+  callLinked,
   callUpdated,
   draftEdited,
   duplicatesLoaded,
@@ -160,6 +161,14 @@ describe('call-taker work across calls', () => {
     expect(filedList(s).map((i) => [i.number, i.status])).toEqual([['BTM-20250101-0001', 'escalated']]);
     // Nothing is left to lose: Alt+E ends at once.
     expect(shortcutFor(s, altE)).toEqual({ kind: 'end_call' });
+  });
+
+  it('linking the call to a duplicate empties the form and shows that number on the call, not in my incidents', () => {
+    let s = classified(registerAndAnswer(initialState(ME), 'c1', '0812'), 'emergency');
+    s = callLinked(draftEdited(s, { reporterName: 'Budi' }), incident('dup', { number: 'BTM-20250101-0009', status: 'verified' }));
+    expect(s.work.draft).toEqual(emptyDraft());
+    expect(incidentNumberOf(s, s.calls.get('c1') as CallView)).toBe('BTM-20250101-0009');
+    expect(filedList(s)).toEqual([]);
   });
 
   it('a locate answer for an earlier pin, or for the previous caller, is dropped', () => {

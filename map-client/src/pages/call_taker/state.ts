@@ -134,6 +134,8 @@ export interface CallTakerState {
   readonly agencyNames: ReadonlyMap<string, string>;
   /** Incidents filed from this desk, by id. */
   readonly filed: ReadonlyMap<string, FiledIncident>;
+  /** Numbers of other incidents a call of this desk was linked to, by id. */
+  readonly linked: ReadonlyMap<string, string>;
   readonly agent: AgentStatus | null;
   /** Number of the incident last filed from this console. */
   readonly lastIncident: string | null;
@@ -195,6 +197,7 @@ export function initialState(userId = ''): CallTakerState {
     returned: new Map(),
     agencyNames: new Map(),
     filed: new Map(),
+    linked: new Map(),
     agent: null,
     lastIncident: null,
   };
@@ -223,7 +226,7 @@ export function nextCall(state: CallTakerState): CallView | null {
 /** The number of the incident a call was filed as (or linked to), when this desk knows it. */
 export function incidentNumberOf(state: CallTakerState, call: CallView): string | null {
   if (!call.incident_id) return null;
-  return state.filed.get(call.incident_id)?.number ?? null;
+  return state.filed.get(call.incident_id)?.number ?? state.linked.get(call.incident_id) ?? null;
 }
 
 /** Whether the work holds anything typed or picked that ending the call would throw away. */
@@ -532,15 +535,23 @@ export function duplicatesFailed(state: CallTakerState, pin: LonLat, error: unkn
 }
 
 /**
- * The incident was filed (or the call linked to an existing one): the form starts again, empty, still for
- * the answered call, which now carries the incident; the incident joins "my incidents".
+ * The incident was filed: the form starts again, empty, still for the answered call, which now carries the
+ * incident; the incident joins "my incidents".
  */
-export function incidentFiled(state: CallTakerState, inc: IncidentView, linkedCallId: string | null = null): CallTakerState {
+export function incidentFiled(state: CallTakerState, inc: IncidentView): CallTakerState {
+  const next = withIncident(state, inc);
+  return { ...next, filed: withEntry(state.filed, inc.id, filedOf(inc)), lastIncident: inc.number };
+}
+
+/** The answered call was linked to an existing incident (a duplicate): the form starts again, empty. */
+export function callLinked(state: CallTakerState, inc: IncidentView): CallTakerState {
+  return { ...withIncident(state, inc), linked: withEntry(state.linked, inc.id, inc.number) };
+}
+
+function withIncident(state: CallTakerState, inc: IncidentView): CallTakerState {
   const active = activeCall(state);
-  const callId = linkedCallId ?? active?.id ?? null;
-  const calls = callId && state.calls.get(callId) ? withEntry(state.calls, callId, { ...(state.calls.get(callId) as CallView), incident_id: inc.id }) : state.calls;
-  const work = freshWork(state.work, state.activeId);
-  return { ...state, calls, work, filed: withEntry(state.filed, inc.id, filedOf(inc)), lastIncident: inc.number };
+  const calls = active ? withEntry(state.calls, active.id, { ...active, incident_id: inc.id }) : state.calls;
+  return { ...state, calls, work: freshWork(state.work, state.activeId) };
 }
 
 function filedOf(i: IncidentView): FiledIncident {

@@ -175,7 +175,7 @@ export function mountCalls(handlers: CallHandlers) {
     manualForm,
     render(state: CallTakerState, prev: CallTakerState | null): void {
       if (!prev || prev.agent !== state.agent) renderAgent(state);
-      if (prev && prev.calls === state.calls && prev.activeId === state.activeId && prev.filed === state.filed && prev.work.pending === state.work.pending && prev.work.serial === state.work.serial) return;
+      if (prev && prev.calls === state.calls && prev.activeId === state.activeId && prev.filed === state.filed && prev.linked === state.linked && prev.work.pending === state.work.pending && prev.work.serial === state.work.serial) return;
       renderList(state);
       renderCard(state);
     },
