@@ -37,6 +37,8 @@ async function openConsole(username = 'operator1') {
   await loginAs(page, username);
   await page.waitForSelector('.maplibregl-canvas');
   await page.waitForSelector('[data-testid="live-banner"][hidden]', { state: 'attached' });
+  // The demo centre has no follow-up programme: no work list.
+  assert.equal(await page.getByTestId('follow-up-section').isHidden(), true);
   return { context, page, problems };
 }
 

@@ -1553,6 +1553,8 @@ export interface components {
              *     `null` when none is configured: the map then draws the imported data on a plain background.
              */
             basemap_pmtiles_url?: string | null;
+            /** @description The service lines with a follow-up programme: a call taker may schedule call-backs for their calls. */
+            follow_up_lines: string[];
         };
         /**
          * @description Client to server: a GPS fix of the responder's own unit (an admin names `unit_id`). Answered with

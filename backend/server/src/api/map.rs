@@ -26,6 +26,8 @@ pub struct ClientConfigView {
     /// Same-origin URL of the offline basemap (a PMTiles v3 archive with the Protomaps basemap layers), or
     /// `null` when none is configured: the map then draws the imported data on a plain background.
     pub basemap_pmtiles_url: Option<String>,
+    /// The service lines with a follow-up programme: a call taker may schedule call-backs for their calls.
+    pub follow_up_lines: Vec<String>,
 }
 
 /// The map client's configuration.
@@ -40,6 +42,13 @@ pub async fn client_config(State(state): State<AppState>) -> Json<ClientConfigVi
             .basemap_pmtiles
             .as_ref()
             .map(|_| BASEMAP_PATH.to_owned()),
+        follow_up_lines: state
+            .config
+            .routing
+            .follow_ups
+            .iter()
+            .map(|f| f.line.as_str().to_owned())
+            .collect(),
     })
 }
 

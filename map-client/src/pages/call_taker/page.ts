@@ -10,13 +10,14 @@
 
 import { get, getOptional, post } from '../../api/client';
 import { PAGE_STORAGE_PREFIX } from '../../api/session';
-import type { CallClass, CallView, IncidentView } from '../../api/types';
+import type { CallClass, CallView, FollowUpView, IncidentView } from '../../api/types';
 import { t, tk } from '../../i18n';
 import { connectLive } from '../../live/connect';
 import type { LiveState } from '../../live/socket';
 import { createMap, DEFAULT_CENTER, fitTo, geojsonPoints, type MlMap } from '../../map/map';
 import { mountAml } from '../../map/layers/aml';
 import { mountBoundaries } from '../../map/layers/boundaries';
+import { loadClientConfig } from '../../map/style';
 import type { PageContext } from '../../main';
 import { h, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
@@ -38,6 +39,8 @@ import {
   endingCancelled,
   filedList,
   filedLoaded,
+  followUpLinesLoaded,
+  followUpsLoaded,
   formRefused,
   incidentFiled,
   initialState,
@@ -55,6 +58,7 @@ import {
 } from './state';
 import { locating } from './location';
 import { mountCalls } from './view_calls';
+import { mountFollowUps } from './view_follow_ups';
 import { mountIncidentForm, renderFiled } from './view_form';
 import { mountPin } from './view_map';
 import { mountReturned } from './view_returned';
@@ -90,6 +94,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       notes: (text) => store.update((s) => notesEdited(s, text)),
       setAgent,
       register,
+      scheduleFollowUps: (c) => void scheduleFollowUps(c),
     });
     const form = mountIncidentForm({
       edit: (patch) => store.update((s) => draftEdited(s, patch)),
@@ -125,6 +130,15 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       },
     });
     const filedBox = h('ul', { class: 'filed-list', 'data-testid': 'my-incidents', 'aria-live': 'polite' });
+    const followUpBox = h('ul', { class: 'follow-up-list', 'data-testid': 'follow-ups', 'aria-live': 'polite' });
+    const followUps = mountFollowUps(followUpBox, {
+      async record(id, outcome, note) {
+        await post<FollowUpView>(`/api/v1/follow-ups/${encodeURIComponent(id)}/outcome`, note ? { outcome, note } : { outcome });
+        shell.toast(t('ct.follow_up_recorded'));
+        await loadFollowUps();
+      },
+    });
+    const followUpSection = h('section', { 'data-testid': 'follow-up-section' }, h('h2', {}, '↻ ', t('ct.follow_ups')), followUpBox);
     replace(
       shell.main,
       h('p', { class: 'shortcuts', 'data-testid': 'shortcuts' }, '⌨ ', t('ct.shortcuts')),
@@ -143,6 +157,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
           filedBox,
           h('h2', {}, '↩ ', t('ct.returned')),
           returnedList,
+          followUpSection,
         ),
         h('div', { class: 'console-main' }, mapBox, form.form),
       ),
@@ -156,6 +171,9 @@ export async function mount({ root, user }: PageContext): Promise<void> {
         form.render(next, prev);
         returned.render(next, prev);
         if (!prev || prev.filed !== next.filed) renderFiled(filedBox, filedList(next));
+        // The work list is for centres with a follow-up programme.
+        followUpSection.hidden = next.followUpLines.size === 0;
+        followUps.render(next, prev, Date.now());
       },
     };
   }
@@ -232,6 +250,9 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   const restored = activeCall(store.get());
   aml.update(restored?.aml ?? null);
   if (restored?.aml) m.jumpTo({ center: [restored.aml.lon, restored.aml.lat], zoom: 15 });
+
+  const config = await loadClientConfig();
+  store.update((s) => followUpLinesLoaded(s, config.follow_up_lines ?? []));
 
   void get<{ id: string; name: string }[]>('/api/v1/agencies')
     .then((list) => store.update((s) => agenciesLoaded(s, list)))
@@ -336,6 +357,23 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     if (announce) for (const inc of newlyReturned(before, after)) shell.toast(t('ct.returned_toast', { number: inc.number }), 'error');
   }
 
+  async function scheduleFollowUps(c: CallView): Promise<void> {
+    try {
+      const tasks = await post<FollowUpView[]>(`${callPath(c.id)}/follow-ups`);
+      shell.toast(t('ct.follow_up_scheduled', { n: tasks.length }));
+      await loadFollowUps();
+    } catch (e) {
+      shell.toast(messageFor(e), 'error');
+    }
+  }
+
+  /** Re-reads the pending call-backs (an audited read: they carry numbers), only where a programme exists. */
+  async function loadFollowUps(): Promise<void> {
+    if (store.get().followUpLines.size === 0) return;
+    const list = (await getOptional<FollowUpView[]>('/api/v1/follow-ups?status=pending&limit=50')) ?? [];
+    store.update((s) => followUpsLoaded(s, list));
+  }
+
   async function loadFiled(): Promise<void> {
     const list = (await getOptional<IncidentView[]>('/api/v1/incidents?mine=true&open=false&limit=30')) ?? [];
     store.update((s) => filedLoaded(s, list));
@@ -354,12 +392,13 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     snapshot: async () => {
       const list = (await getOptional<CallView[]>('/api/v1/calls?status=ringing')) ?? [];
       store.update((s) => callsLoaded(s, list));
-      await Promise.all([loadReturned(false), loadFiled()]);
+      await Promise.all([loadReturned(false), loadFiled(), loadFollowUps()]);
     },
     onEvent: (e) => {
       const step = applyEvent(store.get(), e);
       store.update(() => step.state);
       if (step.followUp?.kind === 'reload_returned') void loadReturned(true).catch(() => undefined);
+      else if (step.followUp?.kind === 'reload_follow_ups') void loadFollowUps().catch(() => undefined);
       else if (step.followUp?.kind === 'load_call') {
         void get<CallView>(callPath(step.followUp.id))
           .then((c) => store.update((s) => callUpdated(s, c)))

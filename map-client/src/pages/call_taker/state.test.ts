@@ -8,6 +8,10 @@ import {
   callAnswered,
   type CallTakerState,
   callEnded,
+  canScheduleFollowUps,
+  followUpLinesLoaded,
+  followUpsLoaded,
+  isDue,
   callLinked,
   callUpdated,
   draftEdited,
@@ -367,8 +371,11 @@ describe('call-taker incidents, agent state and events', () => {
 
   it('a call event asks to re-read the call; a rejection, or news of a returned incident, re-reads the returned list', () => {
     const s = returnedLoaded(initialState(ME), [incident('back')]);
-    for (const type of ['call.created', 'call.updated', 'call.routed', 'call.taken', 'call.follow_up_scheduled', 'call.follow_up_recorded'] as const) {
+    for (const type of ['call.created', 'call.updated', 'call.routed', 'call.taken'] as const) {
       expect(applyEvent(s, frame(type, { call_id: 'c1' })).followUp).toEqual({ kind: 'load_call', id: 'c1' });
+    }
+    for (const type of ['call.follow_up_scheduled', 'call.follow_up_recorded'] as const) {
+      expect(applyEvent(s, frame(type, { call_id: 'c1' })).followUp).toEqual({ kind: 'reload_follow_ups' });
     }
     const rejected = frame('incident.updated', { incident_id: 'x', status: 'rejected', decision: 'rejected', reason: 'Bukan wilayah kami' });
     expect(applyEvent(s, rejected).followUp).toEqual({ kind: 'reload_returned' });
@@ -383,6 +390,18 @@ describe('call-taker incidents, agent state and events', () => {
     expect(step.followUp).toBeNull();
     expect(filedList(step.state).map((i) => [i.number, i.status])).toEqual([['BTM-1', 'verified']]);
     expect(applyEvent(s, frame('incident.updated', { incident_id: 'other', status: 'verified' })).state).toBe(s);
+  });
+
+  it('a call can be enrolled for call-backs only on a line with a programme, once answered; the work list is soonest first', () => {
+    const s = followUpLinesLoaded(initialState(ME), ['quitline']);
+    expect(canScheduleFollowUps(s, call('q', '0812', { service_line: 'quitline', status: 'answered' }))).toBe(true);
+    expect(canScheduleFollowUps(s, call('q', '0812', { service_line: 'quitline' }))).toBe(false);
+    expect(canScheduleFollowUps(s, call('e', '0812', { status: 'answered' }))).toBe(false);
+    const task = (id: string, due_at: number) => ({ id, call_id: 'q', service_line: 'quitline', ani: '0812', ordinal: 1, day_offset: 1, due_at, status: 'pending' });
+    const loaded = followUpsLoaded(s, [task('later', 5_000), task('sooner', 1_000)]);
+    expect(loaded.followUps.map((f) => f.id)).toEqual(['sooner', 'later']);
+    expect(isDue(task('x', 1_000), 1_000)).toBe(true);
+    expect(isDue(task('x', 1_001), 1_000)).toBe(false);
   });
 
   it("my own agent.state event sets my state; another agent's does not", () => {

@@ -10,7 +10,7 @@
 //! (`freshWork`), so no field, pin, region, priority or note of one caller can survive into the next one's,
 //! and views that keep something outside the state (the map's view, a priority colour) reset on `work.serial`.
 
-import type { CallClass, CallView, CreateIncident, DuplicateView, IncidentView, Located, LonLat, PlaceView } from '../../api/types';
+import type { CallClass, CallView, CreateIncident, DuplicateView, FollowUpView, IncidentView, Located, LonLat, PlaceView } from '../../api/types';
 import { PRIORITIES, VICTIM_CONDITIONS } from '../../api/types';
 import { callIdOf, incidentIdOf, isCallEvent, isIncidentEvent, type LiveEvent, statusOf } from '../../live/events';
 
@@ -137,11 +137,15 @@ export interface CallTakerState {
   /** Numbers of other incidents a call of this desk was linked to, by id. */
   readonly linked: ReadonlyMap<string, string>;
   readonly agent: AgentStatus | null;
+  /** Service lines with a follow-up programme (their calls can be enrolled for call-backs). */
+  readonly followUpLines: ReadonlySet<string>;
+  /** Pending follow-up calls (the outbound work list), soonest due first. */
+  readonly followUps: readonly FollowUpView[];
   /** Number of the incident last filed from this console. */
   readonly lastIncident: string | null;
 }
 
-export type FollowUp = { readonly kind: 'load_call'; readonly id: string } | { readonly kind: 'reload_returned' };
+export type FollowUp = { readonly kind: 'load_call'; readonly id: string } | { readonly kind: 'reload_returned' } | { readonly kind: 'reload_follow_ups' };
 
 export interface Step {
   readonly state: CallTakerState;
@@ -199,6 +203,8 @@ export function initialState(userId = ''): CallTakerState {
     filed: new Map(),
     linked: new Map(),
     agent: null,
+    followUpLines: new Set(),
+    followUps: [],
     lastIncident: null,
   };
 }
@@ -227,6 +233,16 @@ export function nextCall(state: CallTakerState): CallView | null {
 export function incidentNumberOf(state: CallTakerState, call: CallView): string | null {
   if (!call.incident_id) return null;
   return state.filed.get(call.incident_id)?.number ?? state.linked.get(call.incident_id) ?? null;
+}
+
+/** Whether the call can be enrolled for call-backs: its line has a programme and someone answered it. */
+export function canScheduleFollowUps(state: CallTakerState, call: CallView): boolean {
+  return state.followUpLines.has(call.service_line) && call.status !== 'ringing' && call.status !== 'abandoned';
+}
+
+/** Whether a follow-up is due (at or before `now`). */
+export function isDue(task: FollowUpView, now: number): boolean {
+  return task.due_at <= now;
 }
 
 /** Whether the work holds anything typed or picked that ending the call would throw away. */
@@ -616,6 +632,15 @@ export function agenciesLoaded(state: CallTakerState, agencies: readonly { id: s
   return { ...state, agencyNames: new Map(agencies.map((a) => [a.id, a.name])) };
 }
 
+export function followUpLinesLoaded(state: CallTakerState, lines: readonly string[]): CallTakerState {
+  return { ...state, followUpLines: new Set(lines) };
+}
+
+/** The pending follow-ups were (re)read. */
+export function followUpsLoaded(state: CallTakerState, list: readonly FollowUpView[]): CallTakerState {
+  return { ...state, followUps: [...list].sort((a, b) => a.due_at - b.due_at) };
+}
+
 /** The server answered a state change of this agent (or its live event arrived). */
 export function agentStateSet(state: CallTakerState, agent: AgentStatus): CallTakerState {
   return { ...state, agent: { state: agent.state, reason: agent.reason ?? null } };
@@ -641,6 +666,7 @@ export function applyEvent(state: CallTakerState, e: LiveEvent): Step {
   if (e.type === 'agent.state') {
     return { state: e.user_id === state.userId ? agentStateSet(state, { state: e.state, reason: e.reason ?? null }) : state, followUp: null };
   }
+  if (e.type === 'call.follow_up_scheduled' || e.type === 'call.follow_up_recorded') return { state, followUp: { kind: 'reload_follow_ups' } };
   const id = isCallEvent(e) ? callIdOf(e) : null;
   return { state, followUp: id ? { kind: 'load_call', id } : null };
 }

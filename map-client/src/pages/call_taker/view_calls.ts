@@ -7,7 +7,7 @@ import { t, tk } from '../../i18n';
 import { h, options, replace } from '../../ui/dom';
 import { clearError, showError } from '../../ui/errors';
 import { clock } from '../../ui/format';
-import { activeCall, AUX_REASONS, buttonShortcut, CLASS_KEYS, type CallTakerState, type Ending, incidentNumberOf, type Shortcut, waitingCalls } from './state';
+import { activeCall, AUX_REASONS, buttonShortcut, canScheduleFollowUps, CLASS_KEYS, type CallTakerState, type Ending, incidentNumberOf, type Shortcut, waitingCalls } from './state';
 
 export interface CallHandlers {
   answer(call: CallView): void;
@@ -17,6 +17,8 @@ export interface CallHandlers {
   notes(text: string): void;
   /** Sets this agent's state (`ready`, or `aux` with a reason); rejects with the API error. */
   setAgent(state: 'ready' | 'aux', reason: string | null): Promise<void>;
+  /** Enrolls the call for call-backs (its line has a programme). */
+  scheduleFollowUps(call: CallView): void;
   /** Registers a call by hand; rejects with the API error to show under the form. */
   register(ani: string, channel: string): Promise<void>;
 }
@@ -151,6 +153,9 @@ export function mountCalls(handlers: CallHandlers) {
             ),
           )
         : null,
+      canScheduleFollowUps(state, c)
+        ? h('button', { type: 'button', class: 'btn', 'data-testid': 'schedule-follow-ups', onclick: () => handlers.scheduleFollowUps(c) }, '↻ ', t('ct.follow_up_schedule'))
+        : null,
       c.status !== 'ringing' ? h('button', { type: 'button', class: 'btn ghost', onclick: () => handlers.endCall() }, '■ ', t('ct.end_call'), ' [Alt+E]') : null,
     );
     // A redraw moves the notes box; whoever was typing in it keeps typing.
@@ -175,7 +180,7 @@ export function mountCalls(handlers: CallHandlers) {
     manualForm,
     render(state: CallTakerState, prev: CallTakerState | null): void {
       if (!prev || prev.agent !== state.agent) renderAgent(state);
-      if (prev && prev.calls === state.calls && prev.activeId === state.activeId && prev.filed === state.filed && prev.linked === state.linked && prev.work.pending === state.work.pending && prev.work.serial === state.work.serial) return;
+      if (prev && prev.calls === state.calls && prev.activeId === state.activeId && prev.filed === state.filed && prev.linked === state.linked && prev.followUpLines === state.followUpLines && prev.work.pending === state.work.pending && prev.work.serial === state.work.serial) return;
       renderList(state);
       renderCard(state);
     },
