@@ -1555,6 +1555,11 @@ export interface components {
             basemap_pmtiles_url?: string | null;
             /** @description The service lines with a follow-up programme: a call taker may schedule call-backs for their calls. */
             follow_up_lines: string[];
+            /**
+             * @description The tiered service lines: their calls are offered to a regional team by the caller's locus, and a call
+             *     taker may route a call of theirs once the locus is known.
+             */
+            tiered_lines: string[];
         };
         /**
          * @description Client to server: a GPS fix of the responder's own unit (an admin names `unit_id`). Answered with

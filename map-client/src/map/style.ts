@@ -20,9 +20,9 @@ export function plainStyle(): StyleSpecification {
 /** Reads `GET /api/v1/client-config`; a 404 (not deployed yet) means "no basemap". */
 export async function loadClientConfig(): Promise<ClientConfig> {
   try {
-    return (await getOptional<ClientConfig>('/api/v1/client-config')) ?? { basemap_pmtiles_url: null, follow_up_lines: [] };
+    return (await getOptional<ClientConfig>('/api/v1/client-config')) ?? { basemap_pmtiles_url: null, follow_up_lines: [], tiered_lines: [] };
   } catch {
-    return { basemap_pmtiles_url: null, follow_up_lines: [] };
+    return { basemap_pmtiles_url: null, follow_up_lines: [], tiered_lines: [] };
   }
 }
 

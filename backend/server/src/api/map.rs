@@ -28,6 +28,9 @@ pub struct ClientConfigView {
     pub basemap_pmtiles_url: Option<String>,
     /// The service lines with a follow-up programme: a call taker may schedule call-backs for their calls.
     pub follow_up_lines: Vec<String>,
+    /// The tiered service lines: their calls are offered to a regional team by the caller's locus, and a call
+    /// taker may route a call of theirs once the locus is known.
+    pub tiered_lines: Vec<String>,
 }
 
 /// The map client's configuration.
@@ -48,6 +51,14 @@ pub async fn client_config(State(state): State<AppState>) -> Json<ClientConfigVi
             .follow_ups
             .iter()
             .map(|f| f.line.as_str().to_owned())
+            .collect(),
+        tiered_lines: state
+            .config
+            .routing
+            .lines
+            .lines()
+            .iter()
+            .map(|l| l.line.as_str().to_owned())
             .collect(),
     })
 }

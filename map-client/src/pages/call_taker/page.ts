@@ -39,7 +39,9 @@ import {
   endingCancelled,
   filedList,
   filedLoaded,
-  followUpLinesLoaded,
+  linesLoaded,
+  isOfferedToMe,
+  routeLocus,
   followUpsLoaded,
   formRefused,
   incidentFiled,
@@ -75,7 +77,7 @@ interface AgentAnswer {
 }
 
 export async function mount({ root, user }: PageContext): Promise<void> {
-  const store = createStore(initialState(user.id));
+  const store = createStore(initialState(user.id, user.team_id ?? null));
   const mapBox = h('div', { class: 'map', 'data-testid': 'map', role: 'region', 'aria-label': t('ct.location') });
   let map: MlMap | null = null;
   const loc = locating(store, () => map as MlMap);
@@ -95,6 +97,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       setAgent,
       register,
       scheduleFollowUps: (c) => void scheduleFollowUps(c),
+      route: (c) => void route(c),
     });
     const form = mountIncidentForm({
       edit: (patch) => store.update((s) => draftEdited(s, patch)),
@@ -252,7 +255,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   if (restored?.aml) m.jumpTo({ center: [restored.aml.lon, restored.aml.lat], zoom: 15 });
 
   const config = await loadClientConfig();
-  store.update((s) => followUpLinesLoaded(s, config.follow_up_lines ?? []));
+  store.update((s) => linesLoaded(s, config.follow_up_lines ?? [], config.tiered_lines ?? []));
 
   void get<{ id: string; name: string }[]>('/api/v1/agencies')
     .then((list) => store.update((s) => agenciesLoaded(s, list)))
@@ -266,7 +269,9 @@ export async function mount({ root, user }: PageContext): Promise<void> {
 
   async function answer(c: CallView): Promise<void> {
     try {
-      const answered = c.status === 'ringing' ? await post<CallView>(`${callPath(c.id)}/answer`) : c;
+      // A call offered to my regional team is taken from the offer; any other ringing call is answered.
+      const pickUp = isOfferedToMe(store.get(), c) ? 'take' : 'answer';
+      const answered = c.status === 'ringing' ? await post<CallView>(`${callPath(c.id)}/${pickUp}`) : c;
       store.update((s) => callAnswered(s, answered));
       if (answered.aml) {
         map?.easeTo({ center: [answered.aml.lon, answered.aml.lat], zoom: 15 });
@@ -355,6 +360,19 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     const before = store.get();
     const after = store.update((s) => returnedLoaded(s, list));
     if (announce) for (const inc of newlyReturned(before, after)) shell.toast(t('ct.returned_toast', { number: inc.number }), 'error');
+  }
+
+  /** Routes a tiered call by the caller's locus (the pin, else the AML fix). */
+  async function route(c: CallView): Promise<void> {
+    const locus = routeLocus(store.get(), c);
+    if (!locus) return;
+    try {
+      const routed = await post<CallView>(`${callPath(c.id)}/route`, locus);
+      store.update((s) => callUpdated(s, routed));
+      shell.toast(routed.route.tier === 'regional' ? t('ct.routed_regional', { team: routed.route.team_id ?? '' }) : t('ct.routed_central'));
+    } catch (e) {
+      shell.toast(messageFor(e), 'error');
+    }
   }
 
   async function scheduleFollowUps(c: CallView): Promise<void> {

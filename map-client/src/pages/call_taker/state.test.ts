@@ -9,7 +9,10 @@ import {
   type CallTakerState,
   callEnded,
   canScheduleFollowUps,
-  followUpLinesLoaded,
+  linesLoaded,
+  canRoute,
+  isOfferedToMe,
+  routeLocus,
   followUpsLoaded,
   isDue,
   callLinked,
@@ -393,7 +396,7 @@ describe('call-taker incidents, agent state and events', () => {
   });
 
   it('a call can be enrolled for call-backs only on a line with a programme, once answered; the work list is soonest first', () => {
-    const s = followUpLinesLoaded(initialState(ME), ['quitline']);
+    const s = linesLoaded(initialState(ME), ['quitline'], []);
     expect(canScheduleFollowUps(s, call('q', '0812', { service_line: 'quitline', status: 'answered' }))).toBe(true);
     expect(canScheduleFollowUps(s, call('q', '0812', { service_line: 'quitline' }))).toBe(false);
     expect(canScheduleFollowUps(s, call('e', '0812', { status: 'answered' }))).toBe(false);
@@ -402,6 +405,24 @@ describe('call-taker incidents, agent state and events', () => {
     expect(loaded.followUps.map((f) => f.id)).toEqual(['sooner', 'later']);
     expect(isDue(task('x', 1_000), 1_000)).toBe(true);
     expect(isDue(task('x', 1_001), 1_000)).toBe(false);
+  });
+
+  it('a call offered to my regional team is taken; a tiered call can be routed by the pin, else the AML fix', () => {
+    const s = linesLoaded(initialState(ME, 'team-batam'), [], ['quitline']);
+    const offered = call('q', '0812', { service_line: 'quitline', route: { tier: 'regional', team_id: 'team-batam' } });
+    expect(isOfferedToMe(s, offered)).toBe(true);
+    expect(isOfferedToMe(s, { ...offered, route: { tier: 'regional', team_id: 'team-other' } })).toBe(false);
+    expect(isOfferedToMe(s, { ...offered, route: { tier: 'regional', team_id: 'team-batam', fell_back_at: 5 } })).toBe(false);
+    const answered = { ...offered, status: 'answered', route: { tier: 'central' } };
+    expect(canRoute(s, answered)).toBe(true);
+    expect(canRoute(s, { ...answered, service_line: '112' })).toBe(false);
+    expect(canRoute(s, { ...answered, status: 'ended' })).toBe(false);
+    const aml = { lon: 104.02, lat: 1.12, radius_m: 35, at: 1_000, raw: '' };
+    let mine = callAnswered(s, { ...answered, aml });
+    expect(routeLocus(mine, mine.calls.get('q') as CallView)).toEqual({ lon: 104.02, lat: 1.12 });
+    mine = pinSet(mine, { lon: 104.05, lat: 1.1 });
+    expect(routeLocus(mine, mine.calls.get('q') as CallView)).toEqual({ lon: 104.05, lat: 1.1 });
+    expect(routeLocus(s, answered)).toBeNull();
   });
 
   it("my own agent.state event sets my state; another agent's does not", () => {

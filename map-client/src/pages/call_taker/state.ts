@@ -139,6 +139,10 @@ export interface CallTakerState {
   readonly agent: AgentStatus | null;
   /** Service lines with a follow-up programme (their calls can be enrolled for call-backs). */
   readonly followUpLines: ReadonlySet<string>;
+  /** Tiered service lines (their calls are offered to regional teams). */
+  readonly tieredLines: ReadonlySet<string>;
+  /** The regional team this call taker belongs to, if any. */
+  readonly teamId: string | null;
   /** Pending follow-up calls (the outbound work list), soonest due first. */
   readonly followUps: readonly FollowUpView[];
   /** Number of the incident last filed from this console. */
@@ -192,9 +196,11 @@ export function freshWork(prev: CallWork | null, callId: string | null): CallWor
   };
 }
 
-export function initialState(userId = ''): CallTakerState {
+export function initialState(userId = '', teamId: string | null = null): CallTakerState {
   return {
     userId,
+    teamId,
+    tieredLines: new Set(),
     calls: new Map(),
     activeId: null,
     work: freshWork(null, null),
@@ -238,6 +244,22 @@ export function incidentNumberOf(state: CallTakerState, call: CallView): string 
 /** Whether the call can be enrolled for call-backs: its line has a programme and someone answered it. */
 export function canScheduleFollowUps(state: CallTakerState, call: CallView): boolean {
   return state.followUpLines.has(call.service_line) && call.status !== 'ringing' && call.status !== 'abandoned';
+}
+
+/** Whether answering `call` takes it from my regional team's offer (`/take`) rather than the central queue. */
+export function isOfferedToMe(state: CallTakerState, call: CallView): boolean {
+  const r = call.route;
+  return call.status === 'ringing' && r.tier === 'regional' && !!r.team_id && r.team_id === state.teamId && !r.taken_at && !r.fell_back_at;
+}
+
+/** Whether the call can be routed by the caller's locus: a tiered line, still live, not taken by a team. */
+export function canRoute(state: CallTakerState, call: CallView): boolean {
+  return state.tieredLines.has(call.service_line) && OPEN_STATUSES.has(call.status) && !call.route.taken_at;
+}
+
+/** The locus to route by: the pin if set, else the caller's AML fix, else none. */
+export function routeLocus(state: CallTakerState, call: CallView): LonLat | null {
+  return state.work.callId === call.id && state.work.draft.pin ? state.work.draft.pin : call.aml ? { lon: call.aml.lon, lat: call.aml.lat } : null;
 }
 
 /** Whether a follow-up is due (at or before `now`). */
@@ -632,8 +654,9 @@ export function agenciesLoaded(state: CallTakerState, agencies: readonly { id: s
   return { ...state, agencyNames: new Map(agencies.map((a) => [a.id, a.name])) };
 }
 
-export function followUpLinesLoaded(state: CallTakerState, lines: readonly string[]): CallTakerState {
-  return { ...state, followUpLines: new Set(lines) };
+/** The centre's line configuration (client-config): which lines have call-backs, which are tiered. */
+export function linesLoaded(state: CallTakerState, followUp: readonly string[], tiered: readonly string[]): CallTakerState {
+  return { ...state, followUpLines: new Set(followUp), tieredLines: new Set(tiered) };
 }
 
 /** The pending follow-ups were (re)read. */

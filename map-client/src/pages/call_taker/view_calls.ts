@@ -7,7 +7,7 @@ import { t, tk } from '../../i18n';
 import { h, options, replace } from '../../ui/dom';
 import { clearError, showError } from '../../ui/errors';
 import { clock } from '../../ui/format';
-import { activeCall, AUX_REASONS, buttonShortcut, canScheduleFollowUps, CLASS_KEYS, type CallTakerState, type Ending, incidentNumberOf, type Shortcut, waitingCalls } from './state';
+import { activeCall, AUX_REASONS, buttonShortcut, canRoute, canScheduleFollowUps, CLASS_KEYS, isOfferedToMe, routeLocus, type CallTakerState, type Ending, incidentNumberOf, type Shortcut, waitingCalls } from './state';
 
 export interface CallHandlers {
   answer(call: CallView): void;
@@ -17,6 +17,8 @@ export interface CallHandlers {
   notes(text: string): void;
   /** Sets this agent's state (`ready`, or `aux` with a reason); rejects with the API error. */
   setAgent(state: 'ready' | 'aux', reason: string | null): Promise<void>;
+  /** Routes a tiered call by the caller's locus. */
+  route(call: CallView): void;
   /** Enrolls the call for call-backs (its line has a programme). */
   scheduleFollowUps(call: CallView): void;
   /** Registers a call by hand; rejects with the API error to show under the form. */
@@ -95,6 +97,7 @@ export function mountCalls(handlers: CallHandlers) {
                 ' · ',
                 clock(c.ring_at),
                 c.prank_flag ? h('span', { class: 'flag' }, ' ⚑ ', t('ct.prank_flag')) : null,
+                isOfferedToMe(state, c) ? h('span', { class: 'offer', 'data-testid': 'offered-to-me' }, ' ⇲ ', t('ct.offered_to_my_team')) : null,
               ),
             ),
           ),
@@ -125,7 +128,7 @@ export function mountCalls(handlers: CallHandlers) {
       c.incident_id ? h('p', { class: 'incident-number', 'data-testid': 'call-incident' }, t('ct.call_incident', { number: number ?? '…' })) : null,
       c.prank_flag ? h('p', { class: 'warn', 'data-testid': 'prank-flag' }, '⚑ ', t('ct.prank_flag')) : null,
       h('p', {}, t('ct.aml'), ': ', c.aml ? `${c.aml.lat.toFixed(5)}, ${c.aml.lon.toFixed(5)} ${t('ct.aml_radius', { m: Math.round(c.aml.radius_m), method: 'AML' })}` : t('ct.aml_none')),
-      c.status === 'ringing' ? h('button', { type: 'button', class: 'btn primary', onclick: () => handlers.answer(c) }, '☎ ', t('ct.answer'), ' [A]') : null,
+      c.status === 'ringing' ? h('button', { type: 'button', class: 'btn primary', onclick: () => handlers.answer(c) }, '☎ ', t(isOfferedToMe(state, c) ? 'ct.take' : 'ct.answer'), ' [A]') : null,
       answered
         ? h('div', { class: 'field' }, h('label', { for: 'call-notes' }, t('ct.notes')), notes, h('p', { class: 'muted small' }, t('ct.notes_hint')))
         : c.notes
@@ -151,6 +154,21 @@ export function mountCalls(handlers: CallHandlers) {
             Object.entries(CLASS_KEYS).map(([key, cls]) =>
               h('button', { type: 'button', class: 'btn', 'data-class': cls, onclick: () => handlers.act(buttonShortcut(cls)) }, `[${key}] `, tk('call_class', cls)),
             ),
+          )
+        : null,
+      state.tieredLines.has(c.service_line)
+        ? h(
+            'p',
+            { 'data-testid': 'call-route' },
+            c.route.tier === 'regional' && c.route.team_id ? t(c.route.taken_at ? 'ct.route_taken' : 'ct.route_regional', { team: c.route.team_id }) : t('ct.route_central'),
+          )
+        : null,
+      canRoute(state, c)
+        ? h(
+            'button',
+            { type: 'button', class: 'btn', 'data-testid': 'route-call', disabled: routeLocus(state, c) === null, title: routeLocus(state, c) ? '' : t('ct.route_needs_locus'), onclick: () => handlers.route(c) },
+            '⇲ ',
+            t('ct.route'),
           )
         : null,
       canScheduleFollowUps(state, c)
@@ -180,7 +198,7 @@ export function mountCalls(handlers: CallHandlers) {
     manualForm,
     render(state: CallTakerState, prev: CallTakerState | null): void {
       if (!prev || prev.agent !== state.agent) renderAgent(state);
-      if (prev && prev.calls === state.calls && prev.activeId === state.activeId && prev.filed === state.filed && prev.linked === state.linked && prev.followUpLines === state.followUpLines && prev.work.pending === state.work.pending && prev.work.serial === state.work.serial) return;
+      if (prev && prev.calls === state.calls && prev.activeId === state.activeId && prev.filed === state.filed && prev.linked === state.linked && prev.followUpLines === state.followUpLines && prev.tieredLines === state.tieredLines && prev.work.draft.pin === state.work.draft.pin && prev.work.pending === state.work.pending && prev.work.serial === state.work.serial) return;
       renderList(state);
       renderCard(state);
     },
