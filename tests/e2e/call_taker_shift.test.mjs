@@ -88,6 +88,7 @@ test("two calls back to back: nothing of the first caller shows in the second, a
   assert.equal(await phone.inputValue(), '+6281211110001');
   await name.fill('Penelepon pertama');
   await description.fill('Menanyakan jadwal vaksin');
+  await page.getByLabel('Catatan panggilan').fill('Tanya jadwal vaksin di puskesmas');
   await page.getByLabel('Prioritas').selectOption('p1');
   assert.equal(await page.getByLabel('Prioritas').evaluate((el) => getComputedStyle(el).borderLeftColor), 'rgb(183, 28, 28)');
 
@@ -108,7 +109,7 @@ test("two calls back to back: nothing of the first caller shows in the second, a
   await page.keyboard.press('Enter');
   await page.waitForSelector('[data-testid="call-card"][hidden]', { state: 'attached' });
   const ended = await api(server.url, 'GET', `/api/v1/calls/${first.body.id}`, taker.token);
-  assert.deepEqual([ended.body.status, ended.body.class], ['ended', 'information']);
+  assert.deepEqual([ended.body.status, ended.body.class, ended.body.notes], ['ended', 'information', 'Tanya jadwal vaksin di puskesmas']);
 
   // Second caller: an emergency (key 1); the form is theirs alone, and the map has left the first caller.
   await registerCall(page, '081322220002');
@@ -124,6 +125,7 @@ test("two calls back to back: nothing of the first caller shows in the second, a
   assert.notEqual(await page.getByLabel('Prioritas').evaluate((el) => getComputedStyle(el).borderLeftColor), 'rgb(183, 28, 28)');
   assert.equal(await page.locator('#location').textContent(), 'Lokasi kejadian belum ditetapkan.');
   assert.equal(await page.locator('.maplibregl-marker').count(), 0, 'no pin of the first caller');
+  assert.equal(await page.getByTestId('call-notes-saved').count(), 0, 'no notes of the first caller');
   assert.ok(view.zoom < 13, `the map is back to the overview (zoom ${view.zoom})`);
 
   // A stray digit after classifying says what happened, in plain words, and sends nothing.
