@@ -211,6 +211,12 @@ test('a reload and a language switch mid-call keep the call and the form; the fi
   }
   await shot(page, 'call_taker_victims_rule');
   await victims.fill('1');
+  // The time of the event, ten minutes ago to the minute (the browser and this test share the machine's zone).
+  const then = new Date(Date.now() - 10 * 60_000);
+  then.setSeconds(0, 0);
+  const pad = (n) => String(n).padStart(2, '0');
+  const local = `${then.getFullYear()}-${pad(then.getMonth() + 1)}-${pad(then.getDate())}T${pad(then.getHours())}:${pad(then.getMinutes())}`;
+  await page.getByLabel('Waktu kejadian').fill(local);
 
   // Filed: the card shows the number, and "my incidents" lists it, escalated.
   await page.keyboard.press('Control+Enter');
@@ -227,6 +233,8 @@ test('a reload and a language switch mid-call keep the call and the form; the fi
   const id = await mine.getAttribute('data-incident-id');
   const verified = await api(server.url, 'POST', `/api/v1/incidents/${id}/verify`, dinkes.token, {});
   assert.equal(verified.status, 200, JSON.stringify(verified.body));
+  const filed = await api(server.url, 'GET', `/api/v1/incidents/${id}`, dinkes.token);
+  assert.equal(filed.body.occurred_at, then.getTime());
   await page.waitForSelector(`[data-testid="my-incidents"] li[data-number="${number}"][data-status="verified"]`);
   assert.match(await mine.textContent(), /Terverifikasi/);
   await shot(page, 'call_taker_my_incidents');
