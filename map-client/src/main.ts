@@ -30,7 +30,12 @@ async function boot(): Promise<void> {
   document.documentElement.lang = lang();
   const root = document.getElementById('app');
   if (!root) return;
-  addEventListener('siaga:lang', () => location.reload());
+  // A page that redraws itself in the new language cancels the event; any other page is reloaded.
+  addEventListener('siaga:lang', (ev) =>
+    queueMicrotask(() => {
+      if (!ev.defaultPrevented) location.reload();
+    }),
+  );
   setSessionEndedListener(() => {
     sessionStorage.setItem('siaga.ended', '1');
     location.assign('/');

@@ -8,6 +8,7 @@
 
 mod auth;
 mod authz;
+mod console;
 mod cookie;
 mod errors;
 mod escalation;

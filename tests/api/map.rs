@@ -117,6 +117,8 @@ async fn without_a_basemap_the_client_is_told_none_and_the_file_is_404(engine: E
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(config["basemap_pmtiles_url"].is_null(), "{config}");
+    assert_eq!(config["follow_up_lines"], serde_json::json!([]), "{config}");
+    assert_eq!(config["tiered_lines"], serde_json::json!([]), "{config}");
     let got = srv
         .call(Method::GET, "/api/v1/basemap.pmtiles", None, None)
         .await;

@@ -257,6 +257,10 @@ async fn a_follow_up_programme_schedules_call_backs_and_an_ending_outcome_cancel
     let srv = server(engine).await;
     let taker = srv.demo_login("operator1").await;
     let supervisor = srv.demo_login("supervisor").await;
+    // The console learns which lines have a programme, so it offers scheduling only for their calls.
+    let (_, config) = srv.get("/api/v1/client-config", &taker).await;
+    assert_eq!(config["follow_up_lines"], json!(["quitline"]), "{config}");
+    assert_eq!(config["tiered_lines"], json!(["quitline"]), "{config}");
     let dispatcher = srv.demo_login("dispatch.dinkes").await;
     let call = ring(&srv, &taker, "081300000010", None).await;
     assert_error(

@@ -37,12 +37,14 @@ test("a second caller's form starts clean: the previous caller's number and name
   const phone = page.getByLabel('Telepon pelapor');
   const name = page.getByLabel('Nama pelapor');
 
-  // First caller: asks for information (key 2 classifies and ends the call).
+  // First caller: asks for information (key 2, confirmed with Enter, classifies and ends the call).
   await registerCall(page, '081211110001');
   assert.equal(await phone.inputValue(), '+6281211110001');
   await name.fill('Penelepon pertama');
   await page.locator('body').click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('2');
+  await page.getByTestId('confirm-ending').waitFor();
+  await page.keyboard.press('Enter');
   await page.waitForSelector('[data-testid="call-card"][hidden]', { state: 'attached' });
 
   // Second caller: an emergency (key 1); the form is theirs alone.

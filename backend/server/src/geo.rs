@@ -8,6 +8,7 @@ use crate::store::{Store, UnitRow};
 use anyhow::Context;
 use serde::Serialize;
 use siaga_core::agency::AgencyType;
+use siaga_core::incident::{AgencyTable, Category, Victims};
 use siaga_core::time::Timestamp;
 use siaga_core::unit::{UnitStatus, UnitType};
 use siaga_spatial::gazetteer::{self, Gazetteer, Place};
@@ -42,9 +43,37 @@ pub struct Location {
     pub outside: bool,
     /// Responsible agency id per agency type.
     pub agencies: BTreeMap<String, String>,
+    /// The OPDs an incident of the asked category (and victims) filed here is escalated to, in the order of
+    /// the category's agency table; present only when a category was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receiving: Option<Vec<ReceivingAgency>>,
+}
+
+/// An OPD an incident filed at a point is escalated to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ReceivingAgency {
+    pub agency_type: AgencyType,
+    pub agency_id: String,
 }
 
 impl Location {
+    /// The responsible OPD of each agency type an incident of `category` with `victims` needs here (each OPD
+    /// once): whom filing escalates it to.
+    pub fn receiving_agencies(&self, category: Category, victims: Victims) -> Vec<ReceivingAgency> {
+        let mut out: Vec<ReceivingAgency> = Vec::new();
+        for t in AgencyTable::defaults().agencies_for(category, victims) {
+            if let Some(id) = self.agencies.get(t.as_str())
+                && !out.iter().any(|r| &r.agency_id == id)
+            {
+                out.push(ReceivingAgency {
+                    agency_type: t,
+                    agency_id: id.clone(),
+                });
+            }
+        }
+        out
+    }
+
     /// The most specific region the point is inside.
     pub fn region_code(&self) -> Option<&str> {
         self.region_chain
@@ -279,6 +308,7 @@ impl Geo {
             region_chain,
             outside,
             agencies,
+            receiving: None,
         }
     }
 

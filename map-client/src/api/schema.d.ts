@@ -766,6 +766,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/push/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stores the caller's push subscription (responders), or renews it when the endpoint is already known.
+         *     Audited as `push.subscribe`.
+         */
+        post: operations["subscribe"];
+        /**
+         * Deletes one of the caller's push subscriptions (responders); one the caller does not have is already
+         *     gone (204 too). Audited as `push.unsubscribe`.
+         */
+        delete: operations["unsubscribe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/regions": {
         parameters: {
             query?: never;
@@ -1611,6 +1635,23 @@ export interface components {
              *     `null` when none is configured: the map then draws the imported data on a plain background.
              */
             basemap_pmtiles_url?: string | null;
+            /**
+             * @description The server's VAPID public key (uncompressed P-256 point, base64url) for `pushManager.subscribe`, or
+             *     `null` when Web Push is off (`[push] vapid_private_key`).
+             */
+            vapid_public_key?: string | null;
+            /**
+             * Format: int64
+             * @description Seconds between repeated alerts on a responder's phone while an assignment is not acknowledged.
+             */
+            realert_s: number;
+            /** @description The service lines with a follow-up programme: a call taker may schedule call-backs for their calls. */
+            follow_up_lines: string[];
+            /**
+             * @description The tiered service lines: their calls are offered to a regional team by the caller's locus, and a call
+             *     taker may route a call of theirs once the locus is known.
+             */
+            tiered_lines: string[];
         };
         /**
          * @description Client to server: a GPS fix of the responder's own unit (an admin names `unit_id`). Answered with
@@ -2270,6 +2311,11 @@ export interface components {
             agencies: {
                 [key: string]: string;
             };
+            /**
+             * @description The OPDs an incident of the asked category (and victims) filed here is escalated to, in the order of
+             *     the category's agency table; present only when a category was asked for.
+             */
+            receiving?: components["schemas"]["ReceivingAgency"][] | null;
         };
         /** @description Credentials. */
         LoginRequest: {
@@ -2432,6 +2478,24 @@ export interface components {
          * @enum {string}
          */
         Priority: "p1" | "p2" | "p3" | "p4";
+        /** @description A Web Push subscription's endpoint URL, as the browser gave it; at most 2048 characters. */
+        PushEndpoint: string;
+        /** @description A Web Push subscription key (RFC 8291) in base64url; at most 100 characters. */
+        PushKey: string;
+        /** @description A stored subscription, as its owner sees it. */
+        PushSubscriptionView: {
+            endpoint: string;
+            user_agent?: string | null;
+            /** Format: int64 */
+            created_at: number;
+            /** Format: int64 */
+            updated_at: number;
+        };
+        /** @description An OPD an incident filed at a point is escalated to. */
+        ReceivingAgency: {
+            agency_type: components["schemas"]["AgencyType"];
+            agency_id: string;
+        };
         /** @description What to send. */
         RecommendationsView: {
             units: components["schemas"]["UnitRecommendation"][];
@@ -2665,6 +2729,25 @@ export interface components {
         };
         /** @description An incident's free-form subcategory (`tabrakan motor`); at most 100 characters. */
         Subcategory: string;
+        /** @description A browser's subscription, as `PushSubscription.toJSON()` gives it. */
+        SubscribeRequest: {
+            /** @description The push service URL. */
+            endpoint: components["schemas"]["PushEndpoint"];
+            /** @description The browser's keys. */
+            keys: components["schemas"]["SubscriptionKeys"];
+            /**
+             * Format: double
+             * @description When the browser will drop the subscription (ms), if it says; not used.
+             */
+            expirationTime?: number | null;
+        };
+        /** @description The keys of a subscription (RFC 8291), base64url. */
+        SubscriptionKeys: {
+            /** @description The browser's P-256 public key (65 bytes, uncompressed point). */
+            p256dh: components["schemas"]["PushKey"];
+            /** @description The browser's auth secret (16 bytes). */
+            auth: components["schemas"]["PushKey"];
+        };
         /** @description Count, mean, median and 90th percentile of a set of durations in milliseconds. */
         Summary: {
             /**
@@ -2801,6 +2884,10 @@ export interface components {
              * @description When the last position fix was taken (ms since the epoch).
              */
             position_at?: number | null;
+        };
+        /** @description Which subscription to delete. */
+        UnsubscribeRequest: {
+            endpoint: components["schemas"]["PushEndpoint"];
         };
         /**
          * @description Changes to an agency: its name and phone. Its code, type and region stay (incidents, units, reports and
@@ -3935,6 +4022,13 @@ export interface operations {
         parameters: {
             query?: {
                 status?: components["schemas"]["CallStatus"];
+                /**
+                 * @description Only the calls the caller answered (its own desk's): what a call taker's console reads back after a
+                 *     reload.
+                 */
+                mine?: boolean;
+                /** @description Only calls still on the line (`ringing`, `answered` or `classified`): not ended or abandoned. */
+                open?: boolean;
                 limit?: number;
             };
             header?: never;
@@ -4951,6 +5045,10 @@ export interface operations {
             query: {
                 lat: number;
                 lon: number;
+                /** @description With it, the answer names the OPDs an incident of this category filed here goes to (`receiving`). */
+                category?: components["schemas"]["Category"];
+                /** @description The number of victims for `receiving` (some categories add health when anyone is hurt); default 0. */
+                victims?: number;
             };
             header?: never;
             path?: never;
@@ -5186,6 +5284,8 @@ export interface operations {
             query?: {
                 /** @description Only open incidents (default true). */
                 open?: boolean;
+                /** @description Only the incidents the caller filed (a call taker's own list). */
+                mine?: boolean;
                 limit?: number;
             };
             header?: never;
@@ -6063,6 +6163,177 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    subscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscribeRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushSubscriptionView"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a responder */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `field` names what is wrong: `endpoint` (not an https URL), `keys.p256dh`, `keys.auth` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsubscribeRequest"];
+            };
+        };
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not a responder */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `endpoint` empty or too long */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -42,8 +42,19 @@ export function isSigningOut(): boolean {
   return signingOut;
 }
 
-/** Forgets the profile (the server clears the cookie on logout, or the session has ended anyway). */
+/** Prefix of what a page keeps in the tab's session storage for a reload (e.g. a call taker's unsent form). */
+export const PAGE_STORAGE_PREFIX = 'siaga.page.';
+
+/**
+ * Forgets the profile (the server clears the cookie on logout, or the session has ended anyway) and what the
+ * pages kept for a reload, which may hold a caller's details.
+ */
 export function clearSession(): void {
   localStorage.removeItem(LEGACY_TOKEN_KEY);
   localStorage.removeItem(USER_KEY);
+  try {
+    for (const key of Object.keys(sessionStorage)) if (key.startsWith(PAGE_STORAGE_PREFIX)) sessionStorage.removeItem(key);
+  } catch {
+    // No session storage: nothing was kept.
+  }
 }

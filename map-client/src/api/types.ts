@@ -21,6 +21,8 @@ export type CallStatus = Schemas['CallStatus'];
 export type CallClass = Schemas['CallClass'];
 export type Aml = Schemas['AmlView'];
 export type CallView = Schemas['CallView'];
+export type FollowUpView = Schemas['FollowUpView'];
+export type FollowUpOutcome = Schemas['FollowUpOutcome'];
 
 export type Category = Schemas['Category'];
 export type Priority = Schemas['Priority'];
@@ -64,4 +66,5 @@ export const CATEGORIES = allOf<Category>()([
 ] as const);
 export const PRIORITIES = allOf<Priority>()(['p1', 'p2', 'p3', 'p4'] as const);
 export const VICTIM_CONDITIONS = allOf<VictimCondition>()(['unknown', 'minor', 'serious', 'critical', 'deceased'] as const);
+export const FOLLOW_UP_OUTCOMES = allOf<FollowUpOutcome>()(['reached', 'no_answer', 'refused', 'wrong_number', 'completed'] as const);
 export const DECLINE_REASONS = allOf<DeclineReason>()(['busy', 'vehicle_problem', 'out_of_area', 'not_capable', 'no_crew', 'other'] as const);

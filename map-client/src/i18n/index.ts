@@ -28,7 +28,10 @@ export function lang(): Lang {
   return current;
 }
 
-/** Switches language; pages re-render by listening for the `siaga:lang` event on `window`. */
+/**
+ * Switches language; pages re-render by listening for the `siaga:lang` event on `window`. The event is
+ * cancelable: a page that redraws itself in place cancels it, and the page is reloaded otherwise.
+ */
 export function setLang(next: Lang): void {
   current = next;
   try {
@@ -37,7 +40,7 @@ export function setLang(next: Lang): void {
     // Private mode without storage: the choice lasts for this page only.
   }
   if (typeof document !== 'undefined') document.documentElement.lang = next;
-  globalThis.dispatchEvent?.(new Event('siaga:lang'));
+  globalThis.dispatchEvent?.(new Event('siaga:lang', { cancelable: true }));
 }
 
 /** Translates `key`, filling `{name}` placeholders from `params`. */

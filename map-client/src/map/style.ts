@@ -17,12 +17,21 @@ export function plainStyle(): StyleSpecification {
   };
 }
 
-/** Reads `GET /api/v1/client-config`; a 404 (not deployed yet) means "no basemap". */
-export async function loadClientConfig(): Promise<Pick<ClientConfig, 'basemap_pmtiles_url'>> {
+/** What a server without `GET /api/v1/client-config` (404) offers: no basemap, no programmes, no Web Push. */
+const NO_CLIENT_CONFIG: ClientConfig = {
+  basemap_pmtiles_url: null,
+  follow_up_lines: [],
+  tiered_lines: [],
+  vapid_public_key: null,
+  realert_s: 30,
+};
+
+/** Reads `GET /api/v1/client-config`; a 404 (not deployed yet) or a failure means the defaults above. */
+export async function loadClientConfig(): Promise<ClientConfig> {
   try {
-    return (await getOptional<ClientConfig>('/api/v1/client-config')) ?? { basemap_pmtiles_url: null };
+    return (await getOptional<ClientConfig>('/api/v1/client-config')) ?? NO_CLIENT_CONFIG;
   } catch {
-    return { basemap_pmtiles_url: null };
+    return NO_CLIENT_CONFIG;
   }
 }
 

@@ -26,6 +26,8 @@ pub use crate::service::incidents::{
 pub struct IncidentQuery {
     /// Only open incidents (default true).
     pub open: Option<bool>,
+    /// Only the incidents the caller filed (a call taker's own list).
+    pub mine: Option<bool>,
     pub limit: Option<u32>,
 }
 
@@ -73,7 +75,10 @@ pub async fn list_incidents(
         Role::Admin,
     ])?;
     let (open_only, limit) = (q.open.unwrap_or(true), q.limit.unwrap_or(200));
-    Ok(Json(service::list(&state, &actor, open_only, limit).await?))
+    let mine = q.mine.unwrap_or(false);
+    Ok(Json(
+        service::list(&state, &actor, open_only, mine, limit).await?,
+    ))
 }
 
 /// One incident. Reading the reporter's identity is audited; responders see it only when shared.

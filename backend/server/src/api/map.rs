@@ -31,6 +31,11 @@ pub struct ClientConfigView {
     pub vapid_public_key: Option<String>,
     /// Seconds between repeated alerts on a responder's phone while an assignment is not acknowledged.
     pub realert_s: u64,
+    /// The service lines with a follow-up programme: a call taker may schedule call-backs for their calls.
+    pub follow_up_lines: Vec<String>,
+    /// The tiered service lines: their calls are offered to a regional team by the caller's locus, and a call
+    /// taker may route a call of theirs once the locus is known.
+    pub tiered_lines: Vec<String>,
 }
 
 /// The map client's configuration.
@@ -50,6 +55,21 @@ pub async fn client_config(State(state): State<AppState>) -> Json<ClientConfigVi
             .flatten()
             .map(|v| v.public_key),
         realert_s: state.config.push.realert_s,
+        follow_up_lines: state
+            .config
+            .routing
+            .follow_ups
+            .iter()
+            .map(|f| f.line.as_str().to_owned())
+            .collect(),
+        tiered_lines: state
+            .config
+            .routing
+            .lines
+            .lines()
+            .iter()
+            .map(|l| l.line.as_str().to_owned())
+            .collect(),
     })
 }
 

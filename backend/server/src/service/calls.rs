@@ -175,6 +175,11 @@ pub struct ClassifyRequest {
 #[serde(deny_unknown_fields)]
 pub struct CallQuery {
     pub status: Option<CallStatus>,
+    /// Only the calls the caller answered (its own desk's): what a call taker's console reads back after a
+    /// reload.
+    pub mine: Option<bool>,
+    /// Only calls still on the line (`ringing`, `answered` or `classified`): not ended or abandoned.
+    pub open: Option<bool>,
     pub limit: Option<u32>,
 }
 
@@ -359,6 +364,8 @@ pub async fn list(state: &AppState, actor: &Actor, q: CallQuery) -> ApiResult<Ve
     let scope = actor.scope();
     let filter = CallFilter {
         status: q.status.map(CallStatus::as_str),
+        call_taker: q.mine.unwrap_or(false).then_some(actor.user.id.as_str()),
+        open_only: q.open.unwrap_or(false),
         region: scope.region(),
         created_by: scope.own_calls(),
         limit: i64::from(q.limit.unwrap_or(100).clamp(1, 500)),

@@ -10,6 +10,7 @@ use crate::geo::Location;
 use crate::state::AppState;
 use crate::views::LonLat;
 use serde::{Deserialize, Serialize};
+use siaga_core::incident::{Category, VictimCondition, Victims};
 use siaga_core::time::Timestamp;
 use siaga_core::unit::UnitType;
 use siaga_spatial::Position;
@@ -24,6 +25,10 @@ use std::collections::BTreeSet;
 pub struct PointQuery {
     pub lat: f64,
     pub lon: f64,
+    /// With it, the answer names the OPDs an incident of this category filed here goes to (`receiving`).
+    pub category: Option<Category>,
+    /// The number of victims for `receiving` (some categories add health when anyone is hurt); default 0.
+    pub victims: Option<u32>,
 }
 
 /// Query of [`nearest_units`].
@@ -120,7 +125,15 @@ fn position(lon: f64, lat: f64) -> ApiResult<Position> {
 
 /// The region chain and the responsible OPD per agency type at a point.
 pub fn locate(state: &AppState, q: &PointQuery) -> ApiResult<Location> {
-    Ok(state.geo.locate(position(q.lon, q.lat)?))
+    let mut location = state.geo.locate(position(q.lon, q.lat)?);
+    if let Some(category) = q.category {
+        let victims = Victims {
+            count: q.victims.unwrap_or(0),
+            condition: VictimCondition::Unknown,
+        };
+        location.receiving = Some(location.receiving_agencies(category, victims));
+    }
+    Ok(location)
 }
 
 /// Places whose names (or postal codes) match `q.q`, best first; see the `/geo/search` operation.

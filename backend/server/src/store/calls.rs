@@ -61,6 +61,10 @@ fn call_columns() -> String {
 #[derive(Debug, Clone, Default)]
 pub struct CallFilter<'a> {
     pub status: Option<&'a str>,
+    /// Only the calls this call taker answered.
+    pub call_taker: Option<&'a str>,
+    /// Only calls not ended or abandoned.
+    pub open_only: bool,
     /// The reader's region scope (`siaga_core::scope::Scope::region`): calls located elsewhere are left out.
     pub region: Option<&'a str>,
     /// An integration account's id (`Scope::own_calls`): only the calls it registered.
@@ -80,12 +84,15 @@ impl Store {
     pub async fn list_calls(&self, f: &CallFilter<'_>) -> StoreResult<Vec<CallRow>> {
         let sql = format!(
             "SELECT {} FROM calls c WHERE ($1 IS NULL OR c.status = $1) AND {} \
-             AND ($3 IS NULL OR c.created_by = $3) ORDER BY c.ring_at DESC LIMIT $4",
+             AND ($3 IS NULL OR c.created_by = $3) AND ($5 IS NULL OR c.call_taker_id = $5) \
+             AND ($6 = FALSE OR c.status IN ('ringing', 'answered', 'classified')) \
+             ORDER BY c.ring_at DESC LIMIT $4",
             call_columns(),
             place_within(CALL_REGION, 2)
         );
         Ok(on_db!(self, p => sqlx::query_as::<_, CallRow>(&sql)
-            .bind(f.status).bind(f.region).bind(f.created_by).bind(f.limit).fetch_all(p).await)?)
+            .bind(f.status).bind(f.region).bind(f.created_by).bind(f.limit).bind(f.call_taker)
+            .bind(f.open_only).fetch_all(p).await)?)
     }
 
     /// Earlier calls from `ani` since `since` (for the prank flag), any class.

@@ -67,6 +67,8 @@ pub struct IncidentFilter {
     pub open_only: bool,
     /// Only incidents created at or after this instant.
     pub since: Option<i64>,
+    /// Only incidents filed by this user.
+    pub created_by: Option<String>,
     /// At most this many, newest first.
     pub limit: i64,
 }
@@ -94,12 +96,13 @@ impl Store {
              AND {} \
              AND ($3 = FALSE OR i.status NOT IN ('closed', 'cancelled')) \
              AND ($4 IS NULL OR i.created_at >= $4) \
+             AND ($6 IS NULL OR i.created_by = $6) \
              ORDER BY i.created_at DESC LIMIT $5",
             place_within("i.region_code", 2)
         );
         Ok(on_db!(self, p => sqlx::query_as::<_, IncidentRow>(&sql)
             .bind(&f.agency_id).bind(&f.region_scope).bind(f.open_only).bind(f.since).bind(f.limit)
-            .fetch_all(p).await)?)
+            .bind(&f.created_by).fetch_all(p).await)?)
     }
 
     /// The agencies an incident was escalated to.

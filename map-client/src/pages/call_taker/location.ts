@@ -1,7 +1,7 @@
-//! Finding the incident's location, the console's I/O side of it: setting the pin looks up its region and
-//! receiving agencies and then possible duplicates; the address search asks the gazetteer 200 ms after the
-//! last keystroke. Results go into the store; `state.ts` drops answers that arrive for a pin or a query
-//! that has since changed.
+//! Finding the incident's location, the console's I/O side of it: setting the pin looks up its region and the
+//! OPDs an incident of the chosen category goes to there, then possible duplicates; a new category or victims
+//! count asks again for the same pin. The address search asks the gazetteer 200 ms after the last keystroke.
+//! Results go into the store; `state.ts` drops answers that arrive for a pin or a query that has since changed.
 
 import { get, getOptional } from '../../api/client';
 import type { DuplicateView, Located, LonLat, PlaceView } from '../../api/types';
@@ -11,6 +11,8 @@ import {
   type CallTakerState,
   duplicatesFailed,
   duplicatesLoaded,
+  locateAsked,
+  locateQuery,
   pinSet,
   placeChosen,
   placeSearchCleared,
@@ -18,28 +20,50 @@ import {
   placeSearchStarted,
   placesFound,
   regionFailed,
+  regionIsCurrent,
   regionLocated,
+  relocating,
   searchNear,
 } from './state';
 
 const SEARCH_DELAY_MS = 200;
 
-export function locating(store: Store<CallTakerState>, map: MlMap) {
-  async function setPin(p: LonLat): Promise<void> {
-    const seq = store.update((s) => pinSet(s, p)).locateSeq;
+export function locating(store: Store<CallTakerState>, map: () => MlMap) {
+  async function locate(): Promise<boolean> {
+    const s = store.get();
+    const query = locateQuery(s.work);
+    if (!query) return false;
+    const seq = s.work.locateSeq;
+    const asked = locateAsked(s.work);
     try {
-      const loc = await getOptional<Located>(`/api/v1/geo/locate?lat=${p.lat}&lon=${p.lon}`);
-      store.update((s) => regionLocated(s, seq, loc));
-      if (store.get().locateSeq !== seq) return;
+      const loc = await getOptional<Located>(`/api/v1/geo/locate?${query}`);
+      store.update((st) => regionLocated(st, seq, loc, asked));
+      return store.get().work.locateSeq === seq;
     } catch (e) {
-      store.update((s) => regionFailed(s, seq, e));
+      store.update((st) => regionFailed(st, seq, e));
+      return false;
     }
-    await refreshDuplicates();
+  }
+
+  async function setPin(p: LonLat): Promise<void> {
+    store.update((s) => pinSet(s, p));
+    if (await locate()) await refreshDuplicates();
+  }
+
+  /** The category or victims changed: the receiving OPDs (and duplicates, by category) are asked again. */
+  async function draftChanged(categoryChanged: boolean): Promise<void> {
+    const s = store.get();
+    if (!s.work.draft.pin) return;
+    if (!regionIsCurrent(s.work) || categoryChanged) {
+      store.update(relocating);
+      await locate();
+    }
+    if (categoryChanged) await refreshDuplicates();
   }
 
   async function refreshDuplicates(): Promise<void> {
-    const { pin, category } = store.get().draft;
-    if (!pin) return;
+    const { pin, category } = store.get().work.draft;
+    if (!pin || !category) return;
     try {
       const list = await getOptional<DuplicateView[]>(`/api/v1/incidents/duplicates?lon=${pin.lon}&lat=${pin.lat}&category=${encodeURIComponent(category)}`);
       store.update((s) => duplicatesLoaded(s, pin, list));
@@ -57,9 +81,10 @@ export function locating(store: Store<CallTakerState>, map: MlMap) {
     }
     timer = setTimeout(() => {
       const s = store.update(placeSearchStarted);
-      const seq = s.places.seq;
+      const seq = s.work.places.seq;
       // Same-named places recur across the archipelago: rank those near the caller's AML fix (or the map) first.
-      const near = searchNear(s, { lon: map.getCenter().lng, lat: map.getCenter().lat });
+      const centre = map().getCenter();
+      const near = searchNear(s, { lon: centre.lng, lat: centre.lat });
       get<PlaceView[]>(`/api/v1/geo/search?q=${encodeURIComponent(query)}&lon=${near.lon}&lat=${near.lat}`)
         .then((found) => store.update((st) => placesFound(st, seq, found)))
         .catch((e: unknown) => store.update((st) => placeSearchFailed(st, seq, e)));
@@ -69,9 +94,9 @@ export function locating(store: Store<CallTakerState>, map: MlMap) {
   function choosePlace(p: PlaceView): void {
     if (timer) clearTimeout(timer);
     store.update((s) => placeChosen(s, p));
-    map.flyTo({ center: [p.position.lon, p.position.lat], zoom: p.kind === 'facility' ? 16 : 14 });
+    map().flyTo({ center: [p.position.lon, p.position.lat], zoom: p.kind === 'facility' ? 16 : 14 });
     void setPin(p.position);
   }
 
-  return { setPin, refreshDuplicates, searchPlaces, choosePlace };
+  return { setPin, draftChanged, refreshDuplicates, searchPlaces, choosePlace };
 }

@@ -1,114 +1,263 @@
-//! Call-taker console, keyboard first: the incoming-call queue (ANI, AML circle, prank flag), one-key
-//! classification, and the SOP incident form with a map pin. Before submitting, the console shows the region
-//! and receiving agencies for the pin (geo locate) and nearby incidents that may be the same one. Incidents
-//! every OPD sent back (rejected) are listed with each OPD's reason, live.
+//! Call-taker console, keyboard first: the agent's ready/AUX state, the incoming-call queue (ANI, AML circle,
+//! prank flag), one-key classification (keys that end the call ask first), call notes, and the SOP incident
+//! form with a map pin. Before submitting, the console shows the region and the OPDs the incident goes to, and
+//! nearby incidents that may be the same one (the call can be linked to one instead). The incidents this desk
+//! filed are listed with their live status; incidents every OPD sent back are listed with each OPD's reason.
 //!
 //! This module wires the pieces: REST and the socket feed `state.ts`, whose changes the `view_*` modules draw.
+//! A reload reads back this desk's open call (and the form typed for it, kept in the tab's session storage);
+//! a language switch redraws the views from the same state, without a reload.
 
 import { get, getOptional, post } from '../../api/client';
-import type { CallClass, CallView, IncidentView } from '../../api/types';
-import { t } from '../../i18n';
+import { PAGE_STORAGE_PREFIX } from '../../api/session';
+import type { CallClass, CallView, FollowUpView, IncidentView } from '../../api/types';
+import { t, tk } from '../../i18n';
 import { connectLive } from '../../live/connect';
-import { createMap, fitTo, geojsonPoints } from '../../map/map';
+import type { LiveState } from '../../live/socket';
+import { createMap, DEFAULT_CENTER, fitTo, geojsonPoints, type MlMap } from '../../map/map';
 import { mountAml } from '../../map/layers/aml';
 import { mountBoundaries } from '../../map/layers/boundaries';
+import { loadClientConfig } from '../../map/style';
 import type { PageContext } from '../../main';
 import { h, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
 import { cue, mountMuteToggle } from '../../ui/cues';
-import { mountShell } from '../../ui/shell';
+import { mountShell, type Shell } from '../../ui/shell';
 import { createStore } from '../store';
 import {
   activeCall,
   agenciesLoaded,
+  agentStateSet,
   applyEvent,
   type CallTakerState,
   callAnswered,
   callEnded,
-  callsLoaded,
+  callLinked,
   callUpdated,
   draftEdited,
+  type Ending,
+  endingArmed,
+  endingCancelled,
+  filedList,
+  filedLoaded,
+  linesLoaded,
+  isOfferedToMe,
+  routeLocus,
+  followUpsLoaded,
+  formRefused,
   incidentFiled,
   initialState,
   newlyReturned,
+  notesEdited,
+  openCallsRestored,
+  parseSavedWork,
   placeMoved,
   placeSearchCleared,
   returnedLoaded,
+  savedWork,
+  type Shortcut,
   shortcutFor,
+  callsLoaded,
 } from './state';
 import { locating } from './location';
 import { mountCalls } from './view_calls';
-import { mountIncidentForm } from './view_form';
+import { mountFollowUps } from './view_follow_ups';
+import { mountIncidentForm, renderFiled } from './view_form';
 import { mountPin } from './view_map';
 import { mountReturned } from './view_returned';
 
 const callPath = (id: string) => `/api/v1/calls/${encodeURIComponent(id)}`;
+/** The work on the answered call, kept for a reload of this tab (cleared when the call ends or on sign-out). */
+const WORK_KEY = `${PAGE_STORAGE_PREFIX}ct.work`;
+/** The agent state chosen in this tab, so a reload does not put an agent on AUX back to ready. */
+const AGENT_KEY = `${PAGE_STORAGE_PREFIX}ct.agent`;
+
+interface AgentAnswer {
+  state: string;
+  reason?: string | null;
+}
 
 export async function mount({ root, user }: PageContext): Promise<void> {
-  const shell = mountShell(root, user, t('ct.title'));
-  mountMuteToggle(root);
-  const store = createStore(initialState());
-  /** The pin and the address search need the map, which loads after the layout is in place. */
-  let loc: ReturnType<typeof locating> | null = null;
-  const calls = mountCalls({ answer: (c) => void answer(c), classify: (cls) => void classify(cls), endCall: () => void endCall(), register });
-  const form = mountIncidentForm({
-    edit: (patch) => store.update((s) => draftEdited(s, patch)),
-    categoryChanged: () => void loc?.refreshDuplicates(),
-    useAml: () => {
-      const aml = activeCall(store.get())?.aml;
-      if (aml) void loc?.setPin({ lon: aml.lon, lat: aml.lat });
-    },
-    searchPlaces: (query) => loc?.searchPlaces(query),
-    movePlace: (step) => store.update((s) => placeMoved(s, step)),
-    closePlaces: () => store.update(placeSearchCleared),
-    choosePlace: (p) => loc?.choosePlace(p),
-    async submit(body) {
-      const inc = await post<IncidentView>('/api/v1/incidents', body);
-      shell.toast(t('ct.submitted', { number: inc.number }));
-      store.update((s) => incidentFiled(s, inc));
-    },
-  });
-  const returnedList = h('ul', { class: 'returned-list', 'data-testid': 'returned', 'aria-live': 'polite' });
-  const returned = mountReturned(returnedList, {
-    async escalate(id, agencyId, note) {
-      const after = await post<IncidentView>(`/api/v1/incidents/${encodeURIComponent(id)}/escalate`, { agency_ids: [agencyId], note });
-      shell.toast(t('ct.escalated', { number: after.number, agency: store.get().agencyNames.get(agencyId) ?? '' }), 'info');
-      await loadReturned(false);
-    },
-  });
+  const store = createStore(initialState(user.id, user.team_id ?? null));
   const mapBox = h('div', { class: 'map', 'data-testid': 'map', role: 'region', 'aria-label': t('ct.location') });
-  replace(
-    shell.main,
-    h('p', { class: 'shortcuts', 'data-testid': 'shortcuts' }, '⌨ ', t('ct.shortcuts')),
-    h(
-      'div',
-      { class: 'console' },
-      h('aside', { class: 'side' }, h('h2', {}, t('ct.queue')), calls.callList, calls.callCard, calls.manualForm, h('h2', {}, '↩ ', t('ct.returned')), returnedList),
-      h('div', { class: 'console-main' }, mapBox, form.form),
-    ),
-  );
+  let map: MlMap | null = null;
+  const loc = locating(store, () => map as MlMap);
+  let live: { state: LiveState; retry: number | null } = { state: 'connecting', retry: null };
 
-  const map = await createMap(mapBox);
-  const boundaries = mountBoundaries(map);
-  const aml = mountAml(map);
+  // The views are built from the state, so a language switch builds them again around the same state and map.
+  let shell: Shell;
+  let views: ReturnType<typeof buildViews>;
+  function buildViews() {
+    shell = mountShell(root, user, t('ct.title'));
+    mountMuteToggle(root);
+    shell.setLive(live.state, live.retry);
+    const calls = mountCalls({
+      answer: (c) => void answer(c),
+      act: (s) => void act(s),
+      endCall: () => void act(shortcutFor(store.get(), { key: 'e', alt: true, ctrl: false, meta: false, typing: false }) ?? { kind: 'cancel' }),
+      notes: (text) => store.update((s) => notesEdited(s, text)),
+      setAgent,
+      register,
+      scheduleFollowUps: (c) => void scheduleFollowUps(c),
+      route: (c) => void route(c),
+    });
+    const form = mountIncidentForm({
+      edit: (patch) => store.update((s) => draftEdited(s, patch)),
+      draftChanged: (categoryChanged) => void loc.draftChanged(categoryChanged),
+      useAml: () => {
+        const aml = activeCall(store.get())?.aml;
+        if (aml) void loc.setPin({ lon: aml.lon, lat: aml.lat });
+      },
+      searchPlaces: (query) => loc.searchPlaces(query),
+      movePlace: (step) => store.update((s) => placeMoved(s, step)),
+      closePlaces: () => store.update(placeSearchCleared),
+      choosePlace: (p) => loc.choosePlace(p),
+      refuse: (problem) => store.update((s) => formRefused(s, problem)),
+      async submit(body) {
+        const inc = await post<IncidentView>('/api/v1/incidents', body);
+        shell.toast(t('ct.submitted', { number: inc.number }));
+        store.update((s) => incidentFiled(s, inc));
+      },
+      async link(incidentId) {
+        const call = activeCall(store.get());
+        if (!call) return;
+        const inc = await post<IncidentView>(`/api/v1/incidents/${encodeURIComponent(incidentId)}/calls`, { call_id: call.id });
+        shell.toast(t('ct.linked', { number: inc.number }));
+        store.update((s) => callLinked(s, inc));
+      },
+    });
+    const returnedList = h('ul', { class: 'returned-list', 'data-testid': 'returned', 'aria-live': 'polite' });
+    const returned = mountReturned(returnedList, {
+      async escalate(id, agencyId, note) {
+        const after = await post<IncidentView>(`/api/v1/incidents/${encodeURIComponent(id)}/escalate`, { agency_ids: [agencyId], note });
+        shell.toast(t('ct.escalated', { number: after.number, agency: store.get().agencyNames.get(agencyId) ?? '' }), 'info');
+        await loadReturned(false);
+      },
+    });
+    const filedBox = h('ul', { class: 'filed-list', 'data-testid': 'my-incidents', 'aria-live': 'polite' });
+    const followUpBox = h('ul', { class: 'follow-up-list', 'data-testid': 'follow-ups', 'aria-live': 'polite' });
+    const followUps = mountFollowUps(followUpBox, {
+      async record(id, outcome, note) {
+        await post<FollowUpView>(`/api/v1/follow-ups/${encodeURIComponent(id)}/outcome`, note ? { outcome, note } : { outcome });
+        shell.toast(t('ct.follow_up_recorded'));
+        await loadFollowUps();
+      },
+    });
+    const followUpSection = h('section', { 'data-testid': 'follow-up-section' }, h('h2', {}, '↻ ', t('ct.follow_ups')), followUpBox);
+    replace(
+      shell.main,
+      h('p', { class: 'shortcuts', 'data-testid': 'shortcuts' }, '⌨ ', t('ct.shortcuts')),
+      h(
+        'div',
+        { class: 'console' },
+        h(
+          'aside',
+          { class: 'side' },
+          calls.agentBox,
+          h('h2', {}, t('ct.queue')),
+          calls.callList,
+          calls.callCard,
+          calls.manualForm,
+          h('h2', {}, t('ct.my_incidents')),
+          filedBox,
+          h('h2', {}, '↩ ', t('ct.returned')),
+          returnedList,
+          followUpSection,
+        ),
+        h('div', { class: 'console-main' }, mapBox, form.form),
+      ),
+    );
+    map?.resize();
+    return {
+      calls,
+      form,
+      render(next: CallTakerState, prev: CallTakerState | null) {
+        calls.render(next, prev);
+        form.render(next, prev);
+        returned.render(next, prev);
+        if (!prev || prev.filed !== next.filed) renderFiled(filedBox, filedList(next));
+        // The work list is for centres with a follow-up programme.
+        followUpSection.hidden = next.followUpLines.size === 0;
+        followUps.render(next, prev, Date.now());
+      },
+    };
+  }
+  views = buildViews();
+
+  let pin: ReturnType<typeof mountPin> | null = null;
+  let home: (() => void) | null = null;
+  store.subscribe((next, prev) => {
+    views.render(next, prev);
+    pin?.render(next, prev);
+    // A new caller's work: the map leaves the previous caller's spot.
+    if (prev.work.serial !== next.work.serial && !next.work.draft.pin) home?.();
+    if (prev.work !== next.work || prev.activeId !== next.activeId) keepWork(next);
+  });
+  views.render(store.get(), null);
+  addEventListener('siaga:lang', (ev) => {
+    ev.preventDefault();
+    views = buildViews();
+    views.render(store.get(), null);
+  });
+
+  /** Keeps the work on the answered call for a reload of this tab; forgets it when there is none. */
+  function keepWork(s: CallTakerState): void {
+    const saved = savedWork(s);
+    try {
+      if (saved) sessionStorage.setItem(WORK_KEY, JSON.stringify(saved));
+      else sessionStorage.removeItem(WORK_KEY);
+    } catch {
+      // Without storage a reload loses the form, not the call.
+    }
+  }
+
+  function readSaved(key: string): unknown {
+    try {
+      return JSON.parse(sessionStorage.getItem(key) ?? 'null') as unknown;
+    } catch {
+      return null;
+    }
+  }
+
+  // This desk's open call comes back after a reload, with the form typed for it.
+  const restore = getOptional<CallView[]>('/api/v1/calls?mine=true&open=true&limit=20')
+    .then((mine) => {
+      store.update((s) => openCallsRestored(s, mine ?? [], parseSavedWork(readSaved(WORK_KEY))));
+      const s = store.get();
+      if (s.work.draft.pin) void loc.setPin(s.work.draft.pin);
+    })
+    .catch(() => undefined);
+
+  map = await createMap(mapBox);
+  const m = map;
+  const boundaries = mountBoundaries(m);
+  const aml = mountAml(m);
+  let overview: { lon: number; lat: number }[] = [];
+  home = () => {
+    if (overview.length > 0) fitTo(m, overview);
+    else m.easeTo({ center: DEFAULT_CENTER, zoom: 11 });
+  };
   void getOptional<GeoJSON.FeatureCollection>('/api/v1/geo/regions.geojson?level=district')
     .then((fc) => {
       if (fc) {
         boundaries.update(fc);
-        fitTo(map, geojsonPoints(fc));
+        overview = geojsonPoints(fc);
+        if (!activeCall(store.get())) home?.();
       }
     })
     .catch(() => undefined);
-  loc = locating(store, map);
-  const pin = mountPin(map, (p) => void loc?.setPin(p));
-  const render = (next: CallTakerState, prev: CallTakerState | null) => {
-    calls.render(next, prev);
-    form.render(next, prev);
-    returned.render(next, prev);
-    pin.render(next, prev);
-  };
-  store.subscribe(render);
-  render(store.get(), null);
+  pin = mountPin(m, (p) => void loc.setPin(p));
+  pin.render(store.get(), null);
+  store.subscribe((next, prev) => {
+    if (activeCall(prev)?.aml !== activeCall(next)?.aml || prev.activeId !== next.activeId) aml.update(activeCall(next)?.aml ?? null);
+  });
+  await restore;
+  const restored = activeCall(store.get());
+  aml.update(restored?.aml ?? null);
+  if (restored?.aml) m.jumpTo({ center: [restored.aml.lon, restored.aml.lat], zoom: 15 });
+
+  const config = await loadClientConfig();
+  store.update((s) => linesLoaded(s, config.follow_up_lines ?? [], config.tiered_lines ?? []));
 
   void get<{ id: string; name: string }[]>('/api/v1/agencies')
     .then((list) => store.update((s) => agenciesLoaded(s, list)))
@@ -122,29 +271,38 @@ export async function mount({ root, user }: PageContext): Promise<void> {
 
   async function answer(c: CallView): Promise<void> {
     try {
-      const answered = c.status === 'ringing' ? await post<CallView>(`${callPath(c.id)}/answer`) : c;
+      // A call offered to my regional team is taken from the offer; any other ringing call is answered.
+      const pickUp = isOfferedToMe(store.get(), c) ? 'take' : 'answer';
+      const answered = c.status === 'ringing' ? await post<CallView>(`${callPath(c.id)}/${pickUp}`) : c;
       store.update((s) => callAnswered(s, answered));
-      aml.update(answered.aml ?? null);
       if (answered.aml) {
-        map.easeTo({ center: [answered.aml.lon, answered.aml.lat], zoom: 15 });
-        await loc?.setPin({ lon: answered.aml.lon, lat: answered.aml.lat });
+        map?.easeTo({ center: [answered.aml.lon, answered.aml.lat], zoom: 15 });
+        if (!store.get().work.draft.pin) await loc.setPin({ lon: answered.aml.lon, lat: answered.aml.lat });
       }
     } catch (e) {
       shell.toast(messageFor(e), 'error');
     }
   }
 
-  async function classify(cls: CallClass): Promise<void> {
-    const active = activeCall(store.get());
-    if (!active) return;
+  async function classify(cls: CallClass): Promise<CallView | null> {
+    const s = store.get();
+    const active = activeCall(s);
+    if (!active) return null;
+    const notes = s.work.notes.trim();
     try {
-      const classified = await post<CallView>(`${callPath(active.id)}/classify`, { class: cls });
-      store.update((s) => callUpdated(s, classified));
-      if (cls === 'emergency') form.focusReporterName();
-      else await endCall();
+      const classified = await post<CallView>(`${callPath(active.id)}/classify`, notes ? { class: cls, notes } : { class: cls });
+      store.update((st) => callUpdated(st, classified));
+      return classified;
     } catch (e) {
       shell.toast(messageFor(e), 'error');
+      return null;
     }
+  }
+
+  async function end(ending: Ending): Promise<void> {
+    store.update(endingCancelled);
+    if (ending.kind === 'classify' && !(await classify(ending.cls))) return;
+    await endCall();
   }
 
   async function endCall(): Promise<void> {
@@ -157,7 +315,45 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       shell.toast(messageFor(e), 'error');
     }
     store.update((s) => callEnded(s, ended));
-    aml.update(null);
+  }
+
+  async function act(shortcut: Shortcut): Promise<void> {
+    switch (shortcut.kind) {
+      case 'submit':
+        views.form.submit();
+        return;
+      case 'end_call':
+        return endCall();
+      case 'answer':
+        return answer(shortcut.call);
+      case 'classify':
+        if (await classify(shortcut.cls)) views.form.focusReporterName();
+        return;
+      case 'arm':
+        store.update((s) => endingArmed(s, shortcut.ending));
+        document.querySelector<HTMLElement>('[data-testid="confirm-yes"]')?.focus();
+        return;
+      case 'confirm':
+        return end(shortcut.ending);
+      case 'cancel':
+        store.update(endingCancelled);
+        return;
+      case 'explain': {
+        const c = activeCall(store.get());
+        shell.toast(t('ct.already_classified', { class: tk('call_class', c?.class) }), 'info');
+        return;
+      }
+    }
+  }
+
+  async function setAgent(state: 'ready' | 'aux', reason: string | null): Promise<void> {
+    const answer = await post<AgentAnswer>('/api/v1/agents/me/state', state === 'aux' ? { state, reason } : { state });
+    store.update((s) => agentStateSet(s, { state: answer.state, reason: answer.reason ?? null }));
+    try {
+      sessionStorage.setItem(AGENT_KEY, JSON.stringify({ state: answer.state, reason: answer.reason ?? null }));
+    } catch {
+      // The server holds the state; the tab only remembers it for a reload.
+    }
   }
 
   /** Re-reads the open incidents (the list leaves the reporter out, so watching it reads no personal data). */
@@ -170,35 +366,75 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     if (fresh.length > 0) cue('returned_incident');
   }
 
+  /** Routes a tiered call by the caller's locus (the pin, else the AML fix). */
+  async function route(c: CallView): Promise<void> {
+    const locus = routeLocus(store.get(), c);
+    if (!locus) return;
+    try {
+      const routed = await post<CallView>(`${callPath(c.id)}/route`, locus);
+      store.update((s) => callUpdated(s, routed));
+      shell.toast(routed.route.tier === 'regional' ? t('ct.routed_regional', { team: routed.route.team_id ?? '' }) : t('ct.routed_central'));
+    } catch (e) {
+      shell.toast(messageFor(e), 'error');
+    }
+  }
+
+  async function scheduleFollowUps(c: CallView): Promise<void> {
+    try {
+      const tasks = await post<FollowUpView[]>(`${callPath(c.id)}/follow-ups`);
+      shell.toast(t('ct.follow_up_scheduled', { n: tasks.length }));
+      await loadFollowUps();
+    } catch (e) {
+      shell.toast(messageFor(e), 'error');
+    }
+  }
+
+  /** Re-reads the pending call-backs (an audited read: they carry numbers), only where a programme exists. */
+  async function loadFollowUps(): Promise<void> {
+    if (store.get().followUpLines.size === 0) return;
+    const list = (await getOptional<FollowUpView[]>('/api/v1/follow-ups?status=pending&limit=50')) ?? [];
+    store.update((s) => followUpsLoaded(s, list));
+  }
+
+  async function loadFiled(): Promise<void> {
+    const list = (await getOptional<IncidentView[]>('/api/v1/incidents?mine=true&open=false&limit=30')) ?? [];
+    store.update((s) => filedLoaded(s, list));
+  }
+
   // Keyboard: shortcuts act unless the user is typing in a field (Ctrl/Alt combinations always act).
   addEventListener('keydown', (ev) => {
     const typing = ev.target instanceof HTMLElement && ev.target.closest('input, textarea, select') !== null;
     const shortcut = shortcutFor(store.get(), { key: ev.key, ctrl: ev.ctrlKey, alt: ev.altKey, meta: ev.metaKey, typing });
     if (!shortcut) return;
     ev.preventDefault();
-    if (shortcut.kind === 'submit') form.submit();
-    else if (shortcut.kind === 'end_call') void endCall();
-    else if (shortcut.kind === 'answer') void answer(shortcut.call);
-    else void classify(shortcut.cls);
+    void act(shortcut);
   });
 
   connectLive({
     snapshot: async () => {
       const list = (await getOptional<CallView[]>('/api/v1/calls?status=ringing')) ?? [];
       store.update((s) => callsLoaded(s, list));
-      await loadReturned(false);
+      await Promise.all([loadReturned(false), loadFiled(), loadFollowUps()]);
     },
     onEvent: (e) => {
       const step = applyEvent(store.get(), e);
       store.update(() => step.state);
       if (step.followUp?.kind === 'reload_returned') void loadReturned(true).catch(() => undefined);
+      else if (step.followUp?.kind === 'reload_follow_ups') void loadFollowUps().catch(() => undefined);
       else if (step.followUp?.kind === 'load_call') {
         void get<CallView>(callPath(step.followUp.id))
           .then((c) => store.update((s) => callUpdated(s, c)))
           .catch(() => undefined);
       }
     },
-    onState: shell.setLive,
+    onState: (state, retry) => {
+      live = { state, retry };
+      shell.setLive(state, retry);
+    },
   });
-  void post('/api/v1/agents/me/state', { state: 'ready' }).catch(() => undefined);
+
+  // A reload keeps the state chosen in this tab; a new tab starts the shift ready.
+  const kept = readSaved(AGENT_KEY) as AgentAnswer | null;
+  if (kept && typeof kept.state === 'string') store.update((s) => agentStateSet(s, { state: kept.state, reason: kept.reason ?? null }));
+  else void setAgent('ready', null).catch(() => undefined);
 }

@@ -14,8 +14,8 @@ export function mountPin(map: MlMap, onPick: (pin: LonLat) => void) {
   map.on('click', (e) => onPick({ lon: e.lngLat.lng, lat: e.lngLat.lat }));
   return {
     render(state: CallTakerState, prev: CallTakerState | null): void {
-      const pin = state.draft.pin;
-      if (prev && prev.draft.pin === pin) return;
+      const pin = state.work.draft.pin;
+      if (prev && prev.work.draft.pin === pin) return;
       if (pin) marker.setLngLat([pin.lon, pin.lat]).addTo(map);
       else marker.remove();
     },

@@ -86,7 +86,7 @@ export function mountReturned(list: HTMLElement, handlers: ReturnedHandlers) {
                   inc.agencies
                     .filter((a) => a.status === 'rejected')
                     .map((a) =>
-                      h('li', { 'data-testid': 'return-reason' }, t('ct.returned_reason', { agency: state.agencyNames.get(a.agency_id) ?? a.agency_type, reason: a.reason ?? '—' })),
+                      h('li', { 'data-testid': 'return-reason' }, t('ct.returned_reason', { agency: state.agencyNames.get(a.agency_id) ?? tk('agency_type', a.agency_type), reason: a.reason ?? '—' })),
                     ),
                 ),
                 formOf(inc),

@@ -19,7 +19,7 @@ use crate::views::{LonLat, validate_lon_lat};
 use serde::{Deserialize, Serialize};
 use siaga_core::agency::AgencyType;
 use siaga_core::incident::{
-    AgencyTable, Category, IncidentStatus, Priority, Subcategory, VictimCondition, Victims,
+    Category, IncidentStatus, Priority, Subcategory, VictimCondition, Victims,
 };
 use siaga_core::sla::{AreaClass, SlaEngine, SlaKind, SlaResult};
 use siaga_core::time::{LocalDate, Timestamp};
@@ -324,15 +324,11 @@ fn responsible_agencies(
         count: req.victims.count,
         condition: req.victims.condition,
     };
-    let mut escalate: Vec<(AgencyType, String)> = Vec::new();
-    for t in AgencyTable::defaults().agencies_for(req.category, victims) {
-        if let Some(id) = location.agencies.get(t.as_str())
-            && !escalate.iter().any(|(_, a)| a == id)
-        {
-            escalate.push((t, id.clone()));
-        }
-    }
-    escalate
+    location
+        .receiving_agencies(req.category, victims)
+        .into_iter()
+        .map(|r| (r.agency_type, r.agency_id))
+        .collect()
 }
 
 /// The number's prefix and local day (`yyyymmdd` in the regency's time zone): `SGA` and WIB where no region

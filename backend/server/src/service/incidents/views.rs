@@ -235,9 +235,13 @@ pub async fn list(
     state: &AppState,
     actor: &Actor,
     open_only: bool,
+    mine: bool,
     limit: u32,
 ) -> ApiResult<Vec<IncidentView>> {
-    let filter = scoped_filter(actor, open_only, None, i64::from(limit.clamp(1, 1000)));
+    let mut filter = scoped_filter(actor, open_only, None, i64::from(limit.clamp(1, 1000)));
+    if mine {
+        filter.created_by = Some(actor.user.id.clone());
+    }
     let rows = state.store.list_incidents(&filter).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
@@ -254,6 +258,7 @@ fn scoped_filter(actor: &Actor, open_only: bool, since: Option<i64>, limit: i64)
         region_scope: scope.region().map(str::to_owned),
         open_only,
         since,
+        created_by: None,
         limit,
     }
 }
