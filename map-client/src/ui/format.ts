@@ -10,10 +10,13 @@ export function minutes(eta_s: number): string {
   return String(Math.max(1, Math.round(eta_s / 60)));
 }
 
-/** `mm:ss` (or `h:mm:ss`) for a countdown; negative values are shown with a minus sign. */
+/**
+ * `mm:ss` (or `h:mm:ss`) for a countdown; past due is shown with a minus sign and counted in started seconds,
+ * so a clock breached a moment ago reads −00:01, never −00:00.
+ */
 export function countdown(remaining_ms: number): string {
   const sign = remaining_ms < 0 ? '−' : '';
-  let s = Math.floor(Math.abs(remaining_ms) / 1000);
+  let s = remaining_ms < 0 ? Math.ceil(-remaining_ms / 1000) : Math.floor(remaining_ms / 1000);
   const hours = Math.floor(s / 3600);
   s -= hours * 3600;
   const mm = String(Math.floor(s / 60)).padStart(2, '0');

@@ -25,7 +25,7 @@ export function mountAgents(body: HTMLElement, onForceLogout: (agent: AgentView)
               'td',
               { 'data-state': a.state, 'data-testid': `agent-state-${a.username}` },
               `${STATE_SYMBOL[a.state] ?? '○'} ${tk('agent_state', a.state)}`,
-              a.state === 'aux' && a.reason ? ` (${a.reason})` : '',
+              a.state === 'aux' && a.reason ? ` (${tk('aux_reason', a.reason)})` : '',
               a.since ? h('small', { class: 'muted' }, ` · ${t('sup.since', { time: clock(a.since) })}`) : null,
             ),
             h(
