@@ -132,7 +132,7 @@ test('every page passes axe with no serious or critical violation', async () => 
     const { context, problems } = await guardedContext(browser, server.url, { viewport: PHONE, isMobile: true, hasTouch: true });
     const page = await context.newPage();
     await loginAs(page, 'amb01');
-    await page.waitForSelector('[data-testid="status-buttons"] button');
+    await page.waitForSelector('[data-testid="next-step"]');
     violations.push(...(await check('responder', page)));
     pageProblems.push(...problems);
     await context.close();
