@@ -79,6 +79,8 @@ test("two calls back to back: nothing of the first caller shows in the second, a
   const first = await api(server.url, 'POST', '/api/v1/calls', taker.token, { ani: '081211110001', channel: 'voice', service_line: '112', aml: AML });
   assert.equal(first.status, 201, JSON.stringify(first.body));
   await page.waitForSelector(`[data-call-id="${first.body.id}"]`);
+  // A ready console with no call answered is rung (a telephone's double ring; the title flashes when hidden).
+  await page.waitForFunction(() => document.body.dataset.lastCue === 'incoming_call');
   await leaveFields(page);
   await page.keyboard.press('a');
   await page.waitForSelector('[data-testid="call-card"]:not([hidden]) h2:has-text("6281211110001")');

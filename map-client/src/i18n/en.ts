@@ -300,6 +300,7 @@ export const text: Record<keyof typeof idText, string> = {
   'disp.layer_facilities': 'Health facilities',
   'disp.layer_units': 'Units',
   'disp.layer_incidents': 'Incidents',
+  'cue.incoming_call': 'Incoming call',
   'cue.new_incident': 'New incident',
   'cue.returned_incident': 'Incident returned',
   'cue.sla_breach': 'Service time limit passed',

@@ -299,6 +299,7 @@ export const text = {
   'disp.layer_facilities': 'Faskes',
   'disp.layer_units': 'Unit',
   'disp.layer_incidents': 'Kejadian',
+  'cue.incoming_call': 'Panggilan masuk',
   'cue.new_incident': 'Kejadian baru',
   'cue.returned_incident': 'Kejadian dikembalikan',
   'cue.sla_breach': 'Batas waktu layanan terlewati',

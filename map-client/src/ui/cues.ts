@@ -15,7 +15,7 @@ import { t } from '../i18n';
 import { h } from './dom';
 
 /** The kinds of news a desk hears, each with its own tone pattern. */
-export type Cue = 'new_incident' | 'returned_incident' | 'sla_breach' | 'unacknowledged';
+export type Cue = 'incoming_call' | 'new_incident' | 'returned_incident' | 'sla_breach' | 'unacknowledged';
 
 const MUTE_KEY = 'siaga.cues.muted';
 
@@ -23,10 +23,17 @@ const MUTE_KEY = 'siaga.cues.muted';
 type Tone = readonly [hz: number, at: number, length: number, wave: OscillatorType];
 
 /**
- * Patterns told apart by pitch and rhythm: a rising pair (new), a falling pair (returned), a fast high
- * warble (SLA breach), three long low pulses (crew did not acknowledge).
+ * Patterns told apart by pitch and rhythm: a telephone's double ring (a call rings at the console), a rising
+ * pair (new incident), a falling pair (returned), a fast high warble (SLA breach), three long low pulses (crew
+ * did not acknowledge).
  */
 const PATTERNS: Record<Cue, readonly Tone[]> = {
+  incoming_call: [
+    [440, 0, 0.4, 'sine'],
+    [480, 0, 0.4, 'sine'],
+    [440, 0.6, 0.4, 'sine'],
+    [480, 0.6, 0.4, 'sine'],
+  ],
   new_incident: [
     [660, 0, 0.15, 'sine'],
     [880, 0.18, 0.22, 'sine'],

@@ -29,6 +29,7 @@ import {
   agenciesLoaded,
   agentStateSet,
   applyEvent,
+  cueFor,
   type CallTakerState,
   callAnswered,
   callEnded,
@@ -417,8 +418,10 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       await Promise.all([loadReturned(false), loadFiled(), loadFollowUps()]);
     },
     onEvent: (e) => {
+      const heard = cueFor(store.get(), e);
       const step = applyEvent(store.get(), e);
       store.update(() => step.state);
+      if (heard) cue(heard);
       if (step.followUp?.kind === 'reload_returned') void loadReturned(true).catch(() => undefined);
       else if (step.followUp?.kind === 'reload_follow_ups') void loadFollowUps().catch(() => undefined);
       else if (step.followUp?.kind === 'load_call') {

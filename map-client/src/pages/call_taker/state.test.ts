@@ -4,6 +4,7 @@ import { frame } from '../../live/fixtures';
 import {
   agentStateSet,
   applyEvent,
+  cueFor,
   buttonShortcut,
   callAnswered,
   type CallTakerState,
@@ -385,6 +386,15 @@ describe('call-taker incidents, agent state and events', () => {
     expect(applyEvent(s, frame('incident.escalated', { incident_id: 'back', status: 'escalated' })).followUp).toEqual({ kind: 'reload_returned' });
     expect(applyEvent(s, frame('incident.updated', { incident_id: 'other', status: 'verified' })).followUp).toBeNull();
     expect(applyEvent(s, frame('unit.position')).followUp).toBeNull();
+  });
+
+  it('a new call rings at a ready console with no call answered; not on a call, in AUX, or for other news', () => {
+    const ringing = frame('call.created', { call_id: 'c9' });
+    const ready = agentStateSet(initialState(ME), { state: 'ready', reason: null });
+    expect(cueFor(ready, ringing)).toBe('incoming_call');
+    expect(cueFor(ready, frame('call.updated', { call_id: 'c9' }))).toBeNull();
+    expect(cueFor(registerAndAnswer(ready, 'c1', '0812'), ringing)).toBeNull();
+    expect(cueFor(agentStateSet(initialState(ME), { state: 'aux', reason: 'break' }), ringing)).toBeNull();
   });
 
   it('an incident I filed changes status live, without a read', () => {

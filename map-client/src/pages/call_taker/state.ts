@@ -670,6 +670,16 @@ export function agentStateSet(state: CallTakerState, agent: AgentStatus): CallTa
 }
 
 /**
+ * The sound a live event calls for at this console, judged against the state before it: a new call ringing
+ * (`incoming_call`) while the agent is ready and not on a call. An agent on a call or in AUX sees the queue
+ * grow without being rung; an incident sent back is announced once the returned list is read again.
+ */
+export function cueFor(state: CallTakerState, e: LiveEvent): 'incoming_call' | null {
+  if (state.activeId !== null || state.agent?.state !== 'ready') return null;
+  return e.type === 'call.created' ? 'incoming_call' : null;
+}
+
+/**
  * What a live event means here: a call to re-read (events carry no caller data), the returned list to re-read,
  * a new status of an incident this desk filed (applied at once), or this agent's state.
  */
