@@ -2,8 +2,13 @@
 // the role's page chunk, and every chunk either imports statically (transitively). Dynamic imports a page
 // makes later (e.g. PMTiles when a basemap is configured) are listed separately, and the MapLibre worker,
 // which map pages fetch once, is listed too.
+//
+// With `--served URL` (a running Siaga serving this dist), each file is also fetched from the server as
+// Chromium asks for it (`Accept-Encoding: gzip, deflate, br, zstd`) and the bytes on the wire are summed:
+// the first load as served, with the server's own compression.
 import { readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
 
 const dist = new URL('../dist/', import.meta.url).pathname;
@@ -34,6 +39,20 @@ const roles = {
   supervisor: 'src/pages/supervisor/page.ts',
   admin: 'src/pages/admin/page.ts',
 };
+const servedAt = process.argv.includes('--served') ? process.argv[process.argv.indexOf('--served') + 1] : null;
+/** Bytes on the wire for `path` from the running server (body as sent, not decoded), and the encoding it chose. */
+function served(path) {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(new URL(path, servedAt), { headers: { 'accept-encoding': 'gzip, deflate, br, zstd' } }, (res) => {
+      if (res.statusCode !== 200) reject(new Error(`${path}: HTTP ${res.statusCode}`));
+      let bytes = 0;
+      res.on('data', (chunk) => (bytes += chunk.length));
+      res.on('end', () => resolve({ bytes, encoding: res.headers['content-encoding'] ?? 'identity' }));
+    });
+    req.on('error', reject);
+  });
+}
+
 const html = gz('index.html');
 const rows = [];
 for (const [role, key] of Object.entries(roles)) {
@@ -41,7 +60,13 @@ for (const [role, key] of Object.entries(roles)) {
   const total = [...files].reduce((n, f) => n + gz(f), 0) + html;
   const raw = [...files].reduce((n, f) => n + statSync(join(dist, f)).size, 0);
   const map = [...files].some((f) => f.includes('maplibre'));
-  rows.push({ role, gzip_kB: (total / 1024).toFixed(1), raw_kB: (raw / 1024).toFixed(1), files: files.size, maplibre: map });
+  const row = { role, gzip_kB: (total / 1024).toFixed(1), raw_kB: (raw / 1024).toFixed(1), files: files.size, maplibre: map };
+  if (servedAt) {
+    const answers = await Promise.all(['/', ...[...files].map((f) => `/${f}`)].map(served));
+    row.served_kB = (answers.reduce((n, a) => n + a.bytes, 0) / 1024).toFixed(1);
+    row.encodings = [...new Set(answers.map((a) => a.encoding))].join(',');
+  }
+  rows.push(row);
 }
 console.table(rows);
 const worker = Object.values(manifest).find((c) => c.file.includes('maplibre-gl-worker'));
