@@ -164,7 +164,15 @@ test('recommendations refresh when a unit of the OPD becomes available, list onl
   await manual.locator('[data-action="manual-assign"]').click();
   const sent = detail(page).locator('[data-assignment-id][data-status="assigned"]', { hasText: 'AMB-04' });
   await sent.waitFor({ timeout: 10_000 });
+  // Withdrawing a crew is asked first: "Tidak" keeps it, "Ya, batalkan" withdraws it.
+  const assignmentId = await sent.getAttribute('data-assignment-id');
   await sent.locator('[data-action="cancel-assignment"]').click();
+  assert.equal(await sent.locator('.confirm').textContent(), 'Tarik AMB-04 dari kejadian ini? Ya, batalkan Tidak');
+  await sent.locator('[data-action="keep-assignment"]').click();
+  assert.equal(await page.evaluate(() => document.activeElement?.dataset?.action), 'cancel-assignment');
+  assert.equal((await api(server.url, 'GET', `/api/v1/assignments/${assignmentId}`, desk.token)).body.status, 'assigned');
+  await sent.locator('[data-action="cancel-assignment"]').click();
+  await sent.locator('[data-action="confirm-cancel-assignment"]').click();
   await detail(page).locator('[data-assignment-id][data-status="cancelled"]', { hasText: 'AMB-04' }).waitFor({ timeout: 10_000 });
   assert.equal((await api(server.url, 'GET', `/api/v1/units/${amb4}`, desk.token)).body.status, 'available');
 });
@@ -285,13 +293,16 @@ test('a call taker hears an incident sent back by every OPD, with the visible mu
   await page.waitForSelector('[data-testid="live-banner"][hidden]', { state: 'attached' });
   assert.match(await page.getByTestId('mute-toggle').innerText(), /Suara aktif/);
   const inc = await fileIncident({ description: 'Penelepon hanya menanyakan jadwal praktik dokter.' });
+  // The call behind it rang this ready console first (its own cue); the return is heard after it.
+  await eventually(async () => (await body(page, 'lastCue')) === 'incoming_call', 5_000, 'the incoming-call cue');
+  const sounded = Number(await body(page, 'cueSounded'));
   // The dispatcher's page may be reading it when Dinkes sends it back; it then drops it.
   dispForbidden.push(`/api/v1/incidents/${inc.id}`);
   const back = await api(server.url, 'POST', `/api/v1/incidents/${inc.id}/reject`, desk.token, { reason: 'Bukan kedaruratan.' });
   assert.equal(back.status, 200, JSON.stringify(back.body));
   await page.locator(`[data-testid="returned"] li[data-number="${inc.number}"]`).waitFor({ timeout: 15_000 });
   await eventually(async () => (await body(page, 'lastCue')) === 'returned_incident', 5_000, 'the returned-incident cue');
-  assert.equal(await body(page, 'cueSounded'), '1');
+  assert.equal(await body(page, 'cueSounded'), String(sounded + 1));
   await shot(page, 'dispatcher_shift_6_call_taker_returned_cue');
   assert.deepEqual(ct.problems, []);
   assert.deepEqual(disp.problems, []);

@@ -170,6 +170,31 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
     }
   }
 
+  /**
+   * Withdrawing a crew is asked twice: the button turns into a question naming the unit, answered with
+   * "Ya, batalkan" (sends) or "Tidak" (back to the button, focused). A redraw of the panel asks again.
+   */
+  function cancelControl(a: AssignmentView, callSign: string): HTMLElement {
+    const box = h('span', { class: 'cancel-control' });
+    const ask = h('button', { type: 'button', class: 'btn danger', 'data-action': 'cancel-assignment' }, '✕ ', t('disp.cancel_assignment'));
+    ask.addEventListener('click', () => {
+      const no = h('button', { type: 'button', class: 'btn ghost', 'data-action': 'keep-assignment' }, t('disp.cancel_assignment_no'));
+      const yes = h(
+        'button',
+        { type: 'button', class: 'btn danger', 'data-action': 'confirm-cancel-assignment', onclick: (ev: Event) => once(ev, () => handlers.cancelAssignment(a)) },
+        t('disp.cancel_assignment_yes'),
+      );
+      no.addEventListener('click', () => {
+        replace(box, ask);
+        ask.focus();
+      });
+      replace(box, h('span', { role: 'group', class: 'confirm', 'aria-label': t('disp.cancel_assignment') }, h('span', {}, t('disp.cancel_assignment_confirm', { unit: callSign }), ' '), yes, ' ', no));
+      no.focus();
+    });
+    box.append(ask);
+    return box;
+  }
+
   /** One assignment: status, radio-reported steps, the crew's note, the alarm, and (while open) its actions. */
   function assignmentItem(inc: IncidentView, r: AssignmentRow, free: readonly Unit[]): HTMLElement {
     const { a } = r;
@@ -210,7 +235,7 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
                 )
               : null,
             noteInput,
-            h('button', { type: 'button', class: 'btn danger', 'data-action': 'cancel-assignment', onclick: (ev: Event) => once(ev, () => handlers.cancelAssignment(a)) }, '✕ ', t('disp.cancel_assignment')),
+            cancelControl(a, r.callSign),
             pick,
             pick
               ? h(
