@@ -64,42 +64,48 @@ export async function request<T>(
   body?: unknown,
   options: RequestOptions = {},
 ): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json', 'X-Requested-With': 'siaga' };
+  const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
+  const response = await send(path, { method, headers, body: body === undefined ? null : JSON.stringify(body), signal: options.signal ?? null });
+  if (response.status === 204) return undefined as T;
+  const parsed = await jsonBody(response);
+  if (!response.ok) throw failure(response.status, parsed, options.anonymous ?? false);
+  return parsed as T;
+}
 
-  let response: Response;
+/**
+ * `fetch` with what every call to the API carries (the session cookie, the CSRF marker header); a fetch that
+ * fails without an answer (offline, refused) is a `network_error`. An abort is passed on as it is.
+ */
+async function send(path: string, init: RequestInit & { headers: Record<string, string> }): Promise<Response> {
   try {
-    response = await fetch(path, {
-      method,
-      headers,
-      credentials: 'same-origin',
-      body: body === undefined ? null : JSON.stringify(body),
-      signal: options.signal ?? null,
-    });
+    return await fetch(path, { ...init, headers: { 'X-Requested-With': 'siaga', ...init.headers }, credentials: 'same-origin' });
   } catch (e) {
     if (e instanceof DOMException && e.name === 'AbortError') throw e;
     throw new ApiError('network_error', 0, e instanceof Error ? e.message : String(e));
   }
-  if (response.status === 204) return undefined as T;
+}
+
+/** The answer's body as JSON, or `undefined` when it is empty or not JSON. */
+async function jsonBody(response: Response): Promise<unknown> {
   const text = await response.text();
-  let parsed: unknown = undefined;
-  if (text) {
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
-  if (!response.ok) {
-    const err = errorFromBody(response.status, parsed);
-    if (SESSION_ENDED.has(err.code) && !options.anonymous && !isSigningOut()) {
-      clearSession();
-      onSessionEnded?.(err.code);
-    }
-    throw err;
+}
+
+/** The error an answer that is not 2xx stands for; a session the server ended ends on this page too. */
+function failure(status: number, parsed: unknown, anonymous: boolean): ApiError {
+  const err = errorFromBody(status, parsed);
+  if (SESSION_ENDED.has(err.code) && !anonymous && !isSigningOut()) {
+    clearSession();
+    onSessionEnded?.(err.code);
   }
-  return parsed as T;
+  return err;
 }
 
 /** Builds an `ApiError` from an error envelope; a body without one maps the status to a code. */
@@ -160,22 +166,8 @@ export interface DownloadedFile {
  * everywhere else instead of a downloaded JSON error.
  */
 export async function download(path: string, fallbackName: string): Promise<DownloadedFile> {
-  let response: Response;
-  try {
-    response = await fetch(path, { headers: { 'X-Requested-With': 'siaga' }, credentials: 'same-origin' });
-  } catch (e) {
-    throw new ApiError('network_error', 0, e instanceof Error ? e.message : String(e));
-  }
-  if (!response.ok) {
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
-    throw errorFromBody(response.status, parsed);
-  }
+  const response = await send(path, { headers: {} });
+  if (!response.ok) throw failure(response.status, await jsonBody(response), false);
   const disposition = response.headers.get('Content-Disposition') ?? '';
   const named = /filename="([^"]+)"/.exec(disposition)?.[1];
   return { blob: await response.blob(), fileName: named ?? fallbackName };
@@ -183,24 +175,9 @@ export async function download(path: string, fallbackName: string): Promise<Down
 
 /** POSTs a text body of another type than JSON (a CSV upload), with the same headers and errors as `request`. */
 export async function postText<T>(path: string, body: string, contentType: string): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(path, {
-      method: 'POST',
-      headers: { Accept: 'application/json', 'X-Requested-With': 'siaga', 'Content-Type': contentType, 'Idempotency-Key': newIdempotencyKey() },
-      credentials: 'same-origin',
-      body,
-    });
-  } catch (e) {
-    throw new ApiError('network_error', 0, e instanceof Error ? e.message : String(e));
-  }
-  const text = await response.text();
-  let parsed: unknown;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  if (!response.ok) throw errorFromBody(response.status, parsed);
+  const headers = { Accept: 'application/json', 'Content-Type': contentType, 'Idempotency-Key': newIdempotencyKey() };
+  const response = await send(path, { method: 'POST', headers, body });
+  const parsed = await jsonBody(response);
+  if (!response.ok) throw failure(response.status, parsed, false);
   return parsed as T;
 }
