@@ -413,6 +413,9 @@ describe('call-taker incidents, agent state and events', () => {
     const task = (id: string, due_at: number) => ({ id, call_id: 'q', service_line: 'quitline', ani: '0812', ordinal: 1, day_offset: 1, due_at, status: 'pending' });
     const loaded = followUpsLoaded(s, [task('later', 5_000), task('sooner', 1_000)]);
     expect(loaded.followUps.map((f) => f.id)).toEqual(['sooner', 'later']);
+    // Read again with the same tasks (a live event's re-read): nothing changes, so nothing is redrawn.
+    expect(followUpsLoaded(loaded, [task('sooner', 1_000), task('later', 5_000)])).toBe(loaded);
+    expect(followUpsLoaded(loaded, [task('later', 5_000)]).followUps.map((f) => f.id)).toEqual(['later']);
     expect(isDue(task('x', 1_000), 1_000)).toBe(true);
     expect(isDue(task('x', 1_001), 1_000)).toBe(false);
   });

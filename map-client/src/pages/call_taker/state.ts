@@ -659,9 +659,14 @@ export function linesLoaded(state: CallTakerState, followUp: readonly string[], 
   return { ...state, followUpLines: new Set(followUp), tieredLines: new Set(tiered) };
 }
 
-/** The pending follow-ups were (re)read. */
+/**
+ * The pending follow-ups were (re)read. A read that finds the same tasks changes nothing, so the list is not
+ * drawn again under the hands of a call taker recording an outcome.
+ */
 export function followUpsLoaded(state: CallTakerState, list: readonly FollowUpView[]): CallTakerState {
-  return { ...state, followUps: [...list].sort((a, b) => a.due_at - b.due_at) };
+  const followUps = [...list].sort((a, b) => a.due_at - b.due_at);
+  const same = followUps.length === state.followUps.length && followUps.every((f, i) => JSON.stringify(f) === JSON.stringify(state.followUps[i]));
+  return same ? state : { ...state, followUps };
 }
 
 /** The server answered a state change of this agent (or its live event arrived). */
