@@ -1,5 +1,5 @@
 // A dispatcher's shift at 1366×768 (Dinkes), with a call taker filing and a crew answering through the API
-// at the same time (and a call taker's page, which hears an incident sent back to it): new incidents are heard and flash the title while the tab is hidden, and a visible mute
+// at the same time, and AMB-01's crew on a phone (360×740) that rings while it does not acknowledge (and a call taker's page, which hears an incident sent back to it): new incidents are heard and flash the title while the tab is hidden, and a visible mute
 // silences them; recommendations follow the units; a crew that never acknowledges raises an alarm, and the
 // dispatcher cancels, reassigns, records the crew's radio reports and closes; units are selected, followed,
 // and taken out of service and back; a resolved incident offers no assignment. Any request off localhost and
@@ -17,6 +17,16 @@ import { eventually } from './support/flow.mjs';
 const VIEWPORT = { width: 1366, height: 768 };
 /** P1 targets (seconds): a crew has 3 s to acknowledge; everything else is far away. */
 const P1 = { ESCALATION_S: 600, DISPATCH_S: 600, ACKNOWLEDGE_S: 3, ARRIVAL_URBAN_S: 3600, ARRIVAL_RURAL_S: 3600, RESOLUTION_S: 14400 };
+const REALERT_S = 5;
+/** AMB-01's crew phone: 360×740, touch, Android. */
+const PHONE = {
+  viewport: { width: 360, height: 740 },
+  isMobile: true,
+  hasTouch: true,
+  userAgent: 'Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36',
+};
+/** How many times the phone has alarmed (`<html data-alert-count>`, see pages/responder/alerts.ts). */
+const alertCount = (page) => page.evaluate(() => Number(document.documentElement.dataset.alertCount ?? 0));
 
 let server;
 let browser;
@@ -28,6 +38,8 @@ const dispForbidden = [];
 
 before(async () => {
   const env = Object.fromEntries(Object.entries(P1).map(([k, v]) => [`SIAGA_DISPATCH__SLA__PRIORITIES__P1__${k}`, String(v)]));
+  // The crew's phone rings again every 5 s while an assignment is not acknowledged.
+  env.SIAGA_PUSH__REALERT_S = String(REALERT_S);
   server = await startServer({ env });
   browser = await launch();
   taker = await login(server.url, 'operator2');
@@ -180,6 +192,15 @@ test('recommendations refresh when a unit of the OPD becomes available, list onl
 test('a crew that never acknowledges raises the alarm; the dispatcher reassigns, records the radio reports, sees the caller and the crew note, and closes', async () => {
   const page = disp.page;
   const [amb1, amb2] = [await unitId('AMB-01'), await unitId('AMB-02')];
+  // AMB-01's crew has the responder page open on a phone, on duty but looking elsewhere.
+  const crew = await guardedContext(browser, server.url, PHONE);
+  // Headless Chromium has no vibrator: the calls are accepted and ignored (responder_alerts.test.mjs records them).
+  await crew.context.addInitScript(() => {
+    navigator.vibrate = () => true;
+  });
+  const phone = await crew.context.newPage();
+  await loginAs(phone, 'amb01');
+  await phone.getByText(/Belum ada penugasan/).waitFor();
   const inc = await fileIncident({ priority: 'p1', description: 'Pengendara motor tidak sadarkan diri.' });
   await openIncident(page, inc.number);
   // The caller's contact is on the panel.
@@ -198,6 +219,10 @@ test('a crew that never acknowledges raises the alarm; the dispatcher reassigns,
   await detail(page).locator('[data-assignment-id][data-alarm="true"]', { hasText: 'AMB-01' }).waitFor({ timeout: 5_000 });
   await page.locator(`.queue-item[data-alarm="true"]`, { hasText: inc.number }).waitFor();
   await shot(page, 'dispatcher_shift_3_unacknowledged_alarm');
+  // Meanwhile the phone rang and, unanswered, rings again.
+  await phone.waitForSelector('html[data-alert="ringing"]');
+  await eventually(async () => (await alertCount(phone)) >= 2, (REALERT_S + 5) * 1000, 'the phone ringing again');
+  await shot(phone, 'dispatcher_shift_3b_phone_ringing');
 
   // Reassign to AMB-02 in one action: AMB-01's assignment is cancelled, AMB-02 assigned.
   await first.locator('select.unit-pick').selectOption(amb2);
@@ -205,6 +230,11 @@ test('a crew that never acknowledges raises the alarm; the dispatcher reassigns,
   await detail(page).locator('[data-assignment-id][data-status="cancelled"]', { hasText: 'AMB-01' }).waitFor({ timeout: 10_000 });
   const second = detail(page).locator('[data-assignment-id]', { hasText: 'AMB-02' });
   await second.waitFor();
+  // AMB-01's phone stops ringing: its assignment is withdrawn.
+  await phone.waitForSelector('html[data-alert="idle"]', { timeout: 10_000 });
+  await phone.getByText(/Belum ada penugasan/).waitFor({ timeout: 10_000 });
+  assert.deepEqual(crew.problems, []);
+  await crew.context.close();
 
   // AMB-02's crew reports by radio; the dispatcher records each step.
   for (const step of ['acknowledged', 'en_route', 'on_scene']) {
@@ -213,7 +243,20 @@ test('a crew that never acknowledges raises the alarm; the dispatcher reassigns,
     await button.click();
     await detail(page).locator(`[data-assignment-id][data-status="${step}"]`, { hasText: 'AMB-02' }).waitFor({ timeout: 10_000 });
   }
-  await second.locator('input.radio-note').fill('Pasien distabilkan, dibawa ke RSUD Embung Fatimah.');
+  const radioNote = second.locator('input.radio-note');
+  await radioNote.fill('Pasien distabilkan,');
+  // A second caller reports the same crash while the dispatcher types: the panel is drawn again (its heading
+  // is a new element), and the note being typed keeps its text and the focus.
+  const heading = await detail(page).locator('h2').elementHandle();
+  const again = await api(server.url, 'POST', '/api/v1/calls', taker.token, { ani: '081299990009', channel: 'voice', service_line: '112' });
+  await api(server.url, 'POST', `/api/v1/calls/${again.body.id}/answer`, taker.token, {});
+  const linked = await api(server.url, 'POST', `/api/v1/incidents/${inc.id}/calls`, taker.token, { call_id: again.body.id });
+  assert.equal(linked.status < 300, true, JSON.stringify(linked.body));
+  await page.waitForFunction((h) => !h.isConnected, heading, { timeout: 10_000 });
+  assert.equal(await radioNote.inputValue(), 'Pasien distabilkan,');
+  assert.equal(await radioNote.evaluate((el) => el === document.activeElement), true);
+  await page.keyboard.type(' dibawa ke RSUD Embung Fatimah.');
+  assert.equal(await radioNote.inputValue(), 'Pasien distabilkan, dibawa ke RSUD Embung Fatimah.');
   await second.locator('[data-radio-step="resolved"]').click();
   await detail(page).locator('[data-testid="detail-status"][data-status="resolved"]').waitFor({ timeout: 10_000 });
   const done = detail(page).locator('[data-assignment-id][data-status="resolved"]', { hasText: 'AMB-02' });

@@ -60,6 +60,8 @@ interface DecisionForm {
 export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
   const recBox = h('div', { class: 'recs', 'data-testid': 'recommendations' });
   let decision: DecisionForm | null = null;
+  /** The crew's note being typed for a radio report, per assignment: kept across live redraws of the panel. */
+  const radioNotes = new Map<string, HTMLInputElement>();
   /** What the panel was last drawn from; a redraw happens only when one of these changes. */
   let drawn: unknown[] | null = null;
   let recsDrawn: { incidentId: string; recs: DispatcherState['recommendations'] } | null = null;
@@ -129,10 +131,14 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
         h('button', { type: 'button', class: 'btn primary', 'data-action': 'close', 'aria-expanded': String(open === 'close'), onclick: () => openForm(inc.id, 'close') }, '■ ', t('disp.close')),
       );
     }
-    // Live updates redraw the panel; whoever was typing in the open form keeps the focus and the caret.
+    // Live updates redraw the panel; whoever was typing in the open form or a radio note keeps the focus, the
+    // caret and the text.
     const active = document.activeElement;
-    const focused = decision && active instanceof HTMLElement && decision.form.contains(active) ? active : null;
-    const caret = focused instanceof HTMLTextAreaElement ? focused.selectionStart : null;
+    const inForm = decision && active instanceof HTMLElement && decision.form.contains(active);
+    const inNote = active instanceof HTMLInputElement && [...radioNotes.values()].includes(active);
+    const focused = inForm || inNote ? (active as HTMLElement) : null;
+    const caret = focused instanceof HTMLTextAreaElement || focused instanceof HTMLInputElement ? focused.selectionStart : null;
+    for (const id of radioNotes.keys()) if (!rows.some((r) => r.a.id === id && nextCrewStep(r.a.status) === 'resolved')) radioNotes.delete(id);
     const rejections = rejectionsOf(state, inc);
     const note = escalationNoteOf(state, inc);
     const reporter = inc.reporter;
@@ -166,8 +172,17 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
     );
     if (focused) {
       focused.focus();
-      if (focused instanceof HTMLTextAreaElement && caret !== null) focused.setSelectionRange(caret, caret);
+      if ((focused instanceof HTMLTextAreaElement || focused instanceof HTMLInputElement) && caret !== null) focused.setSelectionRange(caret, caret);
     }
+  }
+
+  /** The note field of an assignment's "resolved" radio report, the same element on every redraw. */
+  function radioNote(assignmentId: string): HTMLInputElement {
+    const kept = radioNotes.get(assignmentId);
+    if (kept) return kept;
+    const input = h('input', { type: 'text', class: 'radio-note', 'aria-label': t('disp.radio_note'), placeholder: t('disp.radio_note') });
+    radioNotes.set(assignmentId, input);
+    return input;
   }
 
   /**
@@ -200,7 +215,7 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
     const { a } = r;
     const next = nextCrewStep(a.status);
     const open = isOpenAssignment(a);
-    const noteInput = next === 'resolved' ? h('input', { type: 'text', class: 'radio-note', 'aria-label': t('disp.radio_note'), placeholder: t('disp.radio_note') }) : null;
+    const noteInput = next === 'resolved' ? radioNote(a.id) : null;
     const pick = open && free.length > 0 ? unitSelect(free, t('disp.reassign_to')) : null;
     return h(
       'li',
