@@ -136,6 +136,23 @@ pub struct FollowUpLine {
 }
 
 impl RoutingConfig {
+    /// The codes of the tiered lines, as configured.
+    pub fn tiered_line_codes(&self) -> Vec<String> {
+        self.lines
+            .lines()
+            .iter()
+            .map(|l| l.line.as_str().to_owned())
+            .collect()
+    }
+
+    /// The codes of the lines with a follow-up programme, as configured.
+    pub fn follow_up_line_codes(&self) -> Vec<String> {
+        self.follow_ups
+            .iter()
+            .map(|f| f.line.as_str().to_owned())
+            .collect()
+    }
+
     /// Whether some tiered line has a regional team with this id.
     pub fn has_team(&self, team_id: &str) -> bool {
         self.lines

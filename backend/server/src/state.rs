@@ -24,6 +24,8 @@ pub struct AppState {
     pub live: crate::live::Live,
     /// The bounded password hashers of this instance.
     pub passwords: Arc<crate::auth::Passwords>,
+    /// The Web Push identity (`[push] vapid_private_key`), derived once; `None` when Web Push is off.
+    pub vapid: Option<Arc<crate::service::push::Vapid>>,
 }
 
 impl AppState {
@@ -40,9 +42,17 @@ impl AppState {
             config.auth.password_hash_concurrency,
             config.auth.password_hash_queue,
         );
+        // A key that does not parse was refused when the configuration was loaded (`PushConfig::validate`);
+        // a state built around one anyway runs without Web Push, and says so.
+        let vapid = crate::service::push::Vapid::from_config(&config.push)
+            .map_err(|e| tracing::error!(error = %format!("{e:#}"), "push.vapid_private_key unusable; Web Push off"))
+            .ok()
+            .flatten()
+            .map(Arc::new);
         AppState {
             store,
             clock,
+            vapid,
             passwords: Arc::new(passwords),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),

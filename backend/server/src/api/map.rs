@@ -50,26 +50,10 @@ pub async fn client_config(State(state): State<AppState>) -> Json<ClientConfigVi
             .basemap_pmtiles
             .as_ref()
             .map(|_| BASEMAP_PATH.to_owned()),
-        vapid_public_key: crate::service::push::Vapid::from_config(&state.config.push)
-            .ok()
-            .flatten()
-            .map(|v| v.public_key),
+        vapid_public_key: state.vapid.as_ref().map(|v| v.public_key.clone()),
         realert_s: state.config.push.realert_s,
-        follow_up_lines: state
-            .config
-            .routing
-            .follow_ups
-            .iter()
-            .map(|f| f.line.as_str().to_owned())
-            .collect(),
-        tiered_lines: state
-            .config
-            .routing
-            .lines
-            .lines()
-            .iter()
-            .map(|l| l.line.as_str().to_owned())
-            .collect(),
+        follow_up_lines: state.config.routing.follow_up_line_codes(),
+        tiered_lines: state.config.routing.tiered_line_codes(),
     })
 }
 

@@ -36,15 +36,7 @@ pub fn start(
     head: i64,
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Option<tokio::task::JoinHandle<()>> {
-    let vapid = match Vapid::from_config(&state.config.push) {
-        Ok(Some(v)) => Arc::new(v),
-        Ok(None) => return None,
-        Err(e) => {
-            // Checked when the configuration was loaded; kept here so a bad key never panics.
-            tracing::error!(error = %format!("{e:#}"), "push.vapid_private_key unusable; Web Push off");
-            return None;
-        }
-    };
+    let vapid = state.vapid.clone()?;
     let http = reqwest::Client::builder()
         .timeout(SEND_TIMEOUT)
         .build()

@@ -52,18 +52,8 @@ pub struct RegionalTeamView {
 /// so every instance routes alike). `112` first, then the others by code.
 pub fn service_lines(state: &AppState) -> Vec<ServiceLineView> {
     let routing = &state.config.routing;
-    let mut codes: Vec<String> = routing
-        .lines
-        .lines()
-        .iter()
-        .map(|l| l.line.as_str().to_owned())
-        .chain(
-            routing
-                .follow_ups
-                .iter()
-                .map(|f| f.line.as_str().to_owned()),
-        )
-        .collect();
+    let mut codes = routing.tiered_line_codes();
+    codes.extend(routing.follow_up_line_codes());
     codes.sort();
     codes.dedup();
     codes.retain(|c| c != ServiceLineCode::emergency().as_str());
