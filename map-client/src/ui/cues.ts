@@ -13,14 +13,12 @@
 
 import { t } from '../i18n';
 import { h } from './dom';
+import { audioContext, playTones, type Tone } from './tones';
 
 /** The kinds of news a desk hears, each with its own tone pattern. */
 export type Cue = 'incoming_call' | 'new_incident' | 'returned_incident' | 'sla_breach' | 'unacknowledged';
 
 const MUTE_KEY = 'siaga.cues.muted';
-
-/** One tone: frequency (Hz), start offset and length (s), waveform. */
-type Tone = readonly [hz: number, at: number, length: number, wave: OscillatorType];
 
 /**
  * Patterns told apart by pitch and rhythm: a telephone's double ring (a call rings at the console), a rising
@@ -59,25 +57,12 @@ const PATTERNS: Record<Cue, readonly Tone[]> = {
   ],
 };
 
-let context: AudioContext | null = null;
 const muteListeners = new Set<(muted: boolean) => void>();
-
-function audio(): AudioContext | null {
-  if (context) return context;
-  const Ctor = window.AudioContext ?? (window as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
-  if (!Ctor) return null;
-  try {
-    context = new Ctor();
-  } catch {
-    return null;
-  }
-  return context;
-}
 
 /** Resumes (creating if needed) the AudioContext on the page's first click or key press. */
 export function installAudioUnlock(): void {
   const unlock = () => {
-    const ctx = audio();
+    const ctx = audioContext();
     if (ctx && ctx.state !== 'running') void ctx.resume().catch(() => undefined);
     if (ctx?.state === 'running') {
       document.removeEventListener('pointerdown', unlock, true);
@@ -119,28 +104,14 @@ export function cue(kind: Cue): void {
 }
 
 function play(kind: Cue): boolean {
-  const ctx = audio();
+  const ctx = audioContext();
   if (!ctx) return false;
   if (ctx.state !== 'running') {
     // Not unlocked by a gesture yet: this cue stays silent (the screen and the title still show it).
     void ctx.resume().catch(() => undefined);
     return false;
   }
-  const start = ctx.currentTime + 0.02;
-  for (const [hz, at, length, wave] of PATTERNS[kind]) {
-    const osc = ctx.createOscillator();
-    const gain = ctx.createGain();
-    osc.type = wave;
-    osc.frequency.value = hz;
-    // A short attack and release, so tones do not click.
-    gain.gain.setValueAtTime(0, start + at);
-    gain.gain.linearRampToValueAtTime(0.25, start + at + 0.01);
-    gain.gain.setValueAtTime(0.25, start + at + length - 0.03);
-    gain.gain.linearRampToValueAtTime(0, start + at + length);
-    osc.connect(gain).connect(ctx.destination);
-    osc.start(start + at);
-    osc.stop(start + at + length + 0.01);
-  }
+  playTones(ctx, PATTERNS[kind], 0.25, 0.02);
   return true;
 }
 

@@ -6,11 +6,15 @@
 //! Test hook (documented for the browser tests): `<html data-alert="ringing|idle" data-alert-count="N">`;
 //! `N` counts alarms rung since the page loaded (the first ring and each repeat).
 
+import { audioContext, playTones, type Tone } from '../../ui/tones';
+
 /** Vibration pattern of one alarm (ms on, off, …): long enough to feel in a pocket. */
 export const VIBRATE_PATTERN = [600, 200, 600, 200, 1200];
 
-/** One alarm: three rising two-tone bursts, about two seconds. */
-const BURSTS = 3;
+/** One alarm: three rising two-tone bursts (880 then 1320 Hz, square), about two seconds. */
+const ALARM: readonly Tone[] = [0, 1, 2].flatMap((i) =>
+  [880, 1320].map((hz, j): Tone => [hz, i * 0.7 + j * 0.25, 0.22, 'square']),
+);
 
 export interface AlertText {
   title: string;
@@ -27,7 +31,6 @@ export interface Alerter {
 
 export function createAlerter(realertMs: number): Alerter {
   const root = document.documentElement;
-  let ctx: AudioContext | null = null;
   let current: string | null = null;
   let text: AlertText = { title: '', body: '' };
   let timer: number | null = null;
@@ -35,33 +38,11 @@ export function createAlerter(realertMs: number): Alerter {
   root.dataset['alert'] = 'idle';
   root.dataset['alertCount'] = '0';
 
-  function audio(): AudioContext | null {
-    if (ctx) return ctx;
-    const Ctor = window.AudioContext ?? (window as unknown as { webkitAudioContext?: typeof AudioContext }).webkitAudioContext;
-    if (!Ctor) return null;
-    ctx = new Ctor();
-    return ctx;
-  }
-
   function sound(): void {
-    const a = audio();
+    const a = audioContext();
     if (!a) return;
     if (a.state === 'suspended') void a.resume().catch(() => undefined);
-    const t0 = a.currentTime + 0.05;
-    const gain = a.createGain();
-    gain.gain.value = 0.9;
-    gain.connect(a.destination);
-    for (let i = 0; i < BURSTS; i++) {
-      for (const [j, freq] of [880, 1320].entries()) {
-        const osc = a.createOscillator();
-        osc.type = 'square';
-        osc.frequency.value = freq;
-        osc.connect(gain);
-        const start = t0 + i * 0.7 + j * 0.25;
-        osc.start(start);
-        osc.stop(start + 0.22);
-      }
-    }
+    playTones(a, ALARM, 0.9, 0.05);
   }
 
   async function notify(): Promise<void> {
@@ -114,7 +95,7 @@ export function createAlerter(realertMs: number): Alerter {
       }
     },
     unlock() {
-      const a = audio();
+      const a = audioContext();
       if (a && a.state === 'suspended') void a.resume().catch(() => undefined);
     },
   };
