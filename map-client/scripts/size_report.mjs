@@ -1,12 +1,14 @@
 // Prints what each role's page downloads (JS + CSS, gzipped), from Vite's build manifest: the entry chunk,
 // the role's page chunk, and every chunk either imports statically (transitively). Dynamic imports a page
 // makes later (e.g. PMTiles when a basemap is configured) are listed separately, and the MapLibre worker,
-// which map pages fetch once, is listed too.
+// which map pages fetch once, is listed too. For map pages, `first_load_kB` adds what their first visit with a
+// basemap also fetches: the worker, the lazily imported basemap code (PMTiles reader, Protomaps style) and the
+// Latin glyph range (0-255) of each font stack in public/glyphs — everything but the basemap tiles.
 //
 // With `--served URL` (a running Siaga serving this dist), each file is also fetched from the server as
 // Chromium asks for it (`Accept-Encoding: gzip, deflate, br, zstd`) and the bytes on the wire are summed:
 // the first load as served, with the server's own compression.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { get as httpGet } from 'node:http';
 import { join } from 'node:path';
@@ -54,6 +56,18 @@ function served(path) {
 }
 
 const html = gz('index.html');
+const workerEntry = Object.values(manifest).find((c) => c.file.includes('maplibre-gl-worker'));
+const workerAsset = workerEntry?.file ?? Object.values(manifest).flatMap((c) => c.assets ?? []).find((a) => a.includes('maplibre-gl-worker'));
+/** Lazy imports that are not role pages (e.g. the basemap code map pages import when a basemap is configured). */
+function lazyOf(files) {
+  const keys = Object.entries(manifest)
+    .filter(([, c]) => files.has(c.file))
+    .flatMap(([, c]) => c.dynamicImports ?? [])
+    .filter((k) => !k.startsWith('src/pages/'));
+  return [...closure(keys)].filter((f) => !files.has(f));
+}
+const glyphDir = join(dist, 'glyphs');
+const latinGlyphs = existsSync(glyphDir) ? readdirSync(glyphDir).map((stack) => join('glyphs', stack, '0-255.pbf')).filter((f) => existsSync(join(dist, f))) : [];
 const rows = [];
 for (const [role, key] of Object.entries(roles)) {
   const files = closure([entryKey, key]);
@@ -61,6 +75,10 @@ for (const [role, key] of Object.entries(roles)) {
   const raw = [...files].reduce((n, f) => n + statSync(join(dist, f)).size, 0);
   const map = [...files].some((f) => f.includes('maplibre'));
   const row = { role, gzip_kB: (total / 1024).toFixed(1), raw_kB: (raw / 1024).toFixed(1), files: files.size, maplibre: map };
+  if (map) {
+    const extra = [...lazyOf(files), ...(workerAsset ? [workerAsset] : []), ...latinGlyphs];
+    row.first_load_kB = ((total + extra.reduce((n, f) => n + gz(f), 0)) / 1024).toFixed(1);
+  }
   if (servedAt) {
     const answers = await Promise.all(['/', ...[...files].map((f) => `/${f}`)].map(served));
     row.served_kB = (answers.reduce((n, a) => n + a.bytes, 0) / 1024).toFixed(1);
@@ -69,6 +87,5 @@ for (const [role, key] of Object.entries(roles)) {
   rows.push(row);
 }
 console.table(rows);
-const worker = Object.values(manifest).find((c) => c.file.includes('maplibre-gl-worker'));
-const workerFile = worker?.file ?? (Object.values(manifest).flatMap((c) => c.assets ?? []).find((a) => a.includes('maplibre-gl-worker')));
-if (workerFile) console.log(`MapLibre worker (map pages only): ${(gz(workerFile) / 1024).toFixed(1)} kB gzip (${workerFile})`);
+if (workerAsset) console.log(`MapLibre worker (map pages only): ${(gz(workerAsset) / 1024).toFixed(1)} kB gzip (${workerAsset})`);
+if (latinGlyphs.length > 0) console.log(`Latin glyphs (map pages, first load): ${(latinGlyphs.reduce((n, f) => n + gz(f), 0) / 1024).toFixed(1)} kB gzip (${latinGlyphs.length} stacks)`);

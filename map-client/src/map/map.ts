@@ -1,12 +1,14 @@
 //! `createMap()`: the only place that constructs a `maplibregl.Map`. It sets the self-hosted worker URL
-//! (MapLibre v6 cannot find its worker inside a bundle), picks the style (plain or offline PMTiles), and
-//! installs the icon resolver that draws Siaga's labels on a canvas.
+//! (MapLibre v6 cannot find its worker inside a bundle), picks the style (plain or offline PMTiles) in the
+//! device's theme (`theme.ts`), follows theme switches by replacing only the base layers under Siaga's, shows
+//! the data's attribution, and installs the icon resolver that draws Siaga's badges on a canvas.
 
 import 'maplibre-gl/dist/maplibre-gl.css';
 import * as maplibregl from 'maplibre-gl';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { drawIcon } from './icons';
-import { loadClientConfig, styleFor } from './style';
+import { loadClientConfig, styleFor, type MapTheme } from './style';
+import { mapTheme, onMapTheme } from './theme';
 
 export { maplibregl };
 export type MlMap = maplibregl.Map;
@@ -21,9 +23,12 @@ export async function createMap(container: HTMLElement): Promise<maplibregl.Map>
     maplibregl.setWorkerUrl(new URL(workerUrl, location.href).toString());
     workerSet = true;
   }
-  const { style, register } = await styleFor(await loadClientConfig());
+  let theme = mapTheme();
+  const base = await styleFor(await loadClientConfig(), theme);
+  const { style, register } = base;
   register?.(maplibregl);
   container.dataset['basemap'] = register ? 'pmtiles' : 'plain';
+  container.dataset['mapTheme'] = theme;
   const map = new maplibregl.Map({
     container,
     style,
@@ -41,10 +46,24 @@ export async function createMap(container: HTMLElement): Promise<maplibregl.Map>
   });
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  // Lists the attribution of every source on show: OpenStreetMap for the basemap, the regions' source.
+  map.addControl(new maplibregl.AttributionControl({ compact: false }), 'bottom-right');
   map.setMissingStyleImageResolver((id) => {
     const icon = drawIcon(id);
     if (icon && !map.hasImage(id)) map.addImage(id, icon.data, { pixelRatio: icon.pixelRatio });
   });
+  /** Replaces the base layers (everything under Siaga's first layer) with those of `next`. */
+  const applyTheme = (next: MapTheme): void => {
+    if (next === theme) return;
+    const oldIds = new Set(base.layersFor(theme).map((l) => l.id));
+    const before = map.getLayersOrder().find((id) => !oldIds.has(id));
+    for (const id of oldIds) if (map.getLayer(id)) map.removeLayer(id);
+    for (const layer of base.layersFor(next)) map.addLayer(layer, before);
+    theme = next;
+    container.dataset['mapTheme'] = next;
+  };
+  const stopFollowing = onMapTheme(applyTheme);
+  map.once('remove', stopFollowing);
   // Browser tests read the style and the rendered features through the container.
   Object.defineProperty(container, 'maplibreMap', { value: map });
   await new Promise<void>((resolve) => {

@@ -22,6 +22,7 @@ import type { PageContext } from '../../main';
 import { h, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
 import { cue, mountMuteToggle } from '../../ui/cues';
+import { mountNightShiftToggle } from '../../ui/night_shift';
 import { mountShell, type Shell } from '../../ui/shell';
 import { createStore } from '../store';
 import {
@@ -91,6 +92,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   function buildViews() {
     shell = mountShell(root, user, t('ct.title'));
     mountMuteToggle(root);
+    mountNightShiftToggle(root);
     shell.setLive(live.state, live.retry);
     const calls = mountCalls({
       answer: (c) => void answer(c),

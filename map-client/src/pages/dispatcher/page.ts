@@ -26,6 +26,7 @@ import type { PageContext } from '../../main';
 import { h, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
 import { cue, mountMuteToggle } from '../../ui/cues';
+import { mountNightShiftToggle } from '../../ui/night_shift';
 import { mountShell } from '../../ui/shell';
 import { createStore } from '../store';
 import {
@@ -65,6 +66,7 @@ const MOVED_REFRESH_MS = 5000;
 export async function mount({ root, user }: PageContext): Promise<void> {
   const shell = mountShell(root, user, t('disp.title'));
   mountMuteToggle(root);
+  mountNightShiftToggle(root);
   const queueList = h('ol', { class: 'queue', 'data-testid': 'incident-queue', 'aria-label': t('disp.queue') });
   const unitList = h('ul', { class: 'unit-list', 'data-testid': 'unit-list' });
   const unitCard = h('section', { class: 'unit-card card', 'data-testid': 'unit-card', 'aria-live': 'polite', hidden: true });

@@ -15,6 +15,7 @@ import { mountHexbins } from '../../map/layers/hexbins';
 import type { PageContext } from '../../main';
 import { h, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
+import { mountNightShiftToggle } from '../../ui/night_shift';
 import { mountShell } from '../../ui/shell';
 import { createStore } from '../store';
 import { saveFile } from '../../ui/download';
@@ -31,6 +32,7 @@ const COALESCE_MS = 500;
 
 export async function mount({ root, user }: PageContext): Promise<void> {
   const shell = mountShell(root, user, t('sup.title'));
+  mountNightShiftToggle(root);
   const store = createStore(initialState());
   const agentsBody = h('tbody', { 'data-testid': 'agents' });
   const counters = h('div', { class: 'counters', 'data-testid': 'counters' });
