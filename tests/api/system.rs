@@ -12,6 +12,7 @@ engine_tests!(
     metrics_are_for_supervisors_admins_and_the_configured_scraper,
     a_request_that_outlasts_the_timeout_is_a_503_in_the_error_envelope,
     responses_are_compressed_and_hashed_assets_cached_for_good,
+    glyph_ranges_are_compressed_revalidated_and_a_missing_one_is_a_404,
     every_response_carries_the_security_headers,
     slow_and_idle_connections_are_closed_after_the_header_read_timeout,
     connections_beyond_the_cap_are_refused_and_the_open_ones_keep_working,
@@ -209,6 +210,58 @@ async fn responses_are_compressed_and_hashed_assets_cached_for_good(engine: Engi
         .unwrap();
     assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(api.headers()["cache-control"], "no-store");
+}
+
+/// The map's glyph ranges (`/glyphs/<font stack>/<range>.pbf`, not content-hashed) are sent compressed and
+/// revalidated on every load (a 304 when unchanged); a range that is not there is a 404, never the app shell,
+/// so MapLibre draws those characters locally instead of parsing HTML as glyphs.
+async fn glyph_ranges_are_compressed_revalidated_and_a_missing_one_is_a_404(engine: Engine) {
+    let srv = TestServer::start_with(
+        engine,
+        Options {
+            tweak: Some(|c| c.static_dir = workspace_root().join("tests/fixtures/static")),
+            ..Options::default()
+        },
+    )
+    .await;
+    let range = "/glyphs/Noto%20Sans%20Regular/65024-65279.pbf";
+    let raw = std::fs::read(
+        workspace_root().join("tests/fixtures/static/glyphs/Noto Sans Regular/65024-65279.pbf"),
+    )
+    .unwrap();
+    let resp = srv
+        .request(Method::GET, range, None)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let headers = resp.headers().clone();
+    assert_eq!(headers["content-encoding"], "gzip", "{headers:?}");
+    assert_eq!(headers["cache-control"], "no-cache");
+    let last_modified = headers["last-modified"].clone();
+    let sent = resp.bytes().await.unwrap().len();
+    assert!(sent < raw.len(), "{sent} bytes sent for {}", raw.len());
+
+    let again = srv
+        .request(Method::GET, range, None)
+        .header("if-modified-since", last_modified)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    let missing = srv
+        .request(Method::GET, "/glyphs/Noto%20Sans%20Regular/19968-20223.pbf", None)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let body = missing.text().await.unwrap();
+    assert!(!body.contains("<html"), "the app shell answered a missing glyph range: {body}");
+    // A page path still gets the app shell.
+    let page = srv.request(Method::GET, "/dispatcher", None).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
 }
 
 // ---------------------------------------------------------------------------------------------------------

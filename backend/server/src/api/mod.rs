@@ -182,6 +182,9 @@ fn application(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let static_dir = state.config.static_dir.clone();
     let spa = ServeDir::new(&static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
+    // Glyph ranges the map asks for by codepoint: a range that is not there is a 404 (MapLibre then draws
+    // those characters with a local font), never the app shell's HTML.
+    let glyphs = ServeDir::new(static_dir.join("glyphs"));
 
     api.route(
         "/api/openapi.json",
@@ -197,6 +200,7 @@ fn application(state: AppState) -> Router {
     ))
     .route_layer(middleware::from_fn(extract::refuse_unreadable_path))
     .route_layer(middleware::from_fn_with_state(state.clone(), observe))
+    .nest_service("/glyphs", glyphs)
     .fallback_service(spa)
     .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
     .layer(middleware::from_fn_with_state(timeout, request_timeout))
