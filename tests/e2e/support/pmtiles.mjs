@@ -1,5 +1,5 @@
 // A tiny PMTiles v3 writer for the basemap test: a few hand-drawn features in the Protomaps basemap schema
-// (earth, water, landuse, roads) around the demo city, cut into vector tiles by geojson-vt and encoded as MVT
+// (earth, water, landuse, named roads, places) around the demo city, cut into vector tiles by geojson-vt and encoded as MVT
 // by vt-pbf (MapLibre's own libraries), gzipped, and laid out as the spec says: a 127-byte header, the root
 // directory, JSON metadata, then the tile data in tile-id order. Nothing is downloaded; the archive is made
 // fresh by each test run.
@@ -30,11 +30,23 @@ export function basemapFeatures() {
       feature('Polygon', rect(104.06, 1.08, 104.07, 1.09), { kind: 'hospital' }),
     ],
     roads: [
-      feature('LineString', [[103.9, 1.05], [104.0, 1.1], [104.1, 1.13], [104.2, 1.15]], { kind: 'highway' }),
-      feature('LineString', [[104.03, 0.99], [104.03, 1.1], [104.05, 1.19]], { kind: 'major_road' }),
+      feature('LineString', [[103.9, 1.05], [104.0, 1.1], [104.1, 1.13], [104.2, 1.15]], { kind: 'highway', name: 'Jalan Jenderal Sudirman', min_zoom: 6 }),
+      feature('LineString', [[104.03, 0.99], [104.03, 1.1], [104.05, 1.19]], { kind: 'major_road', name: STREET_NAME, min_zoom: 9 }),
+      feature('LineString', [[104.022, 1.096], [104.045, 1.096]], { kind: 'minor_road', name: 'Jalan Raja Ali Haji', min_zoom: 13 }),
+    ],
+    places: [
+      feature('Point', PLACE_AT, { kind: 'locality', name: PLACE_NAME, min_zoom: 8, population_rank: 11 }),
+      feature('Point', [104.012, 1.104], { kind: 'neighbourhood', name: 'Teluk Tering', min_zoom: 12 }),
     ],
   };
 }
+
+/** A street in the archive whose name the label tests look for, and the point where it is drawn (lon, lat). */
+export const STREET_NAME = 'Jalan Engku Putri';
+export const STREET_AT = [104.03, 1.1];
+/** A place (locality) in the archive, and where it is. */
+export const PLACE_NAME = 'Sei Panas';
+export const PLACE_AT = [104.0, 1.165];
 
 /** The tile containing `lon, lat` at zoom `z` (Web Mercator, XYZ). */
 function tileOf(lon, lat, z) {
@@ -128,8 +140,8 @@ export function buildBasemap() {
   const metadata = gzipSync(
     JSON.stringify({
       name: 'siaga-e2e-basemap',
-      attribution: 'test fixture',
-      vector_layers: layers.map(([id]) => ({ id, fields: { kind: 'String' }, minzoom: 0, maxzoom: MAX_ZOOM })),
+      attribution: '© OpenStreetMap contributors',
+      vector_layers: layers.map(([id]) => ({ id, fields: { kind: 'String', name: 'String', min_zoom: 'Number' }, minzoom: 0, maxzoom: MAX_ZOOM })),
     }),
   );
   const tileData = Buffer.concat(tiles.map((t) => t.data));
