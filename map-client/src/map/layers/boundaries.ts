@@ -43,6 +43,9 @@ export function mountBoundaries(map: MlMap) {
       'text-letter-spacing': 0.04,
       'text-max-width': 9,
       'symbol-sort-key': ['match', ['get', 'level'], 'regency', 0, 'district', 1, 2],
+      // Units and faskes are placed first; the name moves aside rather than vanishing under a badge.
+      'text-variable-anchor': ['center', 'top', 'bottom', 'left', 'right'],
+      'text-radial-offset': 1.2,
     },
     paint: { 'text-color': colours.regionLabel, 'text-halo-color': colours.regionLabelHalo, 'text-halo-width': 1.6, 'text-opacity': 0.9 },
   });
