@@ -2,6 +2,8 @@
 // street zoom. Starts a real `siaga demo --no-simulate` with a basemap archive (SIAGA_BASEMAP=path, or the
 // test fixture from support/pmtiles.mjs), then per run, in a fresh browser context (cold HTTP cache):
 //
+//   login → page       the login button is clicked until the role's page shows its header;
+//   → map canvas       until MapLibre's canvas exists (MapLibre's code loaded, the style built);
 //   login → map idle   the login button is clicked; the page loads, fits the map to its data, and MapLibre
 //                      reports `idle` with every tile loaded (the page's own view);
 //   → street zoom      the map is moved to zoom 15 at the middle of the OPD's units and is `idle` again
@@ -46,7 +48,10 @@ try {
     await page.getByLabel(/Kata sandi|Password/).fill('siaga112');
     const clicked = await page.evaluate(() => performance.now());
     await page.getByRole('button', { name: /Masuk|Sign in/ }).click();
+    await page.waitForSelector('[data-testid="who"]', { timeout: 30_000 });
+    const shell = await page.evaluate(() => performance.now());
     await page.waitForSelector('[data-testid="map"] .maplibregl-canvas', { timeout: 30_000 });
+    const canvas = await page.evaluate(() => performance.now());
     // The page's own view: fitted to its regions/units, every tile and label in it drawn.
     const fitted = await page.evaluate(async () => {
       const box = document.querySelector('[data-testid="map"]');
@@ -67,6 +72,8 @@ try {
     );
     rows.push({
       run: i + 1,
+      'login→page ms': Math.round(shell - clicked),
+      '→map canvas ms': Math.round(canvas - shell),
       'login→map idle ms': Math.round(fitted - clicked),
       '→street zoom ms': Math.round(street.at - fitted),
       'total ms': Math.round(street.at - clicked),
