@@ -252,15 +252,26 @@ async fn glyph_ranges_are_compressed_revalidated_and_a_missing_one_is_a_404(engi
     assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
 
     let missing = srv
-        .request(Method::GET, "/glyphs/Noto%20Sans%20Regular/19968-20223.pbf", None)
+        .request(
+            Method::GET,
+            "/glyphs/Noto%20Sans%20Regular/19968-20223.pbf",
+            None,
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     let body = missing.text().await.unwrap();
-    assert!(!body.contains("<html"), "the app shell answered a missing glyph range: {body}");
+    assert!(
+        !body.contains("<html"),
+        "the app shell answered a missing glyph range: {body}"
+    );
     // A page path still gets the app shell.
-    let page = srv.request(Method::GET, "/dispatcher", None).send().await.unwrap();
+    let page = srv
+        .request(Method::GET, "/dispatcher", None)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), StatusCode::OK);
 }
 
