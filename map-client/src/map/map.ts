@@ -62,14 +62,16 @@ export async function createMap(container: HTMLElement): Promise<maplibregl.Map>
     theme = next;
     container.dataset['mapTheme'] = next;
   };
-  const stopFollowing = onMapTheme(applyTheme);
-  map.once('remove', stopFollowing);
   // Browser tests read the style and the rendered features through the container.
   Object.defineProperty(container, 'maplibreMap', { value: map });
   await new Promise<void>((resolve) => {
     if (map.loaded()) resolve();
     else map.once('load', () => resolve());
   });
+  // Layers can only be swapped once the style is loaded; a switch made while it loaded is caught up here.
+  const stopFollowing = onMapTheme(applyTheme);
+  map.once('remove', stopFollowing);
+  applyTheme(mapTheme());
   return map;
 }
 
