@@ -18,9 +18,9 @@
 
 use crate::convert::Position;
 use crate::facilities::FacilityIndex;
-use crate::streets::{OsmPlace, Street, nearest_on_lines};
 use crate::jurisdiction::Located;
 use crate::layers::{AdminLayers, RegionLevel};
+use crate::streets::{OsmPlace, Street, nearest_on_lines};
 use geo::InteriorPoint;
 use std::collections::HashMap;
 
@@ -711,10 +711,21 @@ mod tests {
             vec!["jalan", "bulevar", "utara"]
         );
         assert_eq!(normalize("JLN. Pemuda"), vec!["jalan", "pemuda"]);
-        assert_eq!(normalize("Gg. Mesjid No. 5"), vec!["gang", "masjid", "no", "5"]);
+        assert_eq!(
+            normalize("Gg. Mesjid No. 5"),
+            vec!["gang", "masjid", "no", "5"]
+        );
         assert_eq!(
             normalize("Kel. Rawamangun, Kec. Pulo Gadung, Kab. Bekasi"),
-            vec!["kelurahan", "rawamangun", "kecamatan", "pulo", "gadung", "kabupaten", "bekasi"]
+            vec![
+                "kelurahan",
+                "rawamangun",
+                "kecamatan",
+                "pulo",
+                "gadung",
+                "kabupaten",
+                "bekasi"
+            ]
         );
         assert_eq!(
             normalize("Jl. Dr. KRT Radjiman"),
@@ -767,8 +778,18 @@ mod tests {
                     "Jati",
                     &[(106.87, -6.20), (106.88, -6.20)],
                 ),
-                street("w4", "Jalan Pulo Gadung", "Jatinegara", &[(106.91, -6.19), (106.92, -6.19)]),
-                street("w5", "Bulevar Selatan", "Kelapa Gading Barat", &[(106.90, -6.16), (106.91, -6.16)]),
+                street(
+                    "w4",
+                    "Jalan Pulo Gadung",
+                    "Jatinegara",
+                    &[(106.91, -6.19), (106.92, -6.19)],
+                ),
+                street(
+                    "w5",
+                    "Bulevar Selatan",
+                    "Kelapa Gading Barat",
+                    &[(106.90, -6.16), (106.91, -6.16)],
+                ),
             ],
             |s| format!("Kel. {}", s.area.village.clone().unwrap_or_default()),
         );
@@ -776,7 +797,8 @@ mod tests {
     }
 
     #[test]
-    fn streets_are_found_by_abbreviated_or_partial_names_and_pinned_on_the_line_nearest_the_point() {
+    fn streets_are_found_by_abbreviated_or_partial_names_and_pinned_on_the_line_nearest_the_point()
+    {
         let g = streets();
         let near = Position::from_lon_lat(106.91, -6.151).unwrap();
         for query in [
@@ -788,9 +810,17 @@ mod tests {
         ] {
             let found = g.search(query, 5, Some(near));
             assert_eq!(found[0].id, "w1", "{query}: {found:?}");
-            assert_eq!(found[0].kind, PlaceKind::Street { highway: "residential".into() });
+            assert_eq!(
+                found[0].kind,
+                PlaceKind::Street {
+                    highway: "residential".into()
+                }
+            );
             let p = found[0].position;
-            assert!((p.lon() - 106.91).abs() < 1e-9 && (p.lat() + 6.15).abs() < 1e-9, "{p:?}");
+            assert!(
+                (p.lon() - 106.91).abs() < 1e-9 && (p.lat() + 6.15).abs() < 1e-9,
+                "{p:?}"
+            );
         }
         // Without a point the street's own position.
         assert_eq!(
@@ -798,7 +828,10 @@ mod tests {
             Position::from_lon_lat(106.90, -6.15).unwrap()
         );
         // "Jalan" asked for a street named without it.
-        assert_eq!(names(&g.search_("jalan bulevar selatan", 5)), vec!["Bulevar Selatan"]);
+        assert_eq!(
+            names(&g.search_("jalan bulevar selatan", 5)),
+            vec!["Bulevar Selatan"]
+        );
         // "kel" typed in part still begins "Kelapa".
         assert_eq!(g.search_("bulevar utara kel", 5)[0].id, "w1");
     }
@@ -808,11 +841,20 @@ mod tests {
         let g = streets();
         let ids = |found: Vec<Place>| found.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
         let at_jati = Position::from_lon_lat(106.875, -6.201).unwrap();
-        assert_eq!(ids(g.search("jl pemuda", 5, Some(at_jati))), vec!["w3", "w2"]);
+        assert_eq!(
+            ids(g.search("jl pemuda", 5, Some(at_jati))),
+            vec!["w3", "w2"]
+        );
         let at_rawamangun = Position::from_lon_lat(106.885, -6.189).unwrap();
-        assert_eq!(ids(g.search("jl pemuda", 5, Some(at_rawamangun))), vec!["w2", "w3"]);
+        assert_eq!(
+            ids(g.search("jl pemuda", 5, Some(at_rawamangun))),
+            vec!["w2", "w3"]
+        );
         // The kelurahan named after the street picks it wherever the point is.
-        assert_eq!(ids(g.search("jl pemuda rawamangun", 5, Some(at_jati))), vec!["w2"]);
+        assert_eq!(
+            ids(g.search("jl pemuda rawamangun", 5, Some(at_jati))),
+            vec!["w2"]
+        );
     }
 
     #[test]
@@ -822,7 +864,10 @@ mod tests {
             names(&g.search_("pulo gadung", 5)),
             vec!["Pulo Gadung", "Jalan Pulo Gadung"]
         );
-        assert_eq!(names(&g.search_("jl pulo gadung", 5))[0], "Jalan Pulo Gadung");
+        assert_eq!(
+            names(&g.search_("jl pulo gadung", 5))[0],
+            "Jalan Pulo Gadung"
+        );
     }
 
     #[test]
@@ -836,16 +881,29 @@ mod tests {
                 position: Position::from_lon_lat(106.9, -6.16).unwrap(),
                 area: crate::streets::AreaCodes::default(),
             }],
-            |_| area_context(Some(("31.72.05.1002", "Kelapa Gading Timur")), Some("Kelapa Gading")),
+            |_| {
+                area_context(
+                    Some(("31.72.05.1002", "Kelapa Gading Timur")),
+                    Some("Kelapa Gading"),
+                )
+            },
         );
         let found = g.search_("mesjid raya", 5);
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].context, "Kel. Kelapa Gading Timur, Kec. Kelapa Gading");
+        assert_eq!(
+            found[0].context,
+            "Kel. Kelapa Gading Timur, Kec. Kelapa Gading"
+        );
         assert_eq!(
             found[0].kind,
-            PlaceKind::Poi { kind: "amenity=place_of_worship".into() }
+            PlaceKind::Poi {
+                kind: "amenity=place_of_worship".into()
+            }
         );
-        assert_eq!(area_context(Some(("32.04.01.2001", "Sukamaju")), None), "Desa Sukamaju");
+        assert_eq!(
+            area_context(Some(("32.04.01.2001", "Sukamaju")), None),
+            "Desa Sukamaju"
+        );
         assert_eq!(area_context(None, None), "");
     }
 }

@@ -15,8 +15,8 @@
 //!   without one the representative point stored with it (on the line, near its length-weighted centre).
 
 use crate::convert::{Position, PositionExt};
-use crate::layers::{AdminLayers, RegionLevel};
 use crate::jurisdiction::Located;
+use crate::layers::{AdminLayers, RegionLevel};
 use geo::{Centroid, InteriorPoint};
 use std::collections::{BTreeMap, HashMap};
 
@@ -405,7 +405,10 @@ mod tests {
     fn the_nearest_point_lies_on_the_line() {
         let lines = vec![vec![pos(106.90, -6.15), pos(106.92, -6.15)]];
         let q = nearest_on_lines(&lines, pos(106.91, -6.151)).unwrap();
-        assert!((q.lon() - 106.91).abs() < 1e-9 && (q.lat() + 6.15).abs() < 1e-9, "{q:?}");
+        assert!(
+            (q.lon() - 106.91).abs() < 1e-9 && (q.lat() + 6.15).abs() < 1e-9,
+            "{q:?}"
+        );
         // Beyond the end, the end.
         let q = nearest_on_lines(&lines, pos(106.95, -6.14)).unwrap();
         assert_eq!(q, pos(106.92, -6.15));
