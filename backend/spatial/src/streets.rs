@@ -8,7 +8,8 @@
 //! * A **street** is a way tagged `highway` (a road class, not a proposed or razed one) with a `name`. The ways
 //!   of one name are grouped per area: the kelurahan/desa containing each way's midpoint, else its kecamatan.
 //!   So "Jalan Pemuda" is one result per kelurahan it runs through, not one per OSM way and not one for the
-//!   whole country. Ways in no loaded region are grouped by name and shared points (connected pieces).
+//!   whole country. Ways in no loaded region are grouped by name and nearness (pieces within some 200 m of
+//!   each other, so both carriageways of a boulevard are one street).
 //! * A **place** is a named node, or a named closed way (an area, pinned at a point inside it), tagged with one
 //!   of [`PLACE_KEYS`] or `building`. Its kind is the first of those tags, e.g. `amenity=hospital`.
 //! * Where a street's pin goes: the point of its lines nearest a given point ([`nearest_on_lines`]), or
@@ -189,7 +190,7 @@ pub fn area_point(ring: &[Position]) -> Option<Position> {
 }
 
 /// Groups street ways into streets: by name and area (the village, else the district, at each way's
-/// midpoint); ways in no area by name and shared points. Ways with fewer than two positions are left out.
+/// midpoint); ways in no area by name and nearness. Ways with fewer than two positions are left out.
 /// The result is ordered by id.
 pub fn group_streets(ways: Vec<StreetWay>, layers: &AdminLayers) -> Vec<Street> {
     let mut groups: BTreeMap<(String, AreaCodes), Vec<StreetWay>> = BTreeMap::new();
@@ -228,8 +229,12 @@ pub fn group_streets(ways: Vec<StreetWay>, layers: &AdminLayers) -> Vec<Street> 
     streets
 }
 
-/// The ways split into pieces that share points (union-find over positions at OSM's 1e-7 degree precision,
-/// so a node shared by two ways joins them).
+/// Ways of one name closer than about this many degrees (some 200 m) belong to one street when no region
+/// tells them apart: the two carriageways of a boulevard are separate OSM ways that share no node.
+const NEAR_DEG: f64 = 0.002;
+
+/// The ways split into pieces that lie near each other: union-find over grid cells of [`NEAR_DEG`], a way
+/// joining every way with a point in its cells or the neighbouring ones.
 fn connected(ways: Vec<StreetWay>) -> Vec<Vec<StreetWay>> {
     fn find(parent: &mut [usize], mut i: usize) -> usize {
         while parent[i] != i {
@@ -238,23 +243,33 @@ fn connected(ways: Vec<StreetWay>) -> Vec<Vec<StreetWay>> {
         }
         i
     }
+    let cell = |p: &Position| {
+        (
+            (p.lon() / NEAR_DEG).floor() as i64,
+            (p.lat() / NEAR_DEG).floor() as i64,
+        )
+    };
     let mut parent: Vec<usize> = (0..ways.len()).collect();
     let mut owner: HashMap<(i64, i64), usize> = HashMap::new();
     for (i, way) in ways.iter().enumerate() {
-        for p in &way.line {
-            let node = (
-                (p.lon() * 1e7).round() as i64,
-                (p.lat() * 1e7).round() as i64,
-            );
-            match owner.get(&node) {
-                Some(&j) => {
+        for (x, y) in way.line.iter().map(cell) {
+            for (dx, dy) in [
+                (-1, -1),
+                (-1, 0),
+                (-1, 1),
+                (0, -1),
+                (0, 0),
+                (0, 1),
+                (1, -1),
+                (1, 0),
+                (1, 1),
+            ] {
+                if let Some(&j) = owner.get(&(x + dx, y + dy)) {
                     let (a, b) = (find(&mut parent, i), find(&mut parent, j));
                     parent[a] = b;
                 }
-                None => {
-                    owner.insert(node, i);
-                }
             }
+            owner.entry((x, y)).or_insert(i);
         }
     }
     let mut pieces: BTreeMap<usize, Vec<StreetWay>> = BTreeMap::new();
@@ -417,12 +432,18 @@ mod tests {
     }
 
     #[test]
-    fn ways_outside_every_region_are_grouped_by_name_and_shared_nodes() {
+    fn ways_outside_every_region_are_grouped_by_name_and_nearness() {
         let layers = AdminLayers::new(Vec::new(), Vec::new()).unwrap();
         let streets = group_streets(
             vec![
                 way(3, "Jalan Pemuda", &[(106.90, -6.15), (106.91, -6.15)]),
                 way(2, "Jalan Pemuda", &[(106.91, -6.15), (106.92, -6.15)]),
+                // The other carriageway, 20 m away, sharing no point.
+                way(
+                    6,
+                    "Jalan Pemuda",
+                    &[(106.9101, -6.1502), (106.9199, -6.1502)],
+                ),
                 // Far away, not connected: another Jalan Pemuda.
                 way(9, "Jalan Pemuda", &[(110.40, -7.0), (110.41, -7.0)]),
                 way(4, "Gang Mawar", &[(106.92, -6.15), (106.92, -6.16)]),
@@ -437,15 +458,18 @@ mod tests {
         assert_eq!(
             summary,
             vec![
-                ("w2", "Jalan Pemuda", 2),
+                ("w2", "Jalan Pemuda", 3),
                 ("w4", "Gang Mawar", 1),
                 ("w9", "Jalan Pemuda", 1)
             ]
         );
-        // The pin without a bias is on the street, halfway.
+        // The pin without a bias is on the street, near its middle.
         let first = &streets[0];
-        assert!((first.position.lon() - 106.91).abs() < 1e-6, "{first:?}");
-        assert!((first.position.lat() + 6.15).abs() < 1e-9, "{first:?}");
+        assert!(
+            distance_to_lines_m(&first.lines, first.position) < 0.01,
+            "{first:?}"
+        );
+        assert!((first.position.lon() - 106.91).abs() < 0.003, "{first:?}");
     }
 
     #[test]
