@@ -267,28 +267,36 @@ pub fn read_osm(path: &Path) -> anyhow::Result<OsmExtract> {
             });
             return ControlFlow::Continue(());
         }
-        let Some((name, kind)) = place_tags(&tags) else {
-            return ControlFlow::Continue(());
-        };
-        let point = match (&f.geometry, f.polygon()) {
-            (_, Some(area)) => area.interior_point(),
-            (Geometry::Point(p), None) => Some(*p),
-            (Geometry::Way(line), None) => line.interior_point(),
-            (Geometry::MultiPolygon(_), None) => None,
-        };
-        let prefix = match f.kind {
-            Kind::Node => 'n',
-            Kind::Way => 'w',
-            Kind::Relation => 'r',
-        };
-        if let Some(position) = point.and_then(|p| to_position(p.0)) {
-            out.places
-                .push((format!("{prefix}{}", f.id), name.to_owned(), kind, position));
+        if let Some(place) = osm_place(&f, &tags) {
+            out.places.push(place);
         }
         ControlFlow::Continue(())
     })?;
     out.missing_nodes = stats.missing_nodes;
     Ok(out)
+}
+
+/// The named place a feature is (see [`place_tags`]): its id (`n`, `w` or `r` and the OSM id), name, kind and
+/// point: the node, a point inside the area, or a point on an open way.
+fn osm_place(
+    f: &siaga_osm::Feature,
+    tags: &[(&str, &str)],
+) -> Option<(String, String, String, Position)> {
+    use siaga_osm::{Geometry, Kind};
+    let (name, kind) = place_tags(tags)?;
+    let point = match (&f.geometry, f.polygon()) {
+        (_, Some(area)) => area.interior_point(),
+        (Geometry::Point(p), None) => Some(*p),
+        (Geometry::Way(line), None) => line.interior_point(),
+        (Geometry::MultiPolygon(_), None) => None,
+    }?;
+    let prefix = match f.kind {
+        Kind::Node => 'n',
+        Kind::Way => 'w',
+        Kind::Relation => 'r',
+    };
+    let position = Position::from_lon_lat(point.x(), point.y()).ok()?;
+    Some((format!("{prefix}{}", f.id), name.to_owned(), kind, position))
 }
 
 /// Replaces the OSM streets and places with those of an extract.
@@ -487,6 +495,73 @@ mod tests {
         assert_eq!(time_zone_for_code("94.71"), "Asia/Jayapura");
         assert_eq!(time_zone_for_code("81.01"), "Asia/Jayapura");
         assert_eq!(time_zone_for_code("61.71"), "Asia/Jakarta");
+    }
+
+    #[test]
+    fn named_nodes_and_areas_become_places_pinned_at_or_inside_them() {
+        use siaga_osm::{Feature, Geometry, Kind, Tags};
+        let tags = |pairs: &[(&str, &str)]| {
+            Tags(
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            )
+        };
+        let borrowed = |f: &Feature| -> Vec<(String, String)> { f.tags.0.clone() };
+        let place = |f: &Feature| {
+            let owned = borrowed(f);
+            let t: Vec<(&str, &str)> = owned
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            osm_place(f, &t)
+        };
+        let mosque = Feature {
+            kind: Kind::Node,
+            id: 42,
+            tags: tags(&[("amenity", "place_of_worship"), ("name", "Masjid Raya")]),
+            geometry: Geometry::Point(geo::Point::new(106.9, -6.16)),
+        };
+        let (id, name, kind, at) = place(&mosque).unwrap();
+        assert_eq!(
+            (id.as_str(), name.as_str(), kind.as_str()),
+            ("n42", "Masjid Raya", "amenity=place_of_worship")
+        );
+        assert_eq!((at.lon(), at.lat()), (106.9, -6.16));
+
+        let square = geo::LineString::from(vec![
+            (106.90, -6.15),
+            (106.91, -6.15),
+            (106.91, -6.14),
+            (106.90, -6.14),
+            (106.90, -6.15),
+        ]);
+        let mall = Feature {
+            kind: Kind::Way,
+            id: 7,
+            tags: tags(&[
+                ("shop", "mall"),
+                ("building", "yes"),
+                ("name", "Mal Kelapa Gading"),
+            ]),
+            geometry: Geometry::Way(square),
+        };
+        let (id, _, kind, at) = place(&mall).unwrap();
+        assert_eq!((id.as_str(), kind.as_str()), ("w7", "shop=mall"));
+        assert!((106.90..106.91).contains(&at.lon()) && (-6.15..-6.14).contains(&at.lat()));
+
+        // No name, or a street: not a place.
+        let unnamed = Feature {
+            tags: tags(&[("amenity", "bench")]),
+            ..mosque.clone()
+        };
+        assert!(place(&unnamed).is_none());
+        let street = Feature {
+            tags: tags(&[("highway", "residential"), ("name", "Jalan Pemuda")]),
+            ..mall
+        };
+        assert!(place(&street).is_none());
     }
 
     #[test]
