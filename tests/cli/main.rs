@@ -9,14 +9,17 @@
 
 mod audit;
 
-use siaga_tests::{Engine, TestDb, engine_tests, siaga_bin, workspace_root};
+use siaga_tests::{
+    Engine, TestDb, demo_streets_pbf, engine_tests, jakarta_boundaries, siaga_bin, workspace_root,
+};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 engine_tests!(
     imports_real_boundaries_and_locates_points,
-    corrupt_import_is_refused_and_old_data_stays
+    corrupt_import_is_refused_and_old_data_stays,
+    imports_osm_streets_with_their_kelurahan_and_refuses_a_wrong_file
 );
 
 fn geodata() -> PathBuf {
@@ -241,4 +244,73 @@ async fn corrupt_import_is_refused_and_old_data_stays(engine: Engine) {
         String::from_utf8(out.stdout).unwrap().trim(),
         "106.8271,-6.1754,31.71,Kota Administrasi Jakarta Pusat"
     );
+}
+
+async fn imports_osm_streets_with_their_kelurahan_and_refuses_a_wrong_file(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (kec, kel) = jakarta_boundaries(dir.path());
+    import(
+        &db,
+        &[
+            "import",
+            "regions",
+            kec.to_str().unwrap(),
+            "--level",
+            "kecamatan",
+        ],
+    );
+    import(
+        &db,
+        &[
+            "import",
+            "regions",
+            kel.to_str().unwrap(),
+            "--level",
+            "kelurahan",
+        ],
+    );
+    let pbf = demo_streets_pbf();
+    let said = import(&db, &["import", "osm", pbf.to_str().unwrap()]);
+    assert!(said.starts_with("imported "), "{said}");
+    assert!(
+        said.contains(" streets (") && said.contains(" named ways)"),
+        "{said}"
+    );
+    // Every way of the Jakarta extract lies in an imported kelurahan: none is left without a context.
+    assert!(!said.contains("no context"), "{said}");
+
+    let store = siaga::store::Store::connect(&db.url, 2).await.unwrap();
+    let geo = siaga::geo::Geo::load(&store).await.unwrap();
+    let found = geo.search_places("Jl. Bulevar Utara", 3, None);
+    assert_eq!(
+        found[0].name, "Jalan Bulevar Utara Kelapa Gading",
+        "{found:?}"
+    );
+    assert!(
+        found[0].context.ends_with("Kec. Kelapa Gading"),
+        "{found:?}"
+    );
+    let before = geo.searchable_places();
+
+    // A file that is not a PBF, and an empty one: refused with a clear message; the streets stay.
+    let text = dir.path().join("streets.osm.pbf");
+    std::fs::write(&text, "not a pbf at all, just some text").unwrap();
+    let empty = dir.path().join("empty.osm.pbf");
+    std::fs::write(&empty, "").unwrap();
+    for file in [&text, &empty] {
+        let out = siaga(&db, &["import", "osm", file.to_str().unwrap()], None);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("refused, nothing imported") && err.contains("not an OpenStreetMap PBF"),
+            "{err}"
+        );
+    }
+    let out = siaga(&db, &["import", "osm", "/nonexistent/x.osm.pbf"], None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/x.osm.pbf"));
+    let geo = siaga::geo::Geo::load(&store).await.unwrap();
+    store.close().await;
+    assert_eq!(geo.searchable_places(), before);
 }

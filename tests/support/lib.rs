@@ -678,3 +678,51 @@ impl TestServer {
         }
     }
 }
+
+/// The shared real geodata (`SIAGA_GEODATA_DIR`, else `../shared/geodata` beside the workspace).
+pub fn shared_geodata() -> PathBuf {
+    let dir = std::env::var("SIAGA_GEODATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace_root().join("../shared/geodata"));
+    assert!(
+        dir.join("boundaries/idn_adm3_kecamatan.geojson").exists(),
+        "the shared geodata is expected at {} (or set SIAGA_GEODATA_DIR)",
+        dir.display()
+    );
+    dir
+}
+
+/// Writes DKI Jakarta's real kecamatan and kelurahan (code `31.…`, from the shared geodata) into `dir` as two
+/// GeoJSON files for `siaga import regions`; returns their paths (kecamatan, kelurahan).
+pub fn jakarta_boundaries(dir: &std::path::Path) -> (PathBuf, PathBuf) {
+    let g = shared_geodata();
+    let subset = |from: &str, to: &str| {
+        let text = std::fs::read_to_string(g.join(from)).expect("shared boundaries");
+        let mut doc: Value = serde_json::from_str(&text).expect("GeoJSON");
+        let features = doc["features"].as_array_mut().expect("features");
+        features.retain(|f| {
+            f["properties"]["code"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("31."))
+        });
+        assert!(!features.is_empty(), "no Jakarta region in {from}");
+        let path = dir.join(to);
+        std::fs::write(&path, doc.to_string()).expect("write subset");
+        path
+    };
+    (
+        subset(
+            "boundaries/idn_adm3_kecamatan.geojson",
+            "jakarta_kecamatan.geojson",
+        ),
+        subset(
+            "boundaries/idn_adm4_desa_selected_cities.geojson",
+            "jakarta_kelurahan.geojson",
+        ),
+    )
+}
+
+/// The committed demo streets, real OpenStreetMap data of Kelapa Gading and Jatinegara/Cakung, Jakarta.
+pub fn demo_streets_pbf() -> PathBuf {
+    workspace_root().join("geodata/demo/streets.osm.pbf")
+}

@@ -16,6 +16,8 @@ use std::fmt::Write;
 
 /// Regions of the demo city (GeoJSON FeatureCollection).
 pub const DEMO_REGIONS: &str = include_str!("../../../geodata/demo/regions.geojson");
+/// OpenStreetMap streets of the demo area for the place search (© OpenStreetMap contributors, ODbL 1.0).
+pub const DEMO_STREETS: &[u8] = include_bytes!("../../../geodata/demo/streets.osm.pbf");
 /// Agencies, units, facilities and users of the demo city.
 pub const DEMO_DATA: &str = include_str!("../../../geodata/demo/demo.json");
 
@@ -82,6 +84,7 @@ pub async fn load(state: &AppState) -> anyhow::Result<String> {
     for f in &data.facilities {
         store.upsert_facility(f, now).await?;
     }
+    crate::import::load_osm_once(store, DEMO_STREETS, now).await?;
     let agency_ids = load_agencies(state, &data.agencies, now).await?;
     let unit_ids = load_units(state, &data.units, &agency_ids, now).await?;
     load_users(state, data, &agency_ids, &unit_ids).await

@@ -14,6 +14,7 @@ use siaga_core::unit::{UnitStatus, UnitType};
 use siaga_spatial::gazetteer::{self, Gazetteer, Place};
 use siaga_spatial::import::{RegionImportOptions, parse_regions};
 use siaga_spatial::layers::{AdminLayers, Agency, AgencyArea, RegionLevel};
+use siaga_spatial::streets::{self, AreaCodes, OsmPlace, Street, StreetWay};
 use siaga_spatial::units::{NearestQuery, NearestUnits, UnitFilter, UnitIndex, UnitState};
 use siaga_spatial::{
     Capability, Facility, FacilityIndex, FacilityKind, JurisdictionIndex, Position,
@@ -105,6 +106,95 @@ pub struct Geo {
     units: Arc<RwLock<UnitIndex>>,
     /// Positions older than this are not recommended.
     pub stale_after_ms: i64,
+}
+
+/// Adds the streets and named places of the imported OSM extract, with their kelurahan and kecamatan (by the
+/// codes stored at import) as context. A street whose stored geometry is unreadable is left out.
+async fn add_osm(g: &mut Gazetteer, store: &Store, layers: &AdminLayers) -> anyhow::Result<()> {
+    let names: std::collections::HashMap<&str, &str> =
+        [RegionLevel::Village, RegionLevel::District]
+            .into_iter()
+            .filter_map(|l| layers.level(l))
+            .flat_map(|idx| idx.areas().iter().map(|a| (a.id.as_str(), a.name.as_str())))
+            .collect();
+    let context = |area: &AreaCodes| {
+        let village = area
+            .village
+            .as_deref()
+            .and_then(|c| Some((c, *names.get(c)?)));
+        let district = area.district.as_deref().and_then(|c| names.get(c).copied());
+        gazetteer::area_context(village, district)
+    };
+    let rows = store.list_osm_streets().await?;
+    let mut found = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (Ok(position), Some(lines)) = (
+            Position::from_lon_lat(r.lon, r.lat),
+            multi_line(&r.geometry),
+        ) else {
+            tracing::warn!(street.id = %r.id, "stored street geometry unreadable; left out of the search");
+            continue;
+        };
+        found.push(Street {
+            id: r.id,
+            name: r.name,
+            highway: r.highway,
+            area: AreaCodes {
+                village: r.village_code,
+                district: r.district_code,
+            },
+            lines,
+            position,
+        });
+    }
+    g.add_streets(found, |s| context(&s.area));
+    let places = store
+        .list_osm_places()
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            Some(OsmPlace {
+                position: Position::from_lon_lat(r.lon, r.lat).ok()?,
+                id: r.id,
+                name: r.name,
+                kind: r.kind,
+                area: AreaCodes {
+                    village: r.village_code,
+                    district: r.district_code,
+                },
+            })
+        })
+        .collect();
+    g.add_osm_places(places, |p| context(&p.area));
+    Ok(())
+}
+
+/// The lines of a stored GeoJSON MultiLineString.
+fn multi_line(geometry: &str) -> Option<Vec<Vec<Position>>> {
+    let g: geojson::Geometry = geometry.parse().ok()?;
+    let geojson::Value::MultiLineString(lines) = g.value else {
+        return None;
+    };
+    lines
+        .iter()
+        .map(|l| {
+            l.iter()
+                .map(|c| siaga_spatial::convert::from_geojson(c).ok())
+                .collect()
+        })
+        .collect()
+}
+
+/// A GeoJSON MultiLineString of `lines`, as stored.
+pub fn multi_line_geojson(lines: &[Vec<Position>]) -> String {
+    use siaga_spatial::PositionExt;
+    geojson::Geometry::new(geojson::Value::MultiLineString(
+        lines
+            .iter()
+            .map(|l| l.iter().map(|p| p.to_geojson()).collect())
+            .collect(),
+    ))
+    .to_string()
 }
 
 fn level_of(name: &str) -> Option<RegionLevel> {
@@ -259,7 +349,8 @@ impl Geo {
         let village_places = gazetteer::village_places(&villages, &places);
         places.extend(village_places);
         places.extend(gazetteer::facility_places(&facilities, &layers));
-        let gazetteer = Gazetteer::new(places);
+        let mut gazetteer = Gazetteer::new(places);
+        add_osm(&mut gazetteer, store, &layers).await?;
         *self.statics.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Static {
             layers,
             facilities,
@@ -269,14 +360,25 @@ impl Geo {
         Ok(())
     }
 
-    /// Regions and facilities whose names match `query`, best first (see [`Gazetteer::search`]).
+    /// Regions, facilities, streets and landmarks whose names match `query`, best first (see
+    /// [`Gazetteer::search`]).
     pub fn search_places(&self, query: &str, limit: usize, near: Option<Position>) -> Vec<Place> {
-        self.statics()
-            .gazetteer
-            .search(query, limit, near)
-            .into_iter()
-            .cloned()
-            .collect()
+        self.statics().gazetteer.search(query, limit, near)
+    }
+
+    /// How many places the search holds (regions, villages, facilities, streets and landmarks).
+    pub fn searchable_places(&self) -> usize {
+        self.statics().gazetteer.len()
+    }
+
+    /// The kelurahan/desa and kecamatan codes of the loaded regions at `p`.
+    pub fn area_codes(&self, p: Position) -> AreaCodes {
+        AreaCodes::at(&self.statics().layers, p)
+    }
+
+    /// Street ways grouped into streets per kelurahan (see [`streets::group_streets`]).
+    pub fn group_streets(&self, ways: Vec<StreetWay>) -> Vec<Street> {
+        streets::group_streets(ways, &self.statics().layers)
     }
 
     fn statics(&self) -> Arc<Static> {

@@ -7,12 +7,15 @@
 use crate::geo::Geo;
 use crate::store::{ChangeSet, Store, import};
 use anyhow::{Context, bail};
+use geo::InteriorPoint;
 use siaga_spatial::Position;
 use siaga_spatial::import::{
     FacilityImportOptions, RegionImportOptions, parse_agencies_csv, parse_agencies_geojson,
     parse_facilities_csv, parse_facilities_geojson, parse_regions, parse_villages_csv,
 };
 use siaga_spatial::layers::{AgencyArea, RegionLevel};
+use siaga_spatial::streets::{StreetWay, place_tags, street_tags};
+use std::fmt::Write as _;
 use std::io::{BufRead, Read, Write};
 use std::path::Path;
 
@@ -44,6 +47,14 @@ pub enum ImportCommand {
     /// call takers' address search. Replaces the whole gazetteer.
     Gazetteer {
         /// The CSV file (`-` for standard input).
+        file: String,
+    },
+    /// Streets and named places (landmarks: amenity, shop, tourism, office, named buildings, …) from an
+    /// OpenStreetMap extract (`.osm.pbf`), for the call takers' place search. Each street and place gets the
+    /// kelurahan and kecamatan of the regions already imported (import those first). Replaces the streets and
+    /// places of the previous extract.
+    Osm {
+        /// The `.osm.pbf` file.
         file: String,
     },
     /// Agencies (OPD) and their service areas from CSV (`id,name,agency_type,region_codes`) or GeoJSON
@@ -117,6 +128,7 @@ pub async fn run(store: &Store, cmd: &ImportCommand, now: i64) -> anyhow::Result
         }
         ImportCommand::Faskes { file } => import_faskes(store, file, now).await,
         ImportCommand::Gazetteer { file } => import_gazetteer(store, file, now).await,
+        ImportCommand::Osm { file } => import_osm(store, file, now).await,
         ImportCommand::Opd { file } => import_opd(store, file, now).await,
     }
 }
@@ -210,6 +222,165 @@ async fn import_gazetteer(store: &Store, file: &str, now: i64) -> anyhow::Result
         "imported {} villages ({pinned} with a centroid) into the gazetteer from {file}",
         villages.len()
     ))
+}
+
+/// What an OSM extract holds for the gazetteer, before grouping: street ways and named places.
+pub struct OsmExtract {
+    /// Named street ways.
+    pub ways: Vec<StreetWay>,
+    /// Named places: id (`n…`, `w…`, `r…`), name, kind and point.
+    pub places: Vec<(String, String, String, Position)>,
+    /// Nodes the ways named but the file lacks (a clipped extract).
+    pub missing_nodes: u64,
+}
+
+/// Reads the streets and named places of an `.osm.pbf`; a wrong, truncated or corrupt file is an error
+/// before anything is kept.
+pub fn read_osm(path: &Path) -> anyhow::Result<OsmExtract> {
+    use siaga_osm::{Geometry, Kind};
+    use std::ops::ControlFlow;
+    let keep = |kind: Kind, tags: &[(&str, &str)]| match kind {
+        Kind::Way => street_tags(tags).is_some() || place_tags(tags).is_some(),
+        Kind::Node | Kind::Relation => place_tags(tags).is_some(),
+    };
+    let mut out = OsmExtract {
+        ways: Vec::new(),
+        places: Vec::new(),
+        missing_nodes: 0,
+    };
+    let stats = siaga_osm::read(path, &keep, |f| {
+        let tags: Vec<(&str, &str)> = f
+            .tags
+            .0
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let to_position = |c: geo::Coord<f64>| Position::from_lon_lat(c.x, c.y).ok();
+        if let (Kind::Way, Geometry::Way(line), Some((name, highway))) =
+            (f.kind, &f.geometry, street_tags(&tags))
+        {
+            out.ways.push(StreetWay {
+                id: f.id,
+                name: name.to_owned(),
+                highway: highway.to_owned(),
+                line: line.0.iter().filter_map(|c| to_position(*c)).collect(),
+            });
+            return ControlFlow::Continue(());
+        }
+        if let Some(place) = osm_place(&f, &tags) {
+            out.places.push(place);
+        }
+        ControlFlow::Continue(())
+    })?;
+    out.missing_nodes = stats.missing_nodes;
+    Ok(out)
+}
+
+/// The named place a feature is (see [`place_tags`]): its id (`n`, `w` or `r` and the OSM id), name, kind and
+/// point: the node, a point inside the area, or a point on an open way.
+fn osm_place(
+    f: &siaga_osm::Feature,
+    tags: &[(&str, &str)],
+) -> Option<(String, String, String, Position)> {
+    use siaga_osm::{Geometry, Kind};
+    let (name, kind) = place_tags(tags)?;
+    let point = match (&f.geometry, f.polygon()) {
+        (_, Some(area)) => area.interior_point(),
+        (Geometry::Point(p), None) => Some(*p),
+        (Geometry::Way(line), None) => line.interior_point(),
+        (Geometry::MultiPolygon(_), None) => None,
+    }?;
+    let prefix = match f.kind {
+        Kind::Node => 'n',
+        Kind::Way => 'w',
+        Kind::Relation => 'r',
+    };
+    let position = Position::from_lon_lat(point.x(), point.y()).ok()?;
+    Some((format!("{prefix}{}", f.id), name.to_owned(), kind, position))
+}
+
+/// Replaces the OSM streets and places with those of an extract.
+async fn import_osm(store: &Store, file: &str, now: i64) -> anyhow::Result<String> {
+    let started = std::time::Instant::now();
+    let geo = Geo::load(store).await?;
+    let path = std::path::PathBuf::from(file);
+    let extract = tokio::task::spawn_blocking(move || read_osm(&path))
+        .await?
+        .map_err(|e| anyhow::anyhow!("{file} refused, nothing imported: {e}"))?;
+    let way_count = extract.ways.len();
+    let streets = geo.group_streets(extract.ways);
+    if streets.is_empty() && extract.places.is_empty() {
+        bail!("{file} refused, nothing imported: it holds no named street or place");
+    }
+    let mut set = ChangeSet::new(now);
+    for s in import::delete_osm() {
+        set.push(s);
+    }
+    let mut unplaced = 0usize;
+    for s in &streets {
+        unplaced += usize::from(s.area.district.is_none());
+        set.push(import::insert_osm_street(
+            &s.id,
+            &s.name,
+            &s.highway,
+            s.area.village.as_deref(),
+            s.area.district.as_deref(),
+            (s.position.lon(), s.position.lat()),
+            crate::geo::multi_line_geojson(&s.lines),
+            now,
+        ));
+    }
+    let mut places = extract.places;
+    places.sort_by(|a, b| a.0.cmp(&b.0));
+    places.dedup_by(|a, b| a.0 == b.0);
+    for (id, name, kind, position) in &places {
+        let area = geo.area_codes(*position);
+        unplaced += usize::from(area.district.is_none());
+        set.push(import::insert_osm_place(
+            id,
+            name,
+            kind,
+            area.village.as_deref(),
+            area.district.as_deref(),
+            (position.lon(), position.lat()),
+            now,
+        ));
+    }
+    store.commit(set).await?;
+    let mut summary = format!(
+        "imported {} streets ({way_count} named ways) and {} named places from {file} in {:.1} s",
+        streets.len(),
+        places.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if unplaced > 0 {
+        let _ = write!(
+            summary,
+            "; {unplaced} lie in no imported kecamatan and have no context (import the regions first)"
+        );
+    }
+    if extract.missing_nodes > 0 {
+        let _ = write!(
+            summary,
+            "; {} nodes the ways name are not in the file (a clipped extract)",
+            extract.missing_nodes
+        );
+    }
+    Ok(summary)
+}
+
+/// Imports an embedded OSM extract (the demo's streets) unless streets or places are stored already; returns
+/// the summary, or `None` when it was skipped.
+pub async fn load_osm_once(store: &Store, pbf: &[u8], now: i64) -> anyhow::Result<Option<String>> {
+    if store.count_osm().await? > 0 {
+        return Ok(None);
+    }
+    // The reader reads a file (several passes), so the embedded bytes go to a temporary one first.
+    let path = std::env::temp_dir().join(format!("siaga-osm-{}.osm.pbf", uuid::Uuid::now_v7()));
+    std::fs::write(&path, pbf).with_context(|| format!("writing {}", path.display()))?;
+    let result = import_osm(store, &path.to_string_lossy(), now).await;
+    let _ = std::fs::remove_file(&path);
+    result.map(Some)
 }
 
 /// Adds or updates agencies by code, replacing each one's service areas.
@@ -324,6 +495,73 @@ mod tests {
         assert_eq!(time_zone_for_code("94.71"), "Asia/Jayapura");
         assert_eq!(time_zone_for_code("81.01"), "Asia/Jayapura");
         assert_eq!(time_zone_for_code("61.71"), "Asia/Jakarta");
+    }
+
+    #[test]
+    fn named_nodes_and_areas_become_places_pinned_at_or_inside_them() {
+        use siaga_osm::{Feature, Geometry, Kind, Tags};
+        let tags = |pairs: &[(&str, &str)]| {
+            Tags(
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            )
+        };
+        let borrowed = |f: &Feature| -> Vec<(String, String)> { f.tags.0.clone() };
+        let place = |f: &Feature| {
+            let owned = borrowed(f);
+            let t: Vec<(&str, &str)> = owned
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            osm_place(f, &t)
+        };
+        let mosque = Feature {
+            kind: Kind::Node,
+            id: 42,
+            tags: tags(&[("amenity", "place_of_worship"), ("name", "Masjid Raya")]),
+            geometry: Geometry::Point(geo::Point::new(106.9, -6.16)),
+        };
+        let (id, name, kind, at) = place(&mosque).unwrap();
+        assert_eq!(
+            (id.as_str(), name.as_str(), kind.as_str()),
+            ("n42", "Masjid Raya", "amenity=place_of_worship")
+        );
+        assert_eq!((at.lon(), at.lat()), (106.9, -6.16));
+
+        let square = geo::LineString::from(vec![
+            (106.90, -6.15),
+            (106.91, -6.15),
+            (106.91, -6.14),
+            (106.90, -6.14),
+            (106.90, -6.15),
+        ]);
+        let mall = Feature {
+            kind: Kind::Way,
+            id: 7,
+            tags: tags(&[
+                ("shop", "mall"),
+                ("building", "yes"),
+                ("name", "Mal Kelapa Gading"),
+            ]),
+            geometry: Geometry::Way(square),
+        };
+        let (id, _, kind, at) = place(&mall).unwrap();
+        assert_eq!((id.as_str(), kind.as_str()), ("w7", "shop=mall"));
+        assert!((106.90..106.91).contains(&at.lon()) && (-6.15..-6.14).contains(&at.lat()));
+
+        // No name, or a street: not a place.
+        let unnamed = Feature {
+            tags: tags(&[("amenity", "bench")]),
+            ..mosque.clone()
+        };
+        assert!(place(&unnamed).is_none());
+        let street = Feature {
+            tags: tags(&[("highway", "residential"), ("name", "Jalan Pemuda")]),
+            ..mall
+        };
+        assert!(place(&street).is_none());
     }
 
     #[test]

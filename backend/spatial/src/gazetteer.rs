@@ -1,17 +1,26 @@
-//! [`Gazetteer`]: find a place by name — an administrative region (province to village) or a health facility,
-//! the landmarks a caller names — so the call taker can put the pin there and refine it.
+//! [`Gazetteer`]: find a place by name — an administrative region (province to village), a health facility,
+//! a street or a named OSM place (landmark), the things a caller names — so the call taker can put the pin
+//! there and refine it.
 //!
-//! Matching ignores case, accents and punctuation, and words may be typed in part: every word of the query
-//! must begin a word of the place's name ("bat kot" finds "Batam Kota"). Ranking, best first: the whole name
-//! equal to the query, then names starting with it, then the rest; within a rank, places nearer the
-//! centre's area first when a point is given (in 25 km steps: the same name recurs across the archipelago),
-//! then facilities and finer regions (a caller names a village or a hospital more often than a province),
-//! then shorter names, then the name and id, so the order is stable.
+//! Matching ignores case, accents and punctuation, understands the usual Indonesian abbreviations ("Jl." is
+//! "Jalan", "Gg." is "Gang", "Kel." is "Kelurahan"; see [`normalize`]), and words may be typed in part: every
+//! word of the query must begin a word of the place's name ("bat kot" finds "Batam Kota"). A street may be
+//! named without its "Jalan", and a query may add the kelurahan or kecamatan ("pemuda rawamangun").
+//!
+//! Ranking, best first: the whole name equal to the query, then names starting with it, then names holding
+//! every word, then names and context holding them; within a rank, places nearer the given point first (in
+//! 25 km steps: the same name recurs across the archipelago), then facilities, landmarks and finer regions (a
+//! caller names a village or a hospital more often than a province), then the exact distance (for a street:
+//! to its nearest point), then shorter names, then the name and id, so the order is stable.
+//!
+//! A street's pin is the point of its lines nearest the given point, or without one a point on its lines near
+//! their middle.
 
 use crate::convert::Position;
 use crate::facilities::FacilityIndex;
 use crate::jurisdiction::Located;
 use crate::layers::{AdminLayers, RegionLevel};
+use crate::streets::{OsmPlace, Street, nearest_on_lines};
 use geo::InteriorPoint;
 use std::collections::HashMap;
 
@@ -26,6 +35,16 @@ pub enum PlaceKind {
     /// A health facility (faskes) of a kind (`hospital`, `puskesmas`, …).
     Facility {
         /// The kind, as stored.
+        kind: String,
+    },
+    /// A street (OSM ways of one name in one kelurahan) of a road class (`residential`, `primary`, …).
+    Street {
+        /// The `highway` class.
+        highway: String,
+    },
+    /// A named OSM place (landmark) of a kind (`amenity=place_of_worship`, `shop=mall`, …).
+    Poi {
+        /// `key=value`.
         kind: String,
     },
 }
@@ -48,10 +67,11 @@ pub struct Place {
 }
 
 impl Place {
-    /// Lower ranks first: facilities, then villages up to provinces.
+    /// Lower ranks first: facilities and landmarks, then streets and villages, then districts up to provinces.
     fn kind_rank(&self) -> u8 {
         match &self.kind {
-            PlaceKind::Facility { .. } => 0,
+            PlaceKind::Facility { .. } | PlaceKind::Poi { .. } => 0,
+            PlaceKind::Street { .. } => 1,
             PlaceKind::Region { level } => match level.as_str() {
                 "village" => 1,
                 "district" => 2,
@@ -62,8 +82,25 @@ impl Place {
     }
 }
 
-/// Lower case ASCII words: accents folded, everything that is not a letter or a digit separates words.
+/// Lower case ASCII words: accents folded, everything that is not a letter or a digit separates words, and
+/// the usual abbreviations of Indonesian addresses and names written out ([`expand`]), so "Jl. H. Darip" and
+/// "Jalan Haji Darip" are the same words.
+///
+/// ```
+/// use siaga_spatial::gazetteer::normalize;
+/// assert_eq!(normalize("Jl. Bulevar Utara, Kel. Kelapa Gading"),
+///            ["jalan", "bulevar", "utara", "kelurahan", "kelapa", "gading"]);
+/// assert_eq!(normalize("Gg. Mesjid"), ["gang", "masjid"]);
+/// ```
 pub fn normalize(text: &str) -> Vec<String> {
+    words(text)
+        .into_iter()
+        .map(|w| expand(&w).map_or(w, str::to_owned))
+        .collect()
+}
+
+/// The words of `text` as [`normalize`] splits them, not yet expanded.
+fn words(text: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut word = String::new();
     for c in text.chars().flat_map(char::to_lowercase) {
@@ -80,6 +117,31 @@ pub fn normalize(text: &str) -> Vec<String> {
     words
 }
 
+/// The written-out form of an abbreviation or spelling variant common in Indonesian addresses, for one lower
+/// case word.
+pub fn expand(word: &str) -> Option<&'static str> {
+    Some(match word {
+        "jl" | "jln" | "jalan" => "jalan",
+        "gg" => "gang",
+        "kel" | "kelurahan" => "kelurahan",
+        "kec" => "kecamatan",
+        "kab" => "kabupaten",
+        "ds" => "desa",
+        "komp" | "kompl" | "kompleks" => "komplek",
+        "perum" => "perumahan",
+        "mesjid" => "masjid",
+        "h" => "haji",
+        "hj" => "hajjah",
+        "dr" => "dokter",
+        "ir" => "insinyur",
+        "prof" => "profesor",
+        _ => return None,
+    })
+}
+
+/// Words that name a kind of street, which a caller may leave out ("Bulevar Utara" for "Jalan Bulevar Utara").
+const STREET_WORDS: [&str; 2] = ["jalan", "gang"];
+
 fn fold_accent(c: char) -> char {
     match c {
         'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
@@ -93,19 +155,93 @@ fn fold_accent(c: char) -> char {
     }
 }
 
+/// A word of a query: as typed (it may be the start of a longer word: "kel" of "kelapa") and written out
+/// when it is an abbreviation ("kelurahan").
+#[derive(Debug, Clone, PartialEq)]
+struct QueryWord {
+    typed: String,
+    expanded: Option<&'static str>,
+}
+
+impl QueryWord {
+    fn parse(text: &str) -> Vec<QueryWord> {
+        words(text)
+            .into_iter()
+            .map(|w| QueryWord {
+                expanded: expand(&w),
+                typed: w,
+            })
+            .collect()
+    }
+
+    /// True when `word` (normalized) is this word.
+    fn is(&self, word: &str) -> bool {
+        self.typed == word || self.expanded == Some(word)
+    }
+
+    /// True when `word` (normalized) begins with this word.
+    fn begins(&self, word: &str) -> bool {
+        word.starts_with(self.typed.as_str()) || self.expanded.is_some_and(|e| word.starts_with(e))
+    }
+}
+
 /// Places searchable by name.
 #[derive(Debug, Default)]
 pub struct Gazetteer {
     places: Vec<Place>,
     /// The normalized words of each place's name, parallel to `places`.
     words: Vec<Vec<String>>,
+    /// The normalized words of each place's context, parallel to `places`.
+    context: Vec<Vec<String>>,
+    /// The lines of each street (empty for other places), parallel to `places`.
+    lines: Vec<Vec<Vec<Position>>>,
 }
 
 impl Gazetteer {
     /// Indexes `places`.
     pub fn new(places: Vec<Place>) -> Gazetteer {
-        let words = places.iter().map(|p| normalize(&p.name)).collect();
-        Gazetteer { places, words }
+        let mut g = Gazetteer::default();
+        for p in places {
+            g.push(p, Vec::new());
+        }
+        g
+    }
+
+    fn push(&mut self, place: Place, lines: Vec<Vec<Position>>) {
+        self.words.push(normalize(&place.name));
+        self.context.push(normalize(&place.context));
+        self.places.push(place);
+        self.lines.push(lines);
+    }
+
+    /// Adds streets, with `context` naming their area (e.g. from [`area_context`]).
+    pub fn add_streets(&mut self, streets: Vec<Street>, context: impl Fn(&Street) -> String) {
+        for s in streets {
+            let place = Place {
+                id: s.id.clone(),
+                context: context(&s),
+                name: s.name,
+                kind: PlaceKind::Street { highway: s.highway },
+                position: s.position,
+                postal_code: None,
+            };
+            self.push(place, s.lines);
+        }
+    }
+
+    /// Adds named OSM places, with `context` naming their area (e.g. from [`area_context`]).
+    pub fn add_osm_places(&mut self, places: Vec<OsmPlace>, context: impl Fn(&OsmPlace) -> String) {
+        for p in places {
+            let place = Place {
+                id: p.id.clone(),
+                context: context(&p),
+                name: p.name,
+                kind: PlaceKind::Poi { kind: p.kind },
+                position: p.position,
+                postal_code: None,
+            };
+            self.push(place, Vec::new());
+        }
     }
 
     /// How many places it holds.
@@ -119,39 +255,95 @@ impl Gazetteer {
     }
 
     /// Up to `limit` places matching `query`, best first (see the module documentation), nearer `near` first
-    /// when given. A query without any letter or digit matches nothing.
-    pub fn search(&self, query: &str, limit: usize, near: Option<Position>) -> Vec<&Place> {
+    /// when given; a street's position is then its point nearest `near`. A query without any letter or digit
+    /// matches nothing.
+    pub fn search(&self, query: &str, limit: usize, near: Option<Position>) -> Vec<Place> {
         /// Distances count in steps of this many metres.
         const STEP_M: f64 = 25_000.0;
-        let q = normalize(query);
+        let q = QueryWord::parse(query);
         if q.is_empty() || limit == 0 {
             return Vec::new();
         }
-        let mut hits: Vec<(u8, u32, u8, usize, usize)> = self
+        struct Hit {
+            rank: u8,
+            step: u32,
+            kind: u8,
+            distance_m: f64,
+            chars: usize,
+            index: usize,
+            position: Position,
+        }
+        let mut hits: Vec<Hit> = self
             .words
             .iter()
             .enumerate()
             .filter_map(|(i, words)| {
                 let place = self.places.get(i)?;
-                let rank = match_rank(&q, words)
-                    .or_else(|| postal_rank(&q, words, place.postal_code.as_deref()))?;
-                let step = near.map_or(0, |p| (p.haversine_m(place.position) / STEP_M) as u32);
-                Some((rank, step, place.kind_rank(), place.name.chars().count(), i))
+                let is_street = matches!(place.kind, PlaceKind::Street { .. });
+                let rank = name_rank(&q, words, is_street)
+                    .or_else(|| postal_rank(&q, words, place.postal_code.as_deref()))
+                    .or_else(|| context_rank(&q, words, &self.context[i]))?;
+                let lines = &self.lines[i];
+                let (position, distance_m) = match near {
+                    None => (place.position, 0.0),
+                    Some(p) => {
+                        let to_pin = p.haversine_m(place.position);
+                        // A street is as near as its nearest point; one whose representative point is far
+                        // beyond any street's length is ranked by that point without walking its lines.
+                        let nearest = (!lines.is_empty() && to_pin < 4.0 * STEP_M)
+                            .then(|| nearest_on_lines(lines, p))
+                            .flatten();
+                        match nearest {
+                            Some(q) => (q, p.haversine_m(q)),
+                            None => (place.position, to_pin),
+                        }
+                    }
+                };
+                Some(Hit {
+                    rank,
+                    step: (distance_m / STEP_M) as u32,
+                    kind: place.kind_rank(),
+                    distance_m,
+                    chars: place.name.chars().count(),
+                    index: i,
+                    position,
+                })
             })
             .collect();
         hits.sort_by(|a, b| {
-            (a.0, a.1, a.2, a.3)
-                .cmp(&(b.0, b.1, b.2, b.3))
+            (a.rank, a.step, a.kind)
+                .cmp(&(b.rank, b.step, b.kind))
+                .then(a.distance_m.total_cmp(&b.distance_m))
+                .then(a.chars.cmp(&b.chars))
                 .then_with(|| {
-                    let (pa, pb) = (&self.places[a.4], &self.places[b.4]);
+                    let (pa, pb) = (&self.places[a.index], &self.places[b.index]);
                     (&pa.name, &pa.id).cmp(&(&pb.name, &pb.id))
                 })
         });
         hits.into_iter()
             .take(limit)
-            .filter_map(|h| self.places.get(h.4))
+            .filter_map(|h| {
+                let mut place = self.places.get(h.index)?.clone();
+                place.position = h.position;
+                Some(place)
+            })
             .collect()
     }
+}
+
+/// The context of a street or OSM place from the names of its area, e.g. `"Kel. Kelapa Gading Timur, Kec.
+/// Kelapa Gading"` (a desa is `"Desa …"`, by its Kemendagri code); empty when neither is known.
+pub fn area_context(village: Option<(&str, &str)>, district: Option<&str>) -> String {
+    let mut parts = Vec::new();
+    if let Some((code, name)) = village {
+        // The fourth level of a Kemendagri code starts with 1 for a kelurahan and 2 for a desa.
+        let desa = code.rsplit('.').next().is_some_and(|c| c.starts_with('2'));
+        parts.push(format!("{} {name}", if desa { "Desa" } else { "Kel." }));
+    }
+    if let Some(name) = district {
+        parts.push(format!("Kec. {name}"));
+    }
+    parts.join(", ")
 }
 
 /// A place for every region of `layers`, at a point inside it, with its parents' names (by code prefix) as
@@ -274,9 +466,10 @@ pub fn village_places(villages: &[Village], regions: &[Place]) -> Vec<Place> {
 
 /// A query naming a place's postal code: 1 when that is all it says, 2 when its other words begin words of the
 /// name; `None` otherwise.
-fn postal_rank(query: &[String], name: &[String], postal: Option<&str>) -> Option<u8> {
+fn postal_rank(query: &[QueryWord], name: &[String], postal: Option<&str>) -> Option<u8> {
     let postal = postal?;
-    let (code, rest): (Vec<&String>, Vec<&String>) = query.iter().partition(|w| *w == postal);
+    let (code, rest): (Vec<&QueryWord>, Vec<&QueryWord>) =
+        query.iter().partition(|w| w.typed == postal);
     if code.is_empty() {
         return None;
     }
@@ -284,22 +477,62 @@ fn postal_rank(query: &[String], name: &[String], postal: Option<&str>) -> Optio
         return Some(1);
     }
     rest.iter()
-        .all(|q| name.iter().any(|n| n.starts_with(q.as_str())))
+        .all(|q| name.iter().any(|n| q.begins(n)))
         .then_some(2)
+}
+
+/// [`match_rank`] of the query against the name; for a street also without a leading "Jalan"/"Gang" on either
+/// side, which is never an exact match (rank 1 at best).
+fn name_rank(query: &[QueryWord], name: &[String], is_street: bool) -> Option<u8> {
+    let mut best = match_rank(query, name);
+    if is_street {
+        let strip_name = name
+            .split_first()
+            .filter(|(first, rest)| STREET_WORDS.contains(&first.as_str()) && !rest.is_empty());
+        if let Some((_, rest)) = strip_name {
+            best = better(best, match_rank(query, rest).map(|r| r.max(1)));
+        }
+        let strip_query = query
+            .split_first()
+            .filter(|(first, rest)| !rest.is_empty() && STREET_WORDS.iter().any(|w| first.is(w)));
+        if let Some((_, rest)) = strip_query {
+            best = better(best, match_rank(rest, name).map(|r| r.max(1)));
+        }
+    }
+    best
+}
+
+/// The better (lower) of two ranks, `None` meaning no match.
+fn better(a: Option<u8>, b: Option<u8>) -> Option<u8> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// 3 when every query word begins a word of the name or of the context (the kelurahan or kecamatan named
+/// after a street) and at least one begins a word of the name; `None` otherwise.
+fn context_rank(query: &[QueryWord], name: &[String], context: &[String]) -> Option<u8> {
+    let in_name = |q: &QueryWord| name.iter().any(|n| q.begins(n));
+    (query.iter().any(in_name)
+        && query
+            .iter()
+            .all(|q| in_name(q) || context.iter().any(|c| q.begins(c))))
+    .then_some(3)
 }
 
 /// 0: the same words; 1: the name starts with the query (the last query word may be partial); 2: every query
 /// word begins some word of the name; `None`: no match.
-fn match_rank(query: &[String], name: &[String]) -> Option<u8> {
-    if query == name {
+fn match_rank(query: &[QueryWord], name: &[String]) -> Option<u8> {
+    if query.len() == name.len() && query.iter().zip(name).all(|(q, n)| q.is(n)) {
         return Some(0);
     }
     let starts = query.len() <= name.len()
         && query.iter().zip(name).enumerate().all(|(i, (q, n))| {
             if i + 1 == query.len() {
-                n.starts_with(q.as_str())
+                q.begins(n)
             } else {
-                q == n
+                q.is(n)
             }
         });
     if starts {
@@ -307,7 +540,7 @@ fn match_rank(query: &[String], name: &[String]) -> Option<u8> {
     }
     query
         .iter()
-        .all(|q| name.iter().any(|n| n.starts_with(q.as_str())))
+        .all(|q| name.iter().any(|n| q.begins(n)))
         .then_some(2)
 }
 
@@ -338,12 +571,12 @@ mod tests {
     }
 
     impl Gazetteer {
-        fn search_(&self, query: &str, limit: usize) -> Vec<&Place> {
+        fn search_(&self, query: &str, limit: usize) -> Vec<Place> {
             self.search(query, limit, None)
         }
     }
 
-    fn names(found: &[&Place]) -> Vec<String> {
+    fn names(found: &[Place]) -> Vec<String> {
         found.iter().map(|p| p.name.clone()).collect()
     }
 
@@ -363,7 +596,7 @@ mod tests {
     fn words_are_folded_to_lower_case_ascii_and_split_on_punctuation() {
         assert_eq!(
             normalize("  Kec. BATAM-Kota "),
-            vec!["kec", "batam", "kota"]
+            vec!["kecamatan", "batam", "kota"]
         );
         assert_eq!(
             normalize("Pondok Pinang, Kebayoran"),
@@ -452,7 +685,7 @@ mod tests {
         };
         let g = Gazetteer::new(vec![at("far", 113.9), at("near", 106.83)]);
         let jakarta = Position::from_lon_lat(106.8, -6.2).unwrap();
-        let ids = |found: Vec<&Place>| found.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
+        let ids = |found: Vec<Place>| found.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
         assert_eq!(
             ids(g.search("menteng", 5, Some(jakarta))),
             vec!["near", "far"]
@@ -469,5 +702,208 @@ mod tests {
         assert!(g.search_("surabaya", 10).is_empty());
         assert!(g.search_("batam", 0).is_empty());
         assert_eq!(g.search_("b", 2).len(), 2);
+    }
+
+    #[test]
+    fn indonesian_abbreviations_are_written_out() {
+        assert_eq!(
+            normalize("Jl. Bulevar Utara"),
+            vec!["jalan", "bulevar", "utara"]
+        );
+        assert_eq!(normalize("JLN. Pemuda"), vec!["jalan", "pemuda"]);
+        assert_eq!(
+            normalize("Gg. Mesjid No. 5"),
+            vec!["gang", "masjid", "no", "5"]
+        );
+        assert_eq!(
+            normalize("Kel. Rawamangun, Kec. Pulo Gadung, Kab. Bekasi"),
+            vec![
+                "kelurahan",
+                "rawamangun",
+                "kecamatan",
+                "pulo",
+                "gadung",
+                "kabupaten",
+                "bekasi"
+            ]
+        );
+        assert_eq!(
+            normalize("Jl. Dr. KRT Radjiman"),
+            vec!["jalan", "dokter", "krt", "radjiman"]
+        );
+        assert_eq!(normalize("Jl H. Darip"), normalize("Jalan Haji Darip"));
+        assert_eq!(normalize("Komp. PIK"), normalize("Kompleks PIK"));
+    }
+
+    fn street(id: &str, name: &str, context: &str, line: &[(f64, f64)]) -> Street {
+        let line: Vec<Position> = line
+            .iter()
+            .map(|(lon, lat)| Position::from_lon_lat(*lon, *lat).unwrap())
+            .collect();
+        Street {
+            id: id.into(),
+            name: name.into(),
+            highway: "residential".into(),
+            area: crate::streets::AreaCodes {
+                village: Some(context.into()),
+                district: None,
+            },
+            position: line[0],
+            lines: vec![line],
+        }
+    }
+
+    fn streets() -> Gazetteer {
+        let mut g = Gazetteer::new(vec![
+            region("31.72.05", "Kelapa Gading", "district"),
+            region("31.75.03", "Pulo Gadung", "district"),
+        ]);
+        g.add_streets(
+            vec![
+                street(
+                    "w1",
+                    "Jalan Bulevar Utara Kelapa Gading",
+                    "Kelapa Gading Timur",
+                    &[(106.90, -6.15), (106.92, -6.15)],
+                ),
+                street(
+                    "w2",
+                    "Jalan Pemuda",
+                    "Rawamangun",
+                    &[(106.88, -6.19), (106.89, -6.19)],
+                ),
+                street(
+                    "w3",
+                    "Jalan Pemuda",
+                    "Jati",
+                    &[(106.87, -6.20), (106.88, -6.20)],
+                ),
+                street(
+                    "w4",
+                    "Jalan Pulo Gadung",
+                    "Jatinegara",
+                    &[(106.91, -6.19), (106.92, -6.19)],
+                ),
+                street(
+                    "w5",
+                    "Bulevar Selatan",
+                    "Kelapa Gading Barat",
+                    &[(106.90, -6.16), (106.91, -6.16)],
+                ),
+            ],
+            |s| format!("Kel. {}", s.area.village.clone().unwrap_or_default()),
+        );
+        g
+    }
+
+    #[test]
+    fn streets_are_found_by_abbreviated_or_partial_names_and_pinned_on_the_line_nearest_the_point()
+    {
+        let g = streets();
+        let near = Position::from_lon_lat(106.91, -6.151).unwrap();
+        for query in [
+            "Jl. Bulevar Utara Kelapa Gading",
+            "jalan bulevar utara",
+            "jln bulevar utara kel",
+            "bulevar utara",
+            "Bulevar Utara, Kel. Kelapa Gading Timur",
+        ] {
+            let found = g.search(query, 5, Some(near));
+            assert_eq!(found[0].id, "w1", "{query}: {found:?}");
+            assert_eq!(
+                found[0].kind,
+                PlaceKind::Street {
+                    highway: "residential".into()
+                }
+            );
+            let p = found[0].position;
+            assert!(
+                (p.lon() - 106.91).abs() < 1e-9 && (p.lat() + 6.15).abs() < 1e-9,
+                "{p:?}"
+            );
+        }
+        // Without a point the street's own position.
+        assert_eq!(
+            g.search_("jl bulevar utara", 1)[0].position,
+            Position::from_lon_lat(106.90, -6.15).unwrap()
+        );
+        // "Jalan" asked for a street named without it.
+        assert_eq!(
+            names(&g.search_("jalan bulevar selatan", 5)),
+            vec!["Bulevar Selatan"]
+        );
+        // "kel" typed in part still begins "Kelapa".
+        assert_eq!(g.search_("bulevar utara kel", 5)[0].id, "w1");
+    }
+
+    #[test]
+    fn the_same_street_name_nearer_the_point_comes_first() {
+        let g = streets();
+        let ids = |found: Vec<Place>| found.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
+        let at_jati = Position::from_lon_lat(106.875, -6.201).unwrap();
+        assert_eq!(
+            ids(g.search("jl pemuda", 5, Some(at_jati))),
+            vec!["w3", "w2"]
+        );
+        let at_rawamangun = Position::from_lon_lat(106.885, -6.189).unwrap();
+        assert_eq!(
+            ids(g.search("jl pemuda", 5, Some(at_rawamangun))),
+            vec!["w2", "w3"]
+        );
+        // The kelurahan named after the street picks it wherever the point is.
+        assert_eq!(
+            ids(g.search("jl pemuda rawamangun", 5, Some(at_jati))),
+            vec!["w2"]
+        );
+    }
+
+    #[test]
+    fn a_region_named_exactly_comes_before_a_street_named_after_it() {
+        let g = streets();
+        assert_eq!(
+            names(&g.search_("pulo gadung", 5)),
+            vec!["Pulo Gadung", "Jalan Pulo Gadung"]
+        );
+        assert_eq!(
+            names(&g.search_("jl pulo gadung", 5))[0],
+            "Jalan Pulo Gadung"
+        );
+    }
+
+    #[test]
+    fn landmarks_are_found_with_their_kind_and_context() {
+        let mut g = Gazetteer::default();
+        g.add_osm_places(
+            vec![OsmPlace {
+                id: "n42".into(),
+                name: "Masjid Raya Al-Ittihad".into(),
+                kind: "amenity=place_of_worship".into(),
+                position: Position::from_lon_lat(106.9, -6.16).unwrap(),
+                area: crate::streets::AreaCodes::default(),
+            }],
+            |_| {
+                area_context(
+                    Some(("31.72.05.1002", "Kelapa Gading Timur")),
+                    Some("Kelapa Gading"),
+                )
+            },
+        );
+        let found = g.search_("mesjid raya", 5);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].context,
+            "Kel. Kelapa Gading Timur, Kec. Kelapa Gading"
+        );
+        assert_eq!(
+            found[0].kind,
+            PlaceKind::Poi {
+                kind: "amenity=place_of_worship".into()
+            }
+        );
+        assert_eq!(
+            area_context(Some(("32.04.01.2001", "Sukamaju")), None),
+            "Desa Sukamaju"
+        );
+        assert_eq!(area_context(None, None), "");
     }
 }

@@ -12,7 +12,10 @@
 //!   (OPD) and the areas they serve.
 //! * [`units`]: [`UnitIndex`], moving units with in-place updates and exact great-circle nearest-k.
 //! * [`facilities`]: [`FacilityIndex`], static health facilities (faskes) with nearest-k by capability.
-//! * [`gazetteer`]: [`gazetteer::Gazetteer`], regions and facilities found by (part of) their name.
+//! * [`gazetteer`]: [`gazetteer::Gazetteer`], regions, facilities, streets and landmarks found by (part of)
+//!   their name.
+//! * [`streets`]: which OpenStreetMap ways are streets and which elements are named places, streets grouped
+//!   per kelurahan, and the point of a street nearest a given point.
 //! * [`import`]: strict parsers for GeoJSON and CSV input, with per-record errors.
 //!
 //! # What this crate deliberately does not do
@@ -43,6 +46,7 @@ pub mod jurisdiction;
 pub mod layers;
 mod nearest;
 mod pip;
+pub mod streets;
 pub mod units;
 
 pub use convert::{InvalidPosition, Position, PositionExt};

@@ -567,11 +567,14 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Gazetteer: regions (province to village, and villages of the imported gazetteer by name or postal code) and
-         *     health facilities whose names match `q` — every word of `q`
-         *     begins a word of the name, case and accents ignored — best first: the exact name, names starting with
-         *     `q`, then the rest; within each, nearer `lon`/`lat` first (25 km steps), then facilities and finer regions
-         *     before coarser ones.
+         * Gazetteer: regions (province to village, and villages of the imported gazetteer by name or postal code),
+         *     health facilities, and the streets and named places (landmarks) of the imported OpenStreetMap extract whose
+         *     names match `q` — every word of `q` begins a word of the name, case and accents ignored, "Jl."/"Jln" read
+         *     as "Jalan", "Gg." as "Gang", "Kel."/"Kec." as "Kelurahan"/"Kecamatan"; a street may be named without its
+         *     "Jalan", and words after the name may name its kelurahan or kecamatan — best first: the exact name, names
+         *     starting with `q`, names holding its words, then names and context holding them; within each, nearer
+         *     `lon`/`lat` first (25 km steps), then facilities and landmarks, streets and villages, coarser regions, then
+         *     the exact distance. A street is one result per kelurahan, pinned at its point nearest `lon`/`lat`.
          */
         get: operations["search_places"];
         put?: never;
@@ -2415,16 +2418,28 @@ export interface components {
         PhoneNumber: string;
         /** @description A place found by name. */
         PlaceView: {
-            /** @description `region` or `facility`. */
+            /**
+             * @description `region`, `facility`, `street` (an OpenStreetMap street in one kelurahan) or `poi` (a named
+             *     OpenStreetMap place: a landmark, shop, office, named building, …).
+             */
             kind: string;
-            /** @description The region code or facility id. */
+            /** @description The region code, facility id, or OSM id (`w…` for a street, `n…`/`w…`/`r…` for a place). */
             id: string;
             name: string;
-            /** @description The region's level (`province` … `village`) or the facility's kind (`hospital`, `puskesmas`, …). */
+            /**
+             * @description The region's level (`province` … `village`), the facility's kind (`hospital`, `puskesmas`, …), the
+             *     street's road class (`primary`, `residential`, …) or the place's OSM tag (`amenity=place_of_worship`).
+             */
             detail: string;
-            /** @description Where it lies, coarse to fine (e.g. `Kepulauan Riau › Kota Batam`). */
+            /**
+             * @description Where it lies: for a region or facility coarse to fine (e.g. `Kepulauan Riau › Kota Batam`), for a
+             *     street or place its kelurahan and kecamatan (e.g. `Kel. Kelapa Gading Timur, Kec. Kelapa Gading`).
+             */
             context: string;
-            /** @description Where to put the pin: a point inside the region, or the facility. */
+            /**
+             * @description Where to put the pin: a point inside the region, the facility or place, or the point of the street
+             *     nearest `lon`/`lat` (without them a point on the street near its middle).
+             */
             position: components["schemas"]["LonLat"];
             /** @description A village's postal code (gazetteer), which the search matches too. */
             postal_code?: string | null;
@@ -5220,11 +5235,17 @@ export interface operations {
     search_places: {
         parameters: {
             query: {
-                /** @description What the caller said: a region or facility name, or the start of its words (2 to 100 characters). */
+                /**
+                 * @description What the caller said: a region, facility, street or landmark name, or the start of its words ("Jl." for
+                 *     "Jalan", "Gg." for "Gang" and other usual abbreviations are understood; 2 to 100 characters).
+                 */
                 q: string;
                 /** @description How many (default 8, at most 20). */
                 limit?: number;
-                /** @description Rank places near this point first (e.g. the map's centre or the caller's AML fix); with `lat`. */
+                /**
+                 * @description Rank places near this point first (e.g. the map's centre or the caller's AML fix), and pin a street at
+                 *     its point nearest to it; with `lat`.
+                 */
                 lon?: number;
                 /** @description See `lon`. */
                 lat?: number;

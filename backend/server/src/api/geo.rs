@@ -24,11 +24,14 @@ pub async fn locate(
     Ok(Json(geo::locate(&state, &q)?))
 }
 
-/// Gazetteer: regions (province to village, and villages of the imported gazetteer by name or postal code) and
-/// health facilities whose names match `q` — every word of `q`
-/// begins a word of the name, case and accents ignored — best first: the exact name, names starting with
-/// `q`, then the rest; within each, nearer `lon`/`lat` first (25 km steps), then facilities and finer regions
-/// before coarser ones.
+/// Gazetteer: regions (province to village, and villages of the imported gazetteer by name or postal code),
+/// health facilities, and the streets and named places (landmarks) of the imported OpenStreetMap extract whose
+/// names match `q` — every word of `q` begins a word of the name, case and accents ignored, "Jl."/"Jln" read
+/// as "Jalan", "Gg." as "Gang", "Kel."/"Kec." as "Kelurahan"/"Kecamatan"; a street may be named without its
+/// "Jalan", and words after the name may name its kelurahan or kecamatan — best first: the exact name, names
+/// starting with `q`, names holding its words, then names and context holding them; within each, nearer
+/// `lon`/`lat` first (25 km steps), then facilities and landmarks, streets and villages, coarser regions, then
+/// the exact distance. A street is one result per kelurahan, pinned at its point nearest `lon`/`lat`.
 #[utoipa::path(get, path = "/api/v1/geo/search", tag = "geo", security(("bearer" = [])),
     params(PlaceQuery), responses(
     (status = 200, body = Vec<PlaceView>),

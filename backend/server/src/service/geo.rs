@@ -74,11 +74,13 @@ pub struct NearestView {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PlaceQuery {
-    /// What the caller said: a region or facility name, or the start of its words (2 to 100 characters).
+    /// What the caller said: a region, facility, street or landmark name, or the start of its words ("Jl." for
+    /// "Jalan", "Gg." for "Gang" and other usual abbreviations are understood; 2 to 100 characters).
     pub q: String,
     /// How many (default 8, at most 20).
     pub limit: Option<usize>,
-    /// Rank places near this point first (e.g. the map's centre or the caller's AML fix); with `lat`.
+    /// Rank places near this point first (e.g. the map's centre or the caller's AML fix), and pin a street at
+    /// its point nearest to it; with `lat`.
     pub lon: Option<f64>,
     /// See `lon`.
     pub lat: Option<f64>,
@@ -87,16 +89,20 @@ pub struct PlaceQuery {
 /// A place found by name.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PlaceView {
-    /// `region` or `facility`.
+    /// `region`, `facility`, `street` (an OpenStreetMap street in one kelurahan) or `poi` (a named
+    /// OpenStreetMap place: a landmark, shop, office, named building, …).
     pub kind: String,
-    /// The region code or facility id.
+    /// The region code, facility id, or OSM id (`w…` for a street, `n…`/`w…`/`r…` for a place).
     pub id: String,
     pub name: String,
-    /// The region's level (`province` … `village`) or the facility's kind (`hospital`, `puskesmas`, …).
+    /// The region's level (`province` … `village`), the facility's kind (`hospital`, `puskesmas`, …), the
+    /// street's road class (`primary`, `residential`, …) or the place's OSM tag (`amenity=place_of_worship`).
     pub detail: String,
-    /// Where it lies, coarse to fine (e.g. `Kepulauan Riau › Kota Batam`).
+    /// Where it lies: for a region or facility coarse to fine (e.g. `Kepulauan Riau › Kota Batam`), for a
+    /// street or place its kelurahan and kecamatan (e.g. `Kel. Kelapa Gading Timur, Kec. Kelapa Gading`).
     pub context: String,
-    /// Where to put the pin: a point inside the region, or the facility.
+    /// Where to put the pin: a point inside the region, the facility or place, or the point of the street
+    /// nearest `lon`/`lat` (without them a point on the street near its middle).
     pub position: LonLat,
     /// A village's postal code (gazetteer), which the search matches too.
     pub postal_code: Option<String>,
@@ -172,6 +178,8 @@ pub fn search_places(state: &AppState, q: &PlaceQuery) -> ApiResult<Vec<PlaceVie
             let (kind, detail) = match p.kind {
                 PlaceKind::Region { level } => ("region", level),
                 PlaceKind::Facility { kind } => ("facility", kind),
+                PlaceKind::Street { highway } => ("street", highway),
+                PlaceKind::Poi { kind } => ("poi", kind),
             };
             PlaceView {
                 kind: kind.to_owned(),

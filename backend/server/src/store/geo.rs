@@ -65,6 +65,55 @@ impl Store {
             "SELECT code, name, kind, postal_code, lon, lat FROM gazetteer_places ORDER BY code")
             .fetch_all(p).await)?)
     }
+
+    /// The streets of the imported OSM extract, ordered by id.
+    pub async fn list_osm_streets(&self) -> StoreResult<Vec<OsmStreetRow>> {
+        Ok(on_db!(self, p => sqlx::query_as::<_, OsmStreetRow>(
+            "SELECT id, name, highway, village_code, district_code, lon, lat, geometry FROM osm_streets \
+             ORDER BY id")
+            .fetch_all(p).await)?)
+    }
+
+    /// The named places of the imported OSM extract, ordered by id.
+    pub async fn list_osm_places(&self) -> StoreResult<Vec<OsmPlaceRow>> {
+        Ok(on_db!(self, p => sqlx::query_as::<_, OsmPlaceRow>(
+            "SELECT id, name, kind, village_code, district_code, lon, lat FROM osm_places ORDER BY id")
+            .fetch_all(p).await)?)
+    }
+
+    /// How many OSM streets and places are stored.
+    pub async fn count_osm(&self) -> StoreResult<i64> {
+        Ok(on_db!(self, p => sqlx::query_scalar::<_, i64>(
+            "SELECT (SELECT COUNT(*) FROM osm_streets) + (SELECT COUNT(*) FROM osm_places)")
+            .fetch_one(p).await)?)
+    }
+}
+
+/// A street of an OSM extract (`siaga import osm`).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OsmStreetRow {
+    pub id: String,
+    pub name: String,
+    pub highway: String,
+    pub village_code: Option<String>,
+    pub district_code: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
+    /// GeoJSON MultiLineString.
+    pub geometry: String,
+}
+
+/// A named place (landmark) of an OSM extract.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OsmPlaceRow {
+    pub id: String,
+    pub name: String,
+    /// `key=value`, e.g. `amenity=hospital`.
+    pub kind: String,
+    pub village_code: Option<String>,
+    pub district_code: Option<String>,
+    pub lon: f64,
+    pub lat: f64,
 }
 
 /// A village of the gazetteer.

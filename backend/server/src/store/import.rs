@@ -129,3 +129,62 @@ pub fn insert_polygon_service_area(id: String, agency_id: &str, geometry: String
         .text(agency_id)
         .text(geometry)
 }
+
+/// Deletes every OSM street and place (before an extract is imported again).
+pub fn delete_osm() -> [Stmt; 2] {
+    [
+        Stmt::new("DELETE FROM osm_streets"),
+        Stmt::new("DELETE FROM osm_places"),
+    ]
+}
+
+/// Inserts one street: its name, road class, area codes, representative point and GeoJSON MultiLineString.
+#[expect(clippy::too_many_arguments, reason = "one column each")]
+pub fn insert_osm_street(
+    id: &str,
+    name: &str,
+    highway: &str,
+    village_code: Option<&str>,
+    district_code: Option<&str>,
+    lon_lat: (f64, f64),
+    geometry: String,
+    now: i64,
+) -> Stmt {
+    Stmt::new(
+        "INSERT INTO osm_streets (id, name, highway, village_code, district_code, lon, lat, geometry, \
+         imported_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .text(id)
+    .text(name)
+    .text(highway)
+    .opt_text(village_code)
+    .opt_text(district_code)
+    .float(lon_lat.0)
+    .float(lon_lat.1)
+    .text(geometry)
+    .int(now)
+}
+
+/// Inserts one named place (landmark) with its kind (`key=value`) and area codes.
+pub fn insert_osm_place(
+    id: &str,
+    name: &str,
+    kind: &str,
+    village_code: Option<&str>,
+    district_code: Option<&str>,
+    lon_lat: (f64, f64),
+    now: i64,
+) -> Stmt {
+    Stmt::new(
+        "INSERT INTO osm_places (id, name, kind, village_code, district_code, lon, lat, imported_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .text(id)
+    .text(name)
+    .text(kind)
+    .opt_text(village_code)
+    .opt_text(district_code)
+    .float(lon_lat.0)
+    .float(lon_lat.1)
+    .int(now)
+}

@@ -27,6 +27,8 @@ import {
 } from './state';
 
 const SEARCH_DELAY_MS = 200;
+/** How close the map goes to a chosen place: a street or landmark is checked against the buildings around it. */
+const PLACE_ZOOM: Record<string, number> = { facility: 16, street: 17, poi: 17 };
 
 export function locating(store: Store<CallTakerState>, map: () => MlMap) {
   async function locate(): Promise<boolean> {
@@ -94,7 +96,7 @@ export function locating(store: Store<CallTakerState>, map: () => MlMap) {
   function choosePlace(p: PlaceView): void {
     if (timer) clearTimeout(timer);
     store.update((s) => placeChosen(s, p));
-    map().flyTo({ center: [p.position.lon, p.position.lat], zoom: p.kind === 'facility' ? 16 : 14 });
+    map().flyTo({ center: [p.position.lon, p.position.lat], zoom: PLACE_ZOOM[p.kind] ?? 14 });
     void setPin(p.position);
   }
 

@@ -230,12 +230,13 @@ export function mountIncidentForm(handlers: FormHandlers) {
             role: 'option',
             'aria-selected': String(n === active),
             class: n === active ? 'active' : '',
+            'data-kind': p.kind,
             onmousedown: (e: Event) => (e.preventDefault(), handlers.choosePlace(p)),
           },
-          p.kind === 'facility' ? '✚ ' : '▱ ',
+          h('span', { 'aria-hidden': 'true' }, PLACE_ICONS[p.kind] ?? '▱ '),
           h('strong', {}, p.name),
           ' · ',
-          tk('place', p.detail),
+          placeLabel(p),
           p.context ? h('span', { class: 'muted' }, ` · ${p.context}`) : null,
           p.postal_code ? h('span', { class: 'muted' }, ` · ${p.postal_code}`) : null,
         ),
@@ -359,4 +360,20 @@ export function renderFiled(list: HTMLElement, incidents: readonly FiledIncident
           ),
         ),
   );
+}
+
+/** A mark per kind of place, beside its text label (the mark is never the only signal). */
+const PLACE_ICONS: Record<string, string> = { region: '▱ ', facility: '✚ ', street: '═ ', poi: '◆ ' };
+
+/** What a found place is: the region's level or the facility's kind; "Street" (with its class left out); a
+ * landmark's kind from its OSM tag (`amenity=place_of_worship` → "Place of worship"), the raw value when the
+ * table lacks it. */
+export function placeLabel(p: Pick<PlaceView, 'kind' | 'detail'>): string {
+  if (p.kind === 'street') return t('place.street');
+  if (p.kind === 'poi') {
+    const value = p.detail.split('=')[1] ?? p.detail;
+    const known = tk('poi', value);
+    return known === value ? `${t('place.poi')} (${value.replace(/_/g, ' ')})` : known;
+  }
+  return tk('place', p.detail);
 }
