@@ -66,21 +66,17 @@ const LOAD_TARGET_S: u32 = 1;
 /// Range of the random delay between the start of a round's load and the kill, in milliseconds.
 const KILL_AFTER_MS: (u64, u64) = (300, 2_500);
 
-/// Batam Centre, inside the demo region.
-#[expect(
-    clippy::approx_constant,
-    reason = "Batam Centre's latitude happens to resemble 2/sqrt(pi)"
-)]
-const CENTRE: (f64, f64) = (104.0537, 1.1283);
+/// Boulevard Timur, Kelapa Gading (Jakarta Utara), inside the demo centre.
+const CENTRE: (f64, f64) = (106.9095, -6.1629);
 
 /// Categories the load files, each escalated to one of the three agencies whose dispatchers run.
 const CATEGORIES: [&str; 4] = ["fire", "health", "crime", "traffic_accident"];
 
 /// Agencies (and their dispatcher accounts) that assign units during the load.
 const DISPATCH: [(&str, &str); 3] = [
-    ("DAMKAR-BTM", "dispatch.damkar"),
-    ("DINKES-BTM", "dispatch.dinkes"),
-    ("POLRESTA-BRL", "dispatch.polres"),
+    ("GULKARMAT-DKI", "dispatch.damkar"),
+    ("DINKES-DKI", "dispatch.dinkes"),
+    ("POLRES-JU", "dispatch.polres"),
 ];
 
 /// Crew accounts and their units; other units' statuses are relayed by their dispatcher.

@@ -1,5 +1,5 @@
 // A tiny PMTiles v3 writer for the basemap test: a few hand-drawn features in the Protomaps basemap schema
-// (earth, water, landuse, roads) around the demo city, cut into vector tiles by geojson-vt and encoded as MVT
+// (earth, water, landuse, roads) around the demo centre (Jakarta Bay, Kelapa Gading, Cakung), cut into vector tiles by geojson-vt and encoded as MVT
 // by vt-pbf (MapLibre's own libraries), gzipped, and laid out as the spec says: a 127-byte header, the root
 // directory, JSON metadata, then the tile data in tile-id order. Nothing is downloaded; the archive is made
 // fresh by each test run.
@@ -10,8 +10,8 @@ import { writeFileSync } from 'node:fs';
 import { GeoJSONVT } from '@maplibre/geojson-vt';
 import { fromGeojsonVt } from '@maplibre/vt-pbf';
 
-/** Area the archive covers (lon/lat), a little larger than the demo city's boundaries. */
-export const BOUNDS = [103.8, 0.9, 104.3, 1.3];
+/** Area the archive covers (lon/lat), around the demo centre (Jakarta Utara and Jakarta Timur). */
+export const BOUNDS = [106.6, -6.45, 107.2, -5.9];
 const MAX_ZOOM = 12;
 
 const rect = (w, s, e, n) => [[[w, s], [e, s], [e, n], [w, n], [w, s]]];
@@ -20,18 +20,15 @@ const feature = (type, coordinates, properties) => ({ type: 'Feature', geometry:
 /** Source layers, each a FeatureCollection in the basemap schema (`kind` drives the style's filters). */
 export function basemapFeatures() {
   return {
-    earth: [feature('Polygon', rect(103.86, 0.96, 104.24, 1.21), { kind: 'earth' })],
-    water: [
-      feature('Polygon', rect(103.5, 1.21, 104.7, 1.6), { kind: 'ocean' }),
-      feature('Polygon', rect(103.5, 0.6, 104.7, 0.96), { kind: 'ocean' }),
-    ],
+    earth: [feature('Polygon', rect(106.6, -6.45, 107.2, -6.135), { kind: 'earth' })],
+    water: [feature('Polygon', rect(106.4, -6.135, 107.4, -5.8), { kind: 'ocean' })],
     landuse: [
-      feature('Polygon', rect(104.02, 1.11, 104.05, 1.13), { kind: 'park' }),
-      feature('Polygon', rect(104.06, 1.08, 104.07, 1.09), { kind: 'hospital' }),
+      feature('Polygon', rect(106.905, -6.165, 106.915, -6.155), { kind: 'park' }),
+      feature('Polygon', rect(106.896, -6.153, 106.899, -6.151), { kind: 'hospital' }),
     ],
     roads: [
-      feature('LineString', [[103.9, 1.05], [104.0, 1.1], [104.1, 1.13], [104.2, 1.15]], { kind: 'highway' }),
-      feature('LineString', [[104.03, 0.99], [104.03, 1.1], [104.05, 1.19]], { kind: 'major_road' }),
+      feature('LineString', [[106.85, -6.2], [106.9, -6.18], [106.95, -6.16], [107.0, -6.15]], { kind: 'highway' }),
+      feature('LineString', [[106.915, -6.25], [106.915, -6.18], [106.92, -6.14]], { kind: 'major_road' }),
     ],
   };
 }
