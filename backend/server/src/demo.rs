@@ -14,8 +14,8 @@ use crate::store::{AgencyRow, FacilityRow, RegionRow, ServiceAreaRow, UnitRow};
 use anyhow::Context;
 use serde::Deserialize;
 use siaga_core::role::Role;
-use siaga_spatial::Position;
 use siaga_spatial::import::{FacilityImportOptions, parse_facilities_geojson};
+use siaga_spatial::{Facility, Position};
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write;
 use std::path::Path;
@@ -81,11 +81,13 @@ struct RegionFeature {
 }
 
 /// Loads the embedded demo centre, then the real faskes inside its regions from `faskes` (a GeoJSON file of
-/// the shared faskes schema) when given; returns a summary with the URL-independent login list.
+/// the shared faskes schema) when given; returns a summary with the URL-independent login list. A faskes file
+/// that cannot be read or is refused stops the load before anything is written.
 pub async fn load(state: &AppState, faskes: Option<&Path>) -> anyhow::Result<String> {
+    let faskes = faskes.map(read_faskes).transpose()?;
     let mut summary = load_set(state, DEMO_REGIONS, DEMO_DATA).await?;
-    if let Some(path) = faskes {
-        let line = load_faskes(state, path, DEMO_REGIONS).await?;
+    if let Some((path, facilities)) = faskes {
+        let line = load_faskes(state, &path, &facilities, DEMO_REGIONS).await?;
         let _ = writeln!(summary, "{line}");
     }
     Ok(summary)
@@ -266,13 +268,23 @@ async fn load_users(
     Ok(summary)
 }
 
-/// Adds the faskes of `path` (GeoJSON, the shared faskes schema) that lie inside a kab/kota of `regions_json`,
-/// each with the finest region it lies in; returns a one-line summary.
-async fn load_faskes(state: &AppState, path: &Path, regions_json: &str) -> anyhow::Result<String> {
-    let shown = path.display();
+/// The faskes of a GeoJSON file (the shared faskes schema), with the path as shown in messages.
+fn read_faskes(path: &Path) -> anyhow::Result<(String, Vec<Facility>)> {
+    let shown = path.display().to_string();
     let bytes = std::fs::read(path).with_context(|| format!("reading the faskes file {shown}"))?;
     let facilities = parse_facilities_geojson(bytes.as_slice(), FacilityImportOptions::default())
         .map_err(|e| anyhow::anyhow!("the faskes file {shown} was refused: {e}"))?;
+    Ok((shown, facilities))
+}
+
+/// Adds the `facilities` that lie inside a kab/kota of `regions_json`, each with the finest region it lies in;
+/// returns a one-line summary.
+async fn load_faskes(
+    state: &AppState,
+    shown: &str,
+    facilities: &[Facility],
+    regions_json: &str,
+) -> anyhow::Result<String> {
     let regions: RegionCollection =
         serde_json::from_str(regions_json).context("parsing the demo regions")?;
     let demo_regencies: BTreeSet<String> = regions
@@ -285,7 +297,7 @@ async fn load_faskes(state: &AppState, path: &Path, regions_json: &str) -> anyho
     state.geo.reload(&state.store).await?;
     let now = state.now_ms();
     let mut kept = 0;
-    for f in &facilities {
+    for f in facilities {
         let Some(region_code) = demo_region_of(state, f.position, &demo_regencies) else {
             continue;
         };
