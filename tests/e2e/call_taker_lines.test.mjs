@@ -102,7 +102,10 @@ test('a central call taker routes a quitline call by the pin; a member of the re
   await page.keyboard.press('a');
   await page.getByTestId('call-route').getByText('Jalur berjenjang: ditangani tim pusat').waitFor();
   assert.equal(await page.getByTestId('route-call').isDisabled(), true, 'no locus yet');
-  await page.locator('[data-testid="map"] canvas').click({ position: { x: 300, y: 250 } });
+  // The caller says where they are: a pin in Kelapa Gading (Jakarta Utara), the regional team's area.
+  await page.waitForFunction(() => !document.querySelector('[data-testid="map"]').maplibreMap.isMoving());
+  const pin = await page.evaluate(() => document.querySelector('[data-testid="map"]').maplibreMap.project([106.9095, -6.1629]));
+  await page.locator('[data-testid="map"] canvas').click({ position: { x: pin.x, y: pin.y } });
   await page.waitForSelector('[data-testid="route-call"]:not([disabled])');
   await page.getByTestId('route-call').click();
   await page.getByText('Panggilan ditawarkan ke tim quitline-jakarta.').waitFor();

@@ -56,8 +56,9 @@ after(async () => {
 });
 
 let calls = 0;
-/** Files a health incident (Dinkes only) from an answered emergency call, as a call taker would. */
-async function fileIncident({ priority = 'p2', lon = 106.9095, lat = -6.1629, description = 'Warga pingsan di depan toko.' } = {}) {
+/** Files a health incident (Dinkes only) from an answered emergency call, as a call taker would; by default where
+ * AMB-01 is parked (Jalan Janur Elok IX, Kelapa Gading). */
+async function fileIncident({ priority = 'p2', lon = 106.90518, lat = -6.14666, description = 'Warga pingsan di depan toko.' } = {}) {
   calls += 1;
   const ani = `08121111${String(calls).padStart(4, '0')}`;
   const call = await api(server.url, 'POST', '/api/v1/calls', taker.token, { ani, channel: 'voice', service_line: '112' });
@@ -69,7 +70,7 @@ async function fileIncident({ priority = 'p2', lon = 106.9095, lat = -6.1629, de
     category: 'health',
     priority,
     location: { lon, lat },
-    address: 'Jl. Boulevard Timur',
+    address: 'Jl. Janur Elok IX',
     reporter: { name: 'Siti Aminah', phone: ani },
     victims: { count: 1, condition: 'serious' },
     description,

@@ -86,6 +86,7 @@ struct RegionFeature {
 pub async fn load(state: &AppState, faskes: Option<&Path>) -> anyhow::Result<String> {
     let faskes = faskes.map(read_faskes).transpose()?;
     let mut summary = load_set(state, DEMO_REGIONS, DEMO_DATA).await?;
+    // Further real layers of the demo area (e.g. its streets in the gazetteer) are loaded here, one call each.
     if let Some((path, facilities)) = faskes {
         let line = load_faskes(state, &path, &facilities, DEMO_REGIONS).await?;
         let _ = writeln!(summary, "{line}");
