@@ -425,7 +425,7 @@ async fn bench(engine: Engine) -> String {
     let as_of = parse_local_datetime("2026-12-02 00:00", WIB_OFFSET_MINUTES).unwrap();
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(as_of));
     let state = AppState::with_clock(store.clone(), config, clock);
-    siaga::demo::load(&state).await.unwrap();
+    siaga_tests::load_fixture_centre(&state).await;
 
     let agencies: Vec<(String, String)> = {
         // One unit per agency, so an incident's two escalations go to two different agencies.

@@ -19,7 +19,8 @@ use std::process::{Command, Output, Stdio};
 engine_tests!(
     imports_real_boundaries_and_locates_points,
     corrupt_import_is_refused_and_old_data_stays,
-    imports_osm_streets_with_their_kelurahan_and_refuses_a_wrong_file
+    imports_osm_streets_with_their_kelurahan_and_refuses_a_wrong_file,
+    demo_stands_on_real_jakarta_data_with_the_faskes_of_its_area
 );
 
 fn geodata() -> PathBuf {
@@ -169,6 +170,94 @@ async fn imports_real_boundaries_and_locates_points(engine: Engine) {
     let monas = siaga_spatial::Position::from_lon_lat(106.8271, -6.1754).unwrap();
     let found = geo.search_places("menteng", 3, Some(monas));
     assert!(found[0].id.starts_with("31.71.06"), "{found:?}");
+}
+
+/// `siaga demo` loads real Jakarta Utara and Jakarta Timur with units on real roads, and with `--faskes` the
+/// real faskes of those two cities only; a faskes file it cannot read stops it before anything is loaded.
+async fn demo_stands_on_real_jakarta_data_with_the_faskes_of_its_area(engine: Engine) {
+    let db = TestDb::new(engine).await;
+    let out = siaga(
+        &db,
+        &[
+            "demo",
+            "--no-serve",
+            "--faskes",
+            "/nonexistent/faskes.geojson",
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/faskes.geojson"), "{err}");
+    let out = siaga(&db, &["locate"], Some("106.9095,-6.1629\n"));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "106.9095,-6.1629,,\n",
+        "nothing was loaded"
+    );
+
+    let faskes = geodata().join("faskes/faskes_kemenkes_bppsdmk_2019.geojson");
+    let said = import(
+        &db,
+        &["demo", "--no-serve", "--faskes", faskes.to_str().unwrap()],
+    );
+    assert!(said.contains("Jakarta Utara and Jakarta Timur"), "{said}");
+    assert!(said.contains("dispatch.dinkes"), "{said}");
+    // Real kelurahan under the real kecamatan: Boulevard Timur is in Pegangsaan Dua, Kelapa Gading.
+    let out = siaga(
+        &db,
+        &["locate"],
+        Some("106.9095,-6.1629\n106.8271,-6.1754\n"),
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "106.9095,-6.1629,31.72.06.1002,Pegangsaan Dua");
+    assert!(
+        !lines[1].contains("31.71"),
+        "Monas is in Jakarta Pusat, which the demo does not load: {}",
+        lines[1]
+    );
+
+    let store = siaga::store::Store::connect(&db.url, 2).await.unwrap();
+    let facilities = store.list_facilities().await.unwrap();
+    let units = store.list_units(None, None).await.unwrap();
+    store.close().await;
+    // The file's puskesmas and hospitals of the two cities, and none of elsewhere (e.g. Jakarta Pusat).
+    assert!(facilities.len() > 150, "{} faskes", facilities.len());
+    assert!(
+        said.contains(&format!("Faskes: {} of the 10283", facilities.len())),
+        "{said}"
+    );
+    for f in &facilities {
+        let region = f.region_code.as_deref().unwrap_or("");
+        assert!(
+            region.starts_with("31.72") || region.starts_with("31.75"),
+            "{} in {region}",
+            f.id
+        );
+    }
+    assert!(
+        facilities.iter().any(|f| f.id == "R3175385"),
+        "RS Mitra Keluarga Kelapa Gading"
+    );
+    assert!(
+        !facilities.iter().any(|f| f.id == "R3173521"),
+        "RSUD Tarakan is in Jakarta Pusat"
+    );
+    // Sixteen units, each parked inside the demo cities.
+    assert_eq!(units.len(), 16);
+    let spots: String = units
+        .iter()
+        .map(|u| format!("{},{}\n", u.lon.unwrap(), u.lat.unwrap()))
+        .collect();
+    let out = siaga(&db, &["locate"], Some(&spots));
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let code = line.split(',').nth(2).unwrap_or("");
+        assert!(
+            code.starts_with("31.72.") || code.starts_with("31.75."),
+            "{line}"
+        );
+    }
 }
 
 async fn corrupt_import_is_refused_and_old_data_stays(engine: Engine) {

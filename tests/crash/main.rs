@@ -66,21 +66,24 @@ const LOAD_TARGET_S: u32 = 1;
 /// Range of the random delay between the start of a round's load and the kill, in milliseconds.
 const KILL_AFTER_MS: (u64, u64) = (300, 2_500);
 
-/// Batam Centre, inside the demo region.
+/// Boulevard Timur, Kelapa Gading (Jakarta Utara), inside the demo centre the killed `siaga demo` loads.
+const CENTRE: (f64, f64) = (106.9095, -6.1629);
+
+/// A point inside the fictional fixture centre (Kota Batam) of the in-process [`TestServer`].
 #[expect(
     clippy::approx_constant,
-    reason = "Batam Centre's latitude happens to resemble 2/sqrt(pi)"
+    reason = "the fixture's Batam Centre latitude happens to resemble 2/sqrt(pi)"
 )]
-const CENTRE: (f64, f64) = (104.0537, 1.1283);
+const FIXTURE_CENTRE: (f64, f64) = (104.0537, 1.1283);
 
 /// Categories the load files, each escalated to one of the three agencies whose dispatchers run.
 const CATEGORIES: [&str; 4] = ["fire", "health", "crime", "traffic_accident"];
 
 /// Agencies (and their dispatcher accounts) that assign units during the load.
 const DISPATCH: [(&str, &str); 3] = [
-    ("DAMKAR-BTM", "dispatch.damkar"),
-    ("DINKES-BTM", "dispatch.dinkes"),
-    ("POLRESTA-BRL", "dispatch.polres"),
+    ("GULKARMAT-DKI", "dispatch.damkar"),
+    ("DINKES-DKI", "dispatch.dinkes"),
+    ("POLRES-JU", "dispatch.polres"),
 ];
 
 /// Crew accounts and their units; other units' statuses are relayed by their dispatcher.
@@ -1432,7 +1435,7 @@ async fn a_change_committed_without_its_reply_is_answered_on_retry(engine: Engin
     };
 
     // Filing an incident: the retry is answered 201 with the same incident, and there is one.
-    let body = json!({"category": "health", "priority": "p2", "location": {"lon": CENTRE.0, "lat": CENTRE.1},
+    let body = json!({"category": "health", "priority": "p2", "location": {"lon": FIXTURE_CENTRE.0, "lat": FIXTURE_CENTRE.1},
                       "victims": {"count": 1, "condition": "minor"}, "description": "lost reply"});
     let resp = post(&taker, "/api/v1/incidents", "file-1", body.clone())
         .await
@@ -1567,7 +1570,7 @@ async fn a_breach_recorded_meanwhile_does_not_refuse_the_change_that_stops_the_c
         .post(
             "/api/v1/incidents",
             &taker,
-            json!({"category": "health", "priority": "p1", "location": {"lon": CENTRE.0, "lat": CENTRE.1},
+            json!({"category": "health", "priority": "p1", "location": {"lon": FIXTURE_CENTRE.0, "lat": FIXTURE_CENTRE.1},
                    "victims": {"count": 1, "condition": "minor"}, "description": "breach race"}),
         )
         .await;

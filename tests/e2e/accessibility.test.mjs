@@ -104,7 +104,7 @@ test('every page passes axe with no serious or critical violation', async () => 
     call_id: call.body.id,
     category: 'health',
     priority: 'p1',
-    location: { lon: 104.03, lat: 1.13 },
+    location: { lon: 106.9095, lat: -6.1629 },
     victims: { count: 1, condition: 'serious' },
   });
   assert.equal(incident.status, 201, JSON.stringify(incident.body));

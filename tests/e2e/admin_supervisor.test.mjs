@@ -14,7 +14,7 @@ import { api, login, startServer } from './support/server.mjs';
 import { guardedContext, launch, loginAs, shot } from './support/browser.mjs';
 
 const VIEWPORT = { width: 1366, height: 768 };
-const SPOT = { lon: 104.03, lat: 1.13 };
+const SPOT = { lon: 106.9095, lat: -6.1629 };
 
 let server;
 let browser;
@@ -136,17 +136,17 @@ test('an admin adds a unit and its responder, a dispatcher assigns it, the super
   assert.equal(unit.agency_id, dinkes.id);
 
   // ---- Admin: the OPD's phone, edited from its row; a malformed number is refused by the form's own check.
-  await page.getByRole('button', { name: 'Ubah: DINKES-BTM' }).click();
+  await page.getByRole('button', { name: 'Ubah: DINKES-DKI' }).click();
   const agencyEdit = page.getByTestId('agency-edit-form');
   assert.equal(await agencyEdit.getByLabel('Nama').inputValue(), dinkes.name);
-  await agencyEdit.getByLabel('Telepon').fill('0778-119-x');
+  await agencyEdit.getByLabel('Telepon').fill('021-119-x');
   await agencyEdit.getByRole('button', { name: 'Simpan' }).click();
   assert.match(await agencyEdit.locator('[data-error-for="phone"]').textContent(), /3–20 angka/);
-  await agencyEdit.getByLabel('Telepon').fill('0778-119');
+  await agencyEdit.getByLabel('Telepon').fill('021-119');
   await agencyEdit.getByRole('button', { name: 'Simpan' }).click();
   await agencyEdit.getByText(`OPD ${dinkes.name} disimpan.`).waitFor();
-  await page.locator('[data-testid="agencies"] tr[data-code="DINKES-BTM"] td:has-text("0778-119")').waitFor();
-  assert.equal((await api(server.url, 'GET', '/api/v1/agencies', adminToken)).body.find((a) => a.id === dinkes.id).phone, '0778-119');
+  await page.locator('[data-testid="agencies"] tr[data-code="DINKES-DKI"] td:has-text("021-119")').waitFor();
+  assert.equal((await api(server.url, 'GET', '/api/v1/agencies', adminToken)).body.find((a) => a.id === dinkes.id).phone, '021-119');
 
   // ---- Admin: its responder. A common password passes the form's checks; the server's refusal names it.
   const userForm = page.getByTestId('user-form');
@@ -166,7 +166,7 @@ test('an admin adds a unit and its responder, a dispatcher assigns it, the super
   await userForm.getByRole('button', { name: 'Simpan' }).click();
   assert.equal(await userForm.locator('[data-error-for="unit_id"]').textContent(), 'Petugas lapangan wajib terikat ke unit.');
   await userForm.getByLabel('Unit', { exact: true }).selectOption({ label: 'AMB-09' });
-  await userForm.getByLabel('Kata sandi awal').fill('Ambulans-Batam-09');
+  await userForm.getByLabel('Kata sandi awal').fill('Ambulans-Jakarta-09');
   await userForm.getByRole('button', { name: 'Simpan' }).click();
   await userForm.getByText('Pengguna amb09 dibuat.').waitFor();
   await page.locator('[data-testid="users"] tr[data-username="amb09"]').waitFor();
@@ -190,7 +190,7 @@ test('an admin adds a unit and its responder, a dispatcher assigns it, the super
   await dispRow.waitFor({ timeout: 15_000 });
   assert.match(await dispRow.textContent(), /AMB-09/);
   const incidents = [];
-  for (const at of [SPOT, SPOT, SPOT, { lon: 104.1, lat: 1.06 }]) incidents.push(await fileIncident(taker, at));
+  for (const at of [SPOT, SPOT, SPOT, { lon: 106.925, lat: -6.2 }]) incidents.push(await fileIncident(taker, at));
   const dispatcher = (await login(server.url, 'dispatch.dinkes')).token;
   const assigned = await api(server.url, 'POST', `/api/v1/incidents/${incidents[0].id}/assignments`, dispatcher, { unit_id: unit.id });
   assert.equal(assigned.status, 201, JSON.stringify(assigned.body));

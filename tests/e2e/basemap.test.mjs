@@ -27,7 +27,7 @@ let archive;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'siaga-basemap-'));
-  const path = join(dir, 'batam.pmtiles');
+  const path = join(dir, 'demo.pmtiles');
   archive = writeBasemap(path);
   server = await startServer({ env: { SIAGA_MAP__BASEMAP_PMTILES: path } });
   browser = await launch();

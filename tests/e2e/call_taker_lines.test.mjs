@@ -1,4 +1,4 @@
-// Service lines on the call taker's console, on a centre whose "quitline" is tiered (offered to the Batam
+// Service lines on the call taker's console, on a centre whose "quitline" is tiered (offered to the Jakarta
 // regional team by the caller's locus) and has a call-back programme: a quitline call answered on the console
 // is enrolled from its card, its call-backs appear in the work list with the number to call, and recording
 // an ending outcome empties the list (the server cancels the rest of the series); a central call taker routes
@@ -21,7 +21,7 @@ before(async () => {
   writeFileSync(
     config,
     '[[routing.lines]]\nline = "quitline"\nfallback_after_ms = 600000\n' +
-      'regional_teams = [{ team_id = "quitline-batam", region_codes = ["21.71"] }]\n' +
+      'regional_teams = [{ team_id = "quitline-jakarta", region_codes = ["31.72", "31.75"] }]\n' +
       '[[routing.follow_ups]]\nline = "quitline"\nday_offsets = [1, 3]\n',
   );
   server = await startServer({ env: { SIAGA_CONFIG: config } });
@@ -72,14 +72,14 @@ test('a quitline call is enrolled for call-backs from its card and an outcome is
 });
 
 test('a central call taker routes a quitline call by the pin; a member of the regional team takes the offer', async () => {
-  // A member of the Batam quitline team.
+  // A member of the Jakarta quitline team.
   const admin = await login(server.url, 'admin');
   const created = await api(server.url, 'POST', '/api/v1/users', admin.token, {
     username: 'konselor1',
     display_name: 'Konselor Satu',
     role: 'call_taker',
     password: 'rahasia-konselor-1',
-    team_id: 'quitline-batam',
+    team_id: 'quitline-jakarta',
   });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const member = await login(server.url, 'konselor1', 'rahasia-konselor-1');
@@ -102,19 +102,22 @@ test('a central call taker routes a quitline call by the pin; a member of the re
   await page.keyboard.press('a');
   await page.getByTestId('call-route').getByText('Jalur berjenjang: ditangani tim pusat').waitFor();
   assert.equal(await page.getByTestId('route-call').isDisabled(), true, 'no locus yet');
-  await page.locator('[data-testid="map"] canvas').click({ position: { x: 300, y: 250 } });
+  // The caller says where they are: a pin in Kelapa Gading (Jakarta Utara), the regional team's area.
+  await page.waitForFunction(() => !document.querySelector('[data-testid="map"]').maplibreMap.isMoving());
+  const pin = await page.evaluate(() => document.querySelector('[data-testid="map"]').maplibreMap.project([106.9095, -6.1629]));
+  await page.locator('[data-testid="map"] canvas').click({ position: { x: pin.x, y: pin.y } });
   await page.waitForSelector('[data-testid="route-call"]:not([disabled])');
   await page.getByTestId('route-call').click();
-  await page.getByText('Panggilan ditawarkan ke tim quitline-batam.').waitFor();
-  await page.getByTestId('call-route').getByText('Jalur berjenjang: ditawarkan ke tim quitline-batam').waitFor();
+  await page.getByText('Panggilan ditawarkan ke tim quitline-jakarta.').waitFor();
+  await page.getByTestId('call-route').getByText('Jalur berjenjang: ditawarkan ke tim quitline-jakarta').waitFor();
   await context.close();
 
-  // A ringing quitline call from Batam (AML) is offered to the team: its member takes it with A.
+  // A ringing quitline call from Kelapa Gading (AML) is offered to the team: its member takes it with A.
   const aml =
-    'v=3&emergency_number=112&source=call&time=1795575590000&location_latitude=1.12830&location_longitude=104.05370' +
+    'v=3&emergency_number=112&source=call&time=1795575590000&location_latitude=-6.16289&location_longitude=106.90950' +
     '&location_time=1795575590000&location_source=gps&location_accuracy=12.5';
   const offered = await api(server.url, 'POST', '/api/v1/calls', gateway.token, { ani: '081288880008', channel: 'voice', service_line: 'quitline', aml });
-  assert.equal(offered.body.route.team_id, 'quitline-batam', JSON.stringify(offered.body.route));
+  assert.equal(offered.body.route.team_id, 'quitline-jakarta', JSON.stringify(offered.body.route));
   const team = await guardedContext(browser, server.url, { viewport: { width: 1366, height: 768 } });
   const teamPage = await team.context.newPage();
   await loginAs(teamPage, 'konselor1', member.must_change_password ? 'rahasia-konselor-2' : 'rahasia-konselor-1');
@@ -123,7 +126,7 @@ test('a central call taker routes a quitline call by the pin; a member of the re
   await teamPage.locator('[data-testid="shortcuts"]').click();
   await teamPage.keyboard.press('a');
   await teamPage.waitForSelector('[data-testid="call-card"]:not([hidden]) h2:has-text("6281288880008")');
-  await teamPage.getByTestId('call-route').getByText('Jalur berjenjang: diambil tim quitline-batam').waitFor();
+  await teamPage.getByTestId('call-route').getByText('Jalur berjenjang: diambil tim quitline-jakarta').waitFor();
   const taken = await api(server.url, 'GET', `/api/v1/calls/${offered.body.id}`, gateway.token);
   assert.deepEqual([taken.body.status, taken.body.route.taken_by], ['answered', member.user.id]);
   await shot(teamPage, 'call_taker_regional_take');

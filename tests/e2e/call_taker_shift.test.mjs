@@ -24,11 +24,11 @@ after(async () => {
 });
 
 const VIEWPORT = { width: 1366, height: 768 };
-/** An AML fix at Batam Centre (inside the demo district 21.71.10). */
-const AML_LON = 104.0537;
-const AML_LAT = 1.1283;
+/** An AML fix on Boulevard Timur, Kelapa Gading (inside the demo district 31.72.06). */
+const AML_LON = 106.9095;
+const AML_LAT = -6.16289;
 const AML =
-  'v=3&emergency_number=112&source=call&time=1795575590000&location_latitude=1.12830&location_longitude=104.05370' +
+  'v=3&emergency_number=112&source=call&time=1795575590000&location_latitude=-6.16289&location_longitude=106.90950' +
   '&location_time=1795575590000&location_source=gps&location_accuracy=12.5&location_confidence=0.68&device_number=%2B6281211110001';
 
 async function openConsole(username = 'operator1') {
@@ -84,7 +84,7 @@ test("two calls back to back: nothing of the first caller shows in the second, a
   await leaveFields(page);
   await page.keyboard.press('a');
   await page.waitForSelector('[data-testid="call-card"]:not([hidden]) h2:has-text("6281211110001")');
-  await page.waitForFunction(() => document.getElementById('location').textContent.includes('1.12830'));
+  await page.waitForFunction(() => document.getElementById('location').textContent.includes('-6.16289'));
   const atCaller = await settledMap(page);
   assert.ok(atCaller.zoom >= 14, `the map zooms to the caller (zoom ${atCaller.zoom})`);
   assert.equal(await phone.inputValue(), '+6281211110001');
@@ -222,10 +222,10 @@ test('a reload and a language switch mid-call keep the call and the form; the fi
 
   // Filed: the card shows the number, and "my incidents" lists it, escalated.
   await page.keyboard.press('Control+Enter');
-  await page.getByText(/Kejadian BTM-\d{8}-\d{4} dibuat\./).waitFor();
+  await page.getByText(/Kejadian JK[UT]-\d{8}-\d{4} dibuat\./).waitFor();
   const card = page.getByTestId('call-incident');
   await card.waitFor();
-  const number = (await card.textContent()).match(/BTM-\d{8}-\d{4}/)[0];
+  const number = (await card.textContent()).match(/JK[UT]-\d{8}-\d{4}/)[0];
   const mine = page.locator(`[data-testid="my-incidents"] li[data-number="${number}"]`);
   await mine.waitFor();
   assert.match(await mine.textContent(), /Diteruskan ke OPD/);
@@ -260,8 +260,8 @@ test('a second call about the same event is linked to the open incident instead 
   const link = page.getByTestId('link-duplicate').first();
   await link.waitFor();
   await link.click();
-  await page.getByText(/Panggilan digabungkan ke kejadian BTM-\d{8}-\d{4}\./).waitFor();
-  const number = (await page.getByTestId('call-incident').textContent()).match(/BTM-\d{8}-\d{4}/)[0];
+  await page.getByText(/Panggilan digabungkan ke kejadian JK[UT]-\d{8}-\d{4}\./).waitFor();
+  const number = (await page.getByTestId('call-incident').textContent()).match(/JK[UT]-\d{8}-\d{4}/)[0];
   const taker = await login(server.url, 'operator1');
   const calls = await api(server.url, 'GET', '/api/v1/calls?mine=true&open=true', taker.token);
   const linked = calls.body.find((c) => c.ani === '+6281355550005');

@@ -56,8 +56,9 @@ after(async () => {
 });
 
 let calls = 0;
-/** Files a health incident (Dinkes only) from an answered emergency call, as a call taker would. */
-async function fileIncident({ priority = 'p2', lon = 104.0537, lat = 1.1283, description = 'Warga pingsan di depan toko.' } = {}) {
+/** Files a health incident (Dinkes only) from an answered emergency call, as a call taker would; by default where
+ * AMB-01 is parked (Jalan Janur Elok IX, Kelapa Gading). */
+async function fileIncident({ priority = 'p2', lon = 106.90518, lat = -6.14666, description = 'Warga pingsan di depan toko.' } = {}) {
   calls += 1;
   const ani = `08121111${String(calls).padStart(4, '0')}`;
   const call = await api(server.url, 'POST', '/api/v1/calls', taker.token, { ani, channel: 'voice', service_line: '112' });
@@ -69,7 +70,7 @@ async function fileIncident({ priority = 'p2', lon = 104.0537, lat = 1.1283, des
     category: 'health',
     priority,
     location: { lon, lat },
-    address: 'Jl. Engku Putri',
+    address: 'Jl. Janur Elok IX',
     reporter: { name: 'Siti Aminah', phone: ani },
     victims: { count: 1, condition: 'serious' },
     description,
@@ -255,15 +256,15 @@ test('a crew that never acknowledges raises the alarm; the dispatcher reassigns,
   await page.waitForFunction((h) => !h.isConnected, heading, { timeout: 10_000 });
   assert.equal(await radioNote.inputValue(), 'Pasien distabilkan,');
   assert.equal(await radioNote.evaluate((el) => el === document.activeElement), true);
-  await page.keyboard.type(' dibawa ke RSUD Embung Fatimah.');
-  assert.equal(await radioNote.inputValue(), 'Pasien distabilkan, dibawa ke RSUD Embung Fatimah.');
+  await page.keyboard.type(' dibawa ke RS Mitra Keluarga Kelapa Gading.');
+  assert.equal(await radioNote.inputValue(), 'Pasien distabilkan, dibawa ke RS Mitra Keluarga Kelapa Gading.');
   await second.locator('[data-radio-step="resolved"]').click();
   await detail(page).locator('[data-testid="detail-status"][data-status="resolved"]').waitFor({ timeout: 10_000 });
   const done = detail(page).locator('[data-assignment-id][data-status="resolved"]', { hasText: 'AMB-02' });
   await done.waitFor();
   assert.equal(await done.getByTestId('radio-steps').getAttribute('data-steps'), 'acknowledged en_route on_scene resolved');
   assert.match(await done.getByTestId('radio-steps').innerText(), /radio/);
-  assert.match(await done.getByTestId('assignment-note').innerText(), /RSUD Embung Fatimah/);
+  assert.match(await done.getByTestId('assignment-note').innerText(), /RS Mitra Keluarga Kelapa Gading/);
   // The server recorded them as radio reports by this dispatcher.
   const a = (await api(server.url, 'GET', `/api/v1/incidents/${inc.id}`, desk.token)).body.assignments.find((x) => x.unit_id === amb2);
   assert.deepEqual(a.radio_reported, ['acknowledged', 'en_route', 'on_scene', 'resolved']);
@@ -303,7 +304,7 @@ test('a unit is selected on the map or in the list, followed on the map as it mo
 
   // The crew drives: the map follows the fix.
   const amb01 = await login(server.url, 'amb01');
-  const fix = { lon: 104.0801, lat: 1.1012 };
+  const fix = { lon: 106.92, lat: -6.17 };
   const r = await api(server.url, 'POST', `/api/v1/units/${amb1}/position`, amb01.token, { ...fix, accuracy_m: 8, at: Date.now() });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   await eventually(

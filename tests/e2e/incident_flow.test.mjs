@@ -35,7 +35,7 @@ test('an incident travels from call taker to dispatcher to responder and back', 
     isMobile: true,
     hasTouch: true,
     permissions: ['geolocation'],
-    geolocation: { longitude: 104.05, latitude: 1.12 },
+    geolocation: { longitude: 106.905, latitude: -6.16 },
     ...optional404,
   });
   const takerPage = await taker.context.newPage();
@@ -59,11 +59,11 @@ test('an incident travels from call taker to dispatcher to responder and back', 
   await takerPage.keyboard.type('Budi Santoso');
   // Pin: the caller names the district; the address search puts the pin inside it, from the keyboard.
   await takerPage.locator('#place-search').focus();
-  await takerPage.keyboard.type('lubuk ba');
-  await takerPage.waitForSelector('[data-testid="place-results"] li[aria-selected="true"]:has-text("Lubuk Baja")');
+  await takerPage.keyboard.type('kelapa ga');
+  await takerPage.waitForSelector('[data-testid="place-results"] li[aria-selected="true"]:has-text("Kelapa Gading")');
   await takerPage.keyboard.press('Enter');
-  await takerPage.waitForSelector('[data-testid="region-chain"]:has-text("Lubuk Baja")');
-  await takerPage.getByLabel('Alamat / patokan').fill('Depan Mall Nagoya');
+  await takerPage.waitForSelector('[data-testid="region-chain"]:has-text("Kelapa Gading")');
+  await takerPage.getByLabel('Alamat / patokan').fill('Depan Mall Kelapa Gading');
   await takerPage.getByLabel('Kategori', { exact: true }).selectOption('health');
   await takerPage.getByLabel('Prioritas', { exact: true }).selectOption('p1');
   await takerPage.getByLabel('Jumlah korban').fill('1');
@@ -117,7 +117,7 @@ test('an incident travels from call taker to dispatcher to responder and back', 
   await dispPage.keyboard.press('Control+Enter');
   await dispPage.waitForSelector('#close-report[aria-invalid="true"]');
   assert.equal(await dispPage.locator('#close-report-error').textContent(), 'Tuliskan laporan penutupan.');
-  const report = 'AMB-01 tiba 8 menit, korban sadar, dirujuk ke RSUD Embung Fatimah.';
+  const report = 'AMB-01 tiba 8 menit, korban sadar, dirujuk ke RS Mitra Keluarga Kelapa Gading.';
   await dispPage.keyboard.type(report);
   await shot(dispPage, 'flow_8_dispatcher_close_report');
   await dispPage.keyboard.press('Control+Enter');

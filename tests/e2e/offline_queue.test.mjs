@@ -32,7 +32,7 @@ test('status taps made offline are sent once each, in order, when the network re
     call_id: call.body.id,
     category: 'health',
     priority: 'p2',
-    location: { lon: 104.05, lat: 1.125 },
+    location: { lon: 106.9051, lat: -6.1602 },
     victims: { count: 1, condition: 'minor' },
   });
   assert.equal(inc.status, 201, JSON.stringify(inc.body));

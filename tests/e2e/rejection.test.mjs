@@ -29,8 +29,8 @@ async function fileIncident(taker, description) {
     call_id: call.body.id,
     category: 'health',
     priority: 'p3',
-    location: { lon: 104.04, lat: 1.13 },
-    address: 'Jl. Raden Patah',
+    location: { lon: 106.9095, lat: -6.1629 },
+    address: 'Jl. Boulevard Timur',
     victims: { count: 0, condition: 'unknown' },
     description,
   });
@@ -81,7 +81,7 @@ test('a rejection with its reason reaches the call taker live, who escalates it 
   await back.waitFor({ timeout: 15_000 });
   const text = await back.textContent();
   assert.ok(text.includes('Ditolak'), text);
-  assert.equal(await back.locator('[data-testid="return-reason"]').textContent(), `Dinas Kesehatan Kota Batam / PSC 119 (DEMO): ${reason}`);
+  assert.equal(await back.locator('[data-testid="return-reason"]').textContent(), `Dinas Kesehatan Provinsi DKI Jakarta / PSC 119 (DEMO): ${reason}`);
   await shot(takerPage, 'reject_2_call_taker_returned');
 
   // The server agrees.
@@ -91,7 +91,7 @@ test('a rejection with its reason reaches the call taker live, who escalates it 
 
   // The call taker sends it on, from the keyboard, to another OPD with a note; it leaves the returned list.
   const agencies = await api(server.url, 'GET', '/api/v1/agencies', taker.token);
-  const bpbd = agencies.body.find((a) => a.code === 'BPBD-BTM');
+  const bpbd = agencies.body.find((a) => a.code === 'BPBD-DKI');
   const form = back.locator('[data-testid="escalate-form"]');
   await form.locator('select[name="agency_ids"]').selectOption(bpbd.id);
   await form.locator('input[name="note"]').focus();

@@ -48,8 +48,8 @@ async function assignAmb01(priority = 'p1') {
   const inc = await api(server.url, 'POST', '/api/v1/incidents', taker.token, {
     category: 'health',
     priority,
-    location: { lon: 104.05, lat: 1.125 },
-    address: 'Jl. Engku Putri 1',
+    location: { lon: 106.9051, lat: -6.1602 },
+    address: 'Jl. Boulevard Barat 1',
     victims: { count: 1, condition: 'serious' },
   });
   assert.equal(inc.status, 201, JSON.stringify(inc.body));
@@ -121,8 +121,8 @@ test('an assignment rings, vibrates and notifies in the background, re-alerts un
   await page.getByTestId('alert-banner').waitFor();
 
   // Navigation opens Google Maps on this Android phone, Apple Maps offered too.
-  assert.equal(await page.getByTestId('navigate').getAttribute('href'), 'https://www.google.com/maps/dir/?api=1&destination=1.125,104.05');
-  assert.equal(await page.getByTestId('navigate-alt').getAttribute('href'), 'https://maps.apple.com/?daddr=1.125,104.05');
+  assert.equal(await page.getByTestId('navigate').getAttribute('href'), 'https://www.google.com/maps/dir/?api=1&destination=-6.1602,106.9051');
+  assert.equal(await page.getByTestId('navigate-alt').getAttribute('href'), 'https://maps.apple.com/?daddr=-6.1602,106.9051');
   await shot(page, 'responder_alert_ringing');
 
   // The next-step button: at the bottom of the 740 px screen, fully visible, the same box in every status.
@@ -225,10 +225,10 @@ test('a Web Push message is shown by the service worker as a notification that s
     kind: 'unacknowledged',
     assignment_id: 'a-1',
     incident_id: 'i-1',
-    incident_number: 'BTM-20261206-0042',
+    incident_number: 'JKU-20261206-0042',
     priority: 'p1',
-    title: 'Belum dikonfirmasi · P1 · BTM-20261206-0042',
-    body: 'Jl. Engku Putri 1',
+    title: 'Belum dikonfirmasi · P1 · JKU-20261206-0042',
+    body: 'Jl. Boulevard Barat 1',
   };
   await cdp.send('ServiceWorker.deliverPushMessage', { origin: new URL(server.url).origin + '/', registrationId, data: JSON.stringify(message) });
   const notes = await eventually(

@@ -49,9 +49,9 @@ function heatCells(page) {
 test('supervisor sees agents, forces a logout, and reads the heat map of a period', async () => {
   // Three incidents: two in one spot, one across town.
   await fileIncidents([
-    [104.03, 1.13],
-    [104.0301, 1.1301],
-    [104.1, 1.06],
+    [106.9095, -6.1629],
+    [106.9096, -6.163],
+    [106.925, -6.2],
   ]);
 
   // The call taker signs in; the console reports "ready".

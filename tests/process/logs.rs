@@ -123,7 +123,7 @@ async fn caller_personal_data_never_reaches_the_most_verbose_logs(engine: Engine
     assert_eq!(resp.status().as_u16(), 401);
     let now = chrono_now_ms();
     let aml = format!(
-        "v=3&emergency_number=112&source=call&location_latitude=1.12831&location_longitude=104.05372\
+        "v=3&emergency_number=112&source=call&location_latitude=-6.16291&location_longitude=106.90952\
          &location_accuracy=12&location_time={now}&device_number=%2B{AML_DEVICE_NUMBER}&device_imei={AML_IMEI}"
     );
 
@@ -164,7 +164,7 @@ async fn caller_personal_data_never_reaches_the_most_verbose_logs(engine: Engine
             &taker,
             json!({
                 "call_id": call_id, "category": "health", "priority": "p1",
-                "location": {"lon": 104.0537, "lat": 1.1279}, "address": "Jl. Engku Putri",
+                "location": {"lon": 106.9095, "lat": -6.1629}, "address": "Jl. Boulevard Timur",
                 "reporter": reporter, "victims": {"count": 1, "condition": "serious"},
                 "description": "pingsan di jalan"
             }),
@@ -189,7 +189,7 @@ async fn caller_personal_data_never_reaches_the_most_verbose_logs(engine: Engine
             "/api/v1/incidents",
             &taker,
             json!({
-                "category": "health", "priority": "p1", "location": {"lon": 104.0537, "lat": 1.1279},
+                "category": "health", "priority": "p1", "location": {"lon": 106.9095, "lat": -6.1629},
                 "reporter": reporter, "victims": {"count": "banyak", "condition": "serious"}
             }),
         )

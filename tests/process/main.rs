@@ -126,7 +126,7 @@ async fn login(base: &str, user: &str) -> String {
 }
 
 async fn post_fix(base: &str, token: &str, unit: &str, i: i64, t0: i64) -> Result<(), String> {
-    let fix = json!({"lat": 1.13 + 0.00005 * i as f64, "lon": 104.03, "accuracy_m": 5.0, "at": t0 + 1000 * i});
+    let fix = json!({"lat": -6.16 + 0.00005 * i as f64, "lon": 106.91, "accuracy_m": 5.0, "at": t0 + 1000 * i});
     let resp = reqwest::Client::new()
         .post(format!("{base}/api/v1/units/{unit}/position"))
         .bearer_auth(token)
@@ -461,12 +461,12 @@ async fn a_unit_added_moved_or_taken_off_duty_through_one_instance_is_recommende
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["code"] == "DINKES-BTM")
+        .find(|a| a["code"] == "DINKES-DKI")
         .unwrap()["id"]
         .clone();
 
     // Added through A: B recommends it.
-    let station = (104.12, 1.05);
+    let station = (106.955, -6.215);
     let (status, unit) = send(
         &a.base,
         reqwest::Method::POST,
@@ -484,7 +484,7 @@ async fn a_unit_added_moved_or_taken_off_duty_through_one_instance_is_recommende
     nearest_until(&b.base, &dispatcher_b, station, "added", first_is_it).await;
 
     // Moved by a fix sent to A: B places it there.
-    let scene = (104.01, 1.09);
+    let scene = (106.87, -6.12);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()

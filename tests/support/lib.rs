@@ -254,7 +254,7 @@ impl TestServer {
         };
         let state = AppState::with_clock(store, config, clock);
         if options.demo {
-            siaga::demo::load(&state).await.expect("demo data");
+            load_fixture_centre(&state).await;
         } else {
             siaga::cli::ensure_first_admin(&state)
                 .await
@@ -402,6 +402,19 @@ pub fn assert_error(got: &(StatusCode, Value), status: StatusCode, code: &str) -
 }
 
 /// The workspace root (the folder with the top-level Cargo.toml).
+/// Regions of the fictional fixture centre the Rust tests run on (a hand-drawn Kota Batam; see
+/// `tests/fixtures/centre/README.md`). The product's demo (`siaga demo`) is the real Jakarta set instead.
+pub const FIXTURE_REGIONS: &str = include_str!("../fixtures/centre/regions.geojson");
+/// Agencies, units, faskes and users of the fixture centre.
+pub const FIXTURE_DATA: &str = include_str!("../fixtures/centre/demo.json");
+
+/// Loads the fixture centre (idempotent, like the demo).
+pub async fn load_fixture_centre(state: &AppState) {
+    siaga::demo::load_set(state, FIXTURE_REGIONS, FIXTURE_DATA)
+        .await
+        .expect("fixture centre");
+}
+
 pub fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .parent()

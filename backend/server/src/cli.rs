@@ -32,12 +32,18 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate,
-    /// Load the demo centre (Kota Batam, DEMO data) and users, then run the server with a gentle city
-    /// simulation so the map moves (see `siaga simulate`).
+    /// Load the demo centre (Jakarta Utara and Jakarta Timur: real boundaries and streets, DEMO agencies,
+    /// units and users), then run the server with a gentle city simulation so the map moves (see
+    /// `siaga simulate`).
     Demo {
         /// Load the demo data and exit instead of serving.
         #[arg(long)]
         no_serve: bool,
+        /// Also load the real faskes inside the demo regions from this GeoJSON file (the shared faskes schema,
+        /// e.g. ../shared/geodata/faskes/faskes_kemenkes_bppsdmk_2019.geojson); the demo ships none, since the
+        /// faskes data may not be redistributed.
+        #[arg(long, env = "SIAGA_DEMO_FASKES")]
+        faskes: Option<PathBuf>,
         /// Serve without the built-in simulation.
         #[arg(long)]
         no_simulate: bool,
@@ -273,10 +279,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo {
             no_serve,
             no_simulate,
+            faskes,
             serve,
         } => {
             let config = load_config(&cli, Some(serve))?;
-            run_demo(config, *no_serve, *no_simulate).await
+            run_demo(config, *no_serve, *no_simulate, faskes.as_deref()).await
         }
         Command::Simulate(args) => {
             init_logging(LogFormat::Text);
@@ -296,10 +303,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// `siaga demo`: loads the demo centre, then serves it with a gentle simulation (unless told not to).
-async fn run_demo(config: Config, no_serve: bool, no_simulate: bool) -> anyhow::Result<()> {
+async fn run_demo(
+    config: Config,
+    no_serve: bool,
+    no_simulate: bool,
+    faskes: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     init_logging(config.log_format);
     let state = AppState::new(app::open_store(&config).await?, config);
-    let summary = crate::demo::load(&state).await?;
+    let summary = crate::demo::load(&state, faskes).await?;
     println!("{summary}");
     if no_serve {
         return Ok(());

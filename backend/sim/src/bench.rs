@@ -200,7 +200,7 @@ async fn drive_engine(
                 "/api/v1/agencies",
                 &admin,
                 &json!({"code": code, "name": format!("Bench OPD {i}"), "agency_type": types[i % types.len()],
-                        "region_code": "21.71"}),
+                        "region_code": "31.72"}),
                 Series::Workflow,
             )
             .await?;

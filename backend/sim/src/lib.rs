@@ -71,7 +71,7 @@ pub struct SimulateArgs {
     /// `SIM-nnnnn` through the admin API, spread over every agency. Default: every existing unit.
     #[arg(long)]
     pub units: Option<usize>,
-    /// Place incidents only inside this region code and its descendants (e.g. `21.71.10`).
+    /// Place incidents only inside this region code and its descendants (e.g. `31.72.06`).
     #[arg(long)]
     pub region: Option<String>,
     /// Stop after this long (`90s`, `10m`, `2h`); without it, run until Ctrl-C.

@@ -13,8 +13,8 @@ import { mapTheme, onMapTheme } from './theme';
 export { maplibregl };
 export type MlMap = maplibregl.Map;
 
-/** Default view: the demo centre (Kota Batam). Pages fit to their data once it arrives. */
-export const DEFAULT_CENTER: [number, number] = [104.03, 1.1];
+/** Default view: the demo centre (Kelapa Gading and Cakung, Jakarta). Pages fit to their data once it arrives. */
+export const DEFAULT_CENTER: [number, number] = [106.915, -6.175];
 
 let workerSet = false;
 
