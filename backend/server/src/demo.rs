@@ -88,7 +88,8 @@ struct RegionFeature {
 pub async fn load(state: &AppState, faskes: Option<&Path>) -> anyhow::Result<String> {
     let faskes = faskes.map(read_faskes).transpose()?;
     let mut summary = load_set(state, DEMO_REGIONS, DEMO_DATA).await?;
-    // Further real layers of the demo area (e.g. its streets in the gazetteer) are loaded here, one call each.
+    // The streets after the regions: each street's kelurahan comes from them.
+    crate::import::load_osm_once(&state.store, DEMO_STREETS, state.now_ms()).await?;
     if let Some((path, facilities)) = faskes {
         let line = load_faskes(state, &path, &facilities, DEMO_REGIONS).await?;
         let _ = writeln!(summary, "{line}");
@@ -117,7 +118,6 @@ pub async fn load_set(
     for f in &data.facilities {
         store.upsert_facility(f, now).await?;
     }
-    crate::import::load_osm_once(store, DEMO_STREETS, now).await?;
     let agency_ids = load_agencies(state, &data.agencies, now).await?;
     let unit_ids = load_units(state, &data.units, &agency_ids, now).await?;
     load_users(state, data, &agency_ids, &unit_ids).await
