@@ -8,6 +8,7 @@
 )]
 
 mod audit;
+mod basemap;
 
 use siaga_tests::{Engine, TestDb, engine_tests, siaga_bin, workspace_root};
 use std::io::Write;
@@ -17,6 +18,15 @@ use std::process::{Command, Output, Stdio};
 engine_tests!(
     imports_real_boundaries_and_locates_points,
     corrupt_import_is_refused_and_old_data_stays
+);
+
+use basemap::{
+    a_truncated_or_wrong_extract_is_refused_and_leaves_nothing,
+    builds_a_basemap_from_osm_and_the_imported_boundaries,
+};
+engine_tests!(
+    builds_a_basemap_from_osm_and_the_imported_boundaries,
+    a_truncated_or_wrong_extract_is_refused_and_leaves_nothing
 );
 
 fn geodata() -> PathBuf {
