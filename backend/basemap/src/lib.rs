@@ -401,6 +401,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BasemapError> {
         .map_err(|e| BasemapError::Archive(e.to_string()))?;
     drop(spill_dir);
     let archive_bytes = archive.as_file().metadata().map(|m| m.len()).unwrap_or(0);
+    // The temporary file is private (0600); the archive is an ordinary readable file like any other output.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(archive.path(), std::fs::Permissions::from_mode(0o644))
+            .map_err(io_err("setting the archive's permissions"))?;
+    }
     archive.persist(&opts.out).map_err(|e| BasemapError::Io {
         what: format!("moving the archive to {}", opts.out.display()),
         source: e.error,

@@ -573,7 +573,10 @@ pub fn from_region(r: &Region, order: i64, out: &mut Vec<Feat>) {
         place_zoom.max(min_zoom_for_area(projected.unsigned_area(), 0, 14).saturating_sub(1));
     if let Some(at) = largest(&projected).and_then(|p| p.interior_point()) {
         let mut feat = place_feat(place_kind, &r.name, place_zoom, rank, at, order);
-        feat.attrs.push(s("ref", r.code.clone()));
+        if level > 1 {
+            // Below z6 the style labels a province (kind region) with its `ref`; a numeric code would be noise.
+            feat.attrs.push(s("ref", r.code.clone()));
+        }
         out.push(feat);
     }
 }
@@ -597,5 +600,155 @@ pub fn bbox(geom: &Geom) -> Option<geo::Rect<f64>> {
         Geom::Point(p) => Some(geo::Rect::new(p.0, p.0)),
         Geom::Lines(l) => l.bounding_rect(),
         Geom::Polygons(p) => p.bounding_rect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{LineString, Polygon};
+
+    fn feature(kind: Kind, tags: &[(&str, &str)], geometry: Geometry) -> Feature {
+        Feature {
+            kind,
+            id: 1,
+            tags: Tags(
+                tags.iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            ),
+            geometry,
+        }
+    }
+
+    fn attr<'a>(f: &'a Feat, key: &str) -> Option<&'a Val> {
+        f.attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    fn square() -> Geometry {
+        Geometry::Way(LineString::from(vec![
+            (106.90, -6.16),
+            (106.91, -6.16),
+            (106.91, -6.15),
+            (106.90, -6.15),
+            (106.90, -6.16),
+        ]))
+    }
+
+    fn made(f: &Feature) -> Vec<Feat> {
+        let mut out = Vec::new();
+        from_osm(f, &mut out);
+        out
+    }
+
+    #[test]
+    fn roads_get_their_class_detail_name_ref_and_flags() {
+        let line = Geometry::Way(LineString::from(vec![(106.90, -6.16), (106.91, -6.16)]));
+        let tags = [
+            ("highway", "trunk_link"),
+            ("name", "Jalan Tol"),
+            ("ref", "E1;E2"),
+            ("bridge", "yes"),
+            ("oneway", "yes"),
+        ];
+        let out = made(&feature(Kind::Way, &tags, line));
+        assert_eq!(out.len(), 1);
+        let road = &out[0];
+        assert_eq!(road.layer, Layer::Roads);
+        assert_eq!(attr(road, "kind"), Some(&Val::S("major_road".into())));
+        assert_eq!(
+            attr(road, "kind_detail"),
+            Some(&Val::S("trunk_link".into()))
+        );
+        assert_eq!(attr(road, "shield_text"), Some(&Val::S("E1".into())));
+        assert_eq!(attr(road, "is_link"), Some(&Val::B(true)));
+        assert_eq!(attr(road, "is_bridge"), Some(&Val::B(true)));
+        assert_eq!(
+            attr(road, "is_tunnel"),
+            None,
+            "flags are present only when true"
+        );
+        assert_eq!(attr(road, "oneway"), Some(&Val::S("yes".into())));
+        assert_eq!(road.min_zoom, 11);
+    }
+
+    #[test]
+    fn areas_go_to_buildings_water_or_landuse_and_named_amenities_get_a_poi() {
+        let out = made(&feature(Kind::Way, &[("building", "yes")], square()));
+        assert_eq!(out[0].layer, Layer::Buildings);
+        assert_eq!(out[0].min_zoom, 14);
+
+        let out = made(&feature(
+            Kind::Way,
+            &[("natural", "water"), ("water", "lake")],
+            square(),
+        ));
+        assert_eq!(out[0].layer, Layer::Water);
+        assert_eq!(attr(&out[0], "kind"), Some(&Val::S("lake".into())));
+
+        let out = made(&feature(
+            Kind::Way,
+            &[("amenity", "hospital"), ("name", "RSUD Koja")],
+            square(),
+        ));
+        assert_eq!(out.len(), 2);
+        assert_eq!(
+            (out[0].layer, attr(&out[0], "kind")),
+            (Layer::Landuse, Some(&Val::S("hospital".into())))
+        );
+        assert_eq!(out[1].layer, Layer::Pois);
+        assert!(matches!(out[1].geom, Geom::Point(_)));
+    }
+
+    #[test]
+    fn place_and_poi_nodes() {
+        let at = Geometry::Point(Point::new(106.9, -6.16));
+        let out = made(&feature(
+            Kind::Node,
+            &[("place", "suburb"), ("name", "Pegangsaan Dua")],
+            at.clone(),
+        ));
+        assert_eq!(out[0].layer, Layer::Places);
+        assert_eq!(attr(&out[0], "kind"), Some(&Val::S("macrohood".into())));
+        let out = made(&feature(
+            Kind::Node,
+            &[("amenity", "cafe"), ("name", "Kopi")],
+            at.clone(),
+        ));
+        assert_eq!(
+            (out[0].layer, attr(&out[0], "kind")),
+            (Layer::Pois, Some(&Val::S("cafe".into())))
+        );
+        assert!(
+            made(&feature(Kind::Node, &[("amenity", "cafe")], at)).is_empty(),
+            "unnamed POIs are left out"
+        );
+    }
+
+    #[test]
+    fn regions_give_an_outline_by_level_and_a_label_inside() {
+        let area = MultiPolygon(vec![Polygon::new(
+            LineString::from(vec![
+                (106.89, -6.17),
+                (106.93, -6.17),
+                (106.93, -6.14),
+                (106.89, -6.14),
+                (106.89, -6.17),
+            ]),
+            vec![],
+        )]);
+        let region = Region {
+            code: "31.72.06".into(),
+            name: "Kelapa Gading".into(),
+            area,
+        };
+        let mut out = Vec::new();
+        from_region(&region, 0, &mut out);
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].layer, Layer::Boundaries);
+        assert_eq!(attr(&out[0], "kind_detail"), Some(&Val::I(6)));
+        assert_eq!(out[1].layer, Layer::Places);
+        assert_eq!(attr(&out[1], "name"), Some(&Val::S("Kelapa Gading".into())));
+        assert_eq!(attr(&out[1], "kind"), Some(&Val::S("locality".into())));
     }
 }
