@@ -104,6 +104,43 @@ fn attrs(l: &tile::Layer, f: &tile::Feature) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The rings of an MVT polygon feature, decoded from its command stream, in tile coordinates (y down).
+fn rings(f: &tile::Feature) -> Vec<Vec<(i64, i64)>> {
+    let (mut rings, mut ring, mut i, mut cursor) = (Vec::new(), Vec::new(), 0, (0i64, 0i64));
+    let zigzag = |v: u32| i64::from((v >> 1) as i32 ^ -((v & 1) as i32));
+    while i < f.geometry.len() {
+        let (command, count) = (f.geometry[i] & 7, f.geometry[i] >> 3);
+        i += 1;
+        match command {
+            1 | 2 => {
+                for _ in 0..count {
+                    cursor = (
+                        cursor.0 + zigzag(f.geometry[i]),
+                        cursor.1 + zigzag(f.geometry[i + 1]),
+                    );
+                    i += 2;
+                    if command == 1 && !ring.is_empty() {
+                        rings.push(std::mem::take(&mut ring));
+                    }
+                    ring.push(cursor);
+                }
+            }
+            _ => rings.push(std::mem::take(&mut ring)),
+        }
+    }
+    rings
+}
+
+/// Twice the signed area by the surveyor's formula, as the MVT spec computes it (positive: exterior ring).
+fn surveyor(ring: &[(i64, i64)]) -> i64 {
+    (0..ring.len())
+        .map(|k| {
+            let (a, b) = (ring[k], ring[(k + 1) % ring.len()]);
+            a.0 * b.1 - b.0 * a.1
+        })
+        .sum()
+}
+
 fn find<'a>(l: &'a tile::Layer, key: &str, value: &str) -> Option<&'a tile::Feature> {
     l.features
         .iter()
@@ -193,6 +230,10 @@ async fn kelapa_gading_is_drawn_with_named_streets_places_boundaries_and_land() 
         earth.features[0].r#type,
         Some(tile::GeomType::Polygon as i32)
     );
+    // MVT exterior rings have positive area in tile coordinates; the other winding would be a hole and
+    // draw nothing.
+    let earth_rings = rings(&earth.features[0]);
+    assert!(surveyor(&earth_rings[0]) > 0, "{:?}", &earth_rings[0]);
 
     // Every zoom from the whole world to the last has the place.
     for z in 0..=15 {
