@@ -34,6 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out: out.into(),
         max_zoom: max_zoom.parse()?,
         bbox,
+        cancel: None,
     })?;
     println!("{report:#?}");
     Ok(())

@@ -27,6 +27,8 @@ mod tiler;
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
@@ -55,6 +57,9 @@ pub struct BuildOptions {
     /// Limit the archive to this box (west, south, east, north, degrees). None: the PBF header's box, else the
     /// data's.
     pub bbox: Option<[f64; 4]>,
+    /// Set it (e.g. on Ctrl-C) to stop the build: it then fails with [`BasemapError::Cancelled`] and leaves
+    /// nothing behind.
+    pub cancel: Option<Arc<AtomicBool>>,
 }
 
 /// What a build did.
@@ -92,6 +97,8 @@ pub enum BasemapError {
     Archive(String),
     #[error("{0}")]
     Invalid(String),
+    #[error("interrupted: no archive was written")]
+    Cancelled,
 }
 
 fn io_err(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> BasemapError {
@@ -227,7 +234,13 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BasemapError> {
     let extent_ll: Option<[f64; 4]> = opts
         .bbox
         .or(header.map(|h| [h.west, h.south, h.east, h.north]));
-    let clip_to = opts.bbox.map(|[w, s, e, n]| geom::project_rect(w, s, e, n));
+    // Everything is cut to the archive's extent when it is known up front (--bbox, else the PBF header's box).
+    let clip_to = extent_ll.map(|[w, s, e, n]| geom::project_rect(w, s, e, n));
+    let cancelled = || {
+        opts.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+    };
     let data_rect: std::cell::Cell<Option<Rect<f64>>> = std::cell::Cell::new(None);
     let features = std::cell::Cell::new(0u64);
     let mut failure: Option<BasemapError> = None;
@@ -251,6 +264,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BasemapError> {
         opts.regions.iter().map(|r| r.name.to_lowercase()).collect();
     let mut made = Vec::new();
     let osm_stats = siaga_osm::read(&opts.osm, &schema::wanted, |f| {
+        if cancelled() {
+            failure = Some(BasemapError::Cancelled);
+            return ControlFlow::Break(());
+        }
         if schema::is_region_name(&region_names, &f) {
             return ControlFlow::Continue(());
         }
@@ -348,6 +365,9 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BasemapError> {
         .map_err(|e| BasemapError::Archive(e.to_string()))?;
     let mut tiles = 0u64;
     let mut add = |z: u8, x: u32, y: u32, data: &[u8]| -> Result<(), BasemapError> {
+        if cancelled() {
+            return Err(BasemapError::Cancelled);
+        }
         let coord = TileCoord::new(z, x, y).map_err(|e| BasemapError::Archive(e.to_string()))?;
         writer
             .add_tile(coord, data)

@@ -53,6 +53,7 @@ fn options(out: &Path, regions: Vec<Region>) -> BuildOptions {
         out: out.to_owned(),
         max_zoom: 15,
         bbox: None,
+        cancel: None,
     }
 }
 
@@ -304,4 +305,25 @@ fn a_truncated_or_wrong_file_is_refused_and_leaves_nothing() {
             .collect();
         assert!(left.is_empty(), "nothing is left behind: {left:?}");
     }
+}
+
+#[test]
+fn a_cancelled_build_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("basemap.pmtiles");
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let err = siaga_basemap::build(&BuildOptions {
+        cancel: Some(cancel),
+        ..options(&out, Vec::new())
+    })
+    .unwrap_err();
+    assert!(
+        matches!(err, siaga_basemap::BasemapError::Cancelled),
+        "{err}"
+    );
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
 }

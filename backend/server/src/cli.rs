@@ -392,6 +392,7 @@ async fn basemap_build(cli: &Cli, args: &BasemapBuildArgs) -> anyhow::Result<()>
         .as_deref()
         .map(siaga_basemap::read_land)
         .transpose()?;
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let options = siaga_basemap::BuildOptions {
         osm: args.osm.clone(),
         regions,
@@ -399,8 +400,18 @@ async fn basemap_build(cli: &Cli, args: &BasemapBuildArgs) -> anyhow::Result<()>
         out: args.out.clone(),
         max_zoom: args.max_zoom,
         bbox: args.bbox.map(|b| b.0),
+        cancel: Some(cancel.clone()),
     };
-    let report = tokio::task::spawn_blocking(move || siaga_basemap::build(&options)).await??;
+    let mut build = tokio::task::spawn_blocking(move || siaga_basemap::build(&options));
+    // Ctrl-C stops the build between features or tiles, so the temporary files are removed on the way out.
+    let report = tokio::select! {
+        done = &mut build => done??,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("interrupted: stopping and removing the temporary files");
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            build.await??
+        }
+    };
     let mb = report.osm.file_bytes as f64 / 1e6;
     println!(
         "wrote {} ({:.1} MB): {} tiles z0-{}, {} features from {:.1} MB of OSM ({} nodes, {} ways, {} relations kept) \
