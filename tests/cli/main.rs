@@ -8,6 +8,7 @@
 )]
 
 mod audit;
+mod basemap;
 
 use siaga_tests::{
     Engine, TestDb, demo_streets_pbf, engine_tests, jakarta_boundaries, siaga_bin, workspace_root,
@@ -21,6 +22,15 @@ engine_tests!(
     corrupt_import_is_refused_and_old_data_stays,
     imports_osm_streets_with_their_kelurahan_and_refuses_a_wrong_file,
     demo_stands_on_real_jakarta_data_with_the_faskes_of_its_area
+);
+
+use basemap::{
+    a_truncated_or_wrong_extract_is_refused_and_leaves_nothing,
+    builds_a_basemap_from_osm_and_the_imported_boundaries,
+};
+engine_tests!(
+    builds_a_basemap_from_osm_and_the_imported_boundaries,
+    a_truncated_or_wrong_extract_is_refused_and_leaves_nothing
 );
 
 fn geodata() -> PathBuf {

@@ -57,6 +57,11 @@ pub enum Command {
     },
     /// Read `lon,lat` lines on stdin; print `lon,lat,region_code,region_name` (empty code when outside).
     Locate,
+    /// Offline basemap: build a PMTiles archive of vector tiles from an OpenStreetMap extract and boundaries.
+    Basemap {
+        #[command(subcommand)]
+        what: BasemapCommand,
+    },
     /// Print the live stream's JSON Schema (`docs/events.schema.json`), generated from the event types.
     EventsSchema,
     /// Print a new VAPID key pair for Web Push to responders' phones: put the private key in `[push]
@@ -101,6 +106,59 @@ pub enum ConfigCommand {
     Example,
     /// Print the configuration in force (passwords redacted).
     Show,
+}
+
+/// `siaga basemap …`
+#[derive(Subcommand, Debug)]
+pub enum BasemapCommand {
+    /// Write one PMTiles v3 archive of vector tiles in the Protomaps basemap schema (v4), which the map
+    /// client's light and dark styles draw with labels: land and sea, water, landuse, roads with names and
+    /// refs, buildings, places, POIs, and the administrative boundaries with their names. Set `[map]
+    /// basemap_pmtiles` to the result. Zooms 0 to --max-zoom; MapLibre overzooms the last one to street level.
+    Build(BasemapBuildArgs),
+}
+
+/// `siaga basemap build` arguments.
+#[derive(clap::Args, Debug)]
+pub struct BasemapBuildArgs {
+    /// OpenStreetMap extract (.osm.pbf), e.g. Geofabrik's Indonesia or a province clipped from it.
+    #[arg(long, value_name = "FILE.osm.pbf")]
+    pub osm: PathBuf,
+    /// Boundaries in the region import format (GeoJSON; `code` dotted Kemendagri code, `name`); repeatable.
+    /// Without it, the regions imported into the configured database are used.
+    #[arg(long, value_name = "FILE.geojson")]
+    pub regions: Vec<PathBuf>,
+    /// Land polygons (GeoJSON); the sea is the archive's extent minus land. Default: the union of the
+    /// coarsest regions.
+    #[arg(long, value_name = "FILE.geojson")]
+    pub land: Option<PathBuf>,
+    /// The archive to write (replaced only when the build succeeds).
+    #[arg(long, value_name = "FILE.pmtiles")]
+    pub out: PathBuf,
+    /// Deepest zoom level (at most 16).
+    #[arg(long, default_value_t = siaga_basemap::DEFAULT_MAX_ZOOM)]
+    pub max_zoom: u8,
+    /// Limit to west,south,east,north in degrees (default: the extract's own box).
+    #[arg(long, value_name = "W,S,E,N", value_parser = parse_bbox)]
+    pub bbox: Option<Bbox>,
+}
+
+/// `--bbox` west, south, east, north.
+#[derive(Clone, Copy, Debug)]
+pub struct Bbox(pub [f64; 4]);
+
+fn parse_bbox(text: &str) -> Result<Bbox, String> {
+    let parts: Vec<f64> = text
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("`{text}` is not four numbers west,south,east,north"))?;
+    let [w, s, e, n] = parts[..] else {
+        return Err(format!(
+            "`{text}` is not four numbers west,south,east,north"
+        ));
+    };
+    Ok(Bbox([w, s, e, n]))
 }
 
 /// `siaga audit …`
@@ -259,6 +317,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
+        Command::Basemap {
+            what: BasemapCommand::Build(args),
+        } => basemap_build(&cli, args).await,
         Command::Migrate => {
             let config = load_config(&cli, None)?;
             init_logging(config.log_format);
@@ -300,6 +361,87 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             siaga_sim::bench::run(args.clone(), &PgScratch).await
         }
     }
+}
+
+/// `siaga basemap build`: regions from the files given, else from the database; the build itself runs on
+/// blocking threads.
+async fn basemap_build(cli: &Cli, args: &BasemapBuildArgs) -> anyhow::Result<()> {
+    let mut regions = Vec::new();
+    for path in &args.regions {
+        regions.extend(siaga_basemap::read_regions(path)?);
+    }
+    if args.regions.is_empty() {
+        let config = load_config(cli, None)?;
+        let store = app::open_store(&config).await?;
+        let rows = store.region_geometries(None).await;
+        store.close().await;
+        for row in rows? {
+            let Some(text) = row.geometry else { continue };
+            let geometry: geojson::Geometry = text
+                .parse()
+                .with_context(|| format!("stored geometry of region {}", row.code))?;
+            let area = siaga_basemap::region_area(&geometry)
+                .map_err(|e| anyhow::anyhow!("stored geometry of region {}: {e}", row.code))?;
+            regions.push(siaga_basemap::Region {
+                code: row.code,
+                name: row.name,
+                area,
+            });
+        }
+        eprintln!(
+            "{} regions from the database ({})",
+            regions.len(),
+            crate::config::redact_url(&config.database_url())
+        );
+    }
+    let land = args
+        .land
+        .as_deref()
+        .map(siaga_basemap::read_land)
+        .transpose()?;
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let options = siaga_basemap::BuildOptions {
+        osm: args.osm.clone(),
+        regions,
+        land,
+        out: args.out.clone(),
+        max_zoom: args.max_zoom,
+        bbox: args.bbox.map(|b| b.0),
+        cancel: Some(cancel.clone()),
+    };
+    let mut build = tokio::task::spawn_blocking(move || siaga_basemap::build(&options));
+    // Ctrl-C stops the build between features or tiles, so the temporary files are removed on the way out.
+    let report = tokio::select! {
+        done = &mut build => done??,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("interrupted: stopping and removing the temporary files");
+            cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            build.await??
+        }
+    };
+    let mb = report.osm.file_bytes as f64 / 1e6;
+    println!(
+        "wrote {} ({:.1} MB): {} tiles z0-{}, {} features from {:.1} MB of OSM ({} nodes, {} ways, {} relations kept) \
+         in {:.1} s (read {:.1} s, {:.1} MB/s; {:.0} tiles/s); bounds {:.4},{:.4},{:.4},{:.4}",
+        args.out.display(),
+        report.archive_bytes as f64 / 1e6,
+        report.tiles,
+        args.max_zoom,
+        report.features,
+        mb,
+        report.osm.nodes,
+        report.osm.ways,
+        report.osm.relations,
+        report.total_seconds,
+        report.read_seconds,
+        mb / report.read_seconds.max(1e-9),
+        report.tiles as f64 / (report.total_seconds - report.read_seconds).max(1e-9),
+        report.bounds[0],
+        report.bounds[1],
+        report.bounds[2],
+        report.bounds[3],
+    );
+    Ok(())
 }
 
 /// `siaga demo`: loads the demo centre, then serves it with a gentle simulation (unless told not to).
