@@ -1,10 +1,10 @@
-// The offline basemap: a PMTiles archive made by the test (support/pmtiles.mjs) is configured with
+// The offline basemap: the demo centre's archive, built by `siaga basemap build` (support/basemap.mjs), is configured with
 // `[map] basemap_pmtiles`; the dispatcher map draws the Protomaps basemap layers from it, fetched from the
 // Siaga origin as HTTP range requests (206), under Siaga's own layers, with street and place names drawn from
 // glyph ranges served by Siaga too. Any request off the origin and any console error fails the test.
 //
-// The label and pixel checks look at the archive's own features (its street and place), wherever the demo
-// centre is: the map is moved there after the page has fitted itself to its data.
+// The label and pixel checks look at the archive's own features (a real street and kecamatan of the OSM and
+// boundary data): the map is moved there after the page has fitted itself to its data.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startServer } from './support/server.mjs';
 import { guardedContext, launch, loginAs } from './support/browser.mjs';
 import { eventually } from './support/flow.mjs';
-import { BOUNDS, PLACE_AT, PLACE_NAME, STREET_AT, STREET_NAME, writeBasemap } from './support/pmtiles.mjs';
+import { OVERVIEW_AT, PLACE_AT, PLACE_NAME, STREET_AT, STREET_NAME, buildDemoBasemap } from './support/basemap.mjs';
 
 const VIEWPORT = { width: 1366, height: 768 };
 /** Screenshots to look at (readability is judged by eye): a temp dir, printed once. */
@@ -28,7 +28,7 @@ let archive;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'siaga-basemap-'));
   const path = join(dir, 'demo.pmtiles');
-  archive = writeBasemap(path);
+  archive = buildDemoBasemap(path);
   server = await startServer({ env: { SIAGA_MAP__BASEMAP_PMTILES: path } });
   browser = await launch();
   console.log(`basemap screenshots in ${SHOTS}`);
@@ -90,8 +90,6 @@ async function show(page, center, zoom) {
 
 /** Moves the map to the archive's street at `zoom` and waits for it to be drawn. */
 const showStreet = (page, zoom) => show(page, STREET_AT, zoom);
-/** The middle of the archive, where land, sea and roads are all in view at zoom 10. */
-const ARCHIVE_CENTRE = [(BOUNDS[0] + BOUNDS[2]) / 2, (BOUNDS[1] + BOUNDS[3]) / 2];
 
 /**
  * Pixels of the map canvas, as shown (a screenshot, decoded in the page): the share that differs from
@@ -162,7 +160,7 @@ test('the dispatcher map draws the offline basemap from the Siaga origin with ra
   await loginAs(page, 'dispatch.dinkes');
   await page.waitForSelector('[data-testid="map"][data-basemap="pmtiles"] .maplibregl-canvas');
   await page.waitForSelector('[data-testid="unit-list"] li');
-  await show(page, ARCHIVE_CENTRE, 10);
+  await show(page, OVERVIEW_AT, 10);
 
   const state = await eventually(
     async () => {

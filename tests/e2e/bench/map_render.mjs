@@ -1,6 +1,6 @@
 // Benchmark (not a test): how long a dispatcher waits, after pressing "Masuk", for the live map to be drawn at
 // street zoom. Starts a real `siaga demo --no-simulate` with a basemap archive (SIAGA_BASEMAP=path, or the
-// test fixture from support/pmtiles.mjs), then per run, in a fresh browser context (cold HTTP cache):
+// demo centre's archive built by `siaga basemap build`, support/basemap.mjs), then per run, in a fresh browser context (cold HTTP cache):
 //
 //   login → page       the login button is clicked until the role's page shows its header;
 //   → map canvas       until MapLibre's canvas exists (MapLibre's code loaded, the style built);
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, login, api } from '../support/server.mjs';
 import { guardedContext, launch } from '../support/browser.mjs';
-import { writeBasemap } from '../support/pmtiles.mjs';
+import { buildDemoBasemap } from '../support/basemap.mjs';
 
 const arg = (name, dflt) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : dflt);
 const runs = Number(arg('--runs', '5'));
@@ -25,8 +25,8 @@ const zoom = Number(arg('--zoom', '15'));
 const user = arg('--user', 'dispatch.dinkes');
 
 const dir = mkdtempSync(join(tmpdir(), 'siaga-bench-'));
-const archive = process.env.SIAGA_BASEMAP ?? join(dir, 'fixture.pmtiles');
-if (!process.env.SIAGA_BASEMAP) writeBasemap(archive);
+const archive = process.env.SIAGA_BASEMAP ?? join(dir, 'demo.pmtiles');
+if (!process.env.SIAGA_BASEMAP) buildDemoBasemap(archive);
 const server = await startServer({ env: { SIAGA_MAP__BASEMAP_PMTILES: archive } });
 const browser = await launch();
 

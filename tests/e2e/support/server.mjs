@@ -24,9 +24,15 @@ function freePort() {
   });
 }
 
-export async function startServer({ env = {} } = {}) {
+/** The `siaga` binary under test: SIAGA_BIN, else the debug build of this checkout. */
+export function siagaBin() {
   const bin = process.env.SIAGA_BIN ?? join(REPO, 'target/debug/siaga');
   if (!existsSync(bin)) throw new Error(`siaga binary not found at ${bin}; build it (cargo build --bin siaga) or set SIAGA_BIN`);
+  return bin;
+}
+
+export async function startServer({ env = {} } = {}) {
+  const bin = siagaBin();
   const staticDir = join(REPO, 'map-client/dist');
   if (!existsSync(join(staticDir, 'index.html'))) throw new Error('map-client/dist is missing; run `npm run build` in map-client first');
   const dataDir = mkdtempSync(join(tmpdir(), 'siaga-e2e-'));
