@@ -2633,6 +2633,8 @@ export interface components {
              * @description Number of SLA breaches.
              */
             sla_breaches_total: number;
+            /** @description Call-backs of abandoned, silent and to-be-confirmed calls. */
+            call_backs: components["schemas"]["CallBackKpis"];
             /** @description One row per day. */
             days: components["schemas"]["DayKpis"][];
         };
