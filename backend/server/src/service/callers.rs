@@ -144,7 +144,7 @@ pub async fn history(state: &AppState, actor: &Actor, raw: &str) -> ApiResult<Ca
             }),
         }
     }
-    incidents.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    incidents.sort_by_key(|i| std::cmp::Reverse(i.created_at));
 
     let tasks = state
         .store

@@ -165,6 +165,18 @@ const MET: &str =
     "(s.breached_at IS NULL AND s.stopped_at IS NOT NULL AND s.stopped_at <= s.due_at)";
 const RUNNING: &str = "(s.breached_at IS NULL AND s.stopped_at IS NULL AND s.due_at >= $6)";
 
+/// A call-back task as the report reads it: created, due, first attempt, attempts, last outcome, status, and
+/// its call's region.
+type CallBackFields = (
+    i64,
+    i64,
+    Option<i64>,
+    i64,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
 impl Store {
     /// Time zones of every region above village level, falling back to `fallback_zone` (or WIB).
     pub async fn time_zones(&self, fallback_zone: Option<&str>) -> StoreResult<TimeZones> {
