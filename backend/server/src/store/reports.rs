@@ -608,23 +608,12 @@ impl Store {
 
     /// Call-back tasks created in the window, with the region of their call. In an OPD's report, those of
     /// calls linked to its incidents.
-    #[allow(clippy::type_complexity)]
     async fn report_call_backs(
         &self,
         start: i64,
         end: i64,
         scope: &ReportScope,
-    ) -> StoreResult<
-        Vec<(
-            i64,
-            i64,
-            Option<i64>,
-            i64,
-            Option<String>,
-            String,
-            Option<String>,
-        )>,
-    > {
+    ) -> StoreResult<Vec<CallBackFields>> {
         let sql = format!(
             "SELECT b.created_at, b.due_at, b.first_attempt_at, b.attempts, b.last_outcome, b.status, \
              c.region_code FROM call_backs b JOIN calls c ON c.id = b.call_id \
