@@ -445,6 +445,8 @@ export const text: Record<keyof typeof idText, string> = {
   'sup.kpi.aht': 'Average handling time (AHT)',
   'sup.kpi.success': 'Success call ratio',
   'sup.kpi.prank': 'Prank call ratio',
+  'sup.kpi.call_backs': 'Call-backs made (reached)',
+  'sup.kpi.call_backs_in_time': 'Call-backs in time',
   'sup.kpi_share': '{pct} of calls offered',
   'sup.kpi_seconds': '{s} s',
   'sup.kpi_minutes': '{m}:{ss} min',

@@ -444,6 +444,8 @@ export const text = {
   'sup.kpi.aht': 'Rata-rata lama penanganan (AHT)',
   'sup.kpi.success': 'Rasio panggilan berhasil',
   'sup.kpi.prank': 'Rasio panggilan iseng',
+  'sup.kpi.call_backs': 'Panggilan balik dilakukan (tersambung)',
+  'sup.kpi.call_backs_in_time': 'Panggilan balik tepat waktu',
   'sup.kpi_share': '{pct} dari panggilan masuk',
   'sup.kpi_seconds': '{s} dtk',
   'sup.kpi_minutes': '{m}:{ss} mnt',
