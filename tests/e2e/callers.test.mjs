@@ -1,7 +1,7 @@
 // Callers and call-backs on the call taker's console (issue 16): a call rings from a number with three prank
 // calls this month, and the caller's history appears on the console at once, with the prank flag and the
 // calls that make it; a dropped call's call-back task arrives live in the work list, and the call taker takes
-// it and records that the caller was reached. No coordinates: nothing here depends on where the demo is.
+// it and records that the caller was reached; the ringing caller is put on the list to be rung back later. No coordinates: nothing here depends on where the demo is.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, login, startServer } from './support/server.mjs';
@@ -76,6 +76,13 @@ test('a ringing call shows its caller history with the prank flag, and a dropped
   await page.getByText('Panggilan balik dicatat.').waitFor();
   await page.getByTestId('call-backs').getByText('Tidak ada panggilan balik yang menunggu.').waitFor();
   await shot(page, 'call_taker_call_backs');
+
+  // The ringing caller is to be rung back later to confirm: asked from the history, it joins the list.
+  await history.getByTestId('ask-call-back').click();
+  await page.getByText('Panggilan balik dijadwalkan.').waitFor();
+  await task.first().waitFor();
+  assert.match(await task.first().textContent(), /\+6281266670001 · konfirmasi/);
+  await history.getByText(/Panggilan balik terbuka: konfirmasi/).waitFor();
 
   const done = await api(server.url, 'GET', '/api/v1/call-backs?status=done', colleague.token);
   assert.equal(done.status, 200, JSON.stringify(done.body));

@@ -261,6 +261,8 @@ export const text: Record<keyof typeof idText, string> = {
   'ct.history_prank_call': 'prank {at}',
   'ct.history_open_call_backs': 'Open call-back: {reason}, due {at}',
   'ct.call_backs': 'Call-backs (dropped and silent calls)',
+  'ct.call_back_ask': 'Call back later to confirm',
+  'ct.call_back_asked': 'Call-back scheduled.',
   'ct.call_backs_none': 'No call-backs waiting.',
   'ct.call_back_due': 'due {at}',
   'ct.call_back_overdue': 'overdue since {at}',

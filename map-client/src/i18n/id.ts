@@ -260,6 +260,8 @@ export const text = {
   'ct.history_prank_call': 'iseng {at}',
   'ct.history_open_call_backs': 'Panggilan balik terbuka: {reason}, batas {at}',
   'ct.call_backs': 'Panggilan balik (terputus dan hening)',
+  'ct.call_back_ask': 'Telepon balik nanti untuk konfirmasi',
+  'ct.call_back_asked': 'Panggilan balik dijadwalkan.',
   'ct.call_backs_none': 'Tidak ada panggilan balik yang menunggu.',
   'ct.call_back_due': 'batas {at}',
   'ct.call_back_overdue': 'terlambat sejak {at}',

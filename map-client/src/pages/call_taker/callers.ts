@@ -15,7 +15,7 @@ import type { CallBackOutcome, CallBackView, CallerHistoryView } from '../../api
 import { CALL_BACK_OUTCOMES } from '../../api/types';
 import { lang, t, tk } from '../../i18n';
 import { h, options, replace } from '../../ui/dom';
-import { clearError, showError } from '../../ui/errors';
+import { clearError, messageFor, showError } from '../../ui/errors';
 import { clock } from '../../ui/format';
 
 export interface CallersApi {
@@ -107,6 +107,30 @@ export function mountCallers(api: CallersApi, userId: string) {
             ),
           ],
       history.call_backs.map((b) => h('p', { class: 'muted' }, '☎ ', t('ct.history_open_call_backs', { reason: tk('call_back_reason', b.reason), at: when(b.due_at) }))),
+      askButton(followed.id),
+    );
+  }
+
+  /** "Call back to confirm": a task to ring this caller back later (after the line closed, say). */
+  function askButton(callId: string): HTMLElement {
+    return h(
+      'button',
+      {
+        type: 'button',
+        class: 'btn',
+        'data-testid': 'ask-call-back',
+        onclick: () => {
+          api
+            .post<CallBackView>('/api/v1/call-backs', { call_id: callId })
+            .then(async () => {
+              api.toast(t('ct.call_back_asked'));
+              await reload();
+            })
+            .catch((e: unknown) => api.toast(messageFor(e)));
+        },
+      },
+      '☎ ',
+      t('ct.call_back_ask'),
     );
   }
 
