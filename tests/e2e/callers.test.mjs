@@ -93,3 +93,46 @@ test('a ringing call shows its caller history with the prank flag, and a dropped
   assert.deepEqual(problems, [], problems.join('\n'));
   await context.close();
 });
+
+test("a dispatcher asks for a call back to confirm from the incident panel; the call takers' list gets it", async () => {
+  const colleague = await login(server.url, 'operator2');
+  // A place inside the demo area, as the API lists it (no coordinates written here).
+  const facilities = await api(server.url, 'GET', '/api/v1/geo/facilities.geojson', colleague.token);
+  const [lon, lat] = facilities.body.features[0].geometry.coordinates;
+  const call = await api(server.url, 'POST', '/api/v1/calls', colleague.token, { ani: '081266670003', channel: 'voice' });
+  await api(server.url, 'POST', `/api/v1/calls/${call.body.id}/answer`, colleague.token, {});
+  await api(server.url, 'POST', `/api/v1/calls/${call.body.id}/classify`, colleague.token, { class: 'emergency' });
+  const inc = await api(server.url, 'POST', '/api/v1/incidents', colleague.token, {
+    call_id: call.body.id,
+    category: 'health',
+    priority: 'p3',
+    location: { lon, lat },
+    victims: { count: 2, condition: 'minor' },
+    description: 'dua orang pingsan, jumlah korban perlu dipastikan',
+  });
+  assert.equal(inc.status, 201, JSON.stringify(inc.body));
+  const dinkes = inc.body.agencies.find((a) => a.agency_type === 'health');
+  assert.ok(dinkes, JSON.stringify(inc.body.agencies));
+  const dispatcher = (await api(server.url, 'GET', '/api/v1/users', (await login(server.url, 'admin')).token)).body.find(
+    (u) => u.role === 'dispatcher' && u.agency_id === dinkes.agency_id,
+  );
+  assert.ok(dispatcher, 'a dispatcher of the health OPD');
+
+  const { context, problems } = await guardedContext(browser, server.url, { viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  await loginAs(page, dispatcher.username);
+  await page.waitForSelector('[data-testid="live-banner"][hidden]', { state: 'attached' });
+  const item = page.locator('.queue-item', { hasText: inc.body.number });
+  await item.waitFor({ timeout: 15_000 });
+  await item.click();
+  await page.locator('[data-testid="incident-actions"] button[data-action="call-back"]').click();
+  await page.getByText('Permintaan panggilan balik dikirim ke penerima panggilan.').waitFor();
+
+  const open = await api(server.url, 'GET', '/api/v1/call-backs', colleague.token);
+  const asked = open.body.find((b) => b.incident_id === inc.body.id);
+  assert.equal(asked?.reason, 'confirm', JSON.stringify(open.body));
+  assert.equal(asked.call_id, call.body.id);
+  assert.equal(asked.ani, '+6281266670003');
+  assert.deepEqual(problems, [], problems.join('\n'));
+  await context.close();
+});
