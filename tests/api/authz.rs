@@ -174,6 +174,8 @@ struct Ids {
     quitline_call: String,
     /// The first follow-up task of the quitline call.
     follow_up: String,
+    /// The call-back task of a call abandoned in Batam.
+    call_back: String,
 }
 
 /// The policy table, written by hand, one row per operation.
@@ -367,6 +369,41 @@ fn table(ids: &Ids) -> Vec<Row> {
             Policy::Only(&[Supervisor, CallTaker]),
         )
         .id(&ids.follow_up)
+        .body(json!({"outcome": "no_answer"})),
+        // The caller history of the incident's caller: scoped like the call list (the Jakarta supervisor
+        // gets an empty history).
+        row(
+            "get",
+            "/api/v1/callers/{ani}",
+            Policy::Only(&[Admin, Supervisor, CallTaker, OtherRegionSupervisor]),
+        )
+        .id("+6281200001111"),
+        row(
+            "get",
+            "/api/v1/call-backs",
+            Policy::Only(&[Admin, Supervisor, CallTaker, OtherRegionSupervisor]),
+        ),
+        // "Call back to confirm" on the incident: the desk, and the dispatcher of the OPD taking part.
+        row(
+            "post",
+            "/api/v1/call-backs",
+            Policy::Only(&[Supervisor, CallTaker, OwnDispatcher]),
+        )
+        .body(json!({"incident_id": ids.incident, "note": "authorization matrix"})),
+        // The abandoned call is located in Batam. Once the supervisor holds the task, the call taker's claim
+        // is a 409 (allowed through, refused on its merits).
+        row(
+            "post",
+            "/api/v1/call-backs/{id}/claim",
+            Policy::Only(&[Supervisor, CallTaker]),
+        )
+        .id(&ids.call_back),
+        row(
+            "post",
+            "/api/v1/call-backs/{id}/outcome",
+            Policy::Only(&[Supervisor, CallTaker]),
+        )
+        .id(&ids.call_back)
         .body(json!({"outcome": "no_answer"})),
         // The body's location is in Batam.
         row(
@@ -626,7 +663,36 @@ async fn scenario(srv: &TestServer, admin: &str) -> Ids {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{tasks}");
+    // A call located in Batam by its AML fix, abandoned: its call-back task.
+    let (s, dropped) = srv
+        .post(
+            "/api/v1/calls",
+            &taker,
+            json!({"ani": "081200005555", "channel": "voice", "aml": format!(
+                "v=3&location_latitude={LAT}&location_longitude={LON}&location_accuracy=20&location_time={}",
+                T0 + 12 * 3600 * 1000
+            )}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{dropped}");
+    let dropped = dropped["id"].as_str().unwrap();
+    let (s, body) = srv
+        .post(&format!("/api/v1/calls/{dropped}/end"), &taker, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let (s, backs) = srv.get("/api/v1/call-backs", &taker).await;
+    assert_eq!(s, StatusCode::OK, "{backs}");
+    let call_back = backs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["call_id"] == dropped)
+        .unwrap_or_else(|| panic!("no call-back for the abandoned call: {backs}"))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     Ids {
+        call_back,
         gateway_user: gateway["id"].as_str().unwrap().to_owned(),
         quitline_call,
         follow_up: tasks[0]["id"].as_str().unwrap().to_owned(),
@@ -799,7 +865,7 @@ async fn every_operation_answers_each_caller_as_the_policy_table_says(engine: En
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
         let mut path = match &r.id {
-            Some(id) => r.path.replace("{id}", id),
+            Some(id) => r.path.replace("{id}", id).replace("{ani}", id),
             None => r.path.to_owned(),
         };
         assert!(!path.contains('{'), "{} has an unfilled parameter", r.path);

@@ -8,6 +8,7 @@
 
 mod auth;
 mod authz;
+mod callers;
 mod console;
 mod cookie;
 mod errors;

@@ -147,6 +147,28 @@ pub fn call(
     )
 }
 
+/// A call-back task of a call, due 30 minutes after it was created.
+pub fn call_back(
+    id: &str,
+    call: &str,
+    created: i64,
+    first_attempt: Option<i64>,
+    attempts: i64,
+    outcome: Option<&str>,
+    status: &str,
+) -> String {
+    let reason = if call == "c5" { "abandoned" } else { "ghost" };
+    format!(
+        "INSERT INTO call_backs (id, call_id, ani, reason, status, due_at, created_at, attempts, \
+         first_attempt_at, last_attempt_at, last_outcome) VALUES ('{id}', '{call}', '+6281200000000', \
+         '{reason}', '{status}', {}, {created}, {attempts}, {}, {}, {})",
+        created + 30 * 60_000,
+        n(first_attempt),
+        n(first_attempt),
+        q(outcome)
+    )
+}
+
 /// An incident at a position.
 #[expect(
     clippy::too_many_arguments,
@@ -339,6 +361,37 @@ pub fn history(ids: &Ids) -> Vec<String> {
             None,
             "21.71.10",
             None,
+        ),
+        // The start-of-shift test call: in no figure.
+        call(
+            "c_test",
+            wib(D, "07:00"),
+            Some(2),
+            20,
+            "test",
+            a,
+            "21.71.01",
+            None,
+        ),
+        // Call-backs: the ghost call c4 reached at the first attempt, in time; the abandoned c5 rung twice,
+        // late, still open.
+        call_back(
+            "cb4",
+            "c4",
+            wib(D, "11:01"),
+            Some(wib(D, "11:10")),
+            1,
+            Some("reached"),
+            "done",
+        ),
+        call_back(
+            "cb5",
+            "c5",
+            wib(D, "12:00"),
+            Some(wib(D, "12:45")),
+            2,
+            Some("no_answer"),
+            "open",
         ),
         call(
             "c6",

@@ -54,6 +54,36 @@ async fn kpi_report_of_a_day_matches_the_hand_count(engine: Engine) {
         (&7.into(), &6.into(), &1.into(), &0.into())
     );
     assert_eq!(c["asa_ms"], 15_833);
+    // The test call rang that day too, and counts nowhere.
+    assert!(
+        c["by_class"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|k| k["key"] != "test"),
+        "{c}"
+    );
+    let cb = &r["call_backs"];
+    assert_eq!(
+        (
+            &cb["created"],
+            &cb["made"],
+            &cb["attempts"],
+            &cb["reached"],
+            &cb["within_target"],
+            &cb["open"]
+        ),
+        (
+            &2.into(),
+            &2.into(),
+            &3.into(),
+            &1.into(),
+            &1.into(),
+            &1.into()
+        ),
+        "{cb}"
+    );
+    assert_eq!(cb["within_target_ratio"], 0.5);
     assert_eq!(c["answer_speed"]["median_ms"], 15 * S);
     assert_eq!(c["answer_speed"]["p90_ms"], 30 * S);
     assert_eq!(
@@ -417,6 +447,12 @@ async fn xlsx_and_csv_carry_the_same_figures_as_the_json(engine: Engine) {
         ("abandoned_ratio", &c["abandoned_ratio"]),
         ("incidents_total", &json["incidents"]["total"]),
         ("sla_compliance", &json["sla"]["total"]["compliance"]),
+        ("call_backs_created", &json["call_backs"]["created"]),
+        ("call_backs_reached", &json["call_backs"]["reached"]),
+        (
+            "call_backs_within_target",
+            &json["call_backs"]["within_target"],
+        ),
         ("period", &json["period"]["text"]),
     ] {
         assert_same(&summary[metric], expected, &Value::from(metric));

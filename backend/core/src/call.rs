@@ -48,6 +48,9 @@ string_enum! {
         WrongNumber => "wrong_number",
         /// The caller hung up before the call was answered. Set by the system, never by a call taker.
         Abandoned => "abandoned",
+        /// The start-of-shift test call the 112 overview asks for: proves the line and the desk work. Leads to
+        /// no incident and no call-back, and is left out of every KPI and report ([`CallClass::counts_in_kpis`]).
+        Test => "test",
     }
 }
 
@@ -55,6 +58,12 @@ impl CallClass {
     /// Whether a call of this class leads to an incident.
     pub fn creates_incident(self) -> bool {
         matches!(self, CallClass::Emergency)
+    }
+
+    /// Whether a call of this class counts in the KPIs and reports: every class but [`CallClass::Test`] (a
+    /// test call is the centre checking itself, not demand).
+    pub fn counts_in_kpis(self) -> bool {
+        self != CallClass::Test
     }
 }
 
@@ -408,16 +417,23 @@ pub fn prank_flag<'a>(
     history: impl IntoIterator<Item = PriorCall<'a>>,
     rule: PrankRule,
 ) -> PrankVerdict {
-    let from = now.plus_millis(-rule.window_ms.max(0));
     let count = history
         .into_iter()
-        .filter(|c| c.ani == ani && c.class == Some(CallClass::Prank) && c.at >= from && c.at < now)
+        .filter(|c| counts_as_prank(ani, now, c, rule))
         .count();
     let pranks_in_window = u32::try_from(count).unwrap_or(u32::MAX);
     PrankVerdict {
         flagged: pranks_in_window >= rule.threshold.max(1),
         pranks_in_window,
     }
+}
+
+/// Whether [`prank_flag`] counts `call` for `ani` at `now`: a prank call from `ani` in `[now - window_ms, now)`.
+/// Filtering a history with it lists the calls that make (or would make) the flag: the reason shown to a call
+/// taker.
+pub fn counts_as_prank(ani: &Ani, now: Timestamp, call: &PriorCall<'_>, rule: PrankRule) -> bool {
+    let from = now.plus_millis(-rule.window_ms.max(0));
+    call.ani == ani && call.class == Some(CallClass::Prank) && call.at >= from && call.at < now
 }
 
 /// Why a call's AML fix may no longer change, if it may not: once a call taker classified the call, or it was
@@ -491,6 +507,11 @@ mod tests {
             .filter(|c| c.creates_incident())
             .collect();
         assert_eq!(creating, [&CallClass::Emergency]);
+        let uncounted: Vec<_> = CallClass::ALL
+            .iter()
+            .filter(|c| !c.counts_in_kpis())
+            .collect();
+        assert_eq!(uncounted, [&CallClass::Test]);
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //!
 //! * [`call`]: channels, call classes, the call lifecycle, service lines, caller-number (ANI) normalisation and
 //!   the prank-flag rule.
+//! * [`call_back`]: call-back tasks for abandoned, silent and to-be-confirmed calls: when one is created, when
+//!   it is due, and what an attempt's outcome leaves.
 //! * [`aml`]: the strict Advanced Mobile Location parser (SMS and HTTPS forms); a `cargo fuzz` target.
 //! * [`incident`]: categories, priorities, the incident lifecycle, victims, incident numbers, duplicate
 //!   detection and the category → agency table.
@@ -29,6 +31,7 @@ pub mod agency;
 pub mod aml;
 pub mod assignment;
 pub mod call;
+pub mod call_back;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;

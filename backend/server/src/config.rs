@@ -226,6 +226,8 @@ pub struct DispatchConfig {
     pub sla: siaga_core::sla::SlaPolicy,
     /// When a caller number is flagged as a repeat prank caller.
     pub prank: siaga_core::call::PrankRule,
+    /// Which calls get a call-back task on their own (abandoned, silent), how soon it is due, how many attempts.
+    pub call_backs: siaga_core::call_back::CallBackRule,
     /// A new report within this distance (m) and time window (s) of an open incident of the same category is
     /// offered as a duplicate.
     pub duplicate_radius_m: f64,
@@ -240,6 +242,7 @@ impl Default for DispatchConfig {
         DispatchConfig {
             sla: siaga_core::sla::SlaPolicy::defaults(),
             prank: siaga_core::call::PrankRule::default(),
+            call_backs: siaga_core::call_back::CallBackRule::default(),
             duplicate_radius_m: 500.0,
             duplicate_window_s: 3600,
             unit_stale_after_s: 3600,

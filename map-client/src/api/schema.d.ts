@@ -259,6 +259,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/call-backs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The call-back work list in the caller's scope: open tasks soonest due first (`overdue` marks those past
+         *     due). Reading it is audited.
+         */
+        get: operations["list_call_backs"];
+        put?: never;
+        /**
+         * "Call back to confirm": a task for a call (call takers, supervisors) or an incident's first call (also
+         *     the dispatcher of an OPD taking part).
+         */
+        post: operations["request_call_back"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/call-backs/{id}/claim": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A call taker takes an open call-back nobody else holds (409 if someone does). */
+        post: operations["claim_call_back"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/call-backs/{id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Records one attempt's outcome. `reached` and `wrong_number` finish the task; `no_answer`, `busy` and
+         *     `switched_off` put it back on the list until the configured attempts are spent.
+         */
+        post: operations["record_call_back_outcome"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/callers/{ani}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A caller's history by number (any spelling; normalised to E.164): earlier calls with class and time,
+         *     linked incidents, the prank flag with the calls that make it, open call-back tasks. Call takers and
+         *     supervisors, scoped as calls; an audited personal-data read.
+         */
+        get: operations["caller_history"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/calls": {
         parameters: {
             query?: never;
@@ -1405,11 +1487,142 @@ export interface components {
              */
             ms: number;
         };
+        /** @description `call.call_back_created`: a call-back task was created (for an abandoned or silent call, or on request). */
+        CallBackCreated: {
+            call_back_id: string;
+            call_id: string;
+            /** @description `abandoned`, `ghost` or `confirm`. */
+            reason: string;
+            /**
+             * Format: int64
+             * @description When it is due (ms since the epoch).
+             */
+            due_at: number;
+            /** @description The number to call back, masked. */
+            ani_masked: string;
+            /** @description Who asked for it; `null` when the system created it. */
+            by?: string | null;
+        };
+        /** @description Call-back figures. Definitions in the [module docs](self). */
+        CallBackKpis: {
+            /**
+             * Format: int64
+             * @description Tasks created in the period.
+             */
+            created: number;
+            /**
+             * Format: int64
+             * @description Of those, with at least one attempt.
+             */
+            made: number;
+            /**
+             * Format: int64
+             * @description Attempts made on them.
+             */
+            attempts: number;
+            /**
+             * Format: int64
+             * @description Of those, the caller reached.
+             */
+            reached: number;
+            /**
+             * Format: int64
+             * @description Of those, first attempt at or before the due time.
+             */
+            within_target: number;
+            /**
+             * Format: int64
+             * @description Of those, still open at `as_of`.
+             */
+            open: number;
+            /**
+             * Format: double
+             * @description `reached ÷ made`.
+             */
+            reached_ratio?: number | null;
+            /**
+             * Format: double
+             * @description `within_target ÷ created`.
+             */
+            within_target_ratio?: number | null;
+        };
+        /**
+         * @description What one call-back attempt gave.
+         * @enum {string}
+         */
+        CallBackOutcome: "reached" | "no_answer" | "busy" | "switched_off" | "wrong_number";
+        /** @description The result of one attempt. */
+        CallBackOutcomeRequest: {
+            outcome: components["schemas"]["CallBackOutcome"];
+            note?: null | components["schemas"]["Note"];
+        };
+        /** @description "Call back to confirm": a task asked for by a person, for a call or for an incident (its first call). */
+        CallBackRequest: {
+            call_id?: null | components["schemas"]["ShortText"];
+            incident_id?: null | components["schemas"]["ShortText"];
+            note?: null | components["schemas"]["Note"];
+        };
+        /** @description `call.call_back_updated`: a call-back task was claimed, or an attempt was recorded on it. */
+        CallBackUpdated: {
+            call_back_id: string;
+            call_id: string;
+            /** @description `open` or `done`. */
+            status: string;
+            /** @description Who holds it now (`null`: back on the list). */
+            claimed_by?: string | null;
+            /** @description The outcome of the attempt, when one was recorded. */
+            outcome?: string | null;
+            /**
+             * Format: int64
+             * @description Attempts made so far.
+             */
+            attempts: number;
+            /** @description Who made the change (user id). */
+            by: string;
+        };
+        /** @description A call-back task. */
+        CallBackView: {
+            id: string;
+            call_id: string;
+            incident_id?: string | null;
+            /** @description The number to call back (personal data; reading tasks is audited). */
+            ani: string;
+            /** @description `abandoned`, `ghost` or `confirm`. */
+            reason: string;
+            /** @description `open` or `done`. */
+            status: string;
+            /** Format: int64 */
+            due_at: number;
+            /** @description Open and past its due time at the moment of reading. */
+            overdue: boolean;
+            /** @description Why a person asked for it. */
+            note?: string | null;
+            /** @description Who asked for it (`null`: created by the system). */
+            created_by?: string | null;
+            /** Format: int64 */
+            created_at: number;
+            /** @description Who is working it now. */
+            claimed_by?: string | null;
+            /** Format: int64 */
+            claimed_at?: number | null;
+            /** Format: int64 */
+            attempts: number;
+            /** Format: int64 */
+            first_attempt_at?: number | null;
+            /** Format: int64 */
+            last_attempt_at?: number | null;
+            /** @description `reached`, `no_answer`, `busy`, `switched_off` or `wrong_number`. */
+            last_outcome?: string | null;
+            last_note?: string | null;
+            last_by?: string | null;
+            /** Format: int64 */
+            done_at?: number | null;
+        };
         /**
          * @description What the call turned out to be, decided by the call taker (or automatically for `abandoned`).
          * @enum {string}
          */
-        CallClass: "emergency" | "information" | "prank" | "ghost" | "wrong_number" | "abandoned";
+        CallClass: "emergency" | "information" | "prank" | "ghost" | "wrong_number" | "abandoned" | "test";
         /** @description `call.created`: a call is ringing. */
         CallCreated: {
             call_id: string;
@@ -1610,6 +1823,45 @@ export interface components {
             notes?: string | null;
             /** @description Where a tiered line routed the call (always `central` on other lines). */
             route: components["schemas"]["CallRoute"];
+        };
+        /** @description One earlier call. */
+        CallerCallView: {
+            id: string;
+            /** Format: int64 */
+            ring_at: number;
+            /** Format: int64 */
+            answered_at?: number | null;
+            /** Format: int64 */
+            ended_at?: number | null;
+            status: string;
+            class?: string | null;
+            channel: string;
+            service_line: string;
+            incident_id?: string | null;
+        };
+        /** @description A number's history. */
+        CallerHistoryView: {
+            /** @description The number, E.164. */
+            ani: string;
+            /** @description Its calls in the reader's scope, newest first (at most 50), the ringing one included. */
+            calls: components["schemas"]["CallerCallView"][];
+            /** @description Incidents those calls created or were linked to, newest first. */
+            incidents: components["schemas"]["CallerIncidentView"][];
+            /** @description The repeat-prank flag and why. */
+            prank: components["schemas"]["PrankView"];
+            /** @description Open call-back tasks of the number. */
+            call_backs: components["schemas"]["CallBackView"][];
+        };
+        /** @description An incident a call of the number created or joined. */
+        CallerIncidentView: {
+            id: string;
+            number: string;
+            category: string;
+            status: string;
+            /** Format: int64 */
+            created_at: number;
+            /** @description The number's calls linked to it. */
+            call_ids: string[];
         };
         /**
          * @description What kind of emergency it is. Drives the agency table and the SLA policy.
@@ -1899,6 +2151,12 @@ export interface components {
         }) | (components["schemas"]["FollowUpRecorded"] & {
             /** @enum {string} */
             type: "call.follow_up_recorded";
+        }) | (components["schemas"]["CallBackCreated"] & {
+            /** @enum {string} */
+            type: "call.call_back_created";
+        }) | (components["schemas"]["CallBackUpdated"] & {
+            /** @enum {string} */
+            type: "call.call_back_updated";
         }) | (components["schemas"]["IncidentCreated"] & {
             /** @enum {string} */
             type: "incident.created";
@@ -2290,6 +2548,8 @@ export interface components {
             intervals: components["schemas"]["IntervalKpi"][];
             /** @description SLA compliance. */
             sla: components["schemas"]["SlaKpis"];
+            /** @description Call-backs of abandoned, silent and to-be-confirmed calls. */
+            call_backs: components["schemas"]["CallBackKpis"];
             /** @description Per-agent figures. */
             agents: components["schemas"]["AgentKpis"][];
             /** @description One row per local day. */
@@ -2376,6 +2636,8 @@ export interface components {
              * @description Number of SLA breaches.
              */
             sla_breaches_total: number;
+            /** @description Call-backs of abandoned, silent and to-be-confirmed calls. */
+            call_backs: components["schemas"]["CallBackKpis"];
             /** @description One row per day. */
             days: components["schemas"]["DayKpis"][];
         };
@@ -2485,6 +2747,35 @@ export interface components {
              * @description When the device took the fix, ms since the epoch.
              */
             at: number;
+        };
+        /** @description One prank call counted towards the flag. */
+        PrankCallView: {
+            call_id: string;
+            /** Format: int64 */
+            ring_at: number;
+            /** @description What the call taker noted when classifying it. */
+            notes?: string | null;
+        };
+        /** @description The repeat-prank verdict now, with the calls that make it. */
+        PrankView: {
+            flagged: boolean;
+            /**
+             * Format: int32
+             * @description Prank calls inside the window.
+             */
+            pranks_in_window: number;
+            /**
+             * Format: int32
+             * @description Prank calls needed to flag (the configured rule).
+             */
+            threshold: number;
+            /**
+             * Format: int64
+             * @description The window, in ms back from now.
+             */
+            window_ms: number;
+            /** @description The prank calls counted, newest first: the reason for the flag. */
+            calls: components["schemas"]["PrankCallView"][];
         };
         /**
          * @description How urgent an incident is. `p1` is the most urgent; the derived order sorts `p1` first.
@@ -4021,6 +4312,388 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_call_backs: {
+        parameters: {
+            query?: {
+                /** @description `open` (default), `done` or `all`. */
+                status?: string;
+                /** @description Only tasks due at or before this instant (ms). */
+                due_before?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallBackView"][];
+                };
+            };
+            /** @description a query parameter is malformed; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_call_back: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallBackRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallBackView"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    claim_call_back: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallBackView"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    record_call_back_outcome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallBackOutcomeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallBackView"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    caller_history: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description caller number, e.g. +6281234567890 or 0812-3456-7890 */
+                ani: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallerHistoryView"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such resource */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description the database is unreachable or the request timed out; retry later */
             503: {

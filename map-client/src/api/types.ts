@@ -23,6 +23,9 @@ export type Aml = Schemas['AmlView'];
 export type CallView = Schemas['CallView'];
 export type FollowUpView = Schemas['FollowUpView'];
 export type FollowUpOutcome = Schemas['FollowUpOutcome'];
+export type CallBackView = Schemas['CallBackView'];
+export type CallBackOutcome = Schemas['CallBackOutcome'];
+export type CallerHistoryView = Schemas['CallerHistoryView'];
 
 export type Category = Schemas['Category'];
 export type Priority = Schemas['Priority'];
@@ -67,4 +70,5 @@ export const CATEGORIES = allOf<Category>()([
 export const PRIORITIES = allOf<Priority>()(['p1', 'p2', 'p3', 'p4'] as const);
 export const VICTIM_CONDITIONS = allOf<VictimCondition>()(['unknown', 'minor', 'serious', 'critical', 'deceased'] as const);
 export const FOLLOW_UP_OUTCOMES = allOf<FollowUpOutcome>()(['reached', 'no_answer', 'refused', 'wrong_number', 'completed'] as const);
+export const CALL_BACK_OUTCOMES = allOf<CallBackOutcome>()(['reached', 'no_answer', 'busy', 'switched_off', 'wrong_number'] as const);
 export const DECLINE_REASONS = allOf<DeclineReason>()(['busy', 'vehicle_problem', 'out_of_area', 'not_capable', 'no_crew', 'other'] as const);

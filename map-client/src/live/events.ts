@@ -39,6 +39,8 @@ const EVENT_TYPES: Readonly<Record<EventType, true>> = {
   'call.taken': true,
   'call.follow_up_scheduled': true,
   'call.follow_up_recorded': true,
+  'call.call_back_created': true,
+  'call.call_back_updated': true,
   'incident.created': true,
   'incident.updated': true,
   'incident.escalated': true,
@@ -81,7 +83,14 @@ export function parseFrame(text: string): ServerFrame | null {
 export type IncidentEvent = EventOf<'incident.created' | 'incident.updated' | 'incident.escalated' | 'incident.closed'>;
 export type AssignmentEvent = EventOf<'assignment.created' | 'assignment.status'>;
 export type CallEvent = EventOf<
-  'call.created' | 'call.updated' | 'call.routed' | 'call.taken' | 'call.follow_up_scheduled' | 'call.follow_up_recorded'
+  | 'call.created'
+  | 'call.updated'
+  | 'call.routed'
+  | 'call.taken'
+  | 'call.follow_up_scheduled'
+  | 'call.follow_up_recorded'
+  | 'call.call_back_created'
+  | 'call.call_back_updated'
 >;
 
 export function isIncidentEvent(e: LiveEvent): e is IncidentEvent {
@@ -100,6 +109,8 @@ export function isCallEvent(e: LiveEvent): e is CallEvent {
     case 'call.taken':
     case 'call.follow_up_scheduled':
     case 'call.follow_up_recorded':
+    case 'call.call_back_created':
+    case 'call.call_back_updated':
       return true;
     default:
       return false;

@@ -38,6 +38,12 @@
 //!   (dispatch) → first acknowledgement → first unit on scene → resolved → closed, plus answer → dispatch and
 //!   answer → on scene. Count, mean, nearest-rank median and 90th percentile; a pair with a missing or earlier
 //!   end (a back-dated entry) is left out of that interval.
+//! * **Test calls** (class `test`, the start-of-shift check) are left out of every figure: they are neither
+//!   offered, answered nor classified calls of the period.
+//! * **Call-backs** ([`CallBackKpis`]), by the day the task was created: *created* tasks; *made*, tasks with at
+//!   least one attempt (*attempts* counts them all); *reached*, tasks whose caller was reached; *within
+//!   target*, tasks whose first attempt was at or before the due time (`siaga_core::call_back::within_target`);
+//!   *open*, tasks not yet done at `as_of`. Ratios: reached ÷ made, within target ÷ created.
 //! * **SLA compliance**: met ÷ (met + breached). A clock is *breached* when a breach was recorded, when it
 //!   stopped after its deadline, or when it is still running past its deadline at `as_of`; *met* when it
 //!   stopped by its deadline; otherwise *running* (left out of the ratio).
@@ -82,6 +88,25 @@ pub struct CallRecord {
     /// Who answered.
     pub call_taker_id: Option<String>,
     /// UTC offset of the call's region.
+    pub utc_offset_minutes: i32,
+}
+
+/// One call-back task as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallBackRecord {
+    /// When the task was created.
+    pub created_at: Timestamp,
+    /// When it was due.
+    pub due_at: Timestamp,
+    /// When its first attempt was made.
+    pub first_attempt_at: Option<Timestamp>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Whether an attempt reached the caller.
+    pub reached: bool,
+    /// Whether it is still open.
+    pub open: bool,
+    /// UTC offset of its call's region.
     pub utc_offset_minutes: i32,
 }
 
@@ -215,6 +240,8 @@ pub struct KpiInput {
     pub sla_tallies: Vec<SlaTally>,
     /// Breached clocks to list whose counts are already in `sla_tallies`: listed only.
     pub sla_breach_details: Vec<SlaClockRecord>,
+    /// Call-back tasks.
+    pub call_backs: Vec<CallBackRecord>,
     /// Agents to report on.
     pub agents: Vec<AgentRecord>,
     /// Their state records: the last one before the period and all inside it.
@@ -245,6 +272,8 @@ pub struct KpiReport {
     pub intervals: Vec<IntervalKpi>,
     /// SLA compliance.
     pub sla: SlaKpis,
+    /// Call-backs of abandoned, silent and to-be-confirmed calls.
+    pub call_backs: CallBackKpis,
     /// Per-agent figures.
     pub agents: Vec<AgentKpis>,
     /// One row per local day.
@@ -305,6 +334,27 @@ pub struct CallKpis {
     pub prank_ghost_ratio: Option<f64>,
     /// prank ÷ answered.
     pub prank_ratio: Option<f64>,
+}
+
+/// Call-back figures. Definitions in the [module docs](self).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct CallBackKpis {
+    /// Tasks created in the period.
+    pub created: u64,
+    /// Of those, with at least one attempt.
+    pub made: u64,
+    /// Attempts made on them.
+    pub attempts: u64,
+    /// Of those, the caller reached.
+    pub reached: u64,
+    /// Of those, first attempt at or before the due time.
+    pub within_target: u64,
+    /// Of those, still open at `as_of`.
+    pub open: u64,
+    /// `reached ÷ made`.
+    pub reached_ratio: Option<f64>,
+    /// `within_target ÷ created`.
+    pub within_target_ratio: Option<f64>,
 }
 
 /// A count under a key (a class, category, agency id or region code) with its display name when known.
@@ -583,10 +633,17 @@ pub fn compute(input: &KpiInput) -> KpiReport {
     let mut all = CallAcc::default();
     let mut speeds = Vec::new();
     let mut handlings = Vec::new();
-    let mut by_class: BTreeMap<CallClass, u64> = CallClass::ALL.iter().map(|c| (*c, 0)).collect();
+    let mut by_class: BTreeMap<CallClass, u64> = CallClass::ALL
+        .iter()
+        .filter(|c| c.counts_in_kpis())
+        .map(|c| (*c, 0))
+        .collect();
     let mut unclassified = 0u64;
     let mut per_agent: HashMap<&str, (u64, i128, u64)> = HashMap::new();
     for c in &input.calls {
+        if c.class.is_some_and(|k| !k.counts_in_kpis()) {
+            continue;
+        }
         let Some(day) = day_index(c.ring_at, c.utc_offset_minutes) else {
             continue;
         };
@@ -839,6 +896,8 @@ pub fn compute(input: &KpiInput) -> KpiReport {
         breaches_total,
     };
 
+    let call_backs = call_back_kpis(input, &day_index);
+
     // Agents.
     let mut states_of: HashMap<&str, Vec<&AgentStateRecord>> = HashMap::new();
     for s in &input.agent_states {
@@ -904,9 +963,35 @@ pub fn compute(input: &KpiInput) -> KpiReport {
         incidents,
         intervals,
         sla,
+        call_backs,
         agents,
         days,
     }
+}
+
+/// The call-back figures of the tasks created in the period.
+fn call_back_kpis(
+    input: &KpiInput,
+    day_index: &dyn Fn(Timestamp, i32) -> Option<usize>,
+) -> CallBackKpis {
+    let mut k = CallBackKpis::default();
+    for t in &input.call_backs {
+        if day_index(t.created_at, t.utc_offset_minutes).is_none() {
+            continue;
+        }
+        k.created += 1;
+        k.attempts += u64::from(t.attempts);
+        k.made += u64::from(t.attempts > 0);
+        k.reached += u64::from(t.reached);
+        k.open += u64::from(t.open);
+        k.within_target += u64::from(crate::call_back::within_target(
+            t.due_at,
+            t.first_attempt_at,
+        ));
+    }
+    k.reached_ratio = ratio(k.reached, k.made);
+    k.within_target_ratio = ratio(k.within_target, k.created);
+    k
 }
 
 #[cfg(test)]

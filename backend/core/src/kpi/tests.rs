@@ -418,6 +418,7 @@ fn fixture(period: &str) -> KpiInput {
         sla_clocks: fixture_clocks(),
         sla_tallies: vec![],
         sla_breach_details: vec![],
+        call_backs: vec![],
         agents: vec![
             agent("a", Role::CallTaker),
             agent("b", Role::CallTaker),
@@ -464,7 +465,8 @@ fn call_figures_of_one_day_match_the_hand_count() {
     assert_eq!(count(&c.by_class, "ghost"), 1);
     assert_eq!(count(&c.by_class, "abandoned"), 1);
     assert_eq!(count(&c.by_class, "wrong_number"), 0);
-    assert_eq!(c.by_class.len(), CallClass::ALL.len());
+    // Every class but `test`, which no figure counts.
+    assert_eq!(c.by_class.len(), CallClass::ALL.len() - 1);
     assert_eq!(c.success_call_ratio, Some(4.0 / 7.0));
     assert_eq!(c.genuine_share_of_answered, Some(4.0 / 6.0));
     assert_eq!(c.prank_ghost_ratio, Some(2.0 / 6.0));
@@ -772,4 +774,70 @@ fn tallies_and_breach_details_count_like_single_clocks() {
         .map(|b| b.kind.as_str())
         .collect();
     assert_eq!(kinds, ["arrival", "arrival"]);
+}
+
+#[test]
+fn test_calls_are_left_out_of_every_call_figure() {
+    let base = compute(&fixture("2026-11-24"));
+    let mut calls = fixture_calls();
+    calls.push(call(
+        wib(D, "07:01"),
+        Some(3),
+        30,
+        CallClass::Test,
+        "a",
+        WIB,
+    ));
+    let with_test = compute(&KpiInput {
+        calls,
+        ..fixture("2026-11-24")
+    });
+    assert_eq!(with_test.calls, base.calls);
+    assert_eq!(with_test.days, base.days);
+    assert_eq!(with_test.agents, base.agents);
+    assert!(with_test.calls.by_class.iter().all(|k| k.key != "test"));
+}
+
+#[test]
+fn call_back_figures_count_made_reached_and_within_target() {
+    let task = |created: &str, first: Option<&str>, attempts: u32, reached: bool, open: bool| {
+        let created_at = wib(D, created);
+        CallBackRecord {
+            created_at,
+            due_at: created_at.plus_millis(30 * 60 * S),
+            first_attempt_at: first.map(|f| wib(D, f)),
+            attempts,
+            reached,
+            open,
+            utc_offset_minutes: WIB,
+        }
+    };
+    let r = compute(&KpiInput {
+        call_backs: vec![
+            task("08:00", Some("08:30"), 1, true, false), // due 08:30: in time, inclusive
+            task("09:00", Some("09:31"), 2, false, true), // late, not yet reached
+            task("10:00", None, 0, false, true),          // not made
+            task("11:00", Some("11:05"), 3, false, false), // out of attempts
+            // Another day: not counted.
+            CallBackRecord {
+                created_at: wib("2026-11-25", "08:00"),
+                ..task("08:00", Some("08:01"), 1, true, false)
+            },
+        ],
+        ..fixture("2026-11-24")
+    });
+    let k = &r.call_backs;
+    assert_eq!(
+        (
+            k.created,
+            k.made,
+            k.attempts,
+            k.reached,
+            k.within_target,
+            k.open
+        ),
+        (4, 3, 6, 1, 2, 2)
+    );
+    assert_eq!(k.reached_ratio, Some(1.0 / 3.0));
+    assert_eq!(k.within_target_ratio, Some(0.5));
 }

@@ -12,6 +12,7 @@ pub mod agents;
 pub mod assignments;
 pub mod audit;
 pub mod auth;
+pub mod call_backs;
 pub mod calls;
 pub mod geo;
 pub mod live;
@@ -131,6 +132,13 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(calls::classify_call))
         .routes(routes!(calls::end_call))
         .routes(routes!(calls::attach_aml))
+        .routes(routes!(call_backs::caller_history))
+        .routes(routes!(
+            call_backs::list_call_backs,
+            call_backs::request_call_back
+        ))
+        .routes(routes!(call_backs::claim_call_back))
+        .routes(routes!(call_backs::record_call_back_outcome))
         .routes(routes!(routing::list_service_lines))
         .routes(routes!(routing::route_call))
         .routes(routes!(routing::take_call))

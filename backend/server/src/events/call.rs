@@ -82,3 +82,36 @@ pub struct FollowUpRecorded {
     /// The user who recorded it.
     pub by: String,
 }
+
+/// `call.call_back_created`: a call-back task was created (for an abandoned or silent call, or on request).
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CallBackCreated {
+    pub call_back_id: String,
+    pub call_id: String,
+    /// `abandoned`, `ghost` or `confirm`.
+    pub reason: String,
+    /// When it is due (ms since the epoch).
+    pub due_at: i64,
+    /// The number to call back, masked.
+    pub ani_masked: String,
+    /// Who asked for it; `null` when the system created it.
+    pub by: Option<String>,
+}
+
+/// `call.call_back_updated`: a call-back task was claimed, or an attempt was recorded on it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CallBackUpdated {
+    pub call_back_id: String,
+    pub call_id: String,
+    /// `open` or `done`.
+    pub status: String,
+    /// Who holds it now (`null`: back on the list).
+    pub claimed_by: Option<String>,
+    /// The outcome of the attempt, when one was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// Attempts made so far.
+    pub attempts: i64,
+    /// Who made the change (user id).
+    pub by: String,
+}

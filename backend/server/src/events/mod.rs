@@ -51,6 +51,12 @@ pub enum DomainEvent {
     /// The outcome of a follow-up call was recorded.
     #[serde(rename = "call.follow_up_recorded")]
     CallFollowUpRecorded(call::FollowUpRecorded),
+    /// A call-back task was created (abandoned or silent call, or on request).
+    #[serde(rename = "call.call_back_created")]
+    CallBackCreated(call::CallBackCreated),
+    /// A call-back task was claimed or an attempt on it recorded.
+    #[serde(rename = "call.call_back_updated")]
+    CallBackUpdated(call::CallBackUpdated),
     /// An incident was filed.
     #[serde(rename = "incident.created")]
     IncidentCreated(incident::IncidentCreated),
@@ -101,6 +107,10 @@ pub enum EventKind {
     CallFollowUpScheduled,
     /// `call.follow_up_recorded`
     CallFollowUpRecorded,
+    /// `call.call_back_created`
+    CallBackCreated,
+    /// `call.call_back_updated`
+    CallBackUpdated,
     /// `incident.created`
     IncidentCreated,
     /// `incident.updated`
@@ -127,13 +137,15 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in a stable order.
-    pub const ALL: [EventKind; 17] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::CallCreated,
         EventKind::CallUpdated,
         EventKind::CallRouted,
         EventKind::CallTaken,
         EventKind::CallFollowUpScheduled,
         EventKind::CallFollowUpRecorded,
+        EventKind::CallBackCreated,
+        EventKind::CallBackUpdated,
         EventKind::IncidentCreated,
         EventKind::IncidentUpdated,
         EventKind::IncidentEscalated,
@@ -156,6 +168,8 @@ impl EventKind {
             EventKind::CallTaken => "call.taken",
             EventKind::CallFollowUpScheduled => "call.follow_up_scheduled",
             EventKind::CallFollowUpRecorded => "call.follow_up_recorded",
+            EventKind::CallBackCreated => "call.call_back_created",
+            EventKind::CallBackUpdated => "call.call_back_updated",
             EventKind::IncidentCreated => "incident.created",
             EventKind::IncidentUpdated => "incident.updated",
             EventKind::IncidentEscalated => "incident.escalated",
@@ -197,6 +211,8 @@ impl DomainEvent {
             DomainEvent::CallTaken(_) => EventKind::CallTaken,
             DomainEvent::CallFollowUpScheduled(_) => EventKind::CallFollowUpScheduled,
             DomainEvent::CallFollowUpRecorded(_) => EventKind::CallFollowUpRecorded,
+            DomainEvent::CallBackCreated(_) => EventKind::CallBackCreated,
+            DomainEvent::CallBackUpdated(_) => EventKind::CallBackUpdated,
             DomainEvent::IncidentCreated(_) => EventKind::IncidentCreated,
             DomainEvent::IncidentUpdated(_) => EventKind::IncidentUpdated,
             DomainEvent::IncidentEscalated(_) => EventKind::IncidentEscalated,

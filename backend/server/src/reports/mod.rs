@@ -18,7 +18,7 @@ use crate::store::Store;
 use crate::store::reports::ReportScope;
 use serde::Serialize;
 use siaga_core::kpi::{self, IntervalKpi, KpiReport, Period, PeriodView};
-use siaga_core::kpi::{CallKpis, DayKpis, IncidentKpis, SlaCounts};
+use siaga_core::kpi::{CallBackKpis, CallKpis, DayKpis, IncidentKpis, SlaCounts};
 use siaga_core::time::Timestamp;
 
 /// Output format of a report.
@@ -129,6 +129,8 @@ pub struct MonthlyReportView {
     pub sla_by_agency: Vec<SlaCounts>,
     /// Number of SLA breaches.
     pub sla_breaches_total: u64,
+    /// Call-backs of abandoned, silent and to-be-confirmed calls.
+    pub call_backs: CallBackKpis,
     /// One row per day.
     pub days: Vec<DayKpis>,
 }
@@ -146,6 +148,7 @@ impl From<KpiReportView> for MonthlyReportView {
             sla_total: r.sla.total,
             sla_by_agency: r.sla.by_agency,
             sla_breaches_total: r.sla.breaches_total,
+            call_backs: r.call_backs,
             days: r.days,
         }
     }

@@ -3,7 +3,7 @@
 //! stay fractions (0..1), exactly as in the JSON.
 
 use super::{KpiReportView, MonthlyReportView, ScopeView};
-use siaga_core::kpi::{CallKpis, IncidentKpis};
+use siaga_core::kpi::{CallBackKpis, CallKpis, IncidentKpis};
 use siaga_core::kpi::{DayKpis, IntervalKpi, KeyCount, PeriodView, SlaCounts};
 
 /// One cell.
@@ -77,6 +77,7 @@ fn summary(
     calls: &CallKpis,
     incidents: &IncidentKpis,
     sla: &SlaCounts,
+    call_backs: &CallBackKpis,
 ) -> Table {
     let mut r = Vec::new();
     metric(&mut r, "period", period.text.clone());
@@ -122,6 +123,18 @@ fn summary(
     metric(&mut r, "sla_breached", sla.breached);
     metric(&mut r, "sla_running", sla.running);
     metric(&mut r, "sla_compliance", sla.compliance);
+    metric(&mut r, "call_backs_created", call_backs.created);
+    metric(&mut r, "call_backs_made", call_backs.made);
+    metric(&mut r, "call_back_attempts", call_backs.attempts);
+    metric(&mut r, "call_backs_reached", call_backs.reached);
+    metric(&mut r, "call_backs_within_target", call_backs.within_target);
+    metric(&mut r, "call_backs_open", call_backs.open);
+    metric(&mut r, "call_backs_reached_ratio", call_backs.reached_ratio);
+    metric(
+        &mut r,
+        "call_backs_within_target_ratio",
+        call_backs.within_target_ratio,
+    );
     Table {
         name: "summary",
         columns: vec!["metric", "value"],
@@ -336,6 +349,7 @@ pub fn kpi_tables(v: &KpiReportView) -> Vec<Table> {
             &r.calls,
             &r.incidents,
             &r.sla.total,
+            &r.call_backs,
         ),
         days(&r.days),
         intervals(&r.intervals),
@@ -373,6 +387,7 @@ pub fn monthly_tables(v: &MonthlyReportView) -> Vec<Table> {
             &v.calls,
             &v.incidents,
             &v.sla_total,
+            &v.call_backs,
         ),
         intervals(&v.intervals),
         sla("sla_by_agency", &[("agency", &v.sla_by_agency)]),

@@ -11,7 +11,9 @@
 //! AML fix located at arrival or when it comes late, or the locus a call taker routes by); a call of no region
 //! yet is the whole desk's. A region-scoped call taker or supervisor reads and works only the calls of its
 //! region; an integration account (a telephony gateway) only the calls it registered itself. The AML fix is
-//! frozen once the call is classified or linked to an incident.
+//! frozen once the call is classified or linked to an incident. An abandoned call, or one classified ghost, gets
+//! its call-back task ([`super::call_backs`]) in the same change as the step. A `test` call (the start-of-shift
+//! test) is an ordinary call on the line that leads to nothing and counts in no KPI.
 
 use super::common;
 use super::routing::{self, Locus};
@@ -447,6 +449,7 @@ pub async fn answer(state: &AppState, actor: &Actor, id: &str) -> ApiResult<Call
         update,
         action: "call.answer",
         stops_answer_clock: true,
+        class: None,
     };
     change_status(state, actor, &call, change, now).await
 }
@@ -471,6 +474,7 @@ pub async fn classify(
         update: stmts::classify(id, req.class, req.notes.as_deref(), now),
         action: "call.classify",
         stops_answer_clock: false,
+        class: Some(req.class),
     };
     change_status(state, actor, &call, change, now).await
 }
@@ -493,6 +497,7 @@ pub async fn end(state: &AppState, actor: &Actor, id: &str) -> ApiResult<CallVie
         },
         action: "call.end",
         stops_answer_clock: abandoned,
+        class: None,
     };
     change_status(state, actor, &call, change, now).await
 }
@@ -591,6 +596,8 @@ struct StatusChange {
     action: &'static str,
     /// Whether the step ends the wait for an answer.
     stops_answer_clock: bool,
+    /// The class the step sets, if it classifies.
+    class: Option<CallClass>,
 }
 
 /// Commits a step of a call's lifecycle, if the lifecycle allows it from the call's status, with its event
@@ -608,6 +615,8 @@ async fn change_status(
         .map_err(|_| transition_error(from, to))?;
     let mut set = ChangeSet::new(now);
     set.push(change.update);
+    // An abandoned or silent call gets its call-back task in the same change.
+    super::call_backs::on_call_step(state, &mut set, call, to, change.class, now).await?;
     let reach = reach(call.place_region.as_deref());
     if change.stops_answer_clock {
         let clocks = state.store.subject_clocks("call", &call.id).await?;

@@ -18,6 +18,8 @@ pub mod agencies;
 pub mod agents;
 pub mod assignments;
 pub mod audit;
+pub mod call_backs;
+pub mod callers;
 pub mod calls;
 pub mod common;
 pub mod follow_ups;

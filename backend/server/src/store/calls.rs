@@ -47,7 +47,7 @@ pub struct CallRow {
 }
 
 /// The columns of a [`CallRow`] from `calls c`.
-fn call_columns() -> String {
+pub(super) fn call_columns() -> String {
     format!(
         "c.id, c.ani, c.channel, c.service_line, c.status, c.class, c.ring_at, c.answered_at, c.ended_at, \
          c.classified_at, c.call_taker_id, c.aml_raw, c.aml_lon, c.aml_lat, c.aml_radius_m, c.aml_at, \

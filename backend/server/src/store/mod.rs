@@ -21,6 +21,7 @@ mod users;
 
 pub mod agents;
 pub mod assignments;
+pub mod call_backs;
 pub mod calls;
 pub mod follow_ups;
 pub mod import;
@@ -45,6 +46,7 @@ pub use push::*;
 pub use regions::*;
 pub use users::*;
 
+pub use call_backs::{CallBackFilter, CallBackRow, CallerIncidentRow};
 pub use calls::CallRow;
 pub use follow_ups::{FollowUpFilter, FollowUpRow};
 

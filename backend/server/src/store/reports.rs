@@ -23,8 +23,8 @@ use siaga_core::incident::{Category, Priority};
 use siaga_core::kpi::agents::{AgentState, AgentStateRecord, ShiftRecord};
 use siaga_core::kpi::period::utc_offset_minutes_of;
 use siaga_core::kpi::{
-    AgentRecord, AssignmentRecord, CallRecord, EscalationRecord, IncidentRecord, KpiInput, Period,
-    SlaClockRecord, SlaTally,
+    AgentRecord, AssignmentRecord, CallBackRecord, CallRecord, EscalationRecord, IncidentRecord,
+    KpiInput, Period, SlaClockRecord, SlaTally,
 };
 use siaga_core::role::Role;
 use siaga_core::sla::SlaKind;
@@ -165,6 +165,18 @@ const MET: &str =
     "(s.breached_at IS NULL AND s.stopped_at IS NOT NULL AND s.stopped_at <= s.due_at)";
 const RUNNING: &str = "(s.breached_at IS NULL AND s.stopped_at IS NULL AND s.due_at >= $6)";
 
+/// A call-back task as the report reads it: created, due, first attempt, attempts, last outcome, status, and
+/// its call's region.
+type CallBackFields = (
+    i64,
+    i64,
+    Option<i64>,
+    i64,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
 impl Store {
     /// Time zones of every region above village level, falling back to `fallback_zone` (or WIB).
     pub async fn time_zones(&self, fallback_zone: Option<&str>) -> StoreResult<TimeZones> {
@@ -203,7 +215,7 @@ impl Store {
         let (start, end) = period.bounds_in_any_indonesian_zone();
         let (start, end) = (start.0, end.0);
         let agg = self.string_agg();
-        let (calls, incidents, clocks, agents, states, shifts, names) = tokio::try_join!(
+        let (calls, incidents, clocks, agents, states, shifts, names, backs) = tokio::try_join!(
             self.report_calls(agg, start, end, scope, as_of.0),
             self.report_incidents(agg, start, end, scope),
             self.report_sla_clocks(agg, start, end, scope, as_of.0),
@@ -211,6 +223,7 @@ impl Store {
             self.agent_states_between(start, end),
             self.agent_shifts_between(start, end),
             self.report_names(),
+            self.report_call_backs(start, end, scope),
         )?;
         let mut offsets = OffsetCache {
             zones: &zones,
@@ -414,6 +427,18 @@ impl Store {
             })
             .collect();
         let (agency_names, region_names) = names;
+        let call_backs = backs
+            .into_iter()
+            .map(|b| CallBackRecord {
+                created_at: Timestamp(b.0),
+                due_at: Timestamp(b.1),
+                first_attempt_at: b.2.map(Timestamp),
+                attempts: u32::try_from(b.3).unwrap_or(0),
+                reached: b.4.as_deref() == Some("reached"),
+                open: b.5 == "open",
+                utc_offset_minutes: offsets.get(b.6.as_deref()),
+            })
+            .collect();
         Ok(KpiInput {
             period,
             as_of,
@@ -422,6 +447,7 @@ impl Store {
             sla_clocks: Vec::new(),
             sla_tallies,
             sla_breach_details,
+            call_backs,
             agents,
             agent_states,
             shifts,
@@ -480,7 +506,7 @@ impl Store {
              || '|' || CASE WHEN s.id IS NULL THEN '' WHEN {BREACHED} THEN 'b' WHEN {MET} THEN 'm' ELSE 'r' END AS rec \
              FROM calls c LEFT JOIN sla_clocks s ON s.subject_type = 'call' AND s.subject_id = c.id \
                   AND s.kind = 'answer' AND ($5 IS NULL OR s.agency_id = $5) \
-             WHERE c.ring_at >= $1 AND c.ring_at < $2 AND {} \
+             WHERE c.ring_at >= $1 AND c.ring_at < $2 AND {} AND (c.class IS NULL OR c.class <> 'test') \
              AND ($5 IS NULL OR EXISTS (SELECT 1 FROM incident_agencies ia \
                   WHERE ia.incident_id = c.incident_id AND ia.agency_id = $5))) x GROUP BY h",
             txt("c.answered_at"),
@@ -578,6 +604,27 @@ impl Store {
             ri = region_filter("i"),
         );
         self.packed(&sql, start, end, scope, Some(as_of)).await
+    }
+
+    /// Call-back tasks created in the window, with the region of their call. In an OPD's report, those of
+    /// calls linked to its incidents.
+    async fn report_call_backs(
+        &self,
+        start: i64,
+        end: i64,
+        scope: &ReportScope,
+    ) -> StoreResult<Vec<CallBackFields>> {
+        let sql = format!(
+            "SELECT b.created_at, b.due_at, b.first_attempt_at, b.attempts, b.last_outcome, b.status, \
+             c.region_code FROM call_backs b JOIN calls c ON c.id = b.call_id \
+             WHERE b.created_at >= $1 AND b.created_at < $2 AND {} \
+             AND ($5 IS NULL OR EXISTS (SELECT 1 FROM incident_agencies ia \
+                  WHERE ia.incident_id = c.incident_id AND ia.agency_id = $5))",
+            region_filter("c")
+        );
+        Ok(on_db!(self, p => sqlx::query_as(&sql)
+            .bind(start).bind(end).bind(&scope.region).bind(scope.descendants()).bind(&scope.agency_id)
+            .fetch_all(p).await)?)
     }
 
     /// Display names of agencies (by id) and of regions above village level (by code).

@@ -60,8 +60,10 @@ import {
   type Shortcut,
   shortcutFor,
   callsLoaded,
+  waitingCalls,
 } from './state';
 import { locating } from './location';
+import { mountCallers } from './callers';
 import { mountCalls } from './view_calls';
 import { mountFollowUps } from './view_follow_ups';
 import { mountIncidentForm, renderFiled } from './view_form';
@@ -85,6 +87,8 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   let map: MlMap | null = null;
   const loc = locating(store, () => map as MlMap);
   let live: { state: LiveState; retry: number | null } = { state: 'connecting', retry: null };
+  // The caller history and the call-back list keep their own reads; built once, placed by each layout.
+  const callers = mountCallers({ get: getOptional, post, toast: (m) => shell.toast(m) }, user.id);
 
   // The views are built from the state, so a language switch builds them again around the same state and map.
   let shell: Shell;
@@ -160,12 +164,14 @@ export async function mount({ root, user }: PageContext): Promise<void> {
           h('h2', {}, t('ct.queue')),
           calls.callList,
           calls.callCard,
+          callers.historyBox,
           calls.manualForm,
           h('h2', {}, t('ct.my_incidents')),
           filedBox,
           h('h2', {}, '↩ ', t('ct.returned')),
           returnedList,
           followUpSection,
+          callers.section,
         ),
         h('div', { class: 'console-main' }, mapBox, form.form),
       ),
@@ -187,10 +193,17 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   }
   views = buildViews();
 
+  /** The history follows the answered call, else the longest ringing one. */
+  function followCaller(s: CallTakerState): void {
+    const c = activeCall(s) ?? waitingCalls(s).find((w) => w.status === 'ringing') ?? null;
+    callers.follow(c ? { ani: c.ani, id: c.id } : null);
+  }
+
   let pin: ReturnType<typeof mountPin> | null = null;
   let home: (() => void) | null = null;
   store.subscribe((next, prev) => {
     views.render(next, prev);
+    followCaller(next);
     pin?.render(next, prev);
     // A new caller's work: the map leaves the previous caller's spot.
     if (prev.work.serial !== next.work.serial && !next.work.draft.pin) home?.();
@@ -201,6 +214,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     ev.preventDefault();
     views = buildViews();
     views.render(store.get(), null);
+    callers.redraw();
   });
 
   /** Keeps the work on the answered call for a reload of this tab; forgets it when there is none. */
@@ -417,7 +431,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     snapshot: async () => {
       const list = (await getOptional<CallView[]>('/api/v1/calls?status=ringing')) ?? [];
       store.update((s) => callsLoaded(s, list));
-      await Promise.all([loadReturned(false), loadFiled(), loadFollowUps()]);
+      await Promise.all([loadReturned(false), loadFiled(), loadFollowUps(), callers.reload()]);
     },
     onEvent: (e) => {
       const heard = cueFor(store.get(), e);
@@ -426,6 +440,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       if (heard) cue(heard);
       if (step.followUp?.kind === 'reload_returned') void loadReturned(true).catch(() => undefined);
       else if (step.followUp?.kind === 'reload_follow_ups') void loadFollowUps().catch(() => undefined);
+      else if (step.followUp?.kind === 'reload_call_backs') void callers.reload().catch(() => undefined);
       else if (step.followUp?.kind === 'load_call') {
         void get<CallView>(callPath(step.followUp.id))
           .then((c) => store.update((s) => callUpdated(s, c)))

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CallView, IncidentView, PlaceView } from '../../api/types';
 import { frame } from '../../live/fixtures';
+import { isOverdue } from './callers';
 import {
   agentStateSet,
   applyEvent,
@@ -238,10 +239,12 @@ describe('call-taker keys', () => {
     expect(shortcutFor(s, { ...altE, typing: true })).toEqual({ kind: 'end_call' });
   });
 
-  it('keys 2–6 end the call only after Enter or the same key again; Escape or another key changes nothing', () => {
+  it('keys 2–7 end the call only after Enter or the same key again; Escape or another key changes nothing', () => {
     let s = registerAndAnswer(initialState(ME), 'c1', '0812');
     expect(shortcutFor(s, key('3'))).toEqual({ kind: 'arm', ending: { kind: 'classify', cls: 'prank' } });
     expect(shortcutFor(s, key('6'))).toEqual({ kind: 'arm', ending: { kind: 'hang_up' } });
+    // The start-of-shift test call is classified `test`, then the line ends.
+    expect(shortcutFor(s, key('7'))).toEqual({ kind: 'arm', ending: { kind: 'classify', cls: 'test' } });
     expect(buttonShortcut('information')).toEqual({ kind: 'arm', ending: { kind: 'classify', cls: 'information' } });
     expect(buttonShortcut('emergency')).toEqual({ kind: 'classify', cls: 'emergency' });
     s = endingArmed(s, { kind: 'classify', cls: 'prank' });
@@ -258,7 +261,7 @@ describe('call-taker keys', () => {
     const s = classified(registerAndAnswer(initialState(ME), 'c1', '0812'), 'emergency');
     expect(shortcutFor(s, key('2'))).toEqual({ kind: 'explain', why: 'already_classified' });
     expect(shortcutFor(s, key('1'))).toEqual({ kind: 'explain', why: 'already_classified' });
-    expect(shortcutFor(s, key('7'))).toBeNull();
+    expect(shortcutFor(s, key('8'))).toBeNull();
   });
 
   it('the queue lists ringing calls and my open ones, oldest first; ended calls and others’ calls leave it', () => {
@@ -442,5 +445,19 @@ describe('call-taker incidents, agent state and events', () => {
     const s = agentStateSet(initialState(ME), { state: 'ready', reason: null });
     expect(applyEvent(s, frame('agent.state', { user_id: ME, state: 'aux', reason: 'break' })).state.agent).toEqual({ state: 'aux', reason: 'break' });
     expect(applyEvent(s, frame('agent.state', { user_id: 'u-other', state: 'aux', reason: 'break' })).state).toBe(s);
+  });
+});
+
+describe('call-back tasks', () => {
+  it('are overdue only while open and past their due time', () => {
+    expect(isOverdue({ status: 'open', due_at: 1_000 }, 1_000)).toBe(false);
+    expect(isOverdue({ status: 'open', due_at: 1_000 }, 1_001)).toBe(true);
+    expect(isOverdue({ status: 'done', due_at: 1_000 }, 9_999)).toBe(false);
+  });
+
+  it('a call-back event re-reads the work list, not a call', () => {
+    const s = initialState(ME);
+    const e = { seq: 1, at: 1, type: 'call.call_back_created', call_back_id: 'b1', call_id: 'c1', reason: 'abandoned', due_at: 2, ani_masked: '+62***890', by: null } as const;
+    expect(applyEvent(s, e).followUp).toEqual({ kind: 'reload_call_backs' });
   });
 });

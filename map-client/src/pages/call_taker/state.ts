@@ -22,6 +22,7 @@ export const CLASS_KEYS: Readonly<Record<string, CallClass>> = {
   '4': 'ghost',
   '5': 'wrong_number',
   '6': 'abandoned',
+  '7': 'test',
 };
 
 /** The most victims the server accepts on one incident. */
@@ -149,7 +150,7 @@ export interface CallTakerState {
   readonly lastIncident: string | null;
 }
 
-export type FollowUp = { readonly kind: 'load_call'; readonly id: string } | { readonly kind: 'reload_returned' } | { readonly kind: 'reload_follow_ups' };
+export type FollowUp = { readonly kind: 'load_call'; readonly id: string } | { readonly kind: 'reload_returned' } | { readonly kind: 'reload_follow_ups' } | { readonly kind: 'reload_call_backs' };
 
 export interface Step {
   readonly state: CallTakerState;
@@ -306,7 +307,7 @@ function sameEnding(a: Ending, b: Ending): boolean {
 
 /**
  * What a key does. Ctrl+Enter and Alt+E always act; A and the class digits only when not typing in a field.
- * Keys that end the call (2–6, and Alt+E when the form holds unsent work) arm a confirmation: Enter or the
+ * Keys that end the call (2–7, and Alt+E when the form holds unsent work) arm a confirmation: Enter or the
  * same key again confirms, Escape cancels. After classifying, a digit is explained, never sent.
  */
 export function shortcutFor(state: CallTakerState, k: KeyPress): Shortcut | null {
@@ -705,6 +706,8 @@ export function applyEvent(state: CallTakerState, e: LiveEvent): Step {
     return { state: e.user_id === state.userId ? agentStateSet(state, { state: e.state, reason: e.reason ?? null }) : state, followUp: null };
   }
   if (e.type === 'call.follow_up_scheduled' || e.type === 'call.follow_up_recorded') return { state, followUp: { kind: 'reload_follow_ups' } };
+  // Call-back tasks are drawn by `callers.ts` from its own reads.
+  if (e.type === 'call.call_back_created' || e.type === 'call.call_back_updated') return { state, followUp: { kind: 'reload_call_backs' } };
   const id = isCallEvent(e) ? callIdOf(e) : null;
   return { state, followUp: id ? { kind: 'load_call', id } : null };
 }

@@ -169,6 +169,10 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   });
   const detailView = mountDetail(detail, {
     verify: (id) => void act(`${incidentPath(id)}/verify`, {}),
+    callBack: (id) =>
+      void post<{ due_at: number }>('/api/v1/call-backs', { incident_id: id })
+        .then(() => shell.toast(t('disp.call_back_asked')))
+        .catch((e: unknown) => shell.toast(messageFor(e), 'error')),
     openDecision: (id, kind) => store.update((s) => openDecision(s, id, kind)),
     cancelDecision: () => store.update(cancelDecision),
     async decide(id, kind, text) {

@@ -31,6 +31,8 @@ import { priorityBadge } from './view_queue';
 
 export interface DetailHandlers {
   verify(incidentId: string): void;
+  /** Asks the call takers to ring the incident's caller back to confirm (a call-back task). */
+  callBack(incidentId: string): void;
   openDecision(incidentId: string, kind: DecisionKind): void;
   cancelDecision(): void;
   /** Sends the reject reason or the final report; rejects with the API error to show in the form. */
@@ -131,6 +133,9 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
         h('button', { type: 'button', class: 'btn primary', 'data-action': 'close', 'aria-expanded': String(open === 'close'), onclick: () => openForm(inc.id, 'close') }, '■ ', t('disp.close')),
       );
     }
+    actions.append(
+      h('button', { type: 'button', class: 'btn', 'data-action': 'call-back', title: t('disp.call_back_hint'), onclick: () => handlers.callBack(inc.id) }, '☎ ', t('disp.call_back')),
+    );
     // Live updates redraw the panel; whoever was typing in the open form or a radio note keeps the focus, the
     // caret and the text.
     const active = document.activeElement;

@@ -93,6 +93,7 @@ describe('supervisor KPI tiles', () => {
       prank_ratio: 1 / 3,
       prank_ghost_ratio: 1 / 3,
     },
+    call_backs: { created: 2, made: 2, attempts: 3, reached: 1, within_target: 1, open: 1, reached_ratio: 0.5, within_target_ratio: 0.5 },
   } as unknown as KpiReport;
 
   it('show the figures the API computed, in board order, none recomputed', () => {
@@ -106,12 +107,15 @@ describe('supervisor KPI tiles', () => {
       ['aht', 61_000],
       ['success', 0.5],
       ['prank', 1 / 3],
+      ['call_backs', 2],
+      ['call_backs_in_time', 0.5],
     ]);
+    expect(tiles.find((t) => t.id === 'call_backs')?.detail).toEqual({ value: 0.5, unit: 'ratio' });
     expect(tiles.find((t) => t.id === 'abandoned')?.detail).toEqual({ value: 0.25, unit: 'ratio' });
   });
 
   it('show none for a ratio over zero calls', () => {
-    const empty = { calls: { offered: 0, answered: 0, abandoned: 0 } } as unknown as KpiReport;
+    const empty = { calls: { offered: 0, answered: 0, abandoned: 0 }, call_backs: { created: 0, made: 0 } } as unknown as KpiReport;
     expect(kpiTiles(empty).filter((t) => t.unit !== 'count').every((t) => t.value === null)).toBe(true);
   });
 

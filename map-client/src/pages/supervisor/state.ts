@@ -61,7 +61,7 @@ export type TileUnit = 'duration' | 'ratio' | 'count';
 
 export interface KpiTile {
   /** Also the i18n key's suffix (`sup.kpi.asa`) and the tile's test id. */
-  readonly id: 'offered' | 'asa' | 'sl15' | 'sl20' | 'abandoned' | 'aht' | 'success' | 'prank';
+  readonly id: 'offered' | 'asa' | 'sl15' | 'sl20' | 'abandoned' | 'aht' | 'success' | 'prank' | 'call_backs' | 'call_backs_in_time';
   /** Null when the period has nothing to measure (a ratio over zero calls). */
   readonly value: number | null;
   readonly unit: TileUnit;
@@ -99,6 +99,7 @@ export function initialState(): SupervisorState {
 /** The tiles the board shows, in order, from a KPI report: the figures the API computed, none recomputed. */
 export function kpiTiles(report: KpiReport): KpiTile[] {
   const c = report.calls;
+  const b = report.call_backs;
   return [
     { id: 'offered', value: c.offered, unit: 'count' },
     { id: 'asa', value: c.asa_ms ?? null, unit: 'duration' },
@@ -108,6 +109,9 @@ export function kpiTiles(report: KpiReport): KpiTile[] {
     { id: 'aht', value: c.aht_ms ?? null, unit: 'duration' },
     { id: 'success', value: c.success_call_ratio ?? null, unit: 'ratio' },
     { id: 'prank', value: c.prank_ratio ?? null, unit: 'ratio' },
+    // Call-backs made of those created, with the share that reached the caller; and the share made in time.
+    { id: 'call_backs', value: b.made, unit: 'count', detail: { value: b.reached_ratio ?? null, unit: 'ratio' } },
+    { id: 'call_backs_in_time', value: b.within_target_ratio ?? null, unit: 'ratio' },
   ];
 }
 

@@ -175,7 +175,7 @@ pub(crate) async fn load(state: &AppState, id: &str) -> ApiResult<IncidentRow> {
 
 /// What the actor may see of an incident: `Ok(true)` with the reporter, `Ok(false)` without, or 403 (another
 /// region, an OPD not taking part, a unit not assigned).
-async fn check_visible(
+pub(crate) async fn check_visible(
     state: &AppState,
     actor: &Actor,
     incident: &IncidentRow,
