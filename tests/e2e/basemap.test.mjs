@@ -60,7 +60,7 @@ function mapState(page) {
         roads: rendered('roads_highway') + rendered('roads_major'),
         units: rendered('siaga-units-circle'),
       },
-      labels: { roads: [...names('roads_labels_major'), ...names('roads_labels_minor')], places: names('places_locality') },
+      labels: { roads: [...names('roads_labels_major'), ...names('roads_labels_minor')], places: [...names('places_locality'), ...names('places_subplace')] },
       attribution: document.querySelector('[data-testid="map"] .maplibregl-ctrl-attrib')?.textContent ?? '',
       theme: document.querySelector('[data-testid="map"]')?.dataset.mapTheme,
     };
@@ -220,8 +220,8 @@ test('street and place names from the archive are drawn with glyphs from the Sia
   assert.ok(street.zoom >= 15);
   await canvasPixels(page, 'light_street_z15', await backgroundColour(page));
 
-  // Town zoom: the place's name.
-  await show(page, PLACE_AT, 12);
+  // Neighbourhood zoom: the kelurahan's name.
+  await show(page, PLACE_AT, 14);
   await eventually(
     async () => {
       const s = await mapState(page);

@@ -96,9 +96,9 @@ test('a ringing call shows its caller history with the prank flag, and a dropped
 
 test("a dispatcher asks for a call back to confirm from the incident panel; the call takers' list gets it", async () => {
   const colleague = await login(server.url, 'operator2');
-  // A place inside the demo area, as the API lists it (no coordinates written here).
-  const facilities = await api(server.url, 'GET', '/api/v1/geo/facilities.geojson', colleague.token);
-  const [lon, lat] = facilities.body.features[0].geometry.coordinates;
+  // A place inside the demo area, as the API lists it (no coordinates written here): where AMB-01 is parked.
+  const units = await api(server.url, 'GET', '/api/v1/units', colleague.token);
+  const { lon, lat } = units.body.find((u) => u.call_sign === 'AMB-01').position;
   const call = await api(server.url, 'POST', '/api/v1/calls', colleague.token, { ani: '081266670003', channel: 'voice' });
   await api(server.url, 'POST', `/api/v1/calls/${call.body.id}/answer`, colleague.token, {});
   await api(server.url, 'POST', `/api/v1/calls/${call.body.id}/classify`, colleague.token, { class: 'emergency' });

@@ -32,7 +32,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
-use geo::{BooleanOps, Coord, MultiPolygon, Polygon, Rect};
+use geo::{BooleanOps, BoundingRect, Coord, MultiPolygon, Polygon, Rect};
 use pmtiles::{Compression, PmTilesWriter, TileCoord, TileType};
 
 pub use schema::Region;
@@ -55,7 +55,7 @@ pub struct BuildOptions {
     pub out: PathBuf,
     pub max_zoom: u8,
     /// Limit the archive to this box (west, south, east, north, degrees). None: the PBF header's box, else the
-    /// data's.
+    /// box of the data and the given land (so the sea around a city's land is drawn too).
     pub bbox: Option<[f64; 4]>,
     /// Set it (e.g. on Ctrl-C) to stop the build: it then fails with [`BasemapError::Cancelled`] and leaves
     /// nothing behind.
@@ -297,15 +297,27 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BasemapError> {
     }
 
     // Land and sea over the archive's extent.
-    let data_rect = data_rect.get();
-    let extent = match (extent_ll, data_rect) {
-        (Some([w, s, e, n]), _) => Rect::new(Coord { x: w, y: s }, Coord { x: e, y: n }),
-        (None, Some(r)) => {
-            let a = geom::unproject(r.min());
-            let b = geom::unproject(r.max());
-            Rect::new(Coord { x: a.x, y: b.y }, Coord { x: b.x, y: a.y })
-        }
-        (None, None) => {
+    let data_rect = data_rect.get().map(|r| {
+        let a = geom::unproject(r.min());
+        let b = geom::unproject(r.max());
+        Rect::new(Coord { x: a.x, y: b.y }, Coord { x: b.x, y: a.y })
+    });
+    // Without a box given, given land widens the extent: its coast and the sea beyond are part of the map.
+    let land_rect = opts.land.as_ref().and_then(|l| l.bounding_rect());
+    let extent = match (extent_ll, data_rect, land_rect) {
+        (Some([w, s, e, n]), _, _) => Rect::new(Coord { x: w, y: s }, Coord { x: e, y: n }),
+        (None, Some(a), Some(b)) => Rect::new(
+            Coord {
+                x: a.min().x.min(b.min().x),
+                y: a.min().y.min(b.min().y),
+            },
+            Coord {
+                x: a.max().x.max(b.max().x),
+                y: a.max().y.max(b.max().y),
+            },
+        ),
+        (None, Some(r), None) | (None, None, Some(r)) => r,
+        (None, None, None) => {
             return Err(BasemapError::Invalid(
                 "nothing to draw: the extract and regions are empty".into(),
             ));

@@ -138,7 +138,8 @@ pub struct BasemapBuildArgs {
     /// Deepest zoom level (at most 16).
     #[arg(long, default_value_t = siaga_basemap::DEFAULT_MAX_ZOOM)]
     pub max_zoom: u8,
-    /// Limit to west,south,east,north in degrees (default: the extract's own box).
+    /// Limit to west,south,east,north in degrees (default: the extract's own box, else the box of the data
+    /// and the land).
     #[arg(long, value_name = "W,S,E,N", value_parser = parse_bbox)]
     pub bbox: Option<Bbox>,
 }

@@ -9,9 +9,13 @@ import { REPO, siagaBin } from './server.mjs';
 /** A secondary road of the Kelapa Gading extract (OSM way 24055272), and a point on it. */
 export const STREET_NAME = 'Jalan Bulevar Utara Kelapa Gading';
 export const STREET_AT = [106.8951876, -6.1756064];
-/** A kecamatan of the demo regions, labelled as a locality, and its centroid (the source's `lat`/`lng`). */
-export const PLACE_NAME = 'Kelapa Gading';
-export const PLACE_AT = [106.903688, -6.161043];
+/**
+ * A kelurahan of the demo regions (31.72.06.1002), labelled by the basemap as a neighbourhood, and its centroid
+ * (the source's `lat`/`lng`). Not a kecamatan: the dispatcher's own region layer names those, and its label
+ * rightly wins the place over the basemap's label of the same name.
+ */
+export const PLACE_NAME = 'Pegangsaan Dua';
+export const PLACE_AT = [106.914717, -6.164087];
 /** A view with land, the sea of Jakarta Bay and the extract's main roads at zoom 10. */
 export const OVERVIEW_AT = [106.9, -6.1];
 
