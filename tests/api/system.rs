@@ -195,6 +195,25 @@ async fn responses_are_compressed_and_hashed_assets_cached_for_good(engine: Engi
             "{encoding}: {sent} bytes sent for {raw_len}"
         );
     }
+    // The build's brotli form (quality 11, `map-client/scripts/precompress.mjs`) is sent as it is: the bytes
+    // on the wire are the `.br` file's, not a fresh on-the-fly compression (the gzip above has no such form).
+    let precompressed = std::fs::read(
+        workspace_root()
+            .join("tests/fixtures/static")
+            .join(format!("{}.br", &asset[1..])),
+    )
+    .unwrap();
+    let resp = srv
+        .request(Method::GET, asset, None)
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-encoding"], "br");
+    assert_eq!(
+        resp.bytes().await.unwrap().as_ref(),
+        precompressed.as_slice()
+    );
     // Without Accept-Encoding, the file as it is.
     let resp = srv.request(Method::GET, asset, None).send().await.unwrap();
     assert!(resp.headers().get("content-encoding").is_none());

@@ -189,10 +189,23 @@ fn application(state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
     let static_dir = state.config.static_dir.clone();
-    let spa = ServeDir::new(&static_dir).fallback(ServeFile::new(static_dir.join("index.html")));
+    // The client's build leaves next to each file its brotli (quality 11) and gzip (level 9) forms
+    // (`map-client/scripts/precompress.mjs`); they are sent as they are when the browser accepts them, smaller
+    // than what on-the-fly compression makes (MapLibre: 246 kB instead of 301 kB). Other files are compressed
+    // on the fly (`compression`), which leaves a response that already has its encoding alone.
+    let spa = ServeDir::new(&static_dir)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(
+            ServeFile::new(static_dir.join("index.html"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
     // Glyph ranges the map asks for by codepoint: a range that is not there is a 404 (MapLibre then draws
     // those characters with a local font), never the app shell's HTML.
-    let glyphs = ServeDir::new(static_dir.join("glyphs"));
+    let glyphs = ServeDir::new(static_dir.join("glyphs"))
+        .precompressed_br()
+        .precompressed_gzip();
 
     api.route(
         "/api/openapi.json",
