@@ -311,3 +311,49 @@ test('the night-shift switch darkens the basemap under the same Siaga layers and
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+test("a dispatcher's map reopens where the desk left it, at street zoom, after a reload; a new device fits to the data", async () => {
+  const { context, problems } = await guardedContext(browser, server.url, { viewport: VIEWPORT });
+  const page = await context.newPage();
+  await loginAs(page, 'dispatch.dinkes');
+  await page.waitForSelector('[data-testid="map"][data-basemap="pmtiles"] .maplibregl-canvas');
+  await page.waitForSelector('[data-testid="unit-list"] li');
+  await idle(page);
+  const view = () =>
+    page.evaluate(() => {
+      const map = document.querySelector('[data-testid="map"]').maplibreMap;
+      return { center: map.getCenter().toArray(), zoom: map.getZoom() };
+    });
+  const fitted = await view();
+  assert.ok(fitted.zoom < 14, `the first view fits the OPD's area: ${JSON.stringify(fitted)}`);
+
+  await showStreet(page, 15.5);
+  await page.reload();
+  await page.waitForSelector('[data-testid="map"][data-basemap="pmtiles"] .maplibregl-canvas');
+  await page.waitForSelector('[data-testid="unit-list"] li');
+  await idle(page);
+  const back = await view();
+  assert.ok(Math.abs(back.zoom - 15.5) < 0.01, `reopened at street zoom: ${JSON.stringify(back)}`);
+  assert.ok(Math.abs(back.center[0] - STREET_AT[0]) < 1e-4 && Math.abs(back.center[1] - STREET_AT[1]) < 1e-4, JSON.stringify(back));
+  await eventually(
+    async () => {
+      const s = await mapState(page);
+      return s && s.labels.roads.includes(STREET_NAME) ? s : null;
+    },
+    20_000,
+    'the street drawn with its name at the reopened view',
+  );
+  assert.deepEqual(problems, []);
+  await context.close();
+
+  // Another device (a fresh browser profile) has no saved view: the map fits to the data again.
+  const other = await guardedContext(browser, server.url, { viewport: VIEWPORT });
+  const fresh = await other.context.newPage();
+  await loginAs(fresh, 'dispatch.dinkes');
+  await fresh.waitForSelector('[data-testid="unit-list"] li');
+  await idle(fresh);
+  const firstView = await fresh.evaluate(() => document.querySelector('[data-testid="map"]').maplibreMap.getZoom());
+  assert.ok(firstView < 14, `fitted on a new device: zoom ${firstView}`);
+  assert.deepEqual(other.problems, []);
+  await other.context.close();
+});

@@ -50,7 +50,8 @@ pub struct BuildOptions {
     pub osm: PathBuf,
     /// Administrative regions for boundaries and place labels (may be empty).
     pub regions: Vec<Region>,
-    /// Land polygons (lon/lat). None: the union of the coarsest regions given; no regions either: all land.
+    /// Land polygons (lon/lat), merged into one mask without holes. None: the union of the coarsest regions
+    /// given; no regions either: all land.
     pub land: Option<MultiPolygon<f64>>,
     pub out: PathBuf,
     pub max_zoom: u8,
@@ -323,10 +324,10 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BasemapError> {
             ));
         }
     };
-    let land = opts
-        .land
-        .clone()
-        .or_else(|| land_from_regions(&opts.regions));
+    let land = match &opts.land {
+        Some(land) => Some(solid_land(&land.0)),
+        None => land_from_regions(&opts.regions),
+    };
     let extent_poly = MultiPolygon(vec![extent.to_polygon()]);
     let (earth, ocean) = match &land {
         Some(land) => (
@@ -465,19 +466,26 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BasemapError> {
 /// neighbours are not sea).
 fn land_from_regions(regions: &[Region]) -> Option<MultiPolygon<f64>> {
     let top = regions.iter().map(Region::level).min()?;
-    let polys: Vec<&MultiPolygon<f64>> = regions
-        .iter()
-        .filter(|r| r.level() == top)
-        .map(|r| &r.area)
-        .collect();
-    let union = geo::unary_union(polys);
-    Some(MultiPolygon(
+    Some(solid_land(
+        regions
+            .iter()
+            .filter(|r| r.level() == top)
+            .flat_map(|r| r.area.0.iter()),
+    ))
+}
+
+/// One land mask from land polygons: their union without holes. Neighbouring administrative polygons were
+/// simplified independently and leave thin gaps between them; inside the union those gaps are holes, which
+/// would otherwise be drawn as sea running through a city. Real lakes and rivers come from OSM water.
+fn solid_land<'a>(polygons: impl IntoIterator<Item = &'a Polygon<f64>>) -> MultiPolygon<f64> {
+    let union = geo::unary_union(polygons);
+    MultiPolygon(
         union
             .0
             .into_iter()
             .map(|p| Polygon::new(p.exterior().clone(), vec![]))
             .collect(),
-    ))
+    )
 }
 
 /// The archive's metadata: TileJSON-style `vector_layers`, attribution, and the schema it follows.

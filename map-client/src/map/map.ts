@@ -18,7 +18,36 @@ export const DEFAULT_CENTER: [number, number] = [106.915, -6.175];
 
 let workerSet = false;
 
-export async function createMap(container: HTMLElement): Promise<maplibregl.Map> {
+/** Where a page's map was last left on this device (see `createMap`'s `remember`). */
+const VIEW_KEY = 'siaga.mapView.';
+const restoredMaps = new WeakSet<maplibregl.Map>();
+
+/** The view saved under `key`, if it is one (anything else in storage is ignored). */
+export function parseSavedView(raw: string | null): { center: [number, number]; zoom: number } | null {
+  try {
+    const v: unknown = JSON.parse(raw ?? 'null');
+    if (typeof v !== 'object' || v === null) return null;
+    const { center, zoom } = v as { center?: unknown; zoom?: unknown };
+    if (!Array.isArray(center) || center.length !== 2 || typeof zoom !== 'number' || !Number.isFinite(zoom)) return null;
+    const [lon, lat] = center as unknown[];
+    if (typeof lon !== 'number' || typeof lat !== 'number' || Math.abs(lon) > 180 || Math.abs(lat) > 85) return null;
+    return { center: [lon, lat], zoom };
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the map opened where it was last left (a page then keeps that view instead of fitting to its data). */
+export function openedOnSavedView(map: maplibregl.Map): boolean {
+  return restoredMaps.has(map);
+}
+
+/**
+ * Creates a page's map. With `remember` (a key naming the page and the user), the view is saved on this device
+ * whenever it stops moving, and the next load opens there: a desk that reloads, or logs in again, finds the
+ * streets it was watching instead of the whole city.
+ */
+export async function createMap(container: HTMLElement, remember?: string): Promise<maplibregl.Map> {
   if (!workerSet) {
     maplibregl.setWorkerUrl(new URL(workerUrl, location.href).toString());
     workerSet = true;
@@ -29,11 +58,12 @@ export async function createMap(container: HTMLElement): Promise<maplibregl.Map>
   register?.(maplibregl);
   container.dataset['basemap'] = register ? 'pmtiles' : 'plain';
   container.dataset['mapTheme'] = theme;
+  const saved = remember ? parseSavedView(localStorage.getItem(VIEW_KEY + remember)) : null;
   const map = new maplibregl.Map({
     container,
     style,
-    center: DEFAULT_CENTER,
-    zoom: 10.5,
+    center: saved?.center ?? DEFAULT_CENTER,
+    zoom: saved?.zoom ?? 10.5,
     attributionControl: false,
     // Icons are drawn locally; nothing in the style may point off the origin.
     transformRequest: (url) => {
@@ -62,6 +92,17 @@ export async function createMap(container: HTMLElement): Promise<maplibregl.Map>
     theme = next;
     container.dataset['mapTheme'] = next;
   };
+  if (saved) restoredMaps.add(map);
+  if (remember) {
+    map.on('moveend', () => {
+      const c = map.getCenter();
+      try {
+        localStorage.setItem(VIEW_KEY + remember, JSON.stringify({ center: [c.lng, c.lat], zoom: map.getZoom() }));
+      } catch {
+        // Storage full or denied: the next load fits to the data as without a saved view.
+      }
+    });
+  }
   // Browser tests read the style and the rendered features through the container.
   Object.defineProperty(container, 'maplibreMap', { value: map });
   await new Promise<void>((resolve) => {

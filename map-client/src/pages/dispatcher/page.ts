@@ -17,7 +17,7 @@ import { ApiError, get, getOptional, patch, post } from '../../api/client';
 import type { Agency, AssignmentView, IncidentView, Recommendations, Unit } from '../../api/types';
 import { t } from '../../i18n';
 import { connectLive } from '../../live/connect';
-import { createMap, fitTo, geojsonPoints } from '../../map/map';
+import { createMap, fitTo, geojsonPoints, openedOnSavedView } from '../../map/map';
 import { mountBoundaries } from '../../map/layers/boundaries';
 import { mountFacilities } from '../../map/layers/facilities';
 import { mountIncidents } from '../../map/layers/incidents';
@@ -85,7 +85,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   );
 
   const store = createStore(initialState(user.agency_id ?? null));
-  const map = await createMap(mapBox);
+  const map = await createMap(mapBox, `dispatcher:${user.username}`);
   // The map's centre, readable by tests and assistive tooling (e.g. that it follows the selected unit).
   map.on('moveend', () => {
     const c = map.getCenter();
@@ -196,7 +196,8 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       return ok;
     },
   });
-  let fitted = false;
+  // A map that opened where this desk last left it keeps that view.
+  let fitted = openedOnSavedView(map);
   let movedTimer: number | null = null;
   store.subscribe((next, prev) => {
     syncMap(layers, next, prev);

@@ -9,7 +9,7 @@ import { download, get, getOptional, post } from '../../api/client';
 import type { Agency, AgentView, CallView, IncidentView, KpiReport, Region } from '../../api/types';
 import { t } from '../../i18n';
 import { connectLive } from '../../live/connect';
-import { createMap, fitTo, geojsonPoints } from '../../map/map';
+import { createMap, fitTo, geojsonPoints, openedOnSavedView } from '../../map/map';
 import { mountBoundaries } from '../../map/layers/boundaries';
 import { mountHexbins } from '../../map/layers/hexbins';
 import type { PageContext } from '../../main';
@@ -126,7 +126,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     shell.toast(messageFor(e), 'error');
   }
 
-  const map = await createMap(mapBox);
+  const map = await createMap(mapBox, `supervisor:${user.username}`);
   const boundaries = mountBoundaries(map);
   const heatLegend = mountHeatLegend(legend, mountHexbins(map));
   store.subscribe(heatLegend.render);
@@ -134,7 +134,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     .then((fc) => {
       if (fc) {
         boundaries.update(fc);
-        fitTo(map, geojsonPoints(fc));
+        if (!openedOnSavedView(map)) fitTo(map, geojsonPoints(fc));
       }
     })
     .catch(() => undefined);
