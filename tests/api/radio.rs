@@ -102,11 +102,19 @@ async fn a_dispatcher_records_the_crews_radio_reports_and_they_are_marked_as_suc
         json!(["acknowledged", "declined", "cancelled"])
     );
 
-    // The crew acknowledges itself; the dispatcher records the rest from the radio.
-    let (s, v) = set_status(&srv, &crew, &assignment, json!({"status": "acknowledged"})).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    // The crew acknowledges itself; the dispatcher records the rest from the radio. The desk's socket is open
+    // before the crew's step, so every step arrives on it in order (opened after, the acknowledgement could
+    // still be on its way to the socket and arrive first).
     let mut live = srv.ws(&health).await;
     assert_eq!(live.next().await["type"], "hello");
+    let (s, v) = set_status(&srv, &crew, &assignment, json!({"status": "acknowledged"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let event = live.next_of("assignment.status").await;
+    assert_eq!(event["status"], "acknowledged", "{event}");
+    assert!(
+        event.get("reported_via").is_none_or(Value::is_null),
+        "{event}"
+    );
     let mut last = Value::Null;
     for (status, body) in [
         (
