@@ -2,18 +2,15 @@
 //! Jatinegara/Cakung, Jakarta; ODbL) with boundaries from a file or from the database, and refusing a truncated
 //! or wrong extract without leaving anything behind.
 
-use super::{geodata, siaga};
-use siaga_tests::{Engine, TestDb, workspace_root};
+use super::{import, siaga};
+use siaga_tests::{Engine, TestDb, demo_streets_pbf, shared_geodata};
 use std::path::{Path, PathBuf};
-
-fn fixture() -> PathBuf {
-    workspace_root().join("geodata/demo/streets.osm.pbf")
-}
 
 /// Kecamatan Kelapa Gading (31.72.06) and Cakung (31.75.06) from the shared boundaries, as an import file.
 fn two_kecamatan(dir: &Path) -> PathBuf {
     let all: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(geodata().join("boundaries/idn_adm3_kecamatan.geojson")).unwrap(),
+        &std::fs::read_to_string(shared_geodata().join("boundaries/idn_adm3_kecamatan.geojson"))
+            .unwrap(),
     )
     .unwrap();
     let features: Vec<_> = all["features"]
@@ -61,7 +58,7 @@ pub async fn builds_a_basemap_from_osm_and_the_imported_boundaries(engine: Engin
             "basemap",
             "build",
             "--osm",
-            fixture().to_str().unwrap(),
+            demo_streets_pbf().to_str().unwrap(),
             "--regions",
             kec.to_str().unwrap(),
             "--out",
@@ -81,7 +78,7 @@ pub async fn builds_a_basemap_from_osm_and_the_imported_boundaries(engine: Engin
     assert!(is_pmtiles_v3(&from_file));
 
     // Without --regions: the regions imported into the configured database.
-    let imported = siaga(
+    import(
         &db,
         &[
             "import",
@@ -90,12 +87,6 @@ pub async fn builds_a_basemap_from_osm_and_the_imported_boundaries(engine: Engin
             "--level",
             "kecamatan",
         ],
-        None,
-    );
-    assert!(
-        imported.status.success(),
-        "{}",
-        String::from_utf8_lossy(&imported.stderr)
     );
     let from_db = out_dir.join("db.pmtiles");
     let out = siaga(
@@ -104,7 +95,7 @@ pub async fn builds_a_basemap_from_osm_and_the_imported_boundaries(engine: Engin
             "basemap",
             "build",
             "--osm",
-            fixture().to_str().unwrap(),
+            demo_streets_pbf().to_str().unwrap(),
             "--out",
             from_db.to_str().unwrap(),
             "--max-zoom",
@@ -134,7 +125,7 @@ pub async fn builds_a_basemap_from_osm_and_the_imported_boundaries(engine: Engin
 pub async fn a_truncated_or_wrong_extract_is_refused_and_leaves_nothing(engine: Engine) {
     let db = TestDb::new(engine).await;
     let dir = tempfile::tempdir().unwrap();
-    let bytes = std::fs::read(fixture()).unwrap();
+    let bytes = std::fs::read(demo_streets_pbf()).unwrap();
     let cut = dir.path().join("cut.osm.pbf");
     std::fs::write(&cut, &bytes[..bytes.len() * 3 / 4]).unwrap();
     let wrong = two_kecamatan(dir.path());

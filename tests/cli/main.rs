@@ -11,10 +11,9 @@ mod audit;
 mod basemap;
 
 use siaga_tests::{
-    Engine, TestDb, demo_streets_pbf, engine_tests, jakarta_boundaries, siaga_bin, workspace_root,
+    Engine, TestDb, demo_streets_pbf, engine_tests, jakarta_boundaries, shared_geodata, siaga_bin,
 };
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 engine_tests!(
@@ -32,18 +31,6 @@ engine_tests!(
     builds_a_basemap_from_osm_and_the_imported_boundaries,
     a_truncated_or_wrong_extract_is_refused_and_leaves_nothing
 );
-
-fn geodata() -> PathBuf {
-    let dir = std::env::var("SIAGA_GEODATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| workspace_root().join("../shared/geodata"));
-    assert!(
-        dir.join("boundaries/idn_adm2_kabkota.geojson").exists(),
-        "the shared geodata is expected at {} (or set SIAGA_GEODATA_DIR)",
-        dir.display()
-    );
-    dir
-}
 
 fn siaga(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = Command::new(siaga_bin().unwrap())
@@ -77,7 +64,7 @@ const POINTS: &str = "106.8271,-6.1754\n104.0537,1.1283\n107.6187,-6.9025\n105.0
 
 async fn imports_real_boundaries_and_locates_points(engine: Engine) {
     let db = TestDb::new(engine).await;
-    let g = geodata();
+    let g = shared_geodata();
     let kab = g.join("boundaries/idn_adm2_kabkota.geojson");
     let kec = g.join("boundaries/idn_adm3_kecamatan.geojson");
     let faskes = g.join("faskes/faskes_kemenkes_bppsdmk_2019.geojson");
@@ -206,7 +193,7 @@ async fn demo_stands_on_real_jakarta_data_with_the_faskes_of_its_area(engine: En
         "nothing was loaded"
     );
 
-    let faskes = geodata().join("faskes/faskes_kemenkes_bppsdmk_2019.geojson");
+    let faskes = shared_geodata().join("faskes/faskes_kemenkes_bppsdmk_2019.geojson");
     let said = import(
         &db,
         &["demo", "--no-serve", "--faskes", faskes.to_str().unwrap()],
@@ -272,7 +259,7 @@ async fn demo_stands_on_real_jakarta_data_with_the_faskes_of_its_area(engine: En
 
 async fn corrupt_import_is_refused_and_old_data_stays(engine: Engine) {
     let db = TestDb::new(engine).await;
-    let kab = geodata().join("boundaries/idn_adm2_kabkota.geojson");
+    let kab = shared_geodata().join("boundaries/idn_adm2_kabkota.geojson");
     import(
         &db,
         &[

@@ -307,16 +307,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport, BasemapError> {
     let land_rect = opts.land.as_ref().and_then(|l| l.bounding_rect());
     let extent = match (extent_ll, data_rect, land_rect) {
         (Some([w, s, e, n]), _, _) => Rect::new(Coord { x: w, y: s }, Coord { x: e, y: n }),
-        (None, Some(a), Some(b)) => Rect::new(
-            Coord {
-                x: a.min().x.min(b.min().x),
-                y: a.min().y.min(b.min().y),
-            },
-            Coord {
-                x: a.max().x.max(b.max().x),
-                y: a.max().y.max(b.max().y),
-            },
-        ),
+        (None, Some(a), Some(b)) => geom::union_rect(Some(a), b),
         (None, Some(r), None) | (None, None, Some(r)) => r,
         (None, None, None) => {
             return Err(BasemapError::Invalid(
