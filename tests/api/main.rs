@@ -16,6 +16,7 @@ mod escalation;
 mod fleet;
 mod flow;
 mod gazetteer;
+mod live_state;
 mod map;
 mod persistence;
 mod push;

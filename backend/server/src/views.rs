@@ -6,7 +6,7 @@
 //! through [`validate_lon_lat`].
 
 use crate::error::{ApiError, ApiResult};
-use crate::store::UnitRow;
+use crate::store::{AssignmentRow, SlaClockRow, UnitRow};
 use serde::{Deserialize, Serialize};
 
 /// A position on the wire.
@@ -62,4 +62,84 @@ pub fn validate_lon_lat(p: LonLat, field: &str) -> ApiResult<()> {
         ));
     }
     Ok(())
+}
+
+/// An SLA clock.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ClockView {
+    pub kind: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub started_at: i64,
+    pub due_at: i64,
+    pub stopped_at: Option<i64>,
+    pub breached_at: Option<i64>,
+}
+
+impl From<SlaClockRow> for ClockView {
+    fn from(c: SlaClockRow) -> Self {
+        ClockView {
+            kind: c.kind,
+            subject_type: c.subject_type,
+            subject_id: c.subject_id,
+            started_at: c.started_at,
+            due_at: c.due_at,
+            stopped_at: c.stopped_at,
+            breached_at: c.breached_at,
+        }
+    }
+}
+
+/// An assignment of a unit to an incident.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AssignmentView {
+    pub id: String,
+    pub incident_id: String,
+    pub unit_id: String,
+    pub agency_id: String,
+    pub status: String,
+    pub assigned_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub en_route_at: Option<i64>,
+    pub on_scene_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub declined_at: Option<i64>,
+    pub cancelled_at: Option<i64>,
+    pub reason: Option<String>,
+    pub note: Option<String>,
+    /// The crew's steps a dispatcher recorded from a radio report (`acknowledged`, `en_route`, `on_scene`,
+    /// `resolved`, `declined`), in lifecycle order; the other steps the crew posted itself.
+    pub radio_reported: Vec<String>,
+}
+
+impl From<AssignmentRow> for AssignmentView {
+    fn from(a: AssignmentRow) -> Self {
+        AssignmentView {
+            id: a.id,
+            incident_id: a.incident_id,
+            unit_id: a.unit_id,
+            agency_id: a.agency_id,
+            status: a.status,
+            assigned_at: a.assigned_at,
+            acknowledged_at: a.acknowledged_at,
+            en_route_at: a.en_route_at,
+            on_scene_at: a.on_scene_at,
+            resolved_at: a.resolved_at,
+            declined_at: a.declined_at,
+            cancelled_at: a.cancelled_at,
+            radio_reported: [
+                ("acknowledged", &a.acknowledged_via),
+                ("en_route", &a.en_route_via),
+                ("on_scene", &a.on_scene_via),
+                ("resolved", &a.resolved_via),
+                ("declined", &a.declined_via),
+            ]
+            .into_iter()
+            .filter(|(_, via)| via.as_deref() == Some("radio"))
+            .map(|(step, _)| step.to_owned())
+            .collect(),
+            reason: a.reason,
+            note: a.note,
+        }
+    }
 }

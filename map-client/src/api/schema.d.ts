@@ -1398,6 +1398,7 @@ export interface components {
             victims: components["schemas"]["EventVictims"];
             /** @description The dispatcher's note to the crew. */
             note?: string | null;
+            live?: null | components["schemas"]["IncidentLive"];
         };
         /**
          * @description Where an assignment stands. See [`AssignmentStatus::allowed_next`].
@@ -1424,6 +1425,7 @@ export interface components {
              *     and for a cancellation.
              */
             reported_via?: string | null;
+            live?: null | components["schemas"]["IncidentLive"];
         };
         /** @description A status change. */
         AssignmentStatusRequest: {
@@ -2432,6 +2434,18 @@ export interface components {
             /** @description Per region code of the incident (`unknown` when it has none). */
             by_region: components["schemas"]["KeyCount"][];
         };
+        /**
+         * @description An incident's assignments and SLA clocks as the change an event describes left them: what a dispatcher's
+         *     queue, map and alarms show, so that no screen reads the incident back after an event. The commit reads
+         *     them in the change's own transaction (`store::IncidentStateHook`). Not part of it, because events fan out
+         *     widely: the reporter's identity, which a screen reads once when a desk opens the incident.
+         */
+        IncidentLive: {
+            /** @description Every assignment of the incident, oldest first. */
+            assignments: components["schemas"]["AssignmentView"][];
+            /** @description The incident's SLA clocks, then its assignments' clocks. */
+            sla: components["schemas"]["ClockView"][];
+        };
         /** @description What every `incident.*` event says about its incident. */
         IncidentSummary: {
             incident_id: string;
@@ -2465,6 +2479,7 @@ export interface components {
              *     call taker's "sent back" list show); absent when the event was built without them.
              */
             agencies?: components["schemas"]["EventIncidentAgency"][] | null;
+            live?: null | components["schemas"]["IncidentLive"];
         };
         /**
          * @description `incident.updated`: the incident as it is now, and what the change was when it was an OPD's decision or

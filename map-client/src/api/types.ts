@@ -42,6 +42,7 @@ export type Recommendations = Schemas['RecommendationsView'];
 
 export type AssignmentStatus = Schemas['AssignmentStatus'];
 export type AssignmentView = Schemas['AssignmentView'];
+export type ClockView = Schemas['ClockView'];
 export type DeclineReason = Schemas['DeclineReason'];
 
 export type AgentView = Schemas['AgentView'];

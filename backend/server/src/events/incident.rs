@@ -1,8 +1,46 @@
 //! Payloads of the `incident.*` events: what a dispatcher's queue and map and a call taker's list show of an
 //! incident, without the reporter's personal data.
 
-use crate::views::LonLat;
+use crate::store::IncidentState;
+use crate::views::{AssignmentView, ClockView, LonLat};
 use serde::{Deserialize, Serialize};
+
+/// An incident's assignments and SLA clocks as the change an event describes left them: what a dispatcher's
+/// queue, map and alarms show, so that no screen reads the incident back after an event. The commit reads
+/// them in the change's own transaction (`store::IncidentStateHook`). Not part of it, because events fan out
+/// widely: the reporter's identity, which a screen reads once when a desk opens the incident.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IncidentLive {
+    /// Every assignment of the incident, oldest first.
+    pub assignments: Vec<AssignmentView>,
+    /// The incident's SLA clocks, then its assignments' clocks.
+    pub sla: Vec<ClockView>,
+}
+
+impl IncidentLive {
+    /// The live state from what the commit read.
+    pub fn from_state(state: &IncidentState) -> IncidentLive {
+        IncidentLive {
+            assignments: state
+                .assignments
+                .iter()
+                .cloned()
+                .map(AssignmentView::from)
+                .collect(),
+            sla: state.clocks.iter().cloned().map(ClockView::from).collect(),
+        }
+    }
+
+    /// Writes the live state into a stored payload's `live` field (the `fill` of the commit's hook).
+    pub fn fill(payload: &mut serde_json::Value, state: &IncidentState) {
+        if let (Some(map), Ok(live)) = (
+            payload.as_object_mut(),
+            serde_json::to_value(IncidentLive::from_state(state)),
+        ) {
+            map.insert("live".into(), live);
+        }
+    }
+}
 
 /// Victims as events carry them.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -44,6 +82,9 @@ pub struct IncidentSummary {
     /// call taker's "sent back" list show); absent when the event was built without them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agencies: Option<Vec<EventIncidentAgency>>,
+    /// The assignments and SLA clocks as this change left them (written by the commit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<IncidentLive>,
 }
 
 /// An agency (OPD) an incident is escalated to, as events carry it (the fields of `IncidentAgencyView`).

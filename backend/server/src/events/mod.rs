@@ -23,7 +23,7 @@ pub mod schema;
 pub mod session;
 pub mod unit;
 
-use crate::store::NewEvent;
+use crate::store::{IncidentStateHook, NewEvent};
 use serde::{Deserialize, Serialize};
 
 pub use audience::Audience;
@@ -246,14 +246,34 @@ impl DomainEvent {
         serde_json::from_value(serde_json::Value::Object(map)).ok()
     }
 
-    /// This event as a row to append, visible to `reach`.
+    /// The incident whose live state ([`incident::IncidentLive`]) this event carries: every `incident.*` and
+    /// `assignment.*` event.
+    pub fn live_incident(&self) -> Option<&str> {
+        match self {
+            DomainEvent::IncidentCreated(e) => Some(&e.incident.incident_id),
+            DomainEvent::IncidentUpdated(e) => Some(&e.incident.incident_id),
+            DomainEvent::IncidentEscalated(e) => Some(&e.incident.incident_id),
+            DomainEvent::IncidentClosed(e) => Some(&e.incident.incident_id),
+            DomainEvent::AssignmentCreated(e) => Some(&e.incident_id),
+            DomainEvent::AssignmentStatus(e) => Some(&e.incident_id),
+            _ => None,
+        }
+    }
+
+    /// This event as a row to append, visible to `reach`. Events about an incident ask the commit to add the
+    /// incident's live state as the change leaves it.
     pub fn to(self, reach: &Reach) -> NewEvent {
+        let incident_state = self.live_incident().map(|id| IncidentStateHook {
+            incident_id: id.to_owned(),
+            fill: incident::IncidentLive::fill,
+        });
         NewEvent {
             event_type: self.kind().as_str().to_owned(),
             agency_ids: reach.agency_ids.clone(),
             unit_id: reach.unit_id.clone(),
             region_code: reach.region_code.clone(),
             payload: self.payload(),
+            incident_state,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Payloads of the `unit.*` and `assignment.*` events.
 
-use super::incident::EventVictims;
+use super::incident::{EventVictims, IncidentLive};
 use crate::views::{LonLat, UnitView};
 use serde::{Deserialize, Serialize};
 
@@ -21,6 +21,9 @@ pub struct AssignmentCreated {
     pub victims: EventVictims,
     /// The dispatcher's note to the crew.
     pub note: Option<String>,
+    /// The incident's assignments and SLA clocks as this change left them (written by the commit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<IncidentLive>,
 }
 
 /// `assignment.status`: an assignment moved; names its incident so screens need no lookup.
@@ -43,6 +46,9 @@ pub struct AssignmentStatusChanged {
     /// and for a cancellation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reported_via: Option<String>,
+    /// The incident's assignments and SLA clocks as this change left them (written by the commit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live: Option<IncidentLive>,
 }
 
 /// `unit.created`: a unit joined an agency's fleet.

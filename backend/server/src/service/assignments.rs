@@ -179,6 +179,7 @@ pub async fn change_status(
             note: req.note.as_deref().map(str::to_owned),
             by: actor.user.id.clone(),
             reported_via: via.map(|v| v.as_str().to_owned()),
+            live: None,
         })
         .to(&unit_reach),
     );

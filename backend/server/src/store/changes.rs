@@ -262,7 +262,23 @@ impl Store {
             tx.insert_audit(&set.audit).await?;
             let unannounced: Vec<usize> = set.announced_by.iter()
                 .filter(|(_, stmt)| untouched.contains(stmt)).map(|(event, _)| *event).collect();
-            let events = with_number(&set.events, &set.numbered_events, number.as_deref());
+            let mut events = with_number(&set.events, &set.numbered_events, number.as_deref());
+            if events.iter().any(|e| e.incident_state.is_some()) {
+                let mut states: Vec<(String, super::IncidentState)> = Vec::new();
+                for e in events.to_mut() {
+                    let Some(hook) = e.incident_state.clone() else { continue };
+                    if !states.iter().any(|(id, _)| *id == hook.incident_id) {
+                        let assignments = sqlx::query_as::<_, super::AssignmentRow>(&super::dispatch::incident_assignments_sql())
+                            .bind(&hook.incident_id).fetch_all(&mut *tx).await?;
+                        let clocks = sqlx::query_as::<_, super::SlaClockRow>(&super::dispatch::incident_clocks_sql())
+                            .bind(&hook.incident_id).fetch_all(&mut *tx).await?;
+                        states.push((hook.incident_id.clone(), super::IncidentState { assignments, clocks }));
+                    }
+                    if let Some((_, state)) = states.iter().find(|(id, _)| *id == hook.incident_id) {
+                        (hook.fill)(&mut e.payload, state);
+                    }
+                }
+            }
             let seqs = if unannounced.is_empty() {
                 tx.insert_events(set.at, &events).await?
             } else {
@@ -304,6 +320,7 @@ mod tests {
             unit_id: None,
             region_code: None,
             payload: serde_json::json!({"incident_id": "i1"}),
+            incident_state: None,
         };
         let mut set = ChangeSet::new(1);
         set.event(event("sla.breach"));

@@ -52,6 +52,31 @@ const ASSIGNMENT_COLUMNS: &str = "id, incident_id, unit_id, agency_id, status, a
 
 const CLOCK_COLUMNS: &str = "id, subject_type, subject_id, kind, agency_id, started_at, target_ms, due_at, stopped_at, breached_at";
 
+/// The assignments of incident `$1`, oldest first.
+pub(super) fn incident_assignments_sql() -> String {
+    format!(
+        "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE incident_id = $1 ORDER BY assigned_at, id"
+    )
+}
+
+/// The SLA clocks of incident `$1`: its own, then those of its assignments, each by start time.
+pub(super) fn incident_clocks_sql() -> String {
+    format!(
+        "SELECT {CLOCK_COLUMNS} FROM sla_clocks WHERE (subject_type = 'incident' AND subject_id = $1) \
+         OR (subject_type = 'assignment' AND subject_id IN (SELECT id FROM assignments WHERE incident_id = $1)) \
+         ORDER BY CASE WHEN subject_type = 'incident' THEN 0 ELSE 1 END, started_at, kind"
+    )
+}
+
+/// An incident's assignments and SLA clocks as one transaction sees them: what `incident.*` and
+/// `assignment.*` events carry so that screens need not read the incident back (see
+/// [`super::IncidentStateHook`]).
+#[derive(Debug, Clone, Default)]
+pub struct IncidentState {
+    pub assignments: Vec<AssignmentRow>,
+    pub clocks: Vec<SlaClockRow>,
+}
+
 impl Store {
     /// The assignment with this id.
     pub async fn get_assignment(&self, id: &str) -> StoreResult<AssignmentRow> {
@@ -62,11 +87,17 @@ impl Store {
 
     /// Assignments of an incident, oldest first.
     pub async fn incident_assignments(&self, incident_id: &str) -> StoreResult<Vec<AssignmentRow>> {
-        let sql = format!(
-            "SELECT {ASSIGNMENT_COLUMNS} FROM assignments WHERE incident_id = $1 ORDER BY assigned_at, id"
-        );
+        let sql = incident_assignments_sql();
         Ok(
             on_db!(self, p => sqlx::query_as::<_, AssignmentRow>(&sql).bind(incident_id).fetch_all(p).await)?,
+        )
+    }
+
+    /// The SLA clocks of an incident and of its assignments (the incident's first).
+    pub async fn incident_clocks(&self, incident_id: &str) -> StoreResult<Vec<SlaClockRow>> {
+        let sql = incident_clocks_sql();
+        Ok(
+            on_db!(self, p => sqlx::query_as::<_, SlaClockRow>(&sql).bind(incident_id).fetch_all(p).await)?,
         )
     }
 

@@ -29,6 +29,18 @@ pub struct NewEvent {
     pub region_code: Option<String>,
     /// The event body (no caller personal data: events fan out widely).
     pub payload: serde_json::Value,
+    /// For an event about an incident: the commit adds the incident's state as the change leaves it.
+    pub incident_state: Option<IncidentStateHook>,
+}
+
+/// Asks the commit of a change to read the incident's assignments and SLA clocks in the change's own
+/// transaction, after its statements, and to write them into the event's payload with `fill`. The store only
+/// reads; the event vocabulary decides the payload's shape. Reading in the transaction (not after the commit)
+/// means the event shows exactly the state its change left, even when other changes follow at once.
+#[derive(Debug, Clone)]
+pub struct IncidentStateHook {
+    pub incident_id: String,
+    pub fill: fn(&mut serde_json::Value, &super::IncidentState),
 }
 
 /// A stored event.

@@ -47,6 +47,7 @@ import {
   recommendationsMoved,
   recommendationsRequested,
   recommendationsWanted,
+  detailWanted,
   selectIncident,
   selectUnit,
   selectedIncident,
@@ -205,6 +206,9 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     unitView.render(next);
     detailView.render(next);
     followSelected(next, prev);
+    // The selected incident's reporter and calls are read once; events keep the rest of it current.
+    const detail = detailWanted(next);
+    if (detail && detail !== (prev ? detailWanted(prev) : null)) void loadIncident(detail);
     const wanted = recommendationsWanted(next);
     if (wanted) void loadRecommendations(wanted);
     else if (recommendationsMoved(next) && movedTimer === null) {

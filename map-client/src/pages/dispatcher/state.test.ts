@@ -10,6 +10,7 @@ import {
   availableUnits,
   cueFor,
   assignmentsOf,
+  detailWanted,
   cancelDecision,
   decisionDone,
   type DispatcherState,
@@ -72,7 +73,7 @@ function loaded(incidents: IncidentView[], units: Unit[] = []): DispatcherState 
 const numbers = (s: DispatcherState) => queue(s).map((i) => i.id);
 
 describe('dispatcher queue', () => {
-  it('incident.created asks for the incident, which then joins the queue in priority order (oldest first within a priority)', () => {
+  it('incident.created without its live state (an older server) asks for the incident, which then joins the queue in priority order (oldest first within a priority)', () => {
     const s = loaded([incident('a', { priority: 'p3' }), incident('b', { priority: 'p1', created_at: 3_000 })]);
     const step = applyEvent(s, frame('incident.created', { incident_id: 'c', status: 'escalated' }));
     expect(step.followUp).toEqual({ kind: 'load_incident', id: 'c' });
@@ -349,11 +350,87 @@ describe('dispatcher cues and the unacknowledged alarm', () => {
     const breach = frame('sla.breach', { kind: 'acknowledge', subject_type: 'assignment', subject_id: 'as1', agency_id: OPD });
     expect(cueFor(s, breach)).toBe('unacknowledged');
     const step = applyEvent(s, breach);
-    expect(step.followUp).toEqual({ kind: 'load_incident', id: 'a' });
+    // The incident is known here: the breach is folded in without reading it back.
+    expect(step.followUp).toBeNull();
     expect([...alarmedIncidents(step.state)]).toEqual(['a']);
     const cancelled = assignmentChanged(step.state, assignment('as1', 'a', 'amb01', 'cancelled'));
     expect([...alarmedIncidents(cancelled)]).toEqual([]);
     const acked = applyEvent(step.state, frame('assignment.status', { assignment_id: 'as1', incident_id: 'a', unit_id: 'amb01', agency_id: OPD, status: 'acknowledged' }));
     expect(acked.state.alarms.size).toBe(0);
+  });
+});
+
+describe('events carry the incident as their change left it', () => {
+  const clock = (subject_type: string, subject_id: string, kind: string, extra: Record<string, unknown> = {}) => ({
+    kind,
+    subject_type,
+    subject_id,
+    started_at: 1_000,
+    due_at: 61_000,
+    stopped_at: null,
+    breached_at: null,
+    ...extra,
+  });
+
+  it('incident.created with its live state joins the queue without reading the incident back, and the panel reads it once when opened', () => {
+    const s = loaded([]);
+    const e = frame('incident.created', {
+      incident_id: 'a',
+      number: 'BTM-20250101-a',
+      status: 'escalated',
+      priority: 'p1',
+      agency_ids: [OPD],
+      agencies: [{ agency_id: OPD, agency_type: 'health', status: 'escalated', reason: null }],
+      live: { assignments: [], sla: [clock('incident', 'a', 'dispatch')] },
+    });
+    const step = applyEvent(s, e);
+    expect(step.followUp).toBeNull();
+    expect(numbers(step.state)).toEqual(['a']);
+    const shown = step.state.incidents.get('a');
+    expect(shown?.priority).toBe('p1');
+    expect(shown?.sla.map((c) => c.kind)).toEqual(['dispatch']);
+    // Events never carry the reporter: opening the incident reads it, once.
+    const opened = selectIncident(step.state, 'a');
+    expect(detailWanted(opened)).toBe('a');
+    const read = incidentLoaded(opened, incident('a', { priority: 'p1', reporter: { name: 'Ani' } } as Partial<IncidentView>));
+    expect(detailWanted(read)).toBeNull();
+    // A later event keeps what the read learnt and takes the rest from the event.
+    const later = applyEvent(read, frame('incident.updated', { ...e, type: 'incident.updated', status: 'verified' }));
+    expect(later.followUp).toBeNull();
+    expect(later.state.incidents.get('a')?.status).toBe('verified');
+    expect(later.state.incidents.get('a')?.reporter).toEqual({ name: 'Ani' });
+    expect(detailWanted(later.state)).toBeNull();
+  });
+
+  it('an assignment event brings the assignments and clocks; the answer of a read asked before it is dropped', () => {
+    const s = loaded([incident('a', { status: 'verified' })], [unit('amb01')]);
+    const asked = s.events;
+    const step = applyEvent(
+      s,
+      frame('assignment.created', {
+        assignment_id: 'as1',
+        incident_id: 'a',
+        unit_id: 'amb01',
+        live: { assignments: [assignment('as1', 'a', 'amb01')], sla: [clock('assignment', 'as1', 'acknowledge')] },
+      }),
+    );
+    expect(step.followUp).toBeNull();
+    expect(step.state.incidents.get('a')?.assignments.map((x) => x.id)).toEqual(['as1']);
+    expect(step.state.incidents.get('a')?.sla.map((c) => c.kind)).toEqual(['acknowledge']);
+    expect(step.state.units.get('amb01')?.status).toBe('assigned');
+    const late = incidentLoaded(step.state, incident('a', { status: 'verified' }), asked);
+    expect(late.incidents.get('a')?.assignments.map((x) => x.id)).toEqual(['as1']);
+  });
+
+  it('an SLA breach marks its clock and raises the unacknowledged alarm without a read', () => {
+    const inc = incident('a', { assignments: [assignment('as1', 'a', 'amb01')], sla: [clock('assignment', 'as1', 'acknowledge')] });
+    const s = loaded([inc], [unit('amb01', 'assigned')]);
+    const step = applyEvent(
+      s,
+      frame('sla.breach', { subject_type: 'assignment', subject_id: 'as1', kind: 'acknowledge', agency_id: OPD, detected_at: 70_000 }),
+    );
+    expect(step.followUp).toBeNull();
+    expect(step.state.incidents.get('a')?.sla[0]?.breached_at).toBe(70_000);
+    expect([...alarmedIncidents(step.state)]).toEqual(['a']);
   });
 });

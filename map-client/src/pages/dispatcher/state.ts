@@ -1,7 +1,9 @@
 //! Dispatcher state: the OPD's incidents and units, the assignments this console has seen, the selected
 //! incident, the open reject/close decision and the selected incident's recommendations. Pure transitions and
-//! selectors only: no DOM, no fetch, no clock (callers pass `now`). `applyEvent` folds one live event in and
-//! names what must still be read over REST when the event does not carry it.
+//! selectors only: no DOM, no fetch, no clock (callers pass `now`). `applyEvent` folds one live event in:
+//! incident and assignment events carry the incident's live state (`domain/incident.ts`), so nothing is read
+//! back, except from a server whose events lack it. The reporter's identity never travels in events: the
+//! selected incident is read once over REST (`detailWanted`).
 //!
 //! Invariants kept by every transition: the selected incident is in the queue (otherwise nothing is
 //! selected), and an open decision belongs to the selected incident and is still an available action.
@@ -11,10 +13,13 @@
 //! read that left before this OPD's rejection cannot bring the incident back.
 
 import type { Agency, AssignmentView, IncidentAgency, IncidentView, Recommendations, Unit } from '../../api/types';
+import { incidentFromEvent, withAssignmentEvent, withBreach } from '../../domain/incident';
 import { activeSla, slaLevel, type SlaLevel } from '../../domain/sla';
 import {
   assignmentChangeOf,
   type AssignmentChange,
+  type AssignmentEvent,
+  type IncidentEvent,
   incidentIdOf,
   type LiveEvent,
   unitOf,
@@ -80,6 +85,8 @@ export interface DispatcherState {
   readonly events: number;
   /** Per incident, the `events` date of what the state knows of it (a read, a drop). */
   readonly asOf: ReadonlyMap<string, number>;
+  /** Incidents read one by one over REST since the last snapshot: their views hold the reporter's identity. */
+  readonly detailed: ReadonlySet<string>;
   /** Bumped when one of the OPD's units changes status or joins: recommendations are stale at once. */
   readonly unitsVersion: number;
   /** Bumped when one of the OPD's units moves: recommendations are stale, asked again at a gentler pace. */
@@ -112,6 +119,7 @@ export function initialState(agencyId: string | null): DispatcherState {
     requests: 0,
     events: 0,
     asOf: new Map(),
+    detailed: new Set(),
     unitsVersion: 0,
     positionsVersion: 0,
     selectedUnit: null,
@@ -193,6 +201,15 @@ export function slaCountdown(inc: IncidentView, now: number): SlaCountdown | nul
   const sla = activeSla(inc);
   if (!sla) return null;
   return { kind: sla.kind, level: slaLevel(sla, inc.created_at, now), remaining_ms: sla.due_at - now };
+}
+
+/**
+ * The selected incident when its view holds only what the list and the events tell (no reporter, call ids or
+ * region chain): the page reads it once.
+ */
+export function detailWanted(state: DispatcherState): string | null {
+  const id = state.selected;
+  return id !== null && !state.detailed.has(id) ? id : null;
 }
 
 /** Whether units may still be sent to the incident (not once it is resolved, closed or gone). */
@@ -282,6 +299,7 @@ export function snapshotLoaded(state: DispatcherState, incidents: readonly Incid
     units: new Map(units.map((u) => [u.id, u])),
     unitsVersion: state.unitsVersion + 1,
     asOf,
+    detailed: new Set(),
   });
 }
 
@@ -295,7 +313,13 @@ export function agenciesLoaded(state: DispatcherState, agencies: readonly Agency
  */
 export function incidentLoaded(state: DispatcherState, inc: IncidentView, asked = state.events): DispatcherState {
   if (isStale(state, inc.id, asked)) return state;
-  return settle({ ...state, incidents: withEntry(state.incidents, inc.id, inc), asOf: withEntry(state.asOf, inc.id, asked) });
+  const detailed = new Set(state.detailed).add(inc.id);
+  return settle({ ...state, incidents: withEntry(state.incidents, inc.id, inc), asOf: withEntry(state.asOf, inc.id, asked), detailed });
+}
+
+/** An incident as an event leaves it: newer than any read asked before it, and keeping the read's details. */
+function incidentHeard(state: DispatcherState, inc: IncidentView): DispatcherState {
+  return settle({ ...state, incidents: withEntry(state.incidents, inc.id, inc), asOf: withEntry(state.asOf, inc.id, state.events) });
 }
 
 /** The incident is gone for this dispatcher (deleted, or no longer visible to the OPD), as of `asked`. */
@@ -379,11 +403,11 @@ export function recommendationsFailed(state: DispatcherState, seq: number, error
 }
 
 /**
- * Folds one live event in. Incident events send for the incident view (except this OPD's own rejection, which
- * drops the incident: the OPD may no longer read it) (they carry a summary, not the agencies'
- * decisions, clocks or assignments the queue and panel show); assignment events take the new status at once
- * and send for their incident; unit events apply directly. An SLA breach changes nothing shown: the SLA cell
- * turns red when the clock's due time passes (`slaLevel`).
+ * Folds one live event in. Incident events replace the incident's summary, assignments and clocks (this OPD's
+ * own rejection drops the incident: the OPD may no longer read it); assignment events take the new status and
+ * the incident's assignments and clocks; unit events apply directly; an SLA breach marks its clock (the SLA
+ * cell already turned red when the due time passed, `slaLevel`) and may raise the unacknowledged alarm. Only
+ * an event without the live state (from an older server) sends for the incident view.
  */
 export function applyEvent(before: DispatcherState, e: LiveEvent): Step {
   const state = { ...before, events: before.events + 1 };
@@ -394,17 +418,15 @@ export function applyEvent(before: DispatcherState, e: LiveEvent): Step {
       if (e.decision === 'rejected' && state.agencyId !== null && e.agency_id === state.agencyId) {
         return { state: incidentGone(state, e.incident_id), followUp: null };
       }
-      return { state, followUp: { kind: 'load_incident', id: e.incident_id } };
+      return incidentEvent(state, e);
     case 'incident.created':
     case 'incident.escalated':
-    case 'incident.closed': {
-      const id = incidentIdOf(e);
-      return { state, followUp: id ? { kind: 'load_incident', id } : null };
-    }
+    case 'incident.closed':
+      return incidentEvent(state, e);
     case 'assignment.created':
     case 'assignment.status': {
       const change = assignmentChangeOf(e);
-      return change ? assignmentEvent(state, change) : { state, followUp: null };
+      return change ? assignmentEvent(state, change, e) : { state, followUp: null };
     }
     case 'unit.created': {
       const u = unitOf(e);
@@ -423,12 +445,15 @@ export function applyEvent(before: DispatcherState, e: LiveEvent): Step {
       return { state: { ...state, units: withEntry(state.units, u.id, moved), positionsVersion: state.positionsVersion + 1 }, followUp: null };
     }
     case 'sla.breach': {
-      if (e.kind !== 'acknowledge' || e.subject_type !== 'assignment' || cueFor(before, e) === null) return { state, followUp: null };
-      const incident = incidentOfAssignment(state, e.subject_id);
+      const incident = e.subject_type === 'incident' ? e.subject_id : incidentOfAssignment(state, e.subject_id);
+      const known = incident ? state.incidents.get(incident) : undefined;
+      const marked = known ? { ...state, incidents: withEntry(state.incidents, known.id, withBreach(known, e, e.detected_at)) } : state;
+      if (e.kind !== 'acknowledge' || e.subject_type !== 'assignment' || cueFor(before, e) === null) return { state: marked, followUp: null };
       // Still unanswered as far as this console knows: raise the alarm (a later step clears it).
       const a = incident ? assignmentsOf(state, incident).find((x) => x.id === e.subject_id) : undefined;
-      if (a && a.status !== 'assigned') return { state, followUp: null };
-      return { state: { ...state, alarms: withEntry(state.alarms, e.subject_id, incident) }, followUp: incident ? { kind: 'load_incident', id: incident } : null };
+      if (a && a.status !== 'assigned') return { state: marked, followUp: null };
+      const alarmed = { ...marked, alarms: withEntry(marked.alarms, e.subject_id, incident) };
+      return { state: alarmed, followUp: incident && !known ? { kind: 'load_incident', id: incident } : null };
     }
     default:
       return { state, followUp: null };
@@ -442,15 +467,27 @@ function incidentOfAssignment(state: DispatcherState, assignmentId: string): str
   return null;
 }
 
+/** An incident event: the incident as it left the change, or a read when the event does not carry its live state. */
+function incidentEvent(state: DispatcherState, e: IncidentEvent): Step {
+  if (!e.live) {
+    const id = incidentIdOf(e);
+    return { state, followUp: id ? { kind: 'load_incident', id } : null };
+  }
+  return { state: incidentHeard(state, incidentFromEvent(state.incidents.get(e.incident_id), e)), followUp: null };
+}
+
 /** An assignment moved: a known assignment takes its new status (and its unit the status that implies). */
-function assignmentEvent(before: DispatcherState, change: AssignmentChange): Step {
+function assignmentEvent(before: DispatcherState, change: AssignmentChange, e: AssignmentEvent): Step {
   // Any step after `assigned` answers the alarm: the crew acknowledged, or the dispatcher cancelled.
   const state = change.status === 'assigned' ? before : alarmDismissed(before, change.assignment_id);
   const known =
     state.assignments.get(change.incident_id)?.get(change.assignment_id) ??
-    state.incidents.get(change.incident_id)?.assignments?.find((x) => x.id === change.assignment_id);
+    state.incidents.get(change.incident_id)?.assignments?.find((x) => x.id === change.assignment_id) ??
+    e.live?.assignments.find((x) => x.id === change.assignment_id);
   const next = known ? rememberAssignment(state, { ...known, status: change.status }) : state;
-  // The incident view (its status, its embedded assignments) is read again.
+  const incident = next.incidents.get(change.incident_id);
+  // The event carries the incident's assignments and clocks; the incident's own status comes in its events.
+  if (incident && e.live) return { state: incidentHeard(next, withAssignmentEvent(incident, e)), followUp: null };
   return { state: next, followUp: { kind: 'load_incident', id: change.incident_id } };
 }
 

@@ -217,6 +217,7 @@ fn record_assignment(
             condition: incident.victim_condition.clone(),
         },
         note: note.map(str::to_owned),
+        live: None,
     };
     set.event(DomainEvent::AssignmentCreated(created).to(&reach));
     let status = UnitStatusChanged {

@@ -249,6 +249,7 @@ fn filed_summary(
                 })
                 .collect(),
         ),
+        live: None,
     }
 }
 

@@ -147,6 +147,7 @@ fn bare_summary(i: &IncidentRow, status: &str, agency_ids: Vec<String>) -> Incid
         created_at: Some(i.created_at),
         updated_at: None,
         agencies: None,
+        live: None,
     }
 }
 
