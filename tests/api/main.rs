@@ -10,6 +10,7 @@ mod auth;
 mod authz;
 mod callers;
 mod console;
+mod corrections;
 mod cookie;
 mod errors;
 mod escalation;
