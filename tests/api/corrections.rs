@@ -60,7 +60,7 @@ async fn queue_has(srv: &TestServer, token: &str, id: &str) -> bool {
 }
 
 /// A centre with a second police OPD (a Polsek for Lubuk Baja, 21.71.06) and its dispatcher: created through
-/// the admin API, then the server restarts so its geo index names the Polsek there.
+/// the admin API with its service area, then the server restarts so its geo index names the Polsek there.
 async fn centre_with_a_polsek(engine: Engine) -> TestServer {
     let srv = TestServer::start(engine).await;
     let admin = srv.demo_login("admin").await;
@@ -82,6 +82,12 @@ async fn centre_with_a_polsek(engine: Engine) -> TestServer {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{user}");
+    // Its service area: the kecamatan (as `siaga import agencies` records it).
+    srv.execute_sql(&format!(
+        "INSERT INTO service_areas (id, agency_id, region_code) VALUES ('polsek-lbj-area', '{}', '21.71.06')",
+        polsek["id"].as_str().unwrap()
+    ))
+    .await;
     let db = srv.stop().await;
     TestServer::on_db(db, Options::default()).await
 }
@@ -330,7 +336,7 @@ async fn who_corrects_what_follows_the_roles_and_bad_input_names_the_field(engin
     ] {
         let (s, e) = patch(&srv, &taker, &id, body.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
-        assert_eq!(e["field"], field, "{body}: {e}");
+        assert_eq!(e["error"]["field"], field, "{body}: {e}");
     }
 
     // Before verification: the filing call taker yes, another call taker no, the OPD's dispatcher not yet,
