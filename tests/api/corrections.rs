@@ -92,7 +92,9 @@ async fn centre_with_a_polsek(engine: Engine) -> TestServer {
     TestServer::on_db(db, Options::default()).await
 }
 
-async fn relocating_across_an_opd_boundary_moves_the_incident_to_the_other_opd_live(engine: Engine) {
+async fn relocating_across_an_opd_boundary_moves_the_incident_to_the_other_opd_live(
+    engine: Engine,
+) {
     let srv = centre_with_a_polsek(engine).await;
     let taker = srv.demo_login("operator1").await;
     let polresta_desk = srv.demo_login("dispatch.polres").await;
@@ -103,7 +105,11 @@ async fn relocating_across_an_opd_boundary_moves_the_incident_to_the_other_opd_l
     // Filed in Batam Kota: Polresta's. Its dispatcher verifies it.
     let id = file(&srv, &taker, crime_at(IN_BATAM_KOTA)).await;
     let (s, v) = srv
-        .post(&format!("/api/v1/incidents/{id}/verify"), &polresta_desk, json!({}))
+        .post(
+            &format!("/api/v1/incidents/{id}/verify"),
+            &polresta_desk,
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(queue_has(&srv, &polresta_desk, &id).await);
@@ -131,7 +137,10 @@ async fn relocating_across_an_opd_boundary_moves_the_incident_to_the_other_opd_l
     assert_eq!(v["region_code"], "21.71.06", "{v}");
     assert_eq!(agency_status(&v, &polsek), "escalated", "{v}");
     assert_eq!(agency_status(&v, &polresta), "withdrawn", "{v}");
-    assert!(v["reporter"].is_null(), "Polresta is no longer part of it: {v}");
+    assert!(
+        v["reporter"].is_null(),
+        "Polresta is no longer part of it: {v}"
+    );
 
     // Polresta's desk hears it leave, to whom; the Polsek's desk gets it as a new incident.
     let left = polresta_live.next_of("incident.updated").await;
@@ -151,7 +160,10 @@ async fn relocating_across_an_opd_boundary_moves_the_incident_to_the_other_opd_l
     assert_eq!(arrived["incident_id"], id.as_str(), "{arrived}");
     assert_eq!(arrived["escalated_to"], json!([polsek]), "{arrived}");
     assert_eq!(arrived["address"], "Jl. Raden Patah", "{arrived}");
-    assert!(!arrived.to_string().contains("Pelapor Koreksi"), "{arrived}");
+    assert!(
+        !arrived.to_string().contains("Pelapor Koreksi"),
+        "{arrived}"
+    );
 
     assert!(!queue_has(&srv, &polresta_desk, &id).await);
     assert!(queue_has(&srv, &polsek_desk, &id).await);
@@ -161,7 +173,11 @@ async fn relocating_across_an_opd_boundary_moves_the_incident_to_the_other_opd_l
     assert_eq!(s, StatusCode::FORBIDDEN);
     // The Polsek verifies it; moving it back escalates to Polresta's old row again.
     let (s, v) = srv
-        .post(&format!("/api/v1/incidents/{id}/verify"), &polsek_desk, json!({}))
+        .post(
+            &format!("/api/v1/incidents/{id}/verify"),
+            &polsek_desk,
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (lon, lat) = IN_BATAM_KOTA;
@@ -254,7 +270,11 @@ async fn a_priority_change_replans_the_running_clocks_from_the_change(engine: En
     assert_eq!(dispatch["started_at"], T0, "{v}");
     assert_eq!(dispatch["due_at"], T0 + 5 * MINUTE, "{v}");
     assert!(dispatch["breached_at"].is_null(), "{v}");
-    assert_eq!(clock(&v, "resolution")["due_at"], T0 + 12 * 60 * MINUTE, "{v}");
+    assert_eq!(
+        clock(&v, "resolution")["due_at"],
+        T0 + 12 * 60 * MINUTE,
+        "{v}"
+    );
     let updated = live.next_of("incident.updated").await;
     assert_eq!(updated["priority"], "p2", "{updated}");
     assert_eq!(
@@ -298,7 +318,12 @@ async fn a_priority_change_replans_the_running_clocks_from_the_change(engine: En
         .unwrap()
         .iter()
         .filter(|e| e["action"] == "incident.correct")
-        .map(|e| (e["before"]["priority"].clone(), e["after"]["priority"].clone()))
+        .map(|e| {
+            (
+                e["before"]["priority"].clone(),
+                e["after"]["priority"].clone(),
+            )
+        })
         .collect();
     assert!(priorities.contains(&(json!("p4"), json!("p1"))), "{audit}");
     assert!(priorities.contains(&(json!("p1"), json!("p4"))), "{audit}");
@@ -327,10 +352,19 @@ async fn who_corrects_what_follows_the_roles_and_bad_input_names_the_field(engin
         (json!({"colour": "red"}), "colour"),
         (json!({"priority": "p9"}), "priority"),
         (json!({"category": "volcano"}), "category"),
-        (json!({"location": {"lon": 204.0, "lat": 1.1}}), "location.lon"),
-        (json!({"location": {"lon": 104.0, "lat": -91.0}}), "location.lat"),
+        (
+            json!({"location": {"lon": 204.0, "lat": 1.1}}),
+            "location.lon",
+        ),
+        (
+            json!({"location": {"lon": 104.0, "lat": -91.0}}),
+            "location.lat",
+        ),
         (json!({"location": {"lon": 106.8, "lat": -6.2}}), "location"),
-        (json!({"victims": {"count": -1, "condition": "minor"}}), "victims.count"),
+        (
+            json!({"victims": {"count": -1, "condition": "minor"}}),
+            "victims.count",
+        ),
         (json!({"accuracy_m": -3.0}), "accuracy_m"),
         (json!({"subcategory": "  "}), "subcategory"),
     ] {
@@ -363,7 +397,11 @@ async fn who_corrects_what_follows_the_roles_and_bad_input_names_the_field(engin
 
     // Verified by Dinkes: its dispatcher corrects (not the reporter), the call taker no longer.
     let (s, v) = srv
-        .post(&format!("/api/v1/incidents/{id}/verify"), &dinkes_desk, json!({}))
+        .post(
+            &format!("/api/v1/incidents/{id}/verify"),
+            &dinkes_desk,
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v) = patch(
@@ -384,7 +422,13 @@ async fn who_corrects_what_follows_the_roles_and_bad_input_names_the_field(engin
     let (s, _) = patch(&srv, &taker, &id, json!({"description": "y"})).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // The supervisor always; a correction that changes nothing records nothing.
-    let (s, v) = patch(&srv, &supervisor, &id, json!({"reporter": {"name": "Ibu Sari"}})).await;
+    let (s, v) = patch(
+        &srv,
+        &supervisor,
+        &id,
+        json!({"reporter": {"name": "Ibu Sari"}}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (_, audit) = srv
         .get(&format!("/api/v1/audit?subject_id={id}"), &supervisor)
@@ -405,7 +449,10 @@ async fn who_corrects_what_follows_the_roles_and_bad_input_names_the_field(engin
         json!({"count": 1, "condition": "serious"}),
         "{by_taker}"
     );
-    assert_eq!(by_taker["after"]["reporter"]["name"], "Ibu Sari", "{by_taker}");
+    assert_eq!(
+        by_taker["after"]["reporter"]["name"], "Ibu Sari",
+        "{by_taker}"
+    );
 
     // Closed: final, whoever asks (409). (Reaching `closed` through the crews' steps is the flow suite's.)
     srv.execute_sql(&format!(

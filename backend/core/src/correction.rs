@@ -234,7 +234,11 @@ mod tests {
             );
         }
         // Before her OPD decides, or after it sent it back, or when it was never hers: refused.
-        for part in [AgencyPart::Escalated, AgencyPart::Rejected, AgencyPart::None] {
+        for part in [
+            AgencyPart::Escalated,
+            AgencyPart::Rejected,
+            AgencyPart::None,
+        ] {
             let e = editor(Role::Dispatcher, false, part);
             for s in [Escalated, Verified, Dispatched] {
                 assert_eq!(

@@ -481,7 +481,12 @@ fn retarget_moves_the_engines_next_breach_and_raises_an_overdue_one_once() {
     engine.start("j", SlaKind::Dispatch, T0, 15 * MS_PER_MINUTE);
     // Shorter, not yet due: the next timeout follows the new deadline.
     assert_eq!(
-        engine.retarget(&"i", SlaKind::Dispatch, 5 * MS_PER_MINUTE, at(MS_PER_MINUTE)),
+        engine.retarget(
+            &"i",
+            SlaKind::Dispatch,
+            5 * MS_PER_MINUTE,
+            at(MS_PER_MINUTE)
+        ),
         Some(None)
     );
     assert_eq!(engine.poll_timeout(), Some(at(5 * MS_PER_MINUTE + 1)));
@@ -493,7 +498,12 @@ fn retarget_moves_the_engines_next_breach_and_raises_an_overdue_one_once() {
     assert_eq!(engine.poll_timeout(), Some(at(15 * MS_PER_MINUTE + 1)));
     // Past the new deadline at the change: raised by the change, never again by a timeout.
     let breach = engine
-        .retarget(&"j", SlaKind::Dispatch, 2 * MS_PER_MINUTE, at(3 * MS_PER_MINUTE))
+        .retarget(
+            &"j",
+            SlaKind::Dispatch,
+            2 * MS_PER_MINUTE,
+            at(3 * MS_PER_MINUTE),
+        )
         .unwrap()
         .unwrap();
     assert_eq!(breach.deadline, at(2 * MS_PER_MINUTE));
@@ -503,7 +513,12 @@ fn retarget_moves_the_engines_next_breach_and_raises_an_overdue_one_once() {
     assert_eq!(later[0].subject, "i");
     // A breached clock stays breached: a longer target raises nothing and its stop still says breached.
     assert_eq!(
-        engine.retarget(&"j", SlaKind::Dispatch, 3 * MS_PER_HOUR, at(2 * MS_PER_HOUR)),
+        engine.retarget(
+            &"j",
+            SlaKind::Dispatch,
+            3 * MS_PER_HOUR,
+            at(2 * MS_PER_HOUR)
+        ),
         Some(None)
     );
     assert!(engine.handle_timeout(at(4 * MS_PER_HOUR)).is_empty());
@@ -513,8 +528,5 @@ fn retarget_moves_the_engines_next_breach_and_raises_an_overdue_one_once() {
     assert_eq!(stopped.result, SlaResult::Breached);
     assert!(stopped.breach.is_none(), "raised once, at the change");
     // No such clock.
-    assert_eq!(
-        engine.retarget(&"x", SlaKind::Dispatch, 1, at(0)),
-        None
-    );
+    assert_eq!(engine.retarget(&"x", SlaKind::Dispatch, 1, at(0)), None);
 }

@@ -175,9 +175,15 @@ mod tests {
     #[test]
     fn resync_follows_a_replanned_target() {
         let mut r = Runner::default();
-        r.resync(vec![row("c1", 0, 10_000), row("c2", 0, 10_000)], Timestamp(0));
+        r.resync(
+            vec![row("c1", 0, 10_000), row("c2", 0, 10_000)],
+            Timestamp(0),
+        );
         // c1 re-planned to a longer target: its breach moves out.
-        let raised = r.resync(vec![row("c1", 0, 20_000), row("c2", 0, 10_000)], Timestamp(1_000));
+        let raised = r.resync(
+            vec![row("c1", 0, 20_000), row("c2", 0, 10_000)],
+            Timestamp(1_000),
+        );
         assert!(raised.is_empty());
         assert_eq!(r.engine.poll_timeout(), Some(Timestamp(10_001)));
         let due = r.engine.handle_timeout(Timestamp(10_001));
@@ -188,7 +194,10 @@ mod tests {
         assert_eq!(raised.len(), 1);
         assert_eq!(raised[0].subject, "c1");
         assert_eq!(raised[0].deadline, Timestamp(5_000));
-        assert!(r.resync(vec![row("c1", 0, 5_000)], Timestamp(16_000)).is_empty());
+        assert!(
+            r.resync(vec![row("c1", 0, 5_000)], Timestamp(16_000))
+                .is_empty()
+        );
         assert!(r.engine.handle_timeout(Timestamp(20_000)).is_empty());
     }
 }

@@ -603,10 +603,7 @@ export const text: Record<keyof typeof idText, string> = {
   'edit.submit': 'Save changes',
   'edit.nothing': 'Nothing was changed.',
   'edit.saved': 'Incident {number} updated.',
+  'edit.relocated_here': 'Moved to your OPD because the incident\'s location was corrected.',
   'edit.changed': 'Changed',
   'edit.moved_away': 'Incident {number} was moved to {to}.',
-  'edit.moved_to': 'Incident {number} moved to {to}.',
-  'edit.reporter_name': 'Reporter name',
-  'edit.reporter_phone': 'Reporter phone',
-  'edit.mine_title': 'Edit my incident',
 };

@@ -602,10 +602,7 @@ export const text = {
   'edit.submit': 'Simpan perubahan',
   'edit.nothing': 'Tidak ada yang diubah.',
   'edit.saved': 'Kejadian {number} diperbarui.',
+  'edit.relocated_here': 'Dipindahkan ke OPD Anda karena lokasi kejadian dikoreksi.',
   'edit.changed': 'Diubah',
   'edit.moved_away': 'Kejadian {number} dipindahkan ke {to}.',
-  'edit.moved_to': 'Kejadian {number} dipindahkan ke {to}.',
-  'edit.reporter_name': 'Nama pelapor',
-  'edit.reporter_phone': 'Telepon pelapor',
-  'edit.mine_title': 'Ubah kejadian saya',
 } as const;

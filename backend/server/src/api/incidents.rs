@@ -13,10 +13,10 @@ use siaga_core::incident::Category;
 use siaga_core::role::Role;
 
 pub use crate::service::incidents::{
-    AssignmentView, CheckedIncident, ClockView, CloseRequest, CreateAssignmentRequest,
-    CorrectIncidentRequest, CreateIncidentRequest, DuplicateView, EscalateRequest, FacilityRecommendation,
-    IncidentAgencyView, IncidentView, LinkCallRequest, RecommendationsView, RejectRequest,
-    Reporter, UnitExclusion, UnitRecommendation, VictimsBody, check_new_incident,
+    AssignmentView, CheckedIncident, ClockView, CloseRequest, CorrectIncidentRequest,
+    CreateAssignmentRequest, CreateIncidentRequest, DuplicateView, EscalateRequest,
+    FacilityRecommendation, IncidentAgencyView, IncidentView, LinkCallRequest, RecommendationsView,
+    RejectRequest, Reporter, UnitExclusion, UnitRecommendation, VictimsBody, check_new_incident,
 };
 
 /// Query of [`list_incidents`].

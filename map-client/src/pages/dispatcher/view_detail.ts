@@ -36,6 +36,9 @@ import {
 } from './state';
 import { priorityBadge } from './view_queue';
 
+/** The reason on an OPD's row when a re-location (a corrected location) escalated the incident to it. */
+const RELOCATED = 'relocated';
+
 export interface DetailHandlers {
   verify(incidentId: string): void;
   /** Asks the call takers to ring the incident's caller back to confirm (a call-back task). */
@@ -209,7 +212,11 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
             rejections.map((r) => h('li', {}, '↩ ', t('disp.rejected_by', { agency: r.agency, reason: r.reason ?? '—' }))),
           )
         : null,
-      note ? h('p', { class: 'escalation-note', 'data-testid': 'escalation-note' }, '✎ ', t('disp.escalation_note', { note })) : null,
+      note === RELOCATED
+        ? h('p', { class: 'escalation-note', 'data-testid': 'escalation-note' }, '⇄ ', t('edit.relocated_here'))
+        : note
+          ? h('p', { class: 'escalation-note', 'data-testid': 'escalation-note' }, '✎ ', t('disp.escalation_note', { note }))
+          : null,
       actions,
       decision?.form ?? null,
       edit?.form ?? null,

@@ -146,9 +146,7 @@ fn check_values(req: &CorrectIncidentRequest, now: i64) -> ApiResult<Option<Posi
 /// The API error of a refused correction: 409 for a final incident, 403 (naming the field) otherwise.
 fn refusal(r: &Refusal) -> ApiError {
     match r {
-        Refusal::Final(_) => {
-            ApiError::new(r.code(), r.to_string()).with_allowed(Vec::new())
-        }
+        Refusal::Final(_) => ApiError::new(r.code(), r.to_string()).with_allowed(Vec::new()),
         Refusal::Forbidden { field, .. } => {
             let e = ApiError::new(r.code(), r.to_string());
             match field {
@@ -207,7 +205,11 @@ pub async fn correct(
     after.status = to.as_str().to_owned();
 
     let mut set = ChangeSet::new(now);
-    set.push(incidents::correct(&after, &before.status, before.updated_at));
+    set.push(incidents::correct(
+        &after,
+        &before.status,
+        before.updated_at,
+    ));
     let mut agencies_after = event_agencies(&agencies);
     plan.stage(&mut set, &mut agencies_after, id, &actor.user.id, now);
     let taking_part: Vec<String> = agencies_after
@@ -229,7 +231,15 @@ pub async fn correct(
             priority,
             AreaClass::Urban,
         );
-        common::start_clock(&mut set, "incident", id, SlaKind::Dispatch, None, now, target);
+        common::start_clock(
+            &mut set,
+            "incident",
+            id,
+            SlaKind::Dispatch,
+            None,
+            now,
+            target,
+        );
     }
     if after.priority != before.priority || after.category != before.category {
         replan_clocks(state, &mut set, &after, category, priority, &reach).await?;
@@ -434,8 +444,7 @@ async fn relocate(
                 .push((old.agency_id.clone(), old.status.clone()));
         }
         let again = agencies.iter().any(|a| a.agency_id == r.agency_id);
-        plan.added
-            .push((r.agency_id.clone(), t.to_owned(), again));
+        plan.added.push((r.agency_id.clone(), t.to_owned(), again));
     }
     plan.withdrawn.sort();
     plan.withdrawn.dedup();
@@ -517,15 +526,30 @@ fn changes_of(b: &IncidentRow, a: &IncidentRow) -> Vec<Change> {
     };
     push("priority", json!(b.priority), json!(a.priority), false);
     push("category", json!(b.category), json!(a.category), false);
-    push("subcategory", json!(b.subcategory), json!(a.subcategory), false);
+    push(
+        "subcategory",
+        json!(b.subcategory),
+        json!(a.subcategory),
+        false,
+    );
     push(
         "location",
         json!({"lon": b.lon, "lat": b.lat}),
         json!({"lon": a.lon, "lat": a.lat}),
         false,
     );
-    push("region_code", json!(b.region_code), json!(a.region_code), false);
-    push("accuracy_m", json!(b.accuracy_m), json!(a.accuracy_m), false);
+    push(
+        "region_code",
+        json!(b.region_code),
+        json!(a.region_code),
+        false,
+    );
+    push(
+        "accuracy_m",
+        json!(b.accuracy_m),
+        json!(a.accuracy_m),
+        false,
+    );
     push("address", json!(b.address), json!(a.address), false);
     push(
         "victims",
@@ -533,8 +557,18 @@ fn changes_of(b: &IncidentRow, a: &IncidentRow) -> Vec<Change> {
         json!({"count": a.victims_count, "condition": a.victim_condition}),
         false,
     );
-    push("description", json!(b.description), json!(a.description), false);
-    push("occurred_at", json!(b.occurred_at), json!(a.occurred_at), false);
+    push(
+        "description",
+        json!(b.description),
+        json!(a.description),
+        false,
+    );
+    push(
+        "occurred_at",
+        json!(b.occurred_at),
+        json!(a.occurred_at),
+        false,
+    );
     let reporter = |r: &IncidentRow| {
         json!({"name": r.reporter_name, "phone": r.reporter_phone, "address": r.reporter_address,
                "lon": r.reporter_lon, "lat": r.reporter_lat})
