@@ -443,6 +443,15 @@ fn table(ids: &Ids) -> Vec<Row> {
             Policy::Only(&[Admin, Supervisor, CallTaker, OwnDispatcher, OwnResponder]),
         )
         .id(&ids.incident),
+        // Dinkes assigned AMB-01, so its row is verified: its dispatcher corrects; the call taker who filed it
+        // no longer may (an OPD verified it), nor another OPD, nor a supervisor of another region.
+        row(
+            "patch",
+            "/api/v1/incidents/{id}",
+            Policy::Only(&[Supervisor, OwnDispatcher]),
+        )
+        .id(&ids.incident)
+        .body(json!({"description": "pingsan, matriks otorisasi"})),
         row(
             "post",
             "/api/v1/incidents/{id}/calls",

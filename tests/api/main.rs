@@ -11,6 +11,7 @@ mod authz;
 mod callers;
 mod console;
 mod cookie;
+mod corrections;
 mod errors;
 mod escalation;
 mod fleet;

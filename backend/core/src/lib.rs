@@ -32,6 +32,7 @@ pub mod aml;
 pub mod assignment;
 pub mod call;
 pub mod call_back;
+pub mod correction;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -59,6 +59,15 @@ pub fn person_within(scope: Option<&str>, code: Option<&str>) -> bool {
 /// An OPD's state on an incident, as `incident_agencies.status` stores it.
 pub const AGENCY_REJECTED: &str = "rejected";
 
+/// An OPD's state on an incident that was taken from it because it is no longer responsible (the incident was
+/// re-located into another OPD's area). Like [`AGENCY_REJECTED`], the OPD is no longer part of the incident.
+pub const AGENCY_WITHDRAWN: &str = "withdrawn";
+
+/// Whether an OPD whose row on an incident has `status` takes part in it: anything but sent back or withdrawn.
+pub fn agency_takes_part(status: &str) -> bool {
+    status != AGENCY_REJECTED && status != AGENCY_WITHDRAWN
+}
+
 /// How far one user's view and reach extend.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -189,7 +198,7 @@ impl Scope {
             Scope::Desk { .. } => true,
             Scope::Agency { agency_id, .. } => {
                 !agency_id.is_empty()
-                    && agencies.any(|(id, status)| id == agency_id && status != AGENCY_REJECTED)
+                    && agencies.any(|(id, status)| id == agency_id && agency_takes_part(status))
             }
             Scope::OwnCalls { .. } => false,
         }
@@ -241,6 +250,7 @@ mod tests {
         assert!(dinkes.takes_part(parts(&[("damkar", "escalated"), ("dinkes", "verified")])));
         assert!(dinkes.takes_part(parts(&[("dinkes", "escalated")])));
         assert!(!dinkes.takes_part(parts(&[("dinkes", "rejected")])));
+        assert!(!dinkes.takes_part(parts(&[("dinkes", "withdrawn")])));
         assert!(!dinkes.takes_part(parts(&[("damkar", "escalated")])));
         let none = scope(Role::Dispatcher, None, None);
         assert!(!none.takes_part(parts(&[("", "escalated")])));

@@ -18,6 +18,13 @@
 //! * After a restart, [`SlaEngine::restore`] rebuilds clocks from stored start times; breaches that fell due
 //!   while the server was down come out of the first `handle_timeout`, and breaches already recorded are not
 //!   repeated.
+//! * **Re-planning** ([`replan`], [`SlaEngine::retarget`]): when an incident's priority (or category) is
+//!   corrected, each of its running clocks takes the target the policy gives its kind for the new priority,
+//!   from the moment of the change, with the elapsed time kept: the start stays, `target_ms` becomes the new
+//!   priority's target for that kind, and the deadline becomes `started_at + new target`. A clock that is
+//!   already past the new deadline at the change breaches at the change (detected then, once); a clock whose
+//!   breach was already reported stays breached, even if the new target would have been met. Stopped clocks
+//!   are history and are not re-planned.
 
 use crate::error::ErrorCode;
 use crate::incident::{Category, Priority};
@@ -548,7 +555,8 @@ impl<S: Ord + Clone> SlaEngine<S> {
                 .remove(&(clock.breach_at(), key.0.clone(), kind));
         }
         let elapsed_ms = at.millis_since(clock.started_at);
-        let breached = is_breached(clock.started_at, clock.target_ms, at);
+        // A clock once reported stays breached, also when a re-plan gave it a longer target since.
+        let breached = clock.breach_reported || is_breached(clock.started_at, clock.target_ms, at);
         let breach = (breached && !clock.breach_reported).then(|| Breach {
             subject: key.0,
             kind,
@@ -607,6 +615,43 @@ impl<S: Ord + Clone> SlaEngine<S> {
             }
         }
         out
+    }
+
+    /// Re-plans the running clock (subject, kind) to `target_ms` at `at` (see [`replan`]): the start stays,
+    /// the deadline moves to `started_at + target_ms`. Returns `None` when no such clock runs; otherwise the
+    /// breach the change raises (the clock was not reported and is past its new deadline at `at`, so it is
+    /// reported now, with `detected_at = at`), or `None` inside when it raises none.
+    pub fn retarget(
+        &mut self,
+        subject: &S,
+        kind: SlaKind,
+        target_ms: i64,
+        at: Timestamp,
+    ) -> Option<Option<Breach<S>>> {
+        let key = (subject.clone(), kind);
+        let clock = self.clocks.get_mut(&key)?;
+        if !clock.breach_reported {
+            self.pending
+                .remove(&(clock.breach_at(), key.0.clone(), kind));
+        }
+        let plan = replan(clock.started_at, target_ms, clock.breach_reported, at);
+        clock.target_ms = plan.target_ms;
+        if plan.breached_now {
+            clock.breach_reported = true;
+            return Some(Some(Breach {
+                subject: key.0,
+                kind,
+                started_at: clock.started_at,
+                target_ms: clock.target_ms,
+                deadline: plan.deadline,
+                detected_at: at,
+            }));
+        }
+        if !clock.breach_reported {
+            let breach_at = clock.breach_at();
+            self.pending.insert((breach_at, key.0, kind));
+        }
+        Some(None)
     }
 
     /// Adds clocks loaded from storage after a restart. Clocks already running keep their state (duplicates are
@@ -678,6 +723,47 @@ impl<S: Ord + Clone> SlaEngine<S> {
 /// ```
 pub fn is_breached(started_at: Timestamp, target_ms: i64, at: Timestamp) -> bool {
     at.millis_since(started_at) > target_ms.max(0)
+}
+
+/// A running clock re-planned to a new target (see the module docs, *Re-planning*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Replan {
+    /// The new target, in milliseconds (negative means 0).
+    pub target_ms: i64,
+    /// The new deadline: `started_at + target_ms`.
+    pub deadline: Timestamp,
+    /// Whether the change itself raises the clock's breach: it was not breached before and is past its new
+    /// deadline at the change.
+    pub breached_now: bool,
+}
+
+/// The one re-planning rule: a clock started at `started_at` whose target changes to `target_ms` at `at`
+/// keeps its start (the elapsed time counts), gets the deadline `started_at + target_ms`, and breaches at the
+/// change when it is past that deadline then and `already_breached` is false. A clock already breached stays
+/// breached (`breached_now` is false: its breach was raised once already).
+///
+/// ```
+/// use siaga_core::sla::replan;
+/// use siaga_core::time::Timestamp;
+/// // Started at 0 with 15 min; at 3 min the priority goes to p1 (2 min): overdue, breached now.
+/// let p = replan(Timestamp(0), 120_000, false, Timestamp(180_000));
+/// assert_eq!(p.deadline, Timestamp(120_000));
+/// assert!(p.breached_now);
+/// // At 1 min instead: 1 min left.
+/// assert!(!replan(Timestamp(0), 120_000, false, Timestamp(60_000)).breached_now);
+/// ```
+pub fn replan(
+    started_at: Timestamp,
+    target_ms: i64,
+    already_breached: bool,
+    at: Timestamp,
+) -> Replan {
+    let target_ms = target_ms.max(0);
+    Replan {
+        target_ms,
+        deadline: started_at.plus_millis(target_ms),
+        breached_now: !already_breached && is_breached(started_at, target_ms, at),
+    }
 }
 
 #[cfg(test)]

@@ -454,3 +454,79 @@ fn breach_rule_is_strictly_after_the_deadline_and_agrees_with_the_engine() {
         );
     }
 }
+
+#[test]
+fn replanning_keeps_the_start_and_moves_the_deadline_to_the_new_target() {
+    // p3 dispatch (15 min) started at T0; at 3 min the priority becomes p1 (2 min): overdue, breached now.
+    let p = replan(T0, 2 * MS_PER_MINUTE, false, at(3 * MS_PER_MINUTE));
+    assert_eq!(p.deadline, at(2 * MS_PER_MINUTE));
+    assert!(p.breached_now);
+    // At 1 min: one minute left, nothing raised.
+    let p = replan(T0, 2 * MS_PER_MINUTE, false, at(MS_PER_MINUTE));
+    assert_eq!(p.deadline, at(2 * MS_PER_MINUTE));
+    assert!(!p.breached_now);
+    // Exactly at the new deadline the target is still met.
+    assert!(!replan(T0, 2 * MS_PER_MINUTE, false, at(2 * MS_PER_MINUTE)).breached_now);
+    // Already breached stays breached, and is not raised a second time, even on a longer target.
+    let p = replan(T0, MS_PER_HOUR, true, at(20 * MS_PER_MINUTE));
+    assert!(!p.breached_now);
+    assert_eq!(p.deadline, at(MS_PER_HOUR));
+    assert_eq!(replan(T0, -1, false, T0).target_ms, 0);
+}
+
+#[test]
+fn retarget_moves_the_engines_next_breach_and_raises_an_overdue_one_once() {
+    let mut engine = SlaEngine::new();
+    engine.start("i", SlaKind::Dispatch, T0, 15 * MS_PER_MINUTE);
+    engine.start("j", SlaKind::Dispatch, T0, 15 * MS_PER_MINUTE);
+    // Shorter, not yet due: the next timeout follows the new deadline.
+    assert_eq!(
+        engine.retarget(
+            &"i",
+            SlaKind::Dispatch,
+            5 * MS_PER_MINUTE,
+            at(MS_PER_MINUTE)
+        ),
+        Some(None)
+    );
+    assert_eq!(engine.poll_timeout(), Some(at(5 * MS_PER_MINUTE + 1)));
+    // Longer: the breach moves out.
+    assert_eq!(
+        engine.retarget(&"i", SlaKind::Dispatch, MS_PER_HOUR, at(2 * MS_PER_MINUTE)),
+        Some(None)
+    );
+    assert_eq!(engine.poll_timeout(), Some(at(15 * MS_PER_MINUTE + 1)));
+    // Past the new deadline at the change: raised by the change, never again by a timeout.
+    let breach = engine
+        .retarget(
+            &"j",
+            SlaKind::Dispatch,
+            2 * MS_PER_MINUTE,
+            at(3 * MS_PER_MINUTE),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(breach.deadline, at(2 * MS_PER_MINUTE));
+    assert_eq!(breach.detected_at, at(3 * MS_PER_MINUTE));
+    let later = engine.handle_timeout(at(2 * MS_PER_HOUR));
+    assert_eq!(later.len(), 1, "only i breaches by timeout: {later:?}");
+    assert_eq!(later[0].subject, "i");
+    // A breached clock stays breached: a longer target raises nothing and its stop still says breached.
+    assert_eq!(
+        engine.retarget(
+            &"j",
+            SlaKind::Dispatch,
+            3 * MS_PER_HOUR,
+            at(2 * MS_PER_HOUR)
+        ),
+        Some(None)
+    );
+    assert!(engine.handle_timeout(at(4 * MS_PER_HOUR)).is_empty());
+    let stopped = engine
+        .stop(&"j", SlaKind::Dispatch, at(2 * MS_PER_HOUR))
+        .unwrap();
+    assert_eq!(stopped.result, SlaResult::Breached);
+    assert!(stopped.breach.is_none(), "raised once, at the change");
+    // No such clock.
+    assert_eq!(engine.retarget(&"x", SlaKind::Dispatch, 1, at(0)), None);
+}

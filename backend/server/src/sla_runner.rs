@@ -13,7 +13,7 @@
 use crate::service::sla::record_breach;
 use crate::state::AppState;
 use crate::store::{SlaClockRow, StoreError};
-use siaga_core::sla::{SlaEngine, SlaKind};
+use siaga_core::sla::{Breach, SlaEngine, SlaKind};
 use siaga_core::time::Timestamp;
 use std::collections::HashMap;
 use std::time::Duration;
@@ -67,8 +67,9 @@ impl Runner {
     async fn pass(&mut self, state: &AppState) -> Result<Duration, StoreError> {
         let running = state.store.running_clocks().await?;
         let now = state.clock.now();
-        self.resync(running, now);
-        for breach in self.engine.handle_timeout(now) {
+        let mut due = self.resync(running, now);
+        due.extend(self.engine.handle_timeout(now));
+        for breach in due {
             let Some(row) = self.rows.get(&breach.subject) else {
                 continue;
             };
@@ -86,8 +87,11 @@ impl Runner {
         Ok(next.map_or(RESYNC, |d| d.min(RESYNC)))
     }
 
-    /// Makes the engine hold exactly the `running` clocks (neither stopped nor breached in the table).
-    fn resync(&mut self, running: Vec<SlaClockRow>, now: Timestamp) {
+    /// Makes the engine hold exactly the `running` clocks (neither stopped nor breached in the table), with
+    /// their stored targets: a clock re-planned since (an incident's priority corrected) is retargeted in the
+    /// engine, and the breach that leaves it overdue, if any, is returned to be recorded now.
+    fn resync(&mut self, running: Vec<SlaClockRow>, now: Timestamp) -> Vec<Breach<String>> {
+        let mut due = Vec::new();
         let mut running: HashMap<String, SlaClockRow> =
             running.into_iter().map(|r| (r.id.clone(), r)).collect();
         let gone: Vec<(String, SlaKind)> = self
@@ -101,7 +105,14 @@ impl Runner {
             self.rows.remove(&id);
         }
         for (id, row) in running.drain() {
-            if self.rows.contains_key(&id) {
+            if let Some(known) = self.rows.get_mut(&id) {
+                if known.target_ms != row.target_ms
+                    && let Ok(kind) = row.kind.parse::<SlaKind>()
+                    && let Some(raised) = self.engine.retarget(&id, kind, row.target_ms, now)
+                {
+                    due.extend(raised);
+                    *known = row;
+                }
                 continue;
             }
             // A kind this version does not know is left to the instance that started it.
@@ -112,6 +123,7 @@ impl Runner {
                 .start(id.clone(), kind, Timestamp(row.started_at), row.target_ms);
             self.rows.insert(id, row);
         }
+        due
     }
 }
 
@@ -137,7 +149,10 @@ mod tests {
     #[test]
     fn resync_adds_new_clocks_drops_gone_ones_and_keeps_reported_ones_silent() {
         let mut r = Runner::default();
-        r.resync(vec![row("c1", 0, 1_000), row("c2", 0, 5_000)], Timestamp(0));
+        assert!(
+            r.resync(vec![row("c1", 0, 1_000), row("c2", 0, 5_000)], Timestamp(0))
+                .is_empty()
+        );
         assert_eq!(r.engine.len(), 2);
         assert_eq!(r.engine.poll_timeout(), Some(Timestamp(1_001)));
         let due = r.engine.handle_timeout(Timestamp(2_000));
@@ -155,5 +170,34 @@ mod tests {
         let due = r.engine.handle_timeout(Timestamp(3_000));
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].subject, "c3");
+    }
+
+    #[test]
+    fn resync_follows_a_replanned_target() {
+        let mut r = Runner::default();
+        r.resync(
+            vec![row("c1", 0, 10_000), row("c2", 0, 10_000)],
+            Timestamp(0),
+        );
+        // c1 re-planned to a longer target: its breach moves out.
+        let raised = r.resync(
+            vec![row("c1", 0, 20_000), row("c2", 0, 10_000)],
+            Timestamp(1_000),
+        );
+        assert!(raised.is_empty());
+        assert_eq!(r.engine.poll_timeout(), Some(Timestamp(10_001)));
+        let due = r.engine.handle_timeout(Timestamp(10_001));
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].subject, "c2");
+        // c1 re-planned shorter at 15 s, overdue already: the resync itself raises it, once.
+        let raised = r.resync(vec![row("c1", 0, 5_000)], Timestamp(15_000));
+        assert_eq!(raised.len(), 1);
+        assert_eq!(raised[0].subject, "c1");
+        assert_eq!(raised[0].deadline, Timestamp(5_000));
+        assert!(
+            r.resync(vec![row("c1", 0, 5_000)], Timestamp(16_000))
+                .is_empty()
+        );
+        assert!(r.engine.handle_timeout(Timestamp(20_000)).is_empty());
     }
 }

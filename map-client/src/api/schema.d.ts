@@ -719,7 +719,14 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Corrects an incident: priority, category, location (re-located: region and responsible OPDs recomputed,
+         *     a new OPD escalated to and the former one withdrawn), address, victims, description, time of event,
+         *     reporter. The call taker who filed it while no OPD verified it, the verifying OPD's dispatchers after, a
+         *     supervisor always; a closed or cancelled incident answers 409. A changed priority re-plans the running SLA
+         *     clocks (new target of each clock's kind from the change, elapsed time kept).
+         */
+        patch: operations["correct_incident"];
         trace?: never;
     };
     "/api/v1/incidents/{id}/assignments": {
@@ -2003,6 +2010,27 @@ export interface components {
             /** @enum {string} */
             type: "error";
         };
+        /** @description Changes to a filed incident. A field left out (or `null`) stays as it is; at least one is needed. */
+        CorrectIncidentRequest: {
+            priority?: null | components["schemas"]["Priority"];
+            category?: null | components["schemas"]["Category"];
+            subcategory?: null | components["schemas"]["Subcategory"];
+            location?: null | components["schemas"]["LonLat"];
+            /**
+             * Format: double
+             * @description Location uncertainty in metres.
+             */
+            accuracy_m?: number | null;
+            address?: null | components["schemas"]["Address"];
+            victims?: null | components["schemas"]["VictimsBody"];
+            description?: null | components["schemas"]["LongText"];
+            /**
+             * Format: int64
+             * @description When it happened (ms).
+             */
+            occurred_at?: number | null;
+            reporter?: null | components["schemas"]["Reporter"];
+        };
         /** @description A new agency. */
         CreateAgencyRequest: {
             /** @description Short unique code, e.g. `DAMKAR-BTM`. */
@@ -2243,9 +2271,9 @@ export interface components {
         EventIncidentAgency: {
             agency_id: string;
             agency_type: string;
-            /** @description `escalated`, `verified` or `rejected`. */
+            /** @description `escalated`, `verified`, `rejected` or `withdrawn` (taken from it by a re-location). */
             status: string;
-            /** @description Why the OPD sent it back, or the call taker's note when escalated after filing. */
+            /** @description Why the OPD sent it back, the call taker's note when escalated after filing, or `relocated`. */
             reason?: string | null;
         };
         /** @description Victims as events carry them. */
@@ -2270,6 +2298,18 @@ export interface components {
             position: components["schemas"]["LonLat"];
             /** Format: double */
             distance_m: number;
+        };
+        /** @description One field a correction changed. */
+        FieldChange: {
+            /**
+             * @description `priority`, `category`, `subcategory`, `location`, `region_code`, `accuracy_m`, `address`, `victims`,
+             *     `description`, `occurred_at` or `reporter`.
+             */
+            field: string;
+            /** @description The value before (absent for `reporter`). */
+            before?: unknown;
+            /** @description The value after (absent for `reporter`). */
+            after?: unknown;
         };
         /**
          * @description What happened when a follow-up was attempted.
@@ -2494,6 +2534,18 @@ export interface components {
             reason?: string | null;
             /** @description A call linked to the incident as a duplicate report. */
             linked_call_id?: string | null;
+            /**
+             * @description A correction (`PATCH /incidents/{id}`): each field it changed, with the values before and after
+             *     (`reporter` is named without values: personal data stays out of events).
+             */
+            changes?: components["schemas"]["FieldChange"][] | null;
+            /** @description The OPDs a re-location escalated the incident to (they also get `incident.escalated`). */
+            escalated_to?: string[] | null;
+            /**
+             * @description The OPDs a re-location took the incident from (their row is `withdrawn`, reason `relocated`): their
+             *     queues drop it.
+             */
+            withdrawn_from?: string[] | null;
         };
         /** @description An incident. */
         IncidentView: {
@@ -6235,6 +6287,108 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    correct_incident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CorrectIncidentRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -13,10 +13,10 @@ use siaga_core::incident::Category;
 use siaga_core::role::Role;
 
 pub use crate::service::incidents::{
-    AssignmentView, CheckedIncident, ClockView, CloseRequest, CreateAssignmentRequest,
-    CreateIncidentRequest, DuplicateView, EscalateRequest, FacilityRecommendation,
-    IncidentAgencyView, IncidentView, LinkCallRequest, RecommendationsView, RejectRequest,
-    Reporter, UnitExclusion, UnitRecommendation, VictimsBody, check_new_incident,
+    AssignmentView, CheckedIncident, ClockView, CloseRequest, CorrectIncidentRequest,
+    CreateAssignmentRequest, CreateIncidentRequest, DuplicateView, EscalateRequest,
+    FacilityRecommendation, IncidentAgencyView, IncidentView, LinkCallRequest, RecommendationsView,
+    RejectRequest, Reporter, UnitExclusion, UnitRecommendation, VictimsBody, check_new_incident,
 };
 
 /// Query of [`list_incidents`].
@@ -91,6 +91,26 @@ pub async fn get_incident(
     Path(id): Path<String>,
 ) -> ApiResult<Json<IncidentView>> {
     Ok(Json(service::get(&state, &actor, &id).await?))
+}
+
+/// Corrects an incident: priority, category, location (re-located: region and responsible OPDs recomputed,
+/// a new OPD escalated to and the former one withdrawn), address, victims, description, time of event,
+/// reporter. The call taker who filed it while no OPD verified it, the verifying OPD's dispatchers after, a
+/// supervisor always; a closed or cancelled incident answers 409. A changed priority re-plans the running SLA
+/// clocks (new target of each clock's kind from the change, elapsed time kept).
+#[utoipa::path(patch, path = "/api/v1/incidents/{id}", tag = "incidents", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = CorrectIncidentRequest, responses(
+    (status = 200, body = IncidentView), (status = 403, body = super::error::ErrorBody),
+    (status = 404, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody),
+    (status = 422, body = super::error::ErrorBody)))]
+pub async fn correct_incident(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    AppJson(req): AppJson<CorrectIncidentRequest>,
+) -> ApiResult<Json<IncidentView>> {
+    actor.require(&[Role::CallTaker, Role::Dispatcher, Role::Supervisor])?;
+    Ok(Json(service::correct(&state, &actor, &id, req).await?))
 }
 
 /// Open incidents of the same category near a point and recent: offered to link instead of a new ticket.

@@ -150,7 +150,10 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             incidents::list_incidents
         ))
         .routes(routes!(incidents::find_duplicates))
-        .routes(routes!(incidents::get_incident))
+        .routes(routes!(
+            incidents::get_incident,
+            incidents::correct_incident
+        ))
         .routes(routes!(incidents::link_call))
         .routes(routes!(incidents::verify_incident))
         .routes(routes!(incidents::reject_incident))

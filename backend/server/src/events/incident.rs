@@ -92,9 +92,9 @@ pub struct IncidentSummary {
 pub struct EventIncidentAgency {
     pub agency_id: String,
     pub agency_type: String,
-    /// `escalated`, `verified` or `rejected`.
+    /// `escalated`, `verified`, `rejected` or `withdrawn` (taken from it by a re-location).
     pub status: String,
-    /// Why the OPD sent it back, or the call taker's note when escalated after filing.
+    /// Why the OPD sent it back, the call taker's note when escalated after filing, or `relocated`.
     pub reason: Option<String>,
 }
 
@@ -123,6 +123,31 @@ pub struct IncidentUpdated {
     /// A call linked to the incident as a duplicate report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub linked_call_id: Option<String>,
+    /// A correction (`PATCH /incidents/{id}`): each field it changed, with the values before and after
+    /// (`reporter` is named without values: personal data stays out of events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<FieldChange>>,
+    /// The OPDs a re-location escalated the incident to (they also get `incident.escalated`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalated_to: Option<Vec<String>>,
+    /// The OPDs a re-location took the incident from (their row is `withdrawn`, reason `relocated`): their
+    /// queues drop it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn_from: Option<Vec<String>>,
+}
+
+/// One field a correction changed.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct FieldChange {
+    /// `priority`, `category`, `subcategory`, `location`, `region_code`, `accuracy_m`, `address`, `victims`,
+    /// `description`, `occurred_at` or `reporter`.
+    pub field: String,
+    /// The value before (absent for `reporter`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<serde_json::Value>,
+    /// The value after (absent for `reporter`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<serde_json::Value>,
 }
 
 /// `incident.escalated`: sent to one or more agencies.

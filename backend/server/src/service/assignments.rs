@@ -264,6 +264,9 @@ async fn follow_incident(
             decision: None,
             reason: None,
             linked_call_id: None,
+            changes: None,
+            escalated_to: None,
+            withdrawn_from: None,
         })
         .to(&reach),
     );

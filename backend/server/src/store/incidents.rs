@@ -92,7 +92,7 @@ impl Store {
         let sql = format!(
             "SELECT {INCIDENT_COLUMNS} FROM incidents i \
              WHERE ($1 IS NULL OR EXISTS (SELECT 1 FROM incident_agencies a \
-                    WHERE a.incident_id = i.id AND a.agency_id = $1 AND a.status <> 'rejected')) \
+                    WHERE a.incident_id = i.id AND a.agency_id = $1 AND a.status NOT IN ('rejected', 'withdrawn'))) \
              AND {} \
              AND ($3 = FALSE OR i.status NOT IN ('closed', 'cancelled')) \
              AND ($4 IS NULL OR i.created_at >= $4) \
@@ -207,6 +207,67 @@ pub fn set_status(id: &str, from: &str, to: &str, at: i64) -> Stmt {
         .expect(1)
 }
 
+/// Writes a corrected incident: every correctable column (and the status, when a re-location escalated an
+/// incident nobody had), guarded on the status and `updated_at` it was read with, so a concurrent change of
+/// the incident fails the whole set (409) instead of being overwritten.
+pub fn correct(after: &IncidentRow, from_status: &str, from_updated_at: i64) -> Stmt {
+    Stmt::new(
+        "UPDATE incidents SET status = $2, category = $3, subcategory = $4, priority = $5, reporter_name = $6, \
+         reporter_phone = $7, reporter_address = $8, reporter_lon = $9, reporter_lat = $10, lon = $11, lat = $12, \
+         accuracy_m = $13, address = $14, region_code = $15, region_chain = $16, victims_count = $17, \
+         victim_condition = $18, description = $19, occurred_at = $20, updated_at = $21 \
+         WHERE id = $1 AND status = $22 AND updated_at = $23",
+    )
+    .text(&after.id)
+    .text(&after.status)
+    .text(&after.category)
+    .opt_text(after.subcategory.as_deref())
+    .text(&after.priority)
+    .opt_text(after.reporter_name.as_deref())
+    .opt_text(after.reporter_phone.as_deref())
+    .opt_text(after.reporter_address.as_deref())
+    .opt_float(after.reporter_lon)
+    .opt_float(after.reporter_lat)
+    .float(after.lon)
+    .float(after.lat)
+    .opt_float(after.accuracy_m)
+    .opt_text(after.address.as_deref())
+    .opt_text(after.region_code.as_deref())
+    .opt_text(after.region_chain.as_deref())
+    .int(after.victims_count)
+    .text(&after.victim_condition)
+    .opt_text(after.description.as_deref())
+    .opt_int(after.occurred_at)
+    .int(after.updated_at)
+    .text(from_status)
+    .int(from_updated_at)
+    .expect(1)
+}
+
+/// Takes an incident away from an agency that is no longer responsible for it (it was re-located into
+/// another OPD's area): the row stays as history with status `withdrawn` and the reason; the OPD is no longer
+/// part of the incident. Guarded on the state it was read in.
+pub fn withdraw_agency(
+    incident_id: &str,
+    agency_id: &str,
+    from: &str,
+    at: i64,
+    by: &str,
+    reason: &str,
+) -> Stmt {
+    Stmt::new(
+        "UPDATE incident_agencies SET status = 'withdrawn', decided_at = $3, decided_by = $4, reason = $5 \
+         WHERE incident_id = $1 AND agency_id = $2 AND status = $6",
+    )
+    .text(incident_id)
+    .text(agency_id)
+    .int(at)
+    .text(by)
+    .text(reason)
+    .text(from)
+    .expect(1)
+}
+
 /// Closes an incident with its final report, guarded on the status it was read in.
 pub fn close(id: &str, from: &str, at: i64, by: &str, report: &str) -> Stmt {
     Stmt::new(
@@ -240,11 +301,13 @@ pub fn add_agency(
     .opt_text(note)
 }
 
-/// Escalates an incident again to an agency that sent it back; the call taker's note replaces the reason.
+/// Escalates an incident again to an agency that sent it back (or from which it was withdrawn); the note
+/// replaces the reason.
 pub fn reescalate_agency(incident_id: &str, agency_id: &str, at: i64, note: Option<&str>) -> Stmt {
     Stmt::new(
         "UPDATE incident_agencies SET status = 'escalated', escalated_at = $3, decided_at = NULL, \
-         decided_by = NULL, reason = $4 WHERE incident_id = $1 AND agency_id = $2 AND status = 'rejected'",
+         decided_by = NULL, reason = $4 WHERE incident_id = $1 AND agency_id = $2 \
+         AND status IN ('rejected', 'withdrawn')",
     )
     .text(incident_id)
     .text(agency_id)

@@ -58,3 +58,14 @@ pub fn record_running_breach(clock_id: &str, at: i64) -> Stmt {
     .int(at)
     .expect(1)
 }
+
+/// Re-plans a running clock to a new target and deadline (its start stays: the elapsed time counts); a no-op
+/// when the clock was stopped meanwhile. The SLA runner picks the new deadline up at its next resync.
+pub fn retarget_clock(clock_id: &str, target_ms: i64, due_at: i64) -> Stmt {
+    Stmt::new(
+        "UPDATE sla_clocks SET target_ms = $2, due_at = $3 WHERE id = $1 AND stopped_at IS NULL",
+    )
+    .text(clock_id)
+    .int(target_ms)
+    .int(due_at)
+}

@@ -8,7 +8,7 @@
 //! A reload reads back this desk's open call (and the form typed for it, kept in the tab's session storage);
 //! a language switch redraws the views from the same state, without a reload.
 
-import { get, getOptional, post } from '../../api/client';
+import { get, getOptional, patch, post } from '../../api/client';
 import { PAGE_STORAGE_PREFIX } from '../../api/session';
 import type { CallClass, CallView, FollowUpView, IncidentView } from '../../api/types';
 import { t, tk } from '../../i18n';
@@ -36,6 +36,8 @@ import {
   callEnded,
   callLinked,
   callUpdated,
+  correctionEnded,
+  correctionStarted,
   draftEdited,
   type Ending,
   endingArmed,
@@ -125,6 +127,12 @@ export async function mount({ root, user }: PageContext): Promise<void> {
         shell.toast(t('ct.submitted', { number: inc.number }));
         store.update((s) => incidentFiled(s, inc));
       },
+      async correct(id, body) {
+        const inc = await patch<IncidentView>(`/api/v1/incidents/${encodeURIComponent(id)}`, body);
+        shell.toast(t('edit.saved', { number: inc.number }));
+        store.update((s) => correctionEnded(s, inc));
+      },
+      cancelCorrection: () => store.update((s) => correctionEnded(s)),
       async link(incidentId) {
         const call = activeCall(store.get());
         if (!call) return;
@@ -184,7 +192,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
         calls.render(next, prev);
         form.render(next, prev);
         returned.render(next, prev);
-        if (!prev || prev.filed !== next.filed) renderFiled(filedBox, filedList(next));
+        if (!prev || prev.filed !== next.filed || prev.activeId !== next.activeId) renderFiled(filedBox, filedList(next), next, (id) => void startCorrection(id));
         // The work list is for centres with a follow-up programme.
         followUpSection.hidden = next.followUpLines.size === 0;
         followUps.render(next, prev, Date.now());
@@ -279,6 +287,19 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   void get<{ id: string; name: string }[]>('/api/v1/agencies')
     .then((list) => store.update((s) => agenciesLoaded(s, list)))
     .catch(() => undefined);
+
+  /** Reads one of my incidents and opens it in the form to correct it; the pin and region follow it. */
+  async function startCorrection(id: string): Promise<void> {
+    try {
+      const inc = await get<IncidentView>(`/api/v1/incidents/${encodeURIComponent(id)}`);
+      store.update((s) => correctionStarted(s, inc));
+      if (store.get().correcting?.id !== id) return;
+      map?.easeTo({ center: [inc.location.lon, inc.location.lat], zoom: 15 });
+      await loc.setPin({ lon: inc.location.lon, lat: inc.location.lat });
+    } catch (e) {
+      shell.toast(messageFor(e), 'error');
+    }
+  }
 
   async function register(ani: string, channel: string): Promise<void> {
     const call = await post<CallView>('/api/v1/calls', { ani, channel, service_line: '112' });

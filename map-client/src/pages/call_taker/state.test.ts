@@ -19,6 +19,10 @@ import {
   isDue,
   callLinked,
   callUpdated,
+  canCorrectFiled,
+  correctionEnded,
+  correctionRequest,
+  correctionStarted,
   draftEdited,
   duplicatesLoaded,
   emptyDraft,
@@ -459,5 +463,51 @@ describe('call-back tasks', () => {
     const s = initialState(ME);
     const e = { seq: 1, at: 1, type: 'call.call_back_created', call_back_id: 'b1', call_id: 'c1', reason: 'abandoned', due_at: 2, ani_masked: '+62***890', by: null } as const;
     expect(applyEvent(s, e).followUp).toEqual({ kind: 'reload_call_backs' });
+  });
+});
+
+describe('correcting an incident this desk filed', () => {
+  const filed = incident('i1', {
+    status: 'escalated',
+    location: { lon: 104.05, lat: 1.12 },
+    address: 'Jl. A',
+    victims: { count: 1, condition: 'serious' },
+    description: 'pingsan',
+    reporter: { name: 'Budi', phone: '0812', position: { lon: 104.0, lat: 1.1 } },
+  });
+
+  it('offers "Ubah" until an OPD verifies it, and not while a call is answered', () => {
+    const s = filedLoaded(initialState(ME), [filed]);
+    const mine = filedList(s)[0]!;
+    expect(canCorrectFiled(s, mine)).toBe(true);
+    expect(canCorrectFiled(s, { ...mine, status: 'verified' })).toBe(false);
+    expect(canCorrectFiled(registerAndAnswer(s, 'c1', '0811'), mine)).toBe(false);
+  });
+
+  it('fills the form from the incident and sends only what changed', () => {
+    let s = correctionStarted(filedLoaded(initialState(ME), [filed]), filed);
+    expect(s.correcting?.id).toBe('i1');
+    expect(s.work.draft).toMatchObject({ pin: { lon: 104.05, lat: 1.12 }, category: 'health', address: 'Jl. A', victimsCount: '1', reporterName: 'Budi' });
+    expect(correctionRequest(s)).toBeNull();
+    s = pinSet(s, { lon: 104.2, lat: 1.15 });
+    s = draftEdited(s, { priority: 'p1', victimsCount: '3' });
+    expect(correctionRequest(s)).toEqual({ priority: 'p1', location: { lon: 104.2, lat: 1.15 }, victims: { count: 3, condition: 'serious' } });
+    // A reporter change replaces it whole, keeping where the caller was.
+    s = draftEdited(s, { reporterName: 'Ibu Sari' });
+    expect(correctionRequest(s)).toMatchObject({ reporter: { name: 'Ibu Sari', phone: '0812', position: { lon: 104.0, lat: 1.1 } } });
+    // A broken field is a problem, as when filing.
+    expect(correctionRequest(draftEdited(s, { victimsCount: 'x' }))).toMatchObject({ field: 'victims.count' });
+  });
+
+  it('ends with the answer in "my incidents" and an empty form; answering a call ends it too', () => {
+    const s = correctionStarted(filedLoaded(initialState(ME), [filed]), filed);
+    const done = correctionEnded(s, { ...filed, priority: 'p1', updated_at: 2_000 });
+    expect(done.correcting).toBeNull();
+    expect(done.work.draft).toEqual(emptyDraft());
+    expect(done.filed.get('i1')?.priority).toBe('p1');
+    const answered = registerAndAnswer(s, 'c1', '0811');
+    expect(answered.correcting).toBeNull();
+    expect(answered.work.draft.category).toBe('');
+    expect(answered.work.draft.reporterPhone).toBe('0811');
   });
 });

@@ -148,6 +148,11 @@ export interface CallTakerState {
   readonly followUps: readonly FollowUpView[];
   /** Number of the incident last filed from this console. */
   readonly lastIncident: string | null;
+  /**
+   * An incident this desk filed being corrected in the incident form (the form's draft is the incident's;
+   * sending it sends only what differs). Only while no call is answered: a call answered ends it.
+   */
+  readonly correcting: IncidentView | null;
 }
 
 export type FollowUp = { readonly kind: 'load_call'; readonly id: string } | { readonly kind: 'reload_returned' } | { readonly kind: 'reload_follow_ups' } | { readonly kind: 'reload_call_backs' };
@@ -213,6 +218,7 @@ export function initialState(userId = '', teamId: string | null = null): CallTak
     followUpLines: new Set(),
     followUps: [],
     lastIncident: null,
+    correcting: null,
   };
 }
 
@@ -452,7 +458,9 @@ export function callUpdated(state: CallTakerState, call: CallView): CallTakerSta
  * The call taker took `call`. The work belongs to it from now on: work on another call is replaced by a clean
  * sheet (work begun before any call was answered is kept), and an empty reporter phone gets the caller's number.
  */
-export function callAnswered(state: CallTakerState, call: CallView): CallTakerState {
+export function callAnswered(before: CallTakerState, call: CallView): CallTakerState {
+  // A correction in the form gives way to the caller: its draft is not the call's work.
+  const state = before.correcting ? { ...before, correcting: null, work: freshWork(before.work, null) } : before;
   const keep = state.work.callId === call.id || (state.work.callId === null && state.activeId === null);
   const base = keep ? state.work : freshWork(state.work, null);
   const work: CallWork = { ...base, callId: call.id, pending: null, draft: { ...base.draft, reporterPhone: base.draft.reporterPhone || call.ani } };
@@ -595,6 +603,72 @@ function withIncident(state: CallTakerState, inc: IncidentView): CallTakerState 
 
 function filedOf(i: IncidentView): FiledIncident {
   return { id: i.id, number: i.number, status: i.status, category: i.category, priority: i.priority, created_at: i.created_at, updated_at: i.updated_at };
+}
+
+// ---- transitions: correcting an incident this desk filed ----
+
+/** Incident statuses in which the call taker who filed it still corrects it (no OPD has verified it). */
+const CORRECTABLE_BY_FILER = new Set(['new', 'escalated', 'rejected']);
+
+/** Whether this desk may correct one of its incidents now: not yet verified, and no call answered. */
+export function canCorrectFiled(state: CallTakerState, inc: FiledIncident): boolean {
+  return CORRECTABLE_BY_FILER.has(inc.status) && state.activeId === null;
+}
+
+/** The incident (as read) goes into the form to be corrected: its values become the draft, its place the pin. */
+export function correctionStarted(state: CallTakerState, inc: IncidentView): CallTakerState {
+  if (state.activeId !== null) return state;
+  const r = inc.reporter;
+  const draft: IncidentDraft = {
+    ...emptyDraft(),
+    pin: { lon: inc.location.lon, lat: inc.location.lat },
+    reporterName: r?.name ?? '',
+    reporterPhone: r?.phone ?? '',
+    reporterAddress: r?.address ?? '',
+    address: inc.address ?? '',
+    category: inc.category,
+    subcategory: inc.subcategory ?? '',
+    priority: inc.priority,
+    victimsCount: String(inc.victims.count),
+    victimsCondition: inc.victims.condition,
+    description: inc.description ?? '',
+  };
+  return { ...state, correcting: inc, work: { ...freshWork(state.work, null), draft } };
+}
+
+/** The correction was sent (its answer updates "my incidents") or given up: the form is empty again. */
+export function correctionEnded(state: CallTakerState, updated: IncidentView | null = null): CallTakerState {
+  if (!state.correcting) return state;
+  const filed = updated && state.filed.has(updated.id) ? withEntry(state.filed, updated.id, filedOf(updated)) : state.filed;
+  return { ...state, correcting: null, filed, work: freshWork(state.work, state.activeId) };
+}
+
+/**
+ * The body of the correction: what the form holds that differs from the incident as it was read (only those
+ * fields; the server refuses an empty body), a problem that keeps it from being sent, or null when nothing
+ * differs. `occurredAtMs` as for [`incidentRequest`].
+ */
+export function correctionRequest(state: CallTakerState, occurredAtMs: number | null = null, now = Number.MAX_SAFE_INTEGER): Record<string, unknown> | FormProblem | null {
+  const inc = state.correcting;
+  if (!inc) return null;
+  const full = incidentRequest(state, occurredAtMs, now);
+  if (isProblem(full)) return full;
+  const body: Record<string, unknown> = {};
+  if (full.priority !== inc.priority) body['priority'] = full.priority;
+  if (full.category !== inc.category) body['category'] = full.category;
+  if (full.subcategory && full.subcategory !== (inc.subcategory ?? '')) body['subcategory'] = full.subcategory;
+  if (full.location.lon !== inc.location.lon || full.location.lat !== inc.location.lat) body['location'] = full.location;
+  if (full.address && full.address !== (inc.address ?? '')) body['address'] = full.address;
+  if (full.description && full.description !== (inc.description ?? '')) body['description'] = full.description;
+  if (full.victims.count !== inc.victims.count || full.victims.condition !== inc.victims.condition) body['victims'] = full.victims;
+  if (full.occurred_at !== undefined && full.occurred_at !== inc.occurred_at) body['occurred_at'] = full.occurred_at;
+  const r = inc.reporter;
+  const rep = full.reporter ?? {};
+  if ((rep.name ?? '') !== (r?.name ?? '') || (rep.phone ?? '') !== (r?.phone ?? '') || (rep.address ?? '') !== (r?.address ?? '')) {
+    // The reporter is replaced as a whole; where the caller was (its AML fix) stays as filed.
+    body['reporter'] = { ...rep, ...(r?.position ? { position: r.position } : {}) };
+  }
+  return Object.keys(body).length > 0 ? body : null;
 }
 
 /** The incidents this desk filed were (re)read. */

@@ -4,6 +4,10 @@
 //! Inputs are named by their JSON path so a server `field` focuses the right one. The fields scroll in their
 //! own column; the submit bar stays at its foot, so it is always within reach.
 //!
+//! The same form corrects an incident this desk filed (`state.correcting`, from "my incidents"): it opens
+//! with the incident's values and pin (moved by a click or a drag on the map, as when filing), its heading and
+//! button say so, and sending it sends only what changed (`PATCH`).
+//!
 //! The form's values live in `state.work.draft`: every edit is reported as a patch, and a redraw writes back
 //! only the inputs whose value differs, so typing is never disturbed and a new caller's work clears them.
 
@@ -16,6 +20,8 @@ import { clearError, messageFor, showError } from '../../ui/errors';
 import { km } from '../../ui/format';
 import {
   activeCall,
+  canCorrectFiled,
+  correctionRequest,
   type CallTakerState,
   type DraftField,
   type FormProblem,
@@ -42,6 +48,10 @@ export interface FormHandlers {
   submit(body: CreateIncident): Promise<void>;
   /** Links the answered call to an existing incident instead of filing a new one. */
   link(incidentId: string): Promise<void>;
+  /** Sends the correction of the incident in the form; rejects with the API error to show in the form. */
+  correct(incidentId: string, body: Record<string, unknown>): Promise<void>;
+  /** Gives the correction up: the form is empty again. */
+  cancelCorrection(): void;
 }
 
 type Input = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
@@ -97,13 +107,16 @@ export function mountIncidentForm(handlers: FormHandlers) {
   const dupBox = h('div', { class: 'dups', 'data-testid': 'duplicates', 'aria-live': 'polite' });
   const formError = h('p', { id: 'form-error', class: 'error', role: 'alert', hidden: true });
   const submit = h('button', { type: 'submit', class: 'btn primary big', 'data-testid': 'submit-incident' }, '➤ ', t('ct.submit'), ' [Ctrl+Enter]');
+  const heading = h('h2', {}, t('ct.form'));
+  const cancelCorrection = h('button', { type: 'button', class: 'btn ghost', 'data-testid': 'cancel-correction', hidden: true }, t('disp.cancel'));
+  cancelCorrection.addEventListener('click', () => handlers.cancelCorrection());
   const useAml = h('button', { type: 'button', class: 'btn', 'data-testid': 'use-aml', disabled: true }, '◎ ', t('ct.use_aml'));
   const placeList = h('ul', { id: 'place-results', role: 'listbox', class: 'place-results', 'data-testid': 'place-results', hidden: true });
   const field = (id: string, label: string, input: HTMLElement) => h('div', { class: 'field' }, h('label', { for: id }, label), input);
   const body = h(
     'div',
     { class: 'form-body', 'data-testid': 'form-body' },
-    h('h2', {}, t('ct.form')),
+    heading,
     h(
       'fieldset',
       {},
@@ -142,7 +155,7 @@ export function mountIncidentForm(handlers: FormHandlers) {
     'form',
     { class: 'incident-form card', 'data-testid': 'incident-form', novalidate: true },
     body,
-    h('div', { class: 'form-foot' }, formError, submit),
+    h('div', { class: 'form-foot' }, formError, submit, cancelCorrection),
   );
 
   const read = () => Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value])) as Pick<IncidentDraft, DraftField>;
@@ -176,6 +189,28 @@ export function mountIncidentForm(handlers: FormHandlers) {
     ev.preventDefault();
     clearError(formError, form);
     if (!state) return;
+    const correcting = state.correcting;
+    if (correcting) {
+      const body = correctionRequest(state, localTimeMs(state.work.draft.occurredAt), Date.now());
+      if (body && 'rule' in body) {
+        handlers.refuse(body as FormProblem);
+        return;
+      }
+      if (!body) {
+        formError.textContent = t('edit.nothing');
+        formError.hidden = false;
+        return;
+      }
+      submit.disabled = true;
+      try {
+        await handlers.correct(correcting.id, body);
+      } catch (e) {
+        showError(formError, e, form);
+      } finally {
+        submit.disabled = false;
+      }
+      return;
+    }
     const request = incidentRequest(state, localTimeMs(state.work.draft.occurredAt), Date.now());
     if (isProblem(request)) {
       handlers.refuse(request);
@@ -338,12 +373,23 @@ export function mountIncidentForm(handlers: FormHandlers) {
       if (!prev || prev.work.region !== w.region || prev.agencyNames !== next.agencyNames) renderRegion(next);
       if (!prev || prev.work.duplicates !== w.duplicates || prev.activeId !== next.activeId || prev.calls !== next.calls) renderDuplicates(next);
       if (next.lastIncident) form.dataset['lastIncident'] = next.lastIncident;
+      if (!prev || prev.correcting !== next.correcting) {
+        const c = next.correcting;
+        heading.textContent = c ? t('edit.title', { number: c.number }) : t('ct.form');
+        replace(submit, c ? '✓ ' : '➤ ', c ? t('edit.submit') : t('ct.submit'), ' [Ctrl+Enter]');
+        cancelCorrection.hidden = !c;
+        if (c) form.dataset['correcting'] = c.number;
+        else delete form.dataset['correcting'];
+      }
     },
   };
 }
 
-/** "My incidents": the incidents this desk filed, newest first, with their live status. */
-export function renderFiled(list: HTMLElement, incidents: readonly FiledIncident[]): void {
+/**
+ * "My incidents": the incidents this desk filed, newest first, with their live status; those it may still
+ * correct (not yet verified, no call answered) have "Ubah".
+ */
+export function renderFiled(list: HTMLElement, incidents: readonly FiledIncident[], state?: CallTakerState, edit?: (id: string) => void): void {
   replace(
     list,
     incidents.length === 0
@@ -357,6 +403,9 @@ export function renderFiled(list: HTMLElement, incidents: readonly FiledIncident
             tk('category', inc.category),
             ' · ',
             h('span', { class: `status status-${inc.status}`, 'data-testid': 'filed-status' }, tk('incident_status', inc.status)),
+            state && edit && canCorrectFiled(state, inc)
+              ? h('button', { type: 'button', class: 'btn small', 'data-action': 'edit-incident', onclick: () => edit(inc.id) }, '✎ ', t('edit.action'))
+              : null,
           ),
         ),
   );

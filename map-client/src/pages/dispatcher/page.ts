@@ -37,7 +37,13 @@ import {
   cueFor,
   followUnit,
   cancelDecision,
+  cancelEdit,
+  changesSeen,
   decisionDone,
+  editDone,
+  editLocationPicked,
+  movedSeen,
+  openEdit,
   incidentGone,
   incidentLoaded,
   initialState,
@@ -63,6 +69,8 @@ const incidentPath = (id: string) => `/api/v1/incidents/${encodeURIComponent(id)
 const assignmentStatusPath = (id: string) => `/api/v1/assignments/${encodeURIComponent(id)}/status`;
 /** How soon recommendations are asked again after the OPD's units only moved. */
 const MOVED_REFRESH_MS = 5000;
+/** How long the fields a correction changed stay highlighted. */
+const CHANGED_HIGHLIGHT_MS = 6000;
 
 export async function mount({ root, user }: PageContext): Promise<void> {
   const shell = mountShell(root, user, t('disp.title'));
@@ -191,6 +199,14 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     async reassign(a, unitId, callSign) {
       return (await moveAssignment(a.id, { status: 'cancelled' })) && (await assign(a.incident_id, unitId, callSign));
     },
+    openEdit: (id) => store.update((s) => openEdit(s, id)),
+    cancelEdit: () => store.update(cancelEdit),
+    async correct(id, body) {
+      const asked = store.get().events;
+      const updated = await patch<IncidentView>(incidentPath(id), body);
+      store.update((s) => editDone(s, updated, asked));
+      shell.toast(t('edit.saved', { number: updated.number }));
+    },
     async radioStep(a, status, note) {
       const ok = await moveAssignment(a.id, note ? { status, reported_via: 'radio', note } : { status, reported_via: 'radio' });
       if (ok) shell.toast(t('disp.radio_recorded', { status: t(`assignment_status.${status}` as 'assignment_status.resolved') }));
@@ -200,7 +216,29 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   // A map that opened where this desk last left it keeps that view.
   let fitted = openedOnSavedView(map);
   let movedTimer: number | null = null;
+  // While the correction form is open, a click on the map is the incident's new location.
+  map.on('click', (ev) => {
+    if (store.get().editing) store.update((s) => editLocationPicked(s, { lon: ev.lngLat.lng, lat: ev.lngLat.lat }));
+  });
+  const highlightTimers = new Map<string, number>();
   store.subscribe((next, prev) => {
+    if (next.moved && next.moved !== prev?.moved) {
+      const m = next.moved;
+      shell.toast(t('edit.moved_away', { number: m.number, to: m.to.join(', ') }));
+      store.update(movedSeen);
+    }
+    for (const [id, fields] of next.changed) {
+      if (prev?.changed.get(id) === fields) continue;
+      const old = highlightTimers.get(id);
+      if (old !== undefined) window.clearTimeout(old);
+      highlightTimers.set(
+        id,
+        window.setTimeout(() => {
+          highlightTimers.delete(id);
+          store.update((s) => changesSeen(s, id));
+        }, CHANGED_HIGHLIGHT_MS),
+      );
+    }
     syncMap(layers, next, prev);
     queueView.render(next, prev);
     unitView.render(next);

@@ -12,7 +12,14 @@ import {
   assignmentsOf,
   detailWanted,
   cancelDecision,
+  cancelEdit,
+  changedFields,
+  changesSeen,
+  correctionBody,
   decisionDone,
+  editDone,
+  editLocationPicked,
+  openEdit,
   type DispatcherState,
   escalationNoteOf,
   incidentGone,
@@ -218,8 +225,8 @@ describe('dispatcher selection, actions and decisions', () => {
   it('offers verify and reject while the incident is escalated to this OPD, and close once it is resolved', () => {
     const s = loaded([]);
     expect(actionsFor(s, incident('a'))).toEqual(['verify', 'reject']);
-    expect(actionsFor(s, incident('a', { status: 'verified', agencies: [{ agency_id: OPD, agency_type: 'health', status: 'verified' }] }))).toEqual([]);
-    expect(actionsFor(s, incident('a', { status: 'resolved', agencies: [{ agency_id: OPD, agency_type: 'health', status: 'verified' }] }))).toEqual(['close']);
+    expect(actionsFor(s, incident('a', { status: 'verified', agencies: [{ agency_id: OPD, agency_type: 'health', status: 'verified' }] }))).toEqual(['edit']);
+    expect(actionsFor(s, incident('a', { status: 'resolved', agencies: [{ agency_id: OPD, agency_type: 'health', status: 'verified' }] }))).toEqual(['close', 'edit']);
   });
 
   it('the open reject form closes when another dispatcher verified the incident meanwhile', () => {
@@ -432,5 +439,91 @@ describe('events carry the incident as their change left it', () => {
     expect(step.followUp).toBeNull();
     expect(step.state.incidents.get('a')?.sla[0]?.breached_at).toBe(70_000);
     expect([...alarmedIncidents(step.state)]).toEqual(['a']);
+  });
+});
+
+describe('correcting an incident', () => {
+  const verified = (extra: Partial<IncidentView> = {}) =>
+    incident('a', { status: 'verified', agencies: [{ agency_id: OPD, agency_type: 'health', status: 'verified' }], ...extra });
+
+  it('offers the correction once this OPD verified it, not before, and not once it is final', () => {
+    expect(actionsFor(loaded([incident('a')]), incident('a'))).not.toContain('edit');
+    const s = loaded([verified()]);
+    expect(actionsFor(s, verified())).toContain('edit');
+    expect(actionsFor(s, verified({ status: 'closed' }))).not.toContain('edit');
+    // A supervisor's all-OPD view corrects any open incident.
+    const all = snapshotLoaded(initialState(null), [incident('a')], []);
+    expect(actionsFor(all, incident('a'))).toContain('edit');
+  });
+
+  it('keeps the form on the selected incident, takes a location picked on the map, and closes on success', () => {
+    let s = selectIncident(loaded([verified()]), 'a');
+    s = editLocationPicked(s, { lon: 1, lat: 2 });
+    expect(s.editing).toBeNull();
+    s = openEdit(s, 'a');
+    s = editLocationPicked(s, { lon: 104.1, lat: 1.13 });
+    expect(s.editing).toEqual({ incidentId: 'a', location: { lon: 104.1, lat: 1.13 } });
+    // Opening the reject/close form closes the correction form, and the other way round.
+    expect(openDecision(s, 'a', 'reject').editing).toBeNull();
+    expect(cancelEdit(s).editing).toBeNull();
+    const done = editDone(s, verified({ priority: 'p1', updated_at: 2_000 }));
+    expect(done.editing).toBeNull();
+    expect(done.incidents.get('a')?.priority).toBe('p1');
+  });
+
+  it('sends only the fields that differ, and nothing when nothing does', () => {
+    const inc = verified({ address: 'Jl. A', description: 'pingsan', subcategory: 'x' });
+    const same = {
+      priority: 'p2',
+      category: 'health',
+      subcategory: 'x',
+      address: 'Jl. A',
+      description: 'pingsan',
+      victimsCount: 0,
+      victimsCondition: 'unknown',
+    };
+    expect(correctionBody(inc, same, null)).toBeNull();
+    expect(correctionBody(inc, same, { lon: 104.05, lat: 1.12 })).toBeNull();
+    expect(correctionBody(inc, { ...same, priority: 'p1', victimsCount: 2 }, { lon: 104.2, lat: 1.1 })).toEqual({
+      priority: 'p1',
+      victims: { count: 2, condition: 'unknown' },
+      location: { lon: 104.2, lat: 1.1 },
+    });
+  });
+
+  it('highlights the fields an incident.updated changed until seen, and reads the incident again', () => {
+    const s = loaded([verified()]);
+    const step = applyEvent(
+      s,
+      frame('incident.updated', { incident_id: 'a', changes: [{ field: 'priority', before: 'p2', after: 'p1' }, { field: 'address' }] }),
+    );
+    expect(step.followUp).toEqual({ kind: 'load_incident', id: 'a' });
+    expect(changedFields(step.state, 'a')).toEqual(['priority', 'address']);
+    expect(changedFields(changesSeen(step.state, 'a'), 'a')).toEqual([]);
+  });
+
+  it('drops an incident a re-location took from this OPD, with a notice naming where it went', () => {
+    let s = selectIncident(loaded([verified()]), 'a');
+    s = { ...s, agencyNames: new Map([['agency-polsek', 'Polsek Lubuk Baja']]) };
+    s = openEdit(s, 'a');
+    const step = applyEvent(
+      s,
+      frame('incident.updated', {
+        incident_id: 'a',
+        number: 'BTM-20250101-a',
+        agency_ids: ['agency-polsek'],
+        withdrawn_from: [OPD],
+        escalated_to: ['agency-polsek'],
+        changes: [{ field: 'location' }],
+      }),
+    );
+    expect(step.followUp).toBeNull();
+    expect(numbers(step.state)).toEqual([]);
+    expect(step.state.selected).toBeNull();
+    expect(step.state.editing).toBeNull();
+    expect(step.state.moved).toEqual({ incidentId: 'a', number: 'BTM-20250101-a', to: ['Polsek Lubuk Baja'] });
+    // An incident whose own row reads `withdrawn` (from a read) is not in the queue either.
+    const read = incidentLoaded(loaded([]), verified({ agencies: [{ agency_id: OPD, agency_type: 'health', status: 'withdrawn' }] }));
+    expect(numbers(read)).toEqual([]);
   });
 });

@@ -12,7 +12,7 @@
 //! asked), and an answer older than what the state already knows of that incident (`asOf`) is dropped, so a
 //! read that left before this OPD's rejection cannot bring the incident back.
 
-import type { Agency, AssignmentView, IncidentAgency, IncidentView, Recommendations, Unit } from '../../api/types';
+import type { Agency, AssignmentView, IncidentAgency, IncidentView, LonLat, Recommendations, Unit } from '../../api/types';
 import { incidentFromEvent, withAssignmentEvent, withBreach } from '../../domain/incident';
 import { activeSla, slaLevel, type SlaLevel } from '../../domain/sla';
 import {
@@ -27,8 +27,16 @@ import {
   unitStatusOf,
 } from '../../live/events';
 
+/** Corrected fields whose new values only a read of the incident shows (events do not carry them). */
+const DETAIL_FIELDS = new Set(['location', 'region_code', 'accuracy_m', 'occurred_at', 'reporter']);
 /** Incident statuses that leave the queue. */
 const HIDDEN_STATUSES = new Set(['closed', 'rejected', 'cancelled']);
+/** This OPD's states on an incident that mean it is no longer part of it: it sent it back, or a re-location took it away. */
+const LEFT_AGENCY = new Set(['rejected', 'withdrawn']);
+/** Incident statuses an OPD that verified it may still correct. */
+const CORRECTABLE_BY_OPD = new Set(['verified', 'dispatched', 'resolved']);
+/** Incident statuses nobody corrects. */
+const FINAL = new Set(['closed', 'cancelled']);
 /** Assignment statuses in the order they happen: a later one is newer news than an earlier one. */
 const ASSIGNMENT_ORDER = ['assigned', 'acknowledged', 'en_route', 'on_scene', 'resolved', 'declined', 'cancelled'];
 const PRIORITY_RANK: Record<string, number> = { p1: 0, p2: 1, p3: 2, p4: 3 };
@@ -49,7 +57,15 @@ const ASSIGNABLE = new Set(['new', 'escalated', 'verified', 'dispatched']);
 export type DispatchCue = 'new_incident' | 'sla_breach' | 'unacknowledged';
 
 export type DecisionKind = 'reject' | 'close';
-export type IncidentAction = 'verify' | DecisionKind;
+export type IncidentAction = 'verify' | 'edit' | DecisionKind;
+
+/** An incident a re-location took from this OPD: the notice the page shows ("dipindahkan ke …"). */
+export interface MovedAway {
+  readonly incidentId: string;
+  readonly number: string;
+  /** The names (or ids) of the OPDs it went to. */
+  readonly to: readonly string[];
+}
 
 export type RecommendationsView =
   | { readonly status: 'loading' }
@@ -96,6 +112,12 @@ export interface DispatcherState {
   readonly following: boolean;
   /** Assignments whose crew did not acknowledge in time (`acknowledge` SLA breached), by id → incident id. */
   readonly alarms: ReadonlyMap<string, string | null>;
+  /** The incident whose correction form is open (it is the selected one), and the new location picked on the map. */
+  readonly editing: { readonly incidentId: string; readonly location: LonLat | null } | null;
+  /** The fields the last correction of each incident changed, highlighted until `changesSeen`. */
+  readonly changed: ReadonlyMap<string, readonly string[]>;
+  /** The last incident a re-location took from this OPD, for the notice. */
+  readonly moved: MovedAway | null;
 }
 
 /** Something the state cannot know without the server: the incident view, which events only summarise. */
@@ -125,6 +147,9 @@ export function initialState(agencyId: string | null): DispatcherState {
     selectedUnit: null,
     following: false,
     alarms: new Map(),
+    editing: null,
+    changed: new Map(),
+    moved: null,
   };
 }
 
@@ -138,7 +163,7 @@ export function queue(state: DispatcherState): IncidentView[] {
   if (cached && cached.agencyId === state.agencyId) return cached.list;
   const list = [...state.incidents.values()]
     // An incident this OPD sent back stays open for the others it was escalated to, not for this one.
-    .filter((i) => !HIDDEN_STATUSES.has(i.status) && ownAgency(state, i)?.status !== 'rejected')
+    .filter((i) => !HIDDEN_STATUSES.has(i.status) && !LEFT_AGENCY.has(ownAgency(state, i)?.status ?? ''))
     .sort((a, b) => (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) || a.created_at - b.created_at);
   queueCache.set(state.incidents, { agencyId: state.agencyId, list });
   return list;
@@ -159,7 +184,55 @@ export function actionsFor(state: DispatcherState, inc: IncidentView): IncidentA
   const actions: IncidentAction[] = [];
   if (own ? own.status === 'escalated' : inc.status === 'new' || inc.status === 'escalated') actions.push('verify', 'reject');
   if (inc.status === 'resolved') actions.push('close');
+  if (canCorrect(state, inc)) actions.push('edit');
   return actions;
+}
+
+/**
+ * Whether this desk may correct the incident (the server's rule, `siaga_core::correction`): a dispatcher once
+ * her OPD verified it, while it is verified, dispatched or resolved; a supervisor's all-OPD view while open.
+ */
+export function canCorrect(state: DispatcherState, inc: IncidentView): boolean {
+  if (FINAL.has(inc.status)) return false;
+  if (state.agencyId === null) return true;
+  return ownAgency(state, inc)?.status === 'verified' && CORRECTABLE_BY_OPD.has(inc.status);
+}
+
+/**
+ * The body of a correction: only the fields whose value differs from the incident as shown (the server
+ * refuses an empty one). `null` when nothing changed.
+ */
+export function correctionBody(inc: IncidentView, form: CorrectionForm, location: LonLat | null): Record<string, unknown> | null {
+  const body: Record<string, unknown> = {};
+  if (form.priority !== inc.priority) body['priority'] = form.priority;
+  if (form.category !== inc.category) body['category'] = form.category;
+  const sub = form.subcategory.trim();
+  if (sub && sub !== (inc.subcategory ?? '')) body['subcategory'] = sub;
+  const address = form.address.trim();
+  if (address && address !== (inc.address ?? '')) body['address'] = address;
+  const description = form.description.trim();
+  if (description && description !== (inc.description ?? '')) body['description'] = description;
+  if (form.victimsCount !== inc.victims.count || form.victimsCondition !== inc.victims.condition) {
+    body['victims'] = { count: form.victimsCount, condition: form.victimsCondition };
+  }
+  if (location && (location.lon !== inc.location.lon || location.lat !== inc.location.lat)) body['location'] = location;
+  return Object.keys(body).length > 0 ? body : null;
+}
+
+/** What the correction form holds (the DOM's values, read when it is sent). */
+export interface CorrectionForm {
+  readonly priority: string;
+  readonly category: string;
+  readonly subcategory: string;
+  readonly address: string;
+  readonly description: string;
+  readonly victimsCount: number;
+  readonly victimsCondition: string;
+}
+
+/** The fields the last correction of the incident changed (highlighted briefly), none when there is none. */
+export function changedFields(state: DispatcherState, incidentId: string): readonly string[] {
+  return state.changed.get(incidentId) ?? [];
 }
 
 /**
@@ -339,11 +412,43 @@ export function selectIncident(state: DispatcherState, id: string): DispatcherSt
 }
 
 export function openDecision(state: DispatcherState, incidentId: string, kind: DecisionKind): DispatcherState {
-  return settle({ ...state, decision: { incidentId, kind } });
+  return settle({ ...state, editing: null, decision: { incidentId, kind } });
 }
 
 export function cancelDecision(state: DispatcherState): DispatcherState {
   return state.decision ? { ...state, decision: null } : state;
+}
+
+/** Opens the correction form of the selected incident (a decision form closes: one form at a time). */
+export function openEdit(state: DispatcherState, incidentId: string): DispatcherState {
+  return settle({ ...state, decision: null, editing: { incidentId, location: null } });
+}
+
+export function cancelEdit(state: DispatcherState): DispatcherState {
+  return state.editing ? { ...state, editing: null } : state;
+}
+
+/** A point picked on the map while the correction form is open: the incident's new location. */
+export function editLocationPicked(state: DispatcherState, location: LonLat): DispatcherState {
+  return state.editing ? { ...state, editing: { ...state.editing, location } } : state;
+}
+
+/** The correction went through: the form closes and the answer is folded in (it may leave the queue). */
+export function editDone(state: DispatcherState, updated: IncidentView, asked = state.events): DispatcherState {
+  return incidentLoaded({ ...state, editing: null }, updated, asked);
+}
+
+/** The highlight of an incident's changed fields is over. */
+export function changesSeen(state: DispatcherState, incidentId: string): DispatcherState {
+  if (!state.changed.has(incidentId)) return state;
+  const changed = new Map(state.changed);
+  changed.delete(incidentId);
+  return { ...state, changed };
+}
+
+/** The moved-away notice was shown. */
+export function movedSeen(state: DispatcherState): DispatcherState {
+  return state.moved ? { ...state, moved: null } : state;
 }
 
 /** The reject or close went through: the form closes, and the incident leaves the queue if it no longer belongs. */
@@ -417,6 +522,19 @@ export function applyEvent(before: DispatcherState, e: LiveEvent): Step {
       // it, so nothing is fetched.
       if (e.decision === 'rejected' && state.agencyId !== null && e.agency_id === state.agencyId) {
         return { state: incidentGone(state, e.incident_id), followUp: null };
+      }
+      // A re-location took it from this OPD: it leaves the queue with a notice naming where it went.
+      if (state.agencyId !== null && (e.withdrawn_from ?? []).includes(state.agencyId)) {
+        const number = e.number ?? state.incidents.get(e.incident_id)?.number ?? '';
+        const to = (e.escalated_to ?? e.agency_ids).map((id) => state.agencyNames.get(id) ?? id);
+        const gone = incidentGone(state, e.incident_id);
+        return { state: { ...changesSeen(gone, e.incident_id), moved: { incidentId: e.incident_id, number, to } }, followUp: null };
+      }
+      if (e.changes && e.changes.length > 0) {
+        const fields = e.changes.map((c) => c.field);
+        // What events do not carry (the reporter, the region chain, the time of the event) is read again.
+        const detailed = fields.some((f) => DETAIL_FIELDS.has(f)) ? without(state.detailed, e.incident_id) : state.detailed;
+        return incidentEvent({ ...state, detailed, changed: withEntry(state.changed, e.incident_id, fields) }, e);
       }
       return incidentEvent(state, e);
     case 'incident.created':
@@ -526,7 +644,13 @@ function settle(state: DispatcherState): DispatcherState {
   const selected = state.selected;
   if (selected !== null && !queue(state).some((i) => i.id === selected)) {
     // The selected incident left the queue (closed, or sent back by this OPD): its panel goes too.
-    return { ...state, selected: null, decision: null, recommendations: null };
+    return { ...state, selected: null, decision: null, recommendations: null, editing: null };
+  }
+  const ed = state.editing;
+  if (ed) {
+    // The correction form stays open only on the selected incident while this desk may still correct it.
+    const inc = state.incidents.get(ed.incidentId);
+    if (ed.incidentId !== selected || !inc || !canCorrect(state, inc)) return settle({ ...state, editing: null });
   }
   const d = state.decision;
   if (d) {
@@ -535,6 +659,13 @@ function settle(state: DispatcherState): DispatcherState {
     if (d.incidentId !== selected || !inc || !actionsFor(state, inc).includes(d.kind)) return { ...state, decision: null };
   }
   return state;
+}
+
+function without<T>(set: ReadonlySet<T>, value: T): ReadonlySet<T> {
+  if (!set.has(value)) return set;
+  const next = new Set(set);
+  next.delete(value);
+  return next;
 }
 
 function withEntry<K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> {

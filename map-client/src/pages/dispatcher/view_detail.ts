@@ -4,11 +4,15 @@
 //! each with cancel, reassign and the crew's next step by radio, and, while units may still be sent, the
 //! recommended units and any other available unit of the OPD, each assignable in one action.
 //!
+//! A desk that may correct the incident (its OPD verified it; a supervisor) gets "Ubah": a form for priority,
+//! category, subcategory, address, victims and description, and a new location picked by clicking the map.
+//! Fields a correction changed (here or at another desk) are highlighted briefly.
+//!
 //! The reject/close form is the one piece of state kept here rather than in `state.ts`: its text belongs to
 //! the textarea, and the form element survives redraws caused by live updates so the text, the focus and
 //! the caret survive them too.
 
-import type { AssignmentView, IncidentView, Recommendations, Unit } from '../../api/types';
+import { CATEGORIES, PRIORITIES, VICTIM_CONDITIONS, type AssignmentView, type IncidentView, type Recommendations, type Unit } from '../../api/types';
 import { t, tk } from '../../i18n';
 import { CATEGORY_GLYPH, INCIDENT_STATUS_GLYPH } from '../../map/symbology';
 import { h, replace } from '../../ui/dom';
@@ -19,6 +23,9 @@ import {
   assignmentsOf,
   availableUnits,
   canAssign,
+  changedFields,
+  correctionBody,
+  type CorrectionForm,
   type DecisionKind,
   isOpenAssignment,
   nextCrewStep,
@@ -28,6 +35,9 @@ import {
   selectedIncident,
 } from './state';
 import { priorityBadge } from './view_queue';
+
+/** The reason on an OPD's row when a re-location (a corrected location) escalated the incident to it. */
+const RELOCATED = 'relocated';
 
 export interface DetailHandlers {
   verify(incidentId: string): void;
@@ -45,6 +55,18 @@ export interface DetailHandlers {
   reassign(a: AssignmentView, unitId: string, callSign: string): Promise<boolean>;
   /** Records the crew's step reported by radio; resolves false when it failed. */
   radioStep(a: AssignmentView, status: string, note: string | null): Promise<boolean>;
+  openEdit(incidentId: string): void;
+  cancelEdit(): void;
+  /** Sends a correction (`PATCH`); rejects with the API error to show in the form. */
+  correct(incidentId: string, body: Record<string, unknown>): Promise<void>;
+}
+
+interface EditForm {
+  incidentId: string;
+  form: HTMLFormElement;
+  first: HTMLElement;
+  location: HTMLElement;
+  read: () => CorrectionForm;
 }
 
 interface AssignmentRow {
@@ -62,6 +84,7 @@ interface DecisionForm {
 export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
   const recBox = h('div', { class: 'recs', 'data-testid': 'recommendations' });
   let decision: DecisionForm | null = null;
+  let edit: EditForm | null = null;
   /** The crew's note being typed for a radio report, per assignment: kept across live redraws of the panel. */
   const radioNotes = new Map<string, HTMLInputElement>();
   /** What the panel was last drawn from; a redraw happens only when one of these changes. */
@@ -85,6 +108,15 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
     const d = state.decision;
     const key = d ? `${d.incidentId}:${d.kind}` : null;
     if (decision?.key !== key) decision = d && key ? decisionForm(key, inc, d.kind) : null;
+    const ed = state.editing;
+    if (edit?.incidentId !== ed?.incidentId) edit = ed ? editForm(inc) : null;
+    if (edit && ed) {
+      const picked = ed.location;
+      edit.location.textContent = picked
+        ? t('edit.location_picked', { lat: picked.lat.toFixed(5), lon: picked.lon.toFixed(5) })
+        : t('edit.location_unchanged');
+      edit.location.dataset['picked'] = picked ? `${picked.lon},${picked.lat}` : '';
+    }
     const rows: AssignmentRow[] = assignmentsOf(state, inc.id).map((a) => ({
       a,
       callSign: state.units.get(a.unit_id)?.call_sign ?? a.unit_id,
@@ -94,6 +126,8 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
     const deps = [
       inc,
       key,
+      ed?.incidentId ?? null,
+      state.changed.get(inc.id),
       state.agencyNames,
       state.agencyId,
       JSON.stringify(rows.map((r) => [r.a.id, r.a.status, r.a.note, r.a.radio_reported, r.callSign, r.alarm])),
@@ -133,13 +167,23 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
         h('button', { type: 'button', class: 'btn primary', 'data-action': 'close', 'aria-expanded': String(open === 'close'), onclick: () => openForm(inc.id, 'close') }, '■ ', t('disp.close')),
       );
     }
+    if (available.includes('edit')) {
+      actions.append(
+        h(
+          'button',
+          { type: 'button', class: 'btn', 'data-action': 'edit', 'aria-expanded': String(state.editing !== null), onclick: () => openEditForm(inc.id) },
+          '✎ ',
+          t('edit.action'),
+        ),
+      );
+    }
     actions.append(
       h('button', { type: 'button', class: 'btn', 'data-action': 'call-back', title: t('disp.call_back_hint'), onclick: () => handlers.callBack(inc.id) }, '☎ ', t('disp.call_back')),
     );
     // Live updates redraw the panel; whoever was typing in the open form or a radio note keeps the focus, the
     // caret and the text.
     const active = document.activeElement;
-    const inForm = decision && active instanceof HTMLElement && decision.form.contains(active);
+    const inForm = active instanceof HTMLElement && ((decision && decision.form.contains(active)) || (edit && edit.form.contains(active)));
     const inNote = active instanceof HTMLInputElement && [...radioNotes.values()].includes(active);
     const focused = inForm || inNote ? (active as HTMLElement) : null;
     const caret = focused instanceof HTMLTextAreaElement || focused instanceof HTMLInputElement ? focused.selectionStart : null;
@@ -148,14 +192,18 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
     const note = escalationNoteOf(state, inc);
     const reporter = inc.reporter;
     const contact = reporter ? [reporter.name, reporter.phone, reporter.address].filter((x): x is string => !!x) : [];
+    const changed = new Set(changedFields(state, inc.id));
+    /** Attributes marking a fact a correction just changed (highlighted briefly by the stylesheet). */
+    const mark = (...fields: string[]) =>
+      fields.some((f) => changed.has(f)) ? { class: 'changed', 'data-changed': 'true', title: t('edit.changed') } : {};
     replace(
       detail,
-      h('h2', {}, priorityBadge(inc.priority), ' ', inc.number),
-      h('p', {}, `[${CATEGORY_GLYPH[inc.category] ?? ''}] `, tk('category', inc.category), inc.subcategory ? ` · ${inc.subcategory}` : ''),
+      h('h2', mark('priority'), priorityBadge(inc.priority), ' ', inc.number),
+      h('p', mark('category', 'subcategory'), `[${CATEGORY_GLYPH[inc.category] ?? ''}] `, tk('category', inc.category), inc.subcategory ? ` · ${inc.subcategory}` : ''),
       h('p', { 'data-testid': 'detail-status', 'data-status': inc.status }, `${INCIDENT_STATUS_GLYPH[inc.status] ?? ''} `, tk('incident_status', inc.status)),
-      h('p', {}, '◉ ', inc.address ?? `${inc.location.lat.toFixed(5)}, ${inc.location.lon.toFixed(5)}`),
-      h('p', {}, t('disp.victims', { count: inc.victims.count, condition: tk('condition', inc.victims.condition) })),
-      inc.description ? h('p', { class: 'desc' }, inc.description) : null,
+      h('p', { ...mark('address', 'location'), 'data-testid': 'detail-address' }, '◉ ', inc.address ?? `${inc.location.lat.toFixed(5)}, ${inc.location.lon.toFixed(5)}`),
+      h('p', mark('victims'), t('disp.victims', { count: inc.victims.count, condition: tk('condition', inc.victims.condition) })),
+      inc.description ? h('p', { class: changed.has('description') ? 'desc changed' : 'desc', 'data-changed': changed.has('description') ? 'true' : null }, inc.description) : null,
       contact.length > 0 ? h('p', { class: 'reporter', 'data-testid': 'reporter' }, '☎ ', t('disp.reporter', { contact: contact.join(' · ') })) : null,
       rejections.length > 0
         ? h(
@@ -164,9 +212,14 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
             rejections.map((r) => h('li', {}, '↩ ', t('disp.rejected_by', { agency: r.agency, reason: r.reason ?? '—' }))),
           )
         : null,
-      note ? h('p', { class: 'escalation-note', 'data-testid': 'escalation-note' }, '✎ ', t('disp.escalation_note', { note })) : null,
+      note === RELOCATED
+        ? h('p', { class: 'escalation-note', 'data-testid': 'escalation-note' }, '⇄ ', t('edit.relocated_here'))
+        : note
+          ? h('p', { class: 'escalation-note', 'data-testid': 'escalation-note' }, '✎ ', t('disp.escalation_note', { note }))
+          : null,
       actions,
       decision?.form ?? null,
+      edit?.form ?? null,
       h('h3', {}, t('disp.assignments')),
       rows.length === 0
         ? h('p', { class: 'muted', 'data-testid': 'assignments' }, t('disp.no_assignments'))
@@ -354,6 +407,94 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
           )
         : null,
     );
+  }
+
+  function openEditForm(incidentId: string): void {
+    handlers.openEdit(incidentId);
+    edit?.first.focus();
+  }
+
+  /**
+   * The correction form, filled with the incident as shown when it opened; only the fields that differ are
+   * sent. Escape cancels; the new location comes from a click on the map (the page passes it to the state).
+   */
+  function editForm(inc: IncidentView): EditForm {
+    const id = (name: string) => `edit-${name}`;
+    const label = (name: string, text: string) => h('label', { for: id(name) }, text);
+    const select = (name: string, values: readonly string[], current: string, prefix: string) =>
+      h('select', { id: id(name), name }, values.map((v) => h('option', { value: v, selected: v === current }, tk(prefix, v))));
+    const priority = select('priority', PRIORITIES, inc.priority, 'priority');
+    const category = select('category', CATEGORIES, inc.category, 'category');
+    const subcategory = h('input', { id: id('subcategory'), name: 'subcategory', type: 'text', maxlength: 100, value: inc.subcategory ?? '' });
+    const address = h('input', { id: id('address'), name: 'address', type: 'text', value: inc.address ?? '' });
+    const count = h('input', { id: id('victims-count'), name: 'victims_count', type: 'number', min: 0, value: String(inc.victims.count) });
+    const condition = select('victims-condition', VICTIM_CONDITIONS, inc.victims.condition, 'condition');
+    const description = h('textarea', { id: id('description'), name: 'description', rows: 3 }, inc.description ?? '');
+    const location = h('p', { class: 'muted', 'data-testid': 'edit-location', 'aria-live': 'polite' }, t('edit.location_unchanged'));
+    const error = h('p', { id: 'edit-error', class: 'error', role: 'alert', hidden: true });
+    const send = h('button', { type: 'submit', class: 'btn primary', 'data-testid': 'edit-submit' }, '✓ ', t('edit.submit'));
+    const cancel = () => {
+      handlers.cancelEdit();
+      detail.querySelector<HTMLElement>('[data-action="edit"]')?.focus();
+    };
+    const form = h(
+      'form',
+      { class: 'decision card edit-form', 'data-testid': 'edit-form', novalidate: true },
+      h('h3', {}, t('edit.title', { number: inc.number })),
+      label('priority', t('ct.priority')),
+      priority,
+      label('category', t('ct.category')),
+      category,
+      label('subcategory', t('ct.subcategory')),
+      subcategory,
+      label('address', t('ct.address')),
+      address,
+      label('victims-count', t('ct.victims_count')),
+      count,
+      label('victims-condition', t('ct.victims_condition')),
+      condition,
+      label('description', t('ct.description')),
+      description,
+      h('p', {}, h('strong', {}, t('edit.location')), ' — ', t('edit.location_hint')),
+      location,
+      error,
+      h('div', { class: 'row' }, send, h('button', { type: 'button', class: 'btn ghost', onclick: cancel }, t('disp.cancel'))),
+    );
+    const read = () => ({
+      priority: priority.value,
+      category: category.value,
+      subcategory: subcategory.value,
+      address: address.value,
+      description: description.value,
+      victimsCount: Math.max(0, Math.trunc(Number(count.value) || 0)),
+      victimsCondition: condition.value,
+    });
+    form.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') {
+        ev.preventDefault();
+        cancel();
+      }
+    });
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearError(error, form);
+      const picked = location.dataset['picked'];
+      const [lon, lat] = picked ? picked.split(',').map(Number) : [NaN, NaN];
+      const body = correctionBody(inc, read(), picked && lon !== undefined && lat !== undefined ? { lon, lat } : null);
+      if (!body) {
+        error.textContent = t('edit.nothing');
+        error.hidden = false;
+        return;
+      }
+      send.disabled = true;
+      try {
+        await handlers.correct(inc.id, body);
+      } catch (e) {
+        send.disabled = false;
+        showError(error, e, form);
+      }
+    });
+    return { incidentId: inc.id, form, first: priority, location, read };
   }
 
   function openForm(incidentId: string, kind: DecisionKind): void {

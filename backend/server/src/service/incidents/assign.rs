@@ -140,6 +140,9 @@ pub async fn create_assignment(
         decision: None,
         reason: None,
         linked_call_id: None,
+        changes: None,
+        escalated_to: None,
+        withdrawn_from: None,
     };
     set.event(DomainEvent::IncidentUpdated(updated).to(&audience));
     set.audit(common::audit(

@@ -68,7 +68,7 @@ async fn decide(
     };
     let others_open = agencies
         .iter()
-        .any(|a| a.agency_id != row.agency_id && a.status != "rejected");
+        .any(|a| a.agency_id != row.agency_id && siaga_core::scope::agency_takes_part(&a.status));
     let to = match (reject, from) {
         (None, IncidentStatus::Escalated) => Some(IncidentStatus::Verified),
         (Some(_), IncidentStatus::Escalated) if !others_open => Some(IncidentStatus::Rejected),
@@ -107,6 +107,9 @@ async fn decide(
         decision: Some(decision.to_owned()),
         reason: reject.map(str::to_owned),
         linked_call_id: None,
+        changes: None,
+        escalated_to: None,
+        withdrawn_from: None,
     };
     let reach = incident_audience(&incident, &agency_ids(&agencies));
     set.event(DomainEvent::IncidentUpdated(updated).to(&reach));

@@ -148,7 +148,7 @@ async fn add_agency(
         })?;
     let now = set.at;
     match agencies.iter().find(|a| a.agency_id == agency_id) {
-        Some(a) if a.status == "rejected" => {
+        Some(a) if !siaga_core::scope::agency_takes_part(&a.status) => {
             set.push(incidents::reescalate_agency(id, agency_id, now, note));
             for e in after.iter_mut().filter(|e| e.agency_id == agency_id) {
                 e.status = "escalated".to_owned();

@@ -17,6 +17,7 @@
 
 pub mod assign;
 pub mod close;
+pub mod correct;
 pub mod decide;
 pub mod escalate;
 pub mod file;
@@ -25,6 +26,7 @@ pub mod views;
 
 pub use assign::{CreateAssignmentRequest, create_assignment};
 pub use close::{CloseRequest, close};
+pub use correct::{CorrectIncidentRequest, correct};
 pub use decide::{RejectRequest, reject, verify};
 pub use escalate::{EscalateRequest, escalate};
 pub use file::{
@@ -49,7 +51,7 @@ use crate::views::LonLat;
 use siaga_core::assignment::AssignmentStatus;
 use siaga_core::incident::IncidentStatus;
 use siaga_core::role::Role;
-use siaga_core::scope::AGENCY_REJECTED;
+use siaga_core::scope::agency_takes_part;
 use siaga_core::transition::InvalidTransition;
 use siaga_core::transition::Lifecycle;
 
@@ -88,7 +90,7 @@ pub(crate) fn incident_audience(incident: &IncidentRow, agencies: &[String]) -> 
 pub(crate) fn agency_ids(agencies: &[IncidentAgencyRow]) -> Vec<String> {
     agencies
         .iter()
-        .filter(|a| a.status != AGENCY_REJECTED)
+        .filter(|a| agency_takes_part(&a.status))
         .map(|a| a.agency_id.clone())
         .collect()
 }
@@ -224,6 +226,9 @@ fn own_agency_row<'a>(
     let own = scope.agency().unwrap_or("");
     match agencies.iter().find(|a| a.agency_id == own) {
         Some(row) if scope.takes_part(rows()) => Ok(row),
+        Some(row) if row.status == siaga_core::scope::AGENCY_WITHDRAWN => Err(ApiError::forbidden(
+            "this incident was re-located into another OPD's area; it is no longer your agency's",
+        )),
         Some(_) => Err(ApiError::forbidden(
             "your agency sent this incident back; it is no longer yours unless escalated to you again",
         )),
