@@ -67,7 +67,7 @@ impl Runner {
     async fn pass(&mut self, state: &AppState) -> Result<Duration, StoreError> {
         let running = state.store.running_clocks().await?;
         let now = state.clock.now();
-        self.resync(running, now);
+        self.resync(running);
         for breach in self.engine.handle_timeout(now) {
             let Some(row) = self.rows.get(&breach.subject) else {
                 continue;
@@ -87,7 +87,7 @@ impl Runner {
     }
 
     /// Makes the engine hold exactly the `running` clocks (neither stopped nor breached in the table).
-    fn resync(&mut self, running: Vec<SlaClockRow>, now: Timestamp) {
+    fn resync(&mut self, running: Vec<SlaClockRow>) {
         let mut running: HashMap<String, SlaClockRow> =
             running.into_iter().map(|r| (r.id.clone(), r)).collect();
         let gone: Vec<(String, SlaKind)> = self
@@ -96,8 +96,10 @@ impl Runner {
             .filter(|c| !running.contains_key(&c.subject))
             .map(|c| (c.subject, c.kind))
             .collect();
+        // A clock gone from the table was stopped, breached or cancelled by another writer: it is forgotten
+        // without a breach (a cancelled clock must never breach, and the others were recorded elsewhere).
         for (id, kind) in gone {
-            self.engine.stop(&id, kind, now);
+            self.engine.cancel(&id, kind);
             self.rows.remove(&id);
         }
         for (id, row) in running.drain() {
@@ -131,29 +133,38 @@ mod tests {
             due_at: started_at + target_ms,
             stopped_at: None,
             breached_at: None,
+            cancelled_at: None,
         }
     }
 
     #[test]
     fn resync_adds_new_clocks_drops_gone_ones_and_keeps_reported_ones_silent() {
         let mut r = Runner::default();
-        r.resync(vec![row("c1", 0, 1_000), row("c2", 0, 5_000)], Timestamp(0));
+        r.resync(vec![row("c1", 0, 1_000), row("c2", 0, 5_000)]);
         assert_eq!(r.engine.len(), 2);
         assert_eq!(r.engine.poll_timeout(), Some(Timestamp(1_001)));
         let due = r.engine.handle_timeout(Timestamp(2_000));
         assert_eq!(due.len(), 1);
         // c1 is still running in the table until the record commits: a resync does not raise it again.
-        r.resync(
-            vec![row("c1", 0, 1_000), row("c2", 0, 5_000)],
-            Timestamp(2_000),
-        );
+        r.resync(vec![row("c1", 0, 1_000), row("c2", 0, 5_000)]);
         assert!(r.engine.handle_timeout(Timestamp(2_500)).is_empty());
         // c1 recorded, c2 stopped elsewhere, c3 started elsewhere.
-        r.resync(vec![row("c3", 2_000, 100)], Timestamp(3_000));
+        r.resync(vec![row("c3", 2_000, 100)]);
         assert_eq!(r.engine.len(), 1);
         assert!(r.engine.is_running(&"c3".to_owned(), SlaKind::Acknowledge));
         let due = r.engine.handle_timeout(Timestamp(3_000));
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].subject, "c3");
+    }
+
+    #[test]
+    fn a_clock_cancelled_in_the_table_is_never_raised_even_past_its_deadline() {
+        let mut r = Runner::default();
+        r.resync(vec![row("c1", 0, 1_000)]);
+        assert_eq!(r.engine.poll_timeout(), Some(Timestamp(1_001)));
+        // The incident was cancelled before the deadline: the table no longer lists the clock as running.
+        r.resync(Vec::new());
+        assert!(r.engine.handle_timeout(Timestamp(60_000)).is_empty());
+        assert_eq!(r.engine.poll_timeout(), None);
     }
 }

@@ -597,6 +597,11 @@ function filedOf(i: IncidentView): FiledIncident {
   return { id: i.id, number: i.number, status: i.status, category: i.category, priority: i.priority, created_at: i.created_at, updated_at: i.updated_at };
 }
 
+/** One incident this desk filed changed by its own action (cancelled here): its entry takes the answer. */
+export function filedUpdated(state: CallTakerState, inc: IncidentView): CallTakerState {
+  return state.filed.has(inc.id) ? { ...state, filed: withEntry(state.filed, inc.id, filedOf(inc)) } : state;
+}
+
 /** The incidents this desk filed were (re)read. */
 export function filedLoaded(state: CallTakerState, list: readonly IncidentView[]): CallTakerState {
   return { ...state, filed: new Map(list.map((i) => [i.id, filedOf(i)])) };

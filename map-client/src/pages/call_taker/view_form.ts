@@ -7,8 +7,9 @@
 //! The form's values live in `state.work.draft`: every edit is reported as a patch, and a redraw writes back
 //! only the inputs whose value differs, so typing is never disturbed and a new caller's work clears them.
 
-import type { CreateIncident, PlaceView } from '../../api/types';
-import { CATEGORIES, PRIORITIES, VICTIM_CONDITIONS } from '../../api/types';
+import type { CancelRequest, CreateIncident, PlaceView } from '../../api/types';
+import { CANCEL_REASONS, CATEGORIES, PRIORITIES, VICTIM_CONDITIONS } from '../../api/types';
+import { callTakerMayCancel, cancelBody } from '../../domain/withdraw';
 import { lang, t, tk } from '../../i18n';
 import { PRIORITY_COLOUR } from '../../map/symbology';
 import { h, options, replace } from '../../ui/dom';
@@ -343,7 +344,15 @@ export function mountIncidentForm(handlers: FormHandlers) {
 }
 
 /** "My incidents": the incidents this desk filed, newest first, with their live status. */
-export function renderFiled(list: HTMLElement, incidents: readonly FiledIncident[]): void {
+/**
+ * "Incidents I filed", each with its live status; one the call taker may still withdraw herself (no OPD has
+ * verified it) carries a cancel control: a reason, the master's number for a duplicate, then send.
+ */
+export function renderFiled(
+  list: HTMLElement,
+  incidents: readonly FiledIncident[],
+  cancel: (id: string, body: CancelRequest) => Promise<boolean>,
+): void {
   replace(
     list,
     incidents.length === 0
@@ -357,9 +366,42 @@ export function renderFiled(list: HTMLElement, incidents: readonly FiledIncident
             tk('category', inc.category),
             ' · ',
             h('span', { class: `status status-${inc.status}`, 'data-testid': 'filed-status' }, tk('incident_status', inc.status)),
+            callTakerMayCancel(inc.status) ? cancelControl(inc, cancel) : null,
           ),
         ),
   );
+}
+
+function cancelControl(inc: FiledIncident, cancel: (id: string, body: CancelRequest) => Promise<boolean>): HTMLElement {
+  const reason = h('select', { 'aria-label': t('cancel.reason'), name: 'reason' }, CANCEL_REASONS.map((r) => h('option', { value: r }, tk('cancel_reason', r))));
+  const master = h('input', { type: 'text', name: 'duplicate_of', 'aria-label': t('cancel.duplicate_of'), placeholder: t('cancel.duplicate_of'), hidden: true });
+  reason.addEventListener('change', () => {
+    master.hidden = reason.value !== 'duplicate';
+  });
+  const send = h('button', { type: 'submit', class: 'btn danger', 'data-action': 'cancel-own' }, t('cancel.submit'));
+  const form = h(
+    'form',
+    {
+      class: 'row cancel-own',
+      onsubmit: (ev: Event) => {
+        ev.preventDefault();
+        const checked = cancelBody(reason.value as (typeof CANCEL_REASONS)[number], master.value, '');
+        if (!checked.ok) {
+          master.setAttribute('aria-invalid', 'true');
+          master.focus();
+          return;
+        }
+        send.disabled = true;
+        void cancel(inc.id, checked.body).then((ok) => {
+          if (!ok) send.disabled = false;
+        });
+      },
+    },
+    reason,
+    master,
+    send,
+  );
+  return h('details', { class: 'cancel-own' }, h('summary', {}, '⊘ ', t('ct.cancel_own')), form);
 }
 
 /** A mark per kind of place, beside its text label (the mark is never the only signal). */

@@ -61,7 +61,21 @@ export type TileUnit = 'duration' | 'ratio' | 'count';
 
 export interface KpiTile {
   /** Also the i18n key's suffix (`sup.kpi.asa`) and the tile's test id. */
-  readonly id: 'offered' | 'asa' | 'sl15' | 'sl20' | 'abandoned' | 'aht' | 'success' | 'prank' | 'call_backs' | 'call_backs_in_time';
+  readonly id:
+    | 'offered'
+    | 'asa'
+    | 'sl15'
+    | 'sl20'
+    | 'abandoned'
+    | 'aht'
+    | 'success'
+    | 'prank'
+    | 'call_backs'
+    | 'call_backs_in_time'
+    | 'resolved'
+    | 'cancelled'
+    | 'merged'
+    | 'sla_cancelled';
   /** Null when the period has nothing to measure (a ratio over zero calls). */
   readonly value: number | null;
   readonly unit: TileUnit;
@@ -112,6 +126,12 @@ export function kpiTiles(report: KpiReport): KpiTile[] {
     // Call-backs made of those created, with the share that reached the caller; and the share made in time.
     { id: 'call_backs', value: b.made, unit: 'count', detail: { value: b.reached_ratio ?? null, unit: 'ratio' } },
     { id: 'call_backs_in_time', value: b.within_target_ratio ?? null, unit: 'ratio' },
+    // Incidents resolved against those withdrawn (cancelled, of which merged duplicates), and the SLA clocks
+    // their withdrawal stopped, which count in no compliance figure.
+    { id: 'resolved', value: report.incidents.resolved, unit: 'count' },
+    { id: 'cancelled', value: report.incidents.cancelled, unit: 'count' },
+    { id: 'merged', value: report.incidents.merged, unit: 'count' },
+    { id: 'sla_cancelled', value: report.sla.total.cancelled, unit: 'count' },
   ];
 }
 

@@ -140,6 +140,7 @@ pub async fn create_assignment(
         decision: None,
         reason: None,
         linked_call_id: None,
+        merged_from: None,
     };
     set.event(DomainEvent::IncidentUpdated(updated).to(&audience));
     set.audit(common::audit(

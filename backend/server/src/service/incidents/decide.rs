@@ -107,6 +107,7 @@ async fn decide(
         decision: Some(decision.to_owned()),
         reason: reject.map(str::to_owned),
         linked_call_id: None,
+        merged_from: None,
     };
     let reach = incident_audience(&incident, &agency_ids(&agencies));
     set.event(DomainEvent::IncidentUpdated(updated).to(&reach));

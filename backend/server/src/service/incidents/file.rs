@@ -430,6 +430,7 @@ pub async fn link_call(
         decision: None,
         reason: None,
         linked_call_id: Some(call.id.clone()),
+        merged_from: None,
     };
     let reach = incident_audience(&incident, &agency_ids(&agencies));
     set.event(DomainEvent::IncidentUpdated(updated).to(&reach));
