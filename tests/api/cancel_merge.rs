@@ -156,14 +156,29 @@ async fn a_cancelled_incidents_crew_is_told_and_its_clocks_never_breach(engine: 
         clocks.iter().any(|c| c["subject_type"] == "assignment"),
         "{clocks:?}"
     );
+    // Every clock still running at the cancellation stopped then, as cancelled; one that had stopped before
+    // (the dispatch clock, met by the assignment) keeps its result.
+    let cancelled_at = T0 + 60_000;
     for c in &clocks {
-        if c["kind"] == "escalation" {
-            continue; // measured at filing, stopped before the cancellation
-        }
         assert!(!c["stopped_at"].is_null(), "{c}");
-        assert!(!c["cancelled_at"].is_null(), "{c}");
         assert!(c["breached_at"].is_null(), "{c}");
+        if c["stopped_at"] == cancelled_at {
+            assert_eq!(c["cancelled_at"], cancelled_at, "{c}");
+        } else {
+            assert!(c["cancelled_at"].is_null(), "{c}");
+        }
     }
+    let mut cancelled_kinds: Vec<&str> = clocks
+        .iter()
+        .filter(|c| !c["cancelled_at"].is_null())
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    cancelled_kinds.sort_unstable();
+    assert_eq!(
+        cancelled_kinds,
+        ["acknowledge", "arrival", "resolution"],
+        "{clocks:?}"
+    );
 
     // The crew's phone hears its assignment cancelled, with the reason; the desks hear the cancellation.
     let told = phone.next_of("assignment.status").await;
