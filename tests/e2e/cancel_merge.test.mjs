@@ -4,9 +4,9 @@
 // localhost and any console error fails the test.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, login, startServer } from './support/server.mjs';
+import { api, hasEndpoint, login, startServer } from './support/server.mjs';
 import { guardedContext, launch, loginAs, shot } from './support/browser.mjs';
-import { eventually, requireEndpoints } from './support/flow.mjs';
+import { eventually } from './support/flow.mjs';
 
 const ANDROID_UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36';
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, userAgent: ANDROID_UA };
@@ -53,7 +53,7 @@ async function openInQueue(page, number) {
 }
 
 test('a dispatcher cancels an assigned incident as a false alarm and the crew’s phone says so', async () => {
-  await requireEndpoints(server.url, ['/api/v1/incidents/{id}/cancel', '/api/v1/incidents/{id}/assignments']);
+  assert.ok(await hasEndpoint(server.url, '/api/v1/incidents/{id}/cancel'), 'the server has no cancel route');
   const phone = await guardedContext(browser, server.url, PHONE);
   const desk = await guardedContext(browser, server.url, DESK);
   const phonePage = await phone.context.newPage();
@@ -108,7 +108,7 @@ test('a dispatcher cancels an assigned incident as a false alarm and the crew’
 });
 
 test('merging a duplicate in the dispatcher screen leaves one incident with both calls', async () => {
-  await requireEndpoints(server.url, ['/api/v1/incidents/{id}/merge']);
+  assert.ok(await hasEndpoint(server.url, '/api/v1/incidents/{id}/merge'), 'the server has no merge route');
   const desk = await guardedContext(browser, server.url, DESK);
   const page = await desk.context.newPage();
   await loginAs(page, 'dispatch.dinkes');
