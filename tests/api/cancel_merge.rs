@@ -31,7 +31,11 @@ async fn file(srv: &TestServer, token: &str, call_id: Option<&str>, lon: f64) ->
 
 async fn emergency_call(srv: &TestServer, token: &str, ani: &str) -> String {
     let (s, call) = srv
-        .post("/api/v1/calls", token, json!({"ani": ani, "channel": "voice"}))
+        .post(
+            "/api/v1/calls",
+            token,
+            json!({"ani": ani, "channel": "voice"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{call}");
     let id = call["id"].as_str().unwrap().to_owned();
@@ -50,9 +54,18 @@ async fn emergency_call(srv: &TestServer, token: &str, ani: &str) -> String {
     id
 }
 
-async fn verify_and_assign(srv: &TestServer, desk: &str, incident: &str, call_sign: &str) -> String {
+async fn verify_and_assign(
+    srv: &TestServer,
+    desk: &str,
+    incident: &str,
+    call_sign: &str,
+) -> String {
     let (s, v) = srv
-        .post(&format!("/api/v1/incidents/{incident}/verify"), desk, json!({}))
+        .post(
+            &format!("/api/v1/incidents/{incident}/verify"),
+            desk,
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let unit = srv.unit_id(desk, call_sign).await;
@@ -218,7 +231,10 @@ async fn a_cancelled_incidents_crew_is_told_and_its_clocks_never_breach(engine: 
     wait_for_breach(&srv, &taker, &sentinel_id, "dispatch").await;
     let after = get(&srv, &taker, &id).await;
     for c in after["sla"].as_array().unwrap() {
-        assert!(c["breached_at"].is_null(), "a cancelled clock breached: {c}");
+        assert!(
+            c["breached_at"].is_null(),
+            "a cancelled clock breached: {c}"
+        );
     }
 
     // The sentinel is then worked to resolved by the freed unit: one resolved, one cancelled.
@@ -241,7 +257,10 @@ async fn a_cancelled_incidents_crew_is_told_and_its_clocks_never_breach(engine: 
     assert_eq!(report["incidents"]["merged"], 0);
     assert_eq!(reason_count(&report, "false_alarm"), 1);
     assert_eq!(reason_count(&report, "duplicate"), 0);
-    let cancelled_clocks = clocks.iter().filter(|c| !c["cancelled_at"].is_null()).count();
+    let cancelled_clocks = clocks
+        .iter()
+        .filter(|c| !c["cancelled_at"].is_null())
+        .count();
     assert_eq!(
         report["sla"]["total"]["cancelled"],
         json!(cancelled_clocks),
@@ -258,7 +277,9 @@ async fn a_cancelled_incidents_crew_is_told_and_its_clocks_never_breach(engine: 
     assert!(breached.is_empty(), "{breached:?}");
 }
 
-async fn a_merge_leaves_one_incident_with_both_calls_and_the_duplicate_points_to_it(engine: Engine) {
+async fn a_merge_leaves_one_incident_with_both_calls_and_the_duplicate_points_to_it(
+    engine: Engine,
+) {
     let srv = TestServer::start_with(
         engine,
         Options {
@@ -291,7 +312,8 @@ async fn a_merge_leaves_one_incident_with_both_calls_and_the_duplicate_points_to
     );
     assert_eq!(e["field"], "into", "{e}");
     let e = assert_error(
-        &srv.post(&path, &health, json!({"into": "BTM-20261125-9999"})).await,
+        &srv.post(&path, &health, json!({"into": "BTM-20261125-9999"}))
+            .await,
         StatusCode::UNPROCESSABLE_ENTITY,
         "validation_failed",
     );
@@ -431,7 +453,11 @@ async fn who_may_cancel_follows_the_role_and_the_incidents_state(engine: Engine)
     let verified = file(&srv, &taker, None, HERE.0).await;
     let verified_id = verified["id"].as_str().unwrap();
     let (s, v) = srv
-        .post(&format!("/api/v1/incidents/{verified_id}/verify"), &health, json!({}))
+        .post(
+            &format!("/api/v1/incidents/{verified_id}/verify"),
+            &health,
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_error(
@@ -449,7 +475,16 @@ async fn who_may_cancel_follows_the_role_and_the_incidents_state(engine: Engine)
     .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["duplicate_of"]["id"], master["id"]);
-    assert!(v["merged_into"].is_null(), "a cancelled duplicate is not merged: {v}");
-    let (s, v) = cancel(&srv, &health, master["id"].as_str().unwrap(), json!({"reason": "handled_elsewhere"})).await;
+    assert!(
+        v["merged_into"].is_null(),
+        "a cancelled duplicate is not merged: {v}"
+    );
+    let (s, v) = cancel(
+        &srv,
+        &health,
+        master["id"].as_str().unwrap(),
+        json!({"reason": "handled_elsewhere"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 }

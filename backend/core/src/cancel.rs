@@ -260,7 +260,10 @@ mod tests {
 
     #[test]
     fn a_merge_needs_two_open_incidents_of_one_region() {
-        assert_eq!(check_merge(side("d", Escalated), side("m", Dispatched)), Ok(()));
+        assert_eq!(
+            check_merge(side("d", Escalated), side("m", Dispatched)),
+            Ok(())
+        );
         assert_eq!(
             check_merge(side("m", Escalated), side("m", Escalated)),
             Err(WithdrawRefusal::SameIncident)

@@ -466,7 +466,10 @@ fn a_cancelled_clock_never_breaches_even_past_its_deadline() {
         engine.cancel_subject(&"i"),
         vec![SlaKind::Dispatch, SlaKind::Resolution]
     );
-    assert!(!engine.cancel(&"i", SlaKind::Dispatch), "cancelling twice is harmless");
+    assert!(
+        !engine.cancel(&"i", SlaKind::Dispatch),
+        "cancelling twice is harmless"
+    );
     let due = engine.handle_timeout(at(10 * 60_000));
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].subject, "other");
@@ -479,25 +482,40 @@ fn stopping_for_a_cancellation_records_no_breach_and_marks_the_clock_cancelled()
     use StopCause::*;
     assert_eq!(
         d(false, 120_000, Done),
-        StopDecision { record_breach: true, cancelled: false }
+        StopDecision {
+            record_breach: true,
+            cancelled: false
+        }
     );
     assert_eq!(
         d(false, 30_000, Done),
-        StopDecision { record_breach: false, cancelled: false }
+        StopDecision {
+            record_breach: false,
+            cancelled: false
+        }
     );
     assert_eq!(
         d(true, 120_000, Done),
-        StopDecision { record_breach: false, cancelled: false }
+        StopDecision {
+            record_breach: false,
+            cancelled: false
+        }
     );
     for ms in [30_000, 120_000] {
         assert_eq!(
             d(false, ms, Cancelled),
-            StopDecision { record_breach: false, cancelled: true }
+            StopDecision {
+                record_breach: false,
+                cancelled: true
+            }
         );
     }
     // A breach raised while the step was still owed stays a breach.
     assert_eq!(
         d(true, 120_000, Cancelled),
-        StopDecision { record_breach: false, cancelled: false }
+        StopDecision {
+            record_breach: false,
+            cancelled: false
+        }
     );
 }

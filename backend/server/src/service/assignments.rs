@@ -23,8 +23,8 @@ use siaga_core::assignment::{
 use siaga_core::incident::IncidentStatus;
 use siaga_core::role::Role;
 use siaga_core::sla::{SlaKind, StopCause};
-use siaga_core::unit::UnitStatus;
 use siaga_core::transition::Lifecycle;
+use siaga_core::unit::UnitStatus;
 
 /// A status change.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -184,7 +184,13 @@ pub(crate) fn push_move(
 ) -> UnitStatus {
     let (id, from, to, now) = (a.id.as_str(), step.from, step.to, set.at);
     set.push(assignments::set_status(
-        id, from, to, step.reason, step.note, step.via, now,
+        id,
+        from,
+        to,
+        step.reason,
+        step.note,
+        step.via,
+        now,
     ));
     let unit_status = to.unit_status();
     set.push(units::set_status(

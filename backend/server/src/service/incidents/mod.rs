@@ -35,11 +35,11 @@ pub use file::{
 pub use recommend::{
     FacilityRecommendation, RecommendationsView, UnitExclusion, UnitRecommendation, recommendations,
 };
-pub use withdraw::{CancelRequest, MergeRequest, cancel, merge};
 pub use views::{
     AssignmentView, ClockView, DuplicateView, IncidentAgencyView, IncidentLink, IncidentView,
     duplicates, find_by_number, get, list,
 };
+pub use withdraw::{CancelRequest, MergeRequest, cancel, merge};
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};

@@ -301,7 +301,10 @@ pub async fn find_by_number(
     };
     let incident = load(state, &id).await?;
     let agencies = state.store.incident_agencies(&id).await?;
-    if check_visible(state, actor, &incident, &agencies).await.is_err() {
+    if check_visible(state, actor, &incident, &agencies)
+        .await
+        .is_err()
+    {
         return Ok(Vec::new());
     }
     Ok(vec![view(state, incident, false).await?])

@@ -116,8 +116,16 @@ pub async fn cancel(
         duplicate_of: duplicate_of.as_ref(),
         merged_into: None,
     };
-    let freed = push_withdrawal(state, &mut set, actor, &incident, &agencies, from, &withdrawal)
-        .await?;
+    let freed = push_withdrawal(
+        state,
+        &mut set,
+        actor,
+        &incident,
+        &agencies,
+        from,
+        &withdrawal,
+    )
+    .await?;
     state.store.commit(set).await?;
     for (unit, status) in freed {
         state.geo.unit_status(&unit, status);
@@ -165,9 +173,11 @@ pub async fn merge(
     let now = state.now_ms();
     let mut set = ChangeSet::new(now);
     let moved = state.store.incident_assignments(id).await?;
-    let gets_open = moved
-        .iter()
-        .any(|a| a.status.parse::<AssignmentStatus>().is_ok_and(|s| !s.is_final()));
+    let gets_open = moved.iter().any(|a| {
+        a.status
+            .parse::<AssignmentStatus>()
+            .is_ok_and(|s| !s.is_final())
+    });
     for s in incidents::move_to_master(id, &master.id, now) {
         set.push(s);
     }
@@ -177,7 +187,12 @@ pub async fn merge(
     for a in dup_agencies.iter().filter(|a| a.status != AGENCY_REJECTED) {
         match master_agencies.iter().find(|m| m.agency_id == a.agency_id) {
             Some(m) if m.status == AGENCY_REJECTED => {
-                set.push(incidents::reescalate_agency(&master.id, &a.agency_id, now, Some(&note)));
+                set.push(incidents::reescalate_agency(
+                    &master.id,
+                    &a.agency_id,
+                    now,
+                    Some(&note),
+                ));
             }
             Some(_) => continue,
             None => {
@@ -201,14 +216,21 @@ pub async fn merge(
     }
     // An OPD whose unit moved over with an open assignment accepted its part by assigning it.
     for a in &moved {
-        if a.status.parse::<AssignmentStatus>().is_ok_and(|s| !s.is_final()) {
-            set.push(incidents::accept_by_assignment(&master.id, &a.agency_id, now, &actor.user.id));
+        if a.status
+            .parse::<AssignmentStatus>()
+            .is_ok_and(|s| !s.is_final())
+        {
+            set.push(incidents::accept_by_assignment(
+                &master.id,
+                &a.agency_id,
+                now,
+                &actor.user.id,
+            ));
         }
     }
-    let next = master_after_merge(master_status, gets_open).or(
-        (master_status == IncidentStatus::New && !added.is_empty())
-            .then_some(IncidentStatus::Escalated),
-    );
+    let next = master_after_merge(master_status, gets_open)
+        .or((master_status == IncidentStatus::New && !added.is_empty())
+            .then_some(IncidentStatus::Escalated));
     let master_now = next.unwrap_or(master_status);
     let mut master_all = agency_ids(&master_agencies);
     master_all.extend(added.iter().cloned());
@@ -216,10 +238,21 @@ pub async fn merge(
     master_all.dedup();
     let master_audience = incident_audience(&master, &master_all);
     if let Some(to) = next {
-        set.push(incidents::set_status(&master.id, master_status.as_str(), to.as_str(), now));
+        set.push(incidents::set_status(
+            &master.id,
+            master_status.as_str(),
+            to.as_str(),
+            now,
+        ));
         if to == IncidentStatus::Dispatched {
             let clocks = state.store.subject_clocks("incident", &master.id).await?;
-            common::stop_clocks(&mut set, &clocks, &[SlaKind::Dispatch], now, &master_audience);
+            common::stop_clocks(
+                &mut set,
+                &clocks,
+                &[SlaKind::Dispatch],
+                now,
+                &master_audience,
+            );
         }
     }
     let withdrawal = Withdrawal {
@@ -228,7 +261,16 @@ pub async fn merge(
         duplicate_of: Some(&master),
         merged_into: Some(&master),
     };
-    push_withdrawal(state, &mut set, actor, &dup, &dup_agencies, dup_status, &withdrawal).await?;
+    push_withdrawal(
+        state,
+        &mut set,
+        actor,
+        &dup,
+        &dup_agencies,
+        dup_status,
+        &withdrawal,
+    )
+    .await?;
     let mut master_summary = summary(&master, master_now.as_str(), after, now);
     master_summary.agency_ids.clone_from(&master_all);
     set.event(
@@ -249,8 +291,10 @@ pub async fn merge(
         "incident",
         &master.id,
         Some(json!({"status": master_status})),
-        Some(json!({"status": master_now, "merged_from": dup.id, "agencies_added": added,
-            "assignments_moved": moved.iter().map(|a| &a.id).collect::<Vec<_>>()})),
+        Some(
+            json!({"status": master_now, "merged_from": dup.id, "agencies_added": added,
+            "assignments_moved": moved.iter().map(|a| &a.id).collect::<Vec<_>>()}),
+        ),
     ));
     state.store.commit(set).await?;
     reload(state, &master.id).await
