@@ -608,6 +608,8 @@ export const text: Record<keyof typeof idText, string> = {
   'cancel.done': 'Incident {number} cancelled.',
   'cancel.shown': 'Cancelled — {reason}',
   'disp.calls': '{n} linked calls',
+  'sup.open_incidents': 'Open incidents',
+  'sup.open_none': 'No open incidents.',
   'merge.action': 'Merge into…',
   'merge.into': 'Master incident number',
   'merge.hint': "This incident's calls and assignments move to the master; this one is cancelled as a duplicate.",

@@ -607,6 +607,8 @@ export const text = {
   'cancel.done': 'Kejadian {number} dibatalkan.',
   'cancel.shown': 'Dibatalkan — {reason}',
   'disp.calls': '{n} panggilan terkait',
+  'sup.open_incidents': 'Kejadian terbuka',
+  'sup.open_none': 'Tidak ada kejadian terbuka.',
   'merge.action': 'Gabungkan ke…',
   'merge.into': 'Nomor kejadian induk',
   'merge.hint': 'Panggilan dan penugasan kejadian ini pindah ke kejadian induk; kejadian ini dibatalkan sebagai duplikat.',

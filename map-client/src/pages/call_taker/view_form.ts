@@ -8,8 +8,9 @@
 //! only the inputs whose value differs, so typing is never disturbed and a new caller's work clears them.
 
 import type { CancelRequest, CreateIncident, PlaceView } from '../../api/types';
-import { CANCEL_REASONS, CATEGORIES, PRIORITIES, VICTIM_CONDITIONS } from '../../api/types';
-import { callTakerMayCancel, cancelBody } from '../../domain/withdraw';
+import { CATEGORIES, PRIORITIES, VICTIM_CONDITIONS } from '../../api/types';
+import { callTakerMayCancel } from '../../domain/withdraw';
+import { cancelControl } from '../../ui/cancel_control';
 import { lang, t, tk } from '../../i18n';
 import { PRIORITY_COLOUR } from '../../map/symbology';
 import { h, options, replace } from '../../ui/dom';
@@ -366,43 +367,12 @@ export function renderFiled(
             tk('category', inc.category),
             ' · ',
             h('span', { class: `status status-${inc.status}`, 'data-testid': 'filed-status' }, tk('incident_status', inc.status)),
-            callTakerMayCancel(inc.status) ? cancelControl(inc, cancel) : null,
+            callTakerMayCancel(inc.status) ? cancelControl(inc.id, t('ct.cancel_own'), cancel) : null,
           ),
         ),
   );
 }
 
-function cancelControl(inc: FiledIncident, cancel: (id: string, body: CancelRequest) => Promise<boolean>): HTMLElement {
-  const reason = h('select', { 'aria-label': t('cancel.reason'), name: 'reason' }, CANCEL_REASONS.map((r) => h('option', { value: r }, tk('cancel_reason', r))));
-  const master = h('input', { type: 'text', name: 'duplicate_of', 'aria-label': t('cancel.duplicate_of'), placeholder: t('cancel.duplicate_of'), hidden: true });
-  reason.addEventListener('change', () => {
-    master.hidden = reason.value !== 'duplicate';
-  });
-  const send = h('button', { type: 'submit', class: 'btn danger', 'data-action': 'cancel-own' }, t('cancel.submit'));
-  const form = h(
-    'form',
-    {
-      class: 'row cancel-own',
-      onsubmit: (ev: Event) => {
-        ev.preventDefault();
-        const checked = cancelBody(reason.value as (typeof CANCEL_REASONS)[number], master.value, '');
-        if (!checked.ok) {
-          master.setAttribute('aria-invalid', 'true');
-          master.focus();
-          return;
-        }
-        send.disabled = true;
-        void cancel(inc.id, checked.body).then((ok) => {
-          if (!ok) send.disabled = false;
-        });
-      },
-    },
-    reason,
-    master,
-    send,
-  );
-  return h('details', { class: 'cancel-own' }, h('summary', {}, '⊘ ', t('ct.cancel_own')), form);
-}
 
 /** A mark per kind of place, beside its text label (the mark is never the only signal). */
 const PLACE_ICONS: Record<string, string> = { region: '▱ ', facility: '✚ ', street: '═ ', poi: '◆ ' };

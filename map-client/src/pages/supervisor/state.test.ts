@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Agency, CallView, IncidentView } from '../../api/types';
 import { frame } from '../../live/fixtures';
 import type { KpiReport } from '../../api/types';
-import { countersOf, heatClasses, heatLoaded, heatQuery, heatRange, initialState, isoWeek, isPeriod, kpiFailed, kpiLoaded, kpiTiles, periodOf, reportPath, staleAfter } from './state';
+import { countersOf, openIncidentsOf, heatClasses, heatLoaded, heatQuery, heatRange, initialState, isoWeek, isPeriod, kpiFailed, kpiLoaded, kpiTiles, periodOf, reportPath, staleAfter } from './state';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 5, 1, 12);
@@ -188,5 +188,19 @@ describe('supervisor heat-map legend', () => {
     expect(big.length).toBeLessThanOrEqual(5);
     expect(big.at(-1)?.to).toBe(101);
     for (let i = 1; i < big.length; i++) expect(big[i]?.from).toBe((big[i - 1]?.to ?? 0) + 1);
+  });
+});
+
+describe('supervisor open incidents', () => {
+  it('lists the incidents a supervisor may still cancel, most urgent first, then oldest', () => {
+    const inc = (id: string, status: string, priority: string, created_at: number) => ({ id, status, priority, created_at }) as IncidentView;
+    const list = openIncidentsOf([
+      inc('a', 'dispatched', 'p2', 1),
+      inc('b', 'escalated', 'p1', 5),
+      inc('c', 'cancelled', 'p1', 0),
+      inc('d', 'resolved', 'p1', 0),
+      inc('e', 'new', 'p2', 0),
+    ]);
+    expect(list.map((i) => i.id)).toEqual(['b', 'e', 'a']);
   });
 });

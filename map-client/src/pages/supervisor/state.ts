@@ -7,6 +7,7 @@
 import type { Agency, AgentView, CallView, IncidentView, KpiReport } from '../../api/types';
 import { isCallEvent, isIncidentEvent, type LiveEvent } from '../../live/events';
 import { isOpenIncident } from '../../map/symbology';
+import { canWithdraw } from '../../domain/withdraw';
 
 const DAY_MS = 86_400_000;
 
@@ -39,6 +40,8 @@ export interface SupervisorState {
   readonly counters: Counters | null;
   readonly heat: HeatView;
   readonly kpi: KpiView;
+  /** The open incidents in the supervisor's scope, most urgent first: the list a supervisor may cancel from. */
+  readonly open: readonly IncidentView[];
 }
 
 /** What a live event makes stale. */
@@ -105,7 +108,7 @@ export interface HeatForm {
 }
 
 export function initialState(): SupervisorState {
-  return { agencies: [], agents: [], counters: null, heat: { status: 'idle' }, kpi: { status: 'idle' } };
+  return { agencies: [], agents: [], counters: null, heat: { status: 'idle' }, kpi: { status: 'idle' }, open: [] };
 }
 
 // ---- KPI tiles and reports ----
@@ -235,7 +238,16 @@ export function agentsLoaded(state: SupervisorState, agents: readonly AgentView[
 }
 
 export function countersLoaded(state: SupervisorState, calls: readonly CallView[] | null, incidents: readonly IncidentView[] | null): SupervisorState {
-  return { ...state, counters: countersOf(state.agencies, calls, incidents) };
+  return { ...state, counters: countersOf(state.agencies, calls, incidents), open: openIncidentsOf(incidents ?? []) };
+}
+
+const PRIORITY_RANK: Record<string, number> = { p1: 0, p2: 1, p3: 2, p4: 3 };
+
+/** Incidents still open (not resolved, closed or cancelled), by priority and then age, oldest first. */
+export function openIncidentsOf(incidents: readonly IncidentView[]): IncidentView[] {
+  return incidents
+    .filter((i) => canWithdraw(i.status))
+    .sort((a, b) => (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) || a.created_at - b.created_at);
 }
 
 /** The heat map's hexagons (null when the server has no heat-map endpoint). */
