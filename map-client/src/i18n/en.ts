@@ -621,6 +621,7 @@ export const text: Record<keyof typeof idText, string> = {
   'merge.merged_into': 'Merged into {number}',
   'resp.cancelled': 'Cancelled — {reason}',
   'resp.cancelled_detail': 'The assignment for incident {number} was cancelled. Stand by.',
+  'resp.cancelled_plain': 'Assignment cancelled by the dispatcher',
   'resp.cancelled_ok': 'Understood',
   'ct.cancel_own': 'Cancel',
   'sup.kpi.resolved': 'Incidents resolved',

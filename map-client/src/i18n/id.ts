@@ -620,6 +620,7 @@ export const text = {
   'merge.merged_into': 'Digabungkan ke {number}',
   'resp.cancelled': 'Dibatalkan — {reason}',
   'resp.cancelled_detail': 'Penugasan untuk kejadian {number} dibatalkan. Kembali siaga.',
+  'resp.cancelled_plain': 'Penugasan dibatalkan oleh pengendali',
   'resp.cancelled_ok': 'Mengerti',
   'ct.cancel_own': 'Batalkan',
   'sup.kpi.resolved': 'Kejadian selesai',

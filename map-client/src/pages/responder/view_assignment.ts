@@ -108,13 +108,15 @@ export function mountAssignment(handlers: AssignmentHandlers, platform: Platform
     const status = shownStatus(state);
     const notice = state.cancelled;
     if (notice && (!current || current.id === notice.assignment_id)) {
-      const why = notice.reason ? tk('cancel_reason', notice.reason) : tk('incident_status', 'cancelled');
+      // The incident's reason when the incident was withdrawn; a dispatcher taking the unit off (a reassignment)
+      // gives none.
+      const title = notice.reason ? t('resp.cancelled', { reason: tk('cancel_reason', notice.reason) }) : t('resp.cancelled_plain');
       replace(
         card,
         h(
           'div',
           { class: 'cancelled-notice', role: 'alert', 'data-testid': 'assignment-cancelled', 'data-reason': notice.reason ?? '' },
-          h('h2', {}, '⊘ ', t('resp.cancelled', { reason: why })),
+          h('h2', {}, '⊘ ', title),
           h('p', {}, t('resp.cancelled_detail', { number: notice.incident_number })),
           h('button', { type: 'button', class: 'btn big', 'data-testid': 'cancelled-ok', onclick: () => handlers.cancelSeen() }, t('resp.cancelled_ok')),
         ),
