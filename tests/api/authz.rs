@@ -500,6 +500,23 @@ fn table(ids: &Ids) -> Vec<Row> {
         )
         .id(&ids.incident)
         .body(json!({"report": "authorization matrix"})),
+        // Both answer 422 on their merits to those allowed (a duplicate without its master; a merge into
+        // itself), so the matrix leaves the incident as it is; the call taker may not, the incident being
+        // verified by Dinkes.
+        row(
+            "post",
+            "/api/v1/incidents/{id}/cancel",
+            Policy::Only(&[Supervisor, OwnDispatcher]),
+        )
+        .id(&ids.incident)
+        .body(json!({"reason": "duplicate"})),
+        row(
+            "post",
+            "/api/v1/incidents/{id}/merge",
+            Policy::Only(&[Supervisor, OwnDispatcher]),
+        )
+        .id(&ids.incident)
+        .body(json!({"into": ids.incident})),
         row(
             "get",
             "/api/v1/assignments",

@@ -9,6 +9,7 @@
 mod auth;
 mod authz;
 mod callers;
+mod cancel_merge;
 mod console;
 mod cookie;
 mod corrections;

@@ -231,8 +231,11 @@ test('a crew that never acknowledges raises the alarm; the dispatcher reassigns,
   await detail(page).locator('[data-assignment-id][data-status="cancelled"]', { hasText: 'AMB-01' }).waitFor({ timeout: 10_000 });
   const second = detail(page).locator('[data-assignment-id]', { hasText: 'AMB-02' });
   await second.waitFor();
-  // AMB-01's phone stops ringing: its assignment is withdrawn.
+  // AMB-01's phone stops ringing and says its assignment was withdrawn; once read, it waits for the next one.
   await phone.waitForSelector('html[data-alert="idle"]', { timeout: 10_000 });
+  await phone.getByTestId('assignment-cancelled').waitFor({ timeout: 10_000 });
+  assert.match(await phone.getByTestId('assignment-cancelled').innerText(), /Penugasan dibatalkan/);
+  await phone.getByTestId('cancelled-ok').click();
   await phone.getByText(/Belum ada penugasan/).waitFor({ timeout: 10_000 });
   assert.deepEqual(crew.problems, []);
   await crew.context.close();

@@ -13,6 +13,8 @@
 //! * [`aml`]: the strict Advanced Mobile Location parser (SMS and HTTPS forms); a `cargo fuzz` target.
 //! * [`incident`]: categories, priorities, the incident lifecycle, victims, incident numbers, duplicate
 //!   detection and the category → agency table.
+//! * [`cancel`]: withdrawing an incident (cancel with a reason, merge a duplicate into its master): who may,
+//!   and when.
 //! * [`assignment`]: a unit's assignment lifecycle and the unit status it implies.
 //! * [`sla`]: SLA policies and the deterministic clock engine (quinn-proto shape).
 //! * [`kpi`]: supervisor KPIs computed from recorded calls, incidents, SLA clocks and agent states; local-time
@@ -33,6 +35,7 @@ pub mod assignment;
 pub mod call;
 pub mod call_back;
 pub mod correction;
+pub mod cancel;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;

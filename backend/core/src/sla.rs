@@ -585,6 +585,30 @@ impl<S: Ord + Clone> SlaEngine<S> {
             .collect()
     }
 
+    /// Cancels the clock (subject, kind): it stops without a result and is never reported as breached, even
+    /// when its deadline has passed and `handle_timeout` has not run yet (its subject was withdrawn, so the
+    /// step it measured is no longer owed). Returns whether such a clock ran.
+    pub fn cancel(&mut self, subject: &S, kind: SlaKind) -> bool {
+        let key = (subject.clone(), kind);
+        let Some(clock) = self.clocks.remove(&key) else {
+            return false;
+        };
+        if !clock.breach_reported {
+            self.pending.remove(&(clock.breach_at(), key.0, kind));
+        }
+        true
+    }
+
+    /// Cancels every clock of `subject` ([`SlaEngine::cancel`]); returns the kinds that ran, in [`SlaKind`]
+    /// order.
+    pub fn cancel_subject(&mut self, subject: &S) -> Vec<SlaKind> {
+        SlaKind::ALL
+            .iter()
+            .copied()
+            .filter(|k| self.cancel(subject, *k))
+            .collect()
+    }
+
     /// The next instant at which a clock will breach, or `None` if no unreported clock runs. The shell should
     /// call [`SlaEngine::handle_timeout`] at or after this instant. An instant in the past means "now".
     pub fn poll_timeout(&self) -> Option<Timestamp> {
@@ -763,6 +787,57 @@ pub fn replan(
         target_ms,
         deadline: started_at.plus_millis(target_ms),
         breached_now: !already_breached && is_breached(started_at, target_ms, at),
+    }
+}
+
+/// Why a running clock stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopCause {
+    /// The step it measured was done (answered, escalated, acknowledged, arrived, resolved, closed).
+    Done,
+    /// Its subject was withdrawn (the incident cancelled or merged into another, its assignment cancelled
+    /// with it): the step is no longer owed.
+    Cancelled,
+}
+
+/// What stopping a stored clock records, decided by [`stop_decision`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StopDecision {
+    /// Record a breach now: the clock ran past its target and nobody recorded it yet.
+    pub record_breach: bool,
+    /// Mark the clock cancelled: it counts as neither met nor breached in the figures.
+    pub cancelled: bool,
+}
+
+/// What to record when a stored clock (started at `started_at`, target `target_ms`, its breach already
+/// recorded or not) stops at `at` for `cause`:
+///
+/// * done: a breach is recorded when the clock is past its target and none was recorded yet ([`is_breached`]);
+/// * cancelled: never a breach; the clock is marked cancelled unless its breach was recorded before the
+///   cancellation (that breach was raised and seen while the step was still owed, so it stays a breach).
+///
+/// ```
+/// use siaga_core::sla::{StopCause, StopDecision, stop_decision};
+/// use siaga_core::time::Timestamp;
+/// let late = stop_decision(Timestamp(0), 1_000, false, Timestamp(5_000), StopCause::Cancelled);
+/// assert_eq!(late, StopDecision { record_breach: false, cancelled: true });
+/// ```
+pub fn stop_decision(
+    started_at: Timestamp,
+    target_ms: i64,
+    breach_recorded: bool,
+    at: Timestamp,
+    cause: StopCause,
+) -> StopDecision {
+    match cause {
+        StopCause::Done => StopDecision {
+            record_breach: !breach_recorded && is_breached(started_at, target_ms, at),
+            cancelled: false,
+        },
+        StopCause::Cancelled => StopDecision {
+            record_breach: false,
+            cancelled: !breach_recorded,
+        },
     }
 }
 

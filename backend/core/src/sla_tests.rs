@@ -530,3 +530,68 @@ fn retarget_moves_the_engines_next_breach_and_raises_an_overdue_one_once() {
     // No such clock.
     assert_eq!(engine.retarget(&"x", SlaKind::Dispatch, 1, at(0)), None);
 }
+
+#[test]
+fn a_cancelled_clock_never_breaches_even_past_its_deadline() {
+    let mut engine = SlaEngine::new();
+    engine.start("i", SlaKind::Resolution, T0, 60_000);
+    engine.start("i", SlaKind::Dispatch, T0, 1_000);
+    engine.start("other", SlaKind::Dispatch, T0, 1_000);
+    // The dispatch clock is overdue but not yet reported when the incident is cancelled.
+    assert_eq!(
+        engine.cancel_subject(&"i"),
+        vec![SlaKind::Dispatch, SlaKind::Resolution]
+    );
+    assert!(
+        !engine.cancel(&"i", SlaKind::Dispatch),
+        "cancelling twice is harmless"
+    );
+    let due = engine.handle_timeout(at(10 * 60_000));
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].subject, "other");
+    assert_eq!(engine.poll_timeout(), None);
+}
+
+#[test]
+fn stopping_for_a_cancellation_records_no_breach_and_marks_the_clock_cancelled() {
+    let d = |recorded, ms, cause| stop_decision(T0, 60_000, recorded, at(ms), cause);
+    use StopCause::*;
+    assert_eq!(
+        d(false, 120_000, Done),
+        StopDecision {
+            record_breach: true,
+            cancelled: false
+        }
+    );
+    assert_eq!(
+        d(false, 30_000, Done),
+        StopDecision {
+            record_breach: false,
+            cancelled: false
+        }
+    );
+    assert_eq!(
+        d(true, 120_000, Done),
+        StopDecision {
+            record_breach: false,
+            cancelled: false
+        }
+    );
+    for ms in [30_000, 120_000] {
+        assert_eq!(
+            d(false, ms, Cancelled),
+            StopDecision {
+                record_breach: false,
+                cancelled: true
+            }
+        );
+    }
+    // A breach raised while the step was still owed stays a breach.
+    assert_eq!(
+        d(true, 120_000, Cancelled),
+        StopDecision {
+            record_breach: false,
+            cancelled: false
+        }
+    );
+}

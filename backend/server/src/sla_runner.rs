@@ -100,8 +100,10 @@ impl Runner {
             .filter(|c| !running.contains_key(&c.subject))
             .map(|c| (c.subject, c.kind))
             .collect();
+        // A clock gone from the table was stopped, breached or cancelled by another writer: it is forgotten
+        // without a breach (a cancelled clock must never breach, and the others were recorded elsewhere).
         for (id, kind) in gone {
-            self.engine.stop(&id, kind, now);
+            self.engine.cancel(&id, kind);
             self.rows.remove(&id);
         }
         for (id, row) in running.drain() {
@@ -143,6 +145,7 @@ mod tests {
             due_at: started_at + target_ms,
             stopped_at: None,
             breached_at: None,
+            cancelled_at: None,
         }
     }
 
@@ -199,5 +202,16 @@ mod tests {
                 .is_empty()
         );
         assert!(r.engine.handle_timeout(Timestamp(20_000)).is_empty());
+    }
+
+    #[test]
+    fn a_clock_cancelled_in_the_table_is_never_raised_even_past_its_deadline() {
+        let mut r = Runner::default();
+        r.resync(vec![row("c1", 0, 1_000)], Timestamp(0));
+        assert_eq!(r.engine.poll_timeout(), Some(Timestamp(1_001)));
+        // The incident was cancelled before the deadline: the table no longer lists the clock as running.
+        r.resync(Vec::new(), Timestamp(500));
+        assert!(r.engine.handle_timeout(Timestamp(60_000)).is_empty());
+        assert_eq!(r.engine.poll_timeout(), None);
     }
 }

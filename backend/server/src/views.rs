@@ -74,6 +74,9 @@ pub struct ClockView {
     pub due_at: i64,
     pub stopped_at: Option<i64>,
     pub breached_at: Option<i64>,
+    /// Set when the clock stopped because its incident was withdrawn (cancelled or merged): neither met nor
+    /// breached.
+    pub cancelled_at: Option<i64>,
 }
 
 impl From<SlaClockRow> for ClockView {
@@ -86,6 +89,7 @@ impl From<SlaClockRow> for ClockView {
             due_at: c.due_at,
             stopped_at: c.stopped_at,
             breached_at: c.breached_at,
+            cancelled_at: c.cancelled_at,
         }
     }
 }

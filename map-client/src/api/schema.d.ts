@@ -766,6 +766,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancels an incident with a reason (false alarm, duplicate of another, caller withdrew, handled elsewhere):
+         *     its open assignments are cancelled and their crews told, units freed, and every running SLA clock of it
+         *     stops as cancelled (never a breach). The call taker who filed it while no OPD verified it, a dispatcher of
+         *     an OPD taking part, or a supervisor.
+         */
+        post: operations["cancel_incident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents/{id}/close": {
         parameters: {
             query?: never;
@@ -798,6 +820,27 @@ export interface paths {
          *     dispatch clock keeps running from the filing (the caller has been waiting all along).
          */
         post: operations["escalate_incident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merges this incident, a duplicate report, into its master: its calls, call-back tasks and open
+         *     assignments move to the master, the master gains its OPDs, and it is cancelled as `duplicate` with
+         *     `merged_into` (its number finds the master). Answers the master.
+         */
+        post: operations["merge_incident"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1873,6 +1916,18 @@ export interface components {
             call_ids: string[];
         };
         /**
+         * @description Why an incident was cancelled.
+         * @enum {string}
+         */
+        CancelReason: "false_alarm" | "duplicate" | "caller_withdrew" | "handled_elsewhere";
+        /** @description Why an incident is cancelled. */
+        CancelRequest: {
+            /** @description `false_alarm`, `duplicate`, `caller_withdrew` or `handled_elsewhere`. */
+            reason: components["schemas"]["CancelReason"];
+            duplicate_of?: null | components["schemas"]["ShortText"];
+            note?: null | components["schemas"]["Note"];
+        };
+        /**
          * @description What kind of emergency it is. Drives the agency table and the SLA policy.
          * @enum {string}
          */
@@ -1942,6 +1997,12 @@ export interface components {
             stopped_at?: number | null;
             /** Format: int64 */
             breached_at?: number | null;
+            /**
+             * Format: int64
+             * @description Set when the clock stopped because its incident was withdrawn (cancelled or merged): neither met nor
+             *     breached.
+             */
+            cancelled_at?: number | null;
         };
         /** @description The final report. */
         CloseRequest: {
@@ -2199,6 +2260,9 @@ export interface components {
         }) | (components["schemas"]["IncidentClosed"] & {
             /** @enum {string} */
             type: "incident.closed";
+        }) | (components["schemas"]["IncidentCancelled"] & {
+            /** @enum {string} */
+            type: "incident.cancelled";
         }) | (components["schemas"]["AssignmentCreated"] & {
             /** @enum {string} */
             type: "assignment.created";
@@ -2447,6 +2511,20 @@ export interface components {
              */
             reason?: string | null;
         };
+        /**
+         * @description `incident.cancelled`: the incident was withdrawn. Its open assignments were cancelled in the same change
+         *     (each with its own `assignment.status`) and its clocks stopped as cancelled.
+         */
+        IncidentCancelled: components["schemas"]["IncidentSummary"] & {
+            /** @description `false_alarm`, `duplicate`, `caller_withdrew` or `handled_elsewhere`. */
+            reason: string;
+            /** @description The canceller's note. */
+            note?: string | null;
+            duplicate_of?: null | components["schemas"]["IncidentRef"];
+            merged_into?: null | components["schemas"]["IncidentRef"];
+            /** @description The user who cancelled it. */
+            by: string;
+        };
         /** @description `incident.closed`. */
         IncidentClosed: components["schemas"]["IncidentSummary"];
         /** @description `incident.created`. */
@@ -2473,6 +2551,34 @@ export interface components {
             by_agency: components["schemas"]["KeyCount"][];
             /** @description Per region code of the incident (`unknown` when it has none). */
             by_region: components["schemas"]["KeyCount"][];
+            /**
+             * Format: int64
+             * @description Resolved by a unit (closed ones included).
+             */
+            resolved: number;
+            /**
+             * Format: int64
+             * @description Closed with a final report.
+             */
+            closed: number;
+            /**
+             * Format: int64
+             * @description Cancelled (false alarm, duplicate, caller withdrew, handled elsewhere; merged duplicates included).
+             */
+            cancelled: number;
+            /** @description Cancelled, per reason (every reason listed). */
+            cancelled_by_reason: components["schemas"]["KeyCount"][];
+            /**
+             * Format: int64
+             * @description Merged into a master as duplicates.
+             */
+            merged: number;
+        };
+        /** @description Another incident this one points to: its id and number. */
+        IncidentLink: {
+            id: string;
+            /** @description Human number, e.g. `BTM-20261125-0007`. */
+            number: string;
         };
         /**
          * @description An incident's assignments and SLA clocks as the change an event describes left them: what a dispatcher's
@@ -2485,6 +2591,12 @@ export interface components {
             assignments: components["schemas"]["AssignmentView"][];
             /** @description The incident's SLA clocks, then its assignments' clocks. */
             sla: components["schemas"]["ClockView"][];
+        };
+        /** @description Another incident named by an event: its id and number. */
+        IncidentRef: {
+            incident_id: string;
+            /** @description Human number, e.g. `BTM-20261125-0007`. */
+            number: string;
         };
         /** @description What every `incident.*` event says about its incident. */
         IncidentSummary: {
@@ -2546,6 +2658,7 @@ export interface components {
              *     queues drop it.
              */
             withdrawn_from?: string[] | null;
+            merged_from?: null | components["schemas"]["IncidentRef"];
         };
         /** @description An incident. */
         IncidentView: {
@@ -2576,6 +2689,14 @@ export interface components {
             /** Format: int64 */
             closed_at?: number | null;
             final_report?: string | null;
+            /** @description Why it was cancelled: `false_alarm`, `duplicate`, `caller_withdrew` or `handled_elsewhere`. */
+            cancel_reason?: string | null;
+            /** @description The canceller's note. */
+            cancel_note?: string | null;
+            /** Format: int64 */
+            cancelled_at?: number | null;
+            duplicate_of?: null | components["schemas"]["IncidentLink"];
+            merged_into?: null | components["schemas"]["IncidentLink"];
             reporter?: null | components["schemas"]["Reporter"];
             call_ids: string[];
             assignments: components["schemas"]["AssignmentView"][];
@@ -2677,6 +2798,11 @@ export interface components {
         };
         /** @description A description, a call taker's notes or a final report; at most 4000 characters. */
         LongText: string;
+        /** @description The master a duplicate is merged into. */
+        MergeRequest: {
+            /** @description The master incident, by id or number. */
+            into: components["schemas"]["ShortText"];
+        };
         /** @description The monthly report: totals, interval percentiles, SLA compliance per OPD, and a row per day. */
         MonthlyReportView: {
             /** @description What the report covers. */
@@ -3070,6 +3196,11 @@ export interface components {
              * @description Still running, not yet due.
              */
             running: number;
+            /**
+             * Format: int64
+             * @description Stopped because the incident was withdrawn (cancelled or merged): left out of the compliance.
+             */
+            cancelled: number;
             /**
              * Format: double
              * @description `met ÷ (met + breached)`.
@@ -6048,6 +6179,11 @@ export interface operations {
                 /** @description Only the incidents the caller filed (a call taker's own list). */
                 mine?: boolean;
                 limit?: number;
+                /**
+                 * @description Only the incident with this number (e.g. `BTM-20261124-0007`), open or not; a merged duplicate's number
+                 *     finds its master. The other filters are then ignored.
+                 */
+                number?: string;
             };
             header?: never;
             path?: never;
@@ -6613,6 +6749,109 @@ export interface operations {
             };
         };
     };
+    cancel_incident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description closed, cancelled or resolved: `allowed` names the moves left */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     close_incident: {
         parameters: {
             query?: never;
@@ -6801,6 +7040,110 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    merge_incident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MergeRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentView"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the duplicate cannot be cancelled, or the master is closed, cancelled or merged */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown master, the incident itself, or another region */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -44,6 +44,8 @@ export type AssignmentStatus = Schemas['AssignmentStatus'];
 export type AssignmentView = Schemas['AssignmentView'];
 export type ClockView = Schemas['ClockView'];
 export type DeclineReason = Schemas['DeclineReason'];
+export type CancelReason = Schemas['CancelReason'];
+export type CancelRequest = Schemas['CancelRequest'];
 
 export type AgentView = Schemas['AgentView'];
 export type KpiReport = Schemas['KpiReportView'];
@@ -72,4 +74,5 @@ export const PRIORITIES = allOf<Priority>()(['p1', 'p2', 'p3', 'p4'] as const);
 export const VICTIM_CONDITIONS = allOf<VictimCondition>()(['unknown', 'minor', 'serious', 'critical', 'deceased'] as const);
 export const FOLLOW_UP_OUTCOMES = allOf<FollowUpOutcome>()(['reached', 'no_answer', 'refused', 'wrong_number', 'completed'] as const);
 export const CALL_BACK_OUTCOMES = allOf<CallBackOutcome>()(['reached', 'no_answer', 'busy', 'switched_off', 'wrong_number'] as const);
+export const CANCEL_REASONS = allOf<CancelReason>()(['false_alarm', 'duplicate', 'caller_withdrew', 'handled_elsewhere'] as const);
 export const DECLINE_REASONS = allOf<DeclineReason>()(['busy', 'vehicle_problem', 'out_of_area', 'not_capable', 'no_crew', 'other'] as const);

@@ -45,6 +45,7 @@ const EVENT_TYPES: Readonly<Record<EventType, true>> = {
   'incident.updated': true,
   'incident.escalated': true,
   'incident.closed': true,
+  'incident.cancelled': true,
   'assignment.created': true,
   'assignment.status': true,
   'unit.created': true,
@@ -80,7 +81,7 @@ export function parseFrame(text: string): ServerFrame | null {
   return { kind: 'unknown', seq };
 }
 
-export type IncidentEvent = EventOf<'incident.created' | 'incident.updated' | 'incident.escalated' | 'incident.closed'>;
+export type IncidentEvent = EventOf<'incident.created' | 'incident.updated' | 'incident.escalated' | 'incident.closed' | 'incident.cancelled'>;
 export type AssignmentEvent = EventOf<'assignment.created' | 'assignment.status'>;
 export type CallEvent = EventOf<
   | 'call.created'
@@ -94,7 +95,13 @@ export type CallEvent = EventOf<
 >;
 
 export function isIncidentEvent(e: LiveEvent): e is IncidentEvent {
-  return e.type === 'incident.created' || e.type === 'incident.updated' || e.type === 'incident.escalated' || e.type === 'incident.closed';
+  return (
+    e.type === 'incident.created' ||
+    e.type === 'incident.updated' ||
+    e.type === 'incident.escalated' ||
+    e.type === 'incident.closed' ||
+    e.type === 'incident.cancelled'
+  );
 }
 
 export function isAssignmentEvent(e: LiveEvent): e is AssignmentEvent {
@@ -120,6 +127,18 @@ export function isCallEvent(e: LiveEvent): e is CallEvent {
 /** The incident an incident or assignment event is about. */
 export function incidentIdOf(e: LiveEvent): string | null {
   return isIncidentEvent(e) || isAssignmentEvent(e) ? e.incident_id : null;
+}
+
+/** What an `incident.cancelled` event says: why, and the master a merged duplicate now points to. */
+export interface Withdrawal {
+  readonly incident_id: string;
+  readonly reason: string;
+  readonly merged_into: { readonly incident_id: string; readonly number: string } | null;
+}
+
+export function withdrawalOf(e: LiveEvent): Withdrawal | null {
+  if (e.type !== 'incident.cancelled') return null;
+  return { incident_id: e.incident_id, reason: e.reason, merged_into: e.merged_into ?? null };
 }
 
 /** The assignment an `assignment.*` event is about. */

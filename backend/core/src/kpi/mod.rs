@@ -46,7 +46,12 @@
 //!   *open*, tasks not yet done at `as_of`. Ratios: reached ÷ made, within target ÷ created.
 //! * **SLA compliance**: met ÷ (met + breached). A clock is *breached* when a breach was recorded, when it
 //!   stopped after its deadline, or when it is still running past its deadline at `as_of`; *met* when it
-//!   stopped by its deadline; otherwise *running* (left out of the ratio).
+//!   stopped by its deadline; otherwise *running* (left out of the ratio). A clock stopped because its incident
+//!   was cancelled or merged (`cancelled_at`, see `siaga_core::sla::stop_decision`) is *cancelled*: counted on
+//!   its own and left out of the ratio, whether or not its deadline had passed.
+//! * **Withdrawn incidents** ([`IncidentKpis`]): of the period's incidents, how many were *resolved* (a unit
+//!   resolved them), *closed*, *cancelled* (per [`CancelReason`], every reason listed) and *merged* into a
+//!   master as duplicates (also counted as cancelled with reason `duplicate`).
 
 pub mod agents;
 pub mod period;
@@ -55,6 +60,7 @@ pub mod stats;
 pub use period::{InvalidPeriod, Period};
 
 use crate::call::CallClass;
+use crate::cancel::CancelReason;
 use crate::incident::{Category, Priority};
 use crate::role::Role;
 use crate::sla::SlaKind;
@@ -151,6 +157,10 @@ pub struct IncidentRecord {
     pub resolved_at: Option<Timestamp>,
     /// When it was closed.
     pub closed_at: Option<Timestamp>,
+    /// Why it was cancelled, when it was.
+    pub cancelled: Option<CancelReason>,
+    /// Whether it was merged into a master as a duplicate.
+    pub merged: bool,
     /// Its escalations (in a report for one OPD, only that OPD's).
     pub escalations: Vec<EscalationRecord>,
     /// Its assignments (in a report for one OPD, only that OPD's).
@@ -176,6 +186,8 @@ pub struct SlaClockRecord {
     pub stopped_at: Option<Timestamp>,
     /// When a breach was recorded.
     pub breached_at: Option<Timestamp>,
+    /// When it stopped because its incident was withdrawn (cancelled or merged).
+    pub cancelled_at: Option<Timestamp>,
     /// The instant that places it in a period: its call's ring or its incident's creation.
     pub attributed_at: Timestamp,
     /// UTC offset of its subject's region.
@@ -206,6 +218,8 @@ pub struct SlaTally {
     pub breached: u64,
     /// Clocks still running, not yet due.
     pub running: u64,
+    /// Clocks stopped because their incident was withdrawn.
+    pub cancelled: u64,
 }
 
 /// A call taker or dispatcher.
@@ -382,6 +396,16 @@ pub struct IncidentKpis {
     pub by_agency: Vec<KeyCount>,
     /// Per region code of the incident (`unknown` when it has none).
     pub by_region: Vec<KeyCount>,
+    /// Resolved by a unit (closed ones included).
+    pub resolved: u64,
+    /// Closed with a final report.
+    pub closed: u64,
+    /// Cancelled (false alarm, duplicate, caller withdrew, handled elsewhere; merged duplicates included).
+    pub cancelled: u64,
+    /// Cancelled, per reason (every reason listed).
+    pub cancelled_by_reason: Vec<KeyCount>,
+    /// Merged into a master as duplicates.
+    pub merged: u64,
 }
 
 /// One per-incident interval with its statistics.
@@ -408,6 +432,8 @@ pub struct SlaCounts {
     pub breached: u64,
     /// Still running, not yet due.
     pub running: u64,
+    /// Stopped because the incident was withdrawn (cancelled or merged): left out of the compliance.
+    pub cancelled: u64,
     /// `met ÷ (met + breached)`.
     pub compliance: Option<f64>,
 }
@@ -560,6 +586,7 @@ struct SlaAcc {
     met: u64,
     breached: u64,
     running: u64,
+    cancelled: u64,
 }
 
 impl SlaAcc {
@@ -570,6 +597,7 @@ impl SlaAcc {
             met: self.met,
             breached: self.breached,
             running: self.running,
+            cancelled: self.cancelled,
             compliance: ratio(self.met, self.met + self.breached),
         }
     }
@@ -580,9 +608,13 @@ enum Outcome {
     Met,
     Breached,
     Running,
+    Cancelled,
 }
 
 fn outcome(c: &SlaClockRecord, as_of: Timestamp) -> Outcome {
+    if c.cancelled_at.is_some() {
+        return Outcome::Cancelled;
+    }
     let late_stop = c.stopped_at.is_some_and(|s| s > c.due_at);
     let overdue = c.stopped_at.is_none() && as_of > c.due_at;
     if c.breached_at.is_some() || late_stop || overdue {
@@ -707,11 +739,20 @@ pub fn compute(input: &KpiInput) -> KpiReport {
     let mut samples: [Vec<i64>; 8] = Default::default();
     let mut dispatches: HashMap<&str, u64> = HashMap::new();
     let mut total_incidents = 0u64;
+    let mut by_reason: BTreeMap<CancelReason, u64> =
+        CancelReason::ALL.iter().map(|r| (*r, 0)).collect();
+    let (mut resolved, mut closed, mut merged) = (0u64, 0u64, 0u64);
     for i in &input.incidents {
         let Some(day) = day_index(i.created_at, i.utc_offset_minutes) else {
             continue;
         };
         total_incidents += 1;
+        resolved += u64::from(i.resolved_at.is_some());
+        closed += u64::from(i.closed_at.is_some());
+        merged += u64::from(i.merged);
+        if let Some(r) = i.cancelled {
+            *by_reason.entry(r).or_default() += 1;
+        }
         days[day].1 += 1;
         *by_category.entry(i.category).or_default() += 1;
         *by_priority.entry(i.priority).or_default() += 1;
@@ -776,6 +817,18 @@ pub fn compute(input: &KpiInput) -> KpiReport {
             .collect(),
         by_agency: key_counts(by_agency, &input.agency_names),
         by_region: key_counts(by_region, &input.region_names),
+        resolved,
+        closed,
+        cancelled: by_reason.values().sum(),
+        cancelled_by_reason: by_reason
+            .iter()
+            .map(|(k, v)| KeyCount {
+                key: k.as_str().to_owned(),
+                name: None,
+                count: *v,
+            })
+            .collect(),
+        merged,
     };
 
     // SLA clocks.
@@ -790,7 +843,8 @@ pub fn compute(input: &KpiInput) -> KpiReport {
                      day: usize,
                      met: u64,
                      breached: u64,
-                     running: u64| {
+                     running: u64,
+                     cancelled: u64| {
         let agency = agency.clone().unwrap_or_else(|| "centre".into());
         let category = category.map_or_else(|| "none".to_owned(), |k| k.as_str().to_owned());
         let accs = [
@@ -805,6 +859,7 @@ pub fn compute(input: &KpiInput) -> KpiReport {
             acc.met += met;
             acc.breached += breached;
             acc.running += running;
+            acc.cancelled += cancelled;
         }
     };
     for t in &input.sla_tallies {
@@ -817,6 +872,7 @@ pub fn compute(input: &KpiInput) -> KpiReport {
                 t.met,
                 t.breached,
                 t.running,
+                t.cancelled,
             );
         }
     }
@@ -834,6 +890,7 @@ pub fn compute(input: &KpiInput) -> KpiReport {
             u64::from(o == Outcome::Met),
             u64::from(o == Outcome::Breached),
             u64::from(o == Outcome::Running),
+            u64::from(o == Outcome::Cancelled),
         );
         if o == Outcome::Breached {
             breaches.push(c);

@@ -206,6 +206,8 @@ fn fixture_incidents() -> Vec<IncidentRecord> {
         first_answered_at: Some(wib(D, "08:00:10")),
         resolved_at: Some(wib(D, "09:00")),
         closed_at: Some(wib(D, "09:30")),
+        cancelled: None,
+        merged: false,
         escalations: vec![esc("damkar", wib(D, "08:02"))],
         assignments: vec![AssignmentRecord {
             agency_id: "damkar".into(),
@@ -224,6 +226,8 @@ fn fixture_incidents() -> Vec<IncidentRecord> {
         first_answered_at: Some(wib(D, "19:59")),
         resolved_at: None,
         closed_at: None,
+        cancelled: None,
+        merged: false,
         escalations: vec![
             esc("dinkes", wib(D, "20:01")),
             esc("damkar", wib(D, "20:00:30")),
@@ -251,6 +255,8 @@ fn fixture_incidents() -> Vec<IncidentRecord> {
         first_answered_at: None,
         resolved_at: None,
         closed_at: None,
+        cancelled: None,
+        merged: false,
         escalations: vec![esc("polisi", at(D, "00:25", WITA))],
         assignments: vec![],
         utc_offset_minutes: WITA,
@@ -280,6 +286,7 @@ fn clock(
         due_at: due,
         stopped_at: stopped,
         breached_at: breached.then(|| due.plus_millis(1)),
+        cancelled_at: None,
         attributed_at: attributed,
         utc_offset_minutes: WIB,
     }
@@ -751,6 +758,7 @@ fn tallies_and_breach_details_count_like_single_clocks() {
                 met: u64::from(o == Outcome::Met),
                 breached: u64::from(o == Outcome::Breached),
                 running: u64::from(o == Outcome::Running),
+                cancelled: u64::from(o == Outcome::Cancelled),
             }
         })
         .collect();
@@ -840,4 +848,49 @@ fn call_back_figures_count_made_reached_and_within_target() {
     );
     assert_eq!(k.reached_ratio, Some(1.0 / 3.0));
     assert_eq!(k.within_target_ratio, Some(0.5));
+}
+
+#[test]
+fn cancelled_incidents_and_their_clocks_are_counted_apart_from_resolved_ones_and_breaches() {
+    let mut input = fixture("2026-11-24");
+    let base = input.incidents[0].clone();
+    input.incidents.push(IncidentRecord {
+        resolved_at: None,
+        closed_at: None,
+        cancelled: Some(CancelReason::FalseAlarm),
+        ..base.clone()
+    });
+    input.incidents.push(IncidentRecord {
+        resolved_at: None,
+        closed_at: None,
+        cancelled: Some(CancelReason::Duplicate),
+        merged: true,
+        ..base
+    });
+    let before = compute(&fixture("2026-11-24"));
+    // Past its deadline when its incident was cancelled: cancelled, not breached.
+    let mut late = input.sla_clocks[0].clone();
+    late.stopped_at = Some(late.due_at.plus_millis(60_000));
+    late.breached_at = None;
+    late.cancelled_at = late.stopped_at;
+    input.sla_clocks.push(late);
+    let r = compute(&input);
+    assert_eq!(r.incidents.total, before.incidents.total + 2);
+    assert_eq!(r.incidents.resolved, before.incidents.resolved);
+    assert_eq!(r.incidents.cancelled, 2);
+    assert_eq!(r.incidents.merged, 1);
+    let reason = |k: &str| {
+        r.incidents
+            .cancelled_by_reason
+            .iter()
+            .find(|c| c.key == k)
+            .map(|c| c.count)
+    };
+    assert_eq!(reason("false_alarm"), Some(1));
+    assert_eq!(reason("duplicate"), Some(1));
+    assert_eq!(reason("caller_withdrew"), Some(0));
+    assert_eq!(r.sla.total.cancelled, 1);
+    assert_eq!(r.sla.total.breached, before.sla.total.breached);
+    assert_eq!(r.sla.total.met, before.sla.total.met);
+    assert_eq!(r.sla.total.compliance, before.sla.total.compliance);
 }

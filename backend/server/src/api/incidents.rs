@@ -13,10 +13,7 @@ use siaga_core::incident::Category;
 use siaga_core::role::Role;
 
 pub use crate::service::incidents::{
-    AssignmentView, CheckedIncident, ClockView, CloseRequest, CorrectIncidentRequest,
-    CreateAssignmentRequest, CreateIncidentRequest, DuplicateView, EscalateRequest,
-    FacilityRecommendation, IncidentAgencyView, IncidentView, LinkCallRequest, RecommendationsView,
-    RejectRequest, Reporter, UnitExclusion, UnitRecommendation, VictimsBody, check_new_incident,
+    AssignmentView, CancelRequest, CheckedIncident, ClockView, CloseRequest, CorrectIncidentRequest, CreateAssignmentRequest, CreateIncidentRequest, DuplicateView, EscalateRequest, FacilityRecommendation, IncidentAgencyView, IncidentLink, IncidentView, LinkCallRequest, MergeRequest, RecommendationsView, RejectRequest, Reporter, UnitExclusion, UnitRecommendation, VictimsBody, check_new_incident,
 };
 
 /// Query of [`list_incidents`].
@@ -29,6 +26,9 @@ pub struct IncidentQuery {
     /// Only the incidents the caller filed (a call taker's own list).
     pub mine: Option<bool>,
     pub limit: Option<u32>,
+    /// Only the incident with this number (e.g. `BTM-20261124-0007`), open or not; a merged duplicate's number
+    /// finds its master. The other filters are then ignored.
+    pub number: Option<String>,
 }
 
 /// Query of [`find_duplicates`].
@@ -76,6 +76,9 @@ pub async fn list_incidents(
     ])?;
     let (open_only, limit) = (q.open.unwrap_or(true), q.limit.unwrap_or(200));
     let mine = q.mine.unwrap_or(false);
+    if let Some(number) = q.number.as_deref() {
+        return Ok(Json(service::find_by_number(&state, &actor, number).await?));
+    }
     Ok(Json(
         service::list(&state, &actor, open_only, mine, limit).await?,
     ))
@@ -230,4 +233,45 @@ pub async fn close_incident(
 ) -> ApiResult<Json<IncidentView>> {
     actor.require(&[Role::Dispatcher, Role::Supervisor])?;
     Ok(Json(service::close(&state, &actor, &id, req).await?))
+}
+
+/// Cancels an incident with a reason (false alarm, duplicate of another, caller withdrew, handled elsewhere):
+/// its open assignments are cancelled and their crews told, units freed, and every running SLA clock of it
+/// stops as cancelled (never a breach). The call taker who filed it while no OPD verified it, a dispatcher of
+/// an OPD taking part, or a supervisor.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/cancel", tag = "incidents", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = CancelRequest, responses(
+    (status = 200, body = IncidentView),
+    (status = 403, body = super::error::ErrorBody),
+    (status = 404, body = super::error::ErrorBody),
+    (status = 409, body = super::error::ErrorBody, description = "closed, cancelled or resolved: `allowed` names the moves left"),
+    (status = 422, body = super::error::ErrorBody)))]
+pub async fn cancel_incident(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    AppJson(req): AppJson<CancelRequest>,
+) -> ApiResult<Json<IncidentView>> {
+    actor.require(&[Role::CallTaker, Role::Dispatcher, Role::Supervisor])?;
+    Ok(Json(service::cancel(&state, &actor, &id, req).await?))
+}
+
+/// Merges this incident, a duplicate report, into its master: its calls, call-back tasks and open
+/// assignments move to the master, the master gains its OPDs, and it is cancelled as `duplicate` with
+/// `merged_into` (its number finds the master). Answers the master.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/merge", tag = "incidents", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = MergeRequest, responses(
+    (status = 200, body = IncidentView),
+    (status = 403, body = super::error::ErrorBody),
+    (status = 404, body = super::error::ErrorBody),
+    (status = 409, body = super::error::ErrorBody, description = "the duplicate cannot be cancelled, or the master is closed, cancelled or merged"),
+    (status = 422, body = super::error::ErrorBody, description = "unknown master, the incident itself, or another region")))]
+pub async fn merge_incident(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    AppJson(req): AppJson<MergeRequest>,
+) -> ApiResult<Json<IncidentView>> {
+    actor.require(&[Role::CallTaker, Role::Dispatcher, Role::Supervisor])?;
+    Ok(Json(service::merge(&state, &actor, &id, req).await?))
 }

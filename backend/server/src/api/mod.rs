@@ -161,6 +161,8 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::recommendations))
         .routes(routes!(incidents::create_assignment))
         .routes(routes!(incidents::close_incident))
+        .routes(routes!(incidents::cancel_incident))
+        .routes(routes!(incidents::merge_incident))
         .routes(routes!(assignments::list_assignments))
         .routes(routes!(assignments::get_assignment))
         .routes(routes!(assignments::update_assignment_status))

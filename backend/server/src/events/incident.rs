@@ -134,6 +134,27 @@ pub struct IncidentUpdated {
     /// queues drop it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub withdrawn_from: Option<Vec<String>>,
+    /// A duplicate merged into this incident just now: its calls and open assignments are this incident's
+    /// now (the duplicate's own `incident.cancelled` says `merged_into`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_from: Option<IncidentRef>,
+}
+
+impl IncidentUpdated {
+    /// The incident as it is now, with no particular change named (fill in the fields that apply).
+    pub fn new(incident: IncidentSummary) -> IncidentUpdated {
+        IncidentUpdated {
+            incident,
+            agency_id: None,
+            decision: None,
+            reason: None,
+            linked_call_id: None,
+            changes: None,
+            escalated_to: None,
+            withdrawn_from: None,
+            merged_from: None,
+        }
+    }
 }
 
 /// One field a correction changed.
@@ -148,6 +169,14 @@ pub struct FieldChange {
     /// The value after (absent for `reporter`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<serde_json::Value>,
+}
+
+/// Another incident named by an event: its id and number.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IncidentRef {
+    pub incident_id: String,
+    /// Human number, e.g. `BTM-20261125-0007`.
+    pub number: String,
 }
 
 /// `incident.escalated`: sent to one or more agencies.
@@ -168,4 +197,25 @@ pub struct IncidentEscalated {
 pub struct IncidentClosed {
     #[serde(flatten)]
     pub incident: IncidentSummary,
+}
+
+/// `incident.cancelled`: the incident was withdrawn. Its open assignments were cancelled in the same change
+/// (each with its own `assignment.status`) and its clocks stopped as cancelled.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IncidentCancelled {
+    #[serde(flatten)]
+    pub incident: IncidentSummary,
+    /// `false_alarm`, `duplicate`, `caller_withdrew` or `handled_elsewhere`.
+    pub reason: String,
+    /// The canceller's note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The incident it duplicates (`reason = duplicate`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<IncidentRef>,
+    /// The master it was merged into: screens showing this incident follow the link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<IncidentRef>,
+    /// The user who cancelled it.
+    pub by: String,
 }

@@ -69,6 +69,10 @@ pub enum DomainEvent {
     /// An incident was closed.
     #[serde(rename = "incident.closed")]
     IncidentClosed(incident::IncidentClosed),
+    /// An incident was cancelled (false alarm, duplicate, caller withdrew, handled elsewhere), or merged into
+    /// its master as a duplicate.
+    #[serde(rename = "incident.cancelled")]
+    IncidentCancelled(incident::IncidentCancelled),
     /// A unit was assigned to an incident.
     #[serde(rename = "assignment.created")]
     AssignmentCreated(unit::AssignmentCreated),
@@ -119,6 +123,8 @@ pub enum EventKind {
     IncidentEscalated,
     /// `incident.closed`
     IncidentClosed,
+    /// `incident.cancelled`
+    IncidentCancelled,
     /// `assignment.created`
     AssignmentCreated,
     /// `assignment.status`
@@ -137,7 +143,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in a stable order.
-    pub const ALL: [EventKind; 19] = [
+    pub const ALL: [EventKind; 20] = [
         EventKind::CallCreated,
         EventKind::CallUpdated,
         EventKind::CallRouted,
@@ -150,6 +156,7 @@ impl EventKind {
         EventKind::IncidentUpdated,
         EventKind::IncidentEscalated,
         EventKind::IncidentClosed,
+        EventKind::IncidentCancelled,
         EventKind::AssignmentCreated,
         EventKind::AssignmentStatus,
         EventKind::UnitCreated,
@@ -174,6 +181,7 @@ impl EventKind {
             EventKind::IncidentUpdated => "incident.updated",
             EventKind::IncidentEscalated => "incident.escalated",
             EventKind::IncidentClosed => "incident.closed",
+            EventKind::IncidentCancelled => "incident.cancelled",
             EventKind::AssignmentCreated => "assignment.created",
             EventKind::AssignmentStatus => "assignment.status",
             EventKind::UnitCreated => "unit.created",
@@ -217,6 +225,7 @@ impl DomainEvent {
             DomainEvent::IncidentUpdated(_) => EventKind::IncidentUpdated,
             DomainEvent::IncidentEscalated(_) => EventKind::IncidentEscalated,
             DomainEvent::IncidentClosed(_) => EventKind::IncidentClosed,
+            DomainEvent::IncidentCancelled(_) => EventKind::IncidentCancelled,
             DomainEvent::AssignmentCreated(_) => EventKind::AssignmentCreated,
             DomainEvent::AssignmentStatus(_) => EventKind::AssignmentStatus,
             DomainEvent::UnitCreated(_) => EventKind::UnitCreated,
@@ -254,6 +263,7 @@ impl DomainEvent {
             DomainEvent::IncidentUpdated(e) => Some(&e.incident.incident_id),
             DomainEvent::IncidentEscalated(e) => Some(&e.incident.incident_id),
             DomainEvent::IncidentClosed(e) => Some(&e.incident.incident_id),
+            DomainEvent::IncidentCancelled(e) => Some(&e.incident.incident_id),
             DomainEvent::AssignmentCreated(e) => Some(&e.incident_id),
             DomainEvent::AssignmentStatus(e) => Some(&e.incident_id),
             _ => None,

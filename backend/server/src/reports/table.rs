@@ -119,9 +119,17 @@ fn summary(
     metric(&mut r, "prank_ghost_ratio", calls.prank_ghost_ratio);
     metric(&mut r, "prank_ratio", calls.prank_ratio);
     metric(&mut r, "incidents_total", incidents.total);
+    metric(&mut r, "incidents_resolved", incidents.resolved);
+    metric(&mut r, "incidents_closed", incidents.closed);
+    metric(&mut r, "incidents_cancelled", incidents.cancelled);
+    for c in &incidents.cancelled_by_reason {
+        metric(&mut r, &format!("incidents_cancelled_{}", c.key), c.count);
+    }
+    metric(&mut r, "incidents_merged", incidents.merged);
     metric(&mut r, "sla_met", sla.met);
     metric(&mut r, "sla_breached", sla.breached);
     metric(&mut r, "sla_running", sla.running);
+    metric(&mut r, "sla_cancelled", sla.cancelled);
     metric(&mut r, "sla_compliance", sla.compliance);
     metric(&mut r, "call_backs_created", call_backs.created);
     metric(&mut r, "call_backs_made", call_backs.made);
@@ -200,6 +208,7 @@ fn sla(name: &'static str, groups: &[(&str, &[SlaCounts])]) -> Table {
             "met",
             "breached",
             "running",
+            "cancelled",
             "compliance",
         ],
         rows: groups
@@ -213,6 +222,7 @@ fn sla(name: &'static str, groups: &[(&str, &[SlaCounts])]) -> Table {
                         c.met.into(),
                         c.breached.into(),
                         c.running.into(),
+                        c.cancelled.into(),
                         c.compliance.into(),
                     ]
                 })
@@ -361,6 +371,7 @@ pub fn kpi_tables(v: &KpiReportView) -> Vec<Table> {
                 ("priority", &r.incidents.by_priority),
                 ("agency", &r.incidents.by_agency),
                 ("region", &r.incidents.by_region),
+                ("cancelled", &r.incidents.cancelled_by_reason),
             ],
         ),
         sla(

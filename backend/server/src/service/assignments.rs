@@ -12,7 +12,9 @@ use crate::events::{DomainEvent, Reach};
 use crate::limits::Note;
 use crate::service::common::{self, parse_stored};
 use crate::state::AppState;
-use crate::store::{AssignmentRow, ChangeSet, IncidentRow, StoreError, assignments, units};
+use crate::store::{
+    AssignmentRow, ChangeSet, IncidentRow, SlaClockRow, StoreError, assignments, units,
+};
 use serde::Deserialize;
 use serde_json::json;
 use siaga_core::assignment::{
@@ -20,8 +22,9 @@ use siaga_core::assignment::{
 };
 use siaga_core::incident::IncidentStatus;
 use siaga_core::role::Role;
-use siaga_core::sla::SlaKind;
+use siaga_core::sla::{SlaKind, StopCause};
 use siaga_core::transition::Lifecycle;
+use siaga_core::unit::UnitStatus;
 
 /// A status change.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -136,15 +139,57 @@ pub async fn change_status(
     })?;
     let incident = state.store.get_incident(&a.incident_id).await?;
     let now = state.now_ms();
-    let reason = req.reason.map(DeclineReason::as_str);
     let mut set = ChangeSet::new(now);
+    let clocks = state.store.subject_clocks("assignment", id).await?;
+    let step = Move {
+        from,
+        to,
+        reason: req.reason.map(DeclineReason::as_str),
+        note: req.note.as_deref(),
+        via,
+        cause: StopCause::Done,
+    };
+    let unit_status = push_move(&mut set, actor, &a, &incident, &step, &clocks);
+    follow_incident(state, &mut set, &incident, id, to, now).await?;
+    state.store.commit(set).await?;
+    state.geo.unit_status(&a.unit_id, unit_status);
+    load(state, id).await
+}
+
+/// One move of an assignment, as [`push_move`] records it.
+pub(crate) struct Move<'a> {
+    pub from: AssignmentStatus,
+    pub to: AssignmentStatus,
+    /// A decline's reason, or why the incident was withdrawn when a cancellation follows it.
+    pub reason: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub via: Option<ReportedVia>,
+    /// Why the assignment's clocks stop: its step was done, or its incident was withdrawn (cancelled clocks
+    /// never breach).
+    pub cause: StopCause,
+}
+
+/// Adds to `set` the move of assignment `a` of `incident` with its unit's status, the assignment's clocks
+/// among `clocks` (those the step ends), the `assignment.status` and `unit.status` events to the unit and its
+/// agency, and the audit entry. Returns the unit's new status, for the geo index once the set is committed.
+/// The one path of an assignment move: the crew's and desk's steps, and the cancellations an incident's
+/// cancellation or merge causes.
+pub(crate) fn push_move(
+    set: &mut ChangeSet,
+    actor: &Actor,
+    a: &AssignmentRow,
+    incident: &IncidentRow,
+    step: &Move<'_>,
+    clocks: &[SlaClockRow],
+) -> UnitStatus {
+    let (id, from, to, now) = (a.id.as_str(), step.from, step.to, set.at);
     set.push(assignments::set_status(
         id,
         from,
         to,
-        reason,
-        req.note.as_deref(),
-        via,
+        step.reason,
+        step.note,
+        step.via,
         now,
     ));
     let unit_status = to.unit_status();
@@ -163,9 +208,10 @@ pub async fn change_status(
         AssignmentStatus::Acknowledged | AssignmentStatus::EnRoute => &[SlaKind::Acknowledge],
         _ => &[SlaKind::Acknowledge, SlaKind::Arrival],
     };
-    let clocks = state.store.subject_clocks("assignment", id).await?;
-    common::stop_clocks(&mut set, &clocks, stop, now, &unit_reach);
-    follow_incident(state, &mut set, &incident, id, to, now).await?;
+    match step.cause {
+        StopCause::Done => common::stop_clocks(set, clocks, stop, now, &unit_reach),
+        StopCause::Cancelled => common::cancel_clocks(set, clocks, now),
+    }
     set.event(
         DomainEvent::AssignmentStatus(AssignmentStatusChanged {
             assignment_id: id.to_owned(),
@@ -175,10 +221,10 @@ pub async fn change_status(
             agency_id: a.agency_id.clone(),
             status: to.as_str().to_owned(),
             from: from.as_str().to_owned(),
-            reason: reason.map(str::to_owned),
-            note: req.note.as_deref().map(str::to_owned),
+            reason: step.reason.map(str::to_owned),
+            note: step.note.map(str::to_owned),
             by: actor.user.id.clone(),
-            reported_via: via.map(|v| v.as_str().to_owned()),
+            reported_via: step.via.map(|v| v.as_str().to_owned()),
             live: None,
         })
         .to(&unit_reach),
@@ -200,11 +246,9 @@ pub async fn change_status(
         "assignment",
         id,
         Some(json!({"status": from})),
-        Some(json!({"status": to, "reason": req.reason, "note": req.note, "reported_via": via})),
+        Some(json!({"status": to, "reason": step.reason, "note": step.note, "reported_via": step.via})),
     ));
-    state.store.commit(set).await?;
-    state.geo.unit_status(&a.unit_id, unit_status);
-    load(state, id).await
+    unit_status
 }
 
 /// Adds to `set` the incident's move that follows its assignments once `assignment_id` is `to` (dispatched →
@@ -267,6 +311,7 @@ async fn follow_incident(
             changes: None,
             escalated_to: None,
             withdrawn_from: None,
+            merged_from: None,
         })
         .to(&reach),
     );

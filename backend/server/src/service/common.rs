@@ -7,7 +7,7 @@ use crate::events::oversight::SlaBreached;
 use crate::events::{DomainEvent, Reach};
 use crate::store::{AuditEntry, ChangeSet, NewEvent, SlaClockRow, sla};
 use serde_json::Value;
-use siaga_core::sla::SlaKind;
+use siaga_core::sla::{SlaKind, StopCause, stop_decision};
 use siaga_core::time::Timestamp;
 
 /// Starts a clock on `subject` (unique per subject and kind: starting twice is a no-op).
@@ -49,13 +49,40 @@ pub fn stop_clocks(
             continue;
         }
         set.push(sla::stop_clock(&c.id, now));
-        if c.breached_at.is_none()
-            && siaga_core::sla::is_breached(Timestamp(c.started_at), c.target_ms, Timestamp(now))
-        {
+        let decision = stop_decision(
+            Timestamp(c.started_at),
+            c.target_ms,
+            c.breached_at.is_some(),
+            Timestamp(now),
+            StopCause::Done,
+        );
+        if decision.record_breach {
             set.record_once(
                 sla::record_breach(&c.id, now),
                 breach_event(c, now, audience),
             );
+        }
+    }
+}
+
+/// Stops every running clock among `clocks` because its subject was withdrawn (an incident cancelled or
+/// merged, its assignments with it): no breach is recorded, even for a clock past its deadline that the SLA
+/// runner has not reported yet, and the clock counts as cancelled unless its breach was already recorded
+/// (`siaga_core::sla::stop_decision`). The runner's own guarded update (`stopped_at IS NULL`) then refuses to
+/// record a breach for it.
+pub fn cancel_clocks(set: &mut ChangeSet, clocks: &[SlaClockRow], now: i64) {
+    for c in clocks.iter().filter(|c| c.stopped_at.is_none()) {
+        let decision = stop_decision(
+            Timestamp(c.started_at),
+            c.target_ms,
+            c.breached_at.is_some(),
+            Timestamp(now),
+            StopCause::Cancelled,
+        );
+        if decision.cancelled {
+            set.push(sla::cancel_clock(&c.id, now));
+        } else {
+            set.push(sla::stop_clock(&c.id, now));
         }
     }
 }

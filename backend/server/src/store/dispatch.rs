@@ -44,13 +44,17 @@ pub struct SlaClockRow {
     pub due_at: i64,
     pub stopped_at: Option<i64>,
     pub breached_at: Option<i64>,
+    /// Set when the clock stopped because its subject was withdrawn (cancelled or merged): it counts as
+    /// neither met nor breached.
+    pub cancelled_at: Option<i64>,
 }
 
 const ASSIGNMENT_COLUMNS: &str = "id, incident_id, unit_id, agency_id, status, assigned_by, assigned_at, \
      acknowledged_at, en_route_at, on_scene_at, resolved_at, declined_at, cancelled_at, reason, note, \
      share_reporter, updated_at, acknowledged_via, en_route_via, on_scene_via, resolved_via, declined_via";
 
-const CLOCK_COLUMNS: &str = "id, subject_type, subject_id, kind, agency_id, started_at, target_ms, due_at, stopped_at, breached_at";
+const CLOCK_COLUMNS: &str = "id, subject_type, subject_id, kind, agency_id, started_at, target_ms, due_at, stopped_at, breached_at, \
+     cancelled_at";
 
 /// The assignments of incident `$1`, oldest first.
 pub(super) fn incident_assignments_sql() -> String {
@@ -134,7 +138,7 @@ impl Store {
     /// Clocks that are running and not yet breached (what the SLA runner watches).
     pub async fn running_clocks(&self) -> StoreResult<Vec<SlaClockRow>> {
         let sql = format!(
-            "SELECT {CLOCK_COLUMNS} FROM sla_clocks WHERE stopped_at IS NULL AND breached_at IS NULL ORDER BY due_at"
+            "SELECT {CLOCK_COLUMNS} FROM sla_clocks WHERE stopped_at IS NULL AND breached_at IS NULL AND cancelled_at IS NULL ORDER BY due_at"
         );
         Ok(on_db!(self, p => sqlx::query_as::<_, SlaClockRow>(&sql).fetch_all(p).await)?)
     }

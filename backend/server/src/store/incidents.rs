@@ -41,6 +41,15 @@ pub struct IncidentRow {
     pub closed_at: Option<i64>,
     pub closed_by: Option<String>,
     pub final_report: Option<String>,
+    /// Why it was cancelled (`siaga_core::cancel::CancelReason`), with the canceller's note.
+    pub cancel_reason: Option<String>,
+    pub cancel_note: Option<String>,
+    pub cancelled_at: Option<i64>,
+    pub cancelled_by: Option<String>,
+    /// The incident this one duplicates (cancelled as `duplicate`).
+    pub duplicate_of: Option<String>,
+    /// The master this duplicate was merged into: its number leads there.
+    pub merged_into: Option<String>,
 }
 
 /// One agency an incident was escalated to.
@@ -77,7 +86,8 @@ const INCIDENT_COLUMNS: &str = "i.id, i.number, i.status, i.category, i.subcateg
      i.reporter_name, i.reporter_phone, i.reporter_address, i.reporter_lon, i.reporter_lat, i.lon, i.lat, \
      i.accuracy_m, i.address, i.region_code, i.region_chain, i.victims_count, i.victim_condition, \
      i.description, i.occurred_at, i.created_by, i.created_at, i.updated_at, i.resolved_at, i.closed_at, \
-     i.closed_by, i.final_report";
+     i.closed_by, i.final_report, i.cancel_reason, i.cancel_note, i.cancelled_at, i.cancelled_by, \
+     i.duplicate_of, i.merged_into";
 
 impl Store {
     /// The incident with this id.
@@ -103,6 +113,24 @@ impl Store {
         Ok(on_db!(self, p => sqlx::query_as::<_, IncidentRow>(&sql)
             .bind(&f.agency_id).bind(&f.region_scope).bind(f.open_only).bind(f.since).bind(f.limit)
             .bind(&f.created_by).fetch_all(p).await)?)
+    }
+
+    /// The id of the incident with this number, following merges: a merged duplicate's number names its
+    /// master (a chain is followed, at most a few links; merges into a merged master are refused).
+    pub async fn incident_id_by_number(&self, number: &str) -> StoreResult<Option<String>> {
+        let found = on_db!(self, p => sqlx::query_as::<_, (String, Option<String>)>(
+            "SELECT id, merged_into FROM incidents WHERE number = $1").bind(number).fetch_optional(p).await)?;
+        let Some((mut id, mut next)) = found else {
+            return Ok(None);
+        };
+        for _ in 0..8 {
+            let Some(master) = next else { break };
+            id = master;
+            next = on_db!(self, p => sqlx::query_scalar::<_, Option<String>>(
+                "SELECT merged_into FROM incidents WHERE id = $1").bind(&id).fetch_optional(p).await)?
+                .flatten();
+        }
+        Ok(Some(id))
     }
 
     /// The agencies an incident was escalated to.
@@ -280,6 +308,63 @@ pub fn close(id: &str, from: &str, at: i64, by: &str, report: &str) -> Stmt {
     .text(report)
     .text(from)
     .expect(1)
+}
+
+/// What a cancellation stores on the incident.
+#[derive(Debug, Clone)]
+pub struct Cancellation<'a> {
+    pub reason: &'a str,
+    pub note: Option<&'a str>,
+    pub by: &'a str,
+    pub duplicate_of: Option<&'a str>,
+    /// The master, when the cancellation is a merge.
+    pub merged_into: Option<&'a str>,
+}
+
+/// Cancels an incident with its reason, guarded on the status it was read in.
+pub fn cancel(id: &str, from: &str, at: i64, c: &Cancellation<'_>) -> Stmt {
+    Stmt::new(
+        "UPDATE incidents SET status = 'cancelled', cancel_reason = $2, cancel_note = $3, cancelled_at = $4, \
+         cancelled_by = $5, duplicate_of = $6, merged_into = $7, updated_at = $4 WHERE id = $1 AND status = $8",
+    )
+    .text(id)
+    .text(c.reason)
+    .opt_text(c.note)
+    .int(at)
+    .text(c.by)
+    .opt_text(c.duplicate_of)
+    .opt_text(c.merged_into)
+    .text(from)
+    .expect(1)
+}
+
+/// The tables whose rows follow a merged duplicate to its master: `(table, incident column, whether the
+/// table has an updated_at to stamp)`. Each is moved by one `UPDATE … SET column = master WHERE column =
+/// duplicate` in the merge's change set; a further table that belongs to an incident (notes, a timeline) is one
+/// more line here.
+const MERGED_TABLES: &[(&str, &str, bool)] = &[
+    ("incident_calls", "incident_id", false),
+    ("calls", "incident_id", true),
+    ("assignments", "incident_id", true),
+    ("call_backs", "incident_id", false),
+];
+
+/// Moves what belongs to `duplicate` (its calls, assignments, call-back tasks) to `master`.
+pub fn move_to_master(duplicate: &str, master: &str, at: i64) -> Vec<Stmt> {
+    MERGED_TABLES
+        .iter()
+        .map(|(table, column, stamped)| {
+            let sql = format!("UPDATE {table} SET {column} = $2 WHERE {column} = $1");
+            if *stamped {
+                Stmt::new(sql.replace(" WHERE", ", updated_at = $3 WHERE"))
+                    .text(duplicate)
+                    .text(master)
+                    .int(at)
+            } else {
+                Stmt::new(sql).text(duplicate).text(master)
+            }
+        })
+        .collect()
 }
 
 /// Escalates an incident to an agency it was not escalated to before (a duplicate fails the set).

@@ -158,12 +158,15 @@ fn txt(expr: &str) -> String {
     format!("COALESCE(CAST({expr} AS TEXT), '')")
 }
 
-/// SQL deciding a clock's outcome at `$6` (as_of), the same rule as `siaga_core::kpi`: breached when a breach
-/// was recorded, it stopped late, or it runs past its deadline; met when it stopped in time; else running.
-const BREACHED: &str = "(s.breached_at IS NOT NULL OR s.stopped_at > s.due_at      OR (s.stopped_at IS NULL AND s.due_at < $6))";
-const MET: &str =
-    "(s.breached_at IS NULL AND s.stopped_at IS NOT NULL AND s.stopped_at <= s.due_at)";
+/// SQL deciding a clock's outcome at `$6` (as_of), the same rule as `siaga_core::kpi`: cancelled when it
+/// stopped because its incident was withdrawn; otherwise breached when a breach was recorded, it stopped late,
+/// or it runs past its deadline; met when it stopped in time; else running.
+const BREACHED: &str = "(s.cancelled_at IS NULL AND (s.breached_at IS NOT NULL OR s.stopped_at > s.due_at \
+     OR (s.stopped_at IS NULL AND s.due_at < $6)))";
+const MET: &str = "(s.cancelled_at IS NULL AND s.breached_at IS NULL AND s.stopped_at IS NOT NULL \
+     AND s.stopped_at <= s.due_at)";
 const RUNNING: &str = "(s.breached_at IS NULL AND s.stopped_at IS NULL AND s.due_at >= $6)";
+const CANCELLED: &str = "(s.cancelled_at IS NOT NULL)";
 
 /// A call-back task as the report reads it: created, due, first attempt, attempts, last outcome, status, and
 /// its call's region.
@@ -299,6 +302,8 @@ impl Store {
                     assigned_by: p.opt_text()?.map(str::to_owned),
                 });
             }
+            let cancelled = f.opt_text()?.and_then(|r| r.parse().ok());
+            let merged = f.text()? == "1";
             // An unknown category or priority can only come from a newer server version; count it as
             // other/p4 rather than dropping the incident from the totals.
             records_out.push(IncidentRecord {
@@ -310,6 +315,8 @@ impl Store {
                 first_answered_at: first_answered_at.map(Timestamp),
                 resolved_at: resolved.map(Timestamp),
                 closed_at: closed.map(Timestamp),
+                cancelled,
+                merged,
                 escalations,
                 assignments,
             });
@@ -327,6 +334,7 @@ impl Store {
                 met,
                 breached,
                 running,
+                cancelled: 0,
             })
             .collect();
         let mut sla_breach_details = Vec::new();
@@ -338,6 +346,7 @@ impl Store {
             let category = f.opt_text()?;
             let region = f.opt_text()?;
             let (met, breached, running) = (f.i64()?, f.i64()?, f.i64()?);
+            let cancelled = f.i64()?;
             let Ok(kind) = kind.parse::<SlaKind>() else {
                 continue;
             };
@@ -352,6 +361,7 @@ impl Store {
                 met: u64::try_from(met).unwrap_or(0),
                 breached: u64::try_from(breached).unwrap_or(0),
                 running: u64::try_from(running).unwrap_or(0),
+                cancelled: u64::try_from(cancelled).unwrap_or(0),
             });
             if breached > 0 {
                 // A breached clock is a group of its own: the rest of the record is its detail.
@@ -368,6 +378,7 @@ impl Store {
                     due_at: Timestamp(due),
                     stopped_at: stopped.map(Timestamp),
                     breached_at: breached_at.map(Timestamp),
+                    cancelled_at: None,
                     attributed_at: Timestamp(attributed),
                     utc_offset_minutes,
                 });
@@ -536,7 +547,8 @@ impl Store {
             "SELECT {agg}(rec, ',') FROM (SELECT i.created_at / {MS_PER_HOUR} AS h, \
              i.category || '|' || i.priority || '|' || COALESCE(i.region_code, '') || '|' || \
              CAST(i.created_at AS TEXT) || '|' || {resolved} || '|' || {closed} || '|' || \
-             {direct} || '|' || {linked} || '|' || COALESCE(e.list, '') || '|' || COALESCE(asg.list, '') AS rec \
+             {direct} || '|' || {linked} || '|' || COALESCE(e.list, '') || '|' || COALESCE(asg.list, '') || '|' || \
+             COALESCE(i.cancel_reason, '') || '|' || CASE WHEN i.merged_into IS NULL THEN '0' ELSE '1' END AS rec \
              FROM incidents i \
              LEFT JOIN (SELECT c.incident_id AS id, MIN(c.answered_at) AS m FROM ({w}) w \
                   JOIN calls c ON c.incident_id = w.id GROUP BY c.incident_id) fd ON fd.id = i.id \
@@ -582,13 +594,14 @@ impl Store {
              i.region_code AS region, i.number AS number, i.created_at AS attributed, s.due_at AS due, \
              s.stopped_at AS stopped, s.breached_at AS breached_at, \
              CASE WHEN {MET} THEN 1 ELSE 0 END AS met, CASE WHEN {BREACHED} THEN 1 ELSE 0 END AS breached, \
-             CASE WHEN {RUNNING} THEN 1 ELSE 0 END AS running, CASE WHEN {BREACHED} THEN s.id END AS detail"
+             CASE WHEN {RUNNING} THEN 1 ELSE 0 END AS running, CASE WHEN {CANCELLED} THEN 1 ELSE 0 END AS cancelled, \
+             CASE WHEN {BREACHED} THEN s.id END AS detail"
         );
         let sql = format!(
             "SELECT {agg}(rec, ',') FROM (SELECT h, CAST(h AS TEXT) || '|' || kind || '|' || \
              COALESCE(agency, '') || '|' || COALESCE(category, '') || '|' || COALESCE(region, '') || '|' || \
              CAST(SUM(met) AS TEXT) || '|' || CAST(SUM(breached) AS TEXT) || '|' || CAST(SUM(running) AS TEXT) \
-             || '|' || COALESCE(MIN(number), '') || '|' || CAST(MIN(attributed) AS TEXT) || '|' || \
+             || '|' || CAST(SUM(cancelled) AS TEXT) || '|' || COALESCE(MIN(number), '') || '|' || CAST(MIN(attributed) AS TEXT) || '|' || \
              CAST(MIN(due) AS TEXT) || '|' || {} || '|' || {} AS rec FROM ( \
              SELECT {cols} FROM incidents i \
              JOIN sla_clocks s ON s.subject_type = 'incident' AND s.subject_id = i.id \

@@ -39,6 +39,16 @@ pub fn stop_clock(clock_id: &str, at: i64) -> Stmt {
         .int(at)
 }
 
+/// Stops a running clock because its subject was withdrawn: it counts as cancelled, neither met nor breached
+/// (no-op when it was stopped already; see `siaga_core::sla::stop_decision`).
+pub fn cancel_clock(clock_id: &str, at: i64) -> Stmt {
+    Stmt::new(
+        "UPDATE sla_clocks SET stopped_at = $2, cancelled_at = $2 WHERE id = $1 AND stopped_at IS NULL",
+    )
+    .text(clock_id)
+    .int(at)
+}
+
 /// Records a clock's breach unless another writer recorded it first (it then touches no row); for
 /// [`ChangeSet::record_once`](super::ChangeSet::record_once), which keeps the breach event only when this
 /// statement recorded it.

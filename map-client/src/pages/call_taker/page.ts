@@ -10,7 +10,7 @@
 
 import { get, getOptional, patch, post } from '../../api/client';
 import { PAGE_STORAGE_PREFIX } from '../../api/session';
-import type { CallClass, CallView, FollowUpView, IncidentView } from '../../api/types';
+import type { CallClass, CallView, CancelRequest, FollowUpView, IncidentView } from '../../api/types';
 import { t, tk } from '../../i18n';
 import { connectLive } from '../../live/connect';
 import type { LiveState } from '../../live/socket';
@@ -44,6 +44,7 @@ import {
   endingCancelled,
   filedList,
   filedLoaded,
+  filedUpdated,
   linesLoaded,
   isOfferedToMe,
   routeLocus,
@@ -95,6 +96,19 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   // The views are built from the state, so a language switch builds them again around the same state and map.
   let shell: Shell;
   let views: ReturnType<typeof buildViews>;
+  /** The call taker withdraws an incident she filed (before any OPD verified it). */
+  async function cancelOwn(id: string, body: CancelRequest): Promise<boolean> {
+    try {
+      const inc = await post<IncidentView>(`/api/v1/incidents/${encodeURIComponent(id)}/cancel`, body);
+      store.update((s) => filedUpdated(s, inc));
+      shell.toast(t('cancel.done', { number: inc.number }));
+      return true;
+    } catch (e) {
+      shell.toast(messageFor(e), 'error');
+      return false;
+    }
+  }
+
   function buildViews() {
     shell = mountShell(root, user, t('ct.title'));
     mountMuteToggle(root);
@@ -192,7 +206,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
         calls.render(next, prev);
         form.render(next, prev);
         returned.render(next, prev);
-        if (!prev || prev.filed !== next.filed || prev.activeId !== next.activeId) renderFiled(filedBox, filedList(next), next, (id) => void startCorrection(id));
+        if (!prev || prev.filed !== next.filed || prev.activeId !== next.activeId) renderFiled(filedBox, filedList(next), cancelOwn, next, (id) => void startCorrection(id));
         // The work list is for centres with a follow-up programme.
         followUpSection.hidden = next.followUpLines.size === 0;
         followUps.render(next, prev, Date.now());

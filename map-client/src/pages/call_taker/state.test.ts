@@ -30,6 +30,7 @@ import {
   endingCancelled,
   filedList,
   filedLoaded,
+  filedUpdated,
   formRefused,
   freshWork,
   incidentFiled,
@@ -410,6 +411,15 @@ describe('call-taker incidents, agent state and events', () => {
     expect(step.followUp).toBeNull();
     expect(filedList(step.state).map((i) => [i.number, i.status])).toEqual([['BTM-1', 'verified']]);
     expect(applyEvent(s, frame('incident.updated', { incident_id: 'other', status: 'verified' })).state).toBe(s);
+  });
+
+  it('an incident I cancel, or one cancelled elsewhere, shows as cancelled in my list', () => {
+    const s = filedLoaded(initialState(ME), [incident('mine', { status: 'escalated', number: 'BTM-1' })]);
+    const mine = filedUpdated(s, incident('mine', { status: 'cancelled', number: 'BTM-1' }));
+    expect(filedList(mine).map((i) => i.status)).toEqual(['cancelled']);
+    expect(filedUpdated(s, incident('other', { status: 'cancelled' }))).toBe(s);
+    const live = applyEvent(s, frame('incident.cancelled', { incident_id: 'mine', status: 'cancelled', reason: 'caller_withdrew', updated_at: 6_000 }));
+    expect(filedList(live.state).map((i) => i.status)).toEqual(['cancelled']);
   });
 
   it('a call can be enrolled for call-backs only on a line with a programme, once answered; the work list is soonest first', () => {

@@ -671,6 +671,11 @@ export function correctionRequest(state: CallTakerState, occurredAtMs: number | 
   return Object.keys(body).length > 0 ? body : null;
 }
 
+/** One incident this desk filed changed by its own action (cancelled here): its entry takes the answer. */
+export function filedUpdated(state: CallTakerState, inc: IncidentView): CallTakerState {
+  return state.filed.has(inc.id) ? { ...state, filed: withEntry(state.filed, inc.id, filedOf(inc)) } : state;
+}
+
 /** The incidents this desk filed were (re)read. */
 export function filedLoaded(state: CallTakerState, list: readonly IncidentView[]): CallTakerState {
   return { ...state, filed: new Map(list.map((i) => [i.id, filedOf(i)])) };

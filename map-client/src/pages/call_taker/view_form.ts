@@ -11,8 +11,10 @@
 //! The form's values live in `state.work.draft`: every edit is reported as a patch, and a redraw writes back
 //! only the inputs whose value differs, so typing is never disturbed and a new caller's work clears them.
 
-import type { CreateIncident, PlaceView } from '../../api/types';
+import type { CancelRequest, CreateIncident, PlaceView } from '../../api/types';
 import { CATEGORIES, PRIORITIES, VICTIM_CONDITIONS } from '../../api/types';
+import { callTakerMayCancel } from '../../domain/withdraw';
+import { cancelControl } from '../../ui/cancel_control';
 import { lang, t, tk } from '../../i18n';
 import { PRIORITY_COLOUR } from '../../map/symbology';
 import { h, options, replace } from '../../ui/dom';
@@ -386,10 +388,17 @@ export function mountIncidentForm(handlers: FormHandlers) {
 }
 
 /**
- * "My incidents": the incidents this desk filed, newest first, with their live status; those it may still
- * correct (not yet verified, no call answered) have "Ubah".
+ * "Incidents I filed", newest first, each with its live status. One the call taker may still correct (not yet
+ * verified, no call answered) has "Ubah"; one she may still withdraw herself (no OPD has verified it) carries a
+ * cancel control: a reason, the master's number for a duplicate, then send.
  */
-export function renderFiled(list: HTMLElement, incidents: readonly FiledIncident[], state?: CallTakerState, edit?: (id: string) => void): void {
+export function renderFiled(
+  list: HTMLElement,
+  incidents: readonly FiledIncident[],
+  cancel: (id: string, body: CancelRequest) => Promise<boolean>,
+  state?: CallTakerState,
+  edit?: (id: string) => void,
+): void {
   replace(
     list,
     incidents.length === 0
@@ -406,10 +415,12 @@ export function renderFiled(list: HTMLElement, incidents: readonly FiledIncident
             state && edit && canCorrectFiled(state, inc)
               ? h('button', { type: 'button', class: 'btn small', 'data-action': 'edit-incident', onclick: () => edit(inc.id) }, '✎ ', t('edit.action'))
               : null,
+            callTakerMayCancel(inc.status) ? cancelControl(inc.id, t('ct.cancel_own'), cancel) : null,
           ),
         ),
   );
 }
+
 
 /** A mark per kind of place, beside its text label (the mark is never the only signal). */
 const PLACE_ICONS: Record<string, string> = { region: '▱ ', facility: '✚ ', street: '═ ', poi: '◆ ' };

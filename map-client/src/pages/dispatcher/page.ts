@@ -14,7 +14,7 @@
 //! This module wires the pieces: REST and the socket feed `state.ts`, whose changes the `view_*` modules draw.
 
 import { ApiError, get, getOptional, patch, post } from '../../api/client';
-import type { Agency, AssignmentView, IncidentView, Recommendations, Unit } from '../../api/types';
+import type { Agency, AssignmentView, CancelRequest, IncidentView, Recommendations, Unit } from '../../api/types';
 import { t } from '../../i18n';
 import { connectLive } from '../../live/connect';
 import { createMap, fitTo, geojsonPoints, openedOnSavedView } from '../../map/map';
@@ -47,6 +47,7 @@ import {
   incidentGone,
   incidentLoaded,
   initialState,
+  mergeDone,
   openDecision,
   recommendationsFailed,
   recommendationsLoaded,
@@ -189,6 +190,19 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       const updated = await post<IncidentView>(`${incidentPath(id)}/${kind}`, kind === 'reject' ? { reason: text } : { report: text });
       store.update((s) => decisionDone(s, updated, asked));
       shell.toast(t(kind === 'reject' ? 'disp.rejected' : 'disp.closed', { number: updated.number }));
+    },
+    async cancelIncident(id, body: CancelRequest) {
+      const asked = store.get().events;
+      const updated = await post<IncidentView>(`${incidentPath(id)}/cancel`, body);
+      store.update((s) => decisionDone(s, updated, asked));
+      shell.toast(t('cancel.done', { number: updated.number }));
+    },
+    async mergeIncident(id, into) {
+      const asked = store.get().events;
+      const number = store.get().incidents.get(id)?.number ?? '';
+      const master = await post<IncidentView>(`${incidentPath(id)}/merge`, { into });
+      store.update((s) => mergeDone(s, id, master, asked));
+      shell.toast(t('merge.done', { dup: number, master: master.number }));
     },
     assign,
     async cancelAssignment(a) {

@@ -25,6 +25,7 @@ import {
   incidentGone,
   incidentLoaded,
   initialState,
+  mergeDone,
   openDecision,
   queue,
   recommendationsFailed,
@@ -222,10 +223,10 @@ describe('dispatcher assignments and units', () => {
 });
 
 describe('dispatcher selection, actions and decisions', () => {
-  it('offers verify and reject while the incident is escalated to this OPD, and close once it is resolved', () => {
+  it('offers verify and reject while the incident is escalated to this OPD, cancel and merge while it is open, and close once it is resolved', () => {
     const s = loaded([]);
-    expect(actionsFor(s, incident('a'))).toEqual(['verify', 'reject']);
-    expect(actionsFor(s, incident('a', { status: 'verified', agencies: [{ agency_id: OPD, agency_type: 'health', status: 'verified' }] }))).toEqual(['edit']);
+    expect(actionsFor(s, incident('a'))).toEqual(['verify', 'reject', 'cancel', 'merge']);
+    expect(actionsFor(s, incident('a', { status: 'verified', agencies: [{ agency_id: OPD, agency_type: 'health', status: 'verified' }] }))).toEqual(['edit', 'cancel', 'merge']);
     expect(actionsFor(s, incident('a', { status: 'resolved', agencies: [{ agency_id: OPD, agency_type: 'health', status: 'verified' }] }))).toEqual(['close', 'edit']);
   });
 
@@ -525,5 +526,43 @@ describe('correcting an incident', () => {
     // An incident whose own row reads `withdrawn` (from a read) is not in the queue either.
     const read = incidentLoaded(loaded([]), verified({ agencies: [{ agency_id: OPD, agency_type: 'health', status: 'withdrawn' }] }));
     expect(numbers(read)).toEqual([]);
+  });
+});
+
+describe('cancel and merge', () => {
+  it('offers cancel and merge on an open incident of this OPD, not on a closed, cancelled or merged one', () => {
+    const s = loaded([incident('1', { status: 'dispatched' })]);
+    expect(actionsFor(s, incident('1', { status: 'dispatched' }))).toEqual(expect.arrayContaining(['cancel', 'merge']));
+    for (const status of ['resolved', 'closed', 'cancelled']) expect(actionsFor(s, incident('1', { status }))).not.toContain('cancel');
+    expect(actionsFor(s, incident('1', { merged_into: { id: '2', number: 'N2' } }))).not.toContain('merge');
+  });
+
+  it('incident.cancelled drops the incident from the queue at once and closes its panel', () => {
+    let s = selectIncident(loaded([incident('1'), incident('2')]), '1');
+    s = openDecision(s, '1', 'cancel');
+    const step = applyEvent(s, frame('incident.cancelled', { incident_id: '1', status: 'cancelled', reason: 'false_alarm', merged_into: null }));
+    expect(numbers(step.state)).toEqual(['2']);
+    expect(step.state.selected).toBeNull();
+    expect(step.state.decision).toBeNull();
+    expect(step.followUp).toBeNull();
+  });
+
+  it('a merged duplicate that was selected hands the panel to its master, which is read again', () => {
+    const s = selectIncident(loaded([incident('1'), incident('2')]), '1');
+    const step = applyEvent(s, frame('incident.cancelled', { incident_id: '1', status: 'cancelled', reason: 'duplicate', merged_into: { incident_id: '2', number: 'N2' } }));
+    expect(numbers(step.state)).toEqual(['2']);
+    expect(step.state.selected).toBe('2');
+    expect(step.state.incidents.get('1')?.merged_into).toEqual({ id: '2', number: 'N2' });
+    expect(step.followUp).toEqual({ kind: 'load_incident', id: '2' });
+  });
+
+  it('the merge answer replaces the master and selects it', () => {
+    const s = openDecision(selectIncident(loaded([incident('1'), incident('2')]), '1'), '1', 'merge');
+    const master = incident('2', { call_ids: ['c1', 'c2'] });
+    const next = mergeDone(s, '1', master);
+    expect(numbers(next)).toEqual(['2']);
+    expect(next.selected).toBe('2');
+    expect(next.decision).toBeNull();
+    expect(next.incidents.get('2')?.call_ids).toEqual(['c1', 'c2']);
   });
 });

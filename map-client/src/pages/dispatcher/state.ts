@@ -25,7 +25,9 @@ import {
   unitOf,
   unitPositionOf,
   unitStatusOf,
+  withdrawalOf,
 } from '../../live/events';
+import { canWithdraw } from '../../domain/withdraw';
 
 /** Corrected fields whose new values only a read of the incident shows (events do not carry them). */
 const DETAIL_FIELDS = new Set(['location', 'region_code', 'accuracy_m', 'occurred_at', 'reporter']);
@@ -56,7 +58,8 @@ const ASSIGNABLE = new Set(['new', 'escalated', 'verified', 'dispatched']);
 /** A sound the page plays for an event (see `ui/cues.ts`). */
 export type DispatchCue = 'new_incident' | 'sla_breach' | 'unacknowledged';
 
-export type DecisionKind = 'reject' | 'close';
+/** The actions that open a form in the panel: reject (reason), close (report), cancel (reason), merge (master). */
+export type DecisionKind = 'reject' | 'close' | 'cancel' | 'merge';
 export type IncidentAction = 'verify' | 'edit' | DecisionKind;
 
 /** An incident a re-location took from this OPD: the notice the page shows ("dipindahkan ke …"). */
@@ -185,6 +188,8 @@ export function actionsFor(state: DispatcherState, inc: IncidentView): IncidentA
   if (own ? own.status === 'escalated' : inc.status === 'new' || inc.status === 'escalated') actions.push('verify', 'reject');
   if (inc.status === 'resolved') actions.push('close');
   if (canCorrect(state, inc)) actions.push('edit');
+  // A dispatcher of an OPD taking part (or a supervisor) may withdraw an open incident.
+  if (canWithdraw(inc.status) && !inc.merged_into && (own ? own.status !== 'rejected' : state.agencyId === null)) actions.push('cancel', 'merge');
   return actions;
 }
 
@@ -456,6 +461,19 @@ export function decisionDone(state: DispatcherState, updated: IncidentView, aske
   return incidentLoaded({ ...state, decision: null }, updated, asked);
 }
 
+/**
+ * This console merged `duplicateId` into `master` (the server's answer): the duplicate leaves the queue, the
+ * master's fresh view comes in and the panel follows it.
+ */
+export function mergeDone(state: DispatcherState, duplicateId: string, master: IncidentView, asked = state.events): DispatcherState {
+  const dup = state.incidents.get(duplicateId);
+  const withDup = dup
+    ? { ...state, incidents: withEntry(state.incidents, dup.id, { ...dup, status: 'cancelled', cancel_reason: 'duplicate', merged_into: { id: master.id, number: master.number } }) }
+    : state;
+  const next = incidentLoaded({ ...withDup, decision: null }, master, asked);
+  return next.incidents.has(master.id) ? settle({ ...next, selected: master.id }) : next;
+}
+
 /** This dispatcher assigned a unit: remember it and ask for the recommendations again. */
 export function assignmentCreated(state: DispatcherState, a: AssignmentView): DispatcherState {
   return { ...rememberAssignment(state, a), recommendations: null };
@@ -537,6 +555,19 @@ export function applyEvent(before: DispatcherState, e: LiveEvent): Step {
         return incidentEvent({ ...state, detailed, changed: withEntry(state.changed, e.incident_id, fields) }, e);
       }
       return incidentEvent(state, e);
+    case 'incident.cancelled': {
+      // The incident leaves the queue at once; a merged duplicate's panel moves to its master, whose view
+      // (now with the duplicate's calls and units) is read again.
+      const w = withdrawalOf(e);
+      if (!w) return { state, followUp: null };
+      const known = state.incidents.get(w.incident_id);
+      const merged = w.merged_into ? { id: w.merged_into.incident_id, number: w.merged_into.number } : null;
+      const next = known
+        ? { ...state, incidents: withEntry(state.incidents, known.id, { ...known, status: 'cancelled', cancel_reason: w.reason, merged_into: merged }) }
+        : state;
+      const follows = merged !== null && state.selected === w.incident_id && next.incidents.has(merged.id);
+      return { state: settle(follows && merged ? { ...next, selected: merged.id, decision: null, recommendations: null } : next), followUp: merged ? { kind: 'load_incident', id: merged.id } : null };
+    }
     case 'incident.created':
     case 'incident.escalated':
     case 'incident.closed':

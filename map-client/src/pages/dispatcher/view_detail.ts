@@ -12,7 +12,8 @@
 //! the textarea, and the form element survives redraws caused by live updates so the text, the focus and
 //! the caret survive them too.
 
-import { CATEGORIES, PRIORITIES, VICTIM_CONDITIONS, type AssignmentView, type IncidentView, type Recommendations, type Unit } from '../../api/types';
+import { CANCEL_REASONS, CATEGORIES, PRIORITIES, VICTIM_CONDITIONS, type AssignmentView, type CancelRequest, type IncidentView, type Recommendations, type Unit } from '../../api/types';
+import { cancelBody, mergeCandidates } from '../../domain/withdraw';
 import { t, tk } from '../../i18n';
 import { CATEGORY_GLYPH, INCIDENT_STATUS_GLYPH } from '../../map/symbology';
 import { h, replace } from '../../ui/dom';
@@ -46,7 +47,11 @@ export interface DetailHandlers {
   openDecision(incidentId: string, kind: DecisionKind): void;
   cancelDecision(): void;
   /** Sends the reject reason or the final report; rejects with the API error to show in the form. */
-  decide(incidentId: string, kind: DecisionKind, text: string): Promise<void>;
+  decide(incidentId: string, kind: 'reject' | 'close', text: string): Promise<void>;
+  /** Cancels the incident; rejects with the API error to show in the form. */
+  cancelIncident(incidentId: string, body: CancelRequest): Promise<void>;
+  /** Merges the incident into the master named by id or number; rejects with the API error to show. */
+  mergeIncident(incidentId: string, into: string): Promise<void>;
   /** Assigns the unit; resolves false when it failed (the handler has told the user). */
   assign(incidentId: string, unitId: string, callSign: string): Promise<boolean>;
   /** Withdraws the assignment; resolves false when it failed. */
@@ -78,7 +83,8 @@ interface AssignmentRow {
 interface DecisionForm {
   key: string;
   form: HTMLFormElement;
-  text: HTMLTextAreaElement;
+  /** The field that takes the focus when the form opens. */
+  text: HTMLTextAreaElement | HTMLSelectElement | HTMLInputElement;
 }
 
 export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
@@ -107,7 +113,11 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
     }
     const d = state.decision;
     const key = d ? `${d.incidentId}:${d.kind}` : null;
-    if (decision?.key !== key) decision = d && key ? decisionForm(key, inc, d.kind) : null;
+    if (decision?.key !== key) {
+      if (!d || !key) decision = null;
+      else if (d.kind === 'cancel' || d.kind === 'merge') decision = withdrawForm(key, inc, d.kind, mergeCandidates(inc, state.incidents.values()));
+      else decision = decisionForm(key, inc, d.kind);
+    }
     const ed = state.editing;
     if (edit?.incidentId !== ed?.incidentId) edit = ed ? editForm(inc) : null;
     if (edit && ed) {
@@ -177,6 +187,16 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
         ),
       );
     }
+    if (available.includes('cancel')) {
+      actions.append(
+        h('button', { type: 'button', class: 'btn danger', 'data-action': 'cancel', 'aria-expanded': String(open === 'cancel'), onclick: () => openForm(inc.id, 'cancel') }, '⊘ ', t('cancel.action')),
+      );
+    }
+    if (available.includes('merge')) {
+      actions.append(
+        h('button', { type: 'button', class: 'btn', 'data-action': 'merge', 'aria-expanded': String(open === 'merge'), onclick: () => openForm(inc.id, 'merge') }, '⇉ ', t('merge.action')),
+      );
+    }
     actions.append(
       h('button', { type: 'button', class: 'btn', 'data-action': 'call-back', title: t('disp.call_back_hint'), onclick: () => handlers.callBack(inc.id) }, '☎ ', t('disp.call_back')),
     );
@@ -202,6 +222,7 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
       h('p', mark('category', 'subcategory'), `[${CATEGORY_GLYPH[inc.category] ?? ''}] `, tk('category', inc.category), inc.subcategory ? ` · ${inc.subcategory}` : ''),
       h('p', { 'data-testid': 'detail-status', 'data-status': inc.status }, `${INCIDENT_STATUS_GLYPH[inc.status] ?? ''} `, tk('incident_status', inc.status)),
       h('p', { ...mark('address', 'location'), 'data-testid': 'detail-address' }, '◉ ', inc.address ?? `${inc.location.lat.toFixed(5)}, ${inc.location.lon.toFixed(5)}`),
+      h('p', { class: 'muted', 'data-testid': 'detail-calls', 'data-count': String(inc.call_ids.length) }, '☎ ', t('disp.calls', { n: inc.call_ids.length })),
       h('p', mark('victims'), t('disp.victims', { count: inc.victims.count, condition: tk('condition', inc.victims.condition) })),
       inc.description ? h('p', { class: changed.has('description') ? 'desc changed' : 'desc', 'data-changed': changed.has('description') ? 'true' : null }, inc.description) : null,
       contact.length > 0 ? h('p', { class: 'reporter', 'data-testid': 'reporter' }, '☎ ', t('disp.reporter', { contact: contact.join(' · ') })) : null,
@@ -506,7 +527,92 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
    * The reject (reason) or close (final report) form. Keyboard: Ctrl+Enter sends, Escape cancels and returns
    * the focus to the button that opened it.
    */
-  function decisionForm(key: string, inc: IncidentView, kind: DecisionKind): DecisionForm {
+  /**
+   * The cancel form (reason, the master's number for a duplicate, a note for the crews) or the merge form (the
+   * master's number, with the similar incidents nearby offered in one tap). Escape closes it.
+   */
+  function withdrawForm(key: string, inc: IncidentView, kind: 'cancel' | 'merge', candidates: readonly IncidentView[]): DecisionForm {
+    const error = h('p', { id: `${kind}-error`, class: 'error', role: 'alert', hidden: true });
+    const master = h('input', { id: `${kind}-master`, name: kind === 'cancel' ? 'duplicate_of' : 'into', type: 'text', autocomplete: 'off', placeholder: 'BTM-20261205-0001' });
+    const reason = h('select', { id: 'cancel-reason', name: 'reason' }, CANCEL_REASONS.map((r) => h('option', { value: r }, tk('cancel_reason', r))));
+    const note = h('input', { id: 'cancel-note', name: 'note', type: 'text' });
+    const masterRow = h('div', { class: 'field' }, h('label', { for: master.id }, t(kind === 'cancel' ? 'cancel.duplicate_of' : 'merge.into')), master);
+    const send = h('button', { type: 'submit', class: kind === 'cancel' ? 'btn danger' : 'btn primary', 'data-testid': `${kind}-submit` }, t(kind === 'cancel' ? 'cancel.submit' : 'merge.submit'));
+    const close = () => {
+      handlers.cancelDecision();
+      detail.querySelector<HTMLElement>(`[data-action="${kind}"]`)?.focus();
+    };
+    const syncMaster = () => {
+      masterRow.hidden = kind === 'cancel' && reason.value !== 'duplicate';
+    };
+    reason.addEventListener('change', syncMaster);
+    syncMaster();
+    const submit = async (into: string | null) => {
+      clearError(error, form);
+      let run: () => Promise<void>;
+      if (kind === 'merge') {
+        const target = (into ?? master.value).trim();
+        if (!target) {
+          error.textContent = t('merge.into_missing');
+          error.hidden = false;
+          master.focus();
+          return;
+        }
+        run = () => handlers.mergeIncident(inc.id, target);
+      } else {
+        const checked = cancelBody(reason.value as (typeof CANCEL_REASONS)[number], master.value, note.value);
+        if (!checked.ok) {
+          error.textContent = t('cancel.duplicate_of_missing');
+          error.hidden = false;
+          master.focus();
+          return;
+        }
+        run = () => handlers.cancelIncident(inc.id, checked.body);
+      }
+      send.disabled = true;
+      try {
+        await run();
+      } catch (e) {
+        send.disabled = false;
+        showError(error, e, form);
+      }
+    };
+    const picks =
+      kind === 'merge' && candidates.length > 0
+        ? h(
+            'div',
+            { class: 'merge-candidates', 'data-testid': 'merge-candidates' },
+            h('p', { class: 'muted' }, t('merge.candidates')),
+            candidates.slice(0, 5).map((c) =>
+              h('button', { type: 'button', class: 'btn', 'data-merge-into': c.id, onclick: () => void submit(c.id) }, '⇉ ', t('merge.pick', { number: c.number }), ` · ${tk('incident_status', c.status)}`),
+            ),
+          )
+        : null;
+    const form = h(
+      'form',
+      { class: 'decision card', 'data-testid': `${kind}-form`, novalidate: true },
+      h('p', { class: 'muted' }, t(kind === 'cancel' ? 'cancel.hint' : 'merge.hint')),
+      kind === 'cancel' ? h('div', { class: 'field' }, h('label', { for: reason.id }, t('cancel.reason')), reason) : null,
+      picks,
+      masterRow,
+      kind === 'cancel' ? h('div', { class: 'field' }, h('label', { for: note.id }, t('cancel.note')), note) : null,
+      error,
+      h('div', { class: 'row' }, send, h('button', { type: 'button', class: 'btn ghost', onclick: close }, t('disp.cancel'))),
+    );
+    form.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') {
+        ev.preventDefault();
+        close();
+      }
+    });
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      void submit(null);
+    });
+    return { key, form, text: kind === 'cancel' ? reason : master };
+  }
+
+  function decisionForm(key: string, inc: IncidentView, kind: 'reject' | 'close'): DecisionForm {
     const reject = kind === 'reject';
     const fieldId = reject ? 'reject-reason' : 'close-report';
     const text = h('textarea', { id: fieldId, name: reject ? 'reason' : 'report', rows: 4, required: true, 'aria-required': 'true' });

@@ -18,6 +18,7 @@ import { mountShell } from '../../ui/shell';
 import { createStore } from '../store';
 import { createAlerter, createWakeLock, pushSubscription } from './alerts';
 import {
+  cancelNoticeSeen,
   alertingFor,
   applyEvent,
   currentAssignment,
@@ -56,6 +57,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   const wakeLock = createWakeLock();
   const view = mountAssignment({
     tapped: () => alerter.unlock(),
+    cancelSeen: () => store.update(cancelNoticeSeen),
     async queueStatus(body) {
       const current = store.get().current;
       if (!current) return;

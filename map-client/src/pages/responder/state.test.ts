@@ -5,6 +5,7 @@ import {
   alertingFor,
   applyEvent,
   canDecline,
+  cancelNoticeSeen,
   countdown,
   minutesSeconds,
   navigationLinks,
@@ -56,7 +57,11 @@ describe('responder assignment', () => {
     const event = frame('assignment.status', { assignment_id: 'a', incident_id: 'inc-a', unit_id: 'amb01', from: 'assigned', status: 'cancelled' });
     const step = applyEvent(s, event);
     expect(step).toMatchObject({ refresh: true, state: { current: { id: 'a', status: 'cancelled' } } });
-    expect(applyEvent(statusQueued(s, 'acknowledged'), event).state.current?.status).toBe('assigned');
+    // A queued tap is newer news than another step of the crew's own…
+    const step2 = frame('assignment.status', { assignment_id: 'a', incident_id: 'inc-a', unit_id: 'amb01', from: 'assigned', status: 'acknowledged' });
+    expect(applyEvent(statusQueued(s, 'declined'), step2).state.current?.status).toBe('assigned');
+    // …but not than the desk withdrawing the assignment: the queued tap will be refused.
+    expect(applyEvent(statusQueued(s, 'acknowledged'), event).state.current?.status).toBe('cancelled');
     expect(applyEvent(s, frame('assignment.status', { assignment_id: 'b', status: 'cancelled' }))).toEqual({ state: s, refresh: true });
     expect(applyEvent(s, frame('assignment.created', { assignment_id: 'b', incident_id: 'inc-b' }))).toEqual({ state: s, refresh: true });
     expect(applyEvent(s, frame('incident.updated', { incident_id: 'inc-a' }))).toEqual({ state: s, refresh: true });
@@ -137,5 +142,24 @@ describe('responder alert, next step and countdown', () => {
       alternate: 'https://www.google.com/maps/dir/?api=1&destination=1.12,104.05',
     });
     expect(navigationLinks(to, 'android').primary).toBe('https://www.google.com/maps/dir/?api=1&destination=1.12,104.05');
+  });
+});
+
+describe('a withdrawn assignment', () => {
+  it('stops the alert and tells the crew why, until a new assignment arrives or the crew has read it', () => {
+    const a = { id: 'a1', incident_id: 'i1', unit_id: 'u1', agency_id: 'g', status: 'assigned', assigned_at: 1, radio_reported: [] } as AssignmentView;
+    let s = refreshed(initialState(), a, null, 0);
+    expect(alertingFor(s)).toBe('a1');
+    const step = applyEvent(s, frame('assignment.status', { assignment_id: 'a1', incident_id: 'i1', incident_number: 'BTM-20261205-0001', status: 'cancelled', from: 'assigned', reason: 'false_alarm' }));
+    s = step.state;
+    expect(step.refresh).toBe(true);
+    expect(alertingFor(s)).toBeNull();
+    expect(s.cancelled).toEqual({ assignment_id: 'a1', incident_number: 'BTM-20261205-0001', reason: 'false_alarm' });
+    // The assignments are read again: none open, the notice stays.
+    s = refreshed(s, null, null, 0);
+    expect(s.cancelled?.reason).toBe('false_alarm');
+    expect(cancelNoticeSeen(s).cancelled).toBeNull();
+    const b = { ...a, id: 'a2' };
+    expect(refreshed(s, b, null, 0).cancelled).toBeNull();
   });
 });

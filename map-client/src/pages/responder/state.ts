@@ -38,6 +38,17 @@ export interface ResponderState {
     | { readonly kind: 'failed' }
     | { readonly kind: 'unsupported' }
     | null;
+  /** The assignment the desk withdrew while the crew was on it (the incident cancelled, merged, or the unit
+   * taken off it): shown until the crew acknowledges it or a new assignment arrives. */
+  readonly cancelled: CancelNotice | null;
+}
+
+/** What the phone tells the crew when its assignment is withdrawn. */
+export interface CancelNotice {
+  readonly assignment_id: string;
+  readonly incident_number: string;
+  /** Why (`false_alarm`, `duplicate`, …); null when the desk gave none. */
+  readonly reason: string | null;
 }
 
 export interface Step {
@@ -47,7 +58,7 @@ export interface Step {
 }
 
 export function initialState(): ResponderState {
-  return { current: null, incident: null, optimistic: null, here: null, queued: 0, online: true, position: null };
+  return { current: null, incident: null, optimistic: null, here: null, queued: 0, online: true, position: null, cancelled: null };
 }
 
 // ---- selectors ----
@@ -158,7 +169,14 @@ export function fixDue(lastSentAt: number, now: number): boolean {
 export function refreshed(state: ResponderState, current: AssignmentView | null, incident: IncidentView | null, queued: number): ResponderState {
   // A queued status belongs to the assignment it was tapped for, and stops mattering once the outbox drained.
   const optimistic = current?.id !== state.current?.id || queued === 0 ? null : state.optimistic;
-  return { ...state, current, incident, optimistic };
+  // A new assignment replaces the notice of the withdrawn one.
+  const cancelled = current && current.id !== state.cancelled?.assignment_id ? null : state.cancelled;
+  return { ...state, current, incident, optimistic, cancelled };
+}
+
+/** The crew has read the cancellation notice. */
+export function cancelNoticeSeen(state: ResponderState): ResponderState {
+  return state.cancelled ? { ...state, cancelled: null } : state;
 }
 
 export function statusQueued(state: ResponderState, status: AssignmentStatus): ResponderState {
@@ -204,6 +222,11 @@ export function applyEvent(state: ResponderState, e: LiveEvent): Step {
   if (!isAssignmentEvent(e) && !isIncidentEvent(e)) return { state, refresh: false };
   const change = assignmentChangeOf(e);
   const current = state.current;
+  if (e.type === 'assignment.status' && e.status === 'cancelled' && current && e.assignment_id === current.id) {
+    // Withdrawn by the desk: the alert stops (the assignment is no longer `assigned`) and the crew is told why.
+    const cancelled: CancelNotice = { assignment_id: e.assignment_id, incident_number: e.incident_number, reason: e.reason ?? null };
+    return { state: { ...state, current: { ...current, status: 'cancelled' }, optimistic: null, cancelled }, refresh: true };
+  }
   if (change && current && change.assignment_id === current.id && !state.optimistic && change.status !== current.status) {
     return { state: { ...state, current: { ...current, status: change.status } }, refresh: true };
   }

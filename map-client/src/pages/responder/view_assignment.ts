@@ -33,6 +33,8 @@ export interface AssignmentHandlers {
   queueStatus(body: ReturnType<typeof statusBody>): void;
   /** Any tap: lets the page's alarm sound play (browsers need a gesture). */
   tapped(): void;
+  /** The crew has read the cancellation notice. */
+  cancelSeen(): void;
 }
 
 export function mountAssignment(handlers: AssignmentHandlers, platform: Platform) {
@@ -104,6 +106,24 @@ export function mountAssignment(handlers: AssignmentHandlers, platform: Platform
   function renderCard(state: ResponderState): void {
     const current = state.current;
     const status = shownStatus(state);
+    const notice = state.cancelled;
+    if (notice && (!current || current.id === notice.assignment_id)) {
+      // The incident's reason when the incident was withdrawn; a dispatcher taking the unit off (a reassignment)
+      // gives none.
+      const title = notice.reason ? t('resp.cancelled', { reason: tk('cancel_reason', notice.reason) }) : t('resp.cancelled_plain');
+      replace(
+        card,
+        h(
+          'div',
+          { class: 'cancelled-notice', role: 'alert', 'data-testid': 'assignment-cancelled', 'data-reason': notice.reason ?? '' },
+          h('h2', {}, '⊘ ', title),
+          h('p', {}, t('resp.cancelled_detail', { number: notice.incident_number })),
+          h('button', { type: 'button', class: 'btn big', 'data-testid': 'cancelled-ok', onclick: () => handlers.cancelSeen() }, t('resp.cancelled_ok')),
+        ),
+      );
+      bar.hidden = true;
+      return;
+    }
     if (!current || !status) {
       replace(card, h('p', { class: 'idle' }, '✓ ', t('resp.no_assignment')));
       bar.hidden = true;
@@ -163,7 +183,14 @@ export function mountAssignment(handlers: AssignmentHandlers, platform: Platform
     },
     render(state: ResponderState, prev: ResponderState | null): void {
       last = state;
-      if (!prev || prev.current !== state.current || prev.incident !== state.incident || prev.optimistic !== state.optimistic || prev.here !== state.here) {
+      if (
+        !prev ||
+        prev.current !== state.current ||
+        prev.incident !== state.incident ||
+        prev.optimistic !== state.optimistic ||
+        prev.here !== state.here ||
+        prev.cancelled !== state.cancelled
+      ) {
         renderCard(state);
         renderTimer(state, Date.now());
       }

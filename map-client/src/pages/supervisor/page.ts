@@ -20,7 +20,7 @@ import { mountShell } from '../../ui/shell';
 import { createStore } from '../store';
 import { saveFile } from '../../ui/download';
 import { agenciesLoaded, agentsLoaded, countersLoaded, heatFailed, heatLoaded, heatQuery, initialState, kpiFailed, kpiLoaded, kpiPath, type LocalDate, periodOf, reportPath, staleAfter } from './state';
-import { mountAgents, mountCounters } from './view_board';
+import { mountAgents, mountCounters, mountOpenIncidents } from './view_board';
 import { mountHeatForm, mountHeatLegend } from './view_heat';
 import { mountKpi, mountReportForm } from './view_kpi';
 
@@ -37,6 +37,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   const agentsBody = h('tbody', { 'data-testid': 'agents' });
   const counters = h('div', { class: 'counters', 'data-testid': 'counters' });
   const byAgency = h('ul', { class: 'by-agency', 'data-testid': 'by-agency' });
+  const openList = h('ul', { class: 'open-incidents', 'data-testid': 'open-incidents', 'aria-live': 'polite' });
   const mapBox = h('div', { class: 'map heat', 'data-testid': 'map', role: 'region', 'aria-label': t('sup.heatmap') });
   const legend = h('div', { class: 'legend', 'data-testid': 'heat-legend', 'aria-live': 'polite' });
   const heatForm = mountHeatForm(() => void loadHeat());
@@ -68,6 +69,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
         reportForm.form,
       ),
       h('section', { class: 'card' }, h('h2', {}, t('sup.counters')), counters, h('h3', {}, t('sup.by_agency')), byAgency),
+      h('section', { class: 'card' }, h('h2', {}, t('sup.open_incidents')), openList),
       h(
         'section',
         { class: 'card' },
@@ -79,10 +81,22 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   );
   const agentsView = mountAgents(agentsBody, (a) => void forceLogout(a));
   const countersView = mountCounters(counters, byAgency);
+  const openView = mountOpenIncidents(openList, async (id, body) => {
+    try {
+      const inc = await post<IncidentView>(`/api/v1/incidents/${encodeURIComponent(id)}/cancel`, body);
+      shell.toast(t('cancel.done', { number: inc.number }));
+      await loadCounters();
+      return true;
+    } catch (e) {
+      shell.toast(messageFor(e), 'error');
+      return false;
+    }
+  });
   const kpiView = mountKpi(kpiBox, kpiStatus);
   store.subscribe((next, prev) => {
     agentsView.render(next, prev);
     countersView.render(next, prev);
+    openView.render(next, prev);
     kpiView.render(next, prev);
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Agency, CallView, IncidentView } from '../../api/types';
 import { frame } from '../../live/fixtures';
 import type { KpiReport } from '../../api/types';
-import { countersOf, heatClasses, heatLoaded, heatQuery, heatRange, initialState, isoWeek, isPeriod, kpiFailed, kpiLoaded, kpiTiles, periodOf, reportPath, staleAfter } from './state';
+import { countersOf, openIncidentsOf, heatClasses, heatLoaded, heatQuery, heatRange, initialState, isoWeek, isPeriod, kpiFailed, kpiLoaded, kpiTiles, periodOf, reportPath, staleAfter } from './state';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 5, 1, 12);
@@ -94,6 +94,8 @@ describe('supervisor KPI tiles', () => {
       prank_ghost_ratio: 1 / 3,
     },
     call_backs: { created: 2, made: 2, attempts: 3, reached: 1, within_target: 1, open: 1, reached_ratio: 0.5, within_target_ratio: 0.5 },
+    incidents: { total: 6, resolved: 3, closed: 2, cancelled: 2, merged: 1, cancelled_by_reason: [] },
+    sla: { total: { key: 'total', met: 4, breached: 1, running: 0, cancelled: 3, compliance: 0.8 } },
   } as unknown as KpiReport;
 
   it('show the figures the API computed, in board order, none recomputed', () => {
@@ -109,13 +111,22 @@ describe('supervisor KPI tiles', () => {
       ['prank', 1 / 3],
       ['call_backs', 2],
       ['call_backs_in_time', 0.5],
+      ['resolved', 3],
+      ['cancelled', 2],
+      ['merged', 1],
+      ['sla_cancelled', 3],
     ]);
     expect(tiles.find((t) => t.id === 'call_backs')?.detail).toEqual({ value: 0.5, unit: 'ratio' });
     expect(tiles.find((t) => t.id === 'abandoned')?.detail).toEqual({ value: 0.25, unit: 'ratio' });
   });
 
   it('show none for a ratio over zero calls', () => {
-    const empty = { calls: { offered: 0, answered: 0, abandoned: 0 }, call_backs: { created: 0, made: 0 } } as unknown as KpiReport;
+    const empty = {
+      calls: { offered: 0, answered: 0, abandoned: 0 },
+      call_backs: { created: 0, made: 0 },
+      incidents: { total: 0, resolved: 0, closed: 0, cancelled: 0, merged: 0, cancelled_by_reason: [] },
+      sla: { total: { met: 0, breached: 0, running: 0, cancelled: 0 } },
+    } as unknown as KpiReport;
     expect(kpiTiles(empty).filter((t) => t.unit !== 'count').every((t) => t.value === null)).toBe(true);
   });
 
@@ -177,5 +188,19 @@ describe('supervisor heat-map legend', () => {
     expect(big.length).toBeLessThanOrEqual(5);
     expect(big.at(-1)?.to).toBe(101);
     for (let i = 1; i < big.length; i++) expect(big[i]?.from).toBe((big[i - 1]?.to ?? 0) + 1);
+  });
+});
+
+describe('supervisor open incidents', () => {
+  it('lists the incidents a supervisor may still cancel, most urgent first, then oldest', () => {
+    const inc = (id: string, status: string, priority: string, created_at: number) => ({ id, status, priority, created_at }) as IncidentView;
+    const list = openIncidentsOf([
+      inc('a', 'dispatched', 'p2', 1),
+      inc('b', 'escalated', 'p1', 5),
+      inc('c', 'cancelled', 'p1', 0),
+      inc('d', 'resolved', 'p1', 0),
+      inc('e', 'new', 'p2', 0),
+    ]);
+    expect(list.map((i) => i.id)).toEqual(['b', 'e', 'a']);
   });
 });

@@ -7,6 +7,7 @@
 import type { Agency, AgentView, CallView, IncidentView, KpiReport } from '../../api/types';
 import { isCallEvent, isIncidentEvent, type LiveEvent } from '../../live/events';
 import { isOpenIncident } from '../../map/symbology';
+import { canWithdraw } from '../../domain/withdraw';
 
 const DAY_MS = 86_400_000;
 
@@ -39,6 +40,8 @@ export interface SupervisorState {
   readonly counters: Counters | null;
   readonly heat: HeatView;
   readonly kpi: KpiView;
+  /** The open incidents in the supervisor's scope, most urgent first: the list a supervisor may cancel from. */
+  readonly open: readonly IncidentView[];
 }
 
 /** What a live event makes stale. */
@@ -61,7 +64,21 @@ export type TileUnit = 'duration' | 'ratio' | 'count';
 
 export interface KpiTile {
   /** Also the i18n key's suffix (`sup.kpi.asa`) and the tile's test id. */
-  readonly id: 'offered' | 'asa' | 'sl15' | 'sl20' | 'abandoned' | 'aht' | 'success' | 'prank' | 'call_backs' | 'call_backs_in_time';
+  readonly id:
+    | 'offered'
+    | 'asa'
+    | 'sl15'
+    | 'sl20'
+    | 'abandoned'
+    | 'aht'
+    | 'success'
+    | 'prank'
+    | 'call_backs'
+    | 'call_backs_in_time'
+    | 'resolved'
+    | 'cancelled'
+    | 'merged'
+    | 'sla_cancelled';
   /** Null when the period has nothing to measure (a ratio over zero calls). */
   readonly value: number | null;
   readonly unit: TileUnit;
@@ -91,7 +108,7 @@ export interface HeatForm {
 }
 
 export function initialState(): SupervisorState {
-  return { agencies: [], agents: [], counters: null, heat: { status: 'idle' }, kpi: { status: 'idle' } };
+  return { agencies: [], agents: [], counters: null, heat: { status: 'idle' }, kpi: { status: 'idle' }, open: [] };
 }
 
 // ---- KPI tiles and reports ----
@@ -112,6 +129,12 @@ export function kpiTiles(report: KpiReport): KpiTile[] {
     // Call-backs made of those created, with the share that reached the caller; and the share made in time.
     { id: 'call_backs', value: b.made, unit: 'count', detail: { value: b.reached_ratio ?? null, unit: 'ratio' } },
     { id: 'call_backs_in_time', value: b.within_target_ratio ?? null, unit: 'ratio' },
+    // Incidents resolved against those withdrawn (cancelled, of which merged duplicates), and the SLA clocks
+    // their withdrawal stopped, which count in no compliance figure.
+    { id: 'resolved', value: report.incidents.resolved, unit: 'count' },
+    { id: 'cancelled', value: report.incidents.cancelled, unit: 'count' },
+    { id: 'merged', value: report.incidents.merged, unit: 'count' },
+    { id: 'sla_cancelled', value: report.sla.total.cancelled, unit: 'count' },
   ];
 }
 
@@ -215,7 +238,16 @@ export function agentsLoaded(state: SupervisorState, agents: readonly AgentView[
 }
 
 export function countersLoaded(state: SupervisorState, calls: readonly CallView[] | null, incidents: readonly IncidentView[] | null): SupervisorState {
-  return { ...state, counters: countersOf(state.agencies, calls, incidents) };
+  return { ...state, counters: countersOf(state.agencies, calls, incidents), open: openIncidentsOf(incidents ?? []) };
+}
+
+const PRIORITY_RANK: Record<string, number> = { p1: 0, p2: 1, p3: 2, p4: 3 };
+
+/** Incidents still open (not resolved, closed or cancelled), by priority and then age, oldest first. */
+export function openIncidentsOf(incidents: readonly IncidentView[]): IncidentView[] {
+  return incidents
+    .filter((i) => canWithdraw(i.status))
+    .sort((a, b) => (PRIORITY_RANK[a.priority] ?? 9) - (PRIORITY_RANK[b.priority] ?? 9) || a.created_at - b.created_at);
 }
 
 /** The heat map's hexagons (null when the server has no heat-map endpoint). */

@@ -1,7 +1,9 @@
 //! The board's lists: agents (state with symbol and time in state, force sign-out) and the live counters
-//! (calls waiting, open incidents, SLA breaches, open incidents by OPD).
+//! (calls waiting, open incidents, SLA breaches, open incidents by OPD), and the open incidents, each of which a
+//! supervisor may cancel.
 
-import type { AgentView } from '../../api/types';
+import type { AgentView, CancelRequest } from '../../api/types';
+import { cancelControl } from '../../ui/cancel_control';
 import { t, tk } from '../../i18n';
 import { h, replace } from '../../ui/dom';
 import { clock } from '../../ui/format';
@@ -71,6 +73,30 @@ export function mountCounters(counters: HTMLElement, byAgency: HTMLElement) {
       replace(
         byAgency,
         c.byAgency.map((a) => h('li', { 'data-agency-id': a.id }, h('span', {}, a.name), h('strong', {}, String(a.count)))),
+      );
+    },
+  };
+}
+
+/** The open incidents, each with its status and the cancel control (a supervisor may cancel any of them). */
+export function mountOpenIncidents(list: HTMLElement, cancel: (id: string, body: CancelRequest) => Promise<boolean>) {
+  return {
+    render(state: SupervisorState, prev: SupervisorState | null): void {
+      if (prev && prev.open === state.open) return;
+      replace(
+        list,
+        state.open.length === 0
+          ? h('li', { class: 'muted' }, t('sup.open_none'))
+          : state.open.map((i) =>
+              h(
+                'li',
+                { class: 'open-incident', 'data-incident-id': i.id, 'data-number': i.number, 'data-status': i.status },
+                h('strong', {}, i.number),
+                ` · ${tk('priority', i.priority)} · ${tk('category', i.category)} · `,
+                h('span', { class: `status status-${i.status}` }, tk('incident_status', i.status)),
+                cancelControl(i.id, t('cancel.action'), cancel),
+              ),
+            ),
       );
     },
   };

@@ -143,6 +143,7 @@ pub async fn create_assignment(
         changes: None,
         escalated_to: None,
         withdrawn_from: None,
+        merged_from: None,
     };
     set.event(DomainEvent::IncidentUpdated(updated).to(&audience));
     set.audit(common::audit(

@@ -247,14 +247,10 @@ pub async fn correct(
     let mut incident_now = summary(&after, to.as_str(), agencies_after, now);
     incident_now.agency_ids.clone_from(&taking_part);
     let updated = IncidentUpdated {
-        incident: incident_now.clone(),
-        agency_id: None,
-        decision: None,
-        reason: None,
-        linked_call_id: None,
         changes: Some(changes.iter().map(|c| c.event.clone()).collect()),
         escalated_to: (!plan.added.is_empty()).then(|| plan.added_ids()),
         withdrawn_from: (!plan.withdrawn.is_empty()).then(|| plan.withdrawn_ids()),
+        ..IncidentUpdated::new(incident_now.clone())
     };
     set.event(DomainEvent::IncidentUpdated(updated).to(&reach));
     if !plan.added.is_empty() {

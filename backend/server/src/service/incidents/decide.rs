@@ -110,6 +110,7 @@ async fn decide(
         changes: None,
         escalated_to: None,
         withdrawn_from: None,
+        merged_from: None,
     };
     let reach = incident_audience(&incident, &agency_ids(&agencies));
     set.event(DomainEvent::IncidentUpdated(updated).to(&reach));

@@ -434,6 +434,7 @@ pub async fn link_call(
         changes: None,
         escalated_to: None,
         withdrawn_from: None,
+        merged_from: None,
     };
     let reach = incident_audience(&incident, &agency_ids(&agencies));
     set.event(DomainEvent::IncidentUpdated(updated).to(&reach));

@@ -3,8 +3,8 @@
 //! closing with the final report.
 //!
 //! Layout: [`views`] reads (views, list, one incident, duplicates), [`recommend`] the units and facilities to
-//! send, and one module per command: [`file`], [`decide`] (verify or reject), [`escalate`], [`assign`] and
-//! [`close`]. This file holds what they share: loading an incident, who may see it, who hears of it and what
+//! send, and one module per command: [`file`], [`decide`] (verify or reject), [`escalate`], [`assign`],
+//! [`close`] and [`withdraw`] (cancel, merge a duplicate into its master). This file holds what they share: loading an incident, who may see it, who hears of it and what
 //! its events say.
 //!
 //! Scope (`siaga_core::scope`): a desk sees the incidents of its region; an OPD's dispatchers see an incident
@@ -23,6 +23,7 @@ pub mod escalate;
 pub mod file;
 pub mod recommend;
 pub mod views;
+pub mod withdraw;
 
 pub use assign::{CreateAssignmentRequest, create_assignment};
 pub use close::{CloseRequest, close};
@@ -37,9 +38,10 @@ pub use recommend::{
     FacilityRecommendation, RecommendationsView, UnitExclusion, UnitRecommendation, recommendations,
 };
 pub use views::{
-    AssignmentView, ClockView, DuplicateView, IncidentAgencyView, IncidentView, duplicates, get,
-    list,
+    AssignmentView, ClockView, DuplicateView, IncidentAgencyView, IncidentLink, IncidentView,
+    duplicates, find_by_number, get, list,
 };
+pub use withdraw::{CancelRequest, MergeRequest, cancel, merge};
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};

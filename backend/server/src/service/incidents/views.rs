@@ -55,12 +55,30 @@ pub struct IncidentView {
     pub resolved_at: Option<i64>,
     pub closed_at: Option<i64>,
     pub final_report: Option<String>,
+    /// Why it was cancelled: `false_alarm`, `duplicate`, `caller_withdrew` or `handled_elsewhere`.
+    pub cancel_reason: Option<String>,
+    /// The canceller's note.
+    pub cancel_note: Option<String>,
+    pub cancelled_at: Option<i64>,
+    /// The incident this one duplicates (cancelled as `duplicate`).
+    pub duplicate_of: Option<IncidentLink>,
+    /// The master this duplicate was merged into: its calls and assignments are there now, and screens
+    /// showing this incident follow the link.
+    pub merged_into: Option<IncidentLink>,
     /// Present only for roles that may see the caller's identity (and for a responder the dispatcher shared it
     /// with).
     pub reporter: Option<Reporter>,
     pub call_ids: Vec<String>,
     pub assignments: Vec<AssignmentView>,
     pub sla: Vec<ClockView>,
+}
+
+/// Another incident this one points to: its id and number.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct IncidentLink {
+    pub id: String,
+    /// Human number, e.g. `BTM-20261125-0007`.
+    pub number: String,
 }
 
 /// A possible duplicate.
@@ -83,6 +101,8 @@ pub(crate) async fn view(
     let assignments = state.store.incident_assignments(&incident.id).await?;
     let sla = state.store.incident_clocks(&incident.id).await?;
     let call_ids = state.store.incident_call_ids(&incident.id).await?;
+    let duplicate_of = link(state, incident.duplicate_of.as_deref()).await?;
+    let merged_into = link(state, incident.merged_into.as_deref()).await?;
     let region_chain = incident
         .region_chain
         .as_deref()
@@ -135,11 +155,26 @@ pub(crate) async fn view(
         resolved_at: incident.resolved_at,
         closed_at: incident.closed_at,
         final_report: incident.final_report,
+        cancel_reason: incident.cancel_reason,
+        cancel_note: incident.cancel_note,
+        cancelled_at: incident.cancelled_at,
+        duplicate_of,
+        merged_into,
         reporter,
         call_ids,
         assignments: assignments.into_iter().map(AssignmentView::from).collect(),
         sla: sla.into_iter().map(ClockView::from).collect(),
     })
+}
+
+/// The id and number of the incident `id` names, if any.
+async fn link(state: &AppState, id: Option<&str>) -> ApiResult<Option<IncidentLink>> {
+    let Some(id) = id else { return Ok(None) };
+    let other = load(state, id).await?;
+    Ok(Some(IncidentLink {
+        id: other.id,
+        number: other.number,
+    }))
 }
 
 /// The incident as it is now after a command of one who may see its reporter.
@@ -166,6 +201,27 @@ pub async fn list(
         out.push(view(state, r, false).await?);
     }
     Ok(out)
+}
+
+/// The incident numbered `number` as a one-element list (empty when there is none, or the actor may not see
+/// it), without the reporter; a merged duplicate's number finds its master.
+pub async fn find_by_number(
+    state: &AppState,
+    actor: &Actor,
+    number: &str,
+) -> ApiResult<Vec<IncidentView>> {
+    let Some(id) = state.store.incident_id_by_number(number.trim()).await? else {
+        return Ok(Vec::new());
+    };
+    let incident = load(state, &id).await?;
+    let agencies = state.store.incident_agencies(&id).await?;
+    if check_visible(state, actor, &incident, &agencies)
+        .await
+        .is_err()
+    {
+        return Ok(Vec::new());
+    }
+    Ok(vec![view(state, incident, false).await?])
 }
 
 /// The incidents in the actor's scope: of its region for a desk, those its OPD takes part in for an agency.
