@@ -24,3 +24,4 @@ mod routing;
 mod scope;
 mod simulate;
 mod system;
+mod timeline;

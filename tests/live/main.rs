@@ -52,6 +52,7 @@ pub fn event(
         unit_id: unit_id.map(str::to_owned),
         region_code: Some("21.71".to_owned()),
         payload,
+        timeline: None,
     }
 }
 

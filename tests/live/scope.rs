@@ -25,6 +25,7 @@ async fn marker(srv: &TestServer) -> i64 {
         unit_id: None,
         region_code: None,
         payload: json!({"label": "marker"}),
+        timeline: None,
     };
     append(srv, &[everyone]).await[0]
 }

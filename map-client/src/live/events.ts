@@ -45,6 +45,7 @@ const EVENT_TYPES: Readonly<Record<EventType, true>> = {
   'incident.updated': true,
   'incident.escalated': true,
   'incident.closed': true,
+  'incident.note_added': true,
   'assignment.created': true,
   'assignment.status': true,
   'unit.created': true,

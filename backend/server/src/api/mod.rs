@@ -23,6 +23,7 @@ pub mod reports;
 pub mod routing;
 pub mod security;
 pub mod system;
+pub mod timeline;
 pub mod users;
 
 use crate::state::AppState;
@@ -158,6 +159,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::recommendations))
         .routes(routes!(incidents::create_assignment))
         .routes(routes!(incidents::close_incident))
+        .routes(routes!(timeline::get_timeline, timeline::add_note))
         .routes(routes!(assignments::list_assignments))
         .routes(routes!(assignments::get_assignment))
         .routes(routes!(assignments::update_assignment_status))

@@ -21,6 +21,7 @@ pub mod incident;
 pub mod oversight;
 pub mod schema;
 pub mod session;
+pub mod timeline;
 pub mod unit;
 
 use crate::store::NewEvent;
@@ -69,6 +70,9 @@ pub enum DomainEvent {
     /// An incident was closed.
     #[serde(rename = "incident.closed")]
     IncidentClosed(incident::IncidentClosed),
+    /// A call taker, dispatcher, supervisor or crew added a note to an incident's timeline.
+    #[serde(rename = "incident.note_added")]
+    IncidentNoteAdded(incident::IncidentNoteAdded),
     /// A unit was assigned to an incident.
     #[serde(rename = "assignment.created")]
     AssignmentCreated(unit::AssignmentCreated),
@@ -119,6 +123,8 @@ pub enum EventKind {
     IncidentEscalated,
     /// `incident.closed`
     IncidentClosed,
+    /// `incident.note_added`
+    IncidentNoteAdded,
     /// `assignment.created`
     AssignmentCreated,
     /// `assignment.status`
@@ -137,7 +143,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in a stable order.
-    pub const ALL: [EventKind; 19] = [
+    pub const ALL: [EventKind; 20] = [
         EventKind::CallCreated,
         EventKind::CallUpdated,
         EventKind::CallRouted,
@@ -150,6 +156,7 @@ impl EventKind {
         EventKind::IncidentUpdated,
         EventKind::IncidentEscalated,
         EventKind::IncidentClosed,
+        EventKind::IncidentNoteAdded,
         EventKind::AssignmentCreated,
         EventKind::AssignmentStatus,
         EventKind::UnitCreated,
@@ -174,6 +181,7 @@ impl EventKind {
             EventKind::IncidentUpdated => "incident.updated",
             EventKind::IncidentEscalated => "incident.escalated",
             EventKind::IncidentClosed => "incident.closed",
+            EventKind::IncidentNoteAdded => "incident.note_added",
             EventKind::AssignmentCreated => "assignment.created",
             EventKind::AssignmentStatus => "assignment.status",
             EventKind::UnitCreated => "unit.created",
@@ -217,6 +225,7 @@ impl DomainEvent {
             DomainEvent::IncidentUpdated(_) => EventKind::IncidentUpdated,
             DomainEvent::IncidentEscalated(_) => EventKind::IncidentEscalated,
             DomainEvent::IncidentClosed(_) => EventKind::IncidentClosed,
+            DomainEvent::IncidentNoteAdded(_) => EventKind::IncidentNoteAdded,
             DomainEvent::AssignmentCreated(_) => EventKind::AssignmentCreated,
             DomainEvent::AssignmentStatus(_) => EventKind::AssignmentStatus,
             DomainEvent::UnitCreated(_) => EventKind::UnitCreated,
@@ -246,7 +255,8 @@ impl DomainEvent {
         serde_json::from_value(serde_json::Value::Object(map)).ok()
     }
 
-    /// This event as a row to append, visible to `reach`.
+    /// This event as a row to append, visible to `reach`, with the incident timeline entry it tells
+    /// ([`DomainEvent::timeline_entry`]), which the commit writes in the same transaction.
     pub fn to(self, reach: &Reach) -> NewEvent {
         NewEvent {
             event_type: self.kind().as_str().to_owned(),
@@ -254,6 +264,7 @@ impl DomainEvent {
             unit_id: reach.unit_id.clone(),
             region_code: reach.region_code.clone(),
             payload: self.payload(),
+            timeline: self.timeline_entry(),
         }
     }
 }

@@ -31,6 +31,7 @@ impl SessionsRevoked {
             unit_id: None,
             region_code: None,
             payload: serde_json::to_value(note).unwrap_or_else(|_| serde_json::json!({})),
+            timeline: None,
         }
     }
 

@@ -29,6 +29,8 @@ pub struct NewEvent {
     pub region_code: Option<String>,
     /// The event body (no caller personal data: events fan out widely).
     pub payload: serde_json::Value,
+    /// The incident timeline entry the event tells, written with it (see `store::timeline`).
+    pub timeline: Option<super::timeline::TimelineDraft>,
 }
 
 /// A stored event.

@@ -357,6 +357,8 @@ export function renderFiled(list: HTMLElement, incidents: readonly FiledIncident
             tk('category', inc.category),
             ' · ',
             h('span', { class: `status status-${inc.status}`, 'data-testid': 'filed-status' }, tk('incident_status', inc.status)),
+            ' ',
+            h('button', { type: 'button', class: 'link', 'data-testid': 'filed-timeline', 'data-open-timeline': inc.id }, t('tl.title')),
           ),
         ),
   );
