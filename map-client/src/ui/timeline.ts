@@ -68,7 +68,7 @@ function label(entry: TimelineEntry): string {
       if (str('decision') === 'verified') return t('tl.verified');
       if (str('decision') === 'rejected') return t('tl.rejected');
       if (str('linked_call_id')) return t('tl.call_linked');
-      return t('tl.kind.incident.updated');
+      return str('status') ? `${t('tl.kind.incident.updated')}: ${tk('incident_status', str('status'))}` : t('tl.kind.incident.updated');
     case 'assignment.status': {
       const from = str('from');
       const to = str('status');
