@@ -84,7 +84,10 @@ async fn note(srv: &TestServer, token: &str, id: &str, body: Value) -> (StatusCo
 }
 
 /// Asserts that entries matching `wanted` appear in this order (others may lie between), and returns them.
-fn in_order<'a>(entries: &'a [Value], wanted: &[(&str, &dyn Fn(&Value) -> bool)]) -> Vec<&'a Value> {
+fn in_order<'a>(
+    entries: &'a [Value],
+    wanted: &[(&str, &dyn Fn(&Value) -> bool)],
+) -> Vec<&'a Value> {
     let mut found = Vec::new();
     let mut rest = entries.iter();
     for (label, matches) in wanted {
@@ -131,7 +134,11 @@ async fn the_timeline_of_a_full_flow_lists_each_step_in_order_with_its_actor(eng
     // Polresta verifies and sends PTL-01; the crew acknowledges late (the 60 s P1 target breaches on time).
     let polres = srv.demo_login("dispatch.polres").await;
     let (s, v) = srv
-        .post(&format!("/api/v1/incidents/{id}/verify"), &polres, json!({}))
+        .post(
+            &format!("/api/v1/incidents/{id}/verify"),
+            &polres,
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let unit = srv.unit_id(&polres, "PTL-01").await;
@@ -206,8 +213,10 @@ async fn the_timeline_of_a_full_flow_lists_each_step_in_order_with_its_actor(eng
     let added = |e: &Value| {
         e["kind"] == "incident.escalated" && e["detail"]["escalated_to"] == json!([damkar])
     };
-    let rejected = |e: &Value| e["kind"] == "incident.updated" && e["detail"]["decision"] == "rejected";
-    let verified = |e: &Value| e["kind"] == "incident.updated" && e["detail"]["decision"] == "verified";
+    let rejected =
+        |e: &Value| e["kind"] == "incident.updated" && e["detail"]["decision"] == "rejected";
+    let verified =
+        |e: &Value| e["kind"] == "incident.updated" && e["detail"]["decision"] == "verified";
     let assigned = kind_is("assignment.created");
     let dispatch_stopped =
         |e: &Value| e["kind"] == "sla.stopped" && e["detail"]["sla_kind"] == "dispatch";
@@ -286,8 +295,14 @@ async fn the_timeline_of_a_full_flow_lists_each_step_in_order_with_its_actor(eng
     assert_eq!(role(closed).as_deref(), Some("dispatcher"));
     // No reporter data in it for anyone (the responder reads the same list).
     let text = serde_json::to_string(&timeline(&srv, &crew, &id).await).unwrap();
-    assert!(!text.contains("Budi") && !text.contains("77770000"), "{text}");
-    assert!(!text.contains("Dua motor"), "the summary is not repeated: {text}");
+    assert!(
+        !text.contains("Budi") && !text.contains("77770000"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Dua motor"),
+        "the summary is not repeated: {text}"
+    );
 }
 
 async fn notes_from_the_three_roles_are_stored_once_and_announced_live(engine: Engine) {
@@ -296,8 +311,12 @@ async fn notes_from_the_three_roles_are_stored_once_and_announced_live(engine: E
     let taker = srv.demo_login("operator1").await;
     let id = file_accident(&srv, &taker).await;
     let polres = srv.demo_login("dispatch.polres").await;
-    srv.post(&format!("/api/v1/incidents/{id}/verify"), &polres, json!({}))
-        .await;
+    srv.post(
+        &format!("/api/v1/incidents/{id}/verify"),
+        &polres,
+        json!({}),
+    )
+    .await;
     let unit = srv.unit_id(&polres, "PTL-01").await;
     let (s, a) = srv
         .post(
@@ -329,7 +348,13 @@ async fn notes_from_the_three_roles_are_stored_once_and_announced_live(engine: E
 
     // The call taker and the dispatcher write; the crew's phone sees the dispatcher's note live.
     clock.advance(1_000);
-    let (s, by_taker) = note(&srv, &taker, &id, json!({"text": "penelepon: ada anak kecil"})).await;
+    let (s, by_taker) = note(
+        &srv,
+        &taker,
+        &id,
+        json!({"text": "penelepon: ada anak kecil"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{by_taker}");
     assert_eq!(by_taker["kind"], "note");
     assert_eq!(by_taker["actor_role"], "call_taker");
@@ -363,7 +388,11 @@ async fn notes_from_the_three_roles_are_stored_once_and_announced_live(engine: E
     assert_eq!(first["unit_id"], unit.as_str());
     assert_eq!(first["at"], typed_at);
     let (s, again) = send(Some("note-key-1")).await;
-    assert_eq!(s, StatusCode::CREATED, "the stored response is replayed: {again}");
+    assert_eq!(
+        s,
+        StatusCode::CREATED,
+        "the stored response is replayed: {again}"
+    );
     assert_eq!(again["id"], first["id"]);
     let (s, resent) = send(None).await;
     assert_eq!(s, StatusCode::OK, "{resent}");
@@ -404,8 +433,12 @@ async fn the_timeline_is_scoped_as_the_incident_is(engine: Engine) {
     let id = file_accident(&srv, &taker).await;
     let polres = srv.demo_login("dispatch.polres").await;
     let unit = srv.unit_id(&polres, "PTL-01").await;
-    srv.post(&format!("/api/v1/incidents/{id}/verify"), &polres, json!({}))
-        .await;
+    srv.post(
+        &format!("/api/v1/incidents/{id}/verify"),
+        &polres,
+        json!({}),
+    )
+    .await;
     let (s, _) = srv
         .post(
             &format!("/api/v1/incidents/{id}/assignments"),

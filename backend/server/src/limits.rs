@@ -221,8 +221,7 @@ pub mod kind {
     impl Kind for TimelineNote {
         const NAME: &'static str = "TimelineNote";
         const MAX_CHARS: usize = 2000;
-        const DESCRIPTION: &'static str =
-            "A note in an incident's timeline (what the crew or a dispatcher learnt); at most 2000 characters.";
+        const DESCRIPTION: &'static str = "A note in an incident's timeline (what the crew or a dispatcher learnt); at most 2000 characters.";
     }
 
     /// See [`super::LongText`].

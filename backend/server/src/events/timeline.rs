@@ -13,6 +13,13 @@ use super::{DomainEvent, EventKind};
 use crate::store::{TimelineDraft, TimelineSubject};
 use serde_json::{Map, Value};
 
+/// The kind of a note's entry.
+pub const NOTE: &str = "note";
+/// The kind of the entry of an SLA clock started on an incident or an assignment (no event announces it).
+pub const SLA_STARTED: &str = "sla.started";
+/// The kind of the entry of an SLA clock stopped, with whether it met its target (no event announces it).
+pub const SLA_STOPPED: &str = "sla.stopped";
+
 /// The fields of `IncidentSummary` that every `incident.*` event repeats; the timeline keeps `status` only.
 const SUMMARY_FIELDS: [&str; 14] = [
     "incident_id",
@@ -151,7 +158,10 @@ mod tests {
             status: "verified".into(),
             category: "fire".into(),
             priority: "p1".into(),
-            location: LonLat { lon: 104.0, lat: 1.1 },
+            location: LonLat {
+                lon: 104.0,
+                lat: 1.1,
+            },
             address: Some("Jl. Raja Ali Haji".into()),
             region_code: Some("21.71".into()),
             victims: EventVictims {
@@ -174,7 +184,9 @@ mod tests {
         payload["agency_id"] = "damkar".into();
         payload["decision"] = "rejected".into();
         payload["reason"] = "bukan wilayah kami".into();
-        let e = DomainEvent::IncidentUpdated(serde_json::from_value::<IncidentUpdated>(payload).unwrap());
+        let e = DomainEvent::IncidentUpdated(
+            serde_json::from_value::<IncidentUpdated>(payload).unwrap(),
+        );
         let d = e.timeline_entry().unwrap();
         assert_eq!(d.kind, "incident.updated");
         assert_eq!(d.subject, TimelineSubject::Incident("i1".into()));
@@ -191,8 +203,9 @@ mod tests {
         let mut payload = serde_json::to_value(summary()).unwrap();
         payload["escalated_to"] = serde_json::json!(["polres"]);
         payload["note"] = "ada korban terjepit".into();
-        let e =
-            DomainEvent::IncidentEscalated(serde_json::from_value::<IncidentEscalated>(payload).unwrap());
+        let e = DomainEvent::IncidentEscalated(
+            serde_json::from_value::<IncidentEscalated>(payload).unwrap(),
+        );
         let d = e.timeline_entry().unwrap();
         assert_eq!(d.kind, "incident.escalated");
         assert_eq!(d.detail["escalated_to"][0], "polres");
@@ -264,6 +277,12 @@ mod tests {
         assert_eq!(d.text.as_deref(), Some("false_alarm"));
         assert_eq!(d.detail["changes"]["priority"]["to"], "p1");
         assert!(d.detail.get("location").is_none());
-        assert!(generic(EventKind::IncidentUpdated, &serde_json::json!({"label": "x"})).is_none());
+        assert!(
+            generic(
+                EventKind::IncidentUpdated,
+                &serde_json::json!({"label": "x"})
+            )
+            .is_none()
+        );
     }
 }

@@ -35,7 +35,10 @@ pub fn start_clock(
         started_at.saturating_add(target_ms),
     ));
     if matches!(subject_type, "incident" | "assignment") {
-        let mut d = TimelineDraft::new(TimelineSubject::ClockStarted(id.clone()), "sla.started");
+        let mut d = TimelineDraft::new(
+            TimelineSubject::ClockStarted(id.clone()),
+            crate::events::timeline::SLA_STARTED,
+        );
         d.at = Some(started_at);
         d.detail = serde_json::json!({
             "clock_id": id,
@@ -74,8 +77,10 @@ pub fn stop_clocks(
             );
         }
         if matches!(c.subject_type.as_str(), "incident" | "assignment") {
-            let mut d =
-                TimelineDraft::new(TimelineSubject::ClockStopped(c.id.clone()), "sla.stopped");
+            let mut d = TimelineDraft::new(
+                TimelineSubject::ClockStopped(c.id.clone()),
+                crate::events::timeline::SLA_STOPPED,
+            );
             d.at = Some(now);
             d.detail = serde_json::json!({
                 "clock_id": c.id,

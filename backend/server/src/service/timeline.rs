@@ -14,7 +14,7 @@
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::events::incident::{IncidentNoteAdded, TimelineEntry};
-use crate::events::{DomainEvent, Reach};
+use crate::events::{DomainEvent, Reach, timeline};
 use crate::limits::{ShortText, TimelineNote};
 use crate::service::common;
 use crate::service::incidents::{agency_ids, check_visible, incident_audience, load};
@@ -68,7 +68,11 @@ pub fn view(r: TimelineRow) -> TimelineEntry {
 }
 
 /// The incident's timeline, oldest first, for whoever may see the incident.
-pub async fn list(state: &AppState, actor: &Actor, incident_id: &str) -> ApiResult<Vec<TimelineEntry>> {
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    incident_id: &str,
+) -> ApiResult<Vec<TimelineEntry>> {
     let incident = load(state, incident_id).await?;
     let agencies = state.store.incident_agencies(incident_id).await?;
     check_visible(state, actor, &incident, &agencies).await?;
@@ -138,7 +142,10 @@ pub async fn add_note(
         Role::Responder => actor.user.unit_id.clone(),
         _ => None,
     };
-    let mut draft = TimelineDraft::new(TimelineSubject::Incident(incident_id.to_owned()), "note");
+    let mut draft = TimelineDraft::new(
+        TimelineSubject::Incident(incident_id.to_owned()),
+        timeline::NOTE,
+    );
     draft.actor_id = Some(actor.user.id.clone());
     draft.unit_id = unit_id.clone();
     draft.text = Some(text.to_owned());
@@ -165,7 +172,7 @@ pub async fn add_note(
         incident_id: incident_id.to_owned(),
         seq: 0,
         at,
-        kind: "note".into(),
+        kind: timeline::NOTE.into(),
         actor_id: Some(actor.user.id.clone()),
         actor_role: Some(actor.role.to_string()),
         actor_name: Some(actor.user.display_name.clone()),

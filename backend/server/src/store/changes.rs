@@ -188,10 +188,11 @@ impl ChangeSet {
     /// The statements writing the timeline entries of `events` (those appended) and of [`ChangeSet::timeline`],
     /// by the change's actor: the first audit entry that names one.
     fn timeline_stmts(&self, events: &[NewEvent]) -> Vec<Stmt> {
-        let actor = self
-            .audit
-            .iter()
-            .find_map(|a| a.actor_id.as_deref().map(|id| (id, a.actor_role.as_deref())));
+        let actor = self.audit.iter().find_map(|a| {
+            a.actor_id
+                .as_deref()
+                .map(|id| (id, a.actor_role.as_deref()))
+        });
         events
             .iter()
             .filter_map(|e| e.timeline.as_ref())

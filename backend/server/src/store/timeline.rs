@@ -75,7 +75,9 @@ pub(in crate::store) type ChangeActor<'a> = Option<(&'a str, Option<&'a str>)>;
 /// The insert of `d` at the change's time `at`, its actor completed from the change's `actor`.
 pub(in crate::store) fn insert(d: &TimelineDraft, at: i64, actor: ChangeActor<'_>) -> Stmt {
     let from = match &d.subject {
-        TimelineSubject::Incident(_) => "SELECT i.id AS incident_id FROM incidents i WHERE i.id = $2",
+        TimelineSubject::Incident(_) => {
+            "SELECT i.id AS incident_id FROM incidents i WHERE i.id = $2"
+        }
         TimelineSubject::Assignment(_) => {
             "SELECT a.incident_id AS incident_id FROM assignments a WHERE a.id = $2"
         }
@@ -125,6 +127,15 @@ const CLOCK_STOPPED_INCIDENT: &str = "SELECT CASE WHEN c.subject_type = 'inciden
      ELSE a.incident_id END AS incident_id FROM sla_clocks c \
      LEFT JOIN assignments a ON c.subject_type = 'assignment' AND a.id = c.subject_id \
      WHERE c.id = $2 AND c.subject_type IN ('incident', 'assignment') AND c.stopped_at = $3";
+
+/// Moves every entry of a duplicate incident's timeline to its master's (a merge): the master's timeline then
+/// tells both stories in time order. Notes keep their `client_ref` (a clash with one of the master's own is as
+/// unlikely as two equal UUIDs, and would refuse the merge rather than lose a note).
+pub fn move_entries(from_incident: &str, to_incident: &str) -> Stmt {
+    Stmt::new("UPDATE incident_timeline SET incident_id = $2 WHERE incident_id = $1")
+        .text(from_incident)
+        .text(to_incident)
+}
 
 /// A stored timeline entry, with its actor's display name.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -381,7 +381,10 @@ fn start_clocks(
         set.push(incidents::escalation_clock(
             &clock_id, id, answered, target_ms, now, breached,
         ));
-        let mut told = TimelineDraft::new(TimelineSubject::ClockStopped(clock_id), "sla.stopped");
+        let mut told = TimelineDraft::new(
+            TimelineSubject::ClockStopped(clock_id),
+            crate::events::timeline::SLA_STOPPED,
+        );
         told.detail = serde_json::json!({
             "sla_kind": SlaKind::Escalation.as_str(),
             "target_ms": target_ms,
