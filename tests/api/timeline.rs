@@ -17,7 +17,7 @@ engine_tests!(
 const T0: i64 = 1_795_575_600_000;
 /// Batam Centre, inside the demo district 21.71.10.
 const LON: f64 = 104.0537;
-const LAT: f64 = 1.1283;
+const LAT: f64 = 1.1279;
 
 async fn start(engine: Engine) -> TestServer {
     TestServer::start_with(
@@ -83,11 +83,11 @@ async fn note(srv: &TestServer, token: &str, id: &str, body: Value) -> (StatusCo
         .await
 }
 
+/// A labelled test of a timeline entry.
+type Wanted<'a> = (&'a str, &'a dyn Fn(&Value) -> bool);
+
 /// Asserts that entries matching `wanted` appear in this order (others may lie between), and returns them.
-fn in_order<'a>(
-    entries: &'a [Value],
-    wanted: &[(&str, &dyn Fn(&Value) -> bool)],
-) -> Vec<&'a Value> {
+fn in_order<'a>(entries: &'a [Value], wanted: &[Wanted<'_>]) -> Vec<&'a Value> {
     let mut found = Vec::new();
     let mut rest = entries.iter();
     for (label, matches) in wanted {
