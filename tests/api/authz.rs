@@ -494,6 +494,19 @@ fn table(ids: &Ids) -> Vec<Row> {
         .id(&ids.incident)
         .body(json!({"unit_id": ids.spare_unit})),
         row(
+            "get",
+            "/api/v1/incidents/{id}/timeline",
+            Policy::Only(&[Admin, Supervisor, CallTaker, OwnDispatcher, OwnResponder]),
+        )
+        .id(&ids.incident),
+        row(
+            "post",
+            "/api/v1/incidents/{id}/timeline",
+            Policy::Only(&[Supervisor, CallTaker, OwnDispatcher, OwnResponder]),
+        )
+        .id(&ids.incident)
+        .body(json!({"text": "authorization matrix"})),
+        row(
             "post",
             "/api/v1/incidents/{id}/close",
             Policy::Only(&[Supervisor, OwnDispatcher]),

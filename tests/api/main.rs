@@ -27,3 +27,4 @@ mod routing;
 mod scope;
 mod simulate;
 mod system;
+mod timeline;

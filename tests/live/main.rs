@@ -53,6 +53,7 @@ pub fn event(
         region_code: Some("21.71".to_owned()),
         payload,
         incident_state: None,
+        timeline: None,
     }
 }
 

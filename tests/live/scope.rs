@@ -26,6 +26,7 @@ async fn marker(srv: &TestServer) -> i64 {
         region_code: None,
         payload: json!({"label": "marker"}),
         incident_state: None,
+        timeline: None,
     };
     append(srv, &[everyone]).await[0]
 }

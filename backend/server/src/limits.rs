@@ -216,6 +216,14 @@ pub mod kind {
         const DESCRIPTION: &'static str = "A note or a reason; at most 500 characters.";
     }
 
+    /// See [`super::TimelineNote`].
+    pub enum TimelineNote {}
+    impl Kind for TimelineNote {
+        const NAME: &'static str = "TimelineNote";
+        const MAX_CHARS: usize = 2000;
+        const DESCRIPTION: &'static str = "A note in an incident's timeline (what the crew or a dispatcher learnt); at most 2000 characters.";
+    }
+
     /// See [`super::LongText`].
     pub enum LongText {}
     impl Kind for LongText {
@@ -265,6 +273,8 @@ pub type Subcategory = Text<kind::Subcategory>;
 pub type Address = Text<kind::Address>;
 /// A note or a reason: 500 characters.
 pub type Note = Text<kind::Note>;
+/// A note in an incident's timeline: 2000 characters.
+pub type TimelineNote = Text<kind::TimelineNote>;
 /// A description, call notes or a final report: 4000 characters.
 pub type LongText = Text<kind::LongText>;
 /// A raw AML payload: 2000 characters.
@@ -360,6 +370,7 @@ mod tests {
         states::<kind::Subcategory>();
         states::<kind::Address>();
         states::<kind::Note>();
+        states::<kind::TimelineNote>();
         states::<kind::LongText>();
         states::<kind::AmlPayload>();
     }

@@ -884,6 +884,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents/{id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The incident's timeline, oldest first (by `at`, then `seq`): notes and every change — status, escalation,
+         *     an OPD's decision with its reason, assignments and their steps, SLA clocks started, stopped and breached.
+         *     Visible to whoever may read the incident; responders see no reporter data in it.
+         */
+        get: operations["get_timeline"];
+        put?: never;
+        /**
+         * Adds a note to the incident's timeline (call takers, dispatchers of an OPD taking part, responders of an
+         *     assigned unit, supervisors) and announces it as `incident.note_added`. A note re-sent with the same
+         *     `client_ref` is stored once: the stored note is answered with 200 instead of 201.
+         */
+        post: operations["add_note"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents/{id}/verify": {
         parameters: {
             query?: never;
@@ -2263,6 +2289,9 @@ export interface components {
         }) | (components["schemas"]["IncidentCancelled"] & {
             /** @enum {string} */
             type: "incident.cancelled";
+        }) | (components["schemas"]["IncidentNoteAdded"] & {
+            /** @enum {string} */
+            type: "incident.note_added";
         }) | (components["schemas"]["AssignmentCreated"] & {
             /** @enum {string} */
             type: "assignment.created";
@@ -2592,6 +2621,12 @@ export interface components {
             /** @description The incident's SLA clocks, then its assignments' clocks. */
             sla: components["schemas"]["ClockView"][];
         };
+        /** @description `incident.note_added`: a note joined an incident's timeline. */
+        IncidentNoteAdded: {
+            incident_id: string;
+            /** @description The note, as the timeline lists it. */
+            entry: components["schemas"]["TimelineEntry"];
+        };
         /** @description Another incident named by an event: its id and number. */
         IncidentRef: {
             incident_id: string;
@@ -2853,6 +2888,18 @@ export interface components {
         };
         /** @description A note or a reason; at most 500 characters. */
         Note: string;
+        /** @description A note for an incident's timeline. */
+        NoteRequest: {
+            /** @description What the writer learnt ("korban kedua ditemukan", "jalan ditutup, memutar"). */
+            text: components["schemas"]["TimelineNote"];
+            client_ref?: null | components["schemas"]["ShortText"];
+            /**
+             * Format: int64
+             * @description When the note was written (ms), if earlier than it is sent (typed offline); not before the incident was
+             *     filed, and a time ahead of the server's clock is taken as now.
+             */
+            at?: number | null;
+        };
         /** @description The result of one follow-up attempt. */
         OutcomeRequest: {
             outcome: components["schemas"]["FollowUpOutcome"];
@@ -3280,6 +3327,52 @@ export interface components {
              */
             max_ms?: number | null;
         };
+        /**
+         * @description One entry of an incident's timeline, as `GET /incidents/{id}/timeline` lists it and `incident.note_added`
+         *     carries it. No reporter personal data: entries are told from events and notes.
+         */
+        TimelineEntry: {
+            /** @description The entry's id: what a client de-duplicates on. */
+            id: string;
+            incident_id: string;
+            /**
+             * Format: int64
+             * @description The order of writing: entries are ordered by `at`, then `seq`.
+             */
+            seq: number;
+            /**
+             * Format: int64
+             * @description When it happened (ms).
+             */
+            at: number;
+            /**
+             * @description `note`; an event type (`incident.created`, `incident.updated`, `incident.escalated`, `incident.closed`,
+             *     `assignment.created`, `assignment.status`, `sla.breach`, and any `incident.*` or `assignment.*` type
+             *     added later); `sla.started` or `sla.stopped`.
+             */
+            kind: string;
+            /** @description Who made the change or wrote the note; absent for the system (an SLA breach found on time). */
+            actor_id?: string | null;
+            /** @description The actor's role then: `call_taker`, `dispatcher`, `responder`, `supervisor`, … */
+            actor_role?: string | null;
+            /** @description The actor's display name. */
+            actor_name?: string | null;
+            /** @description The unit concerned (an assignment's, a crew note's). */
+            unit_id?: string | null;
+            /** @description That unit's call sign. */
+            call_sign?: string | null;
+            /** @description A person's words: the note, a reason, a dispatcher's note to the crew. */
+            text?: string | null;
+            /**
+             * @description What the kind needs beyond the text: statuses (`status`, `from`), `decision`, `agency_id`,
+             *     `escalated_to`, `reported_via`, an SLA clock's `sla_kind`, `target_ms` and `due_at`, … (an object).
+             */
+            detail: Record<string, never>;
+            /** @description A note's client-generated id (the offline outbox's), when it came with one. */
+            client_ref?: string | null;
+        };
+        /** @description A note in an incident's timeline (what the crew or a dispatcher learnt); at most 2000 characters. */
+        TimelineNote: string;
         /** @description `unit.created`: a unit joined an agency's fleet. */
         UnitCreated: {
             unit_id: string;
@@ -7304,6 +7397,164 @@ export interface operations {
                 };
             };
             /** @description the body does not have the expected shape */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_timeline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineEntry"][];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    add_note: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NoteRequest"];
+            };
+        };
+        responses: {
+            /** @description the note with this `client_ref` was stored before */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineEntry"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimelineEntry"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -46,6 +46,7 @@ const EVENT_TYPES: Readonly<Record<EventType, true>> = {
   'incident.escalated': true,
   'incident.closed': true,
   'incident.cancelled': true,
+  'incident.note_added': true,
   'assignment.created': true,
   'assignment.status': true,
   'unit.created': true,

@@ -173,6 +173,28 @@ export const FRAMES: { readonly [T in EventType]: EventOf<T> } = {
     merged_into: { incident_id: '01a245ff-2a5a-72c1-9d06-fae685c71c0e', number: 'BTM-20261205-0003' },
     by: '01a245fe-7000-7000-8000-000000000001',
   },
+  // Shaped by hand after `service::timeline::add_note` (a crew note re-sent from the outbox).
+  'incident.note_added': {
+    seq: 481,
+    at: 1796471001000,
+    type: 'incident.note_added',
+    incident_id: '01a245ff-2a5a-72c1-9d06-fae685c71c0e',
+    entry: {
+      id: '01a24600-0000-7000-8000-000000000001',
+      incident_id: '01a245ff-2a5a-72c1-9d06-fae685c71c0e',
+      seq: 0,
+      at: 1796471000500,
+      kind: 'note',
+      actor_id: '01a245fe-0000-7000-8000-000000000009',
+      actor_role: 'responder',
+      actor_name: 'Kru SOS-01',
+      unit_id: '01a245fe-0000-7000-8000-000000000010',
+      call_sign: null,
+      text: 'Jalan ditutup, memutar',
+      detail: {},
+      client_ref: 'outbox-1',
+    },
+  },
   // Recorded.
   'assignment.created': {
     seq: 233,

@@ -211,6 +211,12 @@ async fn answer_retry(
             .await
             .map(axum::Json)
             .into_response(),
+        crate::service::timeline::SUBJECT => {
+            crate::service::timeline::get(state, &actor, &subject_id)
+                .await
+                .map(axum::Json)
+                .into_response()
+        }
         _ => return in_progress(),
     };
     if !current.status().is_success() {

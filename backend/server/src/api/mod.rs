@@ -23,6 +23,7 @@ pub mod reports;
 pub mod routing;
 pub mod security;
 pub mod system;
+pub mod timeline;
 pub mod users;
 
 use crate::state::AppState;
@@ -163,6 +164,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::close_incident))
         .routes(routes!(incidents::cancel_incident))
         .routes(routes!(incidents::merge_incident))
+        .routes(routes!(timeline::get_timeline, timeline::add_note))
         .routes(routes!(assignments::list_assignments))
         .routes(routes!(assignments::get_assignment))
         .routes(routes!(assignments::update_assignment_status))

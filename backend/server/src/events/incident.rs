@@ -219,3 +219,46 @@ pub struct IncidentCancelled {
     /// The user who cancelled it.
     pub by: String,
 }
+
+/// One entry of an incident's timeline, as `GET /incidents/{id}/timeline` lists it and `incident.note_added`
+/// carries it. No reporter personal data: entries are told from events and notes.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TimelineEntry {
+    /// The entry's id: what a client de-duplicates on.
+    pub id: String,
+    pub incident_id: String,
+    /// The order of writing: entries are ordered by `at`, then `seq`.
+    pub seq: i64,
+    /// When it happened (ms).
+    pub at: i64,
+    /// `note`; an event type (`incident.created`, `incident.updated`, `incident.escalated`, `incident.closed`,
+    /// `assignment.created`, `assignment.status`, `sla.breach`, and any `incident.*` or `assignment.*` type
+    /// added later); `sla.started` or `sla.stopped`.
+    pub kind: String,
+    /// Who made the change or wrote the note; absent for the system (an SLA breach found on time).
+    pub actor_id: Option<String>,
+    /// The actor's role then: `call_taker`, `dispatcher`, `responder`, `supervisor`, …
+    pub actor_role: Option<String>,
+    /// The actor's display name.
+    pub actor_name: Option<String>,
+    /// The unit concerned (an assignment's, a crew note's).
+    pub unit_id: Option<String>,
+    /// That unit's call sign.
+    pub call_sign: Option<String>,
+    /// A person's words: the note, a reason, a dispatcher's note to the crew.
+    pub text: Option<String>,
+    /// What the kind needs beyond the text: statuses (`status`, `from`), `decision`, `agency_id`,
+    /// `escalated_to`, `reported_via`, an SLA clock's `sla_kind`, `target_ms` and `due_at`, … (an object).
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+    /// A note's client-generated id (the offline outbox's), when it came with one.
+    pub client_ref: Option<String>,
+}
+
+/// `incident.note_added`: a note joined an incident's timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct IncidentNoteAdded {
+    pub incident_id: String,
+    /// The note, as the timeline lists it.
+    pub entry: TimelineEntry,
+}

@@ -21,6 +21,7 @@ pub mod incident;
 pub mod oversight;
 pub mod schema;
 pub mod session;
+pub mod timeline;
 pub mod unit;
 
 use crate::store::{IncidentStateHook, NewEvent};
@@ -73,6 +74,9 @@ pub enum DomainEvent {
     /// its master as a duplicate.
     #[serde(rename = "incident.cancelled")]
     IncidentCancelled(incident::IncidentCancelled),
+    /// A call taker, dispatcher, supervisor or crew added a note to an incident's timeline.
+    #[serde(rename = "incident.note_added")]
+    IncidentNoteAdded(incident::IncidentNoteAdded),
     /// A unit was assigned to an incident.
     #[serde(rename = "assignment.created")]
     AssignmentCreated(unit::AssignmentCreated),
@@ -125,6 +129,8 @@ pub enum EventKind {
     IncidentClosed,
     /// `incident.cancelled`
     IncidentCancelled,
+    /// `incident.note_added`
+    IncidentNoteAdded,
     /// `assignment.created`
     AssignmentCreated,
     /// `assignment.status`
@@ -143,7 +149,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in a stable order.
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 21] = [
         EventKind::CallCreated,
         EventKind::CallUpdated,
         EventKind::CallRouted,
@@ -157,6 +163,7 @@ impl EventKind {
         EventKind::IncidentEscalated,
         EventKind::IncidentClosed,
         EventKind::IncidentCancelled,
+        EventKind::IncidentNoteAdded,
         EventKind::AssignmentCreated,
         EventKind::AssignmentStatus,
         EventKind::UnitCreated,
@@ -182,6 +189,7 @@ impl EventKind {
             EventKind::IncidentEscalated => "incident.escalated",
             EventKind::IncidentClosed => "incident.closed",
             EventKind::IncidentCancelled => "incident.cancelled",
+            EventKind::IncidentNoteAdded => "incident.note_added",
             EventKind::AssignmentCreated => "assignment.created",
             EventKind::AssignmentStatus => "assignment.status",
             EventKind::UnitCreated => "unit.created",
@@ -226,6 +234,7 @@ impl DomainEvent {
             DomainEvent::IncidentEscalated(_) => EventKind::IncidentEscalated,
             DomainEvent::IncidentClosed(_) => EventKind::IncidentClosed,
             DomainEvent::IncidentCancelled(_) => EventKind::IncidentCancelled,
+            DomainEvent::IncidentNoteAdded(_) => EventKind::IncidentNoteAdded,
             DomainEvent::AssignmentCreated(_) => EventKind::AssignmentCreated,
             DomainEvent::AssignmentStatus(_) => EventKind::AssignmentStatus,
             DomainEvent::UnitCreated(_) => EventKind::UnitCreated,
@@ -271,7 +280,8 @@ impl DomainEvent {
     }
 
     /// This event as a row to append, visible to `reach`. Events about an incident ask the commit to add the
-    /// incident's live state as the change leaves it.
+    /// incident's live state as the change leaves it, and carry the incident timeline entry they tell
+    /// ([`DomainEvent::timeline_entry`]), which the commit writes in the same transaction.
     pub fn to(self, reach: &Reach) -> NewEvent {
         let incident_state = self.live_incident().map(|id| IncidentStateHook {
             incident_id: id.to_owned(),
@@ -284,6 +294,7 @@ impl DomainEvent {
             region_code: reach.region_code.clone(),
             payload: self.payload(),
             incident_state,
+            timeline: self.timeline_entry(),
         }
     }
 }

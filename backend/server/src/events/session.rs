@@ -32,6 +32,7 @@ impl SessionsRevoked {
             region_code: None,
             payload: serde_json::to_value(note).unwrap_or_else(|_| serde_json::json!({})),
             incident_state: None,
+            timeline: None,
         }
     }
 

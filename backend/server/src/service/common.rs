@@ -5,12 +5,15 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::events::oversight::SlaBreached;
 use crate::events::{DomainEvent, Reach};
-use crate::store::{AuditEntry, ChangeSet, NewEvent, SlaClockRow, sla};
+use crate::store::{
+    AuditEntry, ChangeSet, NewEvent, SlaClockRow, TimelineDraft, TimelineSubject, sla,
+};
 use serde_json::Value;
 use siaga_core::sla::{SlaKind, StopCause, stop_decision};
 use siaga_core::time::Timestamp;
 
-/// Starts a clock on `subject` (unique per subject and kind: starting twice is a no-op).
+/// Starts a clock on `subject` (unique per subject and kind: starting twice is a no-op), told in the
+/// incident's timeline when it is an incident's or an assignment's clock.
 pub fn start_clock(
     set: &mut ChangeSet,
     subject_type: &str,
@@ -20,8 +23,9 @@ pub fn start_clock(
     started_at: i64,
     target_ms: i64,
 ) {
+    let id = uuid::Uuid::now_v7().to_string();
     set.push(sla::start_clock(
-        &uuid::Uuid::now_v7().to_string(),
+        &id,
         subject_type,
         subject_id,
         kind.as_str(),
@@ -30,6 +34,21 @@ pub fn start_clock(
         target_ms,
         started_at.saturating_add(target_ms),
     ));
+    if matches!(subject_type, "incident" | "assignment") {
+        let mut d = TimelineDraft::new(
+            TimelineSubject::ClockStarted(id.clone()),
+            crate::events::timeline::SLA_STARTED,
+        );
+        d.at = Some(started_at);
+        d.detail = serde_json::json!({
+            "clock_id": id,
+            "sla_kind": kind.as_str(),
+            "agency_id": agency_id,
+            "target_ms": target_ms,
+            "due_at": started_at.saturating_add(target_ms),
+        });
+        set.timeline(d);
+    }
 }
 
 /// Stops the running clocks among `clocks` whose kind is in `kinds`. A clock past its deadline that the SLA
@@ -56,13 +75,38 @@ pub fn stop_clocks(
             Timestamp(now),
             StopCause::Done,
         );
+        let breached = c.breached_at.is_some() || decision.record_breach;
         if decision.record_breach {
             set.record_once(
                 sla::record_breach(&c.id, now),
                 breach_event(c, now, audience),
             );
         }
+        stopped_entry(set, c, now, !breached, false);
     }
+}
+
+/// The timeline entry of an incident's or assignment's clock stopped at `now` (a call's clock has none):
+/// `met` when it stopped within its target, `cancelled` when its incident was withdrawn (then it is neither).
+fn stopped_entry(set: &mut ChangeSet, c: &SlaClockRow, now: i64, met: bool, cancelled: bool) {
+    if !matches!(c.subject_type.as_str(), "incident" | "assignment") {
+        return;
+    }
+    let mut d = TimelineDraft::new(
+        TimelineSubject::ClockStopped(c.id.clone()),
+        crate::events::timeline::SLA_STOPPED,
+    );
+    d.at = Some(now);
+    d.detail = serde_json::json!({
+        "clock_id": c.id,
+        "sla_kind": c.kind,
+        "agency_id": c.agency_id,
+        "target_ms": c.target_ms,
+        "elapsed_ms": now.saturating_sub(c.started_at),
+        "met": (!cancelled).then_some(met),
+        "cancelled": cancelled,
+    });
+    set.timeline(d);
 }
 
 /// Stops every running clock among `clocks` because its subject was withdrawn (an incident cancelled or
@@ -84,6 +128,7 @@ pub fn cancel_clocks(set: &mut ChangeSet, clocks: &[SlaClockRow], now: i64) {
         } else {
             set.push(sla::stop_clock(&c.id, now));
         }
+        stopped_entry(set, c, now, false, decision.cancelled);
     }
 }
 

@@ -30,4 +30,5 @@ pub mod push;
 pub mod reports;
 pub mod routing;
 pub mod sla;
+pub mod timeline;
 pub mod units;

@@ -9,6 +9,7 @@
 
 use super::audit::AuditSink;
 use super::events::{EventSink, NewEvent};
+use super::timeline::{self, TimelineDraft};
 use super::{AuditEntry, Store, StoreError, StoreResult, on_db_write};
 
 /// A value bound to a statement.
@@ -117,6 +118,9 @@ pub struct ChangeSet {
     pub audit: Vec<AuditEntry>,
     /// Indexes into `events` of the events that name the allocated number (their payload's `number`).
     pub numbered_events: Vec<usize>,
+    /// Timeline entries of their own (a note, an SLA clock started or stopped), written after those the
+    /// appended events carry ([`NewEvent::timeline`]).
+    pub timeline: Vec<TimelineDraft>,
 }
 
 /// What a committed change produced.
@@ -173,6 +177,28 @@ impl ChangeSet {
     pub fn audit(&mut self, a: AuditEntry) -> &mut Self {
         self.audit.push(a);
         self
+    }
+
+    /// Adds a timeline entry that no event of this change carries.
+    pub fn timeline(&mut self, d: TimelineDraft) -> &mut Self {
+        self.timeline.push(d);
+        self
+    }
+
+    /// The statements writing the timeline entries of `events` (those appended) and of [`ChangeSet::timeline`],
+    /// by the change's actor: the first audit entry that names one.
+    fn timeline_stmts(&self, events: &[NewEvent]) -> Vec<Stmt> {
+        let actor = self.audit.iter().find_map(|a| {
+            a.actor_id
+                .as_deref()
+                .map(|id| (id, a.actor_role.as_deref()))
+        });
+        events
+            .iter()
+            .filter_map(|e| e.timeline.as_ref())
+            .chain(&self.timeline)
+            .map(|d| timeline::insert(d, self.at, actor))
+            .collect()
     }
 }
 
@@ -279,13 +305,18 @@ impl Store {
                     }
                 }
             }
-            let seqs = if unannounced.is_empty() {
-                tx.insert_events(set.at, &events).await?
+            let kept: std::borrow::Cow<'_, [NewEvent]> = if unannounced.is_empty() {
+                events
             } else {
-                let kept: Vec<NewEvent> = events.iter().enumerate()
-                    .filter(|(i, _)| !unannounced.contains(i)).map(|(_, e)| e.clone()).collect();
-                tx.insert_events(set.at, &kept).await?
+                std::borrow::Cow::Owned(events.iter().enumerate()
+                    .filter(|(i, _)| !unannounced.contains(i)).map(|(_, e)| e.clone()).collect())
             };
+            let seqs = tx.insert_events(set.at, &kept).await?;
+            // Timeline entries come with their change: an event not appended (a breach another writer
+            // recorded first) tells no story either.
+            for s in set.timeline_stmts(&kept) {
+                bind_args!(sqlx::query(&s.sql), &s.args, number).execute(&mut *tx).await?;
+            }
             tx.commit().await?;
             Committed { number, seqs }
         });
@@ -321,6 +352,7 @@ mod tests {
             region_code: None,
             payload: serde_json::json!({"incident_id": "i1"}),
             incident_state: None,
+            timeline: None,
         };
         let mut set = ChangeSet::new(1);
         set.event(event("sla.breach"));

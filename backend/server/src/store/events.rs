@@ -31,6 +31,8 @@ pub struct NewEvent {
     pub payload: serde_json::Value,
     /// For an event about an incident: the commit adds the incident's state as the change leaves it.
     pub incident_state: Option<IncidentStateHook>,
+    /// The incident timeline entry the event tells, written with it (see `store::timeline`).
+    pub timeline: Option<super::timeline::TimelineDraft>,
 }
 
 /// Asks the commit of a change to read the incident's assignments and SLA clocks in the change's own

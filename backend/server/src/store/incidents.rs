@@ -347,9 +347,11 @@ const MERGED_TABLES: &[(&str, &str, bool)] = &[
     ("calls", "incident_id", true),
     ("assignments", "incident_id", true),
     ("call_backs", "incident_id", false),
+    // The timeline (notes and the story so far): the master's then tells both in time order.
+    ("incident_timeline", "incident_id", false),
 ];
 
-/// Moves what belongs to `duplicate` (its calls, assignments, call-back tasks) to `master`.
+/// Moves what belongs to `duplicate` (its calls, assignments, call-back tasks, timeline) to `master`.
 pub fn move_to_master(duplicate: &str, master: &str, at: i64) -> Vec<Stmt> {
     MERGED_TABLES
         .iter()

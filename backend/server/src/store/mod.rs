@@ -30,6 +30,7 @@ pub mod reports;
 pub mod scope;
 pub mod scratch;
 pub mod sla;
+pub mod timeline;
 pub mod units;
 
 pub use agencies::*;
@@ -49,6 +50,7 @@ pub use users::*;
 pub use call_backs::{CallBackFilter, CallBackRow, CallerIncidentRow};
 pub use calls::CallRow;
 pub use follow_ups::{FollowUpFilter, FollowUpRow};
+pub use timeline::{TimelineDraft, TimelineRow, TimelineSubject};
 
 use crate::config::DatabaseEngine;
 use anyhow::Context;

@@ -23,6 +23,7 @@ import { h, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
 import { cue, mountMuteToggle } from '../../ui/cues';
 import { mountNightShiftToggle } from '../../ui/night_shift';
+import { mountDeskTimeline } from '../../ui/timeline';
 import { mountShell, type Shell } from '../../ui/shell';
 import { createStore } from '../store';
 import {
@@ -92,6 +93,9 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   let live: { state: LiveState; retry: number | null } = { state: 'connecting', retry: null };
   // The caller history and the call-back list keep their own reads; built once, placed by each layout.
   const callers = mountCallers({ get: getOptional, post, toast: (m) => shell.toast(m) }, user.id);
+  // The timeline of one of my incidents, opened from the list; built once, placed by each layout.
+  const timeline = mountDeskTimeline((e) => shell.toast(messageFor(e), 'error'));
+  let timelineOpen: string | null = null;
 
   // The views are built from the state, so a language switch builds them again around the same state and map.
   let shell: Shell;
@@ -164,6 +168,13 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       },
     });
     const filedBox = h('ul', { class: 'filed-list', 'data-testid': 'my-incidents', 'aria-live': 'polite' });
+    // "Timeline" on one of my incidents opens its timeline under the list; the same button closes it.
+    filedBox.addEventListener('click', (ev) => {
+      const id = ev.target instanceof HTMLElement ? ev.target.closest<HTMLElement>('[data-open-timeline]')?.dataset['openTimeline'] : undefined;
+      if (!id) return;
+      timelineOpen = timelineOpen === id ? null : id;
+      timeline.show(timelineOpen);
+    });
     const followUpBox = h('ul', { class: 'follow-up-list', 'data-testid': 'follow-ups', 'aria-live': 'polite' });
     const followUps = mountFollowUps(followUpBox, {
       async record(id, outcome, note) {
@@ -190,6 +201,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
           calls.manualForm,
           h('h2', {}, t('ct.my_incidents')),
           filedBox,
+          timeline.el,
           h('h2', {}, '↩ ', t('ct.returned')),
           returnedList,
           followUpSection,
@@ -467,8 +479,10 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       const list = (await getOptional<CallView[]>('/api/v1/calls?status=ringing')) ?? [];
       store.update((s) => callsLoaded(s, list));
       await Promise.all([loadReturned(false), loadFiled(), loadFollowUps(), callers.reload()]);
+      timeline.reload();
     },
     onEvent: (e) => {
+      timeline.onEvent(e);
       const heard = cueFor(store.get(), e);
       const step = applyEvent(store.get(), e);
       store.update(() => step.state);

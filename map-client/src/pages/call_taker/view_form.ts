@@ -416,6 +416,8 @@ export function renderFiled(
               ? h('button', { type: 'button', class: 'btn small', 'data-action': 'edit-incident', onclick: () => edit(inc.id) }, '✎ ', t('edit.action'))
               : null,
             callTakerMayCancel(inc.status) ? cancelControl(inc.id, t('ct.cancel_own'), cancel) : null,
+            ' ',
+            h('button', { type: 'button', class: 'link', 'data-testid': 'filed-timeline', 'data-open-timeline': inc.id }, t('tl.title')),
           ),
         ),
   );

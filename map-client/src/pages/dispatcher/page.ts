@@ -28,6 +28,7 @@ import { messageFor } from '../../ui/errors';
 import { cue, mountMuteToggle } from '../../ui/cues';
 import { mountNightShiftToggle } from '../../ui/night_shift';
 import { mountShell } from '../../ui/shell';
+import { mountDeskTimeline } from '../../ui/timeline';
 import { createStore } from '../store';
 import {
   agenciesLoaded,
@@ -83,6 +84,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   const detail = h('section', { class: 'detail', 'data-testid': 'incident-detail', 'aria-live': 'polite' });
   const mapBox = h('div', { class: 'map', id: 'map', 'data-testid': 'map', role: 'region', 'aria-label': t('disp.title') });
   const layerBox = h('fieldset', { class: 'layers' }, h('legend', {}, t('disp.layers')));
+  const timeline = mountDeskTimeline((e) => shell.toast(messageFor(e), 'error'));
   replace(
     shell.main,
     h(
@@ -90,7 +92,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       { class: 'dispatch' },
       h('aside', { class: 'side' }, h('h2', {}, t('disp.queue')), queueList, h('h2', {}, t('disp.units')), unitList, unitCard, layerBox),
       mapBox,
-      h('aside', { class: 'side right' }, detail),
+      h('aside', { class: 'side right' }, detail, timeline.el),
     ),
   );
 
@@ -257,6 +259,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     queueView.render(next, prev);
     unitView.render(next);
     detailView.render(next);
+    timeline.show(next.selected);
     followSelected(next, prev);
     // The selected incident's reporter and calls are read once; events keep the rest of it current.
     const detail = detailWanted(next);
@@ -321,6 +324,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     const agencyQuery = user.agency_id ? `?agency_id=${encodeURIComponent(user.agency_id)}` : '';
     const [incidents, units] = await Promise.all([getOptional<IncidentView[]>('/api/v1/incidents'), get<Unit[]>(`/api/v1/units${agencyQuery}`)]);
     store.update((s) => snapshotLoaded(s, incidents ?? [], units));
+    timeline.reload();
     if (!fitted) fitTo(map, units.flatMap((u) => (u.position ? [u.position] : [])));
   };
 
@@ -343,6 +347,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       store.update(() => step.state);
       if (heard) cue(heard);
       if (step.followUp) void loadIncident(step.followUp.id);
+      timeline.onEvent(e);
     },
     onState: shell.setLive,
   });

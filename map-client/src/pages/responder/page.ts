@@ -15,6 +15,8 @@ import { Outbox, type OutboxEntry, type SendResult, openIdbStore } from '../../o
 import { h, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
 import { mountShell } from '../../ui/shell';
+import { loadTimeline, mountTimeline, timelinePath } from '../../ui/timeline';
+import type { PendingNote } from '../../domain/timeline';
 import { createStore } from '../store';
 import { createAlerter, createWakeLock, pushSubscription } from './alerts';
 import {
@@ -73,6 +75,27 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       void flush();
     },
   }, platformOf(navigator.userAgent));
+  // The incident's timeline under the card; crew notes go through the outbox like status taps, each with a
+  // `client_ref` (also its Idempotency-Key), so a note typed without signal is sent once when it returns.
+  const timeline = mountTimeline({
+    compact: true,
+    load: loadTimeline,
+    async send(incidentId, text) {
+      const ref = crypto.randomUUID();
+      await outbox.enqueue({
+        method: 'POST',
+        path: timelinePath(incidentId),
+        body: { text, client_ref: ref, at: Date.now() },
+        idempotency_key: ref,
+        label: t('tl.kind.note'),
+      });
+      await showQueue();
+      void flush();
+      return null;
+    },
+    failed: (e) => shell.toast(messageFor(e), 'error'),
+  });
+  store.subscribe((s) => timeline.show(s.current?.incident_id ?? null));
   const dutyBox = h('input', { type: 'checkbox', id: 'duty', 'data-testid': 'duty' });
   const alertBanner = h('p', { class: 'alert-banner', role: 'alert', 'data-testid': 'alert-banner', hidden: true }, '⚠ ', t('resp.alert_banner'));
   replace(
@@ -85,6 +108,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       view.queueNote,
       alertBanner,
       view.card,
+      timeline.el,
       view.sheet,
     ),
     view.bar,
@@ -125,8 +149,18 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   }
 
   async function showQueue(): Promise<void> {
-    const n = (await outbox.pending()).length;
-    store.update((s) => outboxCounted(s, n, navigator.onLine));
+    const pending = await outbox.pending();
+    store.update((s) => outboxCounted(s, pending.length, navigator.onLine));
+    const incidentId = store.get().current?.incident_id;
+    const notes: PendingNote[] = incidentId
+      ? pending.flatMap((e) => {
+          const b = e.body as { text?: unknown; client_ref?: unknown; at?: unknown };
+          return e.path === timelinePath(incidentId) && typeof b.text === 'string' && typeof b.client_ref === 'string'
+            ? [{ text: b.text, client_ref: b.client_ref, at: typeof b.at === 'number' ? b.at : e.created_at }]
+            : [];
+        })
+      : [];
+    timeline.setPending(notes);
   }
 
   async function refresh(): Promise<void> {
@@ -214,6 +248,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   await showQueue();
   connectLive({
     onEvent: (e) => {
+      timeline.onEvent(e);
       const step = applyEvent(store.get(), e);
       store.update(() => step.state);
       if (step.refresh) void refresh();
@@ -221,6 +256,8 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     snapshot: async () => {
       await flush();
       await refresh();
+      timeline.reload();
+      await showQueue();
     },
     onState: shell.setLive,
   });

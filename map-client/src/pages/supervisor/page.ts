@@ -7,7 +7,7 @@
 
 import { download, get, getOptional, post } from '../../api/client';
 import type { Agency, AgentView, CallView, IncidentView, KpiReport, Region } from '../../api/types';
-import { t } from '../../i18n';
+import { t, tk } from '../../i18n';
 import { connectLive } from '../../live/connect';
 import { createMap, fitTo, geojsonPoints, openedOnSavedView } from '../../map/map';
 import { mountBoundaries } from '../../map/layers/boundaries';
@@ -17,6 +17,7 @@ import { h, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
 import { mountNightShiftToggle } from '../../ui/night_shift';
 import { mountShell } from '../../ui/shell';
+import { mountDeskTimeline } from '../../ui/timeline';
 import { createStore } from '../store';
 import { saveFile } from '../../ui/download';
 import { agenciesLoaded, agentsLoaded, countersLoaded, heatFailed, heatLoaded, heatQuery, initialState, kpiFailed, kpiLoaded, kpiPath, type LocalDate, periodOf, reportPath, staleAfter } from './state';
@@ -42,6 +43,18 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   const legend = h('div', { class: 'legend', 'data-testid': 'heat-legend', 'aria-live': 'polite' });
   const heatForm = mountHeatForm(() => void loadHeat());
   const kpiBox = h('div', { class: 'counters kpis', 'data-testid': 'kpi-tiles' });
+  // One open incident's timeline, chosen from the open incidents the counters read.
+  const timeline = mountDeskTimeline((e) => shell.toast(messageFor(e), 'error'));
+  const incidentPick = h('select', { 'data-testid': 'timeline-incident', 'aria-label': t('tl.title') });
+  incidentPick.addEventListener('change', () => timeline.show(incidentPick.value || null));
+  function listIncidents(incidents: IncidentView[] | null): void {
+    const chosen = incidentPick.value;
+    replace(
+      incidentPick,
+      h('option', { value: '' }, t('common.none')),
+      (incidents ?? []).map((i) => h('option', { value: i.id, selected: i.id === chosen }, `${i.number} · ${tk('category', i.category)} · ${tk('incident_status', i.status)}`)),
+    );
+  }
   const kpiStatus = h('p', { class: 'muted', 'aria-live': 'polite', 'data-testid': 'kpi-status' });
   // Today is the centre's day (its region's time zone), which is also the day the server files calls under.
   const timeZone = await centreTimeZone(user.region_code ?? null);
@@ -76,6 +89,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
         h('h2', {}, t('sup.agents')),
         h('table', { class: 'agents' }, h('thead', {}, h('tr', {}, h('th', {}, t('sup.agent')), h('th', {}, t('sup.role')), h('th', {}, t('sup.state')), h('th', {}, ''))), agentsBody),
       ),
+      h('section', { class: 'card' }, h('h2', {}, t('tl.title')), incidentPick, timeline.el),
       h('section', { class: 'card wide' }, h('h2', {}, t('sup.heatmap')), heatForm.form, mapBox, legend),
     ),
   );
@@ -119,6 +133,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   async function loadCounters(): Promise<void> {
     const [calls, incidents] = await Promise.all([getOptional<CallView[]>('/api/v1/calls?status=ringing'), getOptional<IncidentView[]>('/api/v1/incidents')]);
     store.update((s) => countersLoaded(s, calls, incidents));
+    listIncidents(incidents);
   }
 
   async function forceLogout(a: AgentView): Promise<void> {
@@ -169,8 +184,10 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   connectLive({
     snapshot: async () => {
       await Promise.all([loadAgents(), loadCounters(), loadKpi()]);
+      timeline.reload();
     },
     onEvent: (e) => {
+      timeline.onEvent(e);
       const stale = staleAfter(e);
       if (stale.counters) soon();
       if (stale.agents) soonAgents();

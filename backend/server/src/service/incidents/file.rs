@@ -14,7 +14,7 @@ use crate::geo::Location;
 use crate::limits::{self, Address, LongText, Name, PhoneNumber, ShortText};
 use crate::service::common;
 use crate::state::AppState;
-use crate::store::{CallRow, ChangeSet, StoreError, incidents};
+use crate::store::{CallRow, ChangeSet, StoreError, TimelineDraft, TimelineSubject, incidents};
 use crate::views::{LonLat, validate_lon_lat};
 use serde::{Deserialize, Serialize};
 use siaga_core::agency::AgencyType;
@@ -382,6 +382,17 @@ fn start_clocks(
         set.push(incidents::escalation_clock(
             &clock_id, id, answered, target_ms, now, breached,
         ));
+        let mut told = TimelineDraft::new(
+            TimelineSubject::ClockStopped(clock_id),
+            crate::events::timeline::SLA_STOPPED,
+        );
+        told.detail = serde_json::json!({
+            "sla_kind": SlaKind::Escalation.as_str(),
+            "target_ms": target_ms,
+            "elapsed_ms": now.saturating_sub(answered),
+            "met": breached.is_none(),
+        });
+        set.timeline(told);
     }
     if escalated {
         let dispatch = target(SlaKind::Dispatch);
