@@ -16,7 +16,7 @@ engine_tests!(
 
 /// 2026-11-25 10:00 WIB, the centre's local day `2026-11-25`.
 const T0: i64 = 1_795_575_600_000;
-const HERE: (f64, f64) = (104.0537, 1.1283);
+const HERE: (f64, f64) = (104.0537, 1.1279);
 
 async fn file(srv: &TestServer, token: &str, call_id: Option<&str>, lon: f64) -> Value {
     let mut body = json!({"category": "health", "priority": "p1", "location": {"lon": lon, "lat": HERE.1},
