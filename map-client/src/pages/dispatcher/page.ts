@@ -229,6 +229,9 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       return ok;
     },
   });
+  /** The incident whose details are being read, and one whose read failed while it stays open. */
+  let detailLoading: string | null = null;
+  let detailGaveUp: string | null = null;
   // A map that opened where this desk last left it keeps that view.
   let fitted = openedOnSavedView(map);
   let movedTimer: number | null = null;
@@ -263,7 +266,8 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     followSelected(next, prev);
     // The selected incident's reporter and calls are read once; events keep the rest of it current.
     const detail = detailWanted(next);
-    if (detail && detail !== (prev ? detailWanted(prev) : null)) void loadIncident(detail);
+    if (next.selected !== detailGaveUp) detailGaveUp = null;
+    if (detail && detail !== detailLoading && detail !== detailGaveUp) void loadDetail(detail);
     const wanted = recommendationsWanted(next);
     if (wanted) void loadRecommendations(wanted);
     else if (recommendationsMoved(next) && movedTimer === null) {
@@ -329,14 +333,34 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   };
 
   /** Reads an incident again; the answer is dated by the events folded in when it was asked (see `incidentLoaded`). */
-  async function loadIncident(id: string): Promise<void> {
+  /** Reads an incident; false when the read failed (the incident may have left the queue meanwhile). */
+  async function loadIncident(id: string): Promise<boolean> {
     const asked = store.get().events;
     try {
       const inc = await get<IncidentView>(incidentPath(id));
       store.update((s) => incidentLoaded(s, inc, asked));
+      return true;
     } catch (err) {
       if (err instanceof ApiError && (err.status === 404 || err.status === 403)) store.update((s) => incidentGone(s, id, asked));
+      return false;
     }
+  }
+
+  /**
+   * Reads the open incident's details (see `detailWanted`). An answer older than an event that came meanwhile
+   * is dropped, so it is asked again (a few times at most); after a failed read the page waits until the desk
+   * opens an incident again.
+   */
+  async function loadDetail(id: string): Promise<void> {
+    detailLoading = id;
+    try {
+      for (let tries = 0; tries < 3 && detailWanted(store.get()) === id; tries++) {
+        if (!(await loadIncident(id))) break;
+      }
+    } finally {
+      detailLoading = null;
+    }
+    if (detailWanted(store.get()) === id) detailGaveUp = id;
   }
 
   connectLive({

@@ -548,13 +548,15 @@ export function applyEvent(before: DispatcherState, e: LiveEvent): Step {
         const gone = incidentGone(state, e.incident_id);
         return { state: { ...changesSeen(gone, e.incident_id), moved: { incidentId: e.incident_id, number, to } }, followUp: null };
       }
-      if (e.changes && e.changes.length > 0) {
-        const fields = e.changes.map((c) => c.field);
-        // What events do not carry (the reporter, the region chain, the time of the event) is read again.
-        const detailed = fields.some((f) => DETAIL_FIELDS.has(f)) ? without(state.detailed, e.incident_id) : state.detailed;
-        return incidentEvent({ ...state, detailed, changed: withEntry(state.changed, e.incident_id, fields) }, e);
+      {
+        const fields = (e.changes ?? []).map((c) => c.field);
+        const changed = fields.length > 0 ? withEntry(state.changed, e.incident_id, fields) : state.changed;
+        // What events do not carry (the reporter, the region chain, the time of the event, the linked calls
+        // a linked report or a merge added) is read again when the incident is open.
+        const detailGone = fields.some((f) => DETAIL_FIELDS.has(f)) || e.linked_call_id != null || e.merged_from != null;
+        const detailed = detailGone ? without(state.detailed, e.incident_id) : state.detailed;
+        return incidentEvent({ ...state, detailed, changed }, e);
       }
-      return incidentEvent(state, e);
     case 'incident.cancelled': {
       // The incident leaves the queue at once; a merged duplicate's panel moves to its master, whose view
       // (now with the duplicate's calls and units) is read again.
