@@ -297,6 +297,40 @@ impl<'g> Router<'g> {
         }
     }
 
+    /// The fastest of several snapped starts to `to`, by one CH query with all of them as sources: (index into
+    /// `starts`, seconds). Cheaper than ranking when only the best is needed.
+    pub fn fastest_of(&mut self, p: Profile, starts: &[Snap], to: &Snap) -> Option<(usize, f64)> {
+        let g = self.g;
+        let ch = g.ch(p);
+        let n = ch.get_num_nodes();
+        let mut sources = Vec::new();
+        let mut owner = std::collections::HashMap::new();
+        for (i, s) in starts.iter().enumerate() {
+            for (node, w) in g.exits(p, s) {
+                if (node as usize) < n {
+                    sources.push((node as usize, w as usize));
+                    let e = owner.entry(node).or_insert((i, w));
+                    if w < e.1 {
+                        *e = (i, w);
+                    }
+                }
+            }
+        }
+        let ends: Vec<(usize, usize)> = g
+            .entries(p, to)
+            .into_iter()
+            .filter(|(node, _)| (*node as usize) < n)
+            .map(|(node, w)| (node as usize, w as usize))
+            .collect();
+        if sources.is_empty() || ends.is_empty() {
+            return None;
+        }
+        let calc = self.calcs[p.index()].get_or_insert_with(|| PathCalculator::new(n));
+        let path = calc.calc_path_multiple_sources_and_targets(ch, sources, ends)?;
+        let (i, _) = owner.get(&(path.get_source() as u32))?;
+        Some((*i, path.get_weight() as f64 / 1000.0))
+    }
+
     /// Travel time in seconds from one snapped point to another, by the contraction hierarchy.
     pub fn travel_time_s(&mut self, p: Profile, from: &Snap, to: &Snap) -> Option<f64> {
         self.ch_query(p, from, to).map(|(ms, _)| ms as f64 / 1000.0)
