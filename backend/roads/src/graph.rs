@@ -130,6 +130,9 @@ pub struct RoadGraph {
     pub(crate) fwd: [Csr; 2],
     pub(crate) bwd: [Csr; 2],
     pub(crate) index: RTree<SegmentLine>,
+    /// Weakly connected component of each node, per profile: points in different components have no route,
+    /// which is answered without a search (a CH search that finds nothing explores its whole upward space).
+    pub(crate) component: [Vec<u32>; 2],
     /// Metres per degree of longitude and of latitude at the graph's mean latitude (the snapping projection).
     pub(crate) m_per_deg: [f64; 2],
 }
@@ -352,6 +355,25 @@ impl RoadGraph {
                 )
             })
             .collect();
+        let component = Profile::ALL.map(|p| {
+            let mut parent: Vec<u32> = (0..n as u32).collect();
+            fn find(parent: &mut [u32], mut x: u32) -> u32 {
+                while parent[x as usize] != x {
+                    parent[x as usize] = parent[parent[x as usize] as usize];
+                    x = parent[x as usize];
+                }
+                x
+            }
+            for s in &stored.segments {
+                if s.allowed[p.index()].any() {
+                    let (ra, rb) = (find(&mut parent, s.a), find(&mut parent, s.b));
+                    if ra != rb {
+                        parent[ra.max(rb) as usize] = ra.min(rb);
+                    }
+                }
+            }
+            (0..n as u32).map(|x| find(&mut parent, x)).collect()
+        });
         let [f0, f1]: [Csr; 2] = fwd.try_into().unwrap_or_else(|_| unreachable!());
         let [b0, b1]: [Csr; 2] = bwd.try_into().unwrap_or_else(|_| unreachable!());
         RoadGraph {
@@ -359,6 +381,7 @@ impl RoadGraph {
             fwd: [f0, f1],
             bwd: [b0, b1],
             index: RTree::bulk_load(lines),
+            component,
             m_per_deg,
         }
     }

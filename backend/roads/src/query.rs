@@ -269,6 +269,14 @@ impl<'g> Router<'g> {
         let ch = g.ch(p);
         let n = ch.get_num_nodes();
         let direct = g.along(p, from, to);
+        let comp = &g.component[p.index()];
+        let (fs, ts) = (
+            &g.segments()[from.segment as usize],
+            &g.segments()[to.segment as usize],
+        );
+        if comp[fs.a as usize] != comp[ts.a as usize] {
+            return None;
+        }
         let starts: Vec<(usize, usize)> = g
             .exits(p, from)
             .into_iter()
