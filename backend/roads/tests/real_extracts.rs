@@ -1,6 +1,11 @@
 //! The road graph on the real shared OpenStreetMap drive extracts (Jakarta, Bandung, Balikpapan) and on the
 //! demo's PBF: rankings by road against rankings by air, one-way streets, fallbacks, and the stored graph.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "integration tests: an unwrap that fails is a failed assertion"
+)]
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
