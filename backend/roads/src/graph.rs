@@ -133,6 +133,8 @@ pub struct RoadGraph {
     /// Weakly connected component of each node, per profile: points in different components have no route,
     /// which is answered without a search (a CH search that finds nothing explores its whole upward space).
     pub(crate) component: [Vec<u32>; 2],
+    /// Nodes per component (indexed by the component's root node), per profile.
+    pub(crate) component_size: [Vec<u32>; 2],
     /// Metres per degree of longitude and of latitude at the graph's mean latitude (the snapping projection).
     pub(crate) m_per_deg: [f64; 2],
 }
@@ -374,6 +376,13 @@ impl RoadGraph {
             }
             (0..n as u32).map(|x| find(&mut parent, x)).collect()
         });
+        let component_size = component.clone().map(|c| {
+            let mut size = vec![0u32; n];
+            for root in c {
+                size[root as usize] += 1;
+            }
+            size
+        });
         let [f0, f1]: [Csr; 2] = fwd.try_into().unwrap_or_else(|_| unreachable!());
         let [b0, b1]: [Csr; 2] = bwd.try_into().unwrap_or_else(|_| unreachable!());
         RoadGraph {
@@ -382,6 +391,7 @@ impl RoadGraph {
             bwd: [b0, b1],
             index: RTree::bulk_load(lines),
             component,
+            component_size,
             m_per_deg,
         }
     }

@@ -14,11 +14,13 @@ use std::collections::BinaryHeap;
 
 use fast_paths::PathCalculator;
 use geo::{ConcaveHull, MultiPoint, Point, Polygon};
-use rstar::PointDistance;
 use serde::Serialize;
 
 use crate::graph::RoadGraph;
 use crate::profile::Profile;
+
+/// Components with fewer nodes are islands that [`RoadGraph::snap`] avoids when a larger one is in reach.
+pub const SMALL_COMPONENT: u32 = 50;
 
 /// A point placed on the nearest segment a profile may use.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -151,17 +153,26 @@ pub fn straight_line(
 }
 
 impl RoadGraph {
-    /// The nearest point on a segment `profile` may use, within `max_m` metres of `lonlat`.
+    /// The nearest point on a segment `profile` may use, within `max_m` metres of `lonlat`. A segment of a
+    /// small island of the graph (fewer than [`SMALL_COMPONENT`] nodes: a car park, a fragment cut off by the
+    /// extract's edge) is taken only when no segment of a larger component is within reach, so a point beside a
+    /// main road is not stranded on a fragment with no route anywhere.
     pub fn snap(&self, profile: Profile, lonlat: [f64; 2], max_m: f64) -> Option<Snap> {
         let q = self.project(lonlat);
         let max2 = max_m * max_m;
-        for line in self.index.nearest_neighbor_iter_with_distance_2(&q) {
-            let (line, d2) = line;
+        let comp = &self.component[profile.index()];
+        let size = &self.component_size[profile.index()];
+        let mut fallback = None;
+        for (line, d2) in self.index.nearest_neighbor_iter_with_distance_2(&q) {
             if d2 > max2 {
-                return None;
+                break;
             }
             let seg = &self.segments()[line.data as usize];
             if !seg.allowed[profile.index()].any() {
+                continue;
+            }
+            let small = size[comp[seg.a as usize] as usize] < SMALL_COMPONENT;
+            if small && fallback.is_some() {
                 continue;
             }
             let [a, b] = [line.geom().from, line.geom().to];
@@ -173,14 +184,18 @@ impl RoadGraph {
                 0.0
             };
             let p = [a[0] + t * dx, a[1] + t * dy];
-            return Some(Snap {
+            let snap = Snap {
                 segment: line.data,
                 t,
                 point: self.unproject(p),
-                distance_m: line.geom().distance_2(&q).sqrt(),
-            });
+                distance_m: d2.sqrt(),
+            };
+            if !small {
+                return Some(snap);
+            }
+            fallback = Some(snap);
         }
-        None
+        fallback
     }
 
     /// A [`Router`] for this graph (one per thread).
