@@ -29,7 +29,8 @@ static GRAPH_PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 async fn demo_graph() -> &'static PathBuf {
     GRAPH
         .get_or_init(|| async {
-            let path = std::env::temp_dir().join(format!("siaga-test-roads-{}.graph", std::process::id()));
+            let path =
+                std::env::temp_dir().join(format!("siaga-test-roads-{}.graph", std::process::id()));
             let said = siaga::import::import_roads(demo_streets_pbf().to_str().unwrap(), &path)
                 .await
                 .unwrap();
@@ -48,7 +49,13 @@ fn without_graph(c: &mut Config) {
     c.roads.graph = Some(std::env::temp_dir().join("siaga-test-roads-none.graph"));
 }
 
-async fn unit_at(srv: &TestServer, admin: &str, agency: &str, call_sign: &str, at: [f64; 2]) -> String {
+async fn unit_at(
+    srv: &TestServer,
+    admin: &str,
+    agency: &str,
+    call_sign: &str,
+    at: [f64; 2],
+) -> String {
     let (s, unit) = srv
         .post(
             "/api/v1/units",
@@ -122,21 +129,33 @@ async fn the_fastest_unit_by_road_is_recommended_first_with_its_route_and_turns(
     let dispatcher = srv.demo_login("dispatch.dinkes").await;
 
     let (s, recs) = srv
-        .get(&format!("/api/v1/incidents/{id}/recommendations"), &dispatcher)
+        .get(
+            &format!("/api/v1/incidents/{id}/recommendations"),
+            &dispatcher,
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{recs}");
     // The faster by road first, though the other is nearer by air.
     assert_eq!(recs["units"][0]["unit_id"], fast.as_str(), "{recs}");
     let (n, f) = (unit(&recs, &near), unit(&recs, &fast));
-    assert!(n["distance_m"].as_f64().unwrap() < f["distance_m"].as_f64().unwrap(), "{recs}");
+    assert!(
+        n["distance_m"].as_f64().unwrap() < f["distance_m"].as_f64().unwrap(),
+        "{recs}"
+    );
     for u in [n, f] {
         assert_eq!(u["basis"], "road", "{u}");
         assert!(u["fallback"].is_null(), "{u}");
         assert!(u["snap_m"].as_f64().unwrap() < 50.0, "{u}");
-        assert!(u["route_m"].as_f64().unwrap() > u["distance_m"].as_f64().unwrap(), "{u}");
+        assert!(
+            u["route_m"].as_f64().unwrap() > u["distance_m"].as_f64().unwrap(),
+            "{u}"
+        );
         assert_eq!(u["eta_s"], u["travel_time_s"], "{u}");
     }
-    let (tn, tf) = (n["travel_time_s"].as_f64().unwrap(), f["travel_time_s"].as_f64().unwrap());
+    let (tn, tf) = (
+        n["travel_time_s"].as_f64().unwrap(),
+        f["travel_time_s"].as_f64().unwrap(),
+    );
     assert!(tn - tf > 120.0, "by road {tn} s against {tf} s: {recs}");
     assert!(recs["incident_snap_m"].as_f64().unwrap() < 50.0, "{recs}");
     // The fixture's own ambulances are in Batam, far from any road of the graph: the straight line, explained.
@@ -150,7 +169,10 @@ async fn the_fastest_unit_by_road_is_recommended_first_with_its_route_and_turns(
 
     // The route of the fastest: a line from the unit to the incident, with a turn list and the same totals.
     let (s, route) = srv
-        .get(&format!("/api/v1/incidents/{id}/route?unit_id={fast}"), &dispatcher)
+        .get(
+            &format!("/api/v1/incidents/{id}/route?unit_id={fast}"),
+            &dispatcher,
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{route}");
     assert_eq!(route["type"], "Feature");
@@ -161,23 +183,39 @@ async fn the_fastest_unit_by_road_is_recommended_first_with_its_route_and_turns(
     assert_eq!(coords[coords.len() - 1], json!(INCIDENT), "{route}");
     let p = &route["properties"];
     assert_eq!(p["basis"], "road", "{route}");
-    assert!((p["travel_time_s"].as_f64().unwrap() - tf).abs() < 0.01, "{route}");
+    assert!(
+        (p["travel_time_s"].as_f64().unwrap() - tf).abs() < 0.01,
+        "{route}"
+    );
     let turns = p["turns"].as_array().unwrap();
     assert_eq!(turns[0]["maneuver"], "depart", "{route}");
     assert_eq!(turns[turns.len() - 1]["maneuver"], "arrive", "{route}");
-    assert!(turns.iter().any(|t| !t["street"].as_str().unwrap().is_empty()), "{route}");
+    assert!(
+        turns
+            .iter()
+            .any(|t| !t["street"].as_str().unwrap().is_empty()),
+        "{route}"
+    );
 
     // Bad asks: an unknown unit is a 404, a missing unit_id names the field.
     let (s, v) = srv
-        .get(&format!("/api/v1/incidents/{id}/route?unit_id=nope"), &dispatcher)
+        .get(
+            &format!("/api/v1/incidents/{id}/route?unit_id=nope"),
+            &dispatcher,
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
-    let (s, v) = srv.get(&format!("/api/v1/incidents/{id}/route"), &dispatcher).await;
+    let (s, v) = srv
+        .get(&format!("/api/v1/incidents/{id}/route"), &dispatcher)
+        .await;
     assert!(s.is_client_error(), "{v}");
     // Another OPD's dispatcher does not see this incident's routes.
     let damkar = srv.demo_login("dispatch.damkar").await;
     let (s, v) = srv
-        .get(&format!("/api/v1/incidents/{id}/route?unit_id={fast}"), &damkar)
+        .get(
+            &format!("/api/v1/incidents/{id}/route?unit_id={fast}"),
+            &damkar,
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
 }
@@ -198,7 +236,10 @@ async fn without_a_road_graph_recommendations_say_they_are_straight_line(engine:
     let id = incident_for_dinkes(&srv, &dinkes).await;
     let dispatcher = srv.demo_login("dispatch.dinkes").await;
     let (s, recs) = srv
-        .get(&format!("/api/v1/incidents/{id}/recommendations"), &dispatcher)
+        .get(
+            &format!("/api/v1/incidents/{id}/recommendations"),
+            &dispatcher,
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{recs}");
     let u = unit(&recs, &fast);
@@ -207,10 +248,20 @@ async fn without_a_road_graph_recommendations_say_they_are_straight_line(engine:
     assert!((u["route_m"].as_f64().unwrap() - u["distance_m"].as_f64().unwrap()).abs() < 1e-6);
     assert!(recs["incident_snap_m"].is_null(), "{recs}");
     let (s, route) = srv
-        .get(&format!("/api/v1/incidents/{id}/route?unit_id={fast}"), &dispatcher)
+        .get(
+            &format!("/api/v1/incidents/{id}/route?unit_id={fast}"),
+            &dispatcher,
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{route}");
     assert_eq!(route["properties"]["basis"], "straight_line", "{route}");
-    assert_eq!(route["geometry"]["coordinates"].as_array().unwrap().len(), 2, "{route}");
-    assert!(route["properties"]["turns"].as_array().unwrap().is_empty(), "{route}");
+    assert_eq!(
+        route["geometry"]["coordinates"].as_array().unwrap().len(),
+        2,
+        "{route}"
+    );
+    assert!(
+        route["properties"]["turns"].as_array().unwrap().is_empty(),
+        "{route}"
+    );
 }

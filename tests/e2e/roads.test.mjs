@@ -116,7 +116,8 @@ test('the dispatcher sees drive-time ETAs and the chosen unit\'s route on the ma
   await loginAs(phone, 'amb01');
   const route = phone.getByTestId('route');
   await route.waitFor({ timeout: 20_000 });
-  assert.equal(await route.getAttribute('data-basis'), 'road');
+  const crewRoute = await api(server.url, 'GET', `/api/v1/incidents/${inc.id}/route?unit_id=${amb.id}`, desk.token);
+  assert.equal(await route.getAttribute('data-basis'), 'road', JSON.stringify({ ...crewRoute.body.properties, turns: undefined }) + JSON.stringify(recs.body.units.map((u) => [u.call_sign, u.basis, u.fallback])));
   await route.locator('summary').click();
   const turns = phone.locator('[data-testid="turns"] li');
   assert.ok((await turns.count()) >= 2);

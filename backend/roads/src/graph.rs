@@ -133,8 +133,10 @@ pub struct RoadGraph {
     /// Weakly connected component of each node, per profile: points in different components have no route,
     /// which is answered without a search (a CH search that finds nothing explores its whole upward space).
     pub(crate) component: [Vec<u32>; 2],
-    /// Nodes per component (indexed by the component's root node), per profile.
-    pub(crate) component_size: [Vec<u32>; 2],
+    /// Size of each node's strongly connected component, per profile: a node of a small one (a one-way stub
+    /// where the extract was cut, a car park behind a one-way gate) can be left or reached only through few
+    /// nodes, so snapping prefers large ones.
+    pub(crate) scc_size: [Vec<u32>; 2],
     /// Metres per degree of longitude and of latitude at the graph's mean latitude (the snapping projection).
     pub(crate) m_per_deg: [f64; 2],
 }
@@ -376,13 +378,7 @@ impl RoadGraph {
             }
             (0..n as u32).map(|x| find(&mut parent, x)).collect()
         });
-        let component_size = component.clone().map(|c| {
-            let mut size = vec![0u32; n];
-            for root in c {
-                size[root as usize] += 1;
-            }
-            size
-        });
+        let scc_size = [0usize, 1].map(|i| strong_component_sizes(&fwd[i], &bwd[i], n));
         let [f0, f1]: [Csr; 2] = fwd.try_into().unwrap_or_else(|_| unreachable!());
         let [b0, b1]: [Csr; 2] = bwd.try_into().unwrap_or_else(|_| unreachable!());
         RoadGraph {
@@ -391,7 +387,7 @@ impl RoadGraph {
             bwd: [b0, b1],
             index: RTree::bulk_load(lines),
             component,
-            component_size,
+            scc_size,
             m_per_deg,
         }
     }
@@ -533,4 +529,56 @@ impl RoadGraph {
     pub(crate) fn unproject(&self, xy: [f64; 2]) -> [f64; 2] {
         [xy[0] / self.m_per_deg[0], xy[1] / self.m_per_deg[1]]
     }
+}
+
+/// For each node, the number of nodes in its strongly connected component (Kosaraju, iterative).
+fn strong_component_sizes(fwd: &Csr, bwd: &Csr, n: usize) -> Vec<u32> {
+    let mut order = Vec::with_capacity(n);
+    let mut seen = vec![false; n];
+    let mut stack: Vec<(u32, usize)> = Vec::new();
+    for start in 0..n as u32 {
+        if seen[start as usize] {
+            continue;
+        }
+        seen[start as usize] = true;
+        stack.push((start, 0));
+        while let Some(top) = stack.last_mut() {
+            let (node, i) = *top;
+            let arcs = fwd.of(node);
+            if i < arcs.len() {
+                top.1 += 1;
+                let to = arcs[i].to;
+                if !seen[to as usize] {
+                    seen[to as usize] = true;
+                    stack.push((to, 0));
+                }
+            } else {
+                order.push(node);
+                stack.pop();
+            }
+        }
+    }
+    let mut comp = vec![u32::MAX; n];
+    let mut sizes = Vec::new();
+    let mut todo = Vec::new();
+    for &start in order.iter().rev() {
+        if comp[start as usize] != u32::MAX {
+            continue;
+        }
+        let id = sizes.len() as u32;
+        let mut size = 0u32;
+        comp[start as usize] = id;
+        todo.push(start);
+        while let Some(node) = todo.pop() {
+            size += 1;
+            for arc in bwd.of(node) {
+                if comp[arc.to as usize] == u32::MAX {
+                    comp[arc.to as usize] = id;
+                    todo.push(arc.to);
+                }
+            }
+        }
+        sizes.push(size);
+    }
+    comp.iter().map(|c| sizes[*c as usize]).collect()
 }

@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::graph::RoadGraph;
 use crate::profile::Profile;
 
-/// Components with fewer nodes are islands that [`RoadGraph::snap`] avoids when a larger one is in reach.
+/// Strongly connected components with fewer nodes are islands that [`RoadGraph::snap`] avoids when a larger one is in reach.
 pub const SMALL_COMPONENT: u32 = 50;
 
 /// A point placed on the nearest segment a profile may use.
@@ -153,15 +153,14 @@ pub fn straight_line(
 }
 
 impl RoadGraph {
-    /// The nearest point on a segment `profile` may use, within `max_m` metres of `lonlat`. A segment of a
-    /// small island of the graph (fewer than [`SMALL_COMPONENT`] nodes: a car park, a fragment cut off by the
-    /// extract's edge) is taken only when no segment of a larger component is within reach, so a point beside a
-    /// main road is not stranded on a fragment with no route anywhere.
+    /// The nearest point on a segment `profile` may use, within `max_m` metres of `lonlat`. A segment that
+    /// leads only into a small strongly connected component (fewer than [`SMALL_COMPONENT`] nodes: a one-way
+    /// stub where the extract was cut, a fragment, a car park) is taken only when no segment of a larger one is
+    /// within reach, so a point beside a main road is not stranded where no route leads in or out.
     pub fn snap(&self, profile: Profile, lonlat: [f64; 2], max_m: f64) -> Option<Snap> {
         let q = self.project(lonlat);
         let max2 = max_m * max_m;
-        let comp = &self.component[profile.index()];
-        let size = &self.component_size[profile.index()];
+        let size = &self.scc_size[profile.index()];
         let mut fallback = None;
         for (line, d2) in self.index.nearest_neighbor_iter_with_distance_2(&q) {
             if d2 > max2 {
@@ -171,7 +170,9 @@ impl RoadGraph {
             if !seg.allowed[profile.index()].any() {
                 continue;
             }
-            let small = size[comp[seg.a as usize] as usize] < SMALL_COMPONENT;
+            // Both ends in a large strongly connected component: the point can be left and reached.
+            let small =
+                size[seg.a as usize] < SMALL_COMPONENT || size[seg.b as usize] < SMALL_COMPONENT;
             if small && fallback.is_some() {
                 continue;
             }

@@ -202,7 +202,12 @@ pub async fn incident_route(
     Path(id): Path<String>,
     AppQuery(q): AppQuery<RouteQuery>,
 ) -> ApiResult<Json<service::RouteView>> {
-    actor.require(&[Role::Dispatcher, Role::Supervisor, Role::Admin, Role::Responder])?;
+    actor.require(&[
+        Role::Dispatcher,
+        Role::Supervisor,
+        Role::Admin,
+        Role::Responder,
+    ])?;
     Ok(Json(service::route(&state, &actor, &id, &q.unit_id).await?))
 }
 

@@ -32,8 +32,8 @@ pub use file::{
     check_new_incident, file, link_call,
 };
 pub use recommend::{
-    EtaBasis, EtaFallback, FacilityRecommendation, RecommendationsView, RouteView,
-    UnitExclusion, UnitRecommendation, recommendations, route,
+    EtaBasis, EtaFallback, FacilityRecommendation, RecommendationsView, RouteView, UnitExclusion,
+    UnitRecommendation, recommendations, route,
 };
 pub use views::{
     AssignmentView, ClockView, DuplicateView, IncidentAgencyView, IncidentView, duplicates, get,

@@ -200,7 +200,11 @@ pub async fn recommendations(
         .iter()
         .map(|c| {
             // The straight-line speed of the type, recovered from the index's own estimate.
-            let kmh = if c.eta_s > 0.0 { c.distance_m / c.eta_s * 3.6 } else { 40.0 };
+            let kmh = if c.eta_s > 0.0 {
+                c.distance_m / c.eta_s * 3.6
+            } else {
+                40.0
+            };
             let e = match state.geo.unit(&c.unit_id) {
                 Some(u) => estimate(router.as_mut(), u.position, p, kmh, snap_max_m),
                 None => Estimate {
@@ -293,21 +297,21 @@ fn facilities(
         .map(|(f, d)| {
             let e = estimate(router.as_deref_mut(), p, f.position, 40.0, snap_max_m);
             FacilityRecommendation {
-            travel_time_s: e.travel_time_s,
-            route_m: e.route_m,
-            basis: e.basis,
-            id: f.id,
-            name: f.name,
-            kind: serde_json::to_value(f.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-            position: LonLat {
-                lon: f.position.lon(),
-                lat: f.position.lat(),
-            },
-            distance_m: d,
-        }
+                travel_time_s: e.travel_time_s,
+                route_m: e.route_m,
+                basis: e.basis,
+                id: f.id,
+                name: f.name,
+                kind: serde_json::to_value(f.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                position: LonLat {
+                    lon: f.position.lon(),
+                    lat: f.position.lat(),
+                },
+                distance_m: d,
+            }
         })
         .collect();
     out.sort_by(|a, b| a.travel_time_s.total_cmp(&b.travel_time_s));
