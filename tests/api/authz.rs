@@ -487,6 +487,13 @@ fn table(ids: &Ids) -> Vec<Row> {
         )
         .id(&ids.incident),
         row(
+            "get",
+            "/api/v1/incidents/{id}/route",
+            Policy::Only(&[Admin, Supervisor, OwnDispatcher]),
+        )
+        .id(&ids.incident)
+        .query(format!("unit_id={}", ids.spare_unit)),
+        row(
             "post",
             "/api/v1/incidents/{id}/assignments",
             Policy::Only(&[OwnDispatcher]),

@@ -23,6 +23,7 @@ mod map;
 mod persistence;
 mod push;
 mod radio;
+mod roads;
 mod routing;
 mod scope;
 mod simulate;

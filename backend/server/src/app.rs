@@ -30,6 +30,9 @@ pub async fn serve(
     // moved on another instance meanwhile is not missed by this instance's index.
     let head = state.store.last_event_seq().await?;
     state.geo.reload(&state.store).await?;
+    let roads = state.config.roads_graph_path();
+    let geo = state.geo.clone();
+    tokio::task::spawn_blocking(move || geo.load_roads(&roads)).await??;
     start_live(&state, head);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let runner = crate::sla_runner::start(state.clone(), stop_rx.clone());

@@ -292,6 +292,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli, None)?;
             crate::reports::run_cli(&config, args).await
         }
+        Command::Import {
+            what: crate::import::ImportCommand::Roads { file, out },
+        } => {
+            let config = load_config(&cli, None)?;
+            init_logging(config.log_format);
+            let out = out.clone().unwrap_or_else(|| config.roads_graph_path());
+            println!("{}", crate::import::import_roads(file, &out).await?);
+            Ok(())
+        }
         Command::Import { what } => {
             let config = load_config(&cli, None)?;
             init_logging(config.log_format);

@@ -44,6 +44,8 @@ pub struct Config {
     pub routing: RoutingConfig,
     /// Map client: the offline basemap.
     pub map: MapConfig,
+    /// The road graph for drive-time recommendations and routes.
+    pub roads: RoadsConfig,
     /// Alerts on responders' phones: the re-alert interval and Web Push (VAPID).
     pub push: PushConfig,
 }
@@ -218,6 +220,46 @@ impl MapConfig {
     }
 }
 
+/// The `[roads]` section: the prepared road graph (`siaga import roads FILE.osm.pbf` writes it).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoadsConfig {
+    /// The prepared graph file; `None` means `roads.graph` in `data_dir`. Loaded at start when it exists;
+    /// without it recommendations and routes fall back to the straight line and say so.
+    pub graph: Option<PathBuf>,
+    /// A point farther than this many metres from every road its vehicle may use is off the graph.
+    pub snap_max_m: f64,
+}
+
+impl Default for RoadsConfig {
+    fn default() -> Self {
+        RoadsConfig {
+            graph: None,
+            snap_max_m: 500.0,
+        }
+    }
+}
+
+impl RoadsConfig {
+    fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.snap_max_m.is_finite() && (1.0..=50_000.0).contains(&self.snap_max_m),
+            "roads.snap_max_m must be between 1 and 50000 metres"
+        );
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Where the prepared road graph is kept: `roads.graph`, else `roads.graph` in `data_dir`.
+    pub fn roads_graph_path(&self) -> PathBuf {
+        self.roads
+            .graph
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("roads.graph"))
+    }
+}
+
 /// Dispatch rules. SLA targets default to `siaga_core::sla::SlaPolicy::defaults()`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -357,6 +399,7 @@ impl Default for Config {
             dispatch: DispatchConfig::default(),
             routing: RoutingConfig::default(),
             map: MapConfig::default(),
+            roads: RoadsConfig::default(),
             push: PushConfig::default(),
         }
     }
@@ -451,6 +494,7 @@ impl Config {
         self.http.validate()?;
         self.routing.validate()?;
         self.map.validate()?;
+        self.roads.validate()?;
         self.push.validate()?;
         Ok(())
     }

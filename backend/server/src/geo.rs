@@ -104,6 +104,8 @@ struct Static {
 pub struct Geo {
     statics: Arc<RwLock<Arc<Static>>>,
     units: Arc<RwLock<UnitIndex>>,
+    /// The prepared road graph, when one is loaded (`[roads] graph`).
+    roads: Arc<RwLock<Option<Arc<siaga_roads::RoadGraph>>>>,
     /// Positions older than this are not recommended.
     pub stale_after_ms: i64,
 }
@@ -214,6 +216,7 @@ impl Geo {
                 gazetteer: Gazetteer::default(),
             }))),
             units: Arc::new(RwLock::new(UnitIndex::new())),
+            roads: Arc::new(RwLock::new(None)),
             stale_after_ms: 60 * 60 * 1000,
         }
     }
@@ -445,6 +448,35 @@ impl Geo {
             .into_iter()
             .map(|n| (n.facility.clone(), n.distance_m))
             .collect()
+    }
+
+    /// The road graph, if one is loaded.
+    pub fn roads(&self) -> Option<Arc<siaga_roads::RoadGraph>> {
+        self.roads.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Loads the prepared road graph at `path` when the file exists (none: the straight-line fallback). A file
+    /// that is there but unreadable or not a prepared graph is an error, so a broken graph fails at start.
+    pub fn load_roads(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        if !path.exists() {
+            tracing::info!(path = %path.display(), "no road graph: recommendations use the straight line");
+            return Ok(());
+        }
+        let graph = siaga_roads::RoadGraph::load(path)
+            .with_context(|| format!("roads.graph: {}", path.display()))?;
+        let stats = graph.stats();
+        tracing::info!(path = %path.display(), nodes = stats.nodes, segments = stats.segments, "road graph loaded");
+        *self.roads.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(graph));
+        Ok(())
+    }
+
+    /// A unit's indexed state (type, status, last position).
+    pub fn unit(&self, unit_id: &str) -> Option<UnitState> {
+        self.units
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(unit_id)
+            .cloned()
     }
 
     /// Updates a unit's position in place (from a GPS fix).

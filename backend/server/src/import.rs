@@ -57,6 +57,17 @@ pub enum ImportCommand {
         /// The `.osm.pbf` file.
         file: String,
     },
+    /// The road graph for drive-time recommendations and routes, from an OpenStreetMap extract (`.osm.pbf`)
+    /// or a GeoJSON drive extract: drivable ways per vehicle profile, prepared as contraction hierarchies and
+    /// written to `[roads] graph` (default `roads.graph` in `data_dir`) for `siaga serve` to load at start.
+    /// Needs no database. A file that cannot be read changes nothing.
+    Roads {
+        /// The `.osm.pbf` (or `.geojson`) file.
+        file: String,
+        /// Write the prepared graph here instead of the configured path.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Agencies (OPD) and their service areas from CSV (`id,name,agency_type,region_codes`) or GeoJSON
     /// (polygon service areas). Adds or updates by id (used as the agency code).
     Opd {
@@ -130,7 +141,33 @@ pub async fn run(store: &Store, cmd: &ImportCommand, now: i64) -> anyhow::Result
         ImportCommand::Gazetteer { file } => import_gazetteer(store, file, now).await,
         ImportCommand::Osm { file } => import_osm(store, file, now).await,
         ImportCommand::Opd { file } => import_opd(store, file, now).await,
+        ImportCommand::Roads { file, out } => {
+            let out = out.clone().unwrap_or_else(|| "data/roads.graph".into());
+            import_roads(file, &out).await
+        }
     }
+}
+
+/// Prepares the road graph of `file` and writes it to `out` (through a temporary file renamed into place).
+pub async fn import_roads(file: &str, out: &Path) -> anyhow::Result<String> {
+    let (input, output) = (std::path::PathBuf::from(file), out.to_owned());
+    let started = std::time::Instant::now();
+    let graph = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let graph = siaga_roads::RoadGraph::prepare_file(&input)
+            .with_context(|| format!("reading roads from {}", input.display()))?;
+        graph.save(&output)?;
+        Ok(graph.stats())
+    })
+    .await??;
+    Ok(format!(
+        "road graph: {} nodes, {} segments ({} car, {} motorbike directed edges), prepared in {:.1} s, written to {}",
+        graph.nodes,
+        graph.segments,
+        graph.car_edges,
+        graph.motorbike_edges,
+        started.elapsed().as_secs_f64(),
+        out.display()
+    ))
 }
 
 /// Replaces one level of regions.

@@ -884,6 +884,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents/{id}/route": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A unit's route to the incident over the road graph: a GeoJSON LineString Feature with the travel time,
+         *     length, basis (`road` or the explained `straight_line` fallback), snap distances and turn list.
+         */
+        get: operations["incident_route"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/incidents/{id}/timeline": {
         parameters: {
             query?: never;
@@ -2346,6 +2366,16 @@ export interface components {
             agency_ids: components["schemas"]["ShortText"][];
             note?: null | components["schemas"]["Note"];
         };
+        /**
+         * @description Which estimate a travel time is.
+         * @enum {string}
+         */
+        EtaBasis: "road" | "straight_line";
+        /**
+         * @description Why a travel time fell back to the straight line.
+         * @enum {string}
+         */
+        EtaFallback: "no_graph" | "start_off_road" | "end_off_road" | "no_path";
         /** @description The fields every domain event frame carries beside its payload. */
         EventEnvelope: {
             /**
@@ -2391,6 +2421,17 @@ export interface components {
             position: components["schemas"]["LonLat"];
             /** Format: double */
             distance_m: number;
+            /**
+             * Format: double
+             * @description Drive time from the incident in seconds, by `basis`.
+             */
+            travel_time_s: number;
+            /**
+             * Format: double
+             * @description Route length in metres (straight line when `basis` is `straight_line`).
+             */
+            route_m: number;
+            basis: components["schemas"]["EtaBasis"];
         };
         /** @description One field a correction changed. */
         FieldChange: {
@@ -2783,6 +2824,13 @@ export interface components {
             /** @description What the report covers. */
             scope: components["schemas"]["ScopeView"];
         };
+        /** @description A GeoJSON LineString geometry. */
+        LineStringGeometry: {
+            /** @description Always `LineString`. */
+            type: string;
+            /** @description `[lon, lat]` positions from the unit to the incident. */
+            coordinates: number[][];
+        };
         /** @description A call to link to an existing incident. */
         LinkCallRequest: {
             call_id: components["schemas"]["ShortText"];
@@ -3044,7 +3092,14 @@ export interface components {
         };
         /** @description What to send. */
         RecommendationsView: {
+            /** @description Fastest first. */
             units: components["schemas"]["UnitRecommendation"][];
+            /**
+             * Format: double
+             * @description Distance from the incident's position to the road it was snapped to, metres (none without a graph or
+             *     off the roads).
+             */
+            incident_snap_m?: number | null;
             excluded: components["schemas"]["UnitExclusion"][];
             facilities: components["schemas"]["FacilityRecommendation"][];
         };
@@ -3096,6 +3151,26 @@ export interface components {
          * @enum {string}
          */
         Role: "call_taker" | "dispatcher" | "responder" | "supervisor" | "admin" | "integration";
+        /** @description The totals and turns of a route. */
+        RouteProperties: {
+            unit_id: string;
+            incident_id: string;
+            /** Format: double */
+            travel_time_s: number;
+            /** Format: double */
+            route_m: number;
+            basis: components["schemas"]["EtaBasis"];
+            fallback?: null | components["schemas"]["EtaFallback"];
+            /**
+             * Format: double
+             * @description Snap distances of the unit's fix and of the incident, metres.
+             */
+            unit_snap_m?: number | null;
+            /** Format: double */
+            incident_snap_m?: number | null;
+            /** @description Empty for a straight line. */
+            turns: components["schemas"]["TurnView"][];
+        };
         /** @description The caller's locus, sent by the call taker. */
         RouteRequest: {
             region_code?: null | components["schemas"]["ShortText"];
@@ -3106,6 +3181,13 @@ export interface components {
             lon?: number | null;
             /** Format: double */
             lat?: number | null;
+        };
+        /** @description A unit's route to an incident as a GeoJSON Feature (a straight two-point line when there is no road route). */
+        RouteView: {
+            /** @description Always `Feature`. */
+            type: string;
+            geometry: components["schemas"]["LineStringGeometry"];
+            properties: components["schemas"]["RouteProperties"];
         };
         /** @description What an upload stored. */
         ScheduleUploadView: {
@@ -3373,6 +3455,21 @@ export interface components {
         };
         /** @description A note in an incident's timeline (what the crew or a dispatcher learnt); at most 2000 characters. */
         TimelineNote: string;
+        /** @description One line of a route's turn list. */
+        TurnView: {
+            /**
+             * @description `depart`, `straight`, `slight_left`, `slight_right`, `left`, `right`, `sharp_left`, `sharp_right`,
+             *     `u_turn` or `arrive`.
+             */
+            maneuver: string;
+            /** @description The street's name or ref (`""` when unnamed). */
+            street: string;
+            /**
+             * Format: double
+             * @description Metres to drive on it.
+             */
+            distance_m: number;
+        };
         /** @description `unit.created`: a unit joined an agency's fleet. */
         UnitCreated: {
             unit_id: string;
@@ -3440,9 +3537,26 @@ export interface components {
             distance_m: number;
             /**
              * Format: double
-             * @description Estimated travel time in seconds at the unit type's configured speed.
+             * @description Estimated travel time in seconds: `travel_time_s`.
              */
             eta_s: number;
+            /**
+             * Format: double
+             * @description Estimated travel time in seconds, by `basis`.
+             */
+            travel_time_s: number;
+            /**
+             * Format: double
+             * @description Route length in metres (the straight-line distance when `basis` is `straight_line`).
+             */
+            route_m: number;
+            basis: components["schemas"]["EtaBasis"];
+            fallback?: null | components["schemas"]["EtaFallback"];
+            /**
+             * Format: double
+             * @description Distance from the unit's fix to the road it was snapped to, metres.
+             */
+            snap_m?: number | null;
         };
         /**
          * @description Where a unit stands in its duty cycle. Only `available` units are recommended.
@@ -7397,6 +7511,81 @@ export interface operations {
                 };
             };
             /** @description the body does not have the expected shape */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    incident_route: {
+        parameters: {
+            query: {
+                /** @description The unit whose route (from its last fix) is asked. */
+                unit_id: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RouteView"];
+                };
+            };
+            /** @description a query parameter is malformed; `field` names it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -39,6 +39,7 @@ export type DuplicateView = Schemas['DuplicateView'];
 export type Located = Schemas['Location'];
 export type PlaceView = Schemas['PlaceView'];
 export type Recommendations = Schemas['RecommendationsView'];
+export type RouteView = Schemas['RouteView'];
 
 export type AssignmentStatus = Schemas['AssignmentStatus'];
 export type AssignmentView = Schemas['AssignmentView'];

@@ -204,6 +204,36 @@ pub async fn recommendations(
     Ok(Json(service::recommendations(&state, &actor, &id).await?))
 }
 
+/// Query of [`incident_route`].
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RouteQuery {
+    /// The unit whose route (from its last fix) is asked.
+    pub unit_id: String,
+}
+
+/// A unit's route to the incident over the road graph: a GeoJSON LineString Feature with the travel time,
+/// length, basis (`road` or the explained `straight_line` fallback), snap distances and turn list.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}/route", tag = "incidents", security(("bearer" = [])),
+    params(("id" = String, Path), RouteQuery), responses(
+    (status = 200, body = service::RouteView), (status = 403, body = super::error::ErrorBody),
+    (status = 404, body = super::error::ErrorBody), (status = 422, body = super::error::ErrorBody)))]
+pub async fn incident_route(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    AppQuery(q): AppQuery<RouteQuery>,
+) -> ApiResult<Json<service::RouteView>> {
+    actor.require(&[
+        Role::Dispatcher,
+        Role::Supervisor,
+        Role::Admin,
+        Role::Responder,
+    ])?;
+    Ok(Json(service::route(&state, &actor, &id, &q.unit_id).await?))
+}
+
 /// Assigns a unit of the dispatcher's OPD. The unit must be available; two dispatchers racing for one unit
 /// cannot both win (the unit's status change is guarded).
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/assignments", tag = "incidents", security(("bearer" = [])),

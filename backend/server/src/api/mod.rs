@@ -160,6 +160,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::reject_incident))
         .routes(routes!(incidents::escalate_incident))
         .routes(routes!(incidents::recommendations))
+        .routes(routes!(incidents::incident_route))
         .routes(routes!(incidents::create_assignment))
         .routes(routes!(incidents::close_incident))
         .routes(routes!(incidents::cancel_incident))

@@ -14,13 +14,14 @@
 //! This module wires the pieces: REST and the socket feed `state.ts`, whose changes the `view_*` modules draw.
 
 import { ApiError, get, getOptional, patch, post } from '../../api/client';
-import type { Agency, AssignmentView, CancelRequest, IncidentView, Recommendations, Unit } from '../../api/types';
+import type { Agency, AssignmentView, CancelRequest, IncidentView, Recommendations, RouteView, Unit } from '../../api/types';
 import { t } from '../../i18n';
 import { connectLive } from '../../live/connect';
 import { createMap, fitTo, geojsonPoints, openedOnSavedView } from '../../map/map';
 import { mountBoundaries } from '../../map/layers/boundaries';
 import { mountFacilities } from '../../map/layers/facilities';
 import { mountIncidents } from '../../map/layers/incidents';
+import { mountRoute } from '../../map/layers/route';
 import { mountUnits } from '../../map/layers/units';
 import type { PageContext } from '../../main';
 import { h, replace } from '../../ui/dom';
@@ -106,6 +107,8 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   const boundaries = mountBoundaries(map);
   const facilities = mountFacilities(map);
   const layers = { units: mountUnits(map, (id) => store.update((s) => selectUnit(s, id))), incidents: mountIncidents(map, (id) => select(id)) };
+  const routeLayer = mountRoute(map);
+  let routeAsked = 0;
   for (const [key, layer] of [
     ['disp.layer_boundaries', boundaries],
     ['disp.layer_facilities', facilities],
@@ -207,6 +210,15 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       shell.toast(t('merge.done', { dup: number, master: master.number }));
     },
     assign,
+    showRoute(incidentId, unitId) {
+      const asked = ++routeAsked;
+      get<RouteView>(`${incidentPath(incidentId)}/route?unit_id=${encodeURIComponent(unitId)}`)
+        .then((route) => {
+          // A later ask, or another incident selected meanwhile, wins.
+          if (asked === routeAsked && store.get().selected === incidentId) routeLayer.update(route);
+        })
+        .catch(() => shell.toast(t('disp.route_failed'), 'error'));
+    },
     async cancelAssignment(a) {
       const ok = await moveAssignment(a.id, { status: 'cancelled' });
       if (ok) shell.toast(t('disp.assignment_cancelled', { unit: store.get().units.get(a.unit_id)?.call_sign ?? '' }));
@@ -259,6 +271,10 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       );
     }
     syncMap(layers, next, prev);
+    if (prev && prev.selected !== next.selected) {
+      routeAsked++;
+      routeLayer.update(null);
+    }
     queueView.render(next, prev);
     unitView.render(next);
     detailView.render(next);

@@ -304,7 +304,7 @@ describe('dispatcher recommendations', () => {
 });
 
 describe('dispatcher recommendations follow the units', () => {
-  const recs: Recommendations = { units: [], excluded: [], facilities: [] };
+  const recs: Recommendations = { units: [], incident_snap_m: null, excluded: [], facilities: [] };
 
   function shown(units: Unit[]): DispatcherState {
     let s = selectIncident(loaded([incident('a', { status: 'verified' })], units), 'a');

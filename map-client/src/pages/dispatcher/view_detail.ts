@@ -54,6 +54,8 @@ export interface DetailHandlers {
   mergeIncident(incidentId: string, into: string): Promise<void>;
   /** Assigns the unit; resolves false when it failed (the handler has told the user). */
   assign(incidentId: string, unitId: string, callSign: string): Promise<boolean>;
+  /** Draws a recommended unit's route to the incident on the map. */
+  showRoute(incidentId: string, unitId: string): void;
   /** Withdraws the assignment; resolves false when it failed. */
   cancelAssignment(a: AssignmentView): Promise<boolean>;
   /** Cancels the assignment and assigns `unitId` instead, as one action; resolves false when a step failed. */
@@ -388,8 +390,24 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
             recs.units.map((r, index) =>
               h(
                 'li',
-                {},
-                h('span', {}, h('strong', {}, r.call_sign), ' · ', t('disp.distance_eta', { km: km(r.distance_m), min: minutes(r.eta_s) })),
+                { 'data-unit-id': r.unit_id, 'data-basis': r.basis },
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'rec-route linklike',
+                    'data-route-unit': r.unit_id,
+                    title: t('disp.show_route'),
+                    onclick: () => handlers.showRoute(inc.id, r.unit_id),
+                  },
+                  h('strong', {}, r.call_sign),
+                  ' · ',
+                  h(
+                    'span',
+                    { 'data-testid': 'rec-eta' },
+                    t(r.basis === 'road' ? 'disp.eta_road' : 'disp.eta_straight', { min: minutes(r.travel_time_s), km: km(r.route_m) }),
+                  ),
+                ),
                 h(
                   'button',
                   {

@@ -7,7 +7,7 @@
 //! acknowledged, keeps the screen awake on duty and subscribes the phone to Web Push.
 
 import { ApiError, get, getOptional, post, request } from '../../api/client';
-import type { AssignmentView, ClientConfig, IncidentView } from '../../api/types';
+import type { AssignmentView, ClientConfig, IncidentView, RouteView } from '../../api/types';
 import { t, tk } from '../../i18n';
 import { connectLive } from '../../live/connect';
 import type { PageContext } from '../../main';
@@ -174,14 +174,22 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     const current = currentAssignment(list);
     const queued = (await outbox.pending()).length;
     let incident: IncidentView | null = null;
+    let route: RouteView | null = null;
     if (current) {
+      const path = `/api/v1/incidents/${encodeURIComponent(current.incident_id)}`;
       try {
-        incident = await get<IncidentView>(`/api/v1/incidents/${encodeURIComponent(current.incident_id)}`);
+        incident = await get<IncidentView>(path);
       } catch {
         incident = null;
       }
+      try {
+        route = await get<RouteView>(`${path}/route?unit_id=${encodeURIComponent(current.unit_id)}`);
+      } catch {
+        // No route (offline, or the unit has no fix yet): the card shows the straight distance as before.
+        route = null;
+      }
     }
-    store.update((s) => refreshed(s, current, incident, queued));
+    store.update((s) => refreshed(s, current, incident, queued, route));
   }
 
   // Position sharing while on duty: fixes are throttled and not queued offline, because only the newest

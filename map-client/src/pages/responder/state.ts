@@ -2,7 +2,7 @@
 //! while taps wait in the outbox, the phone's position, and the notes about the outbox and position sharing.
 //! Pure transitions and selectors only: no DOM, no fetch, no IndexedDB, no clock (callers pass `now`).
 
-import type { AssignmentStatus, AssignmentView, DeclineReason, IncidentView, LonLat } from '../../api/types';
+import type { AssignmentStatus, AssignmentView, DeclineReason, IncidentView, LonLat, RouteView } from '../../api/types';
 import { assignmentChangeOf, isAssignmentEvent, isIncidentEvent, type LiveEvent } from '../../live/events';
 import { haversine_m } from '../../ui/format';
 
@@ -26,6 +26,8 @@ export const POSITION_INTERVAL_MS = 10_000;
 export interface ResponderState {
   readonly current: AssignmentView | null;
   readonly incident: IncidentView | null;
+  /** The unit's route to the incident (road, or the explained straight line), when it could be read. */
+  readonly route: RouteView | null;
   /** Status shown while taps are queued: the last queued target, so the next button is offered at once. */
   readonly optimistic: AssignmentStatus | null;
   readonly here: LonLat | null;
@@ -58,7 +60,7 @@ export interface Step {
 }
 
 export function initialState(): ResponderState {
-  return { current: null, incident: null, optimistic: null, here: null, queued: 0, online: true, position: null, cancelled: null };
+  return { current: null, incident: null, route: null, optimistic: null, here: null, queued: 0, online: true, position: null, cancelled: null };
 }
 
 // ---- selectors ----
@@ -166,12 +168,18 @@ export function fixDue(lastSentAt: number, now: number): boolean {
 // ---- transitions ----
 
 /** The assignments (and the current one's incident) were read again; `queued` is the outbox's length then. */
-export function refreshed(state: ResponderState, current: AssignmentView | null, incident: IncidentView | null, queued: number): ResponderState {
+export function refreshed(
+  state: ResponderState,
+  current: AssignmentView | null,
+  incident: IncidentView | null,
+  queued: number,
+  route: RouteView | null = null,
+): ResponderState {
   // A queued status belongs to the assignment it was tapped for, and stops mattering once the outbox drained.
   const optimistic = current?.id !== state.current?.id || queued === 0 ? null : state.optimistic;
   // A new assignment replaces the notice of the withdrawn one.
   const cancelled = current && current.id !== state.cancelled?.assignment_id ? null : state.cancelled;
-  return { ...state, current, incident, optimistic, cancelled };
+  return { ...state, current, incident, route, optimistic, cancelled };
 }
 
 /** The crew has read the cancellation notice. */

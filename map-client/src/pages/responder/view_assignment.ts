@@ -7,7 +7,7 @@ import type { AssignmentStatus, DeclineReason } from '../../api/types';
 import { DECLINE_REASONS } from '../../api/types';
 import { t, tk } from '../../i18n';
 import { h, options, replace } from '../../ui/dom';
-import { clock, km } from '../../ui/format';
+import { clock, km, minutes } from '../../ui/format';
 import {
   canDecline,
   countdown,
@@ -103,6 +103,36 @@ export function mountAssignment(handlers: AssignmentHandlers, platform: Platform
     timer.textContent = t(c.late ? 'resp.sla_late' : 'resp.sla_left', { kind: tk('sla', c.kind), time: minutesSeconds(c.remaining_ms) });
   }
 
+  /** The planned drive: time, length and basis, and the turn list (road routes only). */
+  function routeBox(route: NonNullable<ResponderState['route']>): HTMLElement {
+    const p = route.properties;
+    const summary = t(p.basis === 'road' ? 'disp.eta_road' : 'disp.eta_straight', { min: minutes(p.travel_time_s), km: km(p.route_m) });
+    return h(
+      'details',
+      { class: 'route', 'data-testid': 'route', 'data-basis': p.basis },
+      h('summary', {}, '⤷ ', summary),
+      p.turns.length > 0
+        ? h(
+            'ol',
+            { class: 'turns', 'data-testid': 'turns' },
+            p.turns.map((turn) =>
+              h(
+                'li',
+                { 'data-maneuver': turn.maneuver },
+                tk('maneuver', turn.maneuver),
+                turn.street ? ` · ${turn.street}` : '',
+                turn.maneuver === 'arrive' ? '' : ` · ${meters(turn.distance_m)}`,
+              ),
+            ),
+          )
+        : h('p', { class: 'muted' }, t('resp.no_turns')),
+    );
+  }
+
+  function meters(m: number): string {
+    return m >= 1000 ? t('common.km', { km: km(m) }) : `${Math.round(m)} m`;
+  }
+
   function renderCard(state: ResponderState): void {
     const current = state.current;
     const status = shownStatus(state);
@@ -149,6 +179,7 @@ export function mountAssignment(handlers: AssignmentHandlers, platform: Platform
       current.note ? h('p', { class: 'notice' }, t('resp.dispatcher_note', { note: current.note })) : null,
       inc?.description ? h('p', { class: 'desc' }, inc.description) : null,
       dist !== null ? h('p', {}, t('resp.distance', { km: km(dist) })) : null,
+      state.route ? routeBox(state.route) : null,
       links
         ? h(
             'div',

@@ -35,7 +35,8 @@ pub use file::{
     check_new_incident, file, link_call,
 };
 pub use recommend::{
-    FacilityRecommendation, RecommendationsView, UnitExclusion, UnitRecommendation, recommendations,
+    EtaBasis, EtaFallback, FacilityRecommendation, RecommendationsView, RouteView, UnitExclusion,
+    UnitRecommendation, recommendations, route,
 };
 pub use views::{
     AssignmentView, ClockView, DuplicateView, IncidentAgencyView, IncidentLink, IncidentView,

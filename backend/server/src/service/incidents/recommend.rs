@@ -1,5 +1,12 @@
 //! What to send to an incident: the nearest available units of the actor's OPD (or of every escalated OPD for
-//! a supervisor), the units left out and why, and the nearest facilities with a 24-hour emergency department.
+//! a supervisor), the units left out and why, and the nearest facilities with a 24-hour emergency department;
+//! and the route of one unit to the incident.
+//!
+//! Units and facilities are ranked by drive time over the loaded road graph (`siaga-roads`): the nearest
+//! [`BY_AIR`] available units by air are each routed from their last fix (snapped to the nearest road their
+//! vehicle may use) to the incident (snapped likewise), and the fastest [`SHOWN`] are recommended. A unit or
+//! incident off the graph, a unit with no road to the incident, or no graph at all falls back to the
+//! straight line at the unit type's speed, and the recommendation says so (`basis`, `fallback`).
 
 use super::{check_visible, load};
 use crate::auth::Actor;
@@ -13,6 +20,45 @@ use siaga_spatial::Position;
 use siaga_spatial::units::UnitFilter;
 use std::collections::{BTreeSet, HashMap};
 
+/// How many units by air are routed, and how many of the fastest are recommended.
+pub const BY_AIR: usize = 10;
+pub const SHOWN: usize = 5;
+
+/// Which estimate a travel time is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EtaBasis {
+    /// Over the road graph.
+    Road,
+    /// The straight line at the unit type's speed (see `fallback` for why).
+    StraightLine,
+}
+
+/// Why a travel time fell back to the straight line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EtaFallback {
+    /// No road graph is loaded.
+    NoGraph,
+    /// The unit (or route start) is farther than `roads.snap_max_m` from any road.
+    StartOffRoad,
+    /// The incident (or route end) is.
+    EndOffRoad,
+    /// No road leads from one to the other.
+    NoPath,
+}
+
+impl From<siaga_roads::Fallback> for EtaFallback {
+    fn from(f: siaga_roads::Fallback) -> Self {
+        match f {
+            siaga_roads::Fallback::NoGraph => EtaFallback::NoGraph,
+            siaga_roads::Fallback::StartOffRoad => EtaFallback::StartOffRoad,
+            siaga_roads::Fallback::EndOffRoad => EtaFallback::EndOffRoad,
+            siaga_roads::Fallback::NoPath => EtaFallback::NoPath,
+        }
+    }
+}
+
 /// A recommended unit.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UnitRecommendation {
@@ -22,8 +68,59 @@ pub struct UnitRecommendation {
     pub agency_id: String,
     /// Great-circle distance in metres.
     pub distance_m: f64,
-    /// Estimated travel time in seconds at the unit type's configured speed.
+    /// Estimated travel time in seconds: `travel_time_s`.
     pub eta_s: f64,
+    /// Estimated travel time in seconds, by `basis`.
+    pub travel_time_s: f64,
+    /// Route length in metres (the straight-line distance when `basis` is `straight_line`).
+    pub route_m: f64,
+    pub basis: EtaBasis,
+    /// Why the straight line was used, when it was.
+    pub fallback: Option<EtaFallback>,
+    /// Distance from the unit's fix to the road it was snapped to, metres.
+    pub snap_m: Option<f64>,
+}
+
+/// A travel estimate between two positions for a unit type, with the straight-line fallback.
+struct Estimate {
+    travel_time_s: f64,
+    route_m: f64,
+    basis: EtaBasis,
+    fallback: Option<EtaFallback>,
+    start_snap_m: Option<f64>,
+    end_snap_m: Option<f64>,
+}
+
+fn estimate(
+    router: Option<&mut siaga_roads::Router<'_>>,
+    from: Position,
+    to: Position,
+    kmh: f64,
+    snap_max_m: f64,
+) -> Estimate {
+    let limits = siaga_roads::Limits {
+        snap_max_m,
+        straight_line_kmh: kmh,
+    };
+    // Every unit type drives the car profile: no unit type is a motorbike yet (the profile is in siaga-roads).
+    let e = siaga_roads::eta(
+        router,
+        siaga_roads::Profile::Car,
+        [from.lon(), from.lat()],
+        [to.lon(), to.lat()],
+        &limits,
+    );
+    Estimate {
+        travel_time_s: e.travel_time_s,
+        route_m: e.route_m,
+        basis: match e.basis {
+            siaga_roads::Basis::Road => EtaBasis::Road,
+            siaga_roads::Basis::StraightLine => EtaBasis::StraightLine,
+        },
+        fallback: e.fallback.map(EtaFallback::from),
+        start_snap_m: e.start_snap_m,
+        end_snap_m: e.end_snap_m,
+    }
 }
 
 /// A unit that was not recommended, and why.
@@ -45,12 +142,21 @@ pub struct FacilityRecommendation {
     pub kind: String,
     pub position: LonLat,
     pub distance_m: f64,
+    /// Drive time from the incident in seconds, by `basis`.
+    pub travel_time_s: f64,
+    /// Route length in metres (straight line when `basis` is `straight_line`).
+    pub route_m: f64,
+    pub basis: EtaBasis,
 }
 
 /// What to send.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RecommendationsView {
+    /// Fastest first.
     pub units: Vec<UnitRecommendation>,
+    /// Distance from the incident's position to the road it was snapped to, metres (none without a graph or
+    /// off the roads).
+    pub incident_snap_m: Option<f64>,
     pub excluded: Vec<UnitExclusion>,
     pub facilities: Vec<FacilityRecommendation>,
 }
@@ -77,7 +183,7 @@ pub async fn recommendations(
     };
     let found = state
         .geo
-        .nearest_units(p, 5, filter, Timestamp(state.now_ms()));
+        .nearest_units(p, BY_AIR, filter, Timestamp(state.now_ms()));
     let named = found
         .candidates
         .iter()
@@ -85,18 +191,53 @@ pub async fn recommendations(
         .chain(found.excluded.iter().map(|e| &e.unit_id));
     let call_signs = call_signs(state, named).await?;
     let call_sign = |uid: &str| call_signs.get(uid).cloned().unwrap_or_default();
-    let units = found
+    let graph = state.geo.roads();
+    let mut router = graph.as_deref().map(siaga_roads::RoadGraph::router);
+    let snap_max_m = state.config.roads.snap_max_m;
+    let mut incident_snap_m = None;
+    let mut units: Vec<UnitRecommendation> = found
         .candidates
         .iter()
-        .map(|c| UnitRecommendation {
-            call_sign: call_sign(&c.unit_id),
-            unit_id: c.unit_id.clone(),
-            unit_type: c.unit_type.as_str().to_owned(),
-            agency_id: c.agency_id.clone(),
-            distance_m: c.distance_m,
-            eta_s: c.eta_s,
+        .map(|c| {
+            // The straight-line speed of the type, recovered from the index's own estimate.
+            let kmh = if c.eta_s > 0.0 {
+                c.distance_m / c.eta_s * 3.6
+            } else {
+                40.0
+            };
+            let e = match state.geo.unit(&c.unit_id) {
+                Some(u) => estimate(router.as_mut(), u.position, p, kmh, snap_max_m),
+                None => Estimate {
+                    travel_time_s: c.eta_s,
+                    route_m: c.distance_m,
+                    basis: EtaBasis::StraightLine,
+                    fallback: Some(EtaFallback::NoGraph),
+                    start_snap_m: None,
+                    end_snap_m: None,
+                },
+            };
+            incident_snap_m = incident_snap_m.or(e.end_snap_m);
+            UnitRecommendation {
+                call_sign: call_sign(&c.unit_id),
+                unit_id: c.unit_id.clone(),
+                unit_type: c.unit_type.as_str().to_owned(),
+                agency_id: c.agency_id.clone(),
+                distance_m: c.distance_m,
+                eta_s: e.travel_time_s,
+                travel_time_s: e.travel_time_s,
+                route_m: e.route_m,
+                basis: e.basis,
+                fallback: e.fallback,
+                snap_m: e.start_snap_m,
+            }
         })
         .collect();
+    units.sort_by(|a, b| {
+        a.travel_time_s
+            .total_cmp(&b.travel_time_s)
+            .then_with(|| a.unit_id.cmp(&b.unit_id))
+    });
+    units.truncate(SHOWN);
     let excluded = found
         .excluded
         .iter()
@@ -110,10 +251,12 @@ pub async fn recommendations(
                 .unwrap_or_default(),
         })
         .collect();
+    let facilities = facilities(state, p, router.as_mut(), snap_max_m);
     Ok(RecommendationsView {
         units,
+        incident_snap_m,
         excluded,
-        facilities: facilities(state, p),
+        facilities,
     })
 }
 
@@ -139,24 +282,175 @@ async fn call_signs<'a>(
     Ok(out)
 }
 
-/// The three nearest facilities with a 24-hour emergency department.
-fn facilities(state: &AppState, p: Position) -> Vec<FacilityRecommendation> {
-    state
+/// The three facilities with a 24-hour emergency department nearest by drive time from the incident, among
+/// the eight nearest by air.
+fn facilities(
+    state: &AppState,
+    p: Position,
+    mut router: Option<&mut siaga_roads::Router<'_>>,
+    snap_max_m: f64,
+) -> Vec<FacilityRecommendation> {
+    let mut out: Vec<FacilityRecommendation> = state
         .geo
-        .nearest_facilities(p, 3, Some(siaga_spatial::Capability::Igd24h))
+        .nearest_facilities(p, 8, Some(siaga_spatial::Capability::Igd24h))
         .into_iter()
-        .map(|(f, d)| FacilityRecommendation {
-            id: f.id,
-            name: f.name,
-            kind: serde_json::to_value(f.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-            position: LonLat {
-                lon: f.position.lon(),
-                lat: f.position.lat(),
-            },
-            distance_m: d,
+        .map(|(f, d)| {
+            let e = estimate(router.as_deref_mut(), p, f.position, 40.0, snap_max_m);
+            FacilityRecommendation {
+                travel_time_s: e.travel_time_s,
+                route_m: e.route_m,
+                basis: e.basis,
+                id: f.id,
+                name: f.name,
+                kind: serde_json::to_value(f.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                position: LonLat {
+                    lon: f.position.lon(),
+                    lat: f.position.lat(),
+                },
+                distance_m: d,
+            }
         })
-        .collect()
+        .collect();
+    out.sort_by(|a, b| a.travel_time_s.total_cmp(&b.travel_time_s));
+    out.truncate(3);
+    out
+}
+
+/// One line of a route's turn list.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TurnView {
+    /// `depart`, `straight`, `slight_left`, `slight_right`, `left`, `right`, `sharp_left`, `sharp_right`,
+    /// `u_turn` or `arrive`.
+    pub maneuver: String,
+    /// The street's name or ref (`""` when unnamed).
+    pub street: String,
+    /// Metres to drive on it.
+    pub distance_m: f64,
+}
+
+/// A GeoJSON LineString geometry.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LineStringGeometry {
+    /// Always `LineString`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `[lon, lat]` positions from the unit to the incident.
+    pub coordinates: Vec<[f64; 2]>,
+}
+
+/// The totals and turns of a route.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RouteProperties {
+    pub unit_id: String,
+    pub incident_id: String,
+    pub travel_time_s: f64,
+    pub route_m: f64,
+    pub basis: EtaBasis,
+    pub fallback: Option<EtaFallback>,
+    /// Snap distances of the unit's fix and of the incident, metres.
+    pub unit_snap_m: Option<f64>,
+    pub incident_snap_m: Option<f64>,
+    /// Empty for a straight line.
+    pub turns: Vec<TurnView>,
+}
+
+/// A unit's route to an incident as a GeoJSON Feature (a straight two-point line when there is no road route).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RouteView {
+    /// Always `Feature`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub geometry: LineStringGeometry,
+    pub properties: RouteProperties,
+}
+
+/// The route of `unit_id` from its last fix to the incident. Seen by whoever sees the incident; a dispatcher
+/// only for a unit of its OPD, a responder only for its own unit.
+pub async fn route(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    unit_id: &str,
+) -> ApiResult<RouteView> {
+    let incident = load(state, id).await?;
+    let agencies = state.store.incident_agencies(id).await?;
+    check_visible(state, actor, &incident, &agencies).await?;
+    let unit = state
+        .geo
+        .unit(unit_id)
+        .ok_or_else(|| ApiError::not_found("unit"))?;
+    if let Some(own) = actor.scope().agency()
+        && own != unit.agency_id
+    {
+        return Err(ApiError::forbidden("the unit is not of your OPD"));
+    }
+    if actor.role == siaga_core::role::Role::Responder
+        && actor.user.unit_id.as_deref() != Some(unit_id)
+    {
+        return Err(ApiError::forbidden("not your unit"));
+    }
+    let to = Position::from_lon_lat(incident.lon, incident.lat)
+        .map_err(|e| ApiError::internal(e.into()))?;
+    let from = unit.position;
+    let graph = state.geo.roads();
+    let mut router = graph.as_deref().map(siaga_roads::RoadGraph::router);
+    let snap_max_m = state.config.roads.snap_max_m;
+    let kmh = siaga_spatial::units::SpeedTable::default().kmh(unit.unit_type);
+    let e = estimate(router.as_mut(), from, to, kmh, snap_max_m);
+    let straight = vec![[from.lon(), from.lat()], [to.lon(), to.lat()]];
+    let (coordinates, turns) = match (e.basis, router.as_mut(), graph.as_deref()) {
+        (EtaBasis::Road, Some(r), Some(g)) => {
+            let p = siaga_roads::Profile::Car;
+            let snaps = (
+                g.snap(p, [from.lon(), from.lat()], snap_max_m),
+                g.snap(p, [to.lon(), to.lat()], snap_max_m),
+            );
+            match snaps {
+                (Some(a), Some(b)) => match r.route(p, &a, &b) {
+                    Some(route) => {
+                        let mut coords = vec![[from.lon(), from.lat()]];
+                        coords.extend(route.geometry);
+                        coords.push([to.lon(), to.lat()]);
+                        let turns = route
+                            .turns
+                            .into_iter()
+                            .map(|t| TurnView {
+                                maneuver: serde_json::to_value(t.maneuver)
+                                    .ok()
+                                    .and_then(|v| v.as_str().map(str::to_owned))
+                                    .unwrap_or_default(),
+                                street: t.street,
+                                distance_m: t.distance_m,
+                            })
+                            .collect();
+                        (coords, turns)
+                    }
+                    None => (straight, vec![]),
+                },
+                _ => (straight, vec![]),
+            }
+        }
+        _ => (straight, vec![]),
+    };
+    Ok(RouteView {
+        kind: "Feature".into(),
+        geometry: LineStringGeometry {
+            kind: "LineString".into(),
+            coordinates,
+        },
+        properties: RouteProperties {
+            unit_id: unit_id.to_owned(),
+            incident_id: id.to_owned(),
+            travel_time_s: e.travel_time_s,
+            route_m: e.route_m,
+            basis: e.basis,
+            fallback: e.fallback,
+            unit_snap_m: e.start_snap_m,
+            incident_snap_m: e.end_snap_m,
+            turns,
+        },
+    })
 }
