@@ -30,8 +30,9 @@
 //!
 //! # Cost
 //!
-//! A grid hit is two array reads. A miss tests the polygons whose envelope contains the point with a banded
-//! edge index (see `pip`). `Outside` answers add an R-tree scan over boundary segments.
+//! A grid hit is two array reads. A fine cell a boundary crosses holds a candidate list: the polygons whose
+//! boundary touches the cell, tested lowest area first with a banded edge index (see `pip`), and the area
+//! that holds the rest of the cell. `Outside` answers add an R-tree scan over boundary segments.
 
 use crate::convert::{InvalidPosition, Position, PositionExt, haversine_m, xy};
 use crate::grid::{self, Grid};
@@ -441,13 +442,28 @@ impl JurisdictionIndex {
                         max = [max[0].max(c[0]), max[1].max(c[1])];
                     }
                 }
+                // Polygon ids follow the order `polygons` was filled in above.
+                let segments = index
+                    .areas
+                    .iter()
+                    .flat_map(|a| a.geometry.0.iter())
+                    .filter(|poly| !poly.exterior().0.is_empty())
+                    .enumerate()
+                    .flat_map(|(id, poly)| {
+                        let id = u32::try_from(id).unwrap_or(u32::MAX);
+                        std::iter::once(poly.exterior())
+                            .chain(poly.interiors())
+                            .flat_map(ring_segments)
+                            .map(move |(a, b)| ([a.x, a.y], [b.x, b.y], id))
+                    });
                 let grid = Grid::build(
-                    min,
-                    max,
+                    (min, max),
                     coarse_deg,
                     usize::from(fine_per_coarse),
-                    index.segment_tree.iter().map(|s| (s.a, s.b)),
+                    segments,
                     |x, y| index.resolve(Coord { x, y }),
+                    |x, y, skip| index.resolve_without(Coord { x, y }, skip),
+                    |poly| index.polygons.get(poly as usize).map_or(u32::MAX, |p| p.1),
                 );
                 index.cache = Cache::Grid(grid);
             }
@@ -514,6 +530,7 @@ impl JurisdictionIndex {
             Cache::Grid(grid) => match grid.lookup(p.lon(), p.lat()) {
                 grid::MISS => self.resolve(p.to_coord()),
                 grid::NONE => None,
+                v if v >= grid::LIST_BASE => self.resolve_listed(grid.list(v), p.to_coord()),
                 area => Some(area),
             },
             Cache::H3(cache) => cache.lookup(p).or_else(|| self.resolve(p.to_coord())),
@@ -608,6 +625,45 @@ impl JurisdictionIndex {
             Cache::H3(c) => c.cells.capacity() * (size_of::<(u64, CacheEntry)>() + 1),
         };
         polys + seg + ptree + cache
+    }
+
+    /// Exact membership in a grid cell with a candidate list: `default` (the lowest area containing the
+    /// whole cell, or `grid::NONE`) unless a listed polygon, tested lowest area first, contains `c` and has a
+    /// lower area.
+    #[inline]
+    fn resolve_listed(&self, (default, polys): (u32, &[u32]), c: Coord<f64>) -> Option<u32> {
+        for &p in polys {
+            let Some((poly, area)) = self.polygons.get(p as usize) else {
+                continue;
+            };
+            if *area >= default {
+                break;
+            }
+            if poly.intersects(c) {
+                return Some(*area);
+            }
+        }
+        (default != grid::NONE).then_some(default)
+    }
+
+    /// [`Self::resolve`] ignoring the polygons in `skip` (sorted polygon ids).
+    fn resolve_without(&self, c: Coord<f64>, skip: &[u32]) -> Option<u32> {
+        let mut best: Option<u32> = None;
+        for r in self.polygon_tree.locate_all_at_point(&[c.x, c.y]) {
+            if skip.binary_search(&r.data).is_ok() {
+                continue;
+            }
+            let Some((poly, area)) = self.polygons.get(r.data as usize) else {
+                continue;
+            };
+            if best.is_some_and(|b| b <= *area) {
+                continue;
+            }
+            if poly.intersects(c) {
+                best = Some(*area);
+            }
+        }
+        best
     }
 
     /// Exact membership: the lowest area index among polygons intersecting `c`.

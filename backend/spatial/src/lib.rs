@@ -47,6 +47,7 @@ pub mod layers;
 mod nearest;
 mod pip;
 pub mod streets;
+mod unit_cells;
 pub mod units;
 
 pub use convert::{InvalidPosition, Position, PositionExt};

@@ -56,16 +56,9 @@ impl DataExtent {
             .map_or(0.0, |lat| planar_lower_bound_m(w, lat))
     }
 
-    /// Data points per square degree of the data's bounding box (at least a tiny positive number).
-    pub(crate) fn density(&self, n: usize) -> f64 {
-        let area =
-            (self.max_lon - self.min_lon).max(1e-3) * (self.max_lat - self.min_lat).max(1e-3);
-        (n as f64 / area).max(1e-9)
-    }
-
     /// The latitude to use for the bound at query point `q`, or `None` when pruning is unsafe because the
     /// query and the data together span more than 180° of longitude (the bound assumes no antimeridian wrap).
-    fn bound_latitude(&self, q: [f64; 2]) -> Option<f64> {
+    pub(crate) fn bound_latitude(&self, q: [f64; 2]) -> Option<f64> {
         let span = self.max_lon.max(q[0]) - self.min_lon.min(q[0]);
         (span <= 180.0).then(|| self.max_abs_lat.max(q[1].abs()))
     }

@@ -1,10 +1,12 @@
-//! Moving units: an R-tree updated in place as position fixes stream in, and exact nearest-k of available units.
+//! Moving units: a grid of per-class unit lists updated in place as position fixes stream in, and exact
+//! nearest-k of available units.
 //!
 //! # Invariants
 //!
-//! * The tree holds exactly one entry per unit. An entry carries the position plus what eligibility needs
-//!   (slot, interned agency, type, status, fix time), so a scan never loads the full state of a unit it skips;
-//!   any change to one of those removes the old entry and inserts the new one. `by_id` maps unit id → slot.
+//! * The grid (`unit_cells`) holds exactly one item per unit. An item carries the position plus what
+//!   eligibility needs (slot, interned agency, type, status, fix time), so a scan never loads the full state of
+//!   a unit it skips; any change to one of those rewrites the item (in place, or moved to its new cell and
+//!   class list). `by_id` maps unit id → slot.
 //! * [`UnitIndex::nearest`] returns exactly what [`UnitIndex::nearest_brute_force`] returns: the `k` eligible
 //!   units ordered by (great-circle distance, unit id), and the same `excluded` list.
 //! * Out-of-order fixes never move a unit backwards in time: a fix older than the stored one is ignored.
@@ -29,10 +31,11 @@
 //! for urban Indonesian traffic with lights and sirens: ambulance 40 km/h, fire engine 35, rescue 35, police
 //! patrol 45, social team 30, traffic 40, other 30.
 
-use crate::convert::{EARTH_RADIUS_M, Position, haversine_m, xy};
+use crate::convert::{EARTH_RADIUS_M, Position, haversine_m};
 use crate::nearest::DataExtent;
-use rstar::primitives::GeomWithData;
-use rstar::{AABB, RTree};
+use crate::unit_cells::{
+    CELLS_PER_DEG, Cell, EDGE_EPS_DEG, Item, Key, UNAVAILABLE, UnitCells, cell_of, type_slot,
+};
 use serde::{Deserialize, Serialize};
 use siaga_core::time::Timestamp;
 use siaga_core::unit::{UnitStatus, UnitType};
@@ -250,19 +253,8 @@ impl UnknownUnit {
     }
 }
 
-/// What the tree stores per unit: everything eligibility needs, so a scan never touches the full state of a
-/// unit it skips (the states live elsewhere in memory; touching each one costs a cache miss).
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Key {
-    slot: u32,
-    /// Interned agency id (see `UnitIndex::agencies`).
-    agency: u32,
-    unit_type: UnitType,
-    status: UnitStatus,
-    fix_at: Timestamp,
-}
-
-type Entry = GeomWithData<[f64; 2], Key>;
+/// Rings after which a ring search reads every cell instead (64 rings of 1/16° cells = 4°).
+const MAX_RINGS: i32 = 64;
 
 /// Why a unit is skipped, in the compact form used during a scan.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -277,17 +269,17 @@ enum Skip {
 /// never held across an `.await` (each operation is microseconds).
 #[derive(Debug, Clone, Default)]
 pub struct UnitIndex {
-    tree: RTree<Entry>,
+    cells: UnitCells,
     slots: Vec<Option<UnitState>>,
     free: Vec<u32>,
     by_id: HashMap<String, u32>,
-    /// Agency id → small integer, so tree entries stay `Copy` and filters compare integers.
+    /// Agency id → small integer, so stored items stay `Copy` and filters compare integers.
     agencies: HashMap<String, u32>,
     extent: DataExtent,
 }
 
-/// Builds the tree entry of the unit in `slot`, interning its agency.
-fn entry_of(agencies: &mut HashMap<String, u32>, slot: u32, unit: &UnitState) -> Entry {
+/// Builds the stored item of the unit in `slot`, interning its agency.
+fn entry_of(agencies: &mut HashMap<String, u32>, slot: u32, unit: &UnitState) -> Item {
     let next = u32::try_from(agencies.len()).unwrap_or(u32::MAX);
     let agency = match agencies.get(&unit.agency_id) {
         Some(a) => *a,
@@ -296,16 +288,17 @@ fn entry_of(agencies: &mut HashMap<String, u32>, slot: u32, unit: &UnitState) ->
             next
         }
     };
-    Entry::new(
-        xy(unit.position),
-        Key {
+    Item {
+        lon: unit.position.lon(),
+        lat: unit.position.lat(),
+        key: Key {
             slot,
             agency,
             unit_type: unit.unit_type,
             status: unit.status,
             fix_at: unit.fix_at,
         },
-    )
+    }
 }
 
 impl UnitIndex {
@@ -314,8 +307,7 @@ impl UnitIndex {
         UnitIndex::default()
     }
 
-    /// An index holding `units`, bulk-loaded (a bulk-loaded R-tree answers queries faster than one built by
-    /// inserts). A repeated id keeps the last state.
+    /// An index holding `units`. A repeated id keeps the last state.
     pub fn from_units(units: Vec<UnitState>) -> UnitIndex {
         let mut idx = UnitIndex::new();
         for unit in units {
@@ -333,13 +325,11 @@ impl UnitIndex {
                 }
             }
         }
-        let mut entries = Vec::with_capacity(idx.slots.len());
         for (i, s) in idx.slots.iter().enumerate() {
             if let (Some(unit), Ok(slot)) = (s, u32::try_from(i)) {
-                entries.push(entry_of(&mut idx.agencies, slot, unit));
+                idx.cells.insert(entry_of(&mut idx.agencies, slot, unit));
             }
         }
-        idx.tree = RTree::bulk_load(entries);
         idx
     }
 
@@ -364,7 +354,7 @@ impl UnitIndex {
         self.slots.iter().flatten()
     }
 
-    /// Changes the unit in `slot` with `change`, then moves its tree entry if anything it holds changed.
+    /// Changes the unit in `slot` with `change`, then updates its stored item if anything it holds changed.
     fn modify<R>(&mut self, slot: u32, change: impl FnOnce(&mut UnitState) -> R) -> Option<R> {
         let unit = self.slots.get_mut(slot as usize)?.as_mut()?;
         let before = entry_of(&mut self.agencies, slot, unit);
@@ -373,8 +363,7 @@ impl UnitIndex {
         self.extent
             .include(unit.position.lon(), unit.position.lat());
         if before != after {
-            self.tree.remove(&before);
-            self.tree.insert(after);
+            self.cells.update(after);
         }
         Some(result)
     }
@@ -393,7 +382,7 @@ impl UnitIndex {
         };
         self.extent
             .include(unit.position.lon(), unit.position.lat());
-        self.tree.insert(entry_of(&mut self.agencies, slot, &unit));
+        self.cells.insert(entry_of(&mut self.agencies, slot, &unit));
         self.by_id.insert(unit.id.clone(), slot);
         if let Some(s) = self.slots.get_mut(slot as usize) {
             *s = Some(unit);
@@ -446,12 +435,12 @@ impl UnitIndex {
     pub fn remove(&mut self, id: &str) -> Option<UnitState> {
         let slot = self.by_id.remove(id)?;
         let unit = self.slots.get_mut(slot as usize)?.take()?;
-        self.tree.remove(&entry_of(&mut self.agencies, slot, &unit));
+        self.cells.remove(slot);
         self.free.push(slot);
         Some(unit)
     }
 
-    /// The id of the unit in `slot` (empty if vacant; never the case for slots found in the tree).
+    /// The id of the unit in `slot` (empty if vacant; never the case for slots found in the grid).
     fn id_of(&self, slot: u32) -> &str {
         self.slots
             .get(slot as usize)
@@ -476,11 +465,13 @@ impl UnitIndex {
 
     /// The `k` nearest eligible units and the nearby units that were skipped. See the module docs.
     ///
-    /// The search scans a square around the query that grows until it provably holds the answer: once `k`
-    /// eligible units are known, the square is widened so that [`planar_lower_bound_m`] of its half-width
-    /// exceeds the k-th distance, so every unit outside it is farther than every unit returned. Scanning an
-    /// envelope is cheaper in rstar than its nearest-neighbour iterator, and the tree entries carry what the
-    /// eligibility checks need.
+    /// Two ring searches over the grid (see `unit_cells`). The first reads only the lists of available units
+    /// of the asked type (every available list when no type is asked) until `k` eligible units are known and
+    /// [`planar_lower_bound_m`] of the distance to the edge of the read square exceeds the k-th distance, so
+    /// every unit not read is farther than every unit returned. The second reads every list of the same rings
+    /// outward again, collecting skipped units until the square's bound passes the last candidate's distance
+    /// (or the `max_excluded`-th skipped one). Both fall back to reading every cell once a ring search has
+    /// looked at more cells than there are units / 8 (a sparse fleet), which is cheaper than more rings.
     ///
     /// [`planar_lower_bound_m`]: crate::convert::planar_lower_bound_m
     pub fn nearest(&self, q: &NearestQuery) -> NearestUnits {
@@ -495,59 +486,92 @@ impl UnitIndex {
             v.sort_unstable();
             v
         });
-        let c = xy(q.position);
+        let allowed = allowed.as_deref();
+        let in_query = |key: &Key| allowed.is_none_or(|a| a.binary_search(&key.agency).is_ok());
         let (qlon, qlat) = (q.position.lon(), q.position.lat());
-        // Start with the square expected to hold about 2k units of any kind.
-        let mut w = ((2 * q.k) as f64 / self.extent.density(self.len()))
-            .sqrt()
-            .clamp(1e-4, 360.0);
+        // cos of the largest |latitude| of the query and the data, for `quick_lower_bound_m`; 0 (latitude
+        // difference only) where the data spans more than 180° of longitude.
+        let cos_l = self
+            .extent
+            .bound_latitude([qlon, qlat])
+            .map_or(0.0, |l| l.min(90.0).to_radians().cos());
+        let eligible_classes = match q.filter.unit_type {
+            Some(t) => {
+                let c = type_slot(t);
+                c..c + 1
+            }
+            None => 0..UNAVAILABLE,
+        };
+
         let mut best: Vec<(f64, u32, ())> = Vec::with_capacity(q.k + 1);
-        let mut skipped: Vec<(f64, u32, Skip)> = Vec::new();
-        loop {
-            best.clear();
-            skipped.clear();
-            let square = AABB::from_corners([c[0] - w, c[1] - w], [c[0] + w, c[1] + w]);
-            for entry in self.tree.locate_in_envelope(&square) {
-                if allowed
-                    .as_deref()
-                    .is_some_and(|a| a.binary_search(&entry.data.agency).is_err())
-                {
-                    continue;
-                }
-                let [lon, lat] = *entry.geom();
-                let d = haversine_m(qlon, qlat, lon, lat);
-                match classify(&entry.data, q) {
-                    None => self.insert_ranked(&mut best, (d, entry.data.slot, ()), q.k),
-                    Some(skip) => {
-                        if q.max_excluded > 0 {
-                            self.insert_ranked(
-                                &mut skipped,
-                                (d, entry.data.slot, skip),
-                                q.max_excluded,
-                            );
+        self.ring_search(
+            q.position,
+            |cell, best: &mut Vec<(f64, u32, ())>| {
+                for list in cell.lists.get(eligible_classes.clone()).unwrap_or_default() {
+                    for item in list {
+                        if in_query(&item.key) && classify(&item.key, q).is_none() {
+                            // Units provably beyond the k-th distance are not measured.
+                            let limit = if best.len() == q.k {
+                                best.last().map_or(f64::INFINITY, |b| b.0)
+                            } else {
+                                f64::INFINITY
+                            };
+                            if quick_lower_bound_m(item.lat - qlat, item.lon - qlon, cos_l) > limit
+                            {
+                                continue;
+                            }
+                            let d = haversine_m(qlon, qlat, item.lon, item.lat);
+                            self.insert_ranked(best, (d, item.key.slot, ()), q.k);
                         }
                     }
                 }
-            }
-            if self.extent.within(c, w) {
-                break;
-            }
-            let kth = match best.last() {
-                Some((d, _, _)) if best.len() == q.k => *d,
-                // Fewer than k eligible units so far: widen in proportion to what is missing.
-                _ => {
-                    let found = best.len().max(1) as f64;
-                    w *= ((q.k as f64 / found).sqrt() * 1.5).clamp(1.5, 4.0);
-                    continue;
-                }
-            };
-            if self.extent.outside_square_bound_m(c, w) > kth {
-                break;
-            }
-            // Jump to a square whose bound should exceed the k-th distance (kth / R radians, padded for the
-            // latitude factor); the loop re-checks, so the estimate only has to be usually right.
-            let needed = (kth / EARTH_RADIUS_M).to_degrees() * 1.2 + 1e-9;
-            w = (w * 2.0).min(needed).max(w * 1.5);
+            },
+            |bound, best| best.len() == q.k && best.last().is_some_and(|b| bound > b.0),
+            &mut best,
+        );
+
+        let mut skipped: Vec<(f64, u32, Skip)> = Vec::new();
+        if q.max_excluded > 0 {
+            // Only skipped units ranked before the last candidate are reported (see `finish`).
+            let last = (best.len() == q.k)
+                .then(|| best.last().map(|b| (b.0, b.1)))
+                .flatten();
+            self.ring_search(
+                q.position,
+                |cell, skipped: &mut Vec<(f64, u32, Skip)>| {
+                    for list in &cell.lists {
+                        for item in list {
+                            if !in_query(&item.key) {
+                                continue;
+                            }
+                            let Some(skip) = classify(&item.key, q) else {
+                                continue;
+                            };
+                            let mut limit = last.map_or(f64::INFINITY, |l| l.0);
+                            if skipped.len() == q.max_excluded
+                                && let Some(s) = skipped.last()
+                            {
+                                limit = limit.min(s.0);
+                            }
+                            if quick_lower_bound_m(item.lat - qlat, item.lon - qlon, cos_l) > limit
+                            {
+                                continue;
+                            }
+                            let d = haversine_m(qlon, qlat, item.lon, item.lat);
+                            if last.is_some_and(|l| !self.rank((d, item.key.slot), l).is_lt()) {
+                                continue;
+                            }
+                            self.insert_ranked(skipped, (d, item.key.slot, skip), q.max_excluded);
+                        }
+                    }
+                },
+                |bound, skipped| {
+                    last.is_some_and(|l| bound > l.0)
+                        || (skipped.len() == q.max_excluded
+                            && skipped.last().is_some_and(|s| bound > s.0))
+                },
+                &mut skipped,
+            );
         }
         let best = best
             .into_iter()
@@ -567,6 +591,63 @@ impl UnitIndex {
             })
             .collect();
         finish(best, skipped, q)
+    }
+
+    /// Reads the grid's cells in rings around `p` with `scan`, until `done(bound_m, acc)` holds for the
+    /// great-circle lower bound of every unit not read yet, or everything was read. When the rings have
+    /// visited more cells than there are units / 8, `acc` is cleared and every cell is read instead.
+    fn ring_search<T>(
+        &self,
+        p: Position,
+        scan: impl Fn(&Cell, &mut Vec<(f64, u32, T)>),
+        done: impl Fn(f64, &[(f64, u32, T)]) -> bool,
+        acc: &mut Vec<(f64, u32, T)>,
+    ) {
+        let (qlon, qlat) = (p.lon(), p.lat());
+        let (cx, cy) = cell_of(qlon, qlat);
+        let c = [qlon, qlat];
+        let budget = (self.len() / 8).max(64);
+        let mut visited = 0usize;
+        let mut r: i32 = 0;
+        loop {
+            let mut visit = |ix: i32, iy: i32| {
+                visited += 1;
+                if let Some(cell) = self.cells.cell(ix, iy) {
+                    scan(cell, acc);
+                }
+            };
+            if r == 0 {
+                visit(cx, cy);
+            } else {
+                for ix in cx - r..=cx + r {
+                    visit(ix, cy - r);
+                    visit(ix, cy + r);
+                }
+                for iy in cy - r + 1..cy + r {
+                    visit(cx - r, iy);
+                    visit(cx + r, iy);
+                }
+            }
+            // Planar distance from `p` to the edge of the square of cells read so far (see `unit_cells`).
+            let lo = |i: i32| f64::from(i - r) / CELLS_PER_DEG;
+            let hi = |i: i32| f64::from(i + r + 1) / CELLS_PER_DEG;
+            let w = (qlon - lo(cx))
+                .min(hi(cx) - qlon)
+                .min(qlat - lo(cy))
+                .min(hi(cy) - qlat)
+                - EDGE_EPS_DEG;
+            if self.extent.within(c, w) || done(self.extent.outside_square_bound_m(c, w), acc) {
+                return;
+            }
+            if visited > budget || r >= MAX_RINGS {
+                acc.clear();
+                for cell in self.cells.cells() {
+                    scan(cell, acc);
+                }
+                return;
+            }
+            r += 1;
+        }
     }
 
     /// The reference for [`UnitIndex::nearest`]: classify every unit, sort, cut. For tests and benchmarks.
@@ -595,6 +676,22 @@ impl UnitIndex {
         skipped.sort_by(|a, b| rank(a.0, a.1, b.0, b.1));
         finish(best, skipped, q)
     }
+}
+
+/// A lower bound in metres on the great-circle distance between two points `dlat_deg`, `dlon_deg` apart whose
+/// |latitude| is at most L with `cos_l` = cos L (or 0): R·√(Δφ² + cos²L·Δλ²)·(1 − m²/6), m = max(|Δφ|, |Δλ|)/2
+/// in radians, shrunk for rounding; 0 when m > 1. Proof: the haversine value is at least
+/// sin²(Δφ/2) + cos²L·sin²(Δλ/2), sin x ≥ x·(1 − x²/6), and asin y ≥ y (the full argument is in `sea`). No
+/// trigonometry, so a scan can skip the exact `haversine_m` of units that cannot make the answer.
+#[inline]
+fn quick_lower_bound_m(dlat_deg: f64, dlon_deg: f64, cos_l: f64) -> f64 {
+    let (a, b) = (dlat_deg.to_radians(), dlon_deg.to_radians());
+    let m = a.abs().max(b.abs()) / 2.0;
+    if m.is_nan() || m > 1.0 {
+        return 0.0;
+    }
+    let bound = EARTH_RADIUS_M * (a * a + cos_l * cos_l * b * b).sqrt() * (1.0 - m * m / 6.0);
+    (bound * (1.0 - 1e-9) - 1e-6).max(0.0)
 }
 
 /// Nearest first, ties by unit id.
@@ -637,7 +734,7 @@ fn finish(
     }
 }
 
-/// [`exclusion`] on a tree entry: the same checks in the same order, agency compared by interned id.
+/// [`exclusion`] on a stored item: the same checks in the same order, agency compared by interned id.
 fn classify(key: &Key, q: &NearestQuery) -> Option<Skip> {
     match key.status {
         UnitStatus::Available => {}
@@ -865,7 +962,33 @@ mod tests {
         assert!(idx.remove("u2").is_some());
         assert!(idx.nearest(&q).candidates.is_empty());
         assert_eq!(idx.len(), 1);
-        assert_eq!(idx.tree.size(), 1);
+        assert_eq!(idx.cells.len(), 1);
+    }
+
+    #[test]
+    fn quick_lower_bound_never_exceeds_the_haversine_distance() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for i in 0..200_000 {
+            // Half the pairs within a few km, the rest anywhere (up to antipodes and poles).
+            let spread = if i % 2 == 0 { 0.05 } else { 360.0 };
+            let (lon1, lat1) = (next() * 360.0 - 180.0, next() * 180.0 - 90.0);
+            let lon2 = (lon1 + (next() - 0.5) * spread).clamp(-180.0, 180.0);
+            let lat2 = (lat1 + (next() - 0.5) * spread / 2.0).clamp(-90.0, 90.0);
+            let l = lat1.abs().max(lat2.abs());
+            let lb = quick_lower_bound_m(lat2 - lat1, lon2 - lon1, l.to_radians().cos());
+            let d = haversine_m(lon1, lat1, lon2, lat2);
+            assert!(
+                lb <= d,
+                "{lb} > {d} for ({lon1}, {lat1}) – ({lon2}, {lat2})"
+            );
+            assert!(quick_lower_bound_m(lat2 - lat1, lon2 - lon1, 0.0) <= d);
+        }
     }
 
     #[test]

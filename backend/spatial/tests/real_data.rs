@@ -410,6 +410,52 @@ proptest! {
     }
 }
 
+/// Every vertex of the selected-cities desa file, for jittered points on and near desa boundaries.
+fn desa_vertices() -> &'static Vec<(f64, f64)> {
+    static V: OnceLock<Vec<(f64, f64)>> = OnceLock::new();
+    V.get_or_init(|| {
+        desa_selected()
+            .areas
+            .iter()
+            .flat_map(|a| a.geometry.0.iter())
+            .flat_map(|poly| std::iter::once(poly.exterior()).chain(poly.interiors()))
+            .flat_map(|ring| ring.0.iter().map(|c| (c.x, c.y)))
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4_000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Desa/kelurahan level (the selected-cities sample of the national file): uniform points over the bbox of
+    /// each city group, the full `Outside` answer for a sample of the points in no desa.
+    #[test]
+    fn desa_locate_equals_brute_force_in_the_selected_cities(
+        city in 0usize..4,
+        u in 0.0f64..1.0,
+        v in 0.0f64..1.0,
+    ) {
+        // Jakarta (with Kepulauan Seribu), Bandung + Cimahi + Kab. Bandung (Barat), Batam, Surabaya:
+        // lon0, lat0, width, height.
+        let [x0, y0, w, h] = [
+            [106.35, -6.45, 0.70, 1.30],
+            [107.15, -7.35, 0.82, 0.70],
+            [103.60, 0.42, 0.80, 0.82],
+            [112.55, -7.40, 0.33, 0.25],
+        ][city];
+        let p = pos(x0 + u * w, y0 + v * h);
+        assert_same(desa_selected(), p, sample(p.lon()))?;
+    }
+
+    /// Points on and within a few metres of desa vertices, where neighbouring desa meet and overlap.
+    #[test]
+    fn desa_locate_equals_brute_force_near_vertices(i in any::<prop::sample::Index>(), (dx, dy) in jitter()) {
+        let v = desa_vertices();
+        let (x, y) = v[i.index(v.len())];
+        assert_same(desa_selected(), pos(x + dx, y + dy), sample(x + dx))?;
+    }
+}
+
 // --- units and facilities ----------------------------------------------------------------------------------
 
 const NOW: i64 = 1_764_000_000_000;
@@ -466,6 +512,37 @@ proptest! {
                 };
                 prop_assert_eq!(idx.nearest(&q), idx.nearest_brute_force(&q));
             }
+        }
+    }
+
+    /// A dense fleet (3,000 units in a city-sized box), so queries walk rings of grid cells instead of
+    /// falling back to reading every cell; k up to 40 and agency filters reach past the first rings.
+    #[test]
+    fn nearest_units_equal_brute_force_in_a_dense_fleet(
+        seed in any::<u64>(),
+        queries in prop::collection::vec((106.7f64..107.0, -6.4f64..-6.1, 1usize..40, 0u8..9, any::<bool>()), 1..8),
+    ) {
+        let mut x = seed | 1;
+        let mut next = move || { x ^= x << 13; x ^= x >> 7; x ^= x << 17; (x >> 11) as f64 / (1u64 << 53) as f64 };
+        let units: Vec<UnitState> = (0..3_000).map(|i| {
+            let u = (
+                (next() * 7.0) as u8, (next() * 5.0) as u8, (next() * 4.0) as u8,
+                106.75 + next() * 0.2, -6.35 + next() * 0.2, (next() * 900_000.0) as i64,
+            );
+            make_unit(i, u)
+        }).collect();
+        let mut idx = UnitIndex::from_units(units);
+        for (n, &(qlon, qlat, k, ty, by_agency)) in queries.iter().enumerate() {
+            // Move a unit between queries so updates across cells and classes are covered.
+            let id = format!("u{:03}", (n * 397) % 3_000);
+            let _ = idx.update_position(&id, pos(qlon, qlat), Timestamp(NOW));
+            let mut q = NearestQuery::new(pos(qlon, qlat), k, Timestamp(NOW));
+            q.filter = UnitFilter {
+                unit_type: UnitType::ALL.get(usize::from(ty)).copied(),
+                agency_ids: by_agency.then(|| BTreeSet::from(["agency-1".to_owned()])),
+            };
+            q.max_excluded = k % 7;
+            prop_assert_eq!(idx.nearest(&q), idx.nearest_brute_force(&q));
         }
     }
 
