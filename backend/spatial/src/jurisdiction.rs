@@ -289,10 +289,11 @@ fn area_segments(area: &Area) -> impl Iterator<Item = (Coord<f64>, Coord<f64>)> 
         .flat_map(ring_segments)
 }
 
-/// A fast hasher for H3 cell indexes (the splitmix64 finaliser). H3 indexes of coarse cells share their low
-/// bits (unused digits are all 7), so a plain multiplicative hash would collide; this one mixes every bit.
+/// A fast hasher for cell keys (the splitmix64 finaliser): H3 indexes of coarse cells share their low bits
+/// (unused digits are all 7), and the unit grid's packed cell coordinates of neighbouring cells differ in few
+/// bits, so a plain multiplicative hash would collide; this one mixes every bit.
 #[derive(Default)]
-struct CellHasher(u64);
+pub(crate) struct CellHasher(u64);
 
 impl Hasher for CellHasher {
     fn finish(&self) -> u64 {

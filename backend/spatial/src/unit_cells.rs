@@ -14,10 +14,11 @@
 //! the query to the square's edge (less a rounding hair, [`EDGE_EPS_DEG`]); callers turn that planar distance
 //! into a great-circle lower bound with `DataExtent::outside_square_bound_m`.
 
+use crate::jurisdiction::CellHasher;
 use siaga_core::time::Timestamp;
 use siaga_core::unit::{UnitStatus, UnitType};
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 /// Cells per degree. A power of two, so cell edges are exact binary fractions.
 pub(crate) const CELLS_PER_DEG: f64 = 16.0;
@@ -74,31 +75,10 @@ struct Place {
     index: u32,
 }
 
-/// The splitmix64 finaliser as a hasher for packed cell coordinates (neighbouring cells differ in few bits).
-#[derive(Default)]
-struct CellKeyHasher(u64);
-
-impl Hasher for CellKeyHasher {
-    fn finish(&self) -> u64 {
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 << 8) | u64::from(*b);
-        }
-    }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
-    }
-}
-
 /// The grid.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct UnitCells {
-    by_key: HashMap<u64, u32, BuildHasherDefault<CellKeyHasher>>,
+    by_key: HashMap<u64, u32, BuildHasherDefault<CellHasher>>,
     cells: Vec<Cell>,
     /// Per unit slot, where it is stored (`None` for vacant slots).
     places: Vec<Option<Place>>,

@@ -1,8 +1,11 @@
 // Starts a real `siaga demo --no-simulate` server for browser tests: binary from SIAGA_BIN (default
 // /work/main/target/debug/siaga), a fresh temporary data dir, a free port, and the built client
 // (map-client/dist) as static_dir. Resolves once /healthz answers; `stop()` kills it and removes the data.
-// `env` adds configuration (e.g. SIAGA_MAP__BASEMAP_PMTILES).
-import { spawn } from 'node:child_process';
+// `env` adds configuration (e.g. SIAGA_MAP__BASEMAP_PMTILES). With E2E_POSTGRES_URL set (a PostgreSQL
+// server URL, e.g. postgres://127.0.0.1:5432/test) each server runs on a fresh database of its own there,
+// created with `psql` and dropped on `stop()`; unset, on the embedded SQLite default.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,8 +34,23 @@ export function siagaBin() {
   return bin;
 }
 
+/** A fresh PostgreSQL database for one server, when the run asks for PostgreSQL: its URL and how to drop it. */
+function postgresDatabase() {
+  const admin = process.env.E2E_POSTGRES_URL;
+  if (!admin) return null;
+  const name = `siaga_e2e_${randomUUID().replaceAll('-', '')}`;
+  execFileSync('psql', [admin, '-v', 'ON_ERROR_STOP=1', '-qc', `CREATE DATABASE ${name}`]);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => execFileSync('psql', [admin, '-qc', `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`]),
+  };
+}
+
 export async function startServer({ env = {} } = {}) {
   const bin = siagaBin();
+  const pg = postgresDatabase();
   const staticDir = join(REPO, 'map-client/dist');
   if (!existsSync(join(staticDir, 'index.html'))) throw new Error('map-client/dist is missing; run `npm run build` in map-client first');
   const dataDir = mkdtempSync(join(tmpdir(), 'siaga-e2e-'));
@@ -45,6 +63,7 @@ export async function startServer({ env = {} } = {}) {
       SIAGA_LISTEN: `127.0.0.1:${port}`,
       SIAGA_DATA_DIR: dataDir,
       SIAGA_STATIC_DIR: staticDir,
+      ...(pg ? { SIAGA_DATABASE_URL: pg.url } : {}),
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
       ...env,
     },
@@ -55,7 +74,10 @@ export async function startServer({ env = {} } = {}) {
   child.stderr.on('data', (d) => (log += d));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`siaga exited early (${child.exitCode}):\n${log}`);
+    if (child.exitCode !== null) {
+      pg?.drop();
+      throw new Error(`siaga exited early (${child.exitCode}):\n${log}`);
+    }
     try {
       const r = await fetch(`${url}/healthz`);
       if (r.ok) break;
@@ -64,6 +86,7 @@ export async function startServer({ env = {} } = {}) {
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      pg?.drop();
       throw new Error(`siaga did not become healthy within 60 s:\n${log}`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -85,6 +108,7 @@ export async function startServer({ env = {} } = {}) {
         });
       });
       rmSync(dataDir, { recursive: true, force: true });
+      pg?.drop();
     },
   };
 }

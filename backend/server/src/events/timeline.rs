@@ -21,7 +21,7 @@ pub const SLA_STARTED: &str = "sla.started";
 pub const SLA_STOPPED: &str = "sla.stopped";
 
 /// The fields of `IncidentSummary` that every `incident.*` event repeats; the timeline keeps `status` only.
-const SUMMARY_FIELDS: [&str; 14] = [
+const SUMMARY_FIELDS: [&str; 15] = [
     "incident_id",
     "number",
     "category",
@@ -36,6 +36,7 @@ const SUMMARY_FIELDS: [&str; 14] = [
     "created_at",
     "updated_at",
     "agencies",
+    "live",
 ];
 
 impl DomainEvent {
@@ -174,6 +175,7 @@ mod tests {
             created_at: Some(1),
             updated_at: Some(2),
             agencies: None,
+            live: None,
         }
     }
 
