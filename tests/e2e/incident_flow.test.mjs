@@ -80,7 +80,7 @@ test('an incident travels from call taker to dispatcher to responder and back', 
   const item = dispPage.locator('.queue-item', { hasText: incidentNumber });
   await item.waitFor({ timeout: 15_000 });
   await item.click();
-  const assignButton = dispPage.locator('[data-testid="recommendations"] button', { hasText: 'AMB-01' });
+  const assignButton = dispPage.locator('[data-testid="recommendations"] button[data-assign-unit]', { hasText: 'AMB-01' });
   await assignButton.waitFor({ timeout: 15_000 });
   await shot(dispPage, 'flow_3_dispatcher_selected');
   await assignButton.click();
