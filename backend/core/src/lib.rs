@@ -34,8 +34,8 @@ pub mod aml;
 pub mod assignment;
 pub mod call;
 pub mod call_back;
-pub mod correction;
 pub mod cancel;
+pub mod correction;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -13,7 +13,11 @@ use siaga_core::incident::Category;
 use siaga_core::role::Role;
 
 pub use crate::service::incidents::{
-    AssignmentView, CancelRequest, CheckedIncident, ClockView, CloseRequest, CorrectIncidentRequest, CreateAssignmentRequest, CreateIncidentRequest, DuplicateView, EscalateRequest, FacilityRecommendation, IncidentAgencyView, IncidentLink, IncidentView, LinkCallRequest, MergeRequest, RecommendationsView, RejectRequest, Reporter, UnitExclusion, UnitRecommendation, VictimsBody, check_new_incident,
+    AssignmentView, CancelRequest, CheckedIncident, ClockView, CloseRequest,
+    CorrectIncidentRequest, CreateAssignmentRequest, CreateIncidentRequest, DuplicateView,
+    EscalateRequest, FacilityRecommendation, IncidentAgencyView, IncidentLink, IncidentView,
+    LinkCallRequest, MergeRequest, RecommendationsView, RejectRequest, Reporter, UnitExclusion,
+    UnitRecommendation, VictimsBody, check_new_incident,
 };
 
 /// Query of [`list_incidents`].
