@@ -7,6 +7,8 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use siaga::config::Config;
+use siaga_core::incident::{Category, Priority};
+use siaga_core::sla::TargetOverride;
 use siaga_tests::{Engine, Options, TestServer, demo_streets_pbf, engine_tests};
 use std::path::PathBuf;
 use tokio::sync::OnceCell;
@@ -14,6 +16,7 @@ use tokio::sync::OnceCell;
 engine_tests!(
     the_fastest_unit_by_road_is_recommended_first_with_its_route_and_turns,
     without_a_road_graph_recommendations_say_they_are_straight_line,
+    recommendations_and_assignments_plan_the_arrival_against_its_target,
 );
 
 /// Real points of Jatinegara (found by `siaga-roads`' tests on the shared extract): the incident, a unit
@@ -43,6 +46,16 @@ async fn demo_graph() -> &'static PathBuf {
 
 fn with_graph(c: &mut Config) {
     c.roads.graph = GRAPH_PATH.get().cloned();
+}
+
+/// The graph, and a health p1 arrival target of 6 minutes: between the fast unit's ~4 and the other's ~9.
+fn with_graph_and_a_6_minute_target(c: &mut Config) {
+    with_graph(c);
+    c.dispatch.sla.overrides.push(TargetOverride {
+        priority: Some(Priority::P1),
+        arrival_urban_s: Some(360),
+        ..TargetOverride::for_category(Category::Health)
+    });
 }
 
 fn without_graph(c: &mut Config) {
@@ -263,5 +276,94 @@ async fn without_a_road_graph_recommendations_say_they_are_straight_line(engine:
     assert!(
         route["properties"]["turns"].as_array().unwrap().is_empty(),
         "{route}"
+    );
+}
+
+async fn recommendations_and_assignments_plan_the_arrival_against_its_target(engine: Engine) {
+    demo_graph().await;
+    let srv = TestServer::start_with(
+        engine,
+        Options {
+            demo: true,
+            tweak: Some(with_graph_and_a_6_minute_target),
+            ..Options::default()
+        },
+    )
+    .await;
+    let admin = srv.demo_login("admin").await;
+    let dinkes = srv.agency_id(&admin, "DINKES-BTM").await;
+    let near = unit_at(&srv, &admin, &dinkes, "AMB-AIR", NEAR_BY_AIR).await;
+    let fast = unit_at(&srv, &admin, &dinkes, "AMB-ROAD", FAST_BY_ROAD).await;
+    let id = incident_for_dinkes(&srv, &dinkes).await;
+    let dispatcher = srv.demo_login("dispatch.dinkes").await;
+    let recs_url = format!("/api/v1/incidents/{id}/recommendations");
+    let (s, recs) = srv.get(&recs_url, &dispatcher).await;
+    assert_eq!(s, StatusCode::OK, "{recs}");
+    assert_eq!(recs["arrival_target_s"], 360, "{recs}");
+    assert_eq!(recs["none_meets_target"], false, "{recs}");
+    let (n, f) = (unit(&recs, &near), unit(&recs, &fast));
+    for u in [n, f] {
+        assert_eq!(u["arrival_target_s"], 360, "{u}");
+    }
+    assert_eq!(f["meets_target"], true, "~4 min by road: {f}");
+    assert_eq!(n["meets_target"], false, "~9 min by road: {n}");
+    // The Batam ambulances, a straight line across the sea, cannot make it either.
+    for u in recs["units"].as_array().unwrap() {
+        assert_eq!(u["meets_target"], u["unit_id"] == fast.as_str(), "{u}");
+    }
+    let eta_near = n["travel_time_s"].as_f64().unwrap().ceil() as i64;
+    let eta_fast = f["travel_time_s"].as_f64().unwrap().ceil() as i64;
+
+    // Assigning the one that misses (by hand): the assignment keeps the ETA planned when it was made, beside
+    // the arrival clock's target.
+    let (s, a) = srv
+        .post(
+            &format!("/api/v1/incidents/{id}/assignments"),
+            &dispatcher,
+            json!({"unit_id": near}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    assert_eq!(a["planned_eta_s"], eta_near, "{a}");
+    let (s, inc) = srv
+        .get(&format!("/api/v1/incidents/{id}"), &dispatcher)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{inc}");
+    let stored = inc["assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == a["id"])
+        .unwrap_or_else(|| panic!("{inc}"));
+    assert_eq!(stored["planned_eta_s"], eta_near, "{stored}");
+    let arrival = inc["sla"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "arrival" && c["subject_id"] == a["id"])
+        .unwrap_or_else(|| panic!("no arrival clock: {inc}"));
+    let target_ms = arrival["due_at"].as_i64().unwrap() - arrival["started_at"].as_i64().unwrap();
+    assert_eq!(target_ms, 360_000, "{arrival}");
+
+    // With the only unit that could make it sent too, no recommended unit can.
+    let (s, b) = srv
+        .post(
+            &format!("/api/v1/incidents/{id}/assignments"),
+            &dispatcher,
+            json!({"unit_id": fast}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["planned_eta_s"], eta_fast, "{b}");
+    let (s, recs) = srv.get(&recs_url, &dispatcher).await;
+    assert_eq!(s, StatusCode::OK, "{recs}");
+    assert_eq!(recs["none_meets_target"], true, "{recs}");
+    assert!(
+        recs["units"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["meets_target"] == false && u["unit_id"] != fast.as_str()),
+        "{recs}"
     );
 }

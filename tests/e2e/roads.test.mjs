@@ -2,7 +2,8 @@
 // geodata/demo/streets.osm.pbf and loaded at start ([roads] graph). The dispatcher (1366×768) sees drive-time
 // ETAs with their basis, and clicking a recommendation draws its route on the map (asserted on the map source's
 // features, not pixels); AMB-01's crew phone (360×740) shows the route's time and turn list beside the
-// navigate button. Any request off localhost and any console error fails the test.
+// navigate button. With an arrival target no unit can make, the dispatcher is warned before assigning and the
+// assignment shows its planned ETA beside the target. Any request off localhost and any console error fails.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -35,7 +36,11 @@ before(async () => {
   const made = spawnSync(siagaBin(), ['import', 'roads', 'geodata/demo/streets.osm.pbf', '--out', graph], { cwd: REPO, encoding: 'utf8' });
   assert.equal(made.status, 0, made.stderr);
   assert.match(made.stdout, /road graph: \d+ nodes/);
-  server = await startServer({ env: { SIAGA_ROADS__GRAPH: graph } });
+  // A p4 arrival target of one minute, which no parked ambulance can make (the SLA planning test); p2, the
+  // first test's, keeps its defaults.
+  const p4 = { ESCALATION_S: '600', DISPATCH_S: '3600', ACKNOWLEDGE_S: '900', ARRIVAL_URBAN_S: '60', ARRIVAL_RURAL_S: '120', RESOLUTION_S: '259200' };
+  const sla = Object.fromEntries(Object.entries(p4).map(([k, v]) => [`SIAGA_DISPATCH__SLA__PRIORITIES__P4__${k}`, v]));
+  server = await startServer({ env: { SIAGA_ROADS__GRAPH: graph, ...sla } });
   browser = await launch();
   taker = await login(server.url, 'operator1');
   desk = await login(server.url, 'dispatch.dinkes');
@@ -47,7 +52,7 @@ after(async () => {
   if (graphDir) rmSync(graphDir, { recursive: true, force: true });
 });
 
-async function fileIncident() {
+async function fileIncident(priority = 'p2') {
   const call = await api(server.url, 'POST', '/api/v1/calls', taker.token, { ani: '081299990001', channel: 'voice', service_line: '112' });
   assert.equal(call.status, 201, JSON.stringify(call.body));
   await api(server.url, 'POST', `/api/v1/calls/${call.body.id}/answer`, taker.token, {});
@@ -55,7 +60,7 @@ async function fileIncident() {
   const inc = await api(server.url, 'POST', '/api/v1/incidents', taker.token, {
     call_id: call.body.id,
     category: 'health',
-    priority: 'p2',
+    priority,
     location: AT,
     address: 'Kelapa Gading',
     victims: { count: 1, condition: 'serious' },
@@ -126,4 +131,51 @@ test('the dispatcher sees drive-time ETAs and the chosen unit\'s route on the ma
   assert.ok(await phone.getByTestId('navigate').isVisible());
   await shot(phone, 'roads_responder_route');
   assert.deepEqual(crew.problems, []);
+});
+
+test('when no unit can make the arrival target the dispatcher is warned, and the assignment shows its ETA beside the target', async () => {
+  const inc = await fileIncident('p4');
+  const recs = await api(server.url, 'GET', `/api/v1/incidents/${inc.id}/recommendations`, desk.token);
+  assert.equal(recs.status, 200);
+  assert.equal(recs.body.arrival_target_s, 60);
+  assert.equal(recs.body.none_meets_target, true, JSON.stringify(recs.body));
+  const best = recs.body.units[0];
+  assert.ok(best && best.travel_time_s > 60, JSON.stringify(recs.body));
+
+  const disp = await guardedContext(browser, server.url, { viewport: VIEWPORT });
+  const page = await disp.context.newPage();
+  await loginAs(page, 'dispatch.dinkes');
+  const item = page.locator('.queue-item', { hasText: inc.number });
+  await item.waitFor({ timeout: 15_000 });
+  await item.click();
+  const warning = page.locator('[data-testid="recommendations"] [data-testid="sla-warning"]');
+  await warning.waitFor({ timeout: 15_000 });
+  const minutes = Math.max(1, Math.ceil(best.travel_time_s / 60));
+  assert.equal(await warning.innerText(), `⚠ Unit tercepat tiba ±${minutes} menit, target 1 menit`);
+  const rec = page.locator(`[data-testid="recommendations"] li[data-unit-id="${best.unit_id}"]`);
+  assert.equal(await rec.getAttribute('data-meets-target'), 'false');
+  assert.ok(await rec.getByTestId('misses-target').isVisible());
+  await shot(page, 'roads_sla_warning');
+  // Picking the same unit by hand warns before it is sent.
+  const manual = page.getByTestId('manual-assign');
+  await manual.locator('select').selectOption(best.unit_id);
+  const manualWarning = manual.getByTestId('manual-sla-warning');
+  assert.ok(await manualWarning.isVisible());
+  assert.equal(await manualWarning.innerText(), `⚠ ${best.call_sign} tiba ±${minutes} menit, target 1 menit`);
+
+  await rec.locator(`[data-assign-unit="${best.unit_id}"]`).click();
+  const eta = page.locator('[data-testid="assignments"] [data-testid="asg-eta"]');
+  await eta.waitFor({ timeout: 15_000 });
+  assert.equal(await eta.getAttribute('data-late'), 'true');
+  const text = await eta.innerText();
+  assert.match(text, /ETA \d{2}[.:]\d{2} · target \d{2}[.:]\d{2}/, text);
+  assert.match(text, new RegExp(`tiba ±${minutes} menit, target 1 menit`), text);
+  const sent = (await api(server.url, 'GET', `/api/v1/incidents/${inc.id}`, desk.token)).body.assignments[0];
+  assert.equal(sent.planned_eta_s, Math.ceil(best.travel_time_s));
+  // The queue's SLA cell, now the one-minute arrival clock, carries the planned ETA too.
+  const cell = page.locator(`[data-sla-for="${inc.id}"]`);
+  await eventually(async () => (await cell.getAttribute('data-late')) === 'true', 5_000, 'the planned ETA in the SLA cell');
+  assert.match(await cell.innerText(), /Tiba di lokasi .* · ETA \d{2}[.:]\d{2} ⚠/);
+  await shot(page, 'roads_sla_planned_eta');
+  assert.deepEqual(disp.problems, []);
 });

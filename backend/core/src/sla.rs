@@ -361,6 +361,49 @@ impl SlaPolicy {
     }
 }
 
+/// Whether a unit's estimated travel time makes an incident's arrival target (see [`plan_arrival`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArrivalPlan {
+    /// The arrival target that applies, in whole seconds.
+    pub target_s: i64,
+    /// The travel time rounded up to whole seconds.
+    pub eta_s: i64,
+    /// `eta_s <= target_s`: the unit arrives no later than the last instant at which the target is met (the
+    /// same inclusive deadline the arrival clock uses).
+    pub meets_target: bool,
+}
+
+/// Plans an arrival: the policy's [`SlaKind::Arrival`] target for `category`, `priority` and `area`, and whether
+/// a unit `eta_s` seconds away makes it. An ETA that is not a number or negative cannot make any target (an
+/// estimate that failed must not read as "on time"); fractions of a second round up.
+pub fn plan_arrival(
+    policy: &SlaPolicy,
+    category: Category,
+    priority: Priority,
+    area: AreaClass,
+    eta_s: f64,
+) -> ArrivalPlan {
+    let target_s = policy.target_ms(SlaKind::Arrival, category, priority, area) / MS_PER_SECOND;
+    match eta_whole_seconds(eta_s) {
+        Some(eta) => ArrivalPlan {
+            target_s,
+            eta_s: eta,
+            meets_target: eta <= target_s,
+        },
+        None => ArrivalPlan {
+            target_s,
+            eta_s: i64::MAX,
+            meets_target: false,
+        },
+    }
+}
+
+/// A travel time in whole seconds, rounded up; None when it is not a number or negative. Saturating: an absurd
+/// ETA (a straight line across the globe at walking pace) is simply very late.
+pub fn eta_whole_seconds(eta_s: f64) -> Option<i64> {
+    (eta_s.is_finite() && eta_s >= 0.0).then(|| eta_s.ceil().min(i64::MAX as f64) as i64)
+}
+
 impl Default for SlaPolicy {
     fn default() -> Self {
         SlaPolicy::defaults()

@@ -595,3 +595,33 @@ fn stopping_for_a_cancellation_records_no_breach_and_marks_the_clock_cancelled()
         }
     );
 }
+
+#[test]
+fn an_arrival_plan_takes_the_category_and_priority_target_and_meets_it_up_to_the_deadline_inclusive()
+ {
+    let p = SlaPolicy::defaults();
+    let plan = |c, pr, area, eta| plan_arrival(&p, c, pr, area, eta);
+    // Health p1 urban: 10 min (the override), crime p1 urban: 15 min, health p1 rural: 20 min.
+    let health = plan(Category::Health, Priority::P1, AreaClass::Urban, 600.0);
+    assert_eq!(health.target_s, 600);
+    assert!(health.meets_target, "exactly on the target meets it");
+    let late = plan(Category::Health, Priority::P1, AreaClass::Urban, 600.2);
+    assert_eq!(late.eta_s, 601, "a fraction of a second rounds up");
+    assert!(!late.meets_target);
+    let crime = plan(Category::Crime, Priority::P1, AreaClass::Urban, 700.0);
+    assert_eq!((crime.target_s, crime.meets_target), (900, true));
+    let rural = plan(Category::Health, Priority::P1, AreaClass::Rural, 1000.0);
+    assert_eq!((rural.target_s, rural.meets_target), (1200, true));
+}
+
+#[test]
+fn an_arrival_plan_with_a_broken_or_absurd_eta_does_not_meet_the_target() {
+    let p = SlaPolicy::defaults();
+    for eta in [f64::NAN, f64::INFINITY, -1.0, 1e300] {
+        let plan = plan_arrival(&p, Category::Crime, Priority::P4, AreaClass::Rural, eta);
+        assert!(!plan.meets_target, "{eta}");
+        assert_eq!(plan.target_s, 8 * 3600);
+    }
+    let zero = plan_arrival(&p, Category::Crime, Priority::P4, AreaClass::Rural, 0.0);
+    assert!(zero.meets_target);
+}

@@ -114,6 +114,10 @@ pub struct AssignmentView {
     /// The crew's steps a dispatcher recorded from a radio report (`acknowledged`, `en_route`, `on_scene`,
     /// `resolved`, `declined`), in lifecycle order; the other steps the crew posted itself.
     pub radio_reported: Vec<String>,
+    /// The travel time Siaga estimated for the unit when it was assigned (road graph or straight line),
+    /// seconds: the planned ETA to set beside the arrival clock's target. None when the unit had no position.
+    #[serde(default)]
+    pub planned_eta_s: Option<i64>,
 }
 
 impl From<AssignmentRow> for AssignmentView {
@@ -131,6 +135,7 @@ impl From<AssignmentRow> for AssignmentView {
             resolved_at: a.resolved_at,
             declined_at: a.declined_at,
             cancelled_at: a.cancelled_at,
+            planned_eta_s: a.planned_eta_s,
             radio_reported: [
                 ("acknowledged", &a.acknowledged_via),
                 ("en_route", &a.en_route_via),

@@ -1494,6 +1494,11 @@ export interface components {
             victims: components["schemas"]["EventVictims"];
             /** @description The dispatcher's note to the crew. */
             note?: string | null;
+            /**
+             * Format: int64
+             * @description The travel time estimated for the unit when it was assigned, seconds (see `AssignmentView`).
+             */
+            planned_eta_s?: number | null;
             live?: null | components["schemas"]["IncidentLive"];
         };
         /**
@@ -1559,6 +1564,12 @@ export interface components {
              *     `resolved`, `declined`), in lifecycle order; the other steps the crew posted itself.
              */
             radio_reported: string[];
+            /**
+             * Format: int64
+             * @description The travel time Siaga estimated for the unit when it was assigned (road graph or straight line),
+             *     seconds: the planned ETA to set beside the arrival clock's target. None when the unit had no position.
+             */
+            planned_eta_s?: number | null;
         };
         /** @description One audit entry. */
         AuditView: {
@@ -3102,6 +3113,13 @@ export interface components {
             incident_snap_m?: number | null;
             excluded: components["schemas"]["UnitExclusion"][];
             facilities: components["schemas"]["FacilityRecommendation"][];
+            /**
+             * Format: int64
+             * @description The arrival target for this incident's category and priority, seconds.
+             */
+            arrival_target_s: number;
+            /** @description True when no recommended unit can make the arrival target (also when none is recommended at all). */
+            none_meets_target: boolean;
         };
         /** @description One level of a located point. */
         RegionLink: {
@@ -3557,6 +3575,14 @@ export interface components {
              * @description Distance from the unit's fix to the road it was snapped to, metres.
              */
             snap_m?: number | null;
+            /**
+             * Format: int64
+             * @description The arrival target that would apply (the SLA policy's `arrival` target for the incident's category and
+             *     priority), seconds.
+             */
+            arrival_target_s: number;
+            /** @description Whether `travel_time_s` makes `arrival_target_s` (`siaga_core::sla::plan_arrival`). */
+            meets_target: boolean;
         };
         /**
          * @description Where a unit stands in its duty cycle. Only `available` units are recommended.

@@ -26,3 +26,39 @@ export function slaLevel(sla: SlaClock, started_at: number, now: number): SlaLev
   if (remaining <= Math.max(60_000, window / 4)) return 'amber';
   return 'ok';
 }
+
+/** What the arrival plan reads of an assignment. */
+export interface PlannedAssignment {
+  id: string;
+  planned_eta_s?: number | null;
+}
+
+/** An assignment's planned arrival beside its arrival clock's target. */
+export interface ArrivalPlan {
+  /** When the unit should arrive: the clock's start plus the ETA planned at assignment. */
+  eta_at: number;
+  /** The arrival clock's deadline. */
+  due_at: number;
+  eta_s: number;
+  target_s: number;
+  /** The planned ETA is past the target (the deadline itself still meets it, as on the clock). */
+  late: boolean;
+}
+
+/**
+ * The planned arrival of an assignment: its `planned_eta_s` against its arrival clock (`subject_type`
+ * `assignment`, kind `arrival`); null when either is missing.
+ */
+export function arrivalPlan(a: PlannedAssignment, clocks: readonly Pick<Sla, 'kind' | 'subject_type' | 'subject_id' | 'started_at' | 'due_at'>[]): ArrivalPlan | null {
+  const eta_s = a.planned_eta_s;
+  if (eta_s === null || eta_s === undefined) return null;
+  const clock = clocks.find((c) => c.kind === 'arrival' && c.subject_type === 'assignment' && c.subject_id === a.id);
+  if (!clock) return null;
+  const target_s = (clock.due_at - clock.started_at) / 1000;
+  return { eta_at: clock.started_at + eta_s * 1000, due_at: clock.due_at, eta_s, target_s, late: eta_s > target_s };
+}
+
+/** Whole minutes a travel time takes, rounded up (never "6 min, target 6 min" for a unit that is late). */
+export function minutesUp(seconds: number): number {
+  return Math.max(1, Math.ceil(seconds / 60));
+}

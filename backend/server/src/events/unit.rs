@@ -21,6 +21,9 @@ pub struct AssignmentCreated {
     pub victims: EventVictims,
     /// The dispatcher's note to the crew.
     pub note: Option<String>,
+    /// The travel time estimated for the unit when it was assigned, seconds (see `AssignmentView`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned_eta_s: Option<i64>,
     /// The incident's assignments and SLA clocks as this change left them (written by the commit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live: Option<IncidentLive>,

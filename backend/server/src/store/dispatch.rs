@@ -29,6 +29,8 @@ pub struct AssignmentRow {
     pub on_scene_via: Option<String>,
     pub resolved_via: Option<String>,
     pub declined_via: Option<String>,
+    /// The travel time estimated when the unit was assigned, seconds.
+    pub planned_eta_s: Option<i64>,
 }
 
 /// An SLA clock row.
@@ -51,7 +53,7 @@ pub struct SlaClockRow {
 
 const ASSIGNMENT_COLUMNS: &str = "id, incident_id, unit_id, agency_id, status, assigned_by, assigned_at, \
      acknowledged_at, en_route_at, on_scene_at, resolved_at, declined_at, cancelled_at, reason, note, \
-     share_reporter, updated_at, acknowledged_via, en_route_via, on_scene_via, resolved_via, declined_via";
+     share_reporter, updated_at, acknowledged_via, en_route_via, on_scene_via, resolved_via, declined_via, planned_eta_s";
 
 const CLOCK_COLUMNS: &str = "id, subject_type, subject_id, kind, agency_id, started_at, target_ms, due_at, stopped_at, breached_at, \
      cancelled_at";

@@ -468,13 +468,15 @@ pub struct NewAssignment<'a> {
     pub assigned_at: i64,
     pub note: Option<&'a str>,
     pub share_reporter: bool,
+    /// See [`super::AssignmentRow::planned_eta_s`].
+    pub planned_eta_s: Option<i64>,
 }
 
 /// Assigns a unit to an incident (status `assigned`).
 pub fn insert_assignment(a: &NewAssignment<'_>) -> Stmt {
     Stmt::new(
         "INSERT INTO assignments (id, incident_id, unit_id, agency_id, status, assigned_by, assigned_at, note, \
-         share_reporter, updated_at) VALUES ($1, $2, $3, $4, 'assigned', $5, $6, $7, $8, $6)",
+         share_reporter, updated_at, planned_eta_s) VALUES ($1, $2, $3, $4, 'assigned', $5, $6, $7, $8, $6, $9)",
     )
     .text(a.id)
     .text(a.incident_id)
@@ -484,6 +486,7 @@ pub fn insert_assignment(a: &NewAssignment<'_>) -> Stmt {
     .int(a.assigned_at)
     .opt_text(a.note)
     .boolean(a.share_reporter)
+    .opt_int(a.planned_eta_s)
 }
 
 /// The answer → escalation clock of an incident filed from an answered call: it is measured at filing, so it

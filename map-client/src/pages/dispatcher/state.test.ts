@@ -171,6 +171,25 @@ describe('dispatcher queue', () => {
     expect(slaCountdown(inc, 660_000)).toEqual({ kind: 'dispatch', level: 'red', remaining_ms: -60_000 });
     expect(slaCountdown(incident('b'), 0)).toBeNull();
   });
+
+  it('sets the ETA planned at assignment beside an arrival clock, late when it is past the target', () => {
+    const planned = (eta: number) =>
+      incident('a', {
+        created_at: 0,
+        assignments: [{ ...assignment('as1', 'a', 'amb01'), planned_eta_s: eta }],
+        sla: [{ kind: 'arrival', subject_type: 'assignment', subject_id: 'as1', started_at: 10_000, due_at: 610_000 }],
+      });
+    expect(slaCountdown(planned(240), 60_000)).toEqual({
+      kind: 'arrival',
+      level: 'ok',
+      remaining_ms: 550_000,
+      plan: { eta_at: 250_000, due_at: 610_000, eta_s: 240, target_s: 600, late: false },
+    });
+    expect(slaCountdown(planned(601), 60_000)?.plan?.late).toBe(true);
+    // No plan (a unit assigned without a position, or before this was recorded): the clock alone.
+    const unplanned = incident('a', { assignments: [assignment('as1', 'a', 'amb01')], sla: planned(1).sla });
+    expect(slaCountdown(unplanned, 60_000)?.plan).toBeUndefined();
+  });
 });
 
 describe('dispatcher assignments and units', () => {
@@ -304,7 +323,7 @@ describe('dispatcher recommendations', () => {
 });
 
 describe('dispatcher recommendations follow the units', () => {
-  const recs: Recommendations = { units: [], incident_snap_m: null, excluded: [], facilities: [] };
+  const recs: Recommendations = { units: [], incident_snap_m: null, excluded: [], facilities: [], arrival_target_s: 900, none_meets_target: true };
 
   function shown(units: Unit[]): DispatcherState {
     let s = selectIncident(loaded([incident('a', { status: 'verified' })], units), 'a');

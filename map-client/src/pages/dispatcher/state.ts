@@ -14,7 +14,7 @@
 
 import type { Agency, AssignmentView, IncidentAgency, IncidentView, LonLat, Recommendations, Unit } from '../../api/types';
 import { incidentFromEvent, withAssignmentEvent, withBreach } from '../../domain/incident';
-import { activeSla, slaLevel, type SlaLevel } from '../../domain/sla';
+import { activeSla, arrivalPlan, type ArrivalPlan, slaLevel, type SlaLevel } from '../../domain/sla';
 import {
   assignmentChangeOf,
   type AssignmentChange,
@@ -272,13 +272,18 @@ export interface SlaCountdown {
   readonly level: SlaLevel;
   /** Negative once the clock is past due. */
   readonly remaining_ms: number;
+  /** For an assignment's arrival clock: the ETA planned when the unit was assigned, beside the target. */
+  readonly plan?: ArrivalPlan;
 }
 
 /** What the queue's SLA cell shows for an incident at `now`, or null when no clock runs. */
 export function slaCountdown(inc: IncidentView, now: number): SlaCountdown | null {
   const sla = activeSla(inc);
   if (!sla) return null;
-  return { kind: sla.kind, level: slaLevel(sla, inc.created_at, now), remaining_ms: sla.due_at - now };
+  const shown = { kind: sla.kind, level: slaLevel(sla, inc.created_at, now), remaining_ms: sla.due_at - now };
+  const a = sla.kind === 'arrival' && sla.subject_type === 'assignment' ? inc.assignments.find((x) => x.id === sla.subject_id) : undefined;
+  const plan = a ? arrivalPlan(a, [sla]) : null;
+  return plan ? { ...shown, plan } : shown;
 }
 
 /**

@@ -18,7 +18,8 @@ import { t, tk } from '../../i18n';
 import { CATEGORY_GLYPH, INCIDENT_STATUS_GLYPH } from '../../map/symbology';
 import { h, replace } from '../../ui/dom';
 import { clearError, messageFor, showError } from '../../ui/errors';
-import { km, minutes } from '../../ui/format';
+import { arrivalPlan, minutesUp } from '../../domain/sla';
+import { clock, km, minutes } from '../../ui/format';
 import {
   actionsFor,
   assignmentsOf,
@@ -98,6 +99,10 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
   /** What the panel was last drawn from; a redraw happens only when one of these changes. */
   let drawn: unknown[] | null = null;
   let recsDrawn: { incidentId: string; recs: DispatcherState['recommendations'] } | null = null;
+  /** The loaded recommendations of the shown incident, read when a unit is picked by hand. */
+  let currentRecs: Recommendations | null = null;
+  /** Re-checks the unit picked by hand once the recommendations arrive. */
+  let manualWarn: (() => void) | null = null;
 
   function showHint(): void {
     replace(detail, h('p', { class: 'muted' }, t('disp.select_hint')));
@@ -142,7 +147,7 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
       state.changed.get(inc.id),
       state.agencyNames,
       state.agencyId,
-      JSON.stringify(rows.map((r) => [r.a.id, r.a.status, r.a.note, r.a.radio_reported, r.callSign, r.alarm])),
+      JSON.stringify(rows.map((r) => [r.a.id, r.a.status, r.a.note, r.a.radio_reported, r.a.planned_eta_s, r.callSign, r.alarm])),
       free.map((u) => u.id).join(),
     ];
     if (!drawn || deps.some((v, i) => v !== drawn?.[i])) {
@@ -156,9 +161,11 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
     if (recsDrawn?.incidentId !== inc.id || recsDrawn.recs !== state.recommendations) {
       recsDrawn = { incidentId: inc.id, recs: state.recommendations };
       const r = state.recommendations;
+      currentRecs = r && r.incidentId === inc.id && r.view.status === 'ready' ? r.view.recs : null;
       if (!r || r.incidentId !== inc.id || r.view.status === 'loading') replace(recBox, t('app.loading'));
       else if (r.view.status === 'failed') replace(recBox, h('p', { class: 'error', role: 'alert' }, messageFor(r.view.error)));
       else drawRecommendations(inc, r.view.recs);
+      manualWarn?.();
     }
   }
 
@@ -298,6 +305,7 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
     const open = isOpenAssignment(a);
     const noteInput = next === 'resolved' ? radioNote(a.id) : null;
     const pick = open && free.length > 0 ? unitSelect(free, t('disp.reassign_to')) : null;
+    const plan = open ? arrivalPlan(a, inc.sla) : null;
     return h(
       'li',
       { 'data-assignment-id': a.id, 'data-status': a.status, 'data-alarm': r.alarm ? 'true' : null, class: r.alarm ? 'alarm' : null },
@@ -309,6 +317,17 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
         h('span', { class: 'asg-status' }, tk('assignment_status', a.status)),
         r.alarm ? h('span', { class: 'alarm-badge', role: 'alert' }, ' ⚠ ', t('disp.unacknowledged')) : null,
       ),
+      plan
+        ? h(
+            'p',
+            { class: plan.late ? 'asg-eta sla-late' : 'asg-eta muted', 'data-testid': 'asg-eta', 'data-late': String(plan.late) },
+            '◷ ',
+            t('disp.planned_eta', { eta: clock(plan.eta_at), target: clock(plan.due_at) }),
+            plan.late
+              ? h('span', { class: 'sla-warning', role: 'alert' }, ' ⚠ ', t('disp.sla_unit_late', { unit: r.callSign, eta: minutesUp(plan.eta_s), target: minutesUp(plan.target_s) }))
+              : null,
+          )
+        : null,
       a.radio_reported.length > 0
         ? h('p', { class: 'muted radio-steps', 'data-testid': 'radio-steps', 'data-steps': a.radio_reported.join(' ') }, '✆ ', t('disp.radio_reported', { steps: a.radio_reported.map((s) => tk('assignment_status', s)).join(', ') }))
         : null,
@@ -358,9 +377,23 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
   function manualAssign(inc: IncidentView, free: readonly Unit[]): HTMLElement {
     if (free.length === 0) return h('p', { class: 'muted' }, t('disp.no_free_units'));
     const pick = unitSelect(free, t('disp.manual_assign'));
+    // A unit picked by hand that is among the recommendations and cannot make the target is warned about
+    // before it is sent (any other unit's planned ETA shows on its assignment once sent).
+    const warning = h('p', { class: 'sla-warning', role: 'alert', 'data-testid': 'manual-sla-warning', hidden: true });
+    const warn = () => {
+      const rec = currentRecs?.units.find((u) => u.unit_id === pick.value);
+      warning.hidden = !rec || rec.meets_target;
+      warning.textContent = rec && !rec.meets_target
+        ? `⚠ ${t('disp.sla_unit_late', { unit: rec.call_sign, eta: minutesUp(rec.travel_time_s), target: minutesUp(rec.arrival_target_s) })}`
+        : '';
+    };
+    pick.addEventListener('change', warn);
+    manualWarn = warn;
+    warn();
     return h(
       'div',
       { class: 'row manual-assign', 'data-testid': 'manual-assign' },
+      warning,
       pick,
       h(
         'button',
@@ -380,8 +413,17 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
   }
 
   function drawRecommendations(inc: IncidentView, recs: Recommendations): void {
+    const best = recs.units[0];
     replace(
       recBox,
+      best && recs.none_meets_target
+        ? h(
+            'p',
+            { class: 'sla-warning', role: 'alert', 'data-testid': 'sla-warning' },
+            '⚠ ',
+            t('disp.sla_best_late', { eta: minutesUp(best.travel_time_s), target: minutesUp(recs.arrival_target_s) }),
+          )
+        : null,
       recs.units.length === 0
         ? h('p', { class: 'muted' }, t('disp.no_recommendations'))
         : h(
@@ -390,7 +432,7 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
             recs.units.map((r, index) =>
               h(
                 'li',
-                { 'data-unit-id': r.unit_id, 'data-basis': r.basis },
+                { 'data-unit-id': r.unit_id, 'data-basis': r.basis, 'data-meets-target': String(r.meets_target), class: r.meets_target ? null : 'sla-late' },
                 h(
                   'button',
                   {
@@ -407,6 +449,7 @@ export function mountDetail(detail: HTMLElement, handlers: DetailHandlers) {
                     { 'data-testid': 'rec-eta' },
                     t(r.basis === 'road' ? 'disp.eta_road' : 'disp.eta_straight', { min: minutes(r.travel_time_s), km: km(r.route_m) }),
                   ),
+                  r.meets_target ? null : h('span', { class: 'misses-target', 'data-testid': 'misses-target' }, ' ⚠ ', t('disp.misses_target')),
                 ),
                 h(
                   'button',

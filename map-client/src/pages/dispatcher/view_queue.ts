@@ -5,7 +5,7 @@ import type { IncidentView } from '../../api/types';
 import { t, tk } from '../../i18n';
 import { CATEGORY_GLYPH, INCIDENT_STATUS_GLYPH, PRIORITY_COLOUR } from '../../map/symbology';
 import { h, replace } from '../../ui/dom';
-import { countdown } from '../../ui/format';
+import { clock, countdown } from '../../ui/format';
 import { alarmedIncidents, type DispatcherState, queue, slaCountdown } from './state';
 
 export function priorityBadge(priority: string): HTMLElement {
@@ -24,7 +24,9 @@ export function mountQueue(list: HTMLElement, onSelect: (id: string) => void) {
         continue;
       }
       el.dataset['level'] = sla.level;
-      el.textContent = `${sla.level === 'red' ? '⚠' : '◷'} ${tk('sla', sla.kind)} ${countdown(sla.remaining_ms)}`;
+      const eta = sla.plan ? ` · ${t('sla.planned_eta', { eta: clock(sla.plan.eta_at) })}${sla.plan.late ? ' ⚠' : ''}` : '';
+      el.dataset['late'] = sla.plan ? String(sla.plan.late) : '';
+      el.textContent = `${sla.level === 'red' ? '⚠' : '◷'} ${tk('sla', sla.kind)} ${countdown(sla.remaining_ms)}${eta}`;
       el.title = sla.level === 'red' ? t('sla.breached') : '';
     }
   }

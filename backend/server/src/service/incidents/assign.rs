@@ -93,6 +93,7 @@ pub async fn create_assignment(
     let to = dispatched_from(from, &existing)?;
     let now = state.now_ms();
     let assignment_id = uuid::Uuid::now_v7().to_string();
+    let planned_eta_s = planned_eta_s(state, &incident, &unit.id);
     let mut set = ChangeSet::new(now);
     set.push(units::set_status(
         &unit.id,
@@ -109,6 +110,7 @@ pub async fn create_assignment(
         assigned_at: now,
         note: req.note.as_deref(),
         share_reporter: req.share_reporter,
+        planned_eta_s,
     }));
     let mut after = event_agencies(&agencies);
     if row.status == "escalated" {
@@ -133,6 +135,7 @@ pub async fn create_assignment(
         &unit,
         &assignment_id,
         req.note.as_deref(),
+        planned_eta_s,
     );
     let updated = IncidentUpdated {
         incident: summary(&incident, to.as_str(), after, now),
@@ -168,6 +171,26 @@ pub async fn create_assignment(
     Ok(state.store.get_assignment(&assignment_id).await?.into())
 }
 
+/// The travel time of the unit from its last fix to the incident, estimated as the recommendations do (the
+/// road graph, or the straight line at the unit type's speed), in whole seconds rounded up; None when the unit
+/// has no known position.
+fn planned_eta_s(state: &AppState, incident: &IncidentRow, unit_id: &str) -> Option<i64> {
+    let unit = state.geo.unit(unit_id)?;
+    let to = siaga_spatial::Position::from_lon_lat(incident.lon, incident.lat).ok()?;
+    let graph = state.geo.roads();
+    let mut router = graph.as_deref().map(siaga_roads::RoadGraph::router);
+    let kmh = siaga_spatial::units::SpeedTable::default().kmh(unit.unit_type);
+    let e = super::recommend::estimate(
+        router.as_mut(),
+        unit.position,
+        to,
+        kmh,
+        state.config.roads.snap_max_m,
+    );
+    // The same rounding as the recommendation's plan, so the two agree on "meets the target".
+    siaga_core::sla::eta_whole_seconds(e.travel_time_s)
+}
+
 /// Starts the crew's acknowledge and arrival clocks on the new assignment.
 fn start_crew_clocks(
     state: &AppState,
@@ -195,6 +218,7 @@ fn record_assignment(
     unit: &UnitRow,
     assignment_id: &str,
     note: Option<&str>,
+    planned_eta_s: Option<i64>,
 ) {
     let reach = Reach {
         agency_ids: Some(vec![unit.agency_id.clone()]),
@@ -221,6 +245,7 @@ fn record_assignment(
             condition: incident.victim_condition.clone(),
         },
         note: note.map(str::to_owned),
+        planned_eta_s,
         live: None,
     };
     set.event(DomainEvent::AssignmentCreated(created).to(&reach));

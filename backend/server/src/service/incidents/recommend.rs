@@ -79,11 +79,16 @@ pub struct UnitRecommendation {
     pub fallback: Option<EtaFallback>,
     /// Distance from the unit's fix to the road it was snapped to, metres.
     pub snap_m: Option<f64>,
+    /// The arrival target that would apply (the SLA policy's `arrival` target for the incident's category and
+    /// priority), seconds.
+    pub arrival_target_s: i64,
+    /// Whether `travel_time_s` makes `arrival_target_s` (`siaga_core::sla::plan_arrival`).
+    pub meets_target: bool,
 }
 
 /// A travel estimate between two positions for a unit type, with the straight-line fallback.
-struct Estimate {
-    travel_time_s: f64,
+pub(super) struct Estimate {
+    pub(super) travel_time_s: f64,
     route_m: f64,
     basis: EtaBasis,
     fallback: Option<EtaFallback>,
@@ -91,7 +96,7 @@ struct Estimate {
     end_snap_m: Option<f64>,
 }
 
-fn estimate(
+pub(super) fn estimate(
     router: Option<&mut siaga_roads::Router<'_>>,
     from: Position,
     to: Position,
@@ -159,6 +164,28 @@ pub struct RecommendationsView {
     pub incident_snap_m: Option<f64>,
     pub excluded: Vec<UnitExclusion>,
     pub facilities: Vec<FacilityRecommendation>,
+    /// The arrival target for this incident's category and priority, seconds.
+    pub arrival_target_s: i64,
+    /// True when no recommended unit can make the arrival target (also when none is recommended at all).
+    pub none_meets_target: bool,
+}
+
+/// The arrival plan of a unit `eta_s` seconds from `incident`: the same target its arrival clock would get.
+pub(super) fn arrival_plan(
+    state: &AppState,
+    incident: &crate::store::IncidentRow,
+    eta_s: f64,
+) -> ApiResult<siaga_core::sla::ArrivalPlan> {
+    let category = super::parse_value(&incident.category)?;
+    let priority = super::parse_value(&incident.priority)?;
+    // The arrival clock is started with the urban target (see `assign::start_crew_clocks`); plan against it.
+    Ok(siaga_core::sla::plan_arrival(
+        &state.config.dispatch.sla,
+        category,
+        priority,
+        siaga_core::sla::AreaClass::Urban,
+        eta_s,
+    ))
 }
 
 /// The recommendations for the incident.
@@ -195,6 +222,7 @@ pub async fn recommendations(
     let mut router = graph.as_deref().map(siaga_roads::RoadGraph::router);
     let snap_max_m = state.config.roads.snap_max_m;
     let mut incident_snap_m = None;
+    let arrival_target_s = arrival_plan(state, &incident, 0.0)?.target_s;
     let mut units: Vec<UnitRecommendation> = found
         .candidates
         .iter()
@@ -217,7 +245,8 @@ pub async fn recommendations(
                 },
             };
             incident_snap_m = incident_snap_m.or(e.end_snap_m);
-            UnitRecommendation {
+            let plan = arrival_plan(state, &incident, e.travel_time_s)?;
+            Ok(UnitRecommendation {
                 call_sign: call_sign(&c.unit_id),
                 unit_id: c.unit_id.clone(),
                 unit_type: c.unit_type.as_str().to_owned(),
@@ -229,9 +258,11 @@ pub async fn recommendations(
                 basis: e.basis,
                 fallback: e.fallback,
                 snap_m: e.start_snap_m,
-            }
+                arrival_target_s: plan.target_s,
+                meets_target: plan.meets_target,
+            })
         })
-        .collect();
+        .collect::<ApiResult<_>>()?;
     units.sort_by(|a, b| {
         a.travel_time_s
             .total_cmp(&b.travel_time_s)
@@ -252,7 +283,10 @@ pub async fn recommendations(
         })
         .collect();
     let facilities = facilities(state, p, router.as_mut(), snap_max_m);
+    let none_meets_target = !units.iter().any(|u| u.meets_target);
     Ok(RecommendationsView {
+        arrival_target_s,
+        none_meets_target,
         units,
         incident_snap_m,
         excluded,
