@@ -303,6 +303,13 @@ impl Unit {
     }
 }
 
+/// Where a unit is sent: the incident and its location.
+#[derive(Debug, Clone, Copy)]
+struct Scene<'a> {
+    incident: &'a str,
+    at: LonLat,
+}
+
 /// One agency's dispatcher seat.
 struct Dispatcher {
     username: String,
@@ -1055,7 +1062,17 @@ impl Sim {
             };
             let token = unit.crew_token.clone().unwrap_or_else(|| d.token.clone());
             if !self
-                .drive(&unit, &token, &assignment, &status, id, scene, &mut rng)
+                .drive(
+                    &unit,
+                    &token,
+                    &assignment,
+                    &status,
+                    Scene {
+                        incident: id,
+                        at: scene,
+                    },
+                    &mut rng,
+                )
                 .await
             {
                 return;
@@ -1157,8 +1174,7 @@ impl Sim {
         token: &str,
         assignment: &str,
         from: &str,
-        incident: &str,
-        scene: LonLat,
+        scene: Scene<'_>,
         rng: &mut StdRng,
     ) -> bool {
         let path = format!("/api/v1/assignments/{assignment}/status");
@@ -1172,7 +1188,7 @@ impl Sim {
         };
         let mut arrive_after = Duration::ZERO;
         if from == "en_route" {
-            arrive_after = self.head_for_scene(unit, token, incident, scene).await;
+            arrive_after = self.head_for_scene(unit, token, scene).await;
         }
         for step in &steps[start..] {
             let wait = match *step {
@@ -1198,7 +1214,7 @@ impl Sim {
             match *step {
                 "acknowledged" => self.api.stats.add(Count::Acknowledged),
                 "en_route" => {
-                    arrive_after = self.head_for_scene(unit, token, incident, scene).await;
+                    arrive_after = self.head_for_scene(unit, token, scene).await;
                 }
                 "on_scene" => self.api.stats.add(Count::OnScene),
                 _ => {
@@ -1215,13 +1231,8 @@ impl Sim {
     /// Sets `unit` off to the scene: along its road route to the incident (asked once, as `token`: its crew, or
     /// the dispatcher relaying it) at the route's average road speed, or on a straight line at `--speed-kmh`
     /// when the server has no road route for it (the reason is logged). Returns how long the drive takes.
-    async fn head_for_scene(
-        &self,
-        unit: &Unit,
-        token: &str,
-        incident: &str,
-        scene: LonLat,
-    ) -> Duration {
+    async fn head_for_scene(&self, unit: &Unit, token: &str, scene: Scene<'_>) -> Duration {
+        let Scene { incident, at } = scene;
         let path = format!("/api/v1/incidents/{incident}/route?unit_id={}", unit.id);
         let route = match self.api.get(&path, token).await {
             Ok(r) if r.ok() => model::road_route(&r.body),
@@ -1239,7 +1250,7 @@ impl Sim {
             }
             Err(why) => {
                 tracing::info!(target: LOG_TARGET, unit = %unit.call_sign, incident, "no road route, driving a straight line: {why}");
-                unit.drive_straight(scene, self.args.speed_kmh, self.args.speedup)
+                unit.drive_straight(at, self.args.speed_kmh, self.args.speedup)
             }
         }
     }
