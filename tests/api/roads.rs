@@ -21,15 +21,15 @@ engine_tests!(
 
 /// Real points of Jatinegara (found by `siaga-roads`' tests on the shared extract): the incident, a unit
 /// 0.6 km away by air but about 9 minutes by road, and one 1.0 km away by air and about 4 minutes by road.
-const INCIDENT: [f64; 2] = [106.9158292, -6.2183188];
+pub(crate) const INCIDENT: [f64; 2] = [106.9158292, -6.2183188];
 const NEAR_BY_AIR: [f64; 2] = [106.9140695, -6.2134172];
-const FAST_BY_ROAD: [f64; 2] = [106.9249414, -6.217427];
+pub(crate) const FAST_BY_ROAD: [f64; 2] = [106.9249414, -6.217427];
 
 static GRAPH: OnceCell<PathBuf> = OnceCell::const_new();
 static GRAPH_PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
 /// The demo streets' graph, prepared once per test process through the import the CLI runs.
-async fn demo_graph() -> &'static PathBuf {
+pub(crate) async fn demo_graph() -> &'static PathBuf {
     GRAPH
         .get_or_init(|| async {
             let path =
@@ -44,7 +44,7 @@ async fn demo_graph() -> &'static PathBuf {
         .await
 }
 
-fn with_graph(c: &mut Config) {
+pub(crate) fn with_graph(c: &mut Config) {
     c.roads.graph = GRAPH_PATH.get().cloned();
 }
 
@@ -62,7 +62,7 @@ fn without_graph(c: &mut Config) {
     c.roads.graph = Some(std::env::temp_dir().join("siaga-test-roads-none.graph"));
 }
 
-async fn unit_at(
+pub(crate) async fn unit_at(
     srv: &TestServer,
     admin: &str,
     agency: &str,

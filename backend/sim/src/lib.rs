@@ -9,8 +9,11 @@
 //!   verifies it, asks for recommendations and assigns the nearest unit the simulator drives; after its unit
 //!   resolved, it closes the incident with a report. Only incidents the simulator filed (their address
 //!   carries [`MARKER`]) are worked, so people using the same server keep their own tickets.
-//! * Units drive to the scene and back on a straight line at a plausible speed and report a GPS fix every
-//!   few seconds (HTTP, like the responder app). A unit with a crew account (demo: `amb01`, `dmk01`,
+//! * Units drive to the scene along the road route the server gives for them (`GET
+//!   /api/v1/incidents/{id}/route`, asked once per assignment as the unit's crew or its dispatcher) at the route's
+//!   average road speed, and back the same way; on a straight line at `--speed-kmh` when the server has no road
+//!   route (no graph, a point off the roads: the reason is logged). They report a GPS fix with its heading every
+//!   few seconds (HTTP, like the responder app), on the route. A unit with a crew account (demo: `amb01`, `dmk01`,
 //!   `ptl01`) moves its assignment with the crew's token; the others are relayed by their dispatcher, as by
 //!   radio. `--units` beyond the existing fleet creates `SIM-…` units through the admin API.
 //! * `--speedup` divides every human delay and every drive; position fixes never imply more than
@@ -33,7 +36,7 @@ pub mod model;
 
 use client::{Api, Count, Series, Stats, Window};
 use futures::StreamExt;
-use model::{Area, CallMix, LonLat};
+use model::{Area, CallMix, LonLat, Path};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Deserialize;
@@ -145,13 +148,17 @@ impl CallMix {
     }
 }
 
-/// Where a leg of driving goes.
-#[derive(Debug, Clone, Copy)]
+/// A leg of driving: a path covered in a given time, started at `start`.
+#[derive(Debug, Clone)]
 struct Leg {
-    from: LonLat,
-    to: LonLat,
+    drive: model::Drive,
     start: Instant,
-    duration: Duration,
+}
+
+impl Leg {
+    fn elapsed_s(&self, now: Instant) -> f64 {
+        now.saturating_duration_since(self.start).as_secs_f64()
+    }
 }
 
 #[derive(Debug)]
@@ -159,20 +166,35 @@ struct Motion {
     home: LonLat,
     parked: LonLat,
     leg: Option<Leg>,
+    /// The path of the last leg and its speed before `--speedup` (m/s), for the way back.
+    last_path: Option<(Path, f64)>,
     /// Last fix sent: position and time (ms).
     last_sent: Option<(LonLat, i64)>,
 }
 
 impl Motion {
     fn position(&self, now: Instant) -> LonLat {
-        match self.leg {
-            Some(l) => {
-                let f = now.saturating_duration_since(l.start).as_secs_f64()
-                    / l.duration.as_secs_f64().max(1e-3);
-                model::along(l.from, l.to, f)
-            }
+        match &self.leg {
+            Some(l) => l.drive.path.at(l.drive.simulated_m(l.elapsed_s(now))).0,
             None => self.parked,
         }
+    }
+
+    /// The part of the current leg the fixes have not yet shown (they lag under a large speed-up), so a new
+    /// leg continues from the last fix along the street instead of cutting across.
+    fn unreported(&self, now: Instant) -> Option<Path> {
+        let l = self.leg.as_ref()?;
+        let to = l.drive.simulated_m(l.elapsed_s(now));
+        let from = l.drive.reported_m.min(to);
+        Some(l.drive.path.tail(from).head(to - from))
+    }
+}
+
+/// Joins the unreported rest of a leg (if any) and the next path.
+fn continued(rest: Option<Path>, next: Path) -> Path {
+    match rest {
+        Some(rest) => rest.then(&next),
+        None => next,
     }
 }
 
@@ -189,53 +211,103 @@ impl Unit {
         self.motion.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Starts driving to `to`; returns how long the drive takes.
-    fn drive_to(&self, to: LonLat, speed_kmh: f64, speedup: f64) -> Duration {
-        let now = Instant::now();
-        let mut m = self.motion();
-        let from = m.position(now);
-        let secs = model::distance_m(from, to) / (speed_kmh / 3.6) / speedup.max(1e-3);
-        let duration = Duration::from_secs_f64(secs.max(1.0));
+    /// Starts driving `path` in `real_s` seconds of life (divided by `speedup`); returns how long it takes.
+    fn start_leg(&self, m: &mut Motion, path: Path, real_s: f64, speedup: f64) -> Duration {
+        let duration = Duration::from_secs_f64((real_s / speedup.max(1e-3)).max(1.0));
+        let speed = path.length_m() / real_s.max(1e-3);
+        m.parked = path.end();
+        m.last_path = Some((path.clone(), speed));
         m.leg = Some(Leg {
-            from,
-            to,
-            start: now,
-            duration,
+            drive: model::Drive::new(path, duration.as_secs_f64()),
+            start: Instant::now(),
         });
-        m.parked = to;
         duration
     }
 
-    /// The next fix to report: the simulated position, limited to what is reachable from the last fix.
-    fn next_fix(&self, rng: &mut impl Rng) -> (LonLat, i64) {
+    /// Starts driving a road route the server gave (it starts at the unit's last fix) in its travel time, so
+    /// at the route's average road speed; returns how long the drive takes.
+    fn follow_route(&self, route: Path, travel_time_s: f64, speedup: f64) -> Duration {
+        let mut m = self.motion();
+        self.start_leg(&mut m, route, travel_time_s, speedup)
+    }
+
+    /// Starts driving to `to` on a straight line at `speed_kmh`; returns how long the drive takes.
+    fn drive_straight(&self, to: LonLat, speed_kmh: f64, speedup: f64) -> Duration {
+        let now = Instant::now();
+        let mut m = self.motion();
+        let path = continued(m.unreported(now), Path::straight(m.position(now), to));
+        let real_s = path.length_m() / (speed_kmh / 3.6).max(1e-3);
+        self.start_leg(&mut m, path, real_s, speedup)
+    }
+
+    /// Drives home: back along the last route when it ends here and started at home (as a crew drives back
+    /// the way it came), otherwise on a straight line; at the last leg's speed.
+    fn drive_home(&self, speed_kmh: f64, speedup: f64) -> Duration {
+        let now = Instant::now();
+        let mut m = self.motion();
+        let here = m.position(now);
+        let home = m.home;
+        let (back, speed) = match &m.last_path {
+            Some((path, speed))
+                if model::distance_m(path.end(), here) < 30.0
+                    && model::distance_m(path.start(), home) < 30.0 =>
+            {
+                (path.reversed(), *speed)
+            }
+            _ => (Path::straight(here, home), speed_kmh / 3.6),
+        };
+        let path = continued(m.unreported(now), back);
+        let real_s = path.length_m() / speed.max(0.1);
+        self.start_leg(&mut m, path, real_s, speedup)
+    }
+
+    /// The next fix to report: the simulated position and heading, no farther along the path from the last
+    /// fix than [`MAX_REPORTED_KMH`] allows.
+    fn next_fix(&self, rng: &mut impl Rng) -> (LonLat, Option<f64>, i64) {
         let now = Instant::now();
         let now_ms = chrono::Utc::now().timestamp_millis();
         let mut m = self.motion();
-        if m.leg.is_some_and(|l| now >= l.start + l.duration) {
-            m.leg = None;
-        }
-        let mut p = m.position(now);
-        if m.leg.is_none() {
-            // A parked GPS wanders a few metres.
-            p = (
-                p.0 + rng.gen_range(-3e-5..3e-5),
-                p.1 + rng.gen_range(-3e-5..3e-5),
-            );
-        }
-        let (p, at) = match m.last_sent {
-            Some((last, last_at)) => {
-                let at = now_ms.max(last_at + 1);
-                let secs = (at - last_at) as f64 / 1000.0;
+        let last = m.last_sent;
+        let at = last.map_or(now_ms, |(_, last_at)| now_ms.max(last_at + 1));
+        let since_s = last.map(|(_, last_at)| (at - last_at) as f64 / 1000.0);
+        let max_mps = MAX_REPORTED_KMH / 3.6;
+        let mut finished = false;
+        let (mut p, heading) = match m.leg.as_mut() {
+            Some(l) => {
+                let elapsed = l.elapsed_s(now);
+                let fix = l.drive.report(elapsed, since_s, max_mps);
+                finished = l.drive.done(elapsed);
+                fix
+            }
+            None => {
+                // A parked GPS wanders a few metres.
+                let p = m.parked;
                 (
-                    model::step_towards(last, p, MAX_REPORTED_KMH / 3.6 * secs),
-                    at,
+                    (
+                        p.0 + rng.gen_range(-3e-5..3e-5),
+                        p.1 + rng.gen_range(-3e-5..3e-5),
+                    ),
+                    None,
                 )
             }
-            None => (p, now_ms),
         };
+        if finished {
+            m.leg = None;
+        }
+        if let (Some((last_p, _)), Some(s)) = (last, since_s) {
+            // Along a path the straight step is never longer; this only bounds the jump from a parked fix.
+            p = model::step_towards(last_p, p, max_mps * s);
+        }
         m.last_sent = Some((p, at));
-        (p, at)
+        (p, heading, at)
     }
+}
+
+/// Where a unit is sent: the incident and its location.
+#[derive(Debug, Clone, Copy)]
+struct Scene<'a> {
+    incident: &'a str,
+    at: LonLat,
 }
 
 /// One agency's dispatcher seat.
@@ -453,6 +525,7 @@ impl Sim {
                         home,
                         parked: home,
                         leg: None,
+                        last_path: None,
                         last_sent: None,
                     }),
                 }),
@@ -763,11 +836,14 @@ impl Sim {
                     self.api.stats.add(Count::FixesSkipped);
                     continue;
                 };
-                let (p, at) = unit.next_fix(&mut rng);
+                let (p, heading, at) = unit.next_fix(&mut rng);
                 let sim = Arc::clone(&self);
                 tokio::spawn(async move {
                     let token = unit.crew_token.as_deref().unwrap_or(&sim.admin_token);
-                    let body = json!({"lon": p.0, "lat": p.1, "accuracy_m": 8.0, "at": at});
+                    let mut body = json!({"lon": p.0, "lat": p.1, "accuracy_m": 8.0, "at": at});
+                    if let Some(h) = heading {
+                        body["heading_deg"] = json!(h);
+                    }
                     sim.sent
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -986,7 +1062,17 @@ impl Sim {
             };
             let token = unit.crew_token.clone().unwrap_or_else(|| d.token.clone());
             if !self
-                .drive(&unit, &token, &assignment, &status, scene, &mut rng)
+                .drive(
+                    &unit,
+                    &token,
+                    &assignment,
+                    &status,
+                    Scene {
+                        incident: id,
+                        at: scene,
+                    },
+                    &mut rng,
+                )
                 .await
             {
                 return;
@@ -1088,7 +1174,7 @@ impl Sim {
         token: &str,
         assignment: &str,
         from: &str,
-        scene: LonLat,
+        scene: Scene<'_>,
         rng: &mut StdRng,
     ) -> bool {
         let path = format!("/api/v1/assignments/{assignment}/status");
@@ -1102,7 +1188,7 @@ impl Sim {
         };
         let mut arrive_after = Duration::ZERO;
         if from == "en_route" {
-            arrive_after = unit.drive_to(scene, self.args.speed_kmh, self.args.speedup);
+            arrive_after = self.head_for_scene(unit, token, scene).await;
         }
         for step in &steps[start..] {
             let wait = match *step {
@@ -1128,17 +1214,45 @@ impl Sim {
             match *step {
                 "acknowledged" => self.api.stats.add(Count::Acknowledged),
                 "en_route" => {
-                    arrive_after = unit.drive_to(scene, self.args.speed_kmh, self.args.speedup);
+                    arrive_after = self.head_for_scene(unit, token, scene).await;
                 }
                 "on_scene" => self.api.stats.add(Count::OnScene),
                 _ => {
                     self.api.stats.add(Count::Resolved);
-                    let home = unit.motion().home;
-                    unit.drive_to(home, self.args.speed_kmh, self.args.speedup);
+                    unit.drive_home(self.args.speed_kmh, self.args.speedup);
                 }
             }
         }
         true
+    }
+}
+
+impl Sim {
+    /// Sets `unit` off to the scene: along its road route to the incident (asked once, as `token`: its crew, or
+    /// the dispatcher relaying it) at the route's average road speed, or on a straight line at `--speed-kmh`
+    /// when the server has no road route for it (the reason is logged). Returns how long the drive takes.
+    async fn head_for_scene(&self, unit: &Unit, token: &str, scene: Scene<'_>) -> Duration {
+        let Scene { incident, at } = scene;
+        let path = format!("/api/v1/incidents/{incident}/route?unit_id={}", unit.id);
+        let route = match self.api.get(&path, token).await {
+            Ok(r) if r.ok() => model::road_route(&r.body),
+            Ok(r) => Err(format!(
+                "the route request answered {}: {}",
+                r.status, r.body
+            )),
+            Err(e) => Err(format!("the route request failed: {e:#}")),
+        };
+        match route {
+            Ok((line, travel_time_s)) => {
+                tracing::debug!(target: LOG_TARGET, unit = %unit.call_sign, incident, route_m = line.length_m(),
+                    travel_time_s, "driving the road route");
+                unit.follow_route(line, travel_time_s, self.args.speedup)
+            }
+            Err(why) => {
+                tracing::info!(target: LOG_TARGET, unit = %unit.call_sign, incident, "no road route, driving a straight line: {why}");
+                unit.drive_straight(at, self.args.speed_kmh, self.args.speedup)
+            }
+        }
     }
 }
 

@@ -283,6 +283,255 @@ pub fn step_towards(from: LonLat, to: LonLat, max_m: f64) -> LonLat {
     }
 }
 
+/// Compass heading from `a` to `b` in degrees (0 = north, 90 = east, in `0..360`); `None` when they coincide.
+pub fn heading_deg(a: LonLat, b: LonLat) -> Option<f64> {
+    let (la1, la2) = (a.1.to_radians(), b.1.to_radians());
+    let dlo = (b.0 - a.0).to_radians();
+    let y = dlo.sin() * la2.cos();
+    let x = la1.cos() * la2.sin() - la1.sin() * la2.cos() * dlo.cos();
+    if y == 0.0 && x == 0.0 {
+        return None;
+    }
+    let h = y.atan2(x).to_degrees().rem_euclid(360.0);
+    // `rem_euclid` can round up to 360.0 itself for a tiny negative angle.
+    Some(if h >= 360.0 { 0.0 } else { h })
+}
+
+/// A path a unit drives along: a polyline (a road route's GeoJSON LineString, or a two-point straight line)
+/// with the distance from its start to each vertex.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Path {
+    points: Vec<LonLat>,
+    cum_m: Vec<f64>,
+}
+
+impl Path {
+    /// A path through `points`; repeated consecutive points are dropped. `None` without a point.
+    pub fn new(points: impl IntoIterator<Item = LonLat>) -> Option<Path> {
+        let mut pts: Vec<LonLat> = Vec::new();
+        for p in points {
+            if !(p.0.is_finite() && p.1.is_finite()) {
+                continue;
+            }
+            if pts.last() != Some(&p) {
+                pts.push(p);
+            }
+        }
+        let first = *pts.first()?;
+        let mut cum_m = Vec::with_capacity(pts.len());
+        let mut total = 0.0;
+        let mut prev = first;
+        for &p in &pts {
+            total += distance_m(prev, p);
+            cum_m.push(total);
+            prev = p;
+        }
+        Some(Path { points: pts, cum_m })
+    }
+
+    /// The straight line from `a` to `b`.
+    pub fn straight(a: LonLat, b: LonLat) -> Path {
+        let length = distance_m(a, b);
+        if a == b {
+            Path {
+                points: vec![a],
+                cum_m: vec![0.0],
+            }
+        } else {
+            Path {
+                points: vec![a, b],
+                cum_m: vec![0.0, length],
+            }
+        }
+    }
+
+    /// The coordinates of a GeoJSON `LineString` geometry (at least two points), or `None`.
+    pub fn from_geojson(geometry: &serde_json::Value) -> Option<Path> {
+        if geometry["type"] != "LineString" {
+            return None;
+        }
+        let points = geometry["coordinates"]
+            .as_array()?
+            .iter()
+            .map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?)))
+            .collect::<Option<Vec<LonLat>>>()?;
+        Path::new(points).filter(|p| p.points.len() >= 2)
+    }
+
+    /// Length in metres.
+    pub fn length_m(&self) -> f64 {
+        self.cum_m.last().copied().unwrap_or(0.0)
+    }
+
+    /// First point.
+    pub fn start(&self) -> LonLat {
+        self.points[0]
+    }
+
+    /// Last point.
+    pub fn end(&self) -> LonLat {
+        self.points[self.points.len() - 1]
+    }
+
+    /// The vertices.
+    pub fn points(&self) -> &[LonLat] {
+        &self.points
+    }
+
+    /// The same line driven the other way.
+    pub fn reversed(&self) -> Path {
+        let mut points = self.points.clone();
+        points.reverse();
+        Path::new(points).unwrap_or_else(|| self.clone())
+    }
+
+    /// The point `d_m` metres along the path (clamped to its ends) and the heading of the segment it lies
+    /// on (`None` on a one-point path).
+    pub fn at(&self, d_m: f64) -> (LonLat, Option<f64>) {
+        let n = self.points.len();
+        if n == 1 {
+            return (self.points[0], None);
+        }
+        let d = d_m.clamp(0.0, self.length_m());
+        // The segment i-1 → i that holds `d`: the first vertex at or beyond it.
+        let i = self.cum_m.partition_point(|&c| c < d).clamp(1, n - 1);
+        let (a, b) = (self.points[i - 1], self.points[i]);
+        let seg = self.cum_m[i] - self.cum_m[i - 1];
+        let f = if seg > 0.0 {
+            (d - self.cum_m[i - 1]) / seg
+        } else {
+            1.0
+        };
+        (along(a, b, f), heading_deg(a, b))
+    }
+
+    /// The rest of the path from `d_m` metres on.
+    pub fn tail(&self, d_m: f64) -> Path {
+        let d = d_m.clamp(0.0, self.length_m());
+        let i = self.cum_m.partition_point(|&c| c <= d);
+        let points = std::iter::once(self.at(d).0).chain(self.points[i..].iter().copied());
+        Path::new(points).unwrap_or_else(|| self.clone())
+    }
+
+    /// The first `d_m` metres of the path.
+    pub fn head(&self, d_m: f64) -> Path {
+        let d = d_m.clamp(0.0, self.length_m());
+        let i = self.cum_m.partition_point(|&c| c < d);
+        let points = self.points[..i]
+            .iter()
+            .copied()
+            .chain(std::iter::once(self.at(d).0));
+        Path::new(points).unwrap_or_else(|| self.clone())
+    }
+
+    /// This path followed by `next` (joined by a straight segment when `next` starts elsewhere).
+    pub fn then(&self, next: &Path) -> Path {
+        Path::new(self.points.iter().chain(next.points.iter()).copied())
+            .unwrap_or_else(|| next.clone())
+    }
+
+    /// Shortest distance in metres from `p` to the path (on a local flat projection: city scale).
+    pub fn distance_to(&self, p: LonLat) -> f64 {
+        let kx = p.1.to_radians().cos() * 111_320.0;
+        let ky = 110_574.0;
+        let xy = |q: LonLat| ((q.0 - p.0) * kx, (q.1 - p.1) * ky);
+        if self.points.len() == 1 {
+            return distance_m(self.points[0], p);
+        }
+        self.points
+            .windows(2)
+            .map(|w| {
+                let (a, b) = (xy(w[0]), xy(w[1]));
+                let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+                let len2 = dx * dx + dy * dy;
+                let t = if len2 > 0.0 {
+                    (-(a.0 * dx + a.1 * dy) / len2).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                let (x, y) = (a.0 + t * dx, a.1 + t * dy);
+                (x * x + y * y).sqrt()
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// A unit driving a path: it covers the path in `duration_s` of (simulated) time, and the fixes it reports
+/// advance along the same path no faster than `max_report_mps`, so a fix never lies off the path and never
+/// implies more than that speed, even under a large speed-up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drive {
+    pub path: Path,
+    pub duration_s: f64,
+    /// Metres along the path of the last fix reported.
+    pub reported_m: f64,
+}
+
+impl Drive {
+    /// Starts driving `path` in `duration_s` seconds (at least a millisecond).
+    pub fn new(path: Path, duration_s: f64) -> Drive {
+        Drive {
+            path,
+            duration_s: duration_s.max(1e-3),
+            reported_m: 0.0,
+        }
+    }
+
+    /// Where the unit is `elapsed_s` after the start, metres along the path.
+    pub fn simulated_m(&self, elapsed_s: f64) -> f64 {
+        (elapsed_s / self.duration_s).clamp(0.0, 1.0) * self.path.length_m()
+    }
+
+    /// The fix to report `elapsed_s` after the start, `since_last_s` after the previous fix (`None`: none
+    /// yet): the simulated position, or as far towards it along the path as `max_report_mps` allows.
+    /// Returns the point and its heading.
+    pub fn report(
+        &mut self,
+        elapsed_s: f64,
+        since_last_s: Option<f64>,
+        max_report_mps: f64,
+    ) -> (LonLat, Option<f64>) {
+        let target = self.simulated_m(elapsed_s);
+        let d = match since_last_s {
+            Some(s) => target.min(self.reported_m + max_report_mps * s.max(0.0)),
+            None => target,
+        };
+        self.reported_m = d.max(self.reported_m);
+        self.path.at(self.reported_m)
+    }
+
+    /// Whether the drive is over and its end reported.
+    pub fn done(&self, elapsed_s: f64) -> bool {
+        elapsed_s >= self.duration_s && self.reported_m >= self.path.length_m()
+    }
+
+    /// The average speed, m/s.
+    pub fn speed_mps(&self) -> f64 {
+        self.path.length_m() / self.duration_s
+    }
+}
+
+/// A road route as `GET /api/v1/incidents/{id}/route` answers it (a GeoJSON Feature): its line and its travel
+/// time in seconds, so driving the line in that time keeps the route's average (road) speed. `Err` says why
+/// it cannot be followed: the server's straight-line fallback (with its reason), or a malformed answer.
+pub fn road_route(feature: &serde_json::Value) -> Result<(Path, f64), String> {
+    let props = &feature["properties"];
+    match props["basis"].as_str() {
+        Some("road") => {}
+        Some(basis) => {
+            let why = props["fallback"].as_str().unwrap_or("unexplained");
+            return Err(format!("the server's route is {basis} ({why})"));
+        }
+        None => return Err("the route has no basis".into()),
+    }
+    let secs = props["travel_time_s"]
+        .as_f64()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .ok_or("the route has no positive travel_time_s")?;
+    let path = Path::from_geojson(&feature["geometry"]).ok_or("the route has no LineString")?;
+    Ok((path, secs))
+}
+
 /// Areas to place incidents in: polygons (outer ring first, then holes) from GeoJSON geometries.
 #[derive(Debug, Clone, Default)]
 pub struct Area {
@@ -464,5 +713,105 @@ mod tests {
         assert!((distance_m(a, s) - 500.0).abs() < 1.0);
         assert_eq!(step_towards(a, b, 20_000.0), b);
         assert_eq!(along(a, b, 2.0), b);
+    }
+
+    /// An L-shaped street in Jatinegara: 300 m east, then 200 m north.
+    fn l_path() -> Path {
+        let a: LonLat = (106.9100, -6.2200);
+        let b = (a.0 + 300.0 / (111_320.0 * a.1.to_radians().cos()), a.1);
+        let c = (b.0, b.1 + 200.0 / 110_574.0);
+        Path::new([a, a, b, c]).unwrap()
+    }
+
+    #[test]
+    fn a_position_along_a_polyline_follows_its_segments_with_their_heading() {
+        let p = l_path();
+        assert_eq!(p.points().len(), 3, "the repeated point is dropped");
+        assert!((p.length_m() - 500.0).abs() < 1.5, "{}", p.length_m());
+        let (start, h) = p.at(0.0);
+        assert_eq!(start, p.start());
+        assert!((h.unwrap() - 90.0).abs() < 0.1, "east: {h:?}");
+        let (q, h) = p.at(150.0);
+        assert!((distance_m(p.start(), q) - 150.0).abs() < 1.0);
+        assert!((h.unwrap() - 90.0).abs() < 0.1);
+        // Past the corner: on the northbound segment, 100 m beyond it.
+        let corner = p.points()[1];
+        let (q, h) = p.at(400.0);
+        assert!((distance_m(corner, q) - 100.0).abs() < 1.0, "{q:?}");
+        assert!(
+            (q.0 - corner.0).abs() < 1e-12,
+            "straight north of the corner"
+        );
+        assert!(h.unwrap() < 0.1 || h.unwrap() > 359.9, "north: {h:?}");
+        assert_eq!(p.at(9_999.0).0, p.end());
+        assert_eq!(p.at(-5.0).0, p.start());
+        // The way back heads south, then west.
+        let back = p.reversed();
+        assert!((back.at(10.0).1.unwrap() - 180.0).abs() < 0.1);
+        assert!((back.at(490.0).1.unwrap() - 270.0).abs() < 0.1);
+        assert_eq!(heading_deg(corner, corner), None);
+        // Pieces of a path.
+        assert!((p.tail(100.0).length_m() - (p.length_m() - 100.0)).abs() < 0.01);
+        assert!((p.head(400.0).length_m() - 400.0).abs() < 0.01);
+        assert_eq!(p.head(400.0).end(), p.at(400.0).0);
+        assert!(p.distance_to(p.at(250.0).0) < 0.01);
+        let off = (corner.0, corner.1 - 50.0 / 110_574.0);
+        assert!(
+            (p.distance_to(off) - 50.0).abs() < 0.5,
+            "{}",
+            p.distance_to(off)
+        );
+    }
+
+    #[test]
+    fn a_drive_covers_its_path_in_its_time_and_every_fix_lies_on_the_path() {
+        // 500 m in 50 s of simulated time (36 km/h), fixes every second reported at ≤ 5 m/s: the fixes lag
+        // behind the simulated unit but stay on the street and never imply more than the limit.
+        let p = l_path();
+        let mut drive = Drive::new(p.clone(), 50.0);
+        assert!((drive.speed_mps() - 10.0).abs() < 0.05);
+        assert!((drive.simulated_m(25.0) - 250.0).abs() < 0.5);
+        let mut last = drive.report(0.0, None, 5.0).0;
+        assert_eq!(last, p.start());
+        let mut t = 0.0;
+        while !drive.done(t) {
+            t += 1.0;
+            assert!(t < 200.0, "the drive never ends");
+            let (fix, heading) = drive.report(t, Some(1.0), 5.0);
+            assert!(p.distance_to(fix) < 0.5, "off the path at {t} s: {fix:?}");
+            assert!(distance_m(last, fix) <= 5.0 + 1e-6, "too fast at {t} s");
+            assert!(heading.is_some());
+            last = fix;
+        }
+        assert_eq!(last, p.end());
+        assert!((99.0..=102.0).contains(&t), "{t}");
+        // Without a speed limit worth the name, the fix is where the unit is.
+        let mut free = Drive::new(p.clone(), 50.0);
+        assert!((free.report(25.0, Some(1.0), 1e9).0.1 - p.at(250.0).0.1).abs() < 1e-12);
+        assert!(!free.done(25.0));
+    }
+
+    #[test]
+    fn a_road_route_is_followed_and_a_straight_line_answer_says_why_not() {
+        let road = serde_json::json!({"type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": [[106.91, -6.22], [106.92, -6.22], [106.92, -6.21]]},
+            "properties": {"basis": "road", "travel_time_s": 240.0, "route_m": 2200.0, "turns": []}});
+        let (path, secs) = road_route(&road).unwrap();
+        assert_eq!(secs, 240.0);
+        assert_eq!(path.points().len(), 3);
+        let mut straight = road.clone();
+        straight["properties"]["basis"] = "straight_line".into();
+        straight["properties"]["fallback"] = "start_off_road".into();
+        let why = road_route(&straight).unwrap_err();
+        assert!(
+            why.contains("straight_line") && why.contains("start_off_road"),
+            "{why}"
+        );
+        let mut still = road.clone();
+        still["properties"]["travel_time_s"] = 0.0.into();
+        assert!(road_route(&still).unwrap_err().contains("travel_time_s"));
+        let mut point = road;
+        point["geometry"]["coordinates"] = serde_json::json!([[106.91, -6.22]]);
+        assert!(road_route(&point).unwrap_err().contains("LineString"));
     }
 }
