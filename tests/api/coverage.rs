@@ -197,9 +197,7 @@ async fn without_a_road_graph_coverage_is_straight_line_with_population(engine: 
     assert!(num(&v, "area_km2_covered") > 0.0, "{v}");
     assert_eq!(v["population_total"], 1_000_000, "{v}");
     let outside = num(&v, "share_outside");
-    assert_eq!(
-        v["population_outside"].as_u64().unwrap(),
-        (1_000_000.0 * outside).round() as u64,
-        "{v}"
-    );
+    // The share is shown rounded to 4 decimals; the population is of the unrounded share.
+    let people = v["population_outside"].as_u64().unwrap() as f64;
+    assert!((people - 1_000_000.0 * outside).abs() <= 50.0, "{v}");
 }
