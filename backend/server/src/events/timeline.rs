@@ -174,6 +174,7 @@ mod tests {
             created_at: Some(1),
             updated_at: Some(2),
             agencies: None,
+            live: None,
         }
     }
 
