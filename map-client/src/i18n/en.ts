@@ -462,6 +462,7 @@ export const text: Record<keyof typeof idText, string> = {
   'sup.heatmap': 'Incident heat map',
   'sup.coverage': 'Coverage',
   'sup.coverage_type': 'Unit type',
+  'sup.coverage_region': 'Region',
   'sup.coverage_loading': 'Computing coverage…',
   'sup.coverage_summary': '{pct}% of {region} outside {minutes} min from {units} available units',
   'sup.coverage_people': 'about {people} people (uniform density assumed)',

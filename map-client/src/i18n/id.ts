@@ -461,6 +461,7 @@ export const text = {
   'sup.heatmap': 'Peta sebaran kejadian',
   'sup.coverage': 'Cakupan',
   'sup.coverage_type': 'Jenis unit',
+  'sup.coverage_region': 'Wilayah',
   'sup.coverage_loading': 'Menghitung cakupan…',
   'sup.coverage_summary': '{pct}% wilayah {region} di luar jangkauan {minutes} menit dari {units} unit tersedia',
   'sup.coverage_people': 'sekitar {people} penduduk (kepadatan dianggap merata)',

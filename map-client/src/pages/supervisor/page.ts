@@ -49,6 +49,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   let coverage = initialCoverage();
   const coverageOn = h('input', { type: 'checkbox', id: 'coverage-on', 'data-testid': 'coverage-toggle' });
   const coverageType = h('select', { id: 'coverage-type', 'data-testid': 'coverage-type' }, options(UNIT_TYPES, (u) => tk('unit_type', u), 'ambulance'));
+  const coverageRegion = h('select', { id: 'coverage-region', 'data-testid': 'coverage-region' });
   const coverageLine = h('p', { class: 'muted', 'aria-live': 'polite', 'data-testid': 'coverage-summary' });
   const coverageForm = h(
     'div',
@@ -56,6 +57,8 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     h('label', { for: 'coverage-on' }, coverageOn, ' ', t('sup.coverage')),
     h('label', { for: 'coverage-type' }, t('sup.coverage_type')),
     coverageType,
+    h('label', { for: 'coverage-region' }, t('sup.coverage_region')),
+    coverageRegion,
   );
   const kpiBox = h('div', { class: 'counters kpis', 'data-testid': 'kpi-tiles' });
   // One open incident's timeline, chosen from the open incidents the counters read.
@@ -192,10 +195,20 @@ export async function mount({ root, user }: PageContext): Promise<void> {
       ` · ${basis}`,
     );
   }
+  /** The regencies to compute coverage shares for: the supervisor's own (or the one holding it) first chosen. */
+  function fillCoverageRegions(fc: GeoJSON.FeatureCollection): void {
+    const regions = fc.features
+      .map((f) => ({ code: String(f.properties?.['code'] ?? ''), name: String(f.properties?.['name'] ?? '') }))
+      .filter((r) => r.code !== '')
+      .sort((a, b) => a.code.localeCompare(b.code));
+    const own = user.region_code ?? '';
+    const chosen = regions.find((r) => own === r.code || own.startsWith(`${r.code}.`))?.code ?? regions[0]?.code ?? '';
+    replace(coverageRegion, regions.map((r) => h('option', { value: r.code, selected: r.code === chosen }, r.name)));
+  }
   async function loadCoverage(): Promise<void> {
     if (!coverage.on) return;
     try {
-      const view = await get<CoverageView>(coveragePath(coverage));
+      const view = await get<CoverageView>(coveragePath(coverage, coverageRegion.value || null));
       coverage = coverageLoaded(coverage, view);
     } catch (e) {
       coverage = coverageFailed(coverage, e);
@@ -204,6 +217,11 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   }
   coverageOn.addEventListener('change', () => {
     coverage = toggled(coverage, coverageOn.checked);
+    showCoverage();
+    void loadCoverage();
+  });
+  coverageRegion.addEventListener('change', () => {
+    coverage = typeChosen(coverage, coverage.unitType);
     showCoverage();
     void loadCoverage();
   });
@@ -226,6 +244,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     .then((fc) => {
       if (fc) {
         boundaries.update(fc);
+        fillCoverageRegions(fc);
         if (!openedOnSavedView(map)) fitTo(map, geojsonPoints(fc));
       }
     })
