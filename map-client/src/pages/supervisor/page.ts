@@ -204,6 +204,8 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     const own = user.region_code ?? '';
     const chosen = regions.find((r) => own === r.code || own.startsWith(`${r.code}.`))?.code ?? regions[0]?.code ?? '';
     replace(coverageRegion, regions.map((r) => h('option', { value: r.code, selected: r.code === chosen }, r.name)));
+    // Turned on before the regions came: read it again for the chosen region.
+    if (coverage.on) void loadCoverage();
   }
   async function loadCoverage(): Promise<void> {
     if (!coverage.on) return;
