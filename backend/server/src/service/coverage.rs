@@ -141,6 +141,29 @@ struct Entry {
 #[derive(Default)]
 pub struct CoverageCache {
     entries: Mutex<HashMap<Key, Entry>>,
+    /// Each region's cells, by code and the shape's vertex count (a re-imported shape is tiled again).
+    regions: Mutex<HashMap<(String, usize), Arc<Vec<CellIndex>>>>,
+}
+
+impl CoverageCache {
+    fn region_cells(&self, code: &str, shape: &geo::MultiPolygon<f64>) -> Arc<Vec<CellIndex>> {
+        use geo::CoordsIter;
+        let key = (code.to_owned(), shape.coords_count());
+        if let Some(c) = self
+            .regions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return Arc::clone(c);
+        }
+        let cells = Arc::new(region_cells(shape));
+        self.regions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, Arc::clone(&cells));
+        cells
+    }
 }
 
 /// The coverage of `q.unit_type`: supervisors see every OPD's units, dispatchers their own OPD's.
@@ -249,7 +272,9 @@ pub async fn coverage(
     };
     let (region_view, covered, total) = match shape {
         Some((name, shape)) => {
-            let cells = region_cells(&shape);
+            let cells = state
+                .coverage
+                .region_cells(key.region.as_deref().unwrap_or_default(), &shape);
             let total: f64 = cells.iter().map(|c| c.area_km2()).sum();
             let covered: f64 = cells
                 .iter()
