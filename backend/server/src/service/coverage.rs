@@ -136,13 +136,16 @@ struct Entry {
     view: Arc<CoverageView>,
 }
 
+/// A region's cells (centre inside its shape).
+type RegionCells = Arc<Vec<CellIndex>>;
+
 /// The coverage answers computed so far, per (unit type, OPD, region); one entry each, replaced when the unit
 /// index moves on.
 #[derive(Default)]
 pub struct CoverageCache {
     entries: Mutex<HashMap<Key, Entry>>,
     /// Each region's cells, by code and the shape's vertex count (a re-imported shape is tiled again).
-    regions: Mutex<HashMap<(String, usize), Arc<Vec<CellIndex>>>>,
+    regions: Mutex<HashMap<(String, usize), RegionCells>>,
 }
 
 impl CoverageCache {
