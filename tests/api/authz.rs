@@ -558,6 +558,17 @@ fn table(ids: &Ids) -> Vec<Row> {
         row("get", "/api/v1/geo/locate", Policy::Only(ANY)).query(point.clone()),
         row(
             "get",
+            "/api/v1/coverage",
+            Policy::Only(&[
+                Supervisor,
+                OwnDispatcher,
+                OtherDispatcher,
+                OtherRegionSupervisor,
+            ]),
+        )
+        .query("unit_type=ambulance".into()),
+        row(
+            "get",
             "/api/v1/geo/nearest",
             Policy::Only(&[
                 Admin,

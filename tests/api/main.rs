@@ -13,6 +13,7 @@ mod cancel_merge;
 mod console;
 mod cookie;
 mod corrections;
+mod coverage;
 mod errors;
 mod escalation;
 mod fleet;

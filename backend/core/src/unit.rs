@@ -77,6 +77,23 @@ string_enum! {
     }
 }
 
+impl UnitType {
+    /// The incident category whose arrival target a unit of this type is planned against (the supervisor's
+    /// coverage map draws the area reachable within it).
+    pub fn arrival_category(self) -> crate::incident::Category {
+        use crate::incident::Category;
+        match self {
+            UnitType::Ambulance => Category::Health,
+            UnitType::FireEngine => Category::Fire,
+            UnitType::Rescue => Category::NaturalDisaster,
+            UnitType::PolicePatrol => Category::Crime,
+            UnitType::SocialTeam => Category::ViolenceWomenChildren,
+            UnitType::Traffic => Category::TrafficAccident,
+            UnitType::Other => Category::Other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

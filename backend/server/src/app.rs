@@ -33,6 +33,9 @@ pub async fn serve(
     let roads = state.config.roads_graph_path();
     let geo = state.geo.clone();
     tokio::task::spawn_blocking(move || geo.load_roads(&roads)).await??;
+    if let Some(csv) = &state.config.coverage.population_csv {
+        state.geo.load_population(csv)?;
+    }
     start_live(&state, head);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let runner = crate::sla_runner::start(state.clone(), stop_rx.clone());

@@ -46,6 +46,8 @@ pub struct Config {
     pub map: MapConfig,
     /// The road graph for drive-time recommendations and routes.
     pub roads: RoadsConfig,
+    /// The supervisor's coverage map.
+    pub coverage: CoverageConfig,
     /// Alerts on responders' phones: the re-alert interval and Web Push (VAPID).
     pub push: PushConfig,
 }
@@ -221,6 +223,16 @@ impl MapConfig {
 }
 
 /// The `[roads]` section: the prepared road graph (`siaga import roads FILE.osm.pbf` writes it).
+/// The `[coverage]` section.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CoverageConfig {
+    /// A population table, CSV with the columns `code` and `population_total` (the shared gazetteer's
+    /// `wilayah_population_area.csv`: provinces and kab/kota, Kemendagri codes). Read at start when set;
+    /// coverage then estimates the population outside by uniform density in the region.
+    pub population_csv: Option<PathBuf>,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RoadsConfig {
@@ -400,6 +412,7 @@ impl Default for Config {
             routing: RoutingConfig::default(),
             map: MapConfig::default(),
             roads: RoadsConfig::default(),
+            coverage: CoverageConfig::default(),
             push: PushConfig::default(),
         }
     }

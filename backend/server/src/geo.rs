@@ -106,6 +106,11 @@ pub struct Geo {
     units: Arc<RwLock<UnitIndex>>,
     /// The prepared road graph, when one is loaded (`[roads] graph`).
     roads: Arc<RwLock<Option<Arc<siaga_roads::RoadGraph>>>>,
+    /// Bumped on every change to the unit index (a fix, a status, an upsert, a reload): what coverage caches
+    /// are keyed on.
+    units_version: Arc<std::sync::atomic::AtomicU64>,
+    /// Population per region code (`[coverage] population_csv`), empty when none is configured.
+    population: Arc<RwLock<std::collections::HashMap<String, u64>>>,
     /// Positions older than this are not recommended.
     pub stale_after_ms: i64,
 }
@@ -217,6 +222,8 @@ impl Geo {
             }))),
             units: Arc::new(RwLock::new(UnitIndex::new())),
             roads: Arc::new(RwLock::new(None)),
+            units_version: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            population: Arc::default(),
             stale_after_ms: 60 * 60 * 1000,
         }
     }
@@ -360,6 +367,7 @@ impl Geo {
             gazetteer,
         });
         *self.units.write().unwrap_or_else(|p| p.into_inner()) = units;
+        self.bump_units();
         Ok(())
     }
 
@@ -482,13 +490,20 @@ impl Geo {
     /// Updates a unit's position in place (from a GPS fix).
     pub fn unit_moved(&self, unit_id: &str, p: Position, at: Timestamp) {
         let mut units = self.units.write().unwrap_or_else(|e| e.into_inner());
-        let _ = units.update_position(unit_id, p, at);
+        if let Ok(siaga_spatial::units::FixOutcome::Applied) = units.update_position(unit_id, p, at)
+        {
+            self.bump_units();
+        }
     }
 
     /// Updates a unit's status in place.
     pub fn unit_status(&self, unit_id: &str, status: UnitStatus) {
         let mut units = self.units.write().unwrap_or_else(|e| e.into_inner());
-        let _ = units.set_status(unit_id, status);
+        if units.get(unit_id).is_some_and(|u| u.status != status)
+            && units.set_status(unit_id, status).is_ok()
+        {
+            self.bump_units();
+        }
     }
 
     /// True when the unit index holds this unit.
@@ -503,12 +518,108 @@ impl Geo {
     /// Adds or replaces a unit.
     pub fn unit_upsert(&self, row: &UnitRow) {
         if let Some(state) = unit_state(row) {
-            self.units
-                .write()
-                .unwrap_or_else(|e| e.into_inner())
-                .upsert(state);
+            let mut units = self.units.write().unwrap_or_else(|e| e.into_inner());
+            if units.get(&state.id) != Some(&state) {
+                units.upsert(state);
+                self.bump_units();
+            }
         }
     }
+
+    fn bump_units(&self) {
+        self.units_version
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    /// The unit index's version: changes whenever a unit moves, changes status or is added or replaced.
+    pub fn units_version(&self) -> u64 {
+        self.units_version
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// The available units of `unit_type` (of `agency` only, when given) whose last fix is fresh at `now`.
+    pub fn available_units(
+        &self,
+        unit_type: UnitType,
+        agency: Option<&str>,
+        now: Timestamp,
+    ) -> Vec<UnitState> {
+        self.units
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|u| {
+                u.unit_type == unit_type
+                    && u.status == UnitStatus::Available
+                    && agency.is_none_or(|a| a == u.agency_id)
+                    && now.0 - u.fix_at.0 <= self.stale_after_ms
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Reads a population table: CSV with the columns `code` and `population_total` (rows without a number are
+    /// skipped). A missing file or column is an error, so a wrong path fails at start.
+    pub fn load_population(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("coverage.population_csv: {}", path.display()))?;
+        let table = parse_population(&text)
+            .with_context(|| format!("coverage.population_csv: {}", path.display()))?;
+        tracing::info!(path = %path.display(), regions = table.len(), "population table loaded");
+        *self.population.write().unwrap_or_else(|e| e.into_inner()) = table;
+        Ok(())
+    }
+
+    /// The population of region `code`, when the population table has it.
+    pub fn population(&self, code: &str) -> Option<u64> {
+        self.population
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(code)
+            .copied()
+    }
+
+    /// The name and shape of the region `code`, at whichever level it is indexed.
+    pub fn region_shape(&self, code: &str) -> Option<(String, geo::MultiPolygon<f64>)> {
+        let statics = self.statics();
+        RegionLevel::ALL.into_iter().find_map(|l| {
+            let area = statics
+                .layers
+                .level(l)?
+                .areas()
+                .iter()
+                .find(|a| a.id == code)?;
+            Some((area.name.clone(), area.geometry.clone()))
+        })
+    }
+}
+
+/// `code → population_total` of a CSV with a header naming both columns (plain comma-separated, no quoted
+/// commas in these columns).
+fn parse_population(text: &str) -> anyhow::Result<std::collections::HashMap<String, u64>> {
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .context("empty file")?
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .with_context(|| format!("no `{name}` column"))
+    };
+    let (code, pop) = (col("code")?, col("population_total")?);
+    Ok(lines
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            Some((
+                f.get(code)?.trim().to_owned(),
+                f.get(pop)?.trim().parse().ok()?,
+            ))
+        })
+        .collect())
 }
 
 fn unit_state(u: &UnitRow) -> Option<UnitState> {

@@ -26,6 +26,8 @@ pub struct AppState {
     pub passwords: Arc<crate::auth::Passwords>,
     /// The Web Push identity (`[push] vapid_private_key`), derived once; `None` when Web Push is off.
     pub vapid: Option<Arc<crate::service::push::Vapid>>,
+    /// The supervisor's coverage answers, per unit type and unit-index version.
+    pub coverage: Arc<crate::service::coverage::CoverageCache>,
 }
 
 impl AppState {
@@ -58,6 +60,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             geo,
             live: crate::live::Live::default(),
+            coverage: Arc::default(),
         }
     }
 

@@ -533,6 +533,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/coverage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Coverage of one unit type: the area reachable within the arrival target from the available units with a
+         *     fresh fix (road isochrones over the loaded graph, else circles of target × the type's speed), as a GeoJSON
+         *     FeatureCollection of H3 cells, with the share of the region's area (and estimated population) outside it.
+         *     Supervisors see every OPD's units, dispatchers their own OPD's.
+         */
+        get: operations["coverage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/follow-ups": {
         parameters: {
             query?: never;
@@ -2148,6 +2170,97 @@ export interface components {
              */
             occurred_at?: number | null;
             reporter?: null | components["schemas"]["Reporter"];
+        };
+        /**
+         * @description How the reachable area was found.
+         * @enum {string}
+         */
+        CoverageBasis: "road" | "straight_line" | "mixed";
+        /** @description The reachable area as a GeoJSON Feature. */
+        CoverageFeature: {
+            /** @description Always `Feature`. */
+            type: string;
+            geometry: components["schemas"]["CoverageGeometry"];
+            properties: components["schemas"]["CoverageProperties"];
+        };
+        /** @description A GeoJSON MultiPolygon: the reachable H3 cells, one polygon each. */
+        CoverageGeometry: {
+            /** @description Always `MultiPolygon`. */
+            type: string;
+            /** @description Polygons of one closed `[lon, lat]` ring each. */
+            coordinates: number[][][][];
+        };
+        /** @description Properties of the coverage feature. */
+        CoverageProperties: {
+            unit_type: components["schemas"]["UnitType"];
+            basis: components["schemas"]["CoverageBasis"];
+            /** Format: int32 */
+            target_s: number;
+            units: number;
+            cells: number;
+        };
+        /** @description The region the shares are computed for. */
+        CoverageRegion: {
+            code: string;
+            name: string;
+        };
+        /** @description Coverage of one unit type: a GeoJSON FeatureCollection (one feature, the reachable cells) with the totals. */
+        CoverageView: {
+            /** @description Always `FeatureCollection`. */
+            type: string;
+            features: components["schemas"]["CoverageFeature"][];
+            unit_type: components["schemas"]["UnitType"];
+            /**
+             * Format: int32
+             * @description The arrival target the area is reachable within, seconds.
+             */
+            target_s: number;
+            basis: components["schemas"]["CoverageBasis"];
+            /** @description Available units with a fresh fix counted. */
+            units: number;
+            /** @description Units counted by straight line because they are off the roads (or there is no graph). */
+            units_straight_line: number;
+            /**
+             * Format: int32
+             * @description H3 resolution of the cells the areas are counted in.
+             */
+            h3_resolution: number;
+            region?: null | components["schemas"]["CoverageRegion"];
+            /**
+             * Format: double
+             * @description Area of the region's cells that are reachable, km².
+             */
+            area_km2_covered?: number | null;
+            /**
+             * Format: double
+             * @description Area of the region's cells, km².
+             */
+            area_km2_total?: number | null;
+            /**
+             * Format: double
+             * @description Share of the region's area not reachable within the target (0..1).
+             */
+            share_outside?: number | null;
+            /**
+             * Format: int64
+             * @description The region's population (gazetteer), when known.
+             */
+            population_total?: number | null;
+            /**
+             * Format: int64
+             * @description `population_total × share_outside`: the population outside, assuming uniform density in the region.
+             */
+            population_outside?: number | null;
+            /**
+             * Format: int64
+             * @description Unit-index version the answer was computed at.
+             */
+            positions_version: number;
+            /**
+             * Format: double
+             * @description Time the computation took, milliseconds (of the computation, not of a cache hit).
+             */
+            compute_ms: number;
         };
         /** @description A new agency. */
         CreateAgencyRequest: {
@@ -5928,6 +6041,63 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ClientConfigView"];
+                };
+            };
+            /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    coverage: {
+        parameters: {
+            query: {
+                unit_type: components["schemas"]["UnitType"];
+                /** @description Kemendagri code of the region the shares are computed for; default the caller's region, if any. */
+                region?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CoverageView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description the database is unreachable or the request timed out; retry later */

@@ -40,6 +40,8 @@ export type Located = Schemas['Location'];
 export type PlaceView = Schemas['PlaceView'];
 export type Recommendations = Schemas['RecommendationsView'];
 export type RouteView = Schemas['RouteView'];
+export type CoverageView = Schemas['CoverageView'];
+export type UnitType = Schemas['UnitType'];
 
 export type AssignmentStatus = Schemas['AssignmentStatus'];
 export type AssignmentView = Schemas['AssignmentView'];

@@ -89,3 +89,22 @@ pub async fn facilities_geojson(
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(geo::facilities_geojson(&state).await?))
 }
+
+/// Coverage of one unit type: the area reachable within the arrival target from the available units with a
+/// fresh fix (road isochrones over the loaded graph, else circles of target × the type's speed), as a GeoJSON
+/// FeatureCollection of H3 cells, with the share of the region's area (and estimated population) outside it.
+/// Supervisors see every OPD's units, dispatchers their own OPD's.
+#[utoipa::path(get, path = "/api/v1/coverage", tag = "geo", security(("bearer" = [])),
+    params(crate::service::coverage::CoverageQuery), responses(
+    (status = 200, body = crate::service::coverage::CoverageView),
+    (status = 400, body = super::error::ErrorBody),
+    (status = 403, body = super::error::ErrorBody)))]
+pub async fn coverage(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppQuery(q): AppQuery<crate::service::coverage::CoverageQuery>,
+) -> ApiResult<Json<crate::service::coverage::CoverageView>> {
+    actor.require(&[Role::Supervisor, Role::Dispatcher])?;
+    let view = crate::service::coverage::coverage(&state, &actor, &q).await?;
+    Ok(Json(std::sync::Arc::unwrap_or_clone(view)))
+}

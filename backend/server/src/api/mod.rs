@@ -170,6 +170,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(assignments::get_assignment))
         .routes(routes!(assignments::update_assignment_status))
         .routes(routes!(geo::locate))
+        .routes(routes!(geo::coverage))
         .routes(routes!(geo::nearest_units))
         .routes(routes!(geo::search_places))
         .routes(routes!(geo::regions_geojson))

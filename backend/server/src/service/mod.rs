@@ -22,6 +22,7 @@ pub mod call_backs;
 pub mod callers;
 pub mod calls;
 pub mod common;
+pub mod coverage;
 pub mod follow_ups;
 pub mod geo;
 pub mod incidents;

@@ -6,14 +6,16 @@
 //! This module wires the pieces: REST and the socket feed `state.ts`, whose changes the `view_*` modules draw.
 
 import { download, get, getOptional, post } from '../../api/client';
-import type { Agency, AgentView, CallView, IncidentView, KpiReport, Region } from '../../api/types';
+import type { Agency, AgentView, CallView, CoverageView, IncidentView, KpiReport, Region } from '../../api/types';
 import { t, tk } from '../../i18n';
 import { connectLive } from '../../live/connect';
 import { createMap, fitTo, geojsonPoints, openedOnSavedView } from '../../map/map';
 import { mountBoundaries } from '../../map/layers/boundaries';
+import { mountCoverage } from '../../map/layers/coverage';
 import { mountHexbins } from '../../map/layers/hexbins';
+import { UNIT_TYPES } from '../admin/state';
 import type { PageContext } from '../../main';
-import { h, replace } from '../../ui/dom';
+import { h, options, replace } from '../../ui/dom';
 import { messageFor } from '../../ui/errors';
 import { mountNightShiftToggle } from '../../ui/night_shift';
 import { mountShell } from '../../ui/shell';
@@ -22,6 +24,7 @@ import { createStore } from '../store';
 import { saveFile } from '../../ui/download';
 import { agenciesLoaded, agentsLoaded, countersLoaded, heatFailed, heatLoaded, heatQuery, initialState, kpiFailed, kpiLoaded, kpiPath, type LocalDate, periodOf, reportPath, staleAfter } from './state';
 import { mountAgents, mountCounters, mountOpenIncidents } from './view_board';
+import { COVERAGE_COALESCE_MS, COVERAGE_REFRESH_MS, coverageFailed, coverageLoaded, coveragePath, coverageStale, coverageSummary, initialCoverage, toggled, typeChosen } from './coverage';
 import { mountHeatForm, mountHeatLegend } from './view_heat';
 import { mountKpi, mountReportForm } from './view_kpi';
 
@@ -42,6 +45,21 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   const mapBox = h('div', { class: 'map heat', 'data-testid': 'map', role: 'region', 'aria-label': t('sup.heatmap') });
   const legend = h('div', { class: 'legend', 'data-testid': 'heat-legend', 'aria-live': 'polite' });
   const heatForm = mountHeatForm(() => void loadHeat());
+  // Coverage: the area reachable within the arrival target from the available units of one type.
+  let coverage = initialCoverage();
+  const coverageOn = h('input', { type: 'checkbox', id: 'coverage-on', 'data-testid': 'coverage-toggle' });
+  const coverageType = h('select', { id: 'coverage-type', 'data-testid': 'coverage-type' }, options(UNIT_TYPES, (u) => tk('unit_type', u), 'ambulance'));
+  const coverageRegion = h('select', { id: 'coverage-region', 'data-testid': 'coverage-region' });
+  const coverageLine = h('p', { class: 'muted', 'aria-live': 'polite', 'data-testid': 'coverage-summary' });
+  const coverageForm = h(
+    'div',
+    { class: 'row coverage-form' },
+    h('label', { for: 'coverage-on' }, coverageOn, ' ', t('sup.coverage')),
+    h('label', { for: 'coverage-type' }, t('sup.coverage_type')),
+    coverageType,
+    h('label', { for: 'coverage-region' }, t('sup.coverage_region')),
+    coverageRegion,
+  );
   const kpiBox = h('div', { class: 'counters kpis', 'data-testid': 'kpi-tiles' });
   // One open incident's timeline, chosen from the open incidents the counters read.
   const timeline = mountDeskTimeline((e) => shell.toast(messageFor(e), 'error'));
@@ -90,7 +108,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
         h('table', { class: 'agents' }, h('thead', {}, h('tr', {}, h('th', {}, t('sup.agent')), h('th', {}, t('sup.role')), h('th', {}, t('sup.state')), h('th', {}, ''))), agentsBody),
       ),
       h('section', { class: 'card' }, h('h2', {}, t('tl.title')), incidentPick, timeline.el),
-      h('section', { class: 'card wide' }, h('h2', {}, t('sup.heatmap')), heatForm.form, mapBox, legend),
+      h('section', { class: 'card wide' }, h('h2', {}, t('sup.heatmap')), heatForm.form, coverageForm, mapBox, coverageLine, legend),
     ),
   );
   const agentsView = mountAgents(agentsBody, (a) => void forceLogout(a));
@@ -158,11 +176,77 @@ export async function mount({ root, user }: PageContext): Promise<void> {
   const map = await createMap(mapBox, `supervisor:${user.username}`);
   const boundaries = mountBoundaries(map);
   const heatLegend = mountHeatLegend(legend, mountHexbins(map));
+  const coverageLayer = mountCoverage(map);
+  function showCoverage(): void {
+    coverageLayer.update(coverage.on && coverage.view ? (coverage.view as unknown as GeoJSON.FeatureCollection) : null);
+    const v = coverage.view;
+    coverageLine.dataset['status'] = coverage.status;
+    if (!coverage.on) return replace(coverageLine);
+    if (coverage.status === 'failed') return replace(coverageLine, h('span', { class: 'error', role: 'alert' }, messageFor(coverage.error)));
+    if (!v) return replace(coverageLine, t('sup.coverage_loading'));
+    const sum = coverageSummary(v);
+    const basis = t(`sup.coverage_basis_${v.basis}` as 'sup.coverage_basis_road');
+    if (!sum) return replace(coverageLine, `${t('sup.coverage_no_region', { units: v.units })} · ${basis}`);
+    coverageLine.dataset['shareOutside'] = String(v.share_outside);
+    replace(
+      coverageLine,
+      t('sup.coverage_summary', { pct: sum.outsidePct, region: v.region?.name ?? '', minutes: sum.minutes, units: v.units }),
+      sum.people === null ? '' : ` · ${t('sup.coverage_people', { people: sum.people.toLocaleString() })}`,
+      ` · ${basis}`,
+    );
+  }
+  /** The regencies to compute coverage shares for: the supervisor's own (or the one holding it) first chosen. */
+  function fillCoverageRegions(fc: GeoJSON.FeatureCollection): void {
+    const regions = fc.features
+      .map((f) => ({ code: String(f.properties?.['code'] ?? ''), name: String(f.properties?.['name'] ?? '') }))
+      .filter((r) => r.code !== '')
+      .sort((a, b) => a.code.localeCompare(b.code));
+    const own = user.region_code ?? '';
+    const chosen = regions.find((r) => own === r.code || own.startsWith(`${r.code}.`))?.code ?? regions[0]?.code ?? '';
+    replace(coverageRegion, regions.map((r) => h('option', { value: r.code, selected: r.code === chosen }, r.name)));
+    // Turned on before the regions came: read it again for the chosen region.
+    if (coverage.on) void loadCoverage();
+  }
+  async function loadCoverage(): Promise<void> {
+    if (!coverage.on) return;
+    try {
+      const view = await get<CoverageView>(coveragePath(coverage, coverageRegion.value || null));
+      coverage = coverageLoaded(coverage, view);
+    } catch (e) {
+      coverage = coverageFailed(coverage, e);
+    }
+    showCoverage();
+  }
+  coverageOn.addEventListener('change', () => {
+    coverage = toggled(coverage, coverageOn.checked);
+    showCoverage();
+    void loadCoverage();
+  });
+  coverageRegion.addEventListener('change', () => {
+    coverage = typeChosen(coverage, coverage.unitType);
+    showCoverage();
+    void loadCoverage();
+  });
+  coverageType.addEventListener('change', () => {
+    coverage = typeChosen(coverage, coverageType.value as typeof coverage.unitType);
+    showCoverage();
+    void loadCoverage();
+  });
+  setInterval(() => void loadCoverage(), COVERAGE_REFRESH_MS);
+  let coveragePending: ReturnType<typeof setTimeout> | null = null;
+  const soonCoverage = () => {
+    if (coveragePending || !coverage.on) return;
+    coveragePending = setTimeout(() => {
+      coveragePending = null;
+      void loadCoverage();
+    }, COVERAGE_COALESCE_MS);
+  };
   store.subscribe(heatLegend.render);
   void getOptional<GeoJSON.FeatureCollection>('/api/v1/geo/regions.geojson?level=regency')
     .then((fc) => {
       if (fc) {
         boundaries.update(fc);
+        fillCoverageRegions(fc);
         if (!openedOnSavedView(map)) fitTo(map, geojsonPoints(fc));
       }
     })
@@ -188,6 +272,7 @@ export async function mount({ root, user }: PageContext): Promise<void> {
     },
     onEvent: (e) => {
       timeline.onEvent(e);
+      if (coverageStale(e)) soonCoverage();
       const stale = staleAfter(e);
       if (stale.counters) soon();
       if (stale.agents) soonAgents();

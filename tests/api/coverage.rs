@@ -1,0 +1,203 @@
+//! The supervisor's coverage: the area reachable within the arrival target from the available units of a type,
+//! over the demo's real streets (`geodata/demo/streets.osm.pbf`, prepared as in `roads.rs`) or, without a graph,
+//! by straight-line circles; the share of a region's area (and estimated population) outside it; cached until a
+//! unit changes.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use siaga::config::Config;
+use siaga_tests::{Engine, Options, TestServer, demo_streets_pbf, engine_tests};
+use std::path::PathBuf;
+use tokio::sync::OnceCell;
+
+engine_tests!(
+    coverage_by_road_counts_available_units_and_follows_their_changes,
+    without_a_road_graph_coverage_is_straight_line_with_population,
+);
+
+/// Real points of Jatinegara on the demo streets (see `roads.rs`).
+const JATINEGARA: [[f64; 2]; 2] = [[106.9140695, -6.2134172], [106.9249414, -6.217427]];
+
+static GRAPH: OnceCell<PathBuf> = OnceCell::const_new();
+static GRAPH_PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+static POPULATION: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+async fn demo_graph() -> &'static PathBuf {
+    GRAPH
+        .get_or_init(|| async {
+            let path = std::env::temp_dir()
+                .join(format!("siaga-test-coverage-{}.graph", std::process::id()));
+            let said = siaga::import::import_roads(demo_streets_pbf().to_str().unwrap(), &path)
+                .await
+                .unwrap();
+            assert!(said.contains("road graph"), "{said}");
+            let _ = GRAPH_PATH.set(path.clone());
+            path
+        })
+        .await
+}
+
+fn with_graph(c: &mut Config) {
+    c.roads.graph = GRAPH_PATH.get().cloned();
+}
+
+fn without_graph_with_population(c: &mut Config) {
+    c.roads.graph = Some(std::env::temp_dir().join("siaga-test-roads-none.graph"));
+    c.coverage.population_csv = POPULATION.get().cloned();
+}
+
+fn num(v: &Value, field: &str) -> f64 {
+    v[field]
+        .as_f64()
+        .unwrap_or_else(|| panic!("{field} not a number: {v}"))
+}
+
+async fn coverage(srv: &TestServer, token: &str, query: &str) -> Value {
+    let (s, v) = srv.get(&format!("/api/v1/coverage?{query}"), token).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["type"], "FeatureCollection", "{v}");
+    assert_eq!(v["features"][0]["geometry"]["type"], "MultiPolygon", "{v}");
+    v
+}
+
+async fn coverage_by_road_counts_available_units_and_follows_their_changes(engine: Engine) {
+    demo_graph().await;
+    let srv = TestServer::start_with(
+        engine,
+        Options {
+            demo: true,
+            tweak: Some(with_graph),
+            ..Options::default()
+        },
+    )
+    .await;
+    let admin = srv.demo_login("admin").await;
+    let dinkes = srv.agency_id(&admin, "DINKES-BTM").await;
+    let supervisor = srv.demo_login("supervisor").await;
+    let before = coverage(&srv, &supervisor, "unit_type=ambulance&region=21.71").await;
+    // The fixture's ambulances are in Batam, off the Jakarta streets: circles.
+    assert_eq!(before["basis"], "straight_line", "{before}");
+    let batam_units = before["units"].as_u64().unwrap();
+    assert!(batam_units > 0, "{before}");
+
+    let mut mine = Vec::new();
+    for (i, at) in JATINEGARA.iter().enumerate() {
+        let (s, unit) = srv
+            .post(
+                "/api/v1/units",
+                &admin,
+                json!({"agency_id": dinkes, "call_sign": format!("AMB-COV-{i}"), "unit_type": "ambulance",
+                       "position": {"lon": at[0], "lat": at[1]}}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{unit}");
+        mine.push(unit["id"].as_str().unwrap().to_owned());
+    }
+    let v = coverage(&srv, &supervisor, "unit_type=ambulance&region=21.71").await;
+    assert_eq!(v["basis"], "mixed", "{v}");
+    assert_eq!(v["units"].as_u64().unwrap(), batam_units + 2, "{v}");
+    assert_eq!(
+        v["units_straight_line"].as_u64().unwrap(),
+        batam_units,
+        "{v}"
+    );
+    // Ambulances: the health p1 urban arrival target (10 minutes by default).
+    assert_eq!(v["target_s"], 600, "{v}");
+    let cells = v["features"][0]["properties"]["cells"].as_u64().unwrap();
+    assert!(
+        cells
+            > before["features"][0]["properties"]["cells"]
+                .as_u64()
+                .unwrap(),
+        "{v}"
+    );
+    assert_eq!(
+        v["features"][0]["geometry"]["coordinates"]
+            .as_array()
+            .unwrap()
+            .len() as u64,
+        cells
+    );
+    assert_eq!(v["region"]["code"], "21.71", "{v}");
+    let (covered, total, outside) = (
+        num(&v, "area_km2_covered"),
+        num(&v, "area_km2_total"),
+        num(&v, "share_outside"),
+    );
+    assert!(total > 0.0 && covered > 0.0 && covered <= total, "{v}");
+    assert!((outside - (1.0 - covered / total)).abs() < 1e-3, "{v}");
+    assert!(v["population_total"].is_null(), "{v}");
+
+    // Polling again with nothing changed is the cached answer.
+    let again = coverage(&srv, &supervisor, "unit_type=ambulance&region=21.71").await;
+    assert_eq!(again["positions_version"], v["positions_version"]);
+    assert_eq!(again["compute_ms"], v["compute_ms"], "not cached");
+
+    // A unit going off duty is left out at once.
+    let dispatcher = srv.demo_login("dispatch.dinkes").await;
+    let (s, u) = srv
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/units/{}/status", mine[0]),
+            Some(&dispatcher),
+            Some(json!({"status": "out_of_service"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{u}");
+    let after = coverage(&srv, &supervisor, "unit_type=ambulance&region=21.71").await;
+    assert_ne!(after["positions_version"], v["positions_version"]);
+    assert_eq!(after["units"].as_u64().unwrap(), batam_units + 1, "{after}");
+
+    // A dispatcher counts its own OPD's units only; another OPD has no ambulances: all of the region outside.
+    let damkar = srv.demo_login("dispatch.damkar").await;
+    let none = coverage(&srv, &damkar, "unit_type=ambulance&region=21.71").await;
+    assert_eq!(none["units"], 0, "{none}");
+    assert_eq!(none["share_outside"], 1.0, "{none}");
+    assert_eq!(none["area_km2_covered"], 0.0, "{none}");
+
+    // Bad asks name the field.
+    let (s, e) = srv
+        .get(
+            "/api/v1/coverage?unit_type=ambulance&region=99.99",
+            &supervisor,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e.to_string().contains("region"), "{e}");
+    let (s, e) = srv
+        .get("/api/v1/coverage?unit_type=tank", &supervisor)
+        .await;
+    assert!(s.is_client_error(), "{e}");
+}
+
+async fn without_a_road_graph_coverage_is_straight_line_with_population(engine: Engine) {
+    POPULATION.get_or_init(|| {
+        let path =
+            std::env::temp_dir().join(format!("siaga-test-population-{}.csv", std::process::id()));
+        std::fs::write(
+            &path,
+            "code,level,name,population_total\n21.71,kabupaten_kota,Kota Batam,1000000\n",
+        )
+        .unwrap();
+        path
+    });
+    let srv = TestServer::start_with(
+        engine,
+        Options {
+            demo: true,
+            tweak: Some(without_graph_with_population),
+            ..Options::default()
+        },
+    )
+    .await;
+    let supervisor = srv.demo_login("supervisor").await;
+    let v = coverage(&srv, &supervisor, "unit_type=ambulance&region=21.71").await;
+    assert_eq!(v["basis"], "straight_line", "{v}");
+    assert_eq!(v["units"], v["units_straight_line"], "{v}");
+    assert!(num(&v, "area_km2_covered") > 0.0, "{v}");
+    assert_eq!(v["population_total"], 1_000_000, "{v}");
+    let outside = num(&v, "share_outside");
+    // The share is shown rounded to 4 decimals; the population is of the unrounded share.
+    let people = v["population_outside"].as_u64().unwrap() as f64;
+    assert!((people - 1_000_000.0 * outside).abs() <= 50.0, "{v}");
+}
