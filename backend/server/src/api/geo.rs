@@ -98,6 +98,7 @@ pub async fn facilities_geojson(
     params(crate::service::coverage::CoverageQuery), responses(
     (status = 200, body = crate::service::coverage::CoverageView),
     (status = 400, body = super::error::ErrorBody),
+    (status = 422, body = super::error::ErrorBody),
     (status = 403, body = super::error::ErrorBody)))]
 pub async fn coverage(
     State(state): State<AppState>,
