@@ -289,6 +289,8 @@ impl Store {
             let unannounced: Vec<usize> = set.announced_by.iter()
                 .filter(|(_, stmt)| untouched.contains(stmt)).map(|(event, _)| *event).collect();
             let mut events = with_number(&set.events, &set.numbered_events, number.as_deref());
+            // Events about an incident carry its assignments and clocks as this change left them: read after the
+            // statements, in this transaction, once per incident (see `IncidentStateHook`).
             if events.iter().any(|e| e.incident_state.is_some()) {
                 let mut states: Vec<(String, super::IncidentState)> = Vec::new();
                 for e in events.to_mut() {
