@@ -3,12 +3,12 @@
 //! by straight-line circles; the share of a region's area (and estimated population) outside it; cached until a
 //! unit changes.
 
+use crate::roads::{FAST_BY_ROAD, NEAR_BY_AIR, demo_graph, unit_at, with_graph, without_graph};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use siaga::config::Config;
-use siaga_tests::{Engine, Options, TestServer, demo_streets_pbf, engine_tests};
+use siaga_tests::{Engine, Options, TestServer, engine_tests};
 use std::path::PathBuf;
-use tokio::sync::OnceCell;
 
 engine_tests!(
     coverage_by_road_counts_available_units_and_follows_their_changes,
@@ -16,33 +16,12 @@ engine_tests!(
 );
 
 /// Real points of Jatinegara on the demo streets (see `roads.rs`).
-const JATINEGARA: [[f64; 2]; 2] = [[106.9140695, -6.2134172], [106.9249414, -6.217427]];
+const JATINEGARA: [[f64; 2]; 2] = [NEAR_BY_AIR, FAST_BY_ROAD];
 
-static GRAPH: OnceCell<PathBuf> = OnceCell::const_new();
-static GRAPH_PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 static POPULATION: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
 
-async fn demo_graph() -> &'static PathBuf {
-    GRAPH
-        .get_or_init(|| async {
-            let path = std::env::temp_dir()
-                .join(format!("siaga-test-coverage-{}.graph", std::process::id()));
-            let said = siaga::import::import_roads(demo_streets_pbf().to_str().unwrap(), &path)
-                .await
-                .unwrap();
-            assert!(said.contains("road graph"), "{said}");
-            let _ = GRAPH_PATH.set(path.clone());
-            path
-        })
-        .await
-}
-
-fn with_graph(c: &mut Config) {
-    c.roads.graph = GRAPH_PATH.get().cloned();
-}
-
 fn without_graph_with_population(c: &mut Config) {
-    c.roads.graph = Some(std::env::temp_dir().join("siaga-test-roads-none.graph"));
+    without_graph(c);
     c.coverage.population_csv = POPULATION.get().cloned();
 }
 
@@ -81,17 +60,8 @@ async fn coverage_by_road_counts_available_units_and_follows_their_changes(engin
     assert!(batam_units > 0, "{before}");
 
     let mut mine = Vec::new();
-    for (i, at) in JATINEGARA.iter().enumerate() {
-        let (s, unit) = srv
-            .post(
-                "/api/v1/units",
-                &admin,
-                json!({"agency_id": dinkes, "call_sign": format!("AMB-COV-{i}"), "unit_type": "ambulance",
-                       "position": {"lon": at[0], "lat": at[1]}}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{unit}");
-        mine.push(unit["id"].as_str().unwrap().to_owned());
+    for (i, at) in JATINEGARA.into_iter().enumerate() {
+        mine.push(unit_at(&srv, &admin, &dinkes, &format!("AMB-COV-{i}"), at).await);
     }
     let v = coverage(&srv, &supervisor, "unit_type=ambulance&region=21.71").await;
     assert_eq!(v["basis"], "mixed", "{v}");

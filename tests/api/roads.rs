@@ -22,7 +22,7 @@ engine_tests!(
 /// Real points of Jatinegara (found by `siaga-roads`' tests on the shared extract): the incident, a unit
 /// 0.6 km away by air but about 9 minutes by road, and one 1.0 km away by air and about 4 minutes by road.
 pub(crate) const INCIDENT: [f64; 2] = [106.9158292, -6.2183188];
-const NEAR_BY_AIR: [f64; 2] = [106.9140695, -6.2134172];
+pub(crate) const NEAR_BY_AIR: [f64; 2] = [106.9140695, -6.2134172];
 pub(crate) const FAST_BY_ROAD: [f64; 2] = [106.9249414, -6.217427];
 
 static GRAPH: OnceCell<PathBuf> = OnceCell::const_new();
@@ -58,7 +58,7 @@ fn with_graph_and_a_6_minute_target(c: &mut Config) {
     });
 }
 
-fn without_graph(c: &mut Config) {
+pub(crate) fn without_graph(c: &mut Config) {
     c.roads.graph = Some(std::env::temp_dir().join("siaga-test-roads-none.graph"));
 }
 
