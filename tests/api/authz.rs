@@ -257,6 +257,15 @@ fn table(ids: &Ids) -> Vec<Row> {
         )
         .id(&ids.unit)
         .body(json!({"lon": LON, "lat": LAT, "accuracy_m": 5.0, "at": T0 + 12 * 3600 * 1000 + 1000})),
+        // A batch: any responder may send one, but another unit's fix comes back refused in the answer (the
+        // batch test checks that); call takers, dispatchers and supervisors are refused outright.
+        row(
+            "post",
+            "/api/v1/positions",
+            Policy::Only(&[Admin, OwnResponder, OtherResponder]),
+        )
+        .body(json!({"fixes": [{"unit_id": ids.unit, "lon": LON, "lat": LAT, "accuracy_m": 5.0,
+            "at": T0 + 12 * 3600 * 1000 + 2000}]})),
         // A phone's Web Push subscription (responders only); deleting one the caller lacks is a 204 too.
         row("post", "/api/v1/push/subscriptions", Policy::Only(&[OwnResponder, OtherResponder]))
             .body(push_subscription()),

@@ -7,6 +7,13 @@
 //! dispatchers of the unit's agency. Latency is measured per delivered frame, from just before the HTTP
 //! request is sent to the frame's arrival on each dispatcher socket, and reported as p50/p90/p99/max.
 //! The server runs in-process on its own runtime; the load generator and the 500 clients on another.
+//!
+//! `FANOUT_ENGINE=postgres` serves from a fresh PostgreSQL database (`SIAGA_TEST_POSTGRES_URL`);
+//! `FANOUT_INSTANCES=2` (PostgreSQL only) starts a second instance on the same database and connects the
+//! sockets there, so each frame is committed on one instance and delivered by the other (issue 18, target 5).
+//! `FANOUT_BATCH=n` sends the fixes of each 10 ms tick in batches of up to n (`POST /api/v1/positions`) instead
+//! of one request each: with `FANOUT_UNITS=500000` that is 50,000 fixes/s (issue 18, target 3).
+//! The resident memory added by connecting the sockets is printed per socket (both ends counted).
 
 #![expect(clippy::unwrap_used, reason = "benchmark harness")]
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
@@ -45,6 +52,14 @@ fn now_ms() -> i64 {
         .as_millis() as i64
 }
 
+/// Multi-row `INSERT`s of literal rows, 500 per statement (both engines accept them; the values are
+/// generated identifiers and numbers, nothing to quote).
+fn inserts(head: &str, rows: &[String]) -> Vec<String> {
+    rows.chunks(500)
+        .map(|c| format!("{head} VALUES {}", c.join(", ")))
+        .collect()
+}
+
 async fn populate(
     db: &TestDb,
     units: u32,
@@ -54,81 +69,89 @@ async fn populate(
     let store = siaga::store::Store::connect(&db.url, 2).await.unwrap();
     store.migrate().await.unwrap();
     store.close().await;
-    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
     let now = now_ms();
-    let mut tx = pool.begin().await.unwrap();
-    for a in 0..agencies {
-        sqlx::query(
-            "INSERT INTO agencies (id, code, name, agency_type, region_code, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'fire', '21.71', $4, $4)",
-        )
-        .bind(format!("ag{a}"))
-        .bind(format!("AG-{a}"))
-        .bind(format!("Agency {a}"))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    }
-    let mut unit_ids = Vec::new();
-    for u in 0..units {
-        let id = format!("unit{u:05}");
-        sqlx::query(
-            "INSERT INTO units (id, agency_id, call_sign, unit_type, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, 'fire_engine', 'available', $4, $4)",
-        )
-        .bind(&id)
-        .bind(format!("ag{}", u % agencies))
-        .bind(format!("U-{u:05}"))
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-        unit_ids.push(id);
-    }
-    let mut tokens = Vec::new();
-    let mut add_user = |id: String, role: &'static str, agency: Option<String>| {
-        let token = format!("bench-token-{id}");
-        tokens.push(token.clone());
-        (id, role, agency, token)
-    };
-    let mut users = Vec::new();
-    for s in 0..sockets {
-        users.push(add_user(
-            format!("disp{s}"),
-            "dispatcher",
-            Some(format!("ag{}", s % agencies)),
-        ));
-    }
-    users.push(add_user("benchadmin".into(), "admin", None));
-    for (id, role, agency, token) in &users {
-        sqlx::query(
-            "INSERT INTO users (id, username, display_name, role, agency_id, password_hash, active, \
-             created_at, updated_at) VALUES ($1, $1, $1, $2, $3, 'x', TRUE, $4, $4)",
-        )
-        .bind(id)
-        .bind(role)
-        .bind(agency)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-        sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) \
-             VALUES ($1, $2, $3, $4, $3)",
-        )
-        .bind(siaga::auth::token_hash(token))
-        .bind(id)
-        .bind(now)
-        .bind(now + 24 * 3_600_000)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
-    pool.close().await;
+    let mut statements = Vec::new();
+    let agency_rows: Vec<String> = (0..agencies)
+        .map(|a| format!("('ag{a}', 'AG-{a}', 'Agency {a}', 'fire', '21.71', {now}, {now})"))
+        .collect();
+    statements.extend(inserts(
+        "INSERT INTO agencies (id, code, name, agency_type, region_code, created_at, updated_at)",
+        &agency_rows,
+    ));
+    let unit_ids: Vec<String> = (0..units).map(|u| format!("unit{u:06}")).collect();
+    let unit_rows: Vec<String> = unit_ids
+        .iter()
+        .enumerate()
+        .map(|(u, id)| {
+            format!(
+                "('{id}', 'ag{}', 'U-{u:06}', 'fire_engine', 'available', {now}, {now})",
+                u as u32 % agencies
+            )
+        })
+        .collect();
+    statements.extend(inserts(
+        "INSERT INTO units (id, agency_id, call_sign, unit_type, status, created_at, updated_at)",
+        &unit_rows,
+    ));
+    let mut users: Vec<(String, &str, String, String)> = (0..sockets)
+        .map(|s| {
+            (
+                format!("disp{s}"),
+                "dispatcher",
+                format!("'ag{}'", s % agencies),
+                format!("bench-token-disp{s}"),
+            )
+        })
+        .collect();
+    users.push((
+        "benchadmin".into(),
+        "admin",
+        "NULL".into(),
+        "bench-token-benchadmin".into(),
+    ));
+    let user_rows: Vec<String> = users
+        .iter()
+        .map(|(id, role, agency, _)| {
+            format!("('{id}', '{id}', '{id}', '{role}', {agency}, 'x', TRUE, {now}, {now})")
+        })
+        .collect();
+    statements.extend(inserts(
+        "INSERT INTO users (id, username, display_name, role, agency_id, password_hash, active, created_at, \
+         updated_at)",
+        &user_rows,
+    ));
+    let expires = now + 24 * 3_600_000;
+    let session_rows: Vec<String> = users
+        .iter()
+        .map(|(id, _, _, token)| {
+            format!(
+                "('{}', '{id}', {now}, {expires}, {now})",
+                siaga::auth::token_hash(token)
+            )
+        })
+        .collect();
+    statements.extend(inserts(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at)",
+        &session_rows,
+    ));
+    let refs: Vec<&str> = statements.iter().map(String::as_str).collect();
+    db.execute(&refs).await.unwrap();
+    let mut tokens: Vec<String> = users.into_iter().map(|u| u.3).collect();
     let admin = tokens.pop().unwrap();
     (unit_ids, tokens, admin)
+}
+
+/// Resident memory of this process, kB (Linux).
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -145,6 +168,9 @@ fn main() {
     let agencies = env_or("FANOUT_AGENCIES", 50) as u32;
     let secs = env_or("FANOUT_SECS", 30);
     let period_s = 10;
+    // Fixes per request: 0 sends each fix alone (`POST /api/v1/units/{id}/position`), n > 0 sends a tick's
+    // fixes in batches of at most n (`POST /api/v1/positions`, a tracking gateway's way).
+    let batch = env_or("FANOUT_BATCH", 0) as usize;
 
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -159,28 +185,47 @@ fn main() {
         .build()
         .unwrap();
 
-    let db = Arc::new(server_rt.block_on(TestDb::new(Engine::Sqlite)));
+    let engine = match std::env::var("FANOUT_ENGINE").as_deref() {
+        Ok("postgres") => Engine::Postgres,
+        _ => Engine::Sqlite,
+    };
+    let instances = env_or("FANOUT_INSTANCES", 1);
+    assert!(
+        instances == 1 || (instances == 2 && engine == Engine::Postgres),
+        "FANOUT_INSTANCES=2 needs FANOUT_ENGINE=postgres (instances share one database)"
+    );
+    let db = Arc::new(server_rt.block_on(TestDb::new(engine)));
     let (unit_ids, tokens, admin) = server_rt.block_on(populate(&db, units, agencies, sockets));
-    let srv = server_rt.block_on(TestServer::on_db(
-        Arc::clone(&db),
-        Options {
-            demo: false,
-            tweak: Some(|c| {
-                if let Some(n) = std::env::var("FANOUT_TRACK_BATCH")
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                {
-                    c.live.track_batch_max = n;
-                }
-            }),
-            ..Options::default()
-        },
-    ));
+    let options = || Options {
+        demo: false,
+        tweak: Some(|c| {
+            if let Some(n) = std::env::var("FANOUT_TRACK_BATCH")
+                .ok()
+                .and_then(|v| v.parse().ok())
+            {
+                c.live.track_batch_max = n;
+            }
+        }),
+        ..Options::default()
+    };
+    let srv = server_rt.block_on(TestServer::on_db(Arc::clone(&db), options()));
+    // With two instances the fixes go to the first and the dispatchers listen on the second: every frame
+    // crosses the shared database (commit on A, NOTIFY, B reads the log and fans out).
+    let second =
+        (instances == 2).then(|| server_rt.block_on(TestServer::on_db(Arc::clone(&db), options())));
     let base = srv.base.clone();
+    let socket_base = second
+        .as_ref()
+        .map_or_else(|| base.clone(), |b| b.base.clone());
     println!(
         "fanout: {units} units × 1 fix / {period_s} s = {} fixes/s; {sockets} dispatcher sockets over {agencies} \
-         agencies; SQLite; measuring {secs} s after a {period_s} s warm-up",
-        units / period_s as u32
+         agencies; {engine:?}, {instances} instance(s){}; measuring {secs} s after a {period_s} s warm-up",
+        units / period_s as u32,
+        if instances == 2 {
+            " (fixes to A, sockets on B)"
+        } else {
+            ""
+        }
     );
 
     client_rt.block_on(async move {
@@ -190,10 +235,12 @@ fn main() {
         let measuring = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let latencies: Arc<Mutex<Vec<u64>>> = Arc::default();
 
-        // 500 dispatcher sockets.
+        // The dispatcher sockets. The resident memory before and after connecting them bounds the memory per
+        // socket from above (it counts both ends, the server's and this client's).
+        let rss_before = rss_kb();
         let mut handles = Vec::new();
         for token in &tokens {
-            let url = format!("{}/api/v1/ws?access_token={token}", base.replacen("http", "ws", 1));
+            let url = format!("{}/api/v1/ws?access_token={token}", socket_base.replacen("http", "ws", 1));
             let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
             let hello = ws.next().await.unwrap().unwrap();
             assert!(hello.to_text().unwrap().contains("\"hello\""));
@@ -231,6 +278,14 @@ fn main() {
             }));
         }
 
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let rss_after = rss_kb();
+        println!(
+            "{sockets} sockets connected: resident memory +{} kB, {:.1} kB per socket (server and client ends)",
+            rss_after.saturating_sub(rss_before),
+            rss_after.saturating_sub(rss_before) as f64 / f64::from(sockets.max(1))
+        );
+
         // 10 000 units, each one fix every 10 s, spread evenly: a tick every 10 ms sends units/1000 fixes.
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(256)
@@ -244,6 +299,8 @@ fn main() {
         let end = warmup + Duration::from_secs(secs);
         let mut n: u64 = 0;
         let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let acked = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let request_ms: Arc<Mutex<Vec<u64>>> = Arc::default();
         let mut measured_fixes = 0u64;
         let started = Instant::now();
         while Instant::now() < end {
@@ -251,6 +308,7 @@ fn main() {
             if Instant::now() >= warmup && !measuring.load(std::sync::atomic::Ordering::Relaxed) {
                 measuring.store(true, std::sync::atomic::Ordering::Relaxed);
             }
+            let mut pending: Vec<(u32, i64, serde_json::Value)> = Vec::new();
             for _ in 0..per_tick {
                 let u = (n % u64::from(units)) as u32;
                 let round = n / u64::from(units);
@@ -258,23 +316,65 @@ fn main() {
                 let at = now_ms();
                 // A slow drive east: 10 m per 10 s.
                 let lon = 104.0 + 0.00009 * round as f64 + f64::from(u % 100) * 0.001;
-                let lat = 1.0 + f64::from(u / 100) * 0.001;
-                let body = serde_json::json!({"lat": lat, "lon": lon, "accuracy_m": 5.0, "at": at});
-                let url = format!("{base}/api/v1/units/{}/position", unit_ids[u as usize]);
+                let lat = 1.0 + f64::from(u / 100 % 1000) * 0.001 + f64::from(u / 100_000) * 0.0003;
+                if measuring.load(std::sync::atomic::Ordering::Relaxed) {
+                    measured_fixes += 1;
+                }
+                pending.push((u, at, serde_json::json!({"lat": lat, "lon": lon, "accuracy_m": 5.0, "at": at})));
+            }
+            let groups: Vec<Vec<(u32, i64, serde_json::Value)>> = if batch == 0 {
+                pending.into_iter().map(|f| vec![f]).collect()
+            } else {
+                let mut groups = Vec::new();
+                let mut it = pending.into_iter().peekable();
+                while it.peek().is_some() {
+                    groups.push(it.by_ref().take(batch).collect());
+                }
+                groups
+            };
+            for group in groups {
+                let (url, body) = if batch == 0 {
+                    let (u, _, fix) = &group[0];
+                    (format!("{base}/api/v1/units/{}/position", unit_ids[*u as usize]), fix.clone())
+                } else {
+                    let fixes: Vec<serde_json::Value> = group
+                        .iter()
+                        .map(|(u, _, fix)| {
+                            let mut f = fix.clone();
+                            f["unit_id"] = serde_json::Value::from(unit_ids[*u as usize].as_str());
+                            f
+                        })
+                        .collect();
+                    (format!("{base}/api/v1/positions"), serde_json::json!({"fixes": fixes}))
+                };
+                let keys: Vec<(u32, i64)> = group.iter().map(|(u, at, _)| (*u, *at)).collect();
                 let http = http.clone();
                 let admin = admin.clone();
                 let sent = Arc::clone(&sent);
                 let errors = Arc::clone(&errors);
-                if measuring.load(std::sync::atomic::Ordering::Relaxed) {
-                    measured_fixes += 1;
-                }
+                let acked = Arc::clone(&acked);
+                let request_ms = Arc::clone(&request_ms);
                 tokio::spawn(async move {
-                    sent.lock().unwrap().insert((u, at), Instant::now());
-                    match http.post(url).bearer_auth(admin).json(&body).send().await {
-                        Ok(r) if r.status().as_u16() == 202 => {}
-                        _ => {
-                            errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let t = Instant::now();
+                    {
+                        let mut sent = sent.lock().unwrap();
+                        for k in &keys {
+                            sent.insert(*k, t);
                         }
+                    }
+                    let ok = match http.post(url).bearer_auth(admin).json(&body).send().await {
+                        Ok(r) if r.status().as_u16() == 202 => true,
+                        Ok(r) if r.status().as_u16() == 200 => r
+                            .json::<serde_json::Value>()
+                            .await
+                            .is_ok_and(|b| b["refused"].as_array().is_some_and(Vec::is_empty)),
+                        _ => false,
+                    };
+                    if ok {
+                        acked.fetch_add(keys.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                        request_ms.lock().unwrap().push(t.elapsed().as_micros() as u64);
+                    } else {
+                        errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                 });
             }
@@ -283,10 +383,21 @@ fn main() {
         // Let the last frames arrive, then close the sockets by stopping the server.
         tokio::time::sleep(Duration::from_secs(2)).await;
         measuring.store(false, std::sync::atomic::Ordering::Relaxed);
+        drop(second);
         drop(srv);
         for h in handles {
             let _ = tokio::time::timeout(Duration::from_secs(10), h).await;
         }
+        let mut requests = request_ms.lock().unwrap().clone();
+        requests.sort_unstable();
+        println!(
+            "fixes acknowledged (stored): {} ({:.0}/s); request → answer (ms): p50 {:.2}  p99 {:.2}  max {:.2}",
+            acked.load(std::sync::atomic::Ordering::Relaxed),
+            acked.load(std::sync::atomic::Ordering::Relaxed) as f64 / elapsed.as_secs_f64(),
+            percentile(&requests, 0.50),
+            percentile(&requests, 0.99),
+            percentile(&requests, 1.0)
+        );
         let mut all = latencies.lock().unwrap().clone();
         all.sort_unstable();
         println!(

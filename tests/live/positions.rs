@@ -9,6 +9,7 @@ engine_tests!(
     invalid_fixes_are_refused_with_a_reason,
     position_events_are_coalesced_and_the_track_is_stored,
     an_acknowledged_fix_is_already_stored_and_a_resent_fix_counts_once,
+    a_buffered_track_arrives_in_one_batch_stored_before_the_answer,
 );
 
 async fn post_fix(srv: &TestServer, token: &str, unit: &str, fix: Value) -> (StatusCode, Value) {
@@ -284,4 +285,82 @@ async fn an_acknowledged_fix_is_already_stored_and_a_resent_fix_counts_once(engi
     store.close().await;
     let times: Vec<i64> = track.iter().map(|p| p.at).collect();
     assert_eq!(times, vec![t0, t0 + 2000]);
+}
+
+async fn a_buffered_track_arrives_in_one_batch_stored_before_the_answer(engine: Engine) {
+    // Arrange: a long track interval, so a batch answered before its write would show in the store.
+    let srv = server_with(engine, |c| {
+        c.live.poll_interval_ms = 20;
+        c.live.track_flush_ms = 1500;
+    })
+    .await;
+    let admin = srv.demo_login("admin").await;
+    let dmk01 = srv.demo_login("dmk01").await;
+    let dispatcher = srv.demo_login("dispatch.damkar").await;
+    let unit = srv.unit_id(&admin, "DMK-01").await;
+    let other = srv.unit_id(&admin, "AMB-01").await;
+    // Fifty seconds of track buffered on the phone, one fix every 10 s and the newest just taken, plus one
+    // fix for another unit and one impossible jump.
+    let t0 = chrono_now_ms() - 50_000 + 1000;
+    let mut fixes: Vec<Value> = (0..6)
+        .map(|i| {
+            json!({"unit_id": unit, "lat": 1.1301 + 0.0005 * f64::from(i), "lon": 104.0301,
+            "accuracy_m": 5.0, "at": t0 + 10_000 * i64::from(i)})
+        })
+        .collect();
+    fixes.insert(
+        3,
+        json!({"unit_id": other, "lat": 1.13, "lon": 104.03, "at": t0 + 25_000}),
+    );
+    fixes.push(json!({"unit_id": unit, "lat": 2.5, "lon": 104.0301, "at": t0 + 51_000}));
+
+    // Act: the phone is back online and sends the batch.
+    let (status, body) = srv
+        .post("/api/v1/positions", &dmk01, json!({"fixes": fixes}))
+        .await;
+
+    // Assert: six accepted and stored when the answer came; the other unit's fix and the jump refused, by
+    // index, with the error a single fix gets.
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["accepted"], 6, "{body}");
+    let refused = body["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 2, "{body}");
+    assert_eq!(refused[0]["index"], 3);
+    assert_eq!(refused[0]["code"], "forbidden");
+    assert_eq!(refused[1]["index"], 7);
+    assert_eq!(refused[1]["code"], "validation_failed");
+    let store = srv.store().await;
+    let track = store.unit_track(&unit, t0, t0 + 60_000).await.unwrap();
+    let times: Vec<i64> = track.iter().map(|p| p.at).collect();
+    assert_eq!(times, (0..6).map(|i| t0 + 10_000 * i).collect::<Vec<_>>());
+
+    // The unit stands at its newest fix.
+    let (_, u) = srv.get(&format!("/api/v1/units/{unit}"), &admin).await;
+    assert_eq!(u["position_at"], t0 + 50_000, "{u}");
+
+    // Sent again (the answer was lost): nothing is stored twice.
+    let (status, body) = srv
+        .post("/api/v1/positions", &dmk01, json!({"fixes": fixes}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let track = store.unit_track(&unit, t0, t0 + 60_000).await.unwrap();
+    store.close().await;
+    assert_eq!(track.len(), 6);
+
+    // A dispatcher may not send fixes; an empty batch names the field.
+    let (status, _) = srv
+        .post(
+            "/api/v1/positions",
+            &dispatcher,
+            json!({"fixes": [fixes[0]]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let e = assert_error(
+        &srv.post("/api/v1/positions", &admin, json!({"fixes": []}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    );
+    assert_eq!(e["field"], "fixes");
 }

@@ -969,6 +969,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reports many GPS fixes at once: a responder's phone sending the track it buffered while it had no data
+         *     (its own unit only), or an admin's vehicle-tracking gateway sending a fleet. Each fix passes the checks of
+         *     a single fix; the answer lists the refused ones and comes once the accepted ones are stored (one group
+         *     commit). Sent again after a 503, the fixes already stored are refused as out of order, never stored twice.
+         */
+        post: operations["report_positions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/push/subscriptions": {
         parameters: {
             query?: never;
@@ -1617,6 +1639,13 @@ export interface components {
              * @description Time in AUX for it.
              */
             ms: number;
+        };
+        /** @description The answer to a batch. */
+        BatchAccepted: {
+            /** @description Fixes accepted and stored (a repeat of a unit's last accepted fix counts as accepted). */
+            accepted: number;
+            /** @description The fixes refused, in batch order. */
+            refused: components["schemas"]["RefusedFix"][];
         };
         /** @description `call.call_back_created`: a call-back task was created (for an abandoned or silent call, or on request). */
         CallBackCreated: {
@@ -3127,6 +3156,11 @@ export interface components {
              */
             position_at: number;
         };
+        /** @description A batch of fixes. */
+        PositionBatch: {
+            /** @description 1 to 2,000 fixes, checked in order (a unit's fixes oldest first). */
+            fixes: components["schemas"]["UnitFix"][];
+        };
         /** @description One GPS fix from a device. */
         PositionFix: {
             /**
@@ -3233,6 +3267,17 @@ export interface components {
             arrival_target_s: number;
             /** @description True when no recommended unit can make the arrival target (also when none is recommended at all). */
             none_meets_target: boolean;
+        };
+        /** @description A refused fix of a batch, with the error a single fix would have got. */
+        RefusedFix: {
+            /** @description Its position in the batch, from 0. */
+            index: number;
+            unit_id: string;
+            /** @description The error a single fix would have got (`forbidden`, `not_found`, `validation_failed`). */
+            code: components["schemas"]["ErrorCode"];
+            message: string;
+            /** @description The fix's field to blame, when there is one. */
+            field?: string | null;
         };
         /** @description One level of a located point. */
         RegionLink: {
@@ -3617,6 +3662,40 @@ export interface components {
              *     OPDs taking part for a desk, are weighed at all).
              */
             reason: string;
+        };
+        /** @description One fix of a batch: the unit and the fix's fields. */
+        UnitFix: {
+            unit_id: string;
+            /**
+             * Format: double
+             * @description Latitude, degrees, in [-90, 90].
+             */
+            lat: number;
+            /**
+             * Format: double
+             * @description Longitude, degrees, in [-180, 180].
+             */
+            lon: number;
+            /**
+             * Format: double
+             * @description Horizontal accuracy radius in metres (≥ 0).
+             */
+            accuracy_m?: number | null;
+            /**
+             * Format: double
+             * @description Direction of travel in degrees clockwise from north, in [0, 360].
+             */
+            heading_deg?: number | null;
+            /**
+             * Format: double
+             * @description Ground speed in metres per second (≥ 0).
+             */
+            speed_mps?: number | null;
+            /**
+             * Format: int64
+             * @description When the device took the fix, ms since the epoch.
+             */
+            at: number;
         };
         /** @description `unit.position`: a unit moved. */
         UnitPosition: {
@@ -8021,6 +8100,92 @@ export interface operations {
                 };
             };
             /** @description the database is unreachable or the request timed out; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_positions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PositionBatch"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchAccepted"];
+                };
+            };
+            /** @description the body is not valid JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no token, an unknown or expired token, or an ended session */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the caller's role (or OPD, unit or region scope) may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the configured limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not `application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description an empty batch or more than 2,000 fixes */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not stored in time; send the batch again */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -35,10 +35,12 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         .get(HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    // Position fixes are idempotent by themselves (a repeated fix is acknowledged again and stored once, see
-    // `live::position`); a stored key would cost two database writes per fix and halve the intake.
+    // Position fixes, single or in batches, are idempotent by themselves (a repeated fix is acknowledged again
+    // or refused as out of order, and stored once, see `live::position`); a stored key would cost two database
+    // writes per request and halve the intake.
     let path = req.uri().path();
-    let self_idempotent = path.starts_with("/api/v1/units/") && path.ends_with("/position");
+    let self_idempotent = (path.starts_with("/api/v1/units/") && path.ends_with("/position"))
+        || path == "/api/v1/positions";
     let (Some(key), true, false) = (key, mutating, self_idempotent) else {
         return next.run(req).await;
     };

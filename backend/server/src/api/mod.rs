@@ -179,6 +179,7 @@ pub fn api_routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(map::basemap))
         .routes(routes!(live::connect_live))
         .routes(routes!(positions::report_unit_position))
+        .routes(routes!(positions::report_positions))
         .routes(routes!(push::subscribe, push::unsubscribe))
         .split_for_parts();
     // After the merge: the routes' operations exist only now.

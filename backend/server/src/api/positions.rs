@@ -4,7 +4,7 @@
 use super::error::ApiResult;
 use super::extract::{Actor, AppJson};
 use crate::live::position::{PositionAccepted, PositionFix};
-use crate::service::positions;
+use crate::service::positions::{self, BatchAccepted, UnitFix};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -28,4 +28,32 @@ pub async fn report_unit_position(
 ) -> ApiResult<(StatusCode, Json<PositionAccepted>)> {
     let accepted = positions::accept_fix(&state, &actor, &id, fix).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// A batch of fixes.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PositionBatch {
+    /// 1 to 2,000 fixes, checked in order (a unit's fixes oldest first).
+    pub fixes: Vec<UnitFix>,
+}
+
+/// Reports many GPS fixes at once: a responder's phone sending the track it buffered while it had no data
+/// (its own unit only), or an admin's vehicle-tracking gateway sending a fleet. Each fix passes the checks of
+/// a single fix; the answer lists the refused ones and comes once the accepted ones are stored (one group
+/// commit). Sent again after a 503, the fixes already stored are refused as out of order, never stored twice.
+#[utoipa::path(post, path = "/api/v1/positions", tag = "live", security(("bearer" = [])),
+    request_body = PositionBatch, responses(
+    (status = 200, body = BatchAccepted),
+    (status = 422, body = super::error::ErrorBody, description = "an empty batch or more than 2,000 fixes"),
+    (status = 503, body = super::error::ErrorBody, description = "not stored in time; send the batch again"),
+))]
+pub async fn report_positions(
+    State(state): State<AppState>,
+    actor: Actor,
+    AppJson(batch): AppJson<PositionBatch>,
+) -> ApiResult<Json<BatchAccepted>> {
+    Ok(Json(
+        positions::accept_fixes(&state, &actor, &batch.fixes).await?,
+    ))
 }

@@ -30,6 +30,140 @@ pub async fn accept_fix(
     unit_id: &str,
     fix: PositionFix,
 ) -> ApiResult<PositionAccepted> {
+    let round = queue_fix(state, actor, unit_id, &fix).await?;
+    if state.live.intake().stored(round).await {
+        Ok(PositionAccepted {
+            unit_id: unit_id.to_owned(),
+            position_at: fix.at,
+        })
+    } else {
+        Err(not_stored_in_time())
+    }
+}
+
+fn not_stored_in_time() -> ApiError {
+    ApiError::new(
+        ErrorCode::Unavailable,
+        "the fix was received but not stored yet; send the same fix again",
+    )
+}
+
+/// Most fixes in one batch.
+pub const BATCH_MAX: usize = 2_000;
+
+/// A batch of fixes: a phone's track buffered while it had no data, or a vehicle-tracking gateway's fleet.
+/// The fixes are checked one by one in order, exactly as single fixes are; the batch is answered once every
+/// accepted fix is stored (one group commit for the lot), with the refused ones listed.
+///
+/// # Errors
+///
+/// 403 for roles other than responder and admin (a responder's fixes for another unit are refused one by
+/// one); 422 naming `fixes` for an empty or oversized batch; 503 when the accepted fixes were not stored in time
+/// (send the same batch again: a fix already stored is then refused as out of order, never stored twice).
+pub async fn accept_fixes(
+    state: &AppState,
+    actor: &Actor,
+    fixes: &[UnitFix],
+) -> ApiResult<BatchAccepted> {
+    if !matches!(actor.role, Role::Admin | Role::Responder) {
+        return Err(ApiError::forbidden(
+            "only responders (their own unit's fixes) and admins may report positions",
+        ));
+    }
+    if fixes.is_empty() || fixes.len() > BATCH_MAX {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            format!("fixes must hold 1 to {BATCH_MAX} fixes"),
+        )
+        .with_field("fixes"));
+    }
+    let mut last_round = None;
+    let mut accepted = 0;
+    let mut refused = Vec::new();
+    for (index, f) in fixes.iter().enumerate() {
+        match queue_fix(state, actor, &f.unit_id, &f.fix()).await {
+            Ok(round) => {
+                accepted += 1;
+                last_round = last_round.max(Some(round));
+            }
+            Err(error) => refused.push(RefusedFix {
+                index,
+                unit_id: f.unit_id.clone(),
+                code: error.code,
+                message: error.message,
+                field: error.field,
+            }),
+        }
+    }
+    if let Some(round) = last_round
+        && !state.live.intake().stored(round).await
+    {
+        return Err(not_stored_in_time());
+    }
+    Ok(BatchAccepted { accepted, refused })
+}
+
+/// One fix of a batch: the unit and the fix's fields.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnitFix {
+    pub unit_id: String,
+    /// Latitude, degrees, in [-90, 90].
+    pub lat: f64,
+    /// Longitude, degrees, in [-180, 180].
+    pub lon: f64,
+    /// Horizontal accuracy radius in metres (≥ 0).
+    pub accuracy_m: Option<f64>,
+    /// Direction of travel in degrees clockwise from north, in [0, 360].
+    pub heading_deg: Option<f64>,
+    /// Ground speed in metres per second (≥ 0).
+    pub speed_mps: Option<f64>,
+    /// When the device took the fix, ms since the epoch.
+    pub at: i64,
+}
+
+impl UnitFix {
+    fn fix(&self) -> PositionFix {
+        PositionFix {
+            lat: self.lat,
+            lon: self.lon,
+            accuracy_m: self.accuracy_m,
+            heading_deg: self.heading_deg,
+            speed_mps: self.speed_mps,
+            at: self.at,
+        }
+    }
+}
+
+/// The answer to a batch.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct BatchAccepted {
+    /// Fixes accepted and stored (a repeat of a unit's last accepted fix counts as accepted).
+    pub accepted: usize,
+    /// The fixes refused, in batch order.
+    pub refused: Vec<RefusedFix>,
+}
+
+/// A refused fix of a batch, with the error a single fix would have got.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RefusedFix {
+    /// Its position in the batch, from 0.
+    pub index: usize,
+    pub unit_id: String,
+    /// The error a single fix would have got (`forbidden`, `not_found`, `validation_failed`).
+    pub code: ErrorCode,
+    pub message: String,
+    /// The fix's field to blame, when there is one.
+    pub field: Option<String>,
+}
+
+/// Checks `fix` for `unit_id` sent by `actor` and queues it; returns the write round that stores it.
+async fn queue_fix(
+    state: &AppState,
+    actor: &Actor,
+    unit_id: &str,
+    fix: &PositionFix,
+) -> ApiResult<u64> {
     let allowed = match actor.role {
         Role::Admin => true,
         Role::Responder => actor.user.unit_id.as_deref() == Some(unit_id),
@@ -61,7 +195,7 @@ pub async fn accept_fix(
         intake.track_unit(unit.id, unit.agency_id, agency_region, last);
     }
     let queued = intake
-        .queue(unit_id, &fix, state.now_ms(), &state.config.live)
+        .queue(unit_id, fix, state.now_ms(), &state.config.live)
         .map_err(|r| match r {
             Refused::UnknownUnit => ApiError::not_found("unit"),
             Refused::Rejected(rejection) => rejection.into(),
@@ -69,17 +203,7 @@ pub async fn accept_fix(
     if let Some(position) = queued.position {
         unit_moved(state, unit_id, position.lon(), position.lat(), fix.at);
     }
-    if intake.stored(queued.round).await {
-        Ok(PositionAccepted {
-            unit_id: unit_id.to_owned(),
-            position_at: fix.at,
-        })
-    } else {
-        Err(ApiError::new(
-            ErrorCode::Unavailable,
-            "the fix was received but not stored yet; send the same fix again",
-        ))
-    }
+    Ok(queued.round)
 }
 
 /// Moves a unit in this instance's geo index (`siaga-spatial`'s unit index), for every accepted fix before it
