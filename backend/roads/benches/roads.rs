@@ -1,5 +1,9 @@
 //! `cargo bench -p siaga-roads --bench roads`: graph preparation and drive-time ranking on a city-sized graph,
-//! while another thread re-snaps unit positions at 10,000 fixes/s. Prints numbers; asserts nothing about time.
+//! once alone and once while another thread moves units at 10,000 fixes/s (re-snapping each, and writing the
+//! positions the ranking reads under the same lock). Ranking methods side by side on the same incidents: the
+//! many-to-one CH query, one fast_paths query per unit, plain Dijkstra, the fastest-of-100 query and the
+//! straight line; for the many-to-one, the time the thread spent on a CPU and waiting for one, so a tail from
+//! load is told from a tail from work. Prints numbers; asserts nothing about time.
 //!
 //! The graph: no shared extract reaches 100,000 nodes (the largest, Bandung Buahbatu, has ~13,500), so the
 //! bench tiles that real network 3 × 3 (each copy shifted by the extract's width or height plus 50 m, way ids
@@ -162,16 +166,9 @@ fn main() {
     }
 
     let graph = Arc::new(graph);
-    let limits = Limits::default();
     let nodes = graph.nodes().to_vec();
     let mut rng = Rng(0x5eed_1234_abcd);
     // 10,000 units on random nodes, each a few metres off the road like a GPS fix.
-    let jitter = |rng: &mut Rng, c: [f64; 2]| {
-        [
-            c[0] + (rng.unit() - 0.5) * 0.0002,
-            c[1] + (rng.unit() - 0.5) * 0.0002,
-        ]
-    };
     let units: Vec<[f64; 2]> = (0..10_000)
         .map(|_| {
             let c = nodes[rng.below(nodes.len())];
@@ -179,9 +176,48 @@ fn main() {
         })
         .collect();
     let positions = Arc::new(RwLock::new(units));
+    for writer in [false, true] {
+        ranking(&graph, &positions, &mut rng, writer);
+    }
+}
+
+/// ±11 m, like a GPS fix.
+fn jitter(rng: &mut Rng, c: [f64; 2]) -> [f64; 2] {
+    [
+        c[0] + (rng.unit() - 0.5) * 0.0002,
+        c[1] + (rng.unit() - 0.5) * 0.0002,
+    ]
+}
+
+/// This thread's time spent runnable but waiting for a CPU so far, ns (the second field of
+/// `/proc/thread-self/schedstat`, accounted whenever the thread is switched in, so exact for a running reader):
+/// tells a slow query (work) from a preempted one (load). The first field, time on a CPU, is only brought up
+/// to date at ticks and switches, too coarse for a query; wall time minus waiting stands for it.
+fn schedstat() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into())
+}
+
+/// 1,000 incidents, each ranking its 100 nearest units by air, every method in turn; with `writer`, a second
+/// thread moves units at 10,000 fixes/s meanwhile.
+fn ranking(
+    graph: &Arc<RoadGraph>,
+    positions: &Arc<RwLock<Vec<[f64; 2]>>>,
+    rng: &mut Rng,
+    writer: bool,
+) {
+    let limits = Limits::default();
+    let nodes = graph.nodes().to_vec();
     let stop = Arc::new(AtomicBool::new(false));
     let fixes = Arc::new(AtomicU64::new(0));
-    let updater = {
+    let updater = writer.then(|| {
         let (graph, positions, stop, fixes, nodes) = (
             graph.clone(),
             positions.clone(),
@@ -205,7 +241,7 @@ fn main() {
                         let u = rng.below(10_000);
                         let at = nodes[rng.below(nodes.len())];
                         let c = jitter(&mut rng, at);
-                        // The server re-snaps each fix; the snap is the work this thread stands for.
+                        // Stands for the server's work per fix (its unit index update); a snap is dearer.
                         let _ = graph.snap(Profile::Car, c, 500.0);
                         (u, c)
                     })
@@ -220,17 +256,20 @@ fn main() {
             }
             done as f64 / start.elapsed().as_secs_f64()
         })
-    };
+    });
 
     let mut router = graph.router();
-    let (mut ch_ms, mut dj_ms, mut sl_ms, mut best_ms) = (vec![], vec![], vec![], vec![]);
-    let (mut differ, mut differ_minutes, mut compared, mut mismatch) =
-        (0usize, vec![], 0usize, 0usize);
+    let (mut m2o_ms, mut lock_ms, mut pair_ms, mut snap_ms, mut dj_ms, mut sl_ms, mut best_ms) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut differ, mut differ_minutes, mut compared, mut mismatch, mut pair_mismatch) =
+        (0usize, vec![], 0usize, 0usize, 0usize);
+    let (mut cpu_ms, mut wait_ms) = (vec![], vec![]);
     let incidents = 1000;
+    let load_before = loadavg();
     let bench_start = Instant::now();
     for _ in 0..incidents {
         let at = nodes[rng.below(nodes.len())];
-        let incident = jitter(&mut rng, at);
+        let incident = jitter(rng, at);
         // The 100 nearest units by air (the existing spatial index's job; not timed here).
         let snapshot: Vec<[f64; 2]> = positions.read().unwrap_or_else(|p| p.into_inner()).clone();
         let mut by_air: Vec<(f64, usize)> = snapshot
@@ -246,33 +285,66 @@ fn main() {
         by_air.select_nth_unstable_by(99, |a, b| a.0.total_cmp(&b.0));
         by_air.truncate(100);
         by_air.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let cands: Vec<([f64; 2], Profile)> = by_air
-            .iter()
-            .map(|(_, i)| (snapshot[*i], Profile::Car))
-            .collect();
 
-        // Contraction hierarchies: snap the incident and the 100 units, one CH query each.
+        // Many-to-one CH, as a request does it: read the 100 units' current positions under the shared lock
+        // the writer updates, snap the incident and the units, one backward search, 100 pruned forward ones.
+        let s0 = schedstat();
         let t = Instant::now();
+        let cands: Vec<([f64; 2], Profile)> = {
+            let live = positions.read().unwrap_or_else(|p| p.into_inner());
+            by_air
+                .iter()
+                .map(|(_, i)| (live[*i], Profile::Car))
+                .collect()
+        };
+        let locked = t.elapsed().as_secs_f64() * 1000.0;
         let ranked = router.rank(incident, &cands, &limits);
-        ch_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        let wall = t.elapsed().as_secs_f64() * 1000.0;
+        m2o_ms.push(wall);
+        let s1 = schedstat();
+        lock_ms.push(locked);
+        if let (Some(a), Some(b)) = (s0, s1) {
+            let waited = (b - a) as f64 / 1e6;
+            wait_ms.push(waited);
+            cpu_ms.push((wall - waited).max(0.0));
+        }
 
-        // Plain Dijkstra: one reverse search from the incident until every candidate is settled.
+        // The baseline: the same snaps, one fast_paths bidirectional query per unit.
+        let t = Instant::now();
+        let pairwise = router.rank_pairwise(incident, &cands, &limits);
+        pair_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        pair_mismatch += ranked
+            .iter()
+            .zip(&pairwise)
+            .filter(|(a, b)| a.0 != b.0 || a.1.travel_time_s != b.1.travel_time_s)
+            .count();
+
+        // The snaps alone (incident and 100 units), the part both CH methods share.
         let t = Instant::now();
         let target = graph.snap(Profile::Car, incident, limits.snap_max_m);
         let snaps: Vec<_> = cands
             .iter()
             .map(|(c, p)| graph.snap(*p, *c, limits.snap_max_m))
             .collect();
-        let dj = match &target {
+        snap_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+
+        // Plain Dijkstra: one reverse search from the incident until every candidate is settled.
+        let t = Instant::now();
+        let target2 = graph.snap(Profile::Car, incident, limits.snap_max_m);
+        let snaps2: Vec<_> = cands
+            .iter()
+            .map(|(c, p)| graph.snap(*p, *c, limits.snap_max_m))
+            .collect();
+        let dj = match &target2 {
             Some(target) => {
-                let ok: Vec<_> = snaps.iter().flatten().copied().collect();
+                let ok: Vec<_> = snaps2.iter().flatten().copied().collect();
                 router.dijkstra_to(Profile::Car, target, &ok)
             }
             None => vec![],
         };
         dj_ms.push(t.elapsed().as_secs_f64() * 1000.0);
 
-        // The fastest unit only: one CH query with all 100 units as sources.
+        // The fastest unit only: one CH query with all 100 units as sources (snaps not counted).
         let t = Instant::now();
         if let Some(target) = &target {
             let ok: Vec<_> = snaps.iter().flatten().copied().collect();
@@ -310,23 +382,49 @@ fn main() {
     }
     let elapsed = bench_start.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
-    let rate = updater.join().unwrap_or(0.0);
-    for v in [&mut ch_ms, &mut dj_ms, &mut sl_ms, &mut best_ms] {
+    let rate = updater.map(|u| u.join().unwrap_or(0.0));
+    for v in [
+        &mut m2o_ms,
+        &mut lock_ms,
+        &mut pair_ms,
+        &mut snap_ms,
+        &mut dj_ms,
+        &mut sl_ms,
+        &mut best_ms,
+        &mut cpu_ms,
+        &mut wait_ms,
+    ] {
         v.sort_by(f64::total_cmp);
     }
-    println!(
-        "ranking 100 nearest units, {incidents} incidents in {elapsed:.1} s, position thread at {rate:.0} fixes/s ({} fixes)",
-        fixes.load(Ordering::Relaxed)
-    );
+    match rate {
+        Some(rate) => println!(
+            "ranking 100 nearest units, {incidents} incidents in {elapsed:.1} s, WITH the position thread at {rate:.0} fixes/s ({} fixes); load average {load_before} -> {}",
+            fixes.load(Ordering::Relaxed),
+            loadavg()
+        ),
+        None => println!(
+            "ranking 100 nearest units, {incidents} incidents in {elapsed:.1} s, WITHOUT the position thread; load average {load_before} -> {}",
+            loadavg()
+        ),
+    }
     for (name, v) in [
-        ("CH (100 queries + snaps)", &ch_ms),
+        ("CH many-to-one (lock+snaps)", &m2o_ms),
+        ("  of which reading positions", &lock_ms),
+        ("  of which waiting for a CPU", &wait_ms),
+        ("  wall minus waiting (work)", &cpu_ms),
+        ("CH 100 fast_paths queries", &pair_ms),
+        ("  snaps only (1 + 100)", &snap_ms),
         ("plain reverse Dijkstra", &dj_ms),
         ("CH fastest-of-100 only", &best_ms),
         ("straight line", &sl_ms),
     ] {
+        if v.is_empty() {
+            continue;
+        }
         println!(
-            "  {name:26} p50 {:.3} ms  p99 {:.3} ms  max {:.3} ms",
+            "  {name:30} p50 {:.3} ms  p90 {:.3} ms  p99 {:.3} ms  max {:.3} ms",
             pct(v, 0.5),
+            pct(v, 0.9),
             pct(v, 0.99),
             v[v.len() - 1]
         );
@@ -334,7 +432,7 @@ fn main() {
     differ_minutes.sort_by(f64::total_cmp);
     let mean = differ_minutes.iter().sum::<f64>() / differ_minutes.len().max(1) as f64;
     println!(
-        "  CH vs Dijkstra travel times disagreeing: {mismatch}; straight-line first choice differs from road in {differ} of {compared} incidents ({:.1} %), costing median {:.1} min, mean {:.1} min, max {:.1} min",
+        "  many-to-one vs 100 queries disagreeing: {pair_mismatch}; CH vs Dijkstra travel times disagreeing: {mismatch}; straight-line first choice differs from road in {differ} of {compared} incidents ({:.1} %), costing median {:.1} min, mean {:.1} min, max {:.1} min",
         100.0 * differ as f64 / compared.max(1) as f64,
         if differ_minutes.is_empty() {
             0.0

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::input::{InputError, RawWay, read_ways};
+use crate::many::{ChIndex, Pool};
 use crate::profile::{Profile, RULES_VERSION, access};
 
 /// A segment's data per profile: travel time in ms forward and backward, `0` = not allowed.
@@ -139,6 +140,11 @@ pub struct RoadGraph {
     pub(crate) scc_size: [Vec<u32>; 2],
     /// Metres per degree of longitude and of latitude at the graph's mean latitude (the snapping projection).
     pub(crate) m_per_deg: [f64; 2],
+    /// Each profile's hierarchy laid out for many-to-one queries (`None` if it could not be read: then ranking
+    /// asks `fast_paths` once per candidate).
+    pub(crate) many: [Option<ChIndex>; 2],
+    /// Query buffers released by routers, for the next ones.
+    pub(crate) pool: Pool,
 }
 
 /// Why a graph could not be prepared, loaded or saved.
@@ -381,7 +387,10 @@ impl RoadGraph {
         let scc_size = [0usize, 1].map(|i| strong_component_sizes(&fwd[i], &bwd[i], n));
         let [f0, f1]: [Csr; 2] = fwd.try_into().unwrap_or_else(|_| unreachable!());
         let [b0, b1]: [Csr; 2] = bwd.try_into().unwrap_or_else(|_| unreachable!());
+        let many = [0usize, 1].map(|i| ChIndex::new(&stored.ch[i]));
         RoadGraph {
+            many,
+            pool: Pool::default(),
             stored,
             fwd: [f0, f1],
             bwd: [b0, b1],

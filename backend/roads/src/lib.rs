@@ -8,7 +8,9 @@
 //! * [`graph`] builds the node/segment graph, prepares one contraction hierarchy per profile with `fast_paths`,
 //!   and stores it under a hash of its input so a restart loads instead of re-preparing;
 //! * [`query`] snaps points to the nearest usable segment (an R-tree of segments, `rstar`), routes, ranks
-//!   candidates by drive time with a straight-line fallback that says why, and computes isochrones.
+//!   candidates by drive time with a straight-line fallback that says why, and computes isochrones;
+//! * `many` answers many-to-one travel times (many units to one incident) with its own search over a copy of
+//!   each prepared hierarchy: one backward search per incident instead of one bidirectional query per unit.
 //!
 //! Why `fast_paths`: it is the maintained Rust contraction-hierarchies crate (1.0, 2024), pure Rust, with serde
 //! support for the prepared graph, many-sources/many-targets queries (a snapped point lies inside a segment and
@@ -18,6 +20,7 @@
 
 pub mod graph;
 pub mod input;
+mod many;
 pub mod profile;
 pub mod query;
 
@@ -25,6 +28,6 @@ pub use graph::{GraphError, GraphStats, Provenance, RoadGraph, Segment, input_ha
 pub use input::{InputError, RawWay, read_ways};
 pub use profile::Profile;
 pub use query::{
-    Basis, Eta, Fallback, Isochrone, Leg, Limits, Maneuver, Route, Router, Snap, Turn, eta,
-    straight_line,
+    Basis, Candidate, Eta, Fallback, Isochrone, Leg, Limits, Maneuver, Route, Router, Snap, Turn,
+    eta, straight_line,
 };

@@ -3,7 +3,9 @@
 //!
 //! Point-to-point travel times use the contraction hierarchy (fast_paths' bidirectional CH search, which takes
 //! several weighted sources and targets: a snapped point lies inside a segment, so it is entered or left at
-//! either end with the partial segment's time as the initial weight).
+//! either end with the partial segment's time as the initial weight). Ranking many units to one incident uses
+//! the many-to-one search of `many.rs` over the same hierarchy: one backward search from the incident, then a
+//! short pruned forward search per unit, with the same weighted entries and exits.
 //!
 //! Isochrones use a plain Dijkstra over the un-contracted graph bounded by the time limit: a CH answers
 //! point-to-point questions, while an isochrone needs every node within the limit, which a bounded Dijkstra
@@ -17,6 +19,7 @@ use geo::{ConcaveHull, MultiPoint, Point, Polygon};
 use serde::Serialize;
 
 use crate::graph::RoadGraph;
+use crate::many::{Buffers, Search};
 use crate::profile::Profile;
 
 /// Strongly connected components with fewer nodes are islands that [`RoadGraph::snap`] avoids when a larger one is in reach.
@@ -134,6 +137,15 @@ impl Default for Limits {
     }
 }
 
+/// One candidate of [`Router::etas_to`]: its position (lon, lat), the profile it drives, and its limits (snap
+/// distance, straight-line fallback).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Candidate {
+    pub position: [f64; 2],
+    pub profile: Profile,
+    pub limits: Limits,
+}
+
 /// The straight-line estimate between two points.
 pub fn straight_line(
     from: [f64; 2],
@@ -199,11 +211,12 @@ impl RoadGraph {
         fallback
     }
 
-    /// A [`Router`] for this graph (one per thread).
+    /// A [`Router`] for this graph (one per thread or request). Cheap: its CH query buffers come from the
+    /// graph's pool on first use and go back to it when the router is dropped.
     pub fn router(&self) -> Router<'_> {
         Router {
             g: self,
-            calcs: [None, None],
+            bufs: None,
             dist: Vec::new(),
             touched: Vec::new(),
         }
@@ -261,18 +274,34 @@ impl RoadGraph {
     }
 }
 
-/// Per-thread query state: fast_paths path calculators (one per profile) and Dijkstra buffers.
+/// Per-thread query state: CH query buffers (taken from the graph's pool) and Dijkstra buffers.
 pub struct Router<'g> {
     g: &'g RoadGraph,
-    calcs: [Option<PathCalculator>; 2],
+    bufs: Option<Buffers>,
     dist: Vec<u64>,
     touched: Vec<u32>,
+}
+
+impl Drop for Router<'_> {
+    fn drop(&mut self) {
+        if let Some(b) = self.bufs.take() {
+            self.g.pool.give(b);
+        }
+    }
 }
 
 impl<'g> Router<'g> {
     /// The graph.
     pub fn graph(&self) -> &'g RoadGraph {
         self.g
+    }
+
+    /// The fast_paths path calculator of profile `p`, made at the graph's size on first use.
+    fn calc(&mut self, p: Profile) -> &mut PathCalculator {
+        let g = self.g;
+        let n = g.ch(p).get_num_nodes();
+        self.bufs.get_or_insert_with(|| g.pool.take()).calcs[p.index()]
+            .get_or_insert_with(|| PathCalculator::new(n))
     }
 
     fn ch_query(
@@ -308,8 +337,8 @@ impl<'g> Router<'g> {
         let via = if starts.is_empty() || ends.is_empty() {
             None
         } else {
-            let calc = self.calcs[p.index()].get_or_insert_with(|| PathCalculator::new(n));
-            calc.calc_path_multiple_sources_and_targets(ch, starts, ends)
+            self.calc(p)
+                .calc_path_multiple_sources_and_targets(ch, starts, ends)
         };
         match (direct, via) {
             (Some(d), Some(v)) if (v.get_weight() as u64) < d => {
@@ -349,8 +378,9 @@ impl<'g> Router<'g> {
         if sources.is_empty() || ends.is_empty() {
             return None;
         }
-        let calc = self.calcs[p.index()].get_or_insert_with(|| PathCalculator::new(n));
-        let path = calc.calc_path_multiple_sources_and_targets(ch, sources, ends)?;
+        let path = self
+            .calc(p)
+            .calc_path_multiple_sources_and_targets(ch, sources, ends)?;
         let (i, _) = owner.get(&(path.get_source() as u32))?;
         Some((*i, path.get_weight() as f64 / 1000.0))
     }
@@ -525,9 +555,210 @@ impl<'g> Router<'g> {
         }
     }
 
+    /// The estimate from each candidate to `target`, in the candidates' order: by road when both snap within
+    /// the candidate's limit and a road connects them, else the straight line with the reason (the same
+    /// answers as [`Router::eta`] per candidate). The target is snapped once per profile and snap limit, and
+    /// its backward CH search runs once for all candidates; each candidate then costs its snap and one forward
+    /// upward search pruned by the best meeting found (see `many.rs`). With `route_m` each road path is unpacked
+    /// and measured; without, a road estimate's `route_m` is NaN.
+    pub fn etas_to(
+        &mut self,
+        target: [f64; 2],
+        candidates: &[Candidate],
+        route_m: bool,
+    ) -> Vec<Eta> {
+        let g = self.g;
+        let mut out: Vec<Option<Eta>> = vec![None; candidates.len()];
+        let key = |i: &usize| {
+            let c = &candidates[*i];
+            (c.profile.index(), c.limits.snap_max_m.to_bits())
+        };
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        order.sort_by_key(key);
+        for group in order.chunk_by(|a, b| key(a) == key(b)) {
+            let (p, snap_max_m) = (
+                candidates[group[0]].profile,
+                candidates[group[0]].limits.snap_max_m,
+            );
+            let end = g.snap(p, target, snap_max_m);
+            // Whether the backward search from `end` is loaded (once per group, on first need).
+            let mut loaded = false;
+            for &i in group {
+                let c = &candidates[i];
+                let limits = &c.limits;
+                let eta = match (&end, g.snap(p, c.position, snap_max_m)) {
+                    (_, None) => {
+                        straight_line(c.position, target, limits, Some(Fallback::StartOffRoad))
+                    }
+                    (None, Some(s)) => {
+                        let mut e =
+                            straight_line(c.position, target, limits, Some(Fallback::EndOffRoad));
+                        e.start_snap_m = Some(s.distance_m);
+                        e
+                    }
+                    (Some(end), Some(start)) => {
+                        match self.many_to_one(p, &start, end, &mut loaded, route_m) {
+                            Some((ms, m)) => Eta {
+                                basis: Basis::Road,
+                                travel_time_s: ms as f64 / 1000.0,
+                                route_m: m,
+                                start_snap_m: Some(start.distance_m),
+                                end_snap_m: Some(end.distance_m),
+                                fallback: None,
+                            },
+                            None => {
+                                let mut e = straight_line(
+                                    c.position,
+                                    target,
+                                    limits,
+                                    Some(Fallback::NoPath),
+                                );
+                                e.start_snap_m = Some(start.distance_m);
+                                e.end_snap_m = Some(end.distance_m);
+                                e
+                            }
+                        }
+                    }
+                };
+                out[i] = Some(eta);
+            }
+        }
+        out.into_iter().flatten().collect()
+    }
+
+    /// One candidate of [`Router::etas_to`]: (ms, metres or NaN) from `from` to `to`, or `None` without a
+    /// road. `loaded` says whether this profile's search already holds `to`'s backward search.
+    fn many_to_one(
+        &mut self,
+        p: Profile,
+        from: &Snap,
+        to: &Snap,
+        loaded: &mut bool,
+        route_m: bool,
+    ) -> Option<(u64, f64)> {
+        let g = self.g;
+        let Some(ch) = g.many[p.index()].as_ref() else {
+            // No many-to-one index for this hierarchy: one fast_paths query.
+            if route_m {
+                let r = self.route(p, from, to)?;
+                return Some(((r.travel_time_s * 1000.0).round() as u64, r.route_m));
+            }
+            return self.ch_query(p, from, to).map(|(ms, _)| (ms, f64::NAN));
+        };
+        let n = ch.num_nodes();
+        let comp = &g.component[p.index()];
+        let (fs, ts) = (
+            &g.segments()[from.segment as usize],
+            &g.segments()[to.segment as usize],
+        );
+        if comp[fs.a as usize] != comp[ts.a as usize] {
+            return None;
+        }
+        let direct = g.along(p, from, to);
+        let starts: Vec<(u32, u64)> = g
+            .exits(p, from)
+            .into_iter()
+            .filter(|(node, _)| (*node as usize) < n)
+            .collect();
+        let via = if starts.is_empty() {
+            None
+        } else {
+            let search = self.bufs.get_or_insert_with(|| g.pool.take()).search[p.index()]
+                .get_or_insert_with(|| Search::new(n));
+            if !*loaded {
+                let ends: Vec<(u32, u64)> = g
+                    .entries(p, to)
+                    .into_iter()
+                    .filter(|(node, _)| (*node as usize) < n)
+                    .collect();
+                search.target(ch, &ends);
+                *loaded = true;
+            }
+            search.from(ch, &starts)
+        };
+        let by_path = |v: u64, r: &Self| {
+            (
+                v,
+                if route_m {
+                    r.path_m(p, from, to)
+                } else {
+                    f64::NAN
+                },
+            )
+        };
+        match (direct, via) {
+            (Some(d), Some(v)) if v < d => Some(by_path(v, self)),
+            (Some(d), _) => {
+                let m = (to.t - from.t).abs() * g.seg_len(from.segment);
+                Some((d, if route_m { m } else { f64::NAN }))
+            }
+            (None, Some(v)) => Some(by_path(v, self)),
+            (None, None) => None,
+        }
+    }
+
+    /// The length in metres of the path the last many-to-one forward search of `p` found from `from` to `to`.
+    fn path_m(&self, p: Profile, from: &Snap, to: &Snap) -> f64 {
+        let g = self.g;
+        let (Some(ch), Some(search)) = (
+            g.many[p.index()].as_ref(),
+            self.bufs
+                .as_ref()
+                .and_then(|b| b.search[p.index()].as_ref()),
+        ) else {
+            return f64::NAN;
+        };
+        let mut arcs = Vec::new();
+        let Some((first, last)) = search.path(ch, &mut arcs) else {
+            return f64::NAN;
+        };
+        let fs = &g.segments()[from.segment as usize];
+        let start = if first == fs.b { 1.0 - from.t } else { from.t } * g.seg_len(from.segment);
+        let ts = &g.segments()[to.segment as usize];
+        let end = if last == ts.a { to.t } else { 1.0 - to.t } * g.seg_len(to.segment);
+        let middle: f64 = arcs
+            .iter()
+            .map(|&(u, v)| {
+                g.fwd[p.index()]
+                    .of(u)
+                    .iter()
+                    .filter(|a| a.to == v)
+                    .min_by_key(|a| a.ms)
+                    .map_or(f64::NAN, |a| g.seg_len(a.segment))
+            })
+            .sum();
+        start + middle + end
+    }
+
     /// Ranks candidates (position, profile) by their travel time to `target`, fastest first; returns
-    /// (candidate index, estimate). Each candidate is one CH query to the once-snapped target.
+    /// (candidate index, estimate) with `route_m` NaN for road estimates. One many-to-one CH query
+    /// ([`Router::etas_to`]).
     pub fn rank(
+        &mut self,
+        target: [f64; 2],
+        candidates: &[([f64; 2], Profile)],
+        limits: &Limits,
+    ) -> Vec<(usize, Eta)> {
+        let cands: Vec<Candidate> = candidates
+            .iter()
+            .map(|&(position, profile)| Candidate {
+                position,
+                profile,
+                limits: *limits,
+            })
+            .collect();
+        let mut out: Vec<(usize, Eta)> = self
+            .etas_to(target, &cands, false)
+            .into_iter()
+            .enumerate()
+            .collect();
+        out.sort_by(|a, b| a.1.travel_time_s.total_cmp(&b.1.travel_time_s));
+        out
+    }
+
+    /// [`Router::rank`] by one fast_paths bidirectional query per candidate: the reference the many-to-one
+    /// query is tested against, and the benchmark's baseline.
+    pub fn rank_pairwise(
         &mut self,
         target: [f64; 2],
         candidates: &[([f64; 2], Profile)],

@@ -103,10 +103,7 @@ pub(super) fn estimate(
     kmh: f64,
     snap_max_m: f64,
 ) -> Estimate {
-    let limits = siaga_roads::Limits {
-        snap_max_m,
-        straight_line_kmh: kmh,
-    };
+    let limits = eta_limits(kmh, snap_max_m);
     // Every unit type drives the car profile: no unit type is a motorbike yet (the profile is in siaga-roads).
     let e = siaga_roads::eta(
         router,
@@ -115,16 +112,61 @@ pub(super) fn estimate(
         [to.lon(), to.lat()],
         &limits,
     );
-    Estimate {
-        travel_time_s: e.travel_time_s,
-        route_m: e.route_m,
-        basis: match e.basis {
-            siaga_roads::Basis::Road => EtaBasis::Road,
-            siaga_roads::Basis::StraightLine => EtaBasis::StraightLine,
-        },
-        fallback: e.fallback.map(EtaFallback::from),
-        start_snap_m: e.start_snap_m,
-        end_snap_m: e.end_snap_m,
+    Estimate::from(e)
+}
+
+/// The limits of an estimate at straight-line speed `kmh`.
+fn eta_limits(kmh: f64, snap_max_m: f64) -> siaga_roads::Limits {
+    siaga_roads::Limits {
+        snap_max_m,
+        straight_line_kmh: kmh,
+    }
+}
+
+/// [`estimate`] from several positions (each with its straight-line speed) to one, in their order: one
+/// many-to-one road query for all of them (`Router::etas_to`: the target's backward search once, then a
+/// short forward search per unit) instead of one query each.
+pub(super) fn estimates_to(
+    router: Option<&mut siaga_roads::Router<'_>>,
+    from: &[(Position, f64)],
+    to: Position,
+    snap_max_m: f64,
+) -> Vec<Estimate> {
+    let target = [to.lon(), to.lat()];
+    let candidates: Vec<siaga_roads::Candidate> = from
+        .iter()
+        .map(|(p, kmh)| siaga_roads::Candidate {
+            position: [p.lon(), p.lat()],
+            // Every unit type drives the car profile, as in `estimate`.
+            profile: siaga_roads::Profile::Car,
+            limits: eta_limits(*kmh, snap_max_m),
+        })
+        .collect();
+    match router {
+        Some(r) => r.etas_to(target, &candidates, true),
+        None => candidates
+            .iter()
+            .map(|c| siaga_roads::eta(None, c.profile, c.position, target, &c.limits))
+            .collect(),
+    }
+    .into_iter()
+    .map(Estimate::from)
+    .collect()
+}
+
+impl From<siaga_roads::Eta> for Estimate {
+    fn from(e: siaga_roads::Eta) -> Self {
+        Estimate {
+            travel_time_s: e.travel_time_s,
+            route_m: e.route_m,
+            basis: match e.basis {
+                siaga_roads::Basis::Road => EtaBasis::Road,
+                siaga_roads::Basis::StraightLine => EtaBasis::StraightLine,
+            },
+            fallback: e.fallback.map(EtaFallback::from),
+            start_snap_m: e.start_snap_m,
+            end_snap_m: e.end_snap_m,
+        }
     }
 }
 
@@ -223,18 +265,29 @@ pub async fn recommendations(
     let snap_max_m = state.config.roads.snap_max_m;
     let mut incident_snap_m = None;
     let arrival_target_s = arrival_plan(state, &incident, 0.0)?.target_s;
-    let mut units: Vec<UnitRecommendation> = found
+    // The units still in the index, each with the straight-line speed of its type (recovered from the index's
+    // own estimate), estimated all at once.
+    let positions: Vec<Option<(Position, f64)>> = found
         .candidates
         .iter()
         .map(|c| {
-            // The straight-line speed of the type, recovered from the index's own estimate.
             let kmh = if c.eta_s > 0.0 {
                 c.distance_m / c.eta_s * 3.6
             } else {
                 40.0
             };
-            let e = match state.geo.unit(&c.unit_id) {
-                Some(u) => estimate(router.as_mut(), u.position, p, kmh, snap_max_m),
+            state.geo.unit(&c.unit_id).map(|u| (u.position, kmh))
+        })
+        .collect();
+    let known: Vec<(Position, f64)> = positions.iter().flatten().copied().collect();
+    let mut estimates = estimates_to(router.as_mut(), &known, p, snap_max_m).into_iter();
+    let mut units: Vec<UnitRecommendation> = found
+        .candidates
+        .iter()
+        .zip(&positions)
+        .map(|(c, known)| {
+            let e = match known.as_ref().and_then(|_| estimates.next()) {
+                Some(e) => e,
                 None => Estimate {
                     travel_time_s: c.eta_s,
                     route_m: c.distance_m,
