@@ -793,7 +793,7 @@ mod tests {
             id: id.into(),
             agency_id: "dinkes-3171".into(),
             unit_type: ty,
-            vehicle: siaga_core::unit::Vehicle::Car,
+            vehicle: Vehicle::Car,
             status,
             position: Position::from_lon_lat(lon, lat).unwrap(),
             fix_at: Timestamp(fix_ms),
