@@ -69,10 +69,13 @@ UNITS = [
     ("POLRES-JU", "PTL-01", "police_patrol", "31.72", (106.905, -6.155)),
     ("POLRES-JU", "PTL-02", "police_patrol", "31.72", (106.925, -6.150)),
     ("POLRES-JT", "PTL-03", "police_patrol", "31.75", (106.925, -6.200)),
-    ("POLRES-JT", "PTL-04", "police_patrol", "31.75", (106.900, -6.190)),
+    ("POLRES-JT", "PTL-04", "police_patrol", "31.75", (106.900, -6.190)),  # a motorbike patrol: MOTORBIKES
     ("PPAPP-DKI", "SOS-01", "social_team", "31.72", (106.900, -6.165)),
     ("DISHUB-DKI", "HUB-01", "traffic", "31.75", (106.935, -6.190)),
 ]
+
+# The units that drive a motorbike (the rest drive their unit type's default vehicle, a car).
+MOTORBIKES = {"PTL-04"}
 
 USERS = [
     {"username": "supervisor", "display_name": "Supervisor Demo", "role": "supervisor"},
@@ -233,8 +236,10 @@ def units(shared, regions):
         best = min((n for n, c in candidates if c == city and n[2] not in used),
                    key=lambda n: (metres(spot, n), n[2]))
         used.add(best[2])
-        unit = {"agency_code": agency, "call_sign": call_sign, "unit_type": unit_type,
-                "lon": best[0], "lat": best[1], "osm_node": best[2], "street": best[3]}
+        unit = {"agency_code": agency, "call_sign": call_sign, "unit_type": unit_type}
+        if call_sign in MOTORBIKES:
+            unit["vehicle"] = "motorbike"
+        unit.update({"lon": best[0], "lat": best[1], "osm_node": best[2], "street": best[3]})
         if near:
             unit["near"] = near
         out.append(unit)

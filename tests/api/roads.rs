@@ -17,6 +17,7 @@ engine_tests!(
     the_fastest_unit_by_road_is_recommended_first_with_its_route_and_turns,
     without_a_road_graph_recommendations_say_they_are_straight_line,
     recommendations_and_assignments_plan_the_arrival_against_its_target,
+    a_motorbike_unit_is_routed_where_cars_may_not_go,
 );
 
 /// Real points of Jatinegara (found by `siaga-roads`' tests on the shared extract): the incident, a unit
@@ -24,6 +25,12 @@ engine_tests!(
 pub(crate) const INCIDENT: [f64; 2] = [106.9158292, -6.2183188];
 pub(crate) const NEAR_BY_AIR: [f64; 2] = [106.9140695, -6.2134172];
 pub(crate) const FAST_BY_ROAD: [f64; 2] = [106.9249414, -6.217427];
+
+/// Two points on Jalan TB Badarudin (Jatinegara, OSM way 737781979), a one-way street whose sign exempts
+/// motorbikes (`oneway=yes`, `oneway:motorcycle=no`): from `AGAINST_ONE_WAY` to `UP_THE_STREET` is about 0.3 km
+/// for a motorbike and 1.2 km round the block for a car (found by `siaga-roads`' test on the demo streets).
+pub(crate) const AGAINST_ONE_WAY: [f64; 2] = [106.8977748, -6.2121589];
+pub(crate) const UP_THE_STREET: [f64; 2] = [106.8981617, -6.2095107];
 
 static GRAPH: OnceCell<PathBuf> = OnceCell::const_new();
 static GRAPH_PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
@@ -69,27 +76,43 @@ pub(crate) async fn unit_at(
     call_sign: &str,
     at: [f64; 2],
 ) -> String {
-    let (s, unit) = srv
-        .post(
-            "/api/v1/units",
-            admin,
-            json!({"agency_id": agency, "call_sign": call_sign, "unit_type": "ambulance",
-                   "position": {"lon": at[0], "lat": at[1]}}),
-        )
-        .await;
+    vehicle_at(srv, admin, agency, call_sign, None, at).await
+}
+
+/// An ambulance driving `vehicle` (none: the default) at `at`; returns its id.
+pub(crate) async fn vehicle_at(
+    srv: &TestServer,
+    admin: &str,
+    agency: &str,
+    call_sign: &str,
+    vehicle: Option<&str>,
+    at: [f64; 2],
+) -> String {
+    let mut body = json!({"agency_id": agency, "call_sign": call_sign, "unit_type": "ambulance",
+                          "position": {"lon": at[0], "lat": at[1]}});
+    if let Some(v) = vehicle {
+        body["vehicle"] = json!(v);
+    }
+    let (s, unit) = srv.post("/api/v1/units", admin, body).await;
     assert_eq!(s, StatusCode::CREATED, "{unit}");
+    assert_eq!(unit["vehicle"], vehicle.unwrap_or("car"), "{unit}");
     unit["id"].as_str().unwrap().to_owned()
 }
 
 /// A health incident at `INCIDENT`, escalated to Dinkes; returns its id.
 async fn incident_for_dinkes(srv: &TestServer, dinkes: &str) -> String {
+    incident_at(srv, dinkes, INCIDENT).await
+}
+
+/// A health incident at `at`, escalated to Dinkes; returns its id.
+async fn incident_at(srv: &TestServer, dinkes: &str, at: [f64; 2]) -> String {
     let taker = srv.demo_login("operator1").await;
     let (s, incident) = srv
         .post(
             "/api/v1/incidents",
             &taker,
             json!({"category": "health", "priority": "p1",
-                   "location": {"lon": INCIDENT[0], "lat": INCIDENT[1]},
+                   "location": {"lon": at[0], "lat": at[1]},
                    "victims": {"count": 1, "condition": "serious"}}),
         )
         .await;
@@ -258,7 +281,17 @@ async fn without_a_road_graph_recommendations_say_they_are_straight_line(engine:
     let u = unit(&recs, &fast);
     assert_eq!(u["basis"], "straight_line", "{u}");
     assert_eq!(u["fallback"], "no_graph", "{u}");
-    assert!((u["route_m"].as_f64().unwrap() - u["distance_m"].as_f64().unwrap()).abs() < 1e-6);
+    // The straight line is a guess at a road: its length times the detour factor (default 1.4), at the unit
+    // type's straight-line speed, so it does not undercut road ETAs in a mixed list.
+    let (line, route_m) = (
+        u["distance_m"].as_f64().unwrap(),
+        u["route_m"].as_f64().unwrap(),
+    );
+    assert!((route_m - 1.4 * line).abs() < 0.01, "{u}");
+    let speed_mps = route_m / u["travel_time_s"].as_f64().unwrap();
+    let kmh =
+        siaga_spatial::units::SpeedTable::default().kmh(siaga_core::unit::UnitType::Ambulance);
+    assert!((speed_mps * 3.6 - kmh).abs() < 0.01, "{u}");
     assert!(recs["incident_snap_m"].is_null(), "{recs}");
     let (s, route) = srv
         .get(
@@ -268,6 +301,10 @@ async fn without_a_road_graph_recommendations_say_they_are_straight_line(engine:
         .await;
     assert_eq!(s, StatusCode::OK, "{route}");
     assert_eq!(route["properties"]["basis"], "straight_line", "{route}");
+    assert!(
+        (route["properties"]["route_m"].as_f64().unwrap() - route_m).abs() < 0.01,
+        "{route}"
+    );
     assert_eq!(
         route["geometry"]["coordinates"].as_array().unwrap().len(),
         2,
@@ -366,4 +403,96 @@ async fn recommendations_and_assignments_plan_the_arrival_against_its_target(eng
             .all(|u| u["meets_target"] == false && u["unit_id"] != fast.as_str()),
         "{recs}"
     );
+}
+
+/// A unit drives a car or a motorbike (`vehicle`, default by unit type: a car), and its ETA and route follow
+/// that vehicle's roads: up a one-way street whose sign exempts motorbikes, the motorbike ambulance rides
+/// straight up it and is recommended first; the car ambulance beside it goes round the block.
+async fn a_motorbike_unit_is_routed_where_cars_may_not_go(engine: Engine) {
+    demo_graph().await;
+    let srv = TestServer::start_with(
+        engine,
+        Options {
+            demo: true,
+            tweak: Some(with_graph),
+            ..Options::default()
+        },
+    )
+    .await;
+    let admin = srv.demo_login("admin").await;
+    let dinkes = srv.agency_id(&admin, "DINKES-BTM").await;
+    let car = vehicle_at(&srv, &admin, &dinkes, "AMB-CAR", None, AGAINST_ONE_WAY).await;
+    let bike = vehicle_at(
+        &srv,
+        &admin,
+        &dinkes,
+        "AMB-MOTOR",
+        Some("motorbike"),
+        AGAINST_ONE_WAY,
+    )
+    .await;
+    let (s, v) = srv
+        .post(
+            "/api/v1/units",
+            &admin,
+            json!({"agency_id": dinkes, "call_sign": "AMB-BOAT", "unit_type": "ambulance", "vehicle": "boat"}),
+        )
+        .await;
+    assert!(s.is_client_error(), "{v}");
+    let id = incident_at(&srv, &dinkes, UP_THE_STREET).await;
+    let dispatcher = srv.demo_login("dispatch.dinkes").await;
+    let (s, recs) = srv
+        .get(
+            &format!("/api/v1/incidents/{id}/recommendations"),
+            &dispatcher,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{recs}");
+    assert_eq!(recs["units"][0]["unit_id"], bike.as_str(), "{recs}");
+    let (b, c) = (unit(&recs, &bike), unit(&recs, &car));
+    for u in [b, c] {
+        assert_eq!(u["basis"], "road", "{u}");
+    }
+    let (bm, cm) = (
+        b["route_m"].as_f64().unwrap(),
+        c["route_m"].as_f64().unwrap(),
+    );
+    assert!(bm < 400.0 && cm > 1000.0, "motorbike {bm} m, car {cm} m");
+    assert!(
+        c["travel_time_s"].as_f64().unwrap() - b["travel_time_s"].as_f64().unwrap() > 60.0,
+        "{recs}"
+    );
+
+    // The motorbike's route rides up the street against the cars' one-way.
+    let (s, route) = srv
+        .get(
+            &format!("/api/v1/incidents/{id}/route?unit_id={bike}"),
+            &dispatcher,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{route}");
+    let p = &route["properties"];
+    assert_eq!(p["vehicle"], "motorbike", "{route}");
+    assert_eq!(p["basis"], "road", "{route}");
+    assert!(
+        (p["route_m"].as_f64().unwrap() - bm).abs() < 0.01,
+        "{route}"
+    );
+    assert!(
+        p["turns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["street"] == "Jalan TB Badarudin"),
+        "{route}"
+    );
+    let (s, route) = srv
+        .get(
+            &format!("/api/v1/incidents/{id}/route?unit_id={car}"),
+            &dispatcher,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{route}");
+    assert_eq!(route["properties"]["vehicle"], "car", "{route}");
+    assert!((route["properties"]["route_m"].as_f64().unwrap() - cm).abs() < 0.01);
 }

@@ -1,7 +1,9 @@
 //! The city simulator (`siaga simulate`) against a real server: a few seconds at a high rate and a large
 //! speed-up must leave calls of several classes and incidents that went all the way to closed.
 
-use crate::roads::{FAST_BY_ROAD, INCIDENT, demo_graph, unit_at, with_graph};
+use crate::roads::{
+    AGAINST_ONE_WAY, FAST_BY_ROAD, INCIDENT, UP_THE_STREET, demo_graph, unit_at, with_graph,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use siaga_sim::model::Path;
@@ -13,6 +15,7 @@ use std::time::Duration;
 engine_tests!(
     a_simulated_city_files_assigns_resolves_and_closes_incidents,
     a_simulated_unit_drives_its_road_route_and_every_fix_lies_on_it,
+    a_simulated_unit_drives_back_to_base_by_road_not_against_a_one_way,
 );
 
 async fn a_simulated_city_files_assigns_resolves_and_closes_incidents(engine: Engine) {
@@ -140,6 +143,7 @@ async fn a_simulated_unit_drives_its_road_route_and_every_fix_lies_on_it(engine:
     let road = Path::from_geojson(&route["geometry"]).unwrap();
 
     // Act: the simulator, with no new calls, works the incident; a supervisor's socket records the fixes.
+    // Fixes until the unit resolves (the way back is another route: see the next test).
     let mut ws = srv.ws(&supervisor).await;
     let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let watched = unit.clone();
@@ -152,6 +156,8 @@ async fn a_simulated_unit_drives_its_road_route_and_every_fix_lies_on_it(engine:
                     Some(f) if f["type"] == "unit.position" && f["unit_id"] == watched.as_str() => {
                         fixes.push((f["lon"].as_f64().unwrap(), f["lat"].as_f64().unwrap()));
                     }
+                    Some(f) if f["type"] == "assignment.status" && f["unit_id"] == watched.as_str()
+                        && f["status"] == "resolved" => return fixes,
                     Some(_) => {}
                     None => return fixes,
                 },
@@ -192,6 +198,138 @@ async fn a_simulated_unit_drives_its_road_route_and_every_fix_lies_on_it(engine:
         let off = road.distance_to(*p);
         assert!(off < 8.0, "a fix {off:.1} m off the road route: {p:?}");
     }
+}
+
+/// The way back is routed from the scene to the base, not the way out reversed: a car ambulance based up Jalan
+/// TB Badarudin (a one-way street, `siaga-roads`' demo-streets test) drives down it to an incident, and back it
+/// must go round the block. Every fix lies on the way out or on the server's route from the scene to the base,
+/// and some lie on the block only the way back takes (a reversed way out would drive up the one-way).
+async fn a_simulated_unit_drives_back_to_base_by_road_not_against_a_one_way(engine: Engine) {
+    demo_graph().await;
+    let srv = TestServer::start_with(
+        engine,
+        Options {
+            demo: true,
+            tweak: Some(|c| {
+                with_graph(c);
+                c.live.position_event_interval_ms = 0;
+            }),
+            ..Options::default()
+        },
+    )
+    .await;
+    let admin = srv.demo_login("admin").await;
+    let dinkes = srv.agency_id(&admin, "DINKES-BTM").await;
+    let unit = unit_at(&srv, &admin, &dinkes, "AMB-BASE", UP_THE_STREET).await;
+    // A stand-in at the scene, off duty (never recommended), gives the route from the scene to the base.
+    let scene = unit_at(&srv, &admin, &dinkes, "AMB-SCENE", AGAINST_ONE_WAY).await;
+    let (s, v) = srv
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/units/{scene}/status"),
+            Some(&admin),
+            Some(json!({"status": "out_of_service"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let taker = srv.demo_login("operator1").await;
+    let (s, incident) = srv
+        .post(
+            "/api/v1/incidents",
+            &taker,
+            json!({"category": "health", "priority": "p1", "address": format!("Jl. TB Badarudin {MARKER}"),
+                   "location": {"lon": AGAINST_ONE_WAY[0], "lat": AGAINST_ONE_WAY[1]},
+                   "victims": {"count": 1, "condition": "serious"}}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{incident}");
+    let id = incident["id"].as_str().unwrap().to_owned();
+    let supervisor = srv.demo_login("supervisor").await;
+    if !incident["agencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a["agency_id"] == dinkes.as_str())
+    {
+        let (s, v) = srv
+            .post(
+                &format!("/api/v1/incidents/{id}/escalate"),
+                &supervisor,
+                json!({"agency_ids": [dinkes]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let route = |unit: String, to: Option<[f64; 2]>| {
+        let (srv, supervisor, id) = (&srv, &supervisor, &id);
+        async move {
+            let mut url = format!("/api/v1/incidents/{id}/route?unit_id={unit}");
+            if let Some(to) = to {
+                url.push_str(&format!("&to_lon={}&to_lat={}", to[0], to[1]));
+            }
+            let (s, r) = srv.get(&url, supervisor).await;
+            assert_eq!(s, StatusCode::OK, "{r}");
+            assert_eq!(r["properties"]["basis"], "road", "{r}");
+            Path::from_geojson(&r["geometry"]).unwrap()
+        }
+    };
+    let out = route(unit.clone(), None).await;
+    let back = route(scene.clone(), Some(UP_THE_STREET)).await;
+    // The premise: down the one-way is short, back round the block is long.
+    assert!(out.length_m() < 400.0, "{}", out.length_m());
+    assert!(back.length_m() > 1000.0, "{}", back.length_m());
+
+    let mut ws = srv.ws(&supervisor).await;
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let watched = unit.clone();
+    let collector = tokio::spawn(async move {
+        let mut fixes = Vec::new();
+        loop {
+            tokio::select! {
+                _ = &mut stopped => return fixes,
+                frame = ws.next_within(Duration::from_secs(600)) => match frame {
+                    Some(f) if f["type"] == "unit.position" && f["unit_id"] == watched.as_str() => {
+                        fixes.push((f["lon"].as_f64().unwrap(), f["lat"].as_f64().unwrap()));
+                    }
+                    Some(_) => {}
+                    None => return fixes,
+                },
+            }
+        }
+    });
+    // Long enough for the whole round at this speed-up (fixes never imply more than 150 km/h, so they trail
+    // the simulated drive): assign, drive, work the scene (3-12 s), then the way back.
+    let mut args = SimulateArgs::gentle(srv.base.clone());
+    args.rate = 0.0;
+    args.speedup = 100.0;
+    args.duration = Some(Duration::from_secs(30));
+    args.drain_s = 60;
+    args.fix_every_s = 0.5;
+    args.report_every_s = 5;
+    run(args, Output::Stdout, std::future::pending::<()>())
+        .await
+        .unwrap();
+    let (_, done) = srv
+        .get(&format!("/api/v1/incidents/{id}"), &supervisor)
+        .await;
+    let assignments = done["assignments"].as_array().unwrap();
+    assert!(
+        assignments
+            .iter()
+            .any(|a| a["unit_id"] == unit.as_str() && a["status"] == "resolved"),
+        "the unit did not work the incident: {done}"
+    );
+    let _ = stop.send(());
+    let fixes = collector.await.unwrap();
+    for p in &fixes {
+        let off = out.distance_to(*p).min(back.distance_to(*p));
+        assert!(off < 8.0, "a fix {off:.1} m off both routes: {p:?}");
+    }
+    let round_the_block = fixes.iter().filter(|p| out.distance_to(**p) > 40.0).count();
+    assert!(
+        round_the_block >= 3,
+        "the unit did not drive back round the block: {fixes:?}"
+    );
 }
 
 fn chrono_now_ms() -> i64 {

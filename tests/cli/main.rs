@@ -241,8 +241,17 @@ async fn demo_stands_on_real_jakarta_data_with_the_faskes_of_its_area(engine: En
         !facilities.iter().any(|f| f.id == "R3173521"),
         "RSUD Tarakan is in Jakarta Pusat"
     );
-    // Sixteen units, each parked inside the demo cities.
+    // Sixteen units, each parked inside the demo cities; the Polres Jakarta Timur patrol PTL-04 rides a
+    // motorbike, the rest drive their type's default, a car.
     assert_eq!(units.len(), 16);
+    for u in &units {
+        let expected = if u.call_sign == "PTL-04" {
+            "motorbike"
+        } else {
+            "car"
+        };
+        assert_eq!(u.vehicle, expected, "{}", u.call_sign);
+    }
     let spots: String = units
         .iter()
         .map(|u| format!("{},{}\n", u.lon.unwrap(), u.lat.unwrap()))

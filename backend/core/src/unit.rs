@@ -77,7 +77,33 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// What a unit drives: the road rules and speeds its routes, ETAs and coverage follow (the `siaga-roads`
+    /// profile of the same name).
+    Vehicle, UnknownVehicle, "vehicle" {
+        /// Ambulance, fire engine, patrol car, rescue truck: public roads cars may use.
+        Car => "car",
+        /// Motorbike crews (PSC 119 "ambulans motor", Polres motorbike patrols, kampung outreach): also the
+        /// tracks and gang paths open to motorbikes, never the toll roads.
+        Motorbike => "motorbike",
+    }
+}
+
+impl Default for Vehicle {
+    /// A car: see [`UnitType::default_vehicle`].
+    fn default() -> Self {
+        Vehicle::Car
+    }
+}
+
 impl UnitType {
+    /// The vehicle a new unit of this type drives unless told otherwise: a car for every type. Motorbikes are
+    /// common among police patrols and social teams, but so are cars, and a car's route is the safer default
+    /// (a car's road is a motorbike's road too, except toll roads); a motorbike unit says so (`vehicle`).
+    pub fn default_vehicle(self) -> Vehicle {
+        Vehicle::Car
+    }
+
     /// The incident category whose arrival target a unit of this type is planned against (the supervisor's
     /// coverage map draws the area reachable within it).
     pub fn arrival_category(self) -> crate::incident::Category {
@@ -105,6 +131,9 @@ mod tests {
         }
         for s in UnitStatus::ALL {
             assert_eq!(s.as_str().parse::<UnitStatus>(), Ok(*s));
+        }
+        for v in Vehicle::ALL {
+            assert_eq!(v.as_str().parse::<Vehicle>(), Ok(*v));
         }
         let err = "tank".parse::<UnitType>().unwrap_err();
         assert!(err.to_string().contains("fire_engine"));

@@ -28,6 +28,6 @@ pub use graph::{GraphError, GraphStats, Provenance, RoadGraph, Segment, input_ha
 pub use input::{InputError, RawWay, read_ways};
 pub use profile::Profile;
 pub use query::{
-    Basis, Candidate, Eta, Fallback, Isochrone, Leg, Limits, Maneuver, Route, Router, Snap, Turn,
-    eta, straight_line,
+    Basis, Candidate, Eta, Fallback, Isochrone, Leg, Limits, Maneuver, Route, Router,
+    STRAIGHT_LINE_DETOUR, Snap, Turn, eta, straight_line,
 };

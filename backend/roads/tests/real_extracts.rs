@@ -292,6 +292,28 @@ fn a_point_off_the_roads_and_a_disconnected_island_fall_back_to_the_straight_lin
     let none = siaga_roads::eta(None, Profile::Car, jakarta, bandung, &limits);
     assert_eq!(none.fallback, Some(Fallback::NoGraph));
     assert_eq!(none.basis, Basis::StraightLine);
+
+    // A straight line is a guess at a road: the great-circle distance times the detour factor, at the
+    // straight-line speed, so it does not undercut real road estimates.
+    let air = siaga_spatial::convert::haversine_m(jakarta[0], jakarta[1], bandung[0], bandung[1]);
+    assert_eq!(
+        limits.straight_line_detour,
+        siaga_roads::query::STRAIGHT_LINE_DETOUR
+    );
+    for e in [none, island] {
+        assert!(
+            (e.route_m - 1.4 * air).abs() < 1.0,
+            "{} vs {air}",
+            e.route_m
+        );
+        assert!((e.travel_time_s - 1.4 * air / (40.0 / 3.6)).abs() < 0.1);
+    }
+    let plain = Limits {
+        straight_line_detour: 1.0,
+        ..limits
+    };
+    let crow = siaga_roads::eta(None, Profile::Car, jakarta, bandung, &plain);
+    assert!((crow.route_m - air).abs() < 1.0);
 }
 
 #[test]
@@ -363,6 +385,21 @@ fn an_isochrone_grows_with_the_time_limit() {
             .all(|c| big.cells.binary_search(c).is_ok())
     );
     assert!(big.hull.is_some());
+    // The cells alone (no hull) are the same cells.
+    let (source, _) = (0..g.nodes().len())
+        .step_by(97)
+        .filter_map(|i| g.snap(Profile::Car, g.nodes()[i], 500.0).map(|s| (s, i)))
+        .find(|(s, _)| {
+            router
+                .isochrone(Profile::Car, &[*s], 300.0, res)
+                .reached_nodes
+                > 500
+        })
+        .unwrap();
+    assert_eq!(
+        router.isochrone_cells(Profile::Car, &[source], 300.0, res),
+        router.isochrone(Profile::Car, &[source], 300.0, res).cells
+    );
 }
 
 #[test]
@@ -448,4 +485,91 @@ fn motorbikes_reach_a_kampung_path_that_cars_cannot() {
         "motorbike takes the gang: {}",
         bike.route_m
     );
+}
+
+/// On the demo's real streets, the ways OSM closes to cars and opens to motorbikes (`access=no` or
+/// `motorcar=no` with `motorcycle=yes`, e.g. Jalan Kelapa Molek VII in Kelapa Gading; and against a one-way
+/// whose sign exempts motorbikes, `oneway:motorcycle=no`, e.g. Jalan TB Badarudin) are read from the raw tags
+/// here, not by the crate's rules; across each such way whose ends a car can reach otherwise, the motorbike's
+/// route follows the way and is faster, and the car's goes round. Prints them (the API tests use one).
+#[test]
+fn on_the_demo_streets_a_motorbike_takes_a_way_closed_to_cars() {
+    let pbf = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../geodata/demo/streets.osm.pbf");
+    let ways = read_ways(&pbf).unwrap();
+    let g = RoadGraph::prepare(&ways, "demo".into());
+    let limits = Limits {
+        snap_max_m: 30.0,
+        ..Limits::default()
+    };
+    let mut r = g.router();
+    // (way, from, to): the direction a car may not drive it.
+    // Points a tenth of the way in from each end, so each snaps to the way itself, not to a crossing street.
+    let along_at = |w: &RawWay, f: f64| -> [f64; 2] {
+        let legs: Vec<f64> = w
+            .coords
+            .windows(2)
+            .map(|p| siaga_spatial::convert::haversine_m(p[0][0], p[0][1], p[1][0], p[1][1]))
+            .collect();
+        let mut left = f * legs.iter().sum::<f64>();
+        for (p, m) in w.coords.windows(2).zip(&legs) {
+            if left <= *m {
+                let t = left / m.max(1e-9);
+                return [
+                    p[0][0] + t * (p[1][0] - p[0][0]),
+                    p[0][1] + t * (p[1][1] - p[0][1]),
+                ];
+            }
+            left -= m;
+        }
+        w.coords[w.coords.len() - 1]
+    };
+    let closed_to_cars = |w: &RawWay| -> Option<([f64; 2], [f64; 2])> {
+        let (first, last) = (along_at(w, 0.1), along_at(w, 0.9));
+        let car_closed = matches!(w.tag("access"), Some("no" | "private"))
+            && w.tag("motorcar").or(w.tag("motor_vehicle")).is_none()
+            || matches!(w.tag("motorcar").or(w.tag("motor_vehicle")), Some("no"));
+        let bike_open = matches!(
+            w.tag("motorcycle"),
+            Some("yes" | "designated" | "permissive")
+        );
+        if car_closed && bike_open {
+            return Some((first, last));
+        }
+        let car_one_way = matches!(w.tag("oneway"), Some("yes" | "true" | "1"));
+        (car_one_way && w.tag("oneway:motorcycle") == Some("no")).then_some((last, first))
+    };
+    let mut found = 0;
+    for (w, (a, b)) in ways.iter().filter_map(|w| Some((w, closed_to_cars(w)?))) {
+        let along: f64 = w
+            .coords
+            .windows(2)
+            .map(|p| siaga_spatial::convert::haversine_m(p[0][0], p[0][1], p[1][0], p[1][1]))
+            .sum();
+        let car = r.eta(Profile::Car, a, b, &limits);
+        let bike = r.eta(Profile::Motorbike, a, b, &limits);
+        println!(
+            "way {} {:?}: {along:.0} m; car {:?} {:.0} m {:.0} s, motorbike {:?} {:.0} m {:.0} s; {a:?} -> {b:?}",
+            w.id,
+            w.tags,
+            car.basis,
+            car.route_m,
+            car.travel_time_s,
+            bike.basis,
+            bike.route_m,
+            bike.travel_time_s
+        );
+        if along < 150.0 || car.basis != Basis::Road {
+            continue;
+        }
+        assert_eq!(bike.basis, Basis::Road);
+        assert!(
+            bike.route_m < 0.8 * along + 60.0,
+            "{} vs {along}",
+            bike.route_m
+        );
+        assert!(car.route_m > along + 100.0, "{} vs {along}", car.route_m);
+        assert!(bike.travel_time_s < car.travel_time_s);
+        found += 1;
+    }
+    assert!(found >= 2, "only {found} motorbike shortcuts");
 }

@@ -241,6 +241,14 @@ pub struct RoadsConfig {
     pub graph: Option<PathBuf>,
     /// A point farther than this many metres from every road its vehicle may use is off the graph.
     pub snap_max_m: f64,
+    /// The detour (circuity) factor of a straight-line estimate, used where no road route is known (a unit
+    /// off the graph, no road between, no graph): the great-circle distance times this is the estimated route
+    /// length, and its time is that length at the unit type's straight-line speed. Urban road networks are
+    /// typically 1.2–1.4 times longer than the straight line, and worse across Indonesian rivers with few
+    /// bridges and toll roads with few exits; without the factor a straight-line guess is optimistic and
+    /// outranks units whose road ETA is real. Default 1.4 ([`siaga_roads::STRAIGHT_LINE_DETOUR`]); also
+    /// shrinks the straight-line circles of coverage (radius = target × speed ÷ factor).
+    pub straight_line_detour: f64,
 }
 
 impl Default for RoadsConfig {
@@ -248,6 +256,7 @@ impl Default for RoadsConfig {
         RoadsConfig {
             graph: None,
             snap_max_m: 500.0,
+            straight_line_detour: siaga_roads::STRAIGHT_LINE_DETOUR,
         }
     }
 }
@@ -257,6 +266,11 @@ impl RoadsConfig {
         anyhow::ensure!(
             self.snap_max_m.is_finite() && (1.0..=50_000.0).contains(&self.snap_max_m),
             "roads.snap_max_m must be between 1 and 50000 metres"
+        );
+        anyhow::ensure!(
+            self.straight_line_detour.is_finite()
+                && (1.0..=3.0).contains(&self.straight_line_detour),
+            "roads.straight_line_detour must be between 1 and 3"
         );
         Ok(())
     }

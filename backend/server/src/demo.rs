@@ -14,6 +14,7 @@ use crate::store::{AgencyRow, FacilityRow, RegionRow, ServiceAreaRow, UnitRow};
 use anyhow::Context;
 use serde::Deserialize;
 use siaga_core::role::Role;
+use siaga_core::unit::{UnitType, Vehicle};
 use siaga_spatial::import::{FacilityImportOptions, parse_facilities_geojson};
 use siaga_spatial::{Facility, Position};
 use std::collections::{BTreeSet, HashMap};
@@ -57,7 +58,9 @@ struct DemoAgency {
 struct DemoUnit {
     agency_code: String,
     call_sign: String,
-    unit_type: String,
+    unit_type: UnitType,
+    /// Default: the unit type's ([`UnitType::default_vehicle`]).
+    vehicle: Option<Vehicle>,
     lon: f64,
     lat: f64,
 }
@@ -198,7 +201,12 @@ async fn load_units(
             id: uuid::Uuid::now_v7().to_string(),
             agency_id: agency_id.clone(),
             call_sign: u.call_sign.clone(),
-            unit_type: u.unit_type.clone(),
+            unit_type: u.unit_type.as_str().to_owned(),
+            vehicle: u
+                .vehicle
+                .unwrap_or(u.unit_type.default_vehicle())
+                .as_str()
+                .to_owned(),
             status: "available".into(),
             lon: Some(u.lon),
             lat: Some(u.lat),

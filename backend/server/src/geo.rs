@@ -627,6 +627,7 @@ fn unit_state(u: &UnitRow) -> Option<UnitState> {
         id: u.id.clone(),
         agency_id: u.agency_id.clone(),
         unit_type: u.unit_type.parse::<UnitType>().ok()?,
+        vehicle: u.vehicle.parse().unwrap_or_default(),
         status: u.status.parse::<UnitStatus>().ok()?,
         position: Position::from_lon_lat(u.lon?, u.lat?).ok()?,
         fix_at: Timestamp(u.position_at.unwrap_or(u.updated_at)),

@@ -23,6 +23,9 @@ pub struct UnitView {
     pub agency_id: String,
     pub call_sign: String,
     pub unit_type: String,
+    /// What the unit drives, `car` or `motorbike`: its routes, drive-time ETAs and coverage follow that
+    /// vehicle's road rules.
+    pub vehicle: String,
     pub status: String,
     pub position: Option<LonLat>,
     /// When the last position fix was taken (ms since the epoch).
@@ -40,6 +43,7 @@ impl From<UnitRow> for UnitView {
             agency_id: u.agency_id,
             call_sign: u.call_sign,
             unit_type: u.unit_type,
+            vehicle: u.vehicle,
             status: u.status,
             position,
             position_at: u.position_at,

@@ -11,8 +11,10 @@
 //!   carries [`MARKER`]) are worked, so people using the same server keep their own tickets.
 //! * Units drive to the scene along the road route the server gives for them (`GET
 //!   /api/v1/incidents/{id}/route`, asked once per assignment as the unit's crew or its dispatcher) at the route's
-//!   average road speed, and back the same way; on a straight line at `--speed-kmh` when the server has no road
-//!   route (no graph, a point off the roads: the reason is logged). They report a GPS fix with its heading every
+//!   average road speed, and back to their base along the route the server gives from the scene (the same
+//!   endpoint with `to_lon`/`to_lat`: not the outbound route reversed, which can run against a one-way street);
+//!   on a straight line at `--speed-kmh` when the server has no road route (no graph, a point off the roads: the
+//!   reason is logged). They report a GPS fix with its heading every
 //!   few seconds (HTTP, like the responder app), on the route. A unit with a crew account (demo: `amb01`, `dmk01`,
 //!   `ptl01`) moves its assignment with the crew's token; the others are relayed by their dispatcher, as by
 //!   radio. `--units` beyond the existing fleet creates `SIM-…` units through the admin API.
@@ -166,8 +168,6 @@ struct Motion {
     home: LonLat,
     parked: LonLat,
     leg: Option<Leg>,
-    /// The path of the last leg and its speed before `--speedup` (m/s), for the way back.
-    last_path: Option<(Path, f64)>,
     /// Last fix sent: position and time (ms).
     last_sent: Option<(LonLat, i64)>,
 }
@@ -214,9 +214,7 @@ impl Unit {
     /// Starts driving `path` in `real_s` seconds of life (divided by `speedup`); returns how long it takes.
     fn start_leg(&self, m: &mut Motion, path: Path, real_s: f64, speedup: f64) -> Duration {
         let duration = Duration::from_secs_f64((real_s / speedup.max(1e-3)).max(1.0));
-        let speed = path.length_m() / real_s.max(1e-3);
         m.parked = path.end();
-        m.last_path = Some((path.clone(), speed));
         m.leg = Some(Leg {
             drive: model::Drive::new(path, duration.as_secs_f64()),
             start: Instant::now(),
@@ -240,25 +238,9 @@ impl Unit {
         self.start_leg(&mut m, path, real_s, speedup)
     }
 
-    /// Drives home: back along the last route when it ends here and started at home (as a crew drives back
-    /// the way it came), otherwise on a straight line; at the last leg's speed.
-    fn drive_home(&self, speed_kmh: f64, speedup: f64) -> Duration {
-        let now = Instant::now();
-        let mut m = self.motion();
-        let here = m.position(now);
-        let home = m.home;
-        let (back, speed) = match &m.last_path {
-            Some((path, speed))
-                if model::distance_m(path.end(), here) < 30.0
-                    && model::distance_m(path.start(), home) < 30.0 =>
-            {
-                (path.reversed(), *speed)
-            }
-            _ => (Path::straight(here, home), speed_kmh / 3.6),
-        };
-        let path = continued(m.unreported(now), back);
-        let real_s = path.length_m() / speed.max(0.1);
-        self.start_leg(&mut m, path, real_s, speedup)
+    /// Where the unit is based.
+    fn home(&self) -> LonLat {
+        self.motion().home
     }
 
     /// The next fix to report: the simulated position and heading, no farther along the path from the last
@@ -525,7 +507,6 @@ impl Sim {
                         home,
                         parked: home,
                         leg: None,
-                        last_path: None,
                         last_sent: None,
                     }),
                 }),
@@ -1219,7 +1200,7 @@ impl Sim {
                 "on_scene" => self.api.stats.add(Count::OnScene),
                 _ => {
                     self.api.stats.add(Count::Resolved);
-                    unit.drive_home(self.args.speed_kmh, self.args.speedup);
+                    self.head_home(unit, token, scene.incident).await;
                 }
             }
         }
@@ -1234,7 +1215,31 @@ impl Sim {
     async fn head_for_scene(&self, unit: &Unit, token: &str, scene: Scene<'_>) -> Duration {
         let Scene { incident, at } = scene;
         let path = format!("/api/v1/incidents/{incident}/route?unit_id={}", unit.id);
-        let route = match self.api.get(&path, token).await {
+        self.head_to(unit, token, incident, &path, at).await
+    }
+
+    /// Sets `unit` off from the scene back to its base: along the road route the server gives from its last
+    /// fix (the scene) to the base, not the way it came reversed (that can run against a one-way street), or
+    /// on a straight line when there is none (the reason is logged).
+    async fn head_home(&self, unit: &Unit, token: &str, incident: &str) -> Duration {
+        let home = unit.home();
+        let path = format!(
+            "/api/v1/incidents/{incident}/route?unit_id={}&to_lon={}&to_lat={}",
+            unit.id, home.0, home.1
+        );
+        self.head_to(unit, token, incident, &path, home).await
+    }
+
+    /// Drives `unit` along the road route `path` answers, or to `at` on a straight line at `--speed-kmh`.
+    async fn head_to(
+        &self,
+        unit: &Unit,
+        token: &str,
+        incident: &str,
+        path: &str,
+        at: LonLat,
+    ) -> Duration {
+        let route = match self.api.get(path, token).await {
             Ok(r) if r.ok() => model::road_route(&r.body),
             Ok(r) => Err(format!(
                 "the route request answered {}: {}",
@@ -1244,12 +1249,13 @@ impl Sim {
         };
         match route {
             Ok((line, travel_time_s)) => {
-                tracing::debug!(target: LOG_TARGET, unit = %unit.call_sign, incident, route_m = line.length_m(),
-                    travel_time_s, "driving the road route");
+                tracing::debug!(target: LOG_TARGET, unit = %unit.call_sign, incident, to = ?at,
+                    route_m = line.length_m(), travel_time_s, "driving the road route");
                 unit.follow_route(line, travel_time_s, self.args.speedup)
             }
             Err(why) => {
-                tracing::info!(target: LOG_TARGET, unit = %unit.call_sign, incident, "no road route, driving a straight line: {why}");
+                tracing::info!(target: LOG_TARGET, unit = %unit.call_sign, incident, to = ?at,
+                    "no road route, driving a straight line: {why}");
                 unit.drive_straight(at, self.args.speed_kmh, self.args.speedup)
             }
         }

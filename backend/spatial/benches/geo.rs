@@ -217,6 +217,7 @@ fn units(rng: &mut Rng) -> UnitIndex {
             id: format!("u{i:06}"),
             agency_id: format!("agency-{}", i % 50),
             unit_type: ty,
+            vehicle: siaga_core::unit::Vehicle::Car,
             status,
             position: Position::from_lon_lat(105.5 + rng.unit() * 9.0, -8.5 + rng.unit() * 2.7)
                 .unwrap(),

@@ -38,7 +38,7 @@ use crate::unit_cells::{
 };
 use serde::{Deserialize, Serialize};
 use siaga_core::time::Timestamp;
-use siaga_core::unit::{UnitStatus, UnitType};
+use siaga_core::unit::{UnitStatus, UnitType, Vehicle};
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 
@@ -51,6 +51,9 @@ pub struct UnitState {
     pub agency_id: String,
     /// What the unit is.
     pub unit_type: UnitType,
+    /// What it drives (its road rules and speeds).
+    #[serde(default)]
+    pub vehicle: Vehicle,
     /// Where it stands in its duty cycle.
     pub status: UnitStatus,
     /// Last reported position.
@@ -790,6 +793,7 @@ mod tests {
             id: id.into(),
             agency_id: "dinkes-3171".into(),
             unit_type: ty,
+            vehicle: Vehicle::Car,
             status,
             position: Position::from_lon_lat(lon, lat).unwrap(),
             fix_at: Timestamp(fix_ms),

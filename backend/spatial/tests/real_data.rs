@@ -476,6 +476,7 @@ fn make_unit(i: usize, (ty, st, ag, lon, lat, age): (u8, u8, u8, f64, f64, i64))
         id: format!("u{i:03}"),
         agency_id: format!("agency-{ag}"),
         unit_type: UnitType::ALL[ty as usize % UnitType::ALL.len()],
+        vehicle: siaga_core::unit::Vehicle::Car,
         status: UnitStatus::ALL[st as usize % UnitStatus::ALL.len()],
         position: pos(lon, lat),
         fix_at: Timestamp(NOW - age),

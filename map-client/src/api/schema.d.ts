@@ -914,8 +914,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A unit's route to the incident over the road graph: a GeoJSON LineString Feature with the travel time,
-         *     length, basis (`road` or the explained `straight_line` fallback), snap distances and turn list.
+         * A unit's route to the incident (or, with `to_lon`/`to_lat`, from the incident's scene onwards, e.g. back to
+         *     its base) over its vehicle's roads: a GeoJSON LineString Feature with the travel time, length, basis (`road`
+         *     or the explained `straight_line` fallback: the distance times `roads.straight_line_detour`), snap distances
+         *     and turn list.
          */
         get: operations["incident_route"];
         put?: never;
@@ -2349,6 +2351,7 @@ export interface components {
             /** @description Radio call sign, unique, e.g. `AMB-BTM-03`. */
             call_sign: components["schemas"]["ShortText"];
             unit_type: components["schemas"]["UnitType"];
+            vehicle?: null | components["schemas"]["Vehicle"];
             position?: null | components["schemas"]["LonLat"];
         };
         /** @description A new account. */
@@ -2581,7 +2584,8 @@ export interface components {
             travel_time_s: number;
             /**
              * Format: double
-             * @description Route length in metres (straight line when `basis` is `straight_line`).
+             * @description Route length in metres (when `basis` is `straight_line`: the straight-line distance times the detour
+             *     factor).
              */
             route_m: number;
             basis: components["schemas"]["EtaBasis"];
@@ -2981,7 +2985,7 @@ export interface components {
         LineStringGeometry: {
             /** @description Always `LineString`. */
             type: string;
-            /** @description `[lon, lat]` positions from the unit to the incident. */
+            /** @description `[lon, lat]` positions from the unit to the incident (or to `to`, when asked). */
             coordinates: number[][];
         };
         /** @description A call to link to an existing incident. */
@@ -3331,6 +3335,8 @@ export interface components {
         RouteProperties: {
             unit_id: string;
             incident_id: string;
+            /** @description The vehicle whose roads the route follows. */
+            vehicle: components["schemas"]["Vehicle"];
             /** Format: double */
             travel_time_s: number;
             /** Format: double */
@@ -3339,7 +3345,7 @@ export interface components {
             fallback?: null | components["schemas"]["EtaFallback"];
             /**
              * Format: double
-             * @description Snap distances of the unit's fix and of the incident, metres.
+             * @description Snap distances of the unit's fix and of the incident (or of `to`, when asked), metres.
              */
             unit_snap_m?: number | null;
             /** Format: double */
@@ -3757,7 +3763,8 @@ export interface components {
             travel_time_s: number;
             /**
              * Format: double
-             * @description Route length in metres (the straight-line distance when `basis` is `straight_line`).
+             * @description Route length in metres (when `basis` is `straight_line`: the straight-line distance times the detour
+             *     factor `roads.straight_line_detour`).
              */
             route_m: number;
             basis: components["schemas"]["EtaBasis"];
@@ -3806,6 +3813,11 @@ export interface components {
             agency_id: string;
             call_sign: string;
             unit_type: string;
+            /**
+             * @description What the unit drives, `car` or `motorbike`: its routes, drive-time ETAs and coverage follow that
+             *     vehicle's road rules.
+             */
+            vehicle: string;
             status: string;
             position?: null | components["schemas"]["LonLat"];
             /**
@@ -3855,6 +3867,12 @@ export interface components {
              */
             must_change_password: boolean;
         };
+        /**
+         * @description What a unit drives: the road rules and speeds its routes, ETAs and coverage follow (the `siaga-roads`
+         *     profile of the same name).
+         * @enum {string}
+         */
+        Vehicle: "car" | "motorbike";
         /**
          * @description The worst known condition among the victims.
          * @enum {string}
@@ -7818,6 +7836,13 @@ export interface operations {
             query: {
                 /** @description The unit whose route (from its last fix) is asked. */
                 unit_id: string;
+                /**
+                 * @description Another destination than the incident (with `to_lat`): the way back to the unit's base after the
+                 *     incident, or its next stop.
+                 */
+                to_lon?: number;
+                /** @description See `to_lon`. */
+                to_lat?: number;
             };
             header?: never;
             path: {

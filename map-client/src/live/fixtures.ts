@@ -240,6 +240,7 @@ export const FRAMES: { readonly [T in EventType]: EventOf<T> } = {
       agency_id: '01a245fe-719d-7029-90b9-1252d612b3c3',
       call_sign: 'SOS-02',
       unit_type: 'social_team',
+      vehicle: 'car',
       status: 'available',
       position: { lon: 104.0305, lat: 1.1301 },
       position_at: 1796470640000,

@@ -1,10 +1,11 @@
 //! Incidents over HTTP: each handler parses, authorises the role, calls one function of
 //! [`service::incidents`](crate::service::incidents) and serialises its answer.
 
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::extract::{Actor, AppJson, AppQuery};
 use crate::service::incidents as service;
 use crate::state::AppState;
+use crate::views::LonLat;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -215,10 +216,17 @@ pub async fn recommendations(
 pub struct RouteQuery {
     /// The unit whose route (from its last fix) is asked.
     pub unit_id: String,
+    /// Another destination than the incident (with `to_lat`): the way back to the unit's base after the
+    /// incident, or its next stop.
+    pub to_lon: Option<f64>,
+    /// See `to_lon`.
+    pub to_lat: Option<f64>,
 }
 
-/// A unit's route to the incident over the road graph: a GeoJSON LineString Feature with the travel time,
-/// length, basis (`road` or the explained `straight_line` fallback), snap distances and turn list.
+/// A unit's route to the incident (or, with `to_lon`/`to_lat`, from the incident's scene onwards, e.g. back to
+/// its base) over its vehicle's roads: a GeoJSON LineString Feature with the travel time, length, basis (`road`
+/// or the explained `straight_line` fallback: the distance times `roads.straight_line_detour`), snap distances
+/// and turn list.
 #[utoipa::path(get, path = "/api/v1/incidents/{id}/route", tag = "incidents", security(("bearer" = [])),
     params(("id" = String, Path), RouteQuery), responses(
     (status = 200, body = service::RouteView), (status = 403, body = super::error::ErrorBody),
@@ -235,7 +243,19 @@ pub async fn incident_route(
         Role::Admin,
         Role::Responder,
     ])?;
-    Ok(Json(service::route(&state, &actor, &id, &q.unit_id).await?))
+    let to = match (q.to_lon, q.to_lat) {
+        (Some(lon), Some(lat)) => Some(LonLat { lon, lat }),
+        (None, None) => None,
+        _ => {
+            return Err(ApiError::validation(
+                "to_lon",
+                "to_lon and to_lat come together",
+            ));
+        }
+    };
+    Ok(Json(
+        service::route(&state, &actor, &id, &q.unit_id, to).await?,
+    ))
 }
 
 /// Assigns a unit of the dispatcher's OPD. The unit must be available; two dispatchers racing for one unit

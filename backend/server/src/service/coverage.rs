@@ -2,10 +2,12 @@
 //! of one type, and the share of a region's area (and, by uniform density, of its population) outside it.
 //!
 //! The target is the SLA policy's urban arrival target for the unit type's category at priority p1
-//! ([`UnitType::arrival_category`]). With a road graph, the area is the isochrone of every snapped unit over the
-//! car profile (`siaga-roads`): the H3 cells (resolution [`RESOLUTION`], about 0.74 km² each) holding a road node
-//! reached within the target. A unit off the roads, or no graph at all, counts as a circle of target × the unit
-//! type's straight-line speed (`basis: straight_line`). Areas are counted in H3 cells: a region's cells are
+//! ([`UnitType::arrival_category`]). With a road graph, the area is the isochrone of every snapped unit over its
+//! vehicle's profile (`siaga-roads`; one search per vehicle, cars and motorbikes): the H3 cells (resolution
+//! [`RESOLUTION`], about 0.74 km² each) holding a road node reached within the target; the isochrone's concave
+//! hull is not built (it is not drawn and cost most of a recompute). A unit off the roads, or no graph at all,
+//! counts as a circle of target × the unit type's straight-line speed ÷ the detour factor
+//! `roads.straight_line_detour` (`basis: straight_line`), as the recommendations' straight-line estimates. Areas are counted in H3 cells: a region's cells are
 //! those whose centre lies inside its polygon, and "covered" is the area of the region's cells that are also
 //! reachable. The answer is cached per (unit type, OPD, region, unit-index version, graph), so polling is a map
 //! lookup until a unit moves, changes status or its fix turns stale.
@@ -43,7 +45,7 @@ pub struct CoverageQuery {
 pub enum CoverageBasis {
     /// Every unit was snapped to the road graph and its isochrone computed.
     Road,
-    /// No road graph is loaded: circles of target × the type's speed.
+    /// No road graph is loaded: circles of target × the type's speed ÷ `roads.straight_line_detour`.
     StraightLine,
     /// Road isochrones, plus circles for the units off the roads.
     Mixed,
@@ -231,36 +233,36 @@ pub async fn coverage(
     )
     .unwrap_or(u32::MAX);
     let kmh = SpeedTable::default().kmh(key.unit_type);
-    let radius_m = f64::from(target_s) * kmh / 3.6;
+    // The distance a straight-line estimate covers within the target: its route is the line times the detour.
+    let radius_m = f64::from(target_s) * kmh / 3.6 / state.config.roads.straight_line_detour;
     let snap_max_m = state.config.roads.snap_max_m;
     let mut reachable: BTreeSet<CellIndex> = BTreeSet::new();
     let mut off_road = Vec::new();
     let mut on_road = 0;
     match graph.as_deref() {
         Some(g) => {
-            let snaps: Vec<siaga_roads::Snap> = units
-                .iter()
-                .filter_map(|u| {
-                    let s = g.snap(
-                        siaga_roads::Profile::Car,
-                        [u.position.lon(), u.position.lat()],
-                        snap_max_m,
-                    );
-                    if s.is_none() {
-                        off_road.push(u.position);
-                    }
-                    s
-                })
-                .collect();
-            on_road = snaps.len();
-            if !snaps.is_empty() {
-                let iso = g.router().isochrone(
-                    siaga_roads::Profile::Car,
-                    &snaps,
-                    f64::from(target_s),
-                    RESOLUTION,
-                );
-                reachable.extend(iso.cells);
+            let mut router = g.router();
+            for p in siaga_roads::Profile::ALL {
+                let snaps: Vec<siaga_roads::Snap> = units
+                    .iter()
+                    .filter(|u| crate::service::incidents::road_profile(u.vehicle) == p)
+                    .filter_map(|u| {
+                        let s = g.snap(p, [u.position.lon(), u.position.lat()], snap_max_m);
+                        if s.is_none() {
+                            off_road.push(u.position);
+                        }
+                        s
+                    })
+                    .collect();
+                on_road += snaps.len();
+                if !snaps.is_empty() {
+                    reachable.extend(router.isochrone_cells(
+                        p,
+                        &snaps,
+                        f64::from(target_s),
+                        RESOLUTION,
+                    ));
+                }
             }
         }
         None => off_road.extend(units.iter().map(|u| u.position)),

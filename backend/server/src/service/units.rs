@@ -17,7 +17,7 @@ use crate::views::{LonLat, UnitView, validate_lon_lat};
 use serde::Deserialize;
 use serde_json::json;
 use siaga_core::role::Role;
-use siaga_core::unit::{UnitStatus, UnitType};
+use siaga_core::unit::{UnitStatus, UnitType, Vehicle};
 
 /// A new unit.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -27,6 +27,9 @@ pub struct CreateUnitRequest {
     /// Radio call sign, unique, e.g. `AMB-BTM-03`.
     pub call_sign: ShortText,
     pub unit_type: UnitType,
+    /// What the unit drives; default the unit type's (a car). A motorbike's routes, drive-time ETAs and
+    /// coverage may use tracks and gang paths open to motorbikes, never toll roads.
+    pub vehicle: Option<Vehicle>,
     pub position: Option<LonLat>,
 }
 
@@ -107,6 +110,11 @@ pub async fn create(
         agency_id: req.agency_id.into(),
         call_sign: call_sign.to_owned(),
         unit_type: req.unit_type.as_str().to_owned(),
+        vehicle: req
+            .vehicle
+            .unwrap_or(req.unit_type.default_vehicle())
+            .as_str()
+            .to_owned(),
         status: UnitStatus::Available.as_str().to_owned(),
         lon: req.position.map(|p| p.lon),
         lat: req.position.map(|p| p.lat),

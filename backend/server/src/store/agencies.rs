@@ -23,6 +23,8 @@ pub struct UnitRow {
     pub agency_id: String,
     pub call_sign: String,
     pub unit_type: String,
+    /// `car` or `motorbike` (`siaga_core::unit::Vehicle`).
+    pub vehicle: String,
     pub status: String,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
@@ -40,8 +42,7 @@ pub struct ServiceAreaRow {
     pub geometry: Option<String>,
 }
 
-const UNIT_COLUMNS: &str =
-    "id, agency_id, call_sign, unit_type, status, lon, lat, position_at, created_at, updated_at";
+const UNIT_COLUMNS: &str = "id, agency_id, call_sign, unit_type, vehicle, status, lon, lat, position_at, created_at, updated_at";
 
 impl Store {
     /// Inserts an agency; a taken code is a conflict.
@@ -89,9 +90,10 @@ impl Store {
     pub async fn create_unit(&self, u: &UnitRow) -> StoreResult<()> {
         on_db_write!(self, p => sqlx::query(
             "INSERT INTO units (id, agency_id, call_sign, unit_type, status, lon, lat, position_at, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+             created_at, updated_at, vehicle) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
             .bind(&u.id).bind(&u.agency_id).bind(&u.call_sign).bind(&u.unit_type).bind(&u.status)
             .bind(u.lon).bind(u.lat).bind(u.position_at).bind(u.created_at).bind(u.updated_at)
+            .bind(&u.vehicle)
             .execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())
     }

@@ -7,7 +7,7 @@ use super::{Stmt, UnitRow};
 pub fn insert(u: &UnitRow) -> Stmt {
     Stmt::new(
         "INSERT INTO units (id, agency_id, call_sign, unit_type, status, lon, lat, position_at, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         created_at, updated_at, vehicle) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .text(&u.id)
     .text(&u.agency_id)
@@ -19,6 +19,7 @@ pub fn insert(u: &UnitRow) -> Stmt {
     .opt_int(u.position_at)
     .int(u.created_at)
     .int(u.updated_at)
+    .text(&u.vehicle)
 }
 
 /// Sets a unit's status to `to`. With `from`, the change rolls back unless the unit was in that status

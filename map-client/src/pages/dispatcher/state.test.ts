@@ -62,7 +62,7 @@ function incident(id: string, extra: Partial<IncidentView> = {}): IncidentView {
 }
 
 function unit(id: string, status = 'available'): Unit {
-  return { id, agency_id: OPD, call_sign: id.toUpperCase(), unit_type: 'ambulance', status, position: { lon: 104, lat: 1.1 } };
+  return { id, agency_id: OPD, call_sign: id.toUpperCase(), unit_type: 'ambulance', vehicle: 'car', status, position: { lon: 104, lat: 1.1 } };
 }
 
 function assignment(id: string, incidentId: string, unitId: string, status = 'assigned'): AssignmentView {

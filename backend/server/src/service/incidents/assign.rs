@@ -172,7 +172,8 @@ pub async fn create_assignment(
 }
 
 /// The travel time of the unit from its last fix to the incident, estimated as the recommendations do (the
-/// road graph, or the straight line at the unit type's speed), in whole seconds rounded up; None when the unit
+/// road graph over the unit's vehicle's roads, or the detoured straight line at the unit type's speed), in whole
+/// seconds rounded up; None when the unit
 /// has no known position.
 fn planned_eta_s(state: &AppState, incident: &IncidentRow, unit_id: &str) -> Option<i64> {
     let unit = state.geo.unit(unit_id)?;
@@ -182,10 +183,10 @@ fn planned_eta_s(state: &AppState, incident: &IncidentRow, unit_id: &str) -> Opt
     let kmh = siaga_spatial::units::SpeedTable::default().kmh(unit.unit_type);
     let e = super::recommend::estimate(
         router.as_mut(),
+        unit.vehicle,
         unit.position,
         to,
-        kmh,
-        state.config.roads.snap_max_m,
+        &super::recommend::limits(state, kmh),
     );
     // The same rounding as the recommendation's plan, so the two agree on "meets the target".
     siaga_core::sla::eta_whole_seconds(e.travel_time_s)

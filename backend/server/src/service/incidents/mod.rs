@@ -34,6 +34,7 @@ pub use file::{
     CheckedIncident, CreateIncidentRequest, LinkCallRequest, Reporter, VictimsBody,
     check_new_incident, file, link_call,
 };
+pub(crate) use recommend::profile as road_profile;
 pub use recommend::{
     EtaBasis, EtaFallback, FacilityRecommendation, RecommendationsView, RouteView, UnitExclusion,
     UnitRecommendation, recommendations, route,

@@ -6,7 +6,10 @@
 //! [`BY_AIR`] available units by air are each routed from their last fix (snapped to the nearest road their
 //! vehicle may use) to the incident (snapped likewise), and the fastest [`SHOWN`] are recommended. A unit or
 //! incident off the graph, a unit with no road to the incident, or no graph at all falls back to the
-//! straight line at the unit type's speed, and the recommendation says so (`basis`, `fallback`).
+//! straight line at the unit type's speed, and the recommendation says so (`basis`, `fallback`). A straight
+//! line is lengthened by the detour factor `roads.straight_line_detour` (default 1.4, see
+//! [`siaga_roads::STRAIGHT_LINE_DETOUR`]) before its time is taken, so a unit off the graph does not outrank
+//! units whose road ETA is real. Each unit drives its own vehicle's roads (`vehicle`: car or motorbike).
 
 use super::{check_visible, load};
 use crate::auth::Actor;
@@ -16,6 +19,7 @@ use crate::store::StoreError;
 use crate::views::LonLat;
 use serde::Serialize;
 use siaga_core::time::Timestamp;
+use siaga_core::unit::Vehicle;
 use siaga_spatial::Position;
 use siaga_spatial::units::UnitFilter;
 use std::collections::{BTreeSet, HashMap};
@@ -30,7 +34,8 @@ pub const SHOWN: usize = 5;
 pub enum EtaBasis {
     /// Over the road graph.
     Road,
-    /// The straight line at the unit type's speed (see `fallback` for why).
+    /// The straight line, lengthened by the detour factor (`roads.straight_line_detour`), at the unit type's
+    /// speed (see `fallback` for why).
     StraightLine,
 }
 
@@ -72,7 +77,8 @@ pub struct UnitRecommendation {
     pub eta_s: f64,
     /// Estimated travel time in seconds, by `basis`.
     pub travel_time_s: f64,
-    /// Route length in metres (the straight-line distance when `basis` is `straight_line`).
+    /// Route length in metres (when `basis` is `straight_line`: the straight-line distance times the detour
+    /// factor `roads.straight_line_detour`).
     pub route_m: f64,
     pub basis: EtaBasis,
     /// Why the straight line was used, when it was.
@@ -84,6 +90,24 @@ pub struct UnitRecommendation {
     pub arrival_target_s: i64,
     /// Whether `travel_time_s` makes `arrival_target_s` (`siaga_core::sla::plan_arrival`).
     pub meets_target: bool,
+}
+
+/// The road profile of a vehicle.
+pub(crate) fn profile(v: Vehicle) -> siaga_roads::Profile {
+    match v {
+        Vehicle::Car => siaga_roads::Profile::Car,
+        Vehicle::Motorbike => siaga_roads::Profile::Motorbike,
+    }
+}
+
+/// The limits of an estimate whose straight-line fallback drives `kmh` (the unit type's speed): the configured
+/// snap distance and detour factor.
+pub(crate) fn limits(state: &AppState, kmh: f64) -> siaga_roads::Limits {
+    siaga_roads::Limits {
+        snap_max_m: state.config.roads.snap_max_m,
+        straight_line_kmh: kmh,
+        straight_line_detour: state.config.roads.straight_line_detour,
+    }
 }
 
 /// A travel estimate between two positions for a unit type, with the straight-line fallback.
@@ -98,48 +122,36 @@ pub(super) struct Estimate {
 
 pub(super) fn estimate(
     router: Option<&mut siaga_roads::Router<'_>>,
+    vehicle: Vehicle,
     from: Position,
     to: Position,
-    kmh: f64,
-    snap_max_m: f64,
+    limits: &siaga_roads::Limits,
 ) -> Estimate {
-    let limits = eta_limits(kmh, snap_max_m);
-    // Every unit type drives the car profile: no unit type is a motorbike yet (the profile is in siaga-roads).
     let e = siaga_roads::eta(
         router,
-        siaga_roads::Profile::Car,
+        profile(vehicle),
         [from.lon(), from.lat()],
         [to.lon(), to.lat()],
-        &limits,
+        limits,
     );
     Estimate::from(e)
 }
 
-/// The limits of an estimate at straight-line speed `kmh`.
-fn eta_limits(kmh: f64, snap_max_m: f64) -> siaga_roads::Limits {
-    siaga_roads::Limits {
-        snap_max_m,
-        straight_line_kmh: kmh,
-    }
-}
-
-/// [`estimate`] from several positions (each with its straight-line speed) to one, in their order: one
+/// [`estimate`] from several units (each with its vehicle and limits) to one position, in their order: one
 /// many-to-one road query for all of them (`Router::etas_to`: the target's backward search once, then a
 /// short forward search per unit) instead of one query each.
 pub(super) fn estimates_to(
     router: Option<&mut siaga_roads::Router<'_>>,
-    from: &[(Position, f64)],
+    from: &[(Vehicle, Position, siaga_roads::Limits)],
     to: Position,
-    snap_max_m: f64,
 ) -> Vec<Estimate> {
     let target = [to.lon(), to.lat()];
     let candidates: Vec<siaga_roads::Candidate> = from
         .iter()
-        .map(|(p, kmh)| siaga_roads::Candidate {
+        .map(|(vehicle, p, limits)| siaga_roads::Candidate {
             position: [p.lon(), p.lat()],
-            // Every unit type drives the car profile, as in `estimate`.
-            profile: siaga_roads::Profile::Car,
-            limits: eta_limits(*kmh, snap_max_m),
+            profile: profile(*vehicle),
+            limits: *limits,
         })
         .collect();
     match router {
@@ -191,7 +203,8 @@ pub struct FacilityRecommendation {
     pub distance_m: f64,
     /// Drive time from the incident in seconds, by `basis`.
     pub travel_time_s: f64,
-    /// Route length in metres (straight line when `basis` is `straight_line`).
+    /// Route length in metres (when `basis` is `straight_line`: the straight-line distance times the detour
+    /// factor).
     pub route_m: f64,
     pub basis: EtaBasis,
 }
@@ -262,12 +275,12 @@ pub async fn recommendations(
     let call_sign = |uid: &str| call_signs.get(uid).cloned().unwrap_or_default();
     let graph = state.geo.roads();
     let mut router = graph.as_deref().map(siaga_roads::RoadGraph::router);
-    let snap_max_m = state.config.roads.snap_max_m;
     let mut incident_snap_m = None;
     let arrival_target_s = arrival_plan(state, &incident, 0.0)?.target_s;
-    // The units still in the index, each with the straight-line speed of its type (recovered from the index's
-    // own estimate), estimated all at once.
-    let positions: Vec<Option<(Position, f64)>> = found
+    // The units still in the index, each with its vehicle and the limits of its type's straight-line speed
+    // (recovered from the index's own estimate), estimated all at once; a unit gone from the index meanwhile
+    // keeps the index's straight-line estimate.
+    let positions: Vec<Result<(Vehicle, Position, siaga_roads::Limits), siaga_roads::Limits>> = found
         .candidates
         .iter()
         .map(|c| {
@@ -276,21 +289,28 @@ pub async fn recommendations(
             } else {
                 40.0
             };
-            state.geo.unit(&c.unit_id).map(|u| (u.position, kmh))
+            let limits = limits(state, kmh);
+            state
+                .geo
+                .unit(&c.unit_id)
+                .map(|u| (u.vehicle, u.position, limits))
+                .ok_or(limits)
         })
         .collect();
-    let known: Vec<(Position, f64)> = positions.iter().flatten().copied().collect();
-    let mut estimates = estimates_to(router.as_mut(), &known, p, snap_max_m).into_iter();
+    let known: Vec<_> = positions.iter().filter_map(|k| k.ok()).collect();
+    let mut estimates = estimates_to(router.as_mut(), &known, p).into_iter();
     let mut units: Vec<UnitRecommendation> = found
         .candidates
         .iter()
         .zip(&positions)
         .map(|(c, known)| {
-            let e = match known.as_ref().and_then(|_| estimates.next()) {
-                Some(e) => e,
-                None => Estimate {
-                    travel_time_s: c.eta_s,
-                    route_m: c.distance_m,
+            let e = match known {
+                Ok(_) => estimates.next().ok_or_else(|| {
+                    ApiError::internal(anyhow::anyhow!("one estimate per known unit"))
+                })?,
+                Err(limits) => Estimate {
+                    travel_time_s: c.eta_s * limits.straight_line_detour,
+                    route_m: c.distance_m * limits.straight_line_detour,
                     basis: EtaBasis::StraightLine,
                     fallback: Some(EtaFallback::NoGraph),
                     start_snap_m: None,
@@ -335,7 +355,7 @@ pub async fn recommendations(
                 .unwrap_or_default(),
         })
         .collect();
-    let facilities = facilities(state, p, router.as_mut(), snap_max_m);
+    let facilities = facilities(state, p, router.as_mut());
     let none_meets_target = !units.iter().any(|u| u.meets_target);
     Ok(RecommendationsView {
         arrival_target_s,
@@ -375,14 +395,15 @@ fn facilities(
     state: &AppState,
     p: Position,
     mut router: Option<&mut siaga_roads::Router<'_>>,
-    snap_max_m: f64,
 ) -> Vec<FacilityRecommendation> {
+    // An ambulance takes the patient: the car's roads, 40 km/h on a straight line.
+    let limits = limits(state, 40.0);
     let mut out: Vec<FacilityRecommendation> = state
         .geo
         .nearest_facilities(p, 8, Some(siaga_spatial::Capability::Igd24h))
         .into_iter()
         .map(|(f, d)| {
-            let e = estimate(router.as_deref_mut(), p, f.position, 40.0, snap_max_m);
+            let e = estimate(router.as_deref_mut(), Vehicle::Car, p, f.position, &limits);
             FacilityRecommendation {
                 travel_time_s: e.travel_time_s,
                 route_m: e.route_m,
@@ -424,7 +445,7 @@ pub struct LineStringGeometry {
     /// Always `LineString`.
     #[serde(rename = "type")]
     pub kind: String,
-    /// `[lon, lat]` positions from the unit to the incident.
+    /// `[lon, lat]` positions from the unit to the incident (or to `to`, when asked).
     pub coordinates: Vec<[f64; 2]>,
 }
 
@@ -433,11 +454,13 @@ pub struct LineStringGeometry {
 pub struct RouteProperties {
     pub unit_id: String,
     pub incident_id: String,
+    /// The vehicle whose roads the route follows.
+    pub vehicle: Vehicle,
     pub travel_time_s: f64,
     pub route_m: f64,
     pub basis: EtaBasis,
     pub fallback: Option<EtaFallback>,
-    /// Snap distances of the unit's fix and of the incident, metres.
+    /// Snap distances of the unit's fix and of the incident (or of `to`, when asked), metres.
     pub unit_snap_m: Option<f64>,
     pub incident_snap_m: Option<f64>,
     /// Empty for a straight line.
@@ -454,13 +477,16 @@ pub struct RouteView {
     pub properties: RouteProperties,
 }
 
-/// The route of `unit_id` from its last fix to the incident. Seen by whoever sees the incident; a dispatcher
-/// only for a unit of its OPD, a responder only for its own unit.
+/// The route of `unit_id` from its last fix to the incident, or to `to` instead (the way back to its base
+/// after the incident, or its next stop). Seen by whoever sees the incident; a dispatcher only for a unit of
+/// its OPD, a responder only for its own unit. Estimated and routed in one query: the totals are the drawn
+/// line's.
 pub async fn route(
     state: &AppState,
     actor: &Actor,
     id: &str,
     unit_id: &str,
+    to: Option<LonLat>,
 ) -> ApiResult<RouteView> {
     let incident = load(state, id).await?;
     let agencies = state.store.incident_agencies(id).await?;
@@ -479,49 +505,49 @@ pub async fn route(
     {
         return Err(ApiError::forbidden("not your unit"));
     }
-    let to = Position::from_lon_lat(incident.lon, incident.lat)
-        .map_err(|e| ApiError::internal(e.into()))?;
+    if let Some(to) = to {
+        crate::views::validate_lon_lat(to, "to")?;
+    }
+    let (to_lon, to_lat) = to.map_or((incident.lon, incident.lat), |t| (t.lon, t.lat));
+    let to = Position::from_lon_lat(to_lon, to_lat).map_err(|e| ApiError::internal(e.into()))?;
     let from = unit.position;
     let graph = state.geo.roads();
-    let mut router = graph.as_deref().map(siaga_roads::RoadGraph::router);
-    let snap_max_m = state.config.roads.snap_max_m;
-    let kmh = siaga_spatial::units::SpeedTable::default().kmh(unit.unit_type);
-    let e = estimate(router.as_mut(), from, to, kmh, snap_max_m);
-    let straight = vec![[from.lon(), from.lat()], [to.lon(), to.lat()]];
-    let (coordinates, turns) = match (e.basis, router.as_mut(), graph.as_deref()) {
-        (EtaBasis::Road, Some(r), Some(g)) => {
-            let p = siaga_roads::Profile::Car;
-            let snaps = (
-                g.snap(p, [from.lon(), from.lat()], snap_max_m),
-                g.snap(p, [to.lon(), to.lat()], snap_max_m),
-            );
-            match snaps {
-                (Some(a), Some(b)) => match r.route(p, &a, &b) {
-                    Some(route) => {
-                        let mut coords = vec![[from.lon(), from.lat()]];
-                        coords.extend(route.geometry);
-                        coords.push([to.lon(), to.lat()]);
-                        let turns = route
-                            .turns
-                            .into_iter()
-                            .map(|t| TurnView {
-                                maneuver: serde_json::to_value(t.maneuver)
-                                    .ok()
-                                    .and_then(|v| v.as_str().map(str::to_owned))
-                                    .unwrap_or_default(),
-                                street: t.street,
-                                distance_m: t.distance_m,
-                            })
-                            .collect();
-                        (coords, turns)
-                    }
-                    None => (straight, vec![]),
-                },
-                _ => (straight, vec![]),
-            }
-        }
-        _ => (straight, vec![]),
+    let limits = limits(
+        state,
+        siaga_spatial::units::SpeedTable::default().kmh(unit.unit_type),
+    );
+    let (a, b) = ([from.lon(), from.lat()], [to.lon(), to.lat()]);
+    let (eta, road) = match graph.as_deref() {
+        Some(g) => g
+            .router()
+            .eta_with_route(profile(unit.vehicle), a, b, &limits),
+        None => (
+            siaga_roads::straight_line(a, b, &limits, Some(siaga_roads::Fallback::NoGraph)),
+            None,
+        ),
     };
+    let (coordinates, turns) = match road {
+        Some(route) => {
+            let mut coords = vec![a];
+            coords.extend(route.geometry);
+            coords.push(b);
+            let turns = route
+                .turns
+                .into_iter()
+                .map(|t| TurnView {
+                    maneuver: serde_json::to_value(t.maneuver)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default(),
+                    street: t.street,
+                    distance_m: t.distance_m,
+                })
+                .collect();
+            (coords, turns)
+        }
+        None => (vec![a, b], vec![]),
+    };
+    let e = Estimate::from(eta);
     Ok(RouteView {
         kind: "Feature".into(),
         geometry: LineStringGeometry {
@@ -531,6 +557,7 @@ pub async fn route(
         properties: RouteProperties {
             unit_id: unit_id.to_owned(),
             incident_id: id.to_owned(),
+            vehicle: unit.vehicle,
             travel_time_s: e.travel_time_s,
             route_m: e.route_m,
             basis: e.basis,
