@@ -280,23 +280,24 @@ pub async fn recommendations(
     // The units still in the index, each with its vehicle and the limits of its type's straight-line speed
     // (recovered from the index's own estimate), estimated all at once; a unit gone from the index meanwhile
     // keeps the index's straight-line estimate.
-    let positions: Vec<Result<(Vehicle, Position, siaga_roads::Limits), siaga_roads::Limits>> = found
-        .candidates
-        .iter()
-        .map(|c| {
-            let kmh = if c.eta_s > 0.0 {
-                c.distance_m / c.eta_s * 3.6
-            } else {
-                40.0
-            };
-            let limits = limits(state, kmh);
-            state
-                .geo
-                .unit(&c.unit_id)
-                .map(|u| (u.vehicle, u.position, limits))
-                .ok_or(limits)
-        })
-        .collect();
+    let positions: Vec<Result<(Vehicle, Position, siaga_roads::Limits), siaga_roads::Limits>> =
+        found
+            .candidates
+            .iter()
+            .map(|c| {
+                let kmh = if c.eta_s > 0.0 {
+                    c.distance_m / c.eta_s * 3.6
+                } else {
+                    40.0
+                };
+                let limits = limits(state, kmh);
+                state
+                    .geo
+                    .unit(&c.unit_id)
+                    .map(|u| (u.vehicle, u.position, limits))
+                    .ok_or(limits)
+            })
+            .collect();
     let known: Vec<_> = positions.iter().filter_map(|k| k.ok()).collect();
     let mut estimates = estimates_to(router.as_mut(), &known, p).into_iter();
     let mut units: Vec<UnitRecommendation> = found
