@@ -13,7 +13,7 @@
 //! event after that entry reaches its queue.
 
 use super::event::{Audience, PreparedEvent};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -41,8 +41,79 @@ pub enum Kick {
 struct HubState {
     next_id: u64,
     clients: HashMap<u64, Client>,
+    /// Who may be reached by what, so an event is offered only to the clients that can see it instead of
+    /// being checked against every connected client (thousands of desks, most of another agency).
+    index: AudienceIndex,
     /// Last seq offered to every queue; `None` until the feed has read the log head at start.
     head: Option<i64>,
+}
+
+/// The clients grouped by the part of their audience an event's [`Reach`](crate::events::Reach) names.
+/// Every client is in exactly one group; the final word is still `PreparedEvent::visible_to`.
+#[derive(Default)]
+struct AudienceIndex {
+    /// Dispatchers, by agency.
+    by_agency: HashMap<String, Vec<u64>>,
+    /// Responders, by unit.
+    by_unit: HashMap<String, Vec<u64>>,
+    /// Everyone else: supervisors, admins, call takers, and accounts without an agency or unit.
+    broad: Vec<u64>,
+}
+
+impl AudienceIndex {
+    fn group(&mut self, audience: &Audience) -> &mut Vec<u64> {
+        match audience {
+            Audience::Dispatcher { agency_id } if !agency_id.is_empty() => {
+                self.by_agency.entry(agency_id.clone()).or_default()
+            }
+            Audience::Responder {
+                unit_id: Some(unit_id),
+            } => self.by_unit.entry(unit_id.clone()).or_default(),
+            _ => &mut self.broad,
+        }
+    }
+
+    fn add(&mut self, id: u64, audience: &Audience) {
+        self.group(audience).push(id);
+    }
+
+    fn remove(&mut self, id: u64, audience: &Audience) {
+        let group = self.group(audience);
+        group.retain(|c| *c != id);
+        // Empty groups are dropped so the maps do not grow with every agency or unit ever connected.
+        if group.is_empty() {
+            match audience {
+                Audience::Dispatcher { agency_id } => {
+                    self.by_agency.remove(agency_id);
+                }
+                Audience::Responder {
+                    unit_id: Some(unit_id),
+                } => {
+                    self.by_unit.remove(unit_id);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The clients that may see an event of `reach`, each once, in no particular order.
+    fn candidates<'a>(&'a self, reach: &'a crate::events::Reach) -> impl Iterator<Item = u64> + 'a {
+        let dispatchers: Box<dyn Iterator<Item = &u64>> = match &reach.agency_ids {
+            None => Box::new(self.by_agency.values().flatten()),
+            Some(ids) => Box::new(ids.iter().filter_map(|a| self.by_agency.get(a)).flatten()),
+        };
+        let responders = reach
+            .unit_id
+            .as_ref()
+            .and_then(|u| self.by_unit.get(u))
+            .into_iter()
+            .flatten();
+        self.broad
+            .iter()
+            .chain(dispatchers)
+            .chain(responders)
+            .copied()
+    }
 }
 
 /// Connected clients of this instance and the position of the feed.
@@ -72,6 +143,15 @@ pub struct Registration {
     pub kicked: oneshot::Receiver<Kick>,
     /// The feed position at registration.
     pub head: i64,
+}
+
+impl HubState {
+    /// Removes a client from the map and the index.
+    fn remove(&mut self, id: u64) -> Option<Client> {
+        let client = self.clients.remove(&id)?;
+        self.index.remove(id, &client.audience);
+        Some(client)
+    }
 }
 
 impl Hub {
@@ -120,6 +200,7 @@ impl Hub {
         let head = st.head?;
         st.next_id += 1;
         let id = st.next_id;
+        st.index.add(id, &audience);
         st.clients.insert(
             id,
             Client {
@@ -139,7 +220,7 @@ impl Hub {
 
     /// Removes a client (its connection ended).
     pub fn unregister(&self, id: u64) {
-        self.lock().clients.remove(&id);
+        self.lock().remove(id);
     }
 
     /// Offers `events` (ascending seq, all after the current head) to every client allowed to see them and
@@ -150,34 +231,47 @@ impl Hub {
         let mut slow = Vec::new();
         let mut ended = Vec::new();
         let mut gone = Vec::new();
-        for (id, client) in &st.clients {
-            for ev in events {
-                if ev.revokes(&client.session) {
-                    ended.push(*id);
-                    break;
+        // Clients dropped in this pass get no later event of it.
+        let mut dropped: HashSet<u64> = HashSet::new();
+        for ev in events {
+            if !ev.revoked_sessions.is_empty() {
+                // Rare: a revocation is matched against every client's session.
+                for (id, client) in &st.clients {
+                    if !dropped.contains(id) && ev.revokes(&client.session) {
+                        ended.push(*id);
+                        dropped.insert(*id);
+                    }
                 }
+            }
+            for id in st.index.candidates(&ev.reach) {
+                if dropped.contains(&id) {
+                    continue;
+                }
+                let Some(client) = st.clients.get(&id) else {
+                    continue;
+                };
                 if !ev.visible_to(&client.audience) {
                     continue;
                 }
                 match client.queue.try_send(Arc::clone(ev)) {
                     Ok(()) => {}
                     Err(mpsc::error::TrySendError::Full(_)) => {
-                        slow.push(*id);
-                        break;
+                        slow.push(id);
+                        dropped.insert(id);
                     }
                     Err(mpsc::error::TrySendError::Closed(_)) => {
-                        gone.push(*id);
-                        break;
+                        gone.push(id);
+                        dropped.insert(id);
                     }
                 }
             }
         }
         for id in gone {
-            st.clients.remove(&id);
+            st.remove(id);
         }
         for (ids, why) in [(&slow, Kick::SlowConsumer), (&ended, Kick::SessionEnded)] {
             for id in ids {
-                if let Some(mut client) = st.clients.remove(id)
+                if let Some(mut client) = st.remove(*id)
                     && let Some(kick) = client.kick.take()
                 {
                     let _ = kick.send(why);
@@ -193,6 +287,7 @@ impl Hub {
     /// Kicks every client (server shutdown); each closes with a resume hint.
     pub fn kick_all(&self) {
         let mut st = self.lock();
+        st.index = AudienceIndex::default();
         for (_, mut client) in st.clients.drain() {
             if let Some(kick) = client.kick.take() {
                 let _ = kick.send(Kick::ShuttingDown);
@@ -286,5 +381,66 @@ mod tests {
         assert_eq!(other.queue.try_recv().unwrap().seq, 3);
         assert!(other.kicked.try_recv().is_err());
         assert_eq!(hub.client_count(), 1);
+    }
+
+    #[test]
+    fn each_audience_gets_what_its_reach_names_and_leaving_clears_the_index() {
+        let hub = Hub::default();
+        hub.set_ready(0);
+        let desk = |a: &str| Audience::Dispatcher {
+            agency_id: a.into(),
+        };
+        let mut a1 = hub.register(desk("a"), "s1", 10).unwrap();
+        let mut a2 = hub.register(desk("a"), "s2", 10).unwrap();
+        let mut b = hub.register(desk("b"), "s3", 10).unwrap();
+        let mut crew = hub
+            .register(
+                Audience::Responder {
+                    unit_id: Some("u1".into()),
+                },
+                "s4",
+                10,
+            )
+            .unwrap();
+        let mut boss = hub
+            .register(Audience::Overseer { region: None }, "s5", 10)
+            .unwrap();
+        let mut for_unit = EventRow {
+            seq: 3,
+            at: 0,
+            event_type: "assignment.created".into(),
+            agency_ids: Some("b".into()),
+            unit_id: Some("u1".into()),
+            region_code: None,
+            payload: "{}".into(),
+        };
+        let unit_event = Arc::new(PreparedEvent::from_row(for_unit.clone()));
+        hub.publish(&[ev(1, Some("a")), ev(2, None), unit_event], 3);
+        let seqs = |r: &mut Registration| {
+            std::iter::from_fn(|| r.queue.try_recv().ok().map(|e| e.seq)).collect::<Vec<_>>()
+        };
+        assert_eq!(seqs(&mut a1), [1, 2]);
+        assert_eq!(seqs(&mut a2), [1, 2]);
+        assert_eq!(seqs(&mut b), [2, 3]);
+        assert_eq!(seqs(&mut crew), [3]);
+        assert_eq!(seqs(&mut boss), [1, 2, 3]);
+
+        // Leaving removes the client from its group; the others of the agency still get its events.
+        hub.unregister(a1.id);
+        hub.unregister(crew.id);
+        for_unit.seq = 5;
+        hub.publish(
+            &[
+                ev(4, Some("a")),
+                Arc::new(PreparedEvent::from_row(for_unit)),
+            ],
+            5,
+        );
+        assert_eq!(seqs(&mut a2), [4]);
+        assert_eq!(seqs(&mut b), [5]);
+        assert_eq!(seqs(&mut boss), [4, 5]);
+        let st = hub.lock();
+        assert_eq!(st.index.by_agency["a"], [a2.id]);
+        assert!(!st.index.by_unit.contains_key("u1"));
     }
 }
