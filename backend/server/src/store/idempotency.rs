@@ -10,14 +10,15 @@
 //!
 //! **One commit per change.** The response of a request whose change claimed the key is not written with a
 //! commit of its own: [`Store::queue_idempotent_reply`] hands it to a write-behind queue, and one task writes
-//! every queued response in one statement and one commit (while it writes, the next responses gather, so under
-//! load one commit carries many). The request is answered without waiting for that commit. This is honest
-//! because the stored response is not what makes the request safe to retry — the claim is, and the claim is
-//! durable with the change: a retry that arrives before the queued response is written is answered from the
-//! queue by this instance ([`Store::idempotent_key`] looks there first), and from the changed subject's current
-//! state by another instance or after a crash, exactly the path a crash between commit and reply always took.
-//! The other choice, writing the response inside the change's own transaction, needs the response before the
-//! commit: the handlers build it from what the commit returned (the allocated number, re-read rows), and
+//! every queued response in one statement and one commit, 50 ms after the first of them was queued (so one
+//! commit carries the responses of every request answered meanwhile). The request is answered without
+//! waiting for that commit. This is honest because the stored response is not what makes the request safe to
+//! retry — the claim is, and the claim is durable with the change: a retry that arrives before the queued
+//! response is written is answered from the queue by this instance ([`Store::idempotent_key`] looks there
+//! first), and from the changed subject's current state by another instance or after a crash, exactly the
+//! path a crash between commit and reply always took. The other choice, writing the response inside the
+//! change's own transaction, needs the response before the commit: the handlers build it from what the commit
+//! returned (the allocated number, re-read rows, which another connection only sees after the commit), and
 //! holding the transaction open while they do would hold SQLite's single writer and PostgreSQL's audit and
 //! event locks for the whole handler. Queued responses are bounded ([`REPLY_QUEUE_MAX`]; past it a response
 //! is written at once, as before) and written out by [`Store::close`].
@@ -106,6 +107,11 @@ pub(super) const CLAIM_IN_CHANGE: &str = "INSERT INTO idempotency_keys \
 
 /// Responses waiting in the write-behind queue at most; past it a response is written at once.
 pub const REPLY_QUEUE_MAX: usize = 20_000;
+
+/// How long the writer lets responses gather before it writes them. The requests were answered already, so
+/// this costs them nothing; it lets one commit carry the responses of many requests even when they do not
+/// overlap (without it, a request every few ms would still cost two commits: its change and its response).
+const REPLY_GATHER: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Responses written per statement (4 parameters each, well under both engines' limits).
 const REPLY_BATCH: usize = 250;
@@ -197,10 +203,11 @@ impl Store {
         }
     }
 
-    /// The writer task: writes the waiting responses in batches until none waits. A failed write is retried
-    /// (the responses stay readable from the queue meanwhile).
+    /// The writer task: lets responses gather for [`REPLY_GATHER`], writes them in one statement, and so on
+    /// until none waits. A failed write is retried (the responses stay readable from the queue meanwhile).
     async fn write_queued_replies(&self) {
         loop {
+            tokio::time::sleep(REPLY_GATHER).await;
             let batch: Vec<(KeyId, (i64, String))> = {
                 let mut q = self.replies.lock();
                 if q.waiting.is_empty() {
