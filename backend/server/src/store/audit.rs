@@ -197,7 +197,7 @@ macro_rules! insert_chained {
             .map(|e| {
                 let p = Prepared::new(e);
                 let hash = p.content().link_hash(prev.as_deref());
-                let link = std::mem::replace(&mut prev, Some(hash.clone()));
+                let link = prev.replace(hash.clone());
                 (p, link, hash)
             })
             .collect();
