@@ -1433,6 +1433,23 @@ async fn a_change_committed_without_its_reply_is_answered_on_retry(engine: Engin
             "UPDATE idempotency_keys SET status = NULL, response = NULL WHERE idem_key = '{key}'"
         )
     };
+    // The reply of a committed change is written behind it (store::idempotency): wait until it is, so that
+    // removing it below leaves what a crash between the two leaves, and no queued copy answers instead.
+    let reply_written = |key: &str| {
+        let sql = format!(
+            "SELECT COUNT(*) FROM idempotency_keys WHERE idem_key = '{key}' AND status IS NOT NULL"
+        );
+        let srv = &srv;
+        async move {
+            for _ in 0..1_000 {
+                if srv.query_i64(&sql).await == 1 {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            panic!("the reply was never written");
+        }
+    };
 
     // Filing an incident: the retry is answered 201 with the same incident, and there is one.
     let body = json!({"category": "health", "priority": "p2", "location": {"lon": FIXTURE_CENTRE.0, "lat": FIXTURE_CENTRE.1},
@@ -1442,6 +1459,7 @@ async fn a_change_committed_without_its_reply_is_answered_on_retry(engine: Engin
         .unwrap();
     let (status, first) = read(resp).await;
     assert_eq!(status, StatusCode::CREATED, "{first}");
+    reply_written("file-1").await;
     srv.execute_sql(&forget_reply("file-1")).await;
     let resp = post(&taker, "/api/v1/incidents", "file-1", body.clone())
         .await
@@ -1474,6 +1492,7 @@ async fn a_change_committed_without_its_reply_is_answered_on_retry(engine: Engin
         .unwrap();
     let (status, assignment) = read(resp).await;
     assert_eq!(status, StatusCode::CREATED, "{assignment}");
+    reply_written("assign-1").await;
     srv.execute_sql(&forget_reply("assign-1")).await;
     let resp = post(&dispatcher, &path, "assign-1", json!({"unit_id": unit}))
         .await
@@ -1492,6 +1511,7 @@ async fn a_change_committed_without_its_reply_is_answered_on_retry(engine: Engin
     .await
     .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+    reply_written("ack-1").await;
     srv.execute_sql(&forget_reply("ack-1")).await;
     let resp = post(
         &responder,

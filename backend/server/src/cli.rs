@@ -509,6 +509,18 @@ impl siaga_sim::bench::ScratchDatabases for PgScratch {
     async fn drop_database(&self, admin_url: &str, name: &str) -> anyhow::Result<()> {
         crate::store::scratch::drop_database(admin_url, name).await
     }
+
+    async fn postgres_commit_limit(&self, url: &str, connections: usize) -> anyhow::Result<f64> {
+        crate::store::scratch::postgres_commit_limit(url, connections, 5.0).await
+    }
+
+    async fn sqlite_commit_limit(&self, path: &std::path::Path) -> anyhow::Result<f64> {
+        crate::store::scratch::sqlite_commit_limit(path, 5.0).await
+    }
+
+    async fn postgres_write_counters(&self, url: &str) -> anyhow::Result<(i64, i64)> {
+        crate::store::scratch::postgres_write_counters(url).await
+    }
 }
 
 async fn serve_until_signal(state: AppState) -> anyhow::Result<()> {

@@ -4,8 +4,17 @@
 //! through the admin API; then runs the simulator with every unit reporting a fix every 10 s and `--sockets`
 //! dispatcher websockets connected, at increasing incident rates, and prints one table row per rate.
 //!
+//! Before each engine's run it measures the machine's raw commit limit on that engine — PostgreSQL: 8
+//! connections committing one-row `UPDATE` transactions on the scratch database, like `pgbench -b
+//! simple-update`; SQLite: one writer committing an `INSERT` and an `UPDATE` per transaction on a scratch WAL
+//! file with `synchronous=FULL` — and prints the workflow writes per second as a share of it: every write
+//! waits for a durable commit, so that share tells how close the centre runs to the disk's flush rate. On
+//! PostgreSQL it also prints the write transactions and WAL flushes per second and per write (cluster-wide
+//! counters: another client of the same server counts too).
+//!
 //! The server is reached through its command line and its public API only. Creating and dropping the scratch
-//! PostgreSQL database is not part of that API, so the caller passes it in as [`ScratchDatabases`].
+//! PostgreSQL database and the commit probes are not part of that API, so the caller passes them in as
+//! [`ScratchDatabases`].
 
 use crate::client::{Count, Series, Stats, Window};
 use crate::{Sim, SimulateArgs, model};
@@ -71,7 +80,31 @@ pub trait ScratchDatabases {
         admin_url: &str,
         name: &str,
     ) -> impl Future<Output = anyhow::Result<()>> + Send;
+
+    /// Commits per second that `connections` clients reach with one-row update transactions on the database
+    /// at `url` (a scratch table, dropped afterwards).
+    fn postgres_commit_limit(
+        &self,
+        url: &str,
+        connections: usize,
+    ) -> impl Future<Output = anyhow::Result<f64>> + Send;
+
+    /// Commits per second of one writer (an insert and an update per transaction) on a new SQLite file at
+    /// `path` in WAL mode with `synchronous=FULL`.
+    fn sqlite_commit_limit(
+        &self,
+        path: &std::path::Path,
+    ) -> impl Future<Output = anyhow::Result<f64>> + Send;
+
+    /// PostgreSQL's cluster-wide count of write transactions and of WAL flushes so far.
+    fn postgres_write_counters(
+        &self,
+        url: &str,
+    ) -> impl Future<Output = anyhow::Result<(i64, i64)>> + Send;
 }
+
+/// Connections of the PostgreSQL commit probe (pgbench's figure in the issue was at 8 clients).
+const PROBE_CONNECTIONS: usize = 8;
 
 /// One measured stage.
 struct Row {
@@ -84,6 +117,10 @@ struct Row {
     db_cpu_pct: Option<f64>,
     hwm_mb: f64,
     load: String,
+    /// The engine's raw commit limit measured before the run (commits/s).
+    commit_limit: f64,
+    /// PostgreSQL: write transactions and WAL flushes in the stage (cluster-wide).
+    pg_writes: Option<(i64, i64)>,
 }
 
 /// Runs the benchmark on each engine and prints the tables.
@@ -132,6 +169,28 @@ async fn run_engine(
             None,
         ),
     };
+    let commit_limit = match pg_admin {
+        Some(_) => {
+            databases
+                .postgres_commit_limit(&url, PROBE_CONNECTIONS)
+                .await
+        }
+        None => {
+            databases
+                .sqlite_commit_limit(&dir.as_path().join("commit-probe.db"))
+                .await
+        }
+    };
+    let commit_limit = match commit_limit {
+        Ok(rate) => {
+            println!("[{name}] raw commit limit of this machine: {rate:.0} commits/s");
+            rate
+        }
+        Err(e) => {
+            println!("[{name}] measuring the raw commit limit failed: {e:#}");
+            f64::NAN
+        }
+    };
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -151,7 +210,13 @@ async fn run_engine(
         .stderr(log)
         .spawn()
         .context("starting the server")?;
-    let result = drive_engine(args, name, port, &child).await;
+    let pg_url = pg_admin.map(|_| url.as_str());
+    let probe = Probe {
+        commit_limit,
+        pg_url,
+        databases,
+    };
+    let result = drive_engine(args, name, port, &child, &probe).await;
     if let Ok(Some(status)) = child.try_wait() {
         let log = std::fs::read_to_string(dir.as_path().join("server.log")).unwrap_or_default();
         println!(
@@ -177,11 +242,26 @@ fn tail(s: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-async fn drive_engine(
+/// What a stage reads besides the server: the raw commit limit measured before, and PostgreSQL's counters.
+struct Probe<'a, D> {
+    commit_limit: f64,
+    pg_url: Option<&'a str>,
+    databases: &'a D,
+}
+
+impl<D: ScratchDatabases> Probe<'_, D> {
+    async fn pg_counters(&self) -> Option<(i64, i64)> {
+        let url = self.pg_url?;
+        self.databases.postgres_write_counters(url).await.ok()
+    }
+}
+
+async fn drive_engine<D: ScratchDatabases>(
     args: &BenchArgs,
     name: &str,
     port: u16,
     child: &Child,
+    probe: &Probe<'_, D>,
 ) -> anyhow::Result<Vec<Row>> {
     let base = format!("http://127.0.0.1:{port}");
     let pid = child.id();
@@ -245,10 +325,12 @@ async fn drive_engine(
         let _ = stats.take_window(&mut prev, Duration::from_secs(args.warmup_s));
         let me = std::process::id();
         let cpu0 = (cpu_ticks(pid), cpu_ticks(me), postgres_ticks());
+        let pg0 = probe.pg_counters().await;
         let t0 = Instant::now();
         tokio::time::sleep(Duration::from_secs(args.stage_s)).await;
         let elapsed = t0.elapsed();
         let window = stats.take_window(&mut prev, elapsed);
+        let pg1 = probe.pg_counters().await;
         let pct = |ticks: u64| ticks as f64 / 100.0 / elapsed.as_secs_f64() * 100.0;
         let row = Row {
             target,
@@ -264,6 +346,8 @@ async fn drive_engine(
                 .take(3)
                 .collect::<Vec<_>>()
                 .join(" "),
+            commit_limit: probe.commit_limit,
+            pg_writes: pg0.zip(pg1).map(|(a, b)| (b.0 - a.0, b.1 - a.1)),
         };
         println!(
             "[{name}] {}",
@@ -288,22 +372,48 @@ fn table(name: &str, args: &BenchArgs, rows: &[Row]) -> String {
         args.stage_s,
         args.mix.share("emergency") * 100.0
     );
+    if let Some(limit) = rows.first().map(|r| r.commit_limit) {
+        let _ = writeln!(
+            t,
+            "raw commit limit measured before the run: {limit:.0} commits/s ({})",
+            if name == "PostgreSQL" {
+                "8 connections, one-row UPDATE transactions"
+            } else {
+                "one writer, WAL, synchronous=FULL, INSERT + UPDATE per transaction"
+            }
+        );
+    }
     let _ = writeln!(
         t,
-        "| target inc/s | inc/s | calls/s | fixes/s | sockets | HTTP p50/p99 ms | fix POST p50/p99 ms | fan-out p50/p99 ms | server CPU % | simulator CPU % | PostgreSQL CPU % | peak RSS MB | 409 | errors | fixes skipped | load avg |"
+        "| target inc/s | inc/s | calls/s | writes/s | % of commit limit | fixes/s | sockets | HTTP p50/p99 ms | fix POST p50/p99 ms | fan-out p50/p99 ms | server CPU % | simulator CPU % | PostgreSQL CPU % | PG write xacts/s (per write) | PG WAL flushes/s | peak RSS MB | 409 | errors | fixes skipped | load avg |"
     );
     let _ = writeln!(
         t,
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for r in rows {
         let w = &r.window;
+        let secs = w.elapsed.as_secs_f64().max(1e-9);
+        let writes = w.rate(Count::Writes);
+        let (pg_xacts, pg_flushes) = match r.pg_writes {
+            Some((xacts, flushes)) => (
+                format!(
+                    "{:.0} ({:.2})",
+                    xacts as f64 / secs,
+                    xacts as f64 / (w.get(Count::Writes) as f64).max(1.0)
+                ),
+                format!("{:.0}", flushes as f64 / secs),
+            ),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
         let _ = writeln!(
             t,
-            "| {} | {:.1} | {:.1} | {:.0} | {} | {:.1} / {:.1} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0} | {:.0} | {} | {:.0} | {} | {} | {} | {} |",
+            "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {} | {:.1} / {:.1} | {:.1} / {:.1} | {:.1} / {:.1} | {:.0} | {:.0} | {} | {} | {} | {:.0} | {} | {} | {} | {} |",
             r.target,
             w.rate(Count::IncidentsFiled),
-            w.calls() as f64 / w.elapsed.as_secs_f64(),
+            w.calls() as f64 / secs,
+            writes,
+            writes / r.commit_limit * 100.0,
             w.rate(Count::FixesSent),
             w.sockets,
             w.http.0,
@@ -316,6 +426,8 @@ fn table(name: &str, args: &BenchArgs, rows: &[Row]) -> String {
             r.client_cpu_pct,
             r.db_cpu_pct
                 .map_or_else(|| "-".to_owned(), |c| format!("{c:.0}")),
+            pg_xacts,
+            pg_flushes,
             r.hwm_mb,
             w.get(Count::Conflicts),
             w.get(Count::Errors),

@@ -45,9 +45,13 @@ pub enum Count {
     FixesSkipped,
     /// Websocket frames received by every simulated socket.
     Frames,
+    /// Workflow writes (POSTs with an `Idempotency-Key`; position fixes not included), one per write whatever
+    /// its retries.
+    Writes,
 }
 
-const N_COUNTS: usize = 20;
+/// How many counters [`Count`] has.
+pub const N_COUNTS: usize = 21;
 
 /// Counters and latency samples shared by every simulated actor.
 #[derive(Default)]
@@ -288,6 +292,9 @@ impl Api {
         series: Series,
     ) -> anyhow::Result<Reply> {
         let key = uuid::Uuid::new_v4().to_string();
+        if series == Series::Workflow {
+            self.stats.add(Count::Writes);
+        }
         let build = || {
             self.http
                 .post(format!("{}{path}", self.base))

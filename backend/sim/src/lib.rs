@@ -363,7 +363,7 @@ pub async fn run(
         ),
     );
     sim.start(args.watchers);
-    let mut prev = [0u64; 20];
+    let mut prev = [0u64; client::N_COUNTS];
     let mut last = Instant::now();
     let mut ticker = tokio::time::interval(Duration::from_secs(args.report_every_s.max(1)));
     ticker.tick().await;
@@ -389,7 +389,7 @@ pub async fn run(
         }
     }
     sim.stop();
-    let mut zero = [0u64; 20];
+    let mut zero = [0u64; client::N_COUNTS];
     let total = sim.api.stats.take_window(&mut zero, started.elapsed());
     emit(out, &total.line("sim total"));
     Ok(total)

@@ -4,7 +4,9 @@
 //! The key is claimed in the transaction of the change the request makes (see `store::idempotency`), so it
 //! is durable exactly when the change is: a request cut off by a crash or a timeout before its commit left
 //! nothing, and its retry runs afresh; one cut off after its commit but before its response was stored is
-//! answered with the changed subject's current state (201 when the request created it, 200 otherwise). A
+//! answered with the changed subject's current state (201 when the request created it, 200 otherwise). The
+//! response of a committed change is written behind, many per commit, so the request costs one commit (see
+//! `store::idempotency` for why that is safe); until it is written, this instance answers from its queue. A
 //! retry with the same key and body replays the stored response; the same key with another body is refused
 //! (422); a concurrent duplicate is answered from the first request's result (409 when there is none to show
 //! yet). A server error (5xx) with nothing committed stores nothing, so the client can simply try again.
@@ -129,9 +131,11 @@ pub async fn idempotency(State(state): State<AppState>, req: Request, next: Next
         .unwrap_or_default();
     let text = String::from_utf8_lossy(&body).into_owned();
     let stored = match claim {
+        // The change and its claim are durable; the response goes to the batched write-behind queue, so the
+        // request costs one commit (see `store::idempotency`).
         ClaimState::Committed => state
             .store
-            .finish_idempotency_key(&user_id, &key, status.as_u16(), &text)
+            .queue_idempotent_reply(&user_id, &key, status.as_u16(), &text)
             .await
             .map(|()| true),
         _ => {

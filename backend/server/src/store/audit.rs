@@ -63,9 +63,8 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
-const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor_id, actor_role, action, subject_type, \
-     subject_id, before_json, after_json, detail, prev_hash, hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+/// Entries per multi-row insert (11 parameters each: under SQLite's 32,766 and PostgreSQL's 65,535).
+const AUDIT_ROWS_PER_INSERT: usize = 500;
 
 /// The newest entry's hash: where the next entry links on.
 const HEAD_HASH: &str = "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1";
@@ -163,31 +162,64 @@ pub trait AuditSink {
     ) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
 }
 
-/// The body shared by both engines once appends are serialized.
+/// `INSERT INTO audit_log … VALUES (…), (…)` for `n` entries, 11 parameters each.
+fn insert_audit_sql(n: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO audit_log (at, actor_id, actor_role, action, subject_type, subject_id, before_json, \
+         after_json, detail, prev_hash, hash) VALUES ",
+    );
+    for i in 0..n {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 1..=11 {
+            if c > 1 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", i * 11 + c));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// The body shared by both engines once appends are serialized: the chain's head, then every entry of the
+/// change in one multi-row statement (ids follow the order of the rows, so the chain stays in id order).
 macro_rules! insert_chained {
     ($conn:expr, $entries:expr) => {{
         let mut prev: Option<String> = sqlx::query_scalar(HEAD_HASH)
             .fetch_optional(&mut *$conn)
             .await?
             .flatten();
-        for e in $entries {
-            let p = Prepared::new(e);
-            let hash = p.content().link_hash(prev.as_deref());
-            sqlx::query(INSERT_AUDIT)
-                .bind(e.at)
-                .bind(&e.actor_id)
-                .bind(&e.actor_role)
-                .bind(&e.action)
-                .bind(&e.subject_type)
-                .bind(&e.subject_id)
-                .bind(&p.before)
-                .bind(&p.after)
-                .bind(&e.detail)
-                .bind(&prev)
-                .bind(&hash)
-                .execute(&mut *$conn)
-                .await?;
-            prev = Some(hash);
+        let prepared: Vec<(Prepared<'_>, Option<String>, String)> = $entries
+            .iter()
+            .map(|e| {
+                let p = Prepared::new(e);
+                let hash = p.content().link_hash(prev.as_deref());
+                let link = prev.replace(hash.clone());
+                (p, link, hash)
+            })
+            .collect();
+        for chunk in prepared.chunks(AUDIT_ROWS_PER_INSERT) {
+            let sql = insert_audit_sql(chunk.len());
+            let mut q = sqlx::query(&sql);
+            for (p, link, hash) in chunk {
+                let e = p.entry;
+                q = q
+                    .bind(e.at)
+                    .bind(&e.actor_id)
+                    .bind(&e.actor_role)
+                    .bind(&e.action)
+                    .bind(&e.subject_type)
+                    .bind(&e.subject_id)
+                    .bind(&p.before)
+                    .bind(&p.after)
+                    .bind(&e.detail)
+                    .bind(link)
+                    .bind(hash);
+            }
+            q.execute(&mut *$conn).await?;
         }
         Ok(())
     }};

@@ -285,7 +285,6 @@ impl Store {
                     untouched.push(i);
                 }
             }
-            tx.insert_audit(&set.audit).await?;
             let unannounced: Vec<usize> = set.announced_by.iter()
                 .filter(|(_, stmt)| untouched.contains(stmt)).map(|(event, _)| *event).collect();
             let mut events = with_number(&set.events, &set.numbered_events, number.as_deref());
@@ -313,12 +312,15 @@ impl Store {
                 std::borrow::Cow::Owned(events.iter().enumerate()
                     .filter(|(i, _)| !unannounced.contains(i)).map(|(_, e)| e.clone()).collect())
             };
-            let seqs = tx.insert_events(set.at, &kept).await?;
             // Timeline entries come with their change: an event not appended (a breach another writer
             // recorded first) tells no story either.
             for s in set.timeline_stmts(&kept) {
                 bind_args!(sqlx::query(&s.sql), &s.args, number).execute(&mut *tx).await?;
             }
+            // The audit chain and the event log come last: on PostgreSQL each takes a lock that every other
+            // writer of it waits for until this transaction ends, so nothing else runs while they are held.
+            tx.insert_audit(&set.audit).await?;
+            let seqs = tx.insert_events(set.at, &kept).await?;
             tx.commit().await?;
             Committed { number, seqs }
         });

@@ -202,6 +202,8 @@ pub struct Store {
     pub(crate) db: Db,
     /// Woken after every commit that appended events; see [`Store::signal_events`].
     event_signal: std::sync::Arc<tokio::sync::Notify>,
+    /// Responses of idempotent requests not yet written; see `store::idempotency`.
+    replies: std::sync::Arc<ReplyQueue>,
 }
 
 impl Store {
@@ -257,6 +259,7 @@ impl Store {
         Ok(Store {
             db,
             event_signal: std::sync::Arc::default(),
+            replies: std::sync::Arc::default(),
         })
     }
 
@@ -302,8 +305,9 @@ impl Store {
         Ok(())
     }
 
-    /// Closes every connection, flushing SQLite's WAL.
+    /// Writes out the queued idempotent responses, then closes every connection, flushing SQLite's WAL.
     pub async fn close(&self) {
+        self.flush_queued_replies().await;
         match &self.db {
             Db::Sqlite { read, write } => {
                 read.close().await;
