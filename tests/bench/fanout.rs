@@ -205,6 +205,9 @@ fn main() {
             {
                 c.live.track_batch_max = n;
             }
+            // Room for every socket beside the HTTP connections of the load (the default is 2,048).
+            let sockets = env_or("FANOUT_SOCKETS", 500) as usize;
+            c.http.max_open_connections = c.http.max_open_connections.max(sockets + 1024);
         }),
         ..Options::default()
     };
