@@ -3671,7 +3671,7 @@ export interface components {
         };
         /** @description One fix of a batch: the unit and the fix's fields. */
         UnitFix: {
-            unit_id: string;
+            unit_id: components["schemas"]["ShortText"];
             /**
              * Format: double
              * @description Latitude, degrees, in [-90, 90].

@@ -9,6 +9,7 @@
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::limits::ShortText;
 use crate::live::position::{LastFix, PositionAccepted, PositionFix, Refused};
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -88,7 +89,7 @@ pub async fn accept_fixes(
             }
             Err(error) => refused.push(RefusedFix {
                 index,
-                unit_id: f.unit_id.clone(),
+                unit_id: f.unit_id.to_string(),
                 code: error.code,
                 message: error.message,
                 field: error.field,
@@ -107,7 +108,7 @@ pub async fn accept_fixes(
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UnitFix {
-    pub unit_id: String,
+    pub unit_id: ShortText,
     /// Latitude, degrees, in [-90, 90].
     pub lat: f64,
     /// Longitude, degrees, in [-180, 180].
