@@ -84,6 +84,10 @@ pub struct Route {
     pub legs: Vec<Leg>,
 }
 
+/// A snap within this many metres of a segment's end stands on that end's node (GPS and geocoded points are
+/// never better than this; a node shared by several segments is snapped to any one of them).
+const AT_NODE_M: f64 = 0.5;
+
 /// Which estimate an [`Eta`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -242,26 +246,44 @@ impl RoadGraph {
     fn exits(&self, p: Profile, s: &Snap) -> Vec<(u32, u64)> {
         let seg = &self.segments()[s.segment as usize];
         let al = seg.allowed[p.index()];
+        let (at_a, at_b) = self.at_ends(s);
         let mut v = Vec::with_capacity(2);
         if al.forward_ms > 0 {
             v.push((seg.b, ((1.0 - s.t) * al.forward_ms as f64).round() as u64));
+        } else if at_b {
+            v.push((seg.b, 0));
         }
         if al.backward_ms > 0 {
             v.push((seg.a, (s.t * al.backward_ms as f64).round() as u64));
+        } else if at_a {
+            v.push((seg.a, 0));
         }
         v
+    }
+
+    /// Whether a snap stands on its segment's node `a`, node `b` (within [`AT_NODE_M`]). A point on a node
+    /// leaves and reaches it at no cost whichever way the segment may be driven: standing at the corner where a
+    /// one-way street starts is not being on it against its direction.
+    fn at_ends(&self, s: &Snap) -> (bool, bool) {
+        let len = self.seg_len(s.segment);
+        (s.t * len <= AT_NODE_M, (1.0 - s.t) * len <= AT_NODE_M)
     }
 
     /// Where a snapped end is reached from the node graph: (node, ms from it).
     fn entries(&self, p: Profile, s: &Snap) -> Vec<(u32, u64)> {
         let seg = &self.segments()[s.segment as usize];
         let al = seg.allowed[p.index()];
+        let (at_a, at_b) = self.at_ends(s);
         let mut v = Vec::with_capacity(2);
         if al.forward_ms > 0 {
             v.push((seg.a, (s.t * al.forward_ms as f64).round() as u64));
+        } else if at_a {
+            v.push((seg.a, 0));
         }
         if al.backward_ms > 0 {
             v.push((seg.b, ((1.0 - s.t) * al.backward_ms as f64).round() as u64));
+        } else if at_b {
+            v.push((seg.b, 0));
         }
         v
     }
