@@ -3,7 +3,9 @@
 //! by straight-line circles; the share of a region's area (and estimated population) outside it; cached until a
 //! unit changes.
 
-use crate::roads::{FAST_BY_ROAD, NEAR_BY_AIR, demo_graph, unit_at, with_graph, without_graph};
+use crate::roads::{
+    FAST_BY_ROAD, NEAR_BY_AIR, demo_server_on_roads, unit_at, with_graph, without_graph,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use siaga::config::Config;
@@ -40,16 +42,7 @@ async fn coverage(srv: &TestServer, token: &str, query: &str) -> Value {
 }
 
 async fn coverage_by_road_counts_available_units_and_follows_their_changes(engine: Engine) {
-    demo_graph().await;
-    let srv = TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(with_graph),
-            ..Options::default()
-        },
-    )
-    .await;
+    let srv = demo_server_on_roads(engine, with_graph).await;
     let admin = srv.demo_login("admin").await;
     let dinkes = srv.agency_id(&admin, "DINKES-BTM").await;
     let supervisor = srv.demo_login("supervisor").await;

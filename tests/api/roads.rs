@@ -55,6 +55,21 @@ pub(crate) fn with_graph(c: &mut Config) {
     c.roads.graph = GRAPH_PATH.get().cloned();
 }
 
+/// The demo centre on the demo streets' road graph, with `tweak` applied to its configuration (which must
+/// call [`with_graph`]).
+pub(crate) async fn demo_server_on_roads(engine: Engine, tweak: fn(&mut Config)) -> TestServer {
+    demo_graph().await;
+    TestServer::start_with(
+        engine,
+        Options {
+            demo: true,
+            tweak: Some(tweak),
+            ..Options::default()
+        },
+    )
+    .await
+}
+
 /// The graph, and a health p1 arrival target of 6 minutes: between the fast unit's ~4 and the other's ~9.
 fn with_graph_and_a_6_minute_target(c: &mut Config) {
     with_graph(c);
@@ -147,16 +162,7 @@ fn unit<'a>(recs: &'a Value, id: &str) -> &'a Value {
 }
 
 async fn the_fastest_unit_by_road_is_recommended_first_with_its_route_and_turns(engine: Engine) {
-    demo_graph().await;
-    let srv = TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(with_graph),
-            ..Options::default()
-        },
-    )
-    .await;
+    let srv = demo_server_on_roads(engine, with_graph).await;
     let admin = srv.demo_login("admin").await;
     let dinkes = srv.agency_id(&admin, "DINKES-BTM").await;
     let near = unit_at(&srv, &admin, &dinkes, "AMB-AIR", NEAR_BY_AIR).await;
@@ -317,16 +323,7 @@ async fn without_a_road_graph_recommendations_say_they_are_straight_line(engine:
 }
 
 async fn recommendations_and_assignments_plan_the_arrival_against_its_target(engine: Engine) {
-    demo_graph().await;
-    let srv = TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(with_graph_and_a_6_minute_target),
-            ..Options::default()
-        },
-    )
-    .await;
+    let srv = demo_server_on_roads(engine, with_graph_and_a_6_minute_target).await;
     let admin = srv.demo_login("admin").await;
     let dinkes = srv.agency_id(&admin, "DINKES-BTM").await;
     let near = unit_at(&srv, &admin, &dinkes, "AMB-AIR", NEAR_BY_AIR).await;
@@ -409,16 +406,7 @@ async fn recommendations_and_assignments_plan_the_arrival_against_its_target(eng
 /// that vehicle's roads: up a one-way street whose sign exempts motorbikes, the motorbike ambulance rides
 /// straight up it and is recommended first; the car ambulance beside it goes round the block.
 async fn a_motorbike_unit_is_routed_where_cars_may_not_go(engine: Engine) {
-    demo_graph().await;
-    let srv = TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(with_graph),
-            ..Options::default()
-        },
-    )
-    .await;
+    let srv = demo_server_on_roads(engine, with_graph).await;
     let admin = srv.demo_login("admin").await;
     let dinkes = srv.agency_id(&admin, "DINKES-BTM").await;
     let car = vehicle_at(&srv, &admin, &dinkes, "AMB-CAR", None, AGAINST_ONE_WAY).await;

@@ -2,13 +2,14 @@
 //! speed-up must leave calls of several classes and incidents that went all the way to closed.
 
 use crate::roads::{
-    AGAINST_ONE_WAY, FAST_BY_ROAD, INCIDENT, UP_THE_STREET, demo_graph, unit_at, with_graph,
+    AGAINST_ONE_WAY, FAST_BY_ROAD, INCIDENT, UP_THE_STREET, demo_server_on_roads, unit_at,
+    with_graph,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use siaga_sim::model::Path;
 use siaga_sim::{MARKER, Output, SimulateArgs, run};
-use siaga_tests::{Engine, Options, TestServer, engine_tests};
+use siaga_tests::{Engine, TestServer, engine_tests};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -86,19 +87,11 @@ async fn a_simulated_city_files_assigns_resolves_and_closes_incidents(engine: En
 /// along the road route the server gives (not the straight line), and every position it reports on the way
 /// lies on that route.
 async fn a_simulated_unit_drives_its_road_route_and_every_fix_lies_on_it(engine: Engine) {
-    demo_graph().await;
-    let srv = TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(|c| {
-                with_graph(c);
-                // One `unit.position` event per fix, so the test sees every fix.
-                c.live.position_event_interval_ms = 0;
-            }),
-            ..Options::default()
-        },
-    )
+    let srv = demo_server_on_roads(engine, |c| {
+        with_graph(c);
+        // One `unit.position` event per fix, so the test sees every fix.
+        c.live.position_event_interval_ms = 0;
+    })
     .await;
     let admin = srv.demo_login("admin").await;
     let dinkes = srv.agency_id(&admin, "DINKES-BTM").await;
@@ -205,18 +198,10 @@ async fn a_simulated_unit_drives_its_road_route_and_every_fix_lies_on_it(engine:
 /// must go round the block. Every fix lies on the way out or on the server's route from the scene to the base,
 /// and some lie on the block only the way back takes (a reversed way out would drive up the one-way).
 async fn a_simulated_unit_drives_back_to_base_by_road_not_against_a_one_way(engine: Engine) {
-    demo_graph().await;
-    let srv = TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(|c| {
-                with_graph(c);
-                c.live.position_event_interval_ms = 0;
-            }),
-            ..Options::default()
-        },
-    )
+    let srv = demo_server_on_roads(engine, |c| {
+        with_graph(c);
+        c.live.position_event_interval_ms = 0;
+    })
     .await;
     let admin = srv.demo_login("admin").await;
     let dinkes = srv.agency_id(&admin, "DINKES-BTM").await;
