@@ -116,21 +116,24 @@ pub(crate) async fn vehicle_at(
 
 /// A health incident at `INCIDENT`, escalated to Dinkes; returns its id.
 async fn incident_for_dinkes(srv: &TestServer, dinkes: &str) -> String {
-    incident_at(srv, dinkes, INCIDENT).await
+    incident_at(srv, dinkes, INCIDENT, None).await
 }
 
-/// A health incident at `at`, escalated to Dinkes; returns its id.
-async fn incident_at(srv: &TestServer, dinkes: &str, at: [f64; 2]) -> String {
+/// A health incident at `at` (with `address`, when given), escalated to Dinkes; returns its id.
+pub(crate) async fn incident_at(
+    srv: &TestServer,
+    dinkes: &str,
+    at: [f64; 2],
+    address: Option<&str>,
+) -> String {
     let taker = srv.demo_login("operator1").await;
-    let (s, incident) = srv
-        .post(
-            "/api/v1/incidents",
-            &taker,
-            json!({"category": "health", "priority": "p1",
-                   "location": {"lon": at[0], "lat": at[1]},
-                   "victims": {"count": 1, "condition": "serious"}}),
-        )
-        .await;
+    let mut body = json!({"category": "health", "priority": "p1",
+                          "location": {"lon": at[0], "lat": at[1]},
+                          "victims": {"count": 1, "condition": "serious"}});
+    if let Some(address) = address {
+        body["address"] = address.into();
+    }
+    let (s, incident) = srv.post("/api/v1/incidents", &taker, body).await;
     assert_eq!(s, StatusCode::CREATED, "{incident}");
     let id = incident["id"].as_str().unwrap().to_owned();
     let has_dinkes = incident["agencies"]
@@ -427,7 +430,7 @@ async fn a_motorbike_unit_is_routed_where_cars_may_not_go(engine: Engine) {
         )
         .await;
     assert!(s.is_client_error(), "{v}");
-    let id = incident_at(&srv, &dinkes, UP_THE_STREET).await;
+    let id = incident_at(&srv, &dinkes, UP_THE_STREET, None).await;
     let dispatcher = srv.demo_login("dispatch.dinkes").await;
     let (s, recs) = srv
         .get(

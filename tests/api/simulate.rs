@@ -2,8 +2,8 @@
 //! speed-up must leave calls of several classes and incidents that went all the way to closed.
 
 use crate::roads::{
-    AGAINST_ONE_WAY, FAST_BY_ROAD, INCIDENT, UP_THE_STREET, demo_server_on_roads, unit_at,
-    with_graph,
+    AGAINST_ONE_WAY, FAST_BY_ROAD, INCIDENT, UP_THE_STREET, demo_server_on_roads, incident_at,
+    unit_at, with_graph,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -97,34 +97,14 @@ async fn a_simulated_unit_drives_its_road_route_and_every_fix_lies_on_it(engine:
     let dinkes = srv.agency_id(&admin, "DINKES-BTM").await;
     let unit = unit_at(&srv, &admin, &dinkes, "AMB-ROAD", FAST_BY_ROAD).await;
     // A simulated incident left open (the simulator picks those up at start), escalated to Dinkes.
-    let taker = srv.demo_login("operator1").await;
-    let (s, incident) = srv
-        .post(
-            "/api/v1/incidents",
-            &taker,
-            json!({"category": "health", "priority": "p1", "address": format!("Jl. Jatinegara {MARKER}"),
-                   "location": {"lon": INCIDENT[0], "lat": INCIDENT[1]},
-                   "victims": {"count": 1, "condition": "serious"}}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{incident}");
-    let id = incident["id"].as_str().unwrap().to_owned();
+    let id = incident_at(
+        &srv,
+        &dinkes,
+        INCIDENT,
+        Some(&format!("Jl. Jatinegara {MARKER}")),
+    )
+    .await;
     let supervisor = srv.demo_login("supervisor").await;
-    if !incident["agencies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|a| a["agency_id"] == dinkes.as_str())
-    {
-        let (s, v) = srv
-            .post(
-                &format!("/api/v1/incidents/{id}/escalate"),
-                &supervisor,
-                json!({"agency_ids": [dinkes]}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-    }
     let (s, route) = srv
         .get(
             &format!("/api/v1/incidents/{id}/route?unit_id={unit}"),
@@ -217,34 +197,14 @@ async fn a_simulated_unit_drives_back_to_base_by_road_not_against_a_one_way(engi
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let taker = srv.demo_login("operator1").await;
-    let (s, incident) = srv
-        .post(
-            "/api/v1/incidents",
-            &taker,
-            json!({"category": "health", "priority": "p1", "address": format!("Jl. TB Badarudin {MARKER}"),
-                   "location": {"lon": AGAINST_ONE_WAY[0], "lat": AGAINST_ONE_WAY[1]},
-                   "victims": {"count": 1, "condition": "serious"}}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{incident}");
-    let id = incident["id"].as_str().unwrap().to_owned();
+    let id = incident_at(
+        &srv,
+        &dinkes,
+        AGAINST_ONE_WAY,
+        Some(&format!("Jl. TB Badarudin {MARKER}")),
+    )
+    .await;
     let supervisor = srv.demo_login("supervisor").await;
-    if !incident["agencies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|a| a["agency_id"] == dinkes.as_str())
-    {
-        let (s, v) = srv
-            .post(
-                &format!("/api/v1/incidents/{id}/escalate"),
-                &supervisor,
-                json!({"agency_ids": [dinkes]}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{v}");
-    }
     let route = |unit: String, to: Option<[f64; 2]>| {
         let (srv, supervisor, id) = (&srv, &supervisor, &id);
         async move {
