@@ -164,24 +164,11 @@ pub trait AuditSink {
 
 /// `INSERT INTO audit_log … VALUES (…), (…)` for `n` entries, 11 parameters each.
 fn insert_audit_sql(n: usize) -> String {
-    let mut sql = String::from(
+    format!(
         "INSERT INTO audit_log (at, actor_id, actor_role, action, subject_type, subject_id, before_json, \
-         after_json, detail, prev_hash, hash) VALUES ",
-    );
-    for i in 0..n {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 1..=11 {
-            if c > 1 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", i * 11 + c));
-        }
-        sql.push(')');
-    }
-    sql
+         after_json, detail, prev_hash, hash) VALUES {}",
+        super::placeholders(n, 11)
+    )
 }
 
 /// The body shared by both engines once appends are serialized: the chain's head, then every entry of the

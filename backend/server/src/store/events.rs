@@ -76,26 +76,10 @@ const EVENT_ROWS_PER_INSERT: usize = 1_000;
 
 /// `INSERT INTO events … VALUES (…), (…) RETURNING seq` for `n` events.
 fn insert_events_sql(n: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO events (at, event_type, agency_ids, unit_id, region_code, payload) VALUES ",
-    );
-    for i in 0..n {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        let b = i * 6;
-        sql.push_str(&format!(
-            "(${}, ${}, ${}, ${}, ${}, ${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6
-        ));
-    }
-    sql.push_str(" RETURNING seq");
-    sql
+    format!(
+        "INSERT INTO events (at, event_type, agency_ids, unit_id, region_code, payload) VALUES {} RETURNING seq",
+        super::placeholders(n, 6)
+    )
 }
 
 /// Appends every event in multi-row statements. Writers are serialised (see the module doc) and each row

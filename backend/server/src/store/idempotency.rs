@@ -146,20 +146,11 @@ impl ReplyQueue {
 /// `UPDATE … FROM (VALUES …)` writing `n` responses (`user_id, key, status, response` per row); both engines
 /// name the columns of a `VALUES` list `column1…`.
 fn write_replies_sql(n: usize) -> String {
-    let mut sql = String::from(
-        "UPDATE idempotency_keys SET status = v.column3, response = v.column4 FROM (VALUES ",
-    );
-    for i in 0..n {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        let b = i * 4;
-        sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
-    }
-    sql.push_str(
-        ") AS v WHERE idempotency_keys.user_id = v.column1 AND idempotency_keys.idem_key = v.column2",
-    );
-    sql
+    format!(
+        "UPDATE idempotency_keys SET status = v.column3, response = v.column4 FROM (VALUES {}) AS v \
+         WHERE idempotency_keys.user_id = v.column1 AND idempotency_keys.idem_key = v.column2",
+        super::placeholders(n, 4)
+    )
 }
 
 impl Store {

@@ -2,7 +2,7 @@
 //! `unit.position` events, written together in batches by the live layer's position writer.
 
 use super::events::{EventSink, NewEvent};
-use super::{Store, StoreResult, on_db, on_db_write};
+use super::{Store, StoreResult, on_db, on_db_write, placeholders};
 
 /// One accepted GPS fix of a unit.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,25 +21,6 @@ pub struct TrackPoint {
 
 /// Rows per multi-row statement: 8 parameters each stays far below both engines' parameter limits.
 const CHUNK: usize = 400;
-
-fn placeholders(rows: usize, cols: usize) -> String {
-    let mut out = String::new();
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push('$');
-            out.push_str(&(r * cols + c + 1).to_string());
-        }
-        out.push(')');
-    }
-    out
-}
 
 impl Store {
     /// In one transaction: appends `track` to the audit track, moves each unit in `latest` (at most one
@@ -143,15 +124,5 @@ impl From<TrackRow> for TrackPoint {
             speed_mps: r.speed_mps,
             flagged: r.flagged,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::placeholders;
-
-    #[test]
-    fn placeholders_number_rows_then_columns() {
-        assert_eq!(placeholders(2, 2), "($1, $2), ($3, $4)");
     }
 }
