@@ -56,6 +56,8 @@ after(async () => {
 });
 
 let calls = 0;
+/** Numbers of the incidents Dinkes sent back in the first test: a call taker signing in later finds them listed. */
+const sentBackEarlier = [];
 /** Files a health incident (Dinkes only) from an answered emergency call, as a call taker would; by default where
  * AMB-01 is parked (Jalan Janur Elok IX, Kelapa Gading). */
 async function fileIncident({ priority = 'p2', lon = 106.90518, lat = -6.14666, description = 'Warga pingsan di depan toko.' } = {}) {
@@ -140,7 +142,9 @@ test('a new incident for the OPD is heard and flashes the title while the tab is
   await page.getByTestId('mute-toggle').click();
   await eventually(async () => (await page.getByTestId('mute-toggle').getAttribute('aria-pressed')) === 'false', 5_000, 'unmuted');
   for (const inc of [first, second]) {
-    await api(server.url, 'POST', `/api/v1/incidents/${inc.id}/reject`, desk.token, { reason: 'uji: bukan untuk shift ini' });
+    const r = await api(server.url, 'POST', `/api/v1/incidents/${inc.id}/reject`, desk.token, { reason: 'uji: bukan untuk shift ini' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    sentBackEarlier.push(inc.number);
   }
 });
 
@@ -336,7 +340,11 @@ test('a call taker hears an incident sent back by every OPD, with the visible mu
   const ct = await guardedContext(browser, server.url, { viewport: VIEWPORT });
   const page = await ct.context.newPage();
   await loginAs(page, 'operator1');
-  await page.waitForSelector('[data-testid="returned"] li.muted');
+  // Once read, the list holds what was sent back before this desk signed in (the first test's two incidents).
+  const returned = page.locator('[data-testid="returned"][aria-busy="false"]');
+  await returned.waitFor();
+  const listed = await returned.locator(':scope > li').evaluateAll((els) => els.map((e) => e.dataset.number));
+  assert.deepEqual(listed.sort(), [...sentBackEarlier].sort());
   await page.waitForSelector('[data-testid="live-banner"][hidden]', { state: 'attached' });
   assert.match(await page.getByTestId('mute-toggle').innerText(), /Suara aktif/);
   const inc = await fileIncident({ description: 'Penelepon hanya menanyakan jadwal praktik dokter.' });

@@ -45,7 +45,10 @@ test('a rejection with its reason reaches the call taker live, who escalates it 
   const takerPage = await takerCtx.context.newPage();
   const dispPage = await dispCtx.context.newPage();
   await Promise.all([loginAs(takerPage, 'operator1'), loginAs(dispPage, 'dispatch.dinkes')]);
-  await takerPage.waitForSelector('[data-testid="returned"] li.muted');
+  // A fresh centre: once read, the desk says nothing was sent back.
+  const none = takerPage.locator('[data-testid="returned"][aria-busy="false"] li.muted');
+  await none.waitFor();
+  assert.equal(await none.innerText(), 'Tidak ada kejadian yang dikembalikan.');
   await dispPage.waitForSelector('[data-testid="live-banner"][hidden]', { state: 'attached' });
   await takerPage.waitForSelector('[data-testid="live-banner"][hidden]', { state: 'attached' });
 

@@ -381,6 +381,13 @@ describe('call-taker incidents, agent state and events', () => {
     expect(newlyReturned(before, after).map((i) => i.id)).toEqual(['b']);
   });
 
+  it('knows whether the list was read: an empty list before the first read is not "none sent back"', () => {
+    expect(initialState(ME).returnedRead).toBe(false);
+    const read = returnedLoaded(initialState(ME), [incident('c', { status: 'escalated' })]);
+    expect(read.returnedRead).toBe(true);
+    expect(returnedList(read)).toEqual([]);
+  });
+
   it('a call event asks to re-read the call; a rejection, or news of a returned incident, re-reads the returned list', () => {
     const s = returnedLoaded(initialState(ME), [incident('back')]);
     for (const type of ['call.created', 'call.updated', 'call.routed', 'call.taken'] as const) {

@@ -132,6 +132,8 @@ export interface CallTakerState {
   readonly work: CallWork;
   /** Open incidents every OPD sent back, by id. */
   readonly returned: ReadonlyMap<string, IncidentView>;
+  /** Whether `returned` was read from the server yet (until then the desk cannot say that none came back). */
+  readonly returnedRead: boolean;
   readonly agencyNames: ReadonlyMap<string, string>;
   /** Incidents filed from this desk, by id. */
   readonly filed: ReadonlyMap<string, FiledIncident>;
@@ -211,6 +213,7 @@ export function initialState(userId = '', teamId: string | null = null): CallTak
     activeId: null,
     work: freshWork(null, null),
     returned: new Map(),
+    returnedRead: false,
     agencyNames: new Map(),
     filed: new Map(),
     linked: new Map(),
@@ -727,7 +730,7 @@ function withPlaces(state: CallTakerState, places: PlaceSearch): CallTakerState 
 
 /** The open incidents were re-read: those sent back (rejected) are the returned list. */
 export function returnedLoaded(state: CallTakerState, open: readonly IncidentView[]): CallTakerState {
-  return { ...state, returned: new Map(open.filter((i) => i.status === 'rejected').map((i) => [i.id, i])) };
+  return { ...state, returnedRead: true, returned: new Map(open.filter((i) => i.status === 'rejected').map((i) => [i.id, i])) };
 }
 
 export function agenciesLoaded(state: CallTakerState, agencies: readonly { id: string; name: string }[]): CallTakerState {

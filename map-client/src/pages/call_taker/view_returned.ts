@@ -52,7 +52,7 @@ export function mountReturned(list: HTMLElement, handlers: ReturnedHandlers) {
 
   return {
     render(state: CallTakerState, prev: CallTakerState | null): void {
-      if (prev && prev.returned === state.returned && prev.agencyNames === state.agencyNames) return;
+      if (prev && prev.returned === state.returned && prev.returnedRead === state.returnedRead && prev.agencyNames === state.agencyNames) return;
       if (agencyNames !== state.agencyNames) {
         agencyNames = state.agencyNames;
         // Forms drawn before the agency list arrived get their choices now.
@@ -66,9 +66,13 @@ export function mountReturned(list: HTMLElement, handlers: ReturnedHandlers) {
       const focused = current instanceof HTMLElement && list.contains(current) ? current : null;
       const caret = focused instanceof HTMLInputElement ? focused.selectionStart : null;
       const incidents = returnedList(state);
+      // Until the first read the desk does not know; it says so rather than "none sent back".
+      list.setAttribute('aria-busy', String(!state.returnedRead));
       replace(
         list,
-        incidents.length === 0
+        !state.returnedRead
+          ? h('li', { class: 'muted' }, t('app.loading'))
+          : incidents.length === 0
           ? h('li', { class: 'muted' }, t('ct.returned_none'))
           : incidents.map((inc) =>
               h(
