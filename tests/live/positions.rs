@@ -10,6 +10,7 @@ engine_tests!(
     position_events_are_coalesced_and_the_track_is_stored,
     an_acknowledged_fix_is_already_stored_and_a_resent_fix_counts_once,
     a_buffered_track_arrives_in_one_batch_stored_before_the_answer,
+    a_gateway_batch_reads_its_new_units_with_their_last_stored_fixes,
 );
 
 async fn post_fix(srv: &TestServer, token: &str, unit: &str, fix: Value) -> (StatusCode, Value) {
@@ -363,4 +364,83 @@ async fn a_buffered_track_arrives_in_one_batch_stored_before_the_answer(engine: 
         "validation_failed",
     );
     assert_eq!(e["field"], "fixes");
+}
+
+async fn a_gateway_batch_reads_its_new_units_with_their_last_stored_fixes(engine: Engine) {
+    // Arrange: a tracking gateway (an admin) reports units this instance never tracked. AMB-02's newest
+    // stored fix (sent before a restart, or to another instance) lies 10 km away, 20 s before the batch's;
+    // an older one lies where the batch's fix is. AMB-03 never sent a fix.
+    let srv = server_with(engine, |c| c.live.poll_interval_ms = 20).await;
+    let admin = srv.demo_login("admin").await;
+    let [amb2, amb3, dmk2] = [
+        srv.unit_id(&admin, "AMB-02").await,
+        srv.unit_id(&admin, "AMB-03").await,
+        srv.unit_id(&admin, "DMK-02").await,
+    ];
+    let t0 = chrono_now_ms() - 60_000;
+    let stored = |at: i64, lat: f64| siaga::store::TrackPoint {
+        unit_id: amb2.clone(),
+        at,
+        lon: 104.03,
+        lat,
+        accuracy_m: Some(5.0),
+        heading_deg: None,
+        speed_mps: None,
+        flagged: None,
+    };
+    let store = srv.store().await;
+    let earlier = [stored(t0 - 60_000, 1.13), stored(t0, 1.22)];
+    store
+        .record_positions(t0, &earlier, &[], &[])
+        .await
+        .unwrap();
+
+    // Act: one batch for the three units and an id of no unit, twice.
+    let fixes = json!([
+        {"unit_id": amb2, "lat": 1.13, "lon": 104.03, "at": t0 + 20_000},
+        {"unit_id": "no-such-unit", "lat": 1.13, "lon": 104.03, "at": t0 + 20_000},
+        {"unit_id": amb3, "lat": 1.14, "lon": 104.04, "at": t0 + 20_000},
+        {"unit_id": dmk2, "lat": 1.15, "lon": 104.05, "at": t0 + 20_000},
+        {"unit_id": "no-such-unit", "lat": 1.13, "lon": 104.03, "at": t0 + 21_000},
+        {"unit_id": amb2, "lat": 1.2195, "lon": 104.03, "at": t0 + 30_000},
+    ]);
+    let (status, body) = srv
+        .post("/api/v1/positions", &admin, json!({"fixes": fixes}))
+        .await;
+
+    // Assert: AMB-02's first fix is checked against its newest stored fix, not the older one: 10 km in
+    // 20 s is refused. The unknown id is refused at each of its indexes; the rest is on the track.
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let refused: Vec<(u64, &str, &str)> = body["refused"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["index"].as_u64().unwrap(),
+                r["code"].as_str().unwrap(),
+                r["unit_id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        vec![
+            (0, "validation_failed", amb2.as_str()),
+            (1, "not_found", "no-such-unit"),
+            (4, "not_found", "no-such-unit"),
+        ],
+        "{body}"
+    );
+    assert_eq!(body["accepted"], 3, "{body}");
+    let amb2_track = store.unit_track(&amb2, t0 + 1, t0 + 60_000).await.unwrap();
+    let amb3_track = store.unit_track(&amb3, t0, t0 + 60_000).await.unwrap();
+    let dmk2_track = store.unit_track(&dmk2, t0, t0 + 60_000).await.unwrap();
+    store.close().await;
+    assert_eq!(
+        amb2_track.iter().map(|p| p.at).collect::<Vec<_>>(),
+        vec![t0 + 30_000]
+    );
+    assert_eq!(amb3_track.len(), 1);
+    assert_eq!(dmk2_track.len(), 1);
 }

@@ -13,9 +13,10 @@ use super::event::PreparedEvent;
 use crate::events::{DomainEvent, EventKind};
 use crate::service::positions::unit_moved;
 use crate::state::AppState;
-use crate::store::{EVENT_CHANNEL, Store, StoreError};
+use crate::store::{EVENT_CHANNEL, EventRow, Store, UnitRow};
 use siaga_core::unit::UnitStatus;
 use sqlx::postgres::PgListener;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -70,12 +71,23 @@ async fn drain(state: &AppState, hub: &super::hub::Hub, mut head: i64) -> i64 {
                     return head;
                 };
                 let full = rows.len() as i64 == BATCH;
-                let mut events: Vec<Arc<PreparedEvent>> = Vec::with_capacity(rows.len());
-                for row in rows {
-                    // Parsed once: for the geo index and for the frame.
-                    let payload = serde_json::from_str(&row.payload).ok();
-                    if let Some(payload) = &payload {
-                        follow_unit(state, &row.event_type, payload).await;
+                // Parsed once: for the geo index and for the frame.
+                let parsed: Vec<(EventRow, Option<serde_json::Value>)> = rows
+                    .into_iter()
+                    .map(|row| {
+                        let payload = serde_json::from_str(&row.payload).ok();
+                        (row, payload)
+                    })
+                    .collect();
+                let moves: Vec<Option<UnitEvent>> = parsed
+                    .iter()
+                    .map(|(row, payload)| UnitEvent::of(&row.event_type, payload.as_ref()?))
+                    .collect();
+                let read = read_units(state, &moves).await;
+                let mut events: Vec<Arc<PreparedEvent>> = Vec::with_capacity(parsed.len());
+                for ((row, payload), unit_event) in parsed.into_iter().zip(moves) {
+                    if let Some(e) = unit_event {
+                        follow_unit(state, e, &read);
                     }
                     events.push(Arc::new(PreparedEvent::from_parsed(row, payload)));
                 }
@@ -100,46 +112,100 @@ async fn drain(state: &AppState, hub: &super::hub::Hub, mut head: i64) -> i64 {
     }
 }
 
-/// Applies a unit event to the geo index. A unit the index does not hold yet (created on any instance, or since
-/// this one loaded its index) is read from the store; moves older than the index's fix are ignored by the index
-/// itself. Other events, and unit events whose payload does not fit their kind, are left alone.
-async fn follow_unit(state: &AppState, event_type: &str, payload: &serde_json::Value) {
-    let Some(kind) = EventKind::parse(event_type) else {
-        return;
-    };
-    if !matches!(
-        kind,
-        EventKind::UnitCreated | EventKind::UnitStatus | EventKind::UnitPosition
-    ) {
-        return;
+/// A unit event of the log, as the geo index follows it.
+struct UnitEvent {
+    unit_id: String,
+    change: UnitChange,
+}
+
+enum UnitChange {
+    Created,
+    Status(String),
+    Moved { lon: f64, lat: f64, at: i64 },
+}
+
+impl UnitEvent {
+    /// The unit event in a log row; `None` for other events and for unit events whose payload does not fit
+    /// their kind.
+    fn of(event_type: &str, payload: &serde_json::Value) -> Option<UnitEvent> {
+        let kind = EventKind::parse(event_type)?;
+        if !matches!(
+            kind,
+            EventKind::UnitCreated | EventKind::UnitStatus | EventKind::UnitPosition
+        ) {
+            return None;
+        }
+        Some(match DomainEvent::from_stored(event_type, payload)? {
+            DomainEvent::UnitCreated(e) => UnitEvent {
+                unit_id: e.unit_id,
+                change: UnitChange::Created,
+            },
+            DomainEvent::UnitStatus(e) => UnitEvent {
+                unit_id: e.unit_id,
+                change: UnitChange::Status(e.status),
+            },
+            DomainEvent::UnitPosition(e) => UnitEvent {
+                unit_id: e.unit_id,
+                change: UnitChange::Moved {
+                    lon: e.lon,
+                    lat: e.lat,
+                    at: e.position_at,
+                },
+            },
+            _ => return None,
+        })
     }
-    let Some(event) = DomainEvent::from_stored(event_type, payload) else {
-        return;
-    };
-    let unit_id = match &event {
-        DomainEvent::UnitCreated(e) => e.unit_id.as_str(),
-        DomainEvent::UnitStatus(e) => e.unit_id.as_str(),
-        DomainEvent::UnitPosition(e) => e.unit_id.as_str(),
-        _ => return,
-    };
-    if kind == EventKind::UnitCreated || !state.geo.knows_unit(unit_id) {
-        match state.store.get_unit(unit_id).await {
-            Ok(unit) => state.geo.unit_upsert(&unit),
-            Err(StoreError::NotFound) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, unit_id, "cannot read a unit for the geo index");
-            }
+
+    /// Whether following it needs the unit read from the store: a new unit, or one the index does not hold
+    /// yet (created on any instance, or since this one loaded its index, or never positioned until now).
+    fn needs_read(&self, state: &AppState) -> bool {
+        matches!(self.change, UnitChange::Created) || !state.geo.knows_unit(&self.unit_id)
+    }
+}
+
+/// Reads, in one query for the page, the units whose events need them (see [`UnitEvent::needs_read`]): a
+/// page of first fixes of thousands of units would otherwise be thousands of reads on the feed's one task.
+/// A failed read is logged and leaves those units to their next event.
+async fn read_units(state: &AppState, events: &[Option<UnitEvent>]) -> HashMap<String, UnitRow> {
+    let ids: BTreeSet<&str> = events
+        .iter()
+        .flatten()
+        .filter(|e| e.needs_read(state))
+        .map(|e| e.unit_id.as_str())
+        .collect();
+    if ids.is_empty() {
+        return HashMap::new();
+    }
+    match state
+        .store
+        .units_by_ids(&ids.into_iter().collect::<Vec<_>>())
+        .await
+    {
+        Ok(rows) => rows.into_iter().map(|u| (u.id.clone(), u)).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read units for the geo index");
+            HashMap::new()
+        }
+    }
+}
+
+/// Applies a unit event to the geo index. A unit that needs reading is upserted as `read` holds it (its state
+/// after the event); moves older than the index's fix are ignored by the index itself.
+fn follow_unit(state: &AppState, event: UnitEvent, read: &HashMap<String, UnitRow>) {
+    if event.needs_read(state) {
+        if let Some(unit) = read.get(&event.unit_id) {
+            state.geo.unit_upsert(unit);
         }
         return;
     }
-    match &event {
-        DomainEvent::UnitStatus(e) => {
-            if let Ok(status) = e.status.parse::<UnitStatus>() {
-                state.geo.unit_status(unit_id, status);
+    match event.change {
+        UnitChange::Status(status) => {
+            if let Ok(status) = status.parse::<UnitStatus>() {
+                state.geo.unit_status(&event.unit_id, status);
             }
         }
-        DomainEvent::UnitPosition(e) => unit_moved(state, unit_id, e.lon, e.lat, e.position_at),
-        _ => {}
+        UnitChange::Moved { lon, lat, at } => unit_moved(state, &event.unit_id, lon, lat, at),
+        UnitChange::Created => {}
     }
 }
 

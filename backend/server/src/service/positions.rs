@@ -12,9 +12,9 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::limits::ShortText;
 use crate::live::position::{LastFix, PositionAccepted, PositionFix, Refused};
 use crate::state::AppState;
-use crate::store::StoreError;
 use siaga_core::position::Position;
 use siaga_core::role::Role;
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
@@ -31,7 +31,7 @@ pub async fn accept_fix(
     unit_id: &str,
     fix: PositionFix,
 ) -> ApiResult<PositionAccepted> {
-    let round = queue_fix(state, actor, unit_id, &fix).await?;
+    let round = queue_fix(state, actor, unit_id, &fix, Lookup::IfUnknown).await?;
     if state.live.intake().stored(round).await {
         Ok(PositionAccepted {
             unit_id: unit_id.to_owned(),
@@ -78,11 +78,20 @@ pub async fn accept_fixes(
         )
         .with_field("fixes"));
     }
+    // The units this instance does not track yet are read in one query for the batch, not one by one: a
+    // gateway's first batch names hundreds of them.
+    let intake = state.live.intake();
+    let unknown: BTreeSet<&str> = fixes
+        .iter()
+        .map(|f| f.unit_id.as_str())
+        .filter(|id| may_report(actor, id) && !intake.knows(id))
+        .collect();
+    track_units(state, &unknown.into_iter().collect::<Vec<_>>()).await?;
     let mut last_round = None;
     let mut accepted = 0;
     let mut refused = Vec::new();
     for (index, f) in fixes.iter().enumerate() {
-        match queue_fix(state, actor, &f.unit_id, &f.fix()).await {
+        match queue_fix(state, actor, &f.unit_id, &f.fix(), Lookup::Done).await {
             Ok(round) => {
                 accepted += 1;
                 last_round = last_round.max(Some(round));
@@ -158,32 +167,34 @@ pub struct RefusedFix {
     pub field: Option<String>,
 }
 
-/// Checks `fix` for `unit_id` sent by `actor` and queues it; returns the write round that stores it.
-async fn queue_fix(
-    state: &AppState,
-    actor: &Actor,
-    unit_id: &str,
-    fix: &PositionFix,
-) -> ApiResult<u64> {
-    let allowed = match actor.role {
+/// Whether [`queue_fix`] reads a unit this instance does not track yet from the store.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    IfUnknown,
+    /// The caller already read every unit it could (a batch): a unit still unknown does not exist.
+    Done,
+}
+
+/// Whether `actor` may report positions for `unit_id`: its own unit's responder, or an admin.
+fn may_report(actor: &Actor, unit_id: &str) -> bool {
+    match actor.role {
         Role::Admin => true,
         Role::Responder => actor.user.unit_id.as_deref() == Some(unit_id),
         _ => false,
-    };
-    if !allowed {
-        return Err(ApiError::forbidden(
-            "only the unit's own responder (or an admin) may report its position",
-        ));
+    }
+}
+
+/// Starts tracking `unit_ids` (those not tracked yet) in this instance's intake, read in one query: each
+/// unit's OPD and region, and its last GPS fix — not its stored position, which may be a station set by an
+/// admin or the demo data: a phone switched on far from it is not "moving impossibly fast". Ids of no unit
+/// are left untracked.
+async fn track_units(state: &AppState, unit_ids: &[&str]) -> ApiResult<()> {
+    if unit_ids.is_empty() {
+        return Ok(());
     }
     let intake = state.live.intake();
-    if !intake.knows(unit_id) {
-        let unit = state.store.get_unit(unit_id).await.map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("unit"),
-            other => other.into(),
-        })?;
-        // The unit's last GPS fix, not its stored position: that may be a station set by an admin or the demo
-        // data, and a phone switched on far from it is not "moving impossibly fast".
-        let last = state.store.last_track_point(unit_id).await?.and_then(|p| {
+    for unit in state.store.units_for_intake(unit_ids).await? {
+        let last = unit.last_fix.and_then(|p| {
             Position::from_lon_lat(p.lon, p.lat)
                 .ok()
                 .map(|position| LastFix {
@@ -192,8 +203,27 @@ async fn queue_fix(
                     accuracy_m: p.accuracy_m.unwrap_or(0.0),
                 })
         });
-        let agency_region = state.store.get_agency(&unit.agency_id).await?.region_code;
-        intake.track_unit(unit.id, unit.agency_id, agency_region, last);
+        intake.track_unit(unit.unit_id, unit.agency_id, unit.agency_region, last);
+    }
+    Ok(())
+}
+
+/// Checks `fix` for `unit_id` sent by `actor` and queues it; returns the write round that stores it.
+async fn queue_fix(
+    state: &AppState,
+    actor: &Actor,
+    unit_id: &str,
+    fix: &PositionFix,
+    lookup: Lookup,
+) -> ApiResult<u64> {
+    if !may_report(actor, unit_id) {
+        return Err(ApiError::forbidden(
+            "only the unit's own responder (or an admin) may report its position",
+        ));
+    }
+    let intake = state.live.intake();
+    if lookup == Lookup::IfUnknown && !intake.knows(unit_id) {
+        track_units(state, &[unit_id]).await?;
     }
     let queued = intake
         .queue(unit_id, fix, state.now_ms(), &state.config.live)

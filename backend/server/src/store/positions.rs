@@ -76,13 +76,39 @@ impl Store {
         Ok(seqs)
     }
 
-    /// The newest stored GPS fix of a unit, if it ever sent one.
-    pub async fn last_track_point(&self, unit_id: &str) -> StoreResult<Option<TrackPoint>> {
-        let row: Option<TrackRow> = on_db!(self, p => sqlx::query_as::<_, TrackRow>(
-            "SELECT unit_id, at, lon, lat, accuracy_m, heading_deg, speed_mps, flagged FROM unit_positions \
-             WHERE unit_id = $1 ORDER BY at DESC, id DESC LIMIT 1")
-            .bind(unit_id).fetch_optional(p).await)?;
-        Ok(row.map(Into::into))
+    /// What the position intake needs to start tracking each of `unit_ids` that exists, in one query per
+    /// [`CHUNK`] ids: its OPD, the OPD's region and its newest stored GPS fix. Unknown ids are left out.
+    pub async fn units_for_intake(&self, unit_ids: &[&str]) -> StoreResult<Vec<IntakeUnit>> {
+        let mut out = Vec::with_capacity(unit_ids.len());
+        for chunk in unit_ids.chunks(CHUNK) {
+            // The newest fix's fields, each a probe of the (unit_id, at) index (`id` breaks a tie in `at`).
+            // Scalar subqueries rather than a join on the fix's id: on PostgreSQL a join let the planner hash
+            // the whole track table (a plan made while the table was small, kept while it grew).
+            let newest = |col: &str| {
+                format!(
+                    "(SELECT q.{col} FROM unit_positions q WHERE q.unit_id = u.id \
+                     ORDER BY q.at DESC, q.id DESC LIMIT 1) AS {col}"
+                )
+            };
+            let sql = format!(
+                "SELECT u.id AS unit_id, u.agency_id, a.region_code AS agency_region, {}, {}, {}, {} \
+                 FROM (VALUES {}) AS v JOIN units u ON u.id = v.column1 JOIN agencies a ON a.id = u.agency_id",
+                newest("at"),
+                newest("lon"),
+                newest("lat"),
+                newest("accuracy_m"),
+                placeholders(chunk.len(), 1)
+            );
+            let rows: Vec<IntakeRow> = on_db!(self, p => {
+                let mut q = sqlx::query_as::<_, IntakeRow>(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(p).await
+            })?;
+            out.extend(rows.into_iter().map(Into::into));
+        }
+        Ok(out)
     }
 
     /// The stored track of a unit between two instants (inclusive), oldest first.
@@ -97,6 +123,57 @@ impl Store {
              WHERE unit_id = $1 AND at >= $2 AND at <= $3 ORDER BY at, id")
             .bind(unit_id).bind(from).bind(to).fetch_all(p).await)?;
         Ok(rows.into_iter().map(Into::into).collect())
+    }
+}
+
+/// A unit as the position intake starts tracking it: see [`Store::units_for_intake`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntakeUnit {
+    pub unit_id: String,
+    pub agency_id: String,
+    /// The region code of the unit's OPD.
+    pub agency_region: String,
+    /// Its newest stored GPS fix: when, where and how accurate.
+    pub last_fix: Option<LastTrackFix>,
+}
+
+/// The parts of a stored fix the intake checks the next one against.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LastTrackFix {
+    pub at: i64,
+    pub lon: f64,
+    pub lat: f64,
+    pub accuracy_m: Option<f64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct IntakeRow {
+    unit_id: String,
+    agency_id: String,
+    agency_region: String,
+    at: Option<i64>,
+    lon: Option<f64>,
+    lat: Option<f64>,
+    accuracy_m: Option<f64>,
+}
+
+impl From<IntakeRow> for IntakeUnit {
+    fn from(r: IntakeRow) -> Self {
+        let last_fix = match (r.at, r.lon, r.lat) {
+            (Some(at), Some(lon), Some(lat)) => Some(LastTrackFix {
+                at,
+                lon,
+                lat,
+                accuracy_m: r.accuracy_m,
+            }),
+            _ => None,
+        };
+        IntakeUnit {
+            unit_id: r.unit_id,
+            agency_id: r.agency_id,
+            agency_region: r.agency_region,
+            last_fix,
+        }
     }
 }
 
