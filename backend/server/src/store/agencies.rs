@@ -1,7 +1,7 @@
 //! Agencies (OPD), their service areas, and their units.
 
 use super::scope::{UNIT_REGION, place_within};
-use super::{Stmt, Store, StoreError, StoreResult, on_db, on_db_write, placeholders};
+use super::{Stmt, Store, StoreError, StoreResult, on_db, on_db_write};
 
 /// An agency row.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -122,25 +122,12 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// The units with these ids, in no particular order (ids of no unit are left out), in one query per 400
-    /// ids.
+    /// The units with these ids, in no particular order (ids of no unit are left out).
     pub async fn units_by_ids(&self, ids: &[&str]) -> StoreResult<Vec<UnitRow>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(400) {
-            let sql = format!(
-                "SELECT {UNIT_COLUMNS} FROM (VALUES {}) AS v JOIN units ON units.id = v.column1",
-                placeholders(chunk.len(), 1)
-            );
-            let rows: Vec<UnitRow> = on_db!(self, p => {
-                let mut q = sqlx::query_as::<_, UnitRow>(&sql);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.fetch_all(p).await
-            })?;
-            out.extend(rows);
-        }
-        Ok(out)
+        self.rows_for_ids(ids, |values| {
+            format!("SELECT {UNIT_COLUMNS} FROM {values} JOIN units ON units.id = v.column1")
+        })
+        .await
     }
 }
 

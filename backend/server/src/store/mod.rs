@@ -299,6 +299,33 @@ impl Store {
         Ok(())
     }
 
+    /// Reads rows for a list of ids, in one query per 400 ids: `sql` makes the query from the chunk's id list,
+    /// `(VALUES ($1), …, ($n)) AS v` to join on `v.column1`. Ids of no row are simply not answered.
+    async fn rows_for_ids<T>(
+        &self,
+        ids: &[&str],
+        sql: impl Fn(&str) -> String,
+    ) -> StoreResult<Vec<T>>
+    where
+        T: Send + Unpin,
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>,
+        T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(400) {
+            let sql = sql(&format!("(VALUES {}) AS v", placeholders(chunk.len(), 1)));
+            let rows: Vec<T> = on_db!(self, p => {
+                let mut q = sqlx::query_as::<_, T>(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(p).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     /// A trivial round trip, for readiness checks.
     pub async fn ping(&self) -> StoreResult<()> {
         on_db!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;

@@ -76,39 +76,28 @@ impl Store {
         Ok(seqs)
     }
 
-    /// What the position intake needs to start tracking each of `unit_ids` that exists, in one query per
-    /// [`CHUNK`] ids: its OPD, the OPD's region and its newest stored GPS fix. Unknown ids are left out.
+    /// What the position intake needs to start tracking each of `unit_ids` that exists: its OPD, the OPD's
+    /// region and its newest stored GPS fix. Unknown ids are left out.
     pub async fn units_for_intake(&self, unit_ids: &[&str]) -> StoreResult<Vec<IntakeUnit>> {
-        let mut out = Vec::with_capacity(unit_ids.len());
-        for chunk in unit_ids.chunks(CHUNK) {
-            // The newest fix's fields, each a probe of the (unit_id, at) index (`id` breaks a tie in `at`).
-            // Scalar subqueries rather than a join on the fix's id: on PostgreSQL a join let the planner hash
-            // the whole track table (a plan made while the table was small, kept while it grew).
-            let newest = |col: &str| {
+        // The newest fix's fields, each a probe of the (unit_id, at) index (`id` breaks a tie in `at`).
+        // Scalar subqueries rather than a join on the fix's id: on PostgreSQL a join let the planner hash the
+        // whole track table (a plan made while the table was small, kept while it grew).
+        let newest = |col: &str| {
+            format!(
+                "(SELECT q.{col} FROM unit_positions q WHERE q.unit_id = u.id \
+                 ORDER BY q.at DESC, q.id DESC LIMIT 1) AS {col}"
+            )
+        };
+        let fields = ["at", "lon", "lat", "accuracy_m"].map(newest).join(", ");
+        let rows: Vec<IntakeRow> = self
+            .rows_for_ids(unit_ids, |values| {
                 format!(
-                    "(SELECT q.{col} FROM unit_positions q WHERE q.unit_id = u.id \
-                     ORDER BY q.at DESC, q.id DESC LIMIT 1) AS {col}"
+                    "SELECT u.id AS unit_id, u.agency_id, a.region_code AS agency_region, {fields} \
+                     FROM {values} JOIN units u ON u.id = v.column1 JOIN agencies a ON a.id = u.agency_id"
                 )
-            };
-            let sql = format!(
-                "SELECT u.id AS unit_id, u.agency_id, a.region_code AS agency_region, {}, {}, {}, {} \
-                 FROM (VALUES {}) AS v JOIN units u ON u.id = v.column1 JOIN agencies a ON a.id = u.agency_id",
-                newest("at"),
-                newest("lon"),
-                newest("lat"),
-                newest("accuracy_m"),
-                placeholders(chunk.len(), 1)
-            );
-            let rows: Vec<IntakeRow> = on_db!(self, p => {
-                let mut q = sqlx::query_as::<_, IntakeRow>(&sql);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.fetch_all(p).await
-            })?;
-            out.extend(rows.into_iter().map(Into::into));
-        }
-        Ok(out)
+            })
+            .await?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// The stored track of a unit between two instants (inclusive), oldest first.
