@@ -79,13 +79,13 @@ async fn drain(state: &AppState, hub: &super::hub::Hub, mut head: i64) -> i64 {
                         (row, payload)
                     })
                     .collect();
-                let moves: Vec<Option<UnitEvent>> = parsed
+                let unit_events: Vec<Option<UnitEvent>> = parsed
                     .iter()
                     .map(|(row, payload)| UnitEvent::of(&row.event_type, payload.as_ref()?))
                     .collect();
-                let read = read_units(state, &moves).await;
+                let read = read_units(state, &unit_events).await;
                 let mut events: Vec<Arc<PreparedEvent>> = Vec::with_capacity(parsed.len());
-                for ((row, payload), unit_event) in parsed.into_iter().zip(moves) {
+                for ((row, payload), unit_event) in parsed.into_iter().zip(unit_events) {
                     if let Some(e) = unit_event {
                         follow_unit(state, e, &read);
                     }
