@@ -553,16 +553,7 @@ impl<'g> Router<'g> {
     /// The estimate from `from` to `to` for `profile`: by road when both snap within the limit and a road
     /// connects them, else the straight line with the reason.
     pub fn eta(&mut self, p: Profile, from: [f64; 2], to: [f64; 2], limits: &Limits) -> Eta {
-        let g = self.g;
-        let Some(start) = g.snap(p, from, limits.snap_max_m) else {
-            return straight_line(from, to, limits, Some(Fallback::StartOffRoad));
-        };
-        let Some(end) = g.snap(p, to, limits.snap_max_m) else {
-            let mut e = straight_line(from, to, limits, Some(Fallback::EndOffRoad));
-            e.start_snap_m = Some(start.distance_m);
-            return e;
-        };
-        self.eta_snapped(p, &start, &end, from, to, limits)
+        self.eta_with_route(p, from, to, limits).0
     }
 
     /// [`Router::eta`] with the road route it was computed from (its geometry and turns), in one query: none
@@ -603,34 +594,6 @@ impl<'g> Router<'g> {
                 e.start_snap_m = Some(start.distance_m);
                 e.end_snap_m = Some(end.distance_m);
                 (e, None)
-            }
-        }
-    }
-
-    /// [`Router::eta`] for points already snapped (`from`/`to` are the asked points, for the fallback).
-    pub fn eta_snapped(
-        &mut self,
-        p: Profile,
-        start: &Snap,
-        end: &Snap,
-        from: [f64; 2],
-        to: [f64; 2],
-        limits: &Limits,
-    ) -> Eta {
-        match self.route(p, start, end) {
-            Some(r) => Eta {
-                basis: Basis::Road,
-                travel_time_s: r.travel_time_s,
-                route_m: r.route_m,
-                start_snap_m: Some(start.distance_m),
-                end_snap_m: Some(end.distance_m),
-                fallback: None,
-            },
-            None => {
-                let mut e = straight_line(from, to, limits, Some(Fallback::NoPath));
-                e.start_snap_m = Some(start.distance_m);
-                e.end_snap_m = Some(end.distance_m);
-                e
             }
         }
     }
