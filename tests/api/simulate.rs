@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use siaga_sim::model::Path;
 use siaga_sim::{MARKER, Output, SimulateArgs, run};
-use siaga_tests::{Engine, TestServer, engine_tests};
+use siaga_tests::{Engine, TestServer, WsClient, engine_tests};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -117,36 +117,8 @@ async fn a_simulated_unit_drives_its_road_route_and_every_fix_lies_on_it(engine:
 
     // Act: the simulator, with no new calls, works the incident; a supervisor's socket records the fixes.
     // Fixes until the unit resolves (the way back is another route: see the next test).
-    let mut ws = srv.ws(&supervisor).await;
-    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-    let watched = unit.clone();
-    let collector = tokio::spawn(async move {
-        let mut fixes = Vec::new();
-        loop {
-            tokio::select! {
-                _ = &mut stopped => return fixes,
-                frame = ws.next_within(Duration::from_secs(600)) => match frame {
-                    Some(f) if f["type"] == "unit.position" && f["unit_id"] == watched.as_str() => {
-                        fixes.push((f["lon"].as_f64().unwrap(), f["lat"].as_f64().unwrap()));
-                    }
-                    Some(f) if f["type"] == "assignment.status" && f["unit_id"] == watched.as_str()
-                        && f["status"] == "resolved" => return fixes,
-                    Some(_) => {}
-                    None => return fixes,
-                },
-            }
-        }
-    });
-    let mut args = SimulateArgs::gentle(srv.base.clone());
-    args.rate = 0.0;
-    args.speedup = 100.0;
-    args.duration = Some(Duration::from_secs(2));
-    args.drain_s = 120;
-    args.fix_every_s = 0.5;
-    args.report_every_s = 5;
-    run(args, Output::Stdout, std::future::pending::<()>())
-        .await
-        .unwrap();
+    let (stop, collector) = record_fixes(srv.ws(&supervisor).await, unit.clone(), true);
+    simulate(&srv, Duration::from_secs(2), 120).await;
 
     let (_, done) = srv
         .get(&format!("/api/v1/incidents/{id}"), &supervisor)
@@ -224,36 +196,10 @@ async fn a_simulated_unit_drives_back_to_base_by_road_not_against_a_one_way(engi
     assert!(out.length_m() < 400.0, "{}", out.length_m());
     assert!(back.length_m() > 1000.0, "{}", back.length_m());
 
-    let mut ws = srv.ws(&supervisor).await;
-    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
-    let watched = unit.clone();
-    let collector = tokio::spawn(async move {
-        let mut fixes = Vec::new();
-        loop {
-            tokio::select! {
-                _ = &mut stopped => return fixes,
-                frame = ws.next_within(Duration::from_secs(600)) => match frame {
-                    Some(f) if f["type"] == "unit.position" && f["unit_id"] == watched.as_str() => {
-                        fixes.push((f["lon"].as_f64().unwrap(), f["lat"].as_f64().unwrap()));
-                    }
-                    Some(_) => {}
-                    None => return fixes,
-                },
-            }
-        }
-    });
+    let (stop, collector) = record_fixes(srv.ws(&supervisor).await, unit.clone(), false);
     // Long enough for the whole round at this speed-up (fixes never imply more than 150 km/h, so they trail
     // the simulated drive): assign, drive, work the scene (3-12 s), then the way back.
-    let mut args = SimulateArgs::gentle(srv.base.clone());
-    args.rate = 0.0;
-    args.speedup = 100.0;
-    args.duration = Some(Duration::from_secs(30));
-    args.drain_s = 60;
-    args.fix_every_s = 0.5;
-    args.report_every_s = 5;
-    run(args, Output::Stdout, std::future::pending::<()>())
-        .await
-        .unwrap();
+    simulate(&srv, Duration::from_secs(30), 60).await;
     let (_, done) = srv
         .get(&format!("/api/v1/incidents/{id}"), &supervisor)
         .await;
@@ -282,4 +228,50 @@ fn chrono_now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64
+}
+
+/// Records where `unit` is seen (lon, lat) by the socket `ws`, until told to stop, the socket closes, or, with
+/// `until_resolved`, the unit's assignment is resolved (the way back is then left out).
+fn record_fixes(
+    mut ws: WsClient,
+    unit: String,
+    until_resolved: bool,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<Vec<(f64, f64)>>,
+) {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let collector = tokio::spawn(async move {
+        let mut fixes = Vec::new();
+        loop {
+            tokio::select! {
+                _ = &mut stopped => return fixes,
+                frame = ws.next_within(Duration::from_secs(600)) => match frame {
+                    Some(f) if f["type"] == "unit.position" && f["unit_id"] == unit.as_str() => {
+                        fixes.push((f["lon"].as_f64().unwrap(), f["lat"].as_f64().unwrap()));
+                    }
+                    Some(f) if until_resolved && f["type"] == "assignment.status"
+                        && f["unit_id"] == unit.as_str() && f["status"] == "resolved" => return fixes,
+                    Some(_) => {}
+                    None => return fixes,
+                },
+            }
+        }
+    });
+    (stop, collector)
+}
+
+/// Runs the simulator against `srv` with no new calls, 100 times faster than real time, fixes every 0.5 s,
+/// for `duration` and then up to `drain_s` seconds for the work in hand.
+async fn simulate(srv: &TestServer, duration: Duration, drain_s: u64) {
+    let mut args = SimulateArgs::gentle(srv.base.clone());
+    args.rate = 0.0;
+    args.speedup = 100.0;
+    args.duration = Some(duration);
+    args.drain_s = drain_s;
+    args.fix_every_s = 0.5;
+    args.report_every_s = 5;
+    run(args, Output::Stdout, std::future::pending::<()>())
+        .await
+        .unwrap();
 }
