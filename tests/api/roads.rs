@@ -155,6 +155,18 @@ pub(crate) async fn incident_at(
     id
 }
 
+/// The incident's recommendations as `token` reads them; the read must succeed.
+async fn recommendations(srv: &TestServer, token: &str, incident: &str) -> Value {
+    let (s, recs) = srv
+        .get(
+            &format!("/api/v1/incidents/{incident}/recommendations"),
+            token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{recs}");
+    recs
+}
+
 fn unit<'a>(recs: &'a Value, id: &str) -> &'a Value {
     recs["units"]
         .as_array()
@@ -173,13 +185,7 @@ async fn the_fastest_unit_by_road_is_recommended_first_with_its_route_and_turns(
     let id = incident_for_dinkes(&srv, &dinkes).await;
     let dispatcher = srv.demo_login("dispatch.dinkes").await;
 
-    let (s, recs) = srv
-        .get(
-            &format!("/api/v1/incidents/{id}/recommendations"),
-            &dispatcher,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{recs}");
+    let recs = recommendations(&srv, &dispatcher, &id).await;
     // The faster by road first, though the other is nearer by air.
     assert_eq!(recs["units"][0]["unit_id"], fast.as_str(), "{recs}");
     let (n, f) = (unit(&recs, &near), unit(&recs, &fast));
@@ -280,13 +286,7 @@ async fn without_a_road_graph_recommendations_say_they_are_straight_line(engine:
     let fast = unit_at(&srv, &admin, &dinkes, "AMB-ROAD", FAST_BY_ROAD).await;
     let id = incident_for_dinkes(&srv, &dinkes).await;
     let dispatcher = srv.demo_login("dispatch.dinkes").await;
-    let (s, recs) = srv
-        .get(
-            &format!("/api/v1/incidents/{id}/recommendations"),
-            &dispatcher,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{recs}");
+    let recs = recommendations(&srv, &dispatcher, &id).await;
     let u = unit(&recs, &fast);
     assert_eq!(u["basis"], "straight_line", "{u}");
     assert_eq!(u["fallback"], "no_graph", "{u}");
@@ -333,9 +333,7 @@ async fn recommendations_and_assignments_plan_the_arrival_against_its_target(eng
     let fast = unit_at(&srv, &admin, &dinkes, "AMB-ROAD", FAST_BY_ROAD).await;
     let id = incident_for_dinkes(&srv, &dinkes).await;
     let dispatcher = srv.demo_login("dispatch.dinkes").await;
-    let recs_url = format!("/api/v1/incidents/{id}/recommendations");
-    let (s, recs) = srv.get(&recs_url, &dispatcher).await;
-    assert_eq!(s, StatusCode::OK, "{recs}");
+    let recs = recommendations(&srv, &dispatcher, &id).await;
     assert_eq!(recs["arrival_target_s"], 360, "{recs}");
     assert_eq!(recs["none_meets_target"], false, "{recs}");
     let (n, f) = (unit(&recs, &near), unit(&recs, &fast));
@@ -392,8 +390,7 @@ async fn recommendations_and_assignments_plan_the_arrival_against_its_target(eng
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(b["planned_eta_s"], eta_fast, "{b}");
-    let (s, recs) = srv.get(&recs_url, &dispatcher).await;
-    assert_eq!(s, StatusCode::OK, "{recs}");
+    let recs = recommendations(&srv, &dispatcher, &id).await;
     assert_eq!(recs["none_meets_target"], true, "{recs}");
     assert!(
         recs["units"]
@@ -432,13 +429,7 @@ async fn a_motorbike_unit_is_routed_where_cars_may_not_go(engine: Engine) {
     assert!(s.is_client_error(), "{v}");
     let id = incident_at(&srv, &dinkes, UP_THE_STREET, None).await;
     let dispatcher = srv.demo_login("dispatch.dinkes").await;
-    let (s, recs) = srv
-        .get(
-            &format!("/api/v1/incidents/{id}/recommendations"),
-            &dispatcher,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{recs}");
+    let recs = recommendations(&srv, &dispatcher, &id).await;
     assert_eq!(recs["units"][0]["unit_id"], bike.as_str(), "{recs}");
     let (b, c) = (unit(&recs, &bike), unit(&recs, &car));
     for u in [b, c] {
