@@ -9,7 +9,7 @@ use crate::roads::{
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use siaga::config::Config;
-use siaga_tests::{Engine, Options, TestServer, engine_tests};
+use siaga_tests::{Engine, TestServer, engine_tests};
 use std::path::PathBuf;
 
 engine_tests!(
@@ -144,15 +144,7 @@ async fn without_a_road_graph_coverage_is_straight_line_with_population(engine: 
         .unwrap();
         path
     });
-    let srv = TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(without_graph_with_population),
-            ..Options::default()
-        },
-    )
-    .await;
+    let srv = TestServer::demo_with(engine, without_graph_with_population).await;
     let supervisor = srv.demo_login("supervisor").await;
     let v = coverage(&srv, &supervisor, "unit_type=ambulance&region=21.71").await;
     assert_eq!(v["basis"], "straight_line", "{v}");

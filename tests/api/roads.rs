@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use siaga::config::Config;
 use siaga_core::incident::{Category, Priority};
 use siaga_core::sla::TargetOverride;
-use siaga_tests::{Engine, Options, TestServer, demo_streets_pbf, engine_tests};
+use siaga_tests::{Engine, TestServer, demo_streets_pbf, engine_tests};
 use std::path::PathBuf;
 use tokio::sync::OnceCell;
 
@@ -59,15 +59,7 @@ pub(crate) fn with_graph(c: &mut Config) {
 /// call [`with_graph`]).
 pub(crate) async fn demo_server_on_roads(engine: Engine, tweak: fn(&mut Config)) -> TestServer {
     demo_graph().await;
-    TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(tweak),
-            ..Options::default()
-        },
-    )
-    .await
+    TestServer::demo_with(engine, tweak).await
 }
 
 /// The graph, and a health p1 arrival target of 6 minutes: between the fast unit's ~4 and the other's ~9.
@@ -272,15 +264,7 @@ async fn the_fastest_unit_by_road_is_recommended_first_with_its_route_and_turns(
 }
 
 async fn without_a_road_graph_recommendations_say_they_are_straight_line(engine: Engine) {
-    let srv = TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(without_graph),
-            ..Options::default()
-        },
-    )
-    .await;
+    let srv = TestServer::demo_with(engine, without_graph).await;
     let admin = srv.demo_login("admin").await;
     let dinkes = srv.agency_id(&admin, "DINKES-BTM").await;
     let fast = unit_at(&srv, &admin, &dinkes, "AMB-ROAD", FAST_BY_ROAD).await;

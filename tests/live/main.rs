@@ -18,25 +18,12 @@ mod slow_consumer;
 
 use serde_json::{Value, json};
 use siaga::store::{EventRow, NewEvent};
-use siaga_tests::{Engine, Options, TestServer, WsClient};
+use siaga_tests::{Engine, TestServer, WsClient};
 
 /// A server with the demo data whose feed polls often: events appended through a second store handle
 /// (for producers whose endpoints do not exist yet) reach it by the poll on SQLite, by NOTIFY on PostgreSQL.
 pub async fn server(engine: Engine) -> TestServer {
-    server_with(engine, |c| c.live.poll_interval_ms = 20).await
-}
-
-/// A server with the demo data and a configuration tweak.
-pub async fn server_with(engine: Engine, tweak: fn(&mut siaga::Config)) -> TestServer {
-    TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(tweak),
-            ..Options::default()
-        },
-    )
-    .await
+    TestServer::demo_with(engine, |c| c.live.poll_interval_ms = 20).await
 }
 
 /// An event with an audience, for appending.

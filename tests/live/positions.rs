@@ -1,6 +1,6 @@
 //! Position intake over HTTP: validation, coalesced events, batched track.
 
-use crate::{append, chrono_now_ms, event, server_with};
+use crate::{append, chrono_now_ms, event};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use siaga_tests::{Engine, TestServer, WS_WAIT, assert_error, engine_tests};
@@ -19,7 +19,7 @@ async fn post_fix(srv: &TestServer, token: &str, unit: &str, fix: Value) -> (Sta
 }
 
 async fn invalid_fixes_are_refused_with_a_reason(engine: Engine) {
-    let srv = server_with(engine, |c| c.live.poll_interval_ms = 20).await;
+    let srv = TestServer::demo_with(engine, |c| c.live.poll_interval_ms = 20).await;
     let admin = srv.demo_login("admin").await;
     let dmk01 = srv.demo_login("dmk01").await;
     let dispatcher = srv.demo_login("dispatch.damkar").await;
@@ -161,7 +161,7 @@ async fn invalid_fixes_are_refused_with_a_reason(engine: Engine) {
 
 async fn position_events_are_coalesced_and_the_track_is_stored(engine: Engine) {
     // Arrange: one event per unit per second at most.
-    let srv = server_with(engine, |c| {
+    let srv = TestServer::demo_with(engine, |c| {
         c.live.poll_interval_ms = 20;
         c.live.position_event_interval_ms = 1000;
     })
@@ -238,7 +238,7 @@ async fn position_events_are_coalesced_and_the_track_is_stored(engine: Engine) {
 
 async fn an_acknowledged_fix_is_already_stored_and_a_resent_fix_counts_once(engine: Engine) {
     // Arrange: a long track interval, so a fix that was only buffered would not be in the database yet.
-    let srv = server_with(engine, |c| {
+    let srv = TestServer::demo_with(engine, |c| {
         c.live.poll_interval_ms = 20;
         c.live.track_flush_ms = 1500;
     })
@@ -290,7 +290,7 @@ async fn an_acknowledged_fix_is_already_stored_and_a_resent_fix_counts_once(engi
 
 async fn a_buffered_track_arrives_in_one_batch_stored_before_the_answer(engine: Engine) {
     // Arrange: a long track interval, so a batch answered before its write would show in the store.
-    let srv = server_with(engine, |c| {
+    let srv = TestServer::demo_with(engine, |c| {
         c.live.poll_interval_ms = 20;
         c.live.track_flush_ms = 1500;
     })
@@ -370,7 +370,7 @@ async fn a_gateway_batch_reads_its_new_units_with_their_last_stored_fixes(engine
     // Arrange: a tracking gateway (an admin) reports units this instance never tracked. AMB-02's newest
     // stored fix (sent before a restart, or to another instance) lies 10 km away, 20 s before the batch's;
     // an older one lies where the batch's fix is. AMB-03 never sent a fix.
-    let srv = server_with(engine, |c| c.live.poll_interval_ms = 20).await;
+    let srv = TestServer::demo_with(engine, |c| c.live.poll_interval_ms = 20).await;
     let admin = srv.demo_login("admin").await;
     let [amb2, amb3, dmk2] = [
         srv.unit_id(&admin, "AMB-02").await,

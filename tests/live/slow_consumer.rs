@@ -1,9 +1,9 @@
 //! Backpressure: a client that stops reading is dropped with a resume hint; others are not slowed.
 
-use crate::{append, assert_increasing, events_until, seqs, server_with};
+use crate::{append, assert_increasing, events_until, seqs};
 use serde_json::json;
 use siaga::store::NewEvent;
-use siaga_tests::{Engine, WsClient, engine_tests};
+use siaga_tests::{Engine, TestServer, WsClient, engine_tests};
 
 engine_tests!(slow_consumer_is_dropped_and_resumes_without_affecting_a_fast_one);
 
@@ -23,7 +23,7 @@ fn padded(n: usize, round: usize) -> Vec<NewEvent> {
 
 async fn slow_consumer_is_dropped_and_resumes_without_affecting_a_fast_one(engine: Engine) {
     // Arrange: small queues; one client that never reads (with a tiny receive buffer) and one that does.
-    let srv = server_with(engine, |c| {
+    let srv = TestServer::demo_with(engine, |c| {
         c.live.poll_interval_ms = 20;
         c.live.client_queue_len = 256;
         // The slow client reads nothing until every round is written; keep its stalled write alive.

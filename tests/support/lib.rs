@@ -228,6 +228,19 @@ impl TestServer {
         .await
     }
 
+    /// A server with the demo data and a configuration tweak, on a fresh database.
+    pub async fn demo_with(engine: Engine, tweak: fn(&mut Config)) -> TestServer {
+        TestServer::start_with(
+            engine,
+            Options {
+                demo: true,
+                tweak: Some(tweak),
+                ..Options::default()
+            },
+        )
+        .await
+    }
+
     /// A server with options on a fresh database.
     pub async fn start_with(engine: Engine, options: Options) -> TestServer {
         let db = Arc::new(TestDb::new(engine).await);
