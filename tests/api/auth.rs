@@ -440,15 +440,7 @@ async fn parallel_wrong_logins_get_exactly_five_checks_and_the_right_password_do
 /// Finding 1, per source: one address gets its own number of failed checks, whichever usernames they name;
 /// successful logins do not count.
 async fn one_source_is_refused_after_its_failures_whatever_the_usernames(engine: Engine) {
-    let srv = TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(|c| c.auth.login_source_max_failures = 10),
-            ..Options::default()
-        },
-    )
-    .await;
+    let srv = TestServer::demo_with(engine, |c| c.auth.login_source_max_failures = 10).await;
     for _ in 0..12 {
         srv.demo_login("operator1").await;
     }
@@ -471,17 +463,10 @@ async fn one_source_is_refused_after_its_failures_whatever_the_usernames(engine:
 /// Finding 2: with the hashers and their queue full, a login is answered 503 at once (JSON envelope,
 /// `Retry-After`) instead of waiting without bound; nothing else fails.
 async fn a_full_hasher_answers_503_with_retry_after_instead_of_queueing(engine: Engine) {
-    let srv = TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(|c| {
-                c.auth.password_hash_concurrency = 1;
-                c.auth.password_hash_queue = 0;
-            }),
-            ..Options::default()
-        },
-    )
+    let srv = TestServer::demo_with(engine, |c| {
+        c.auth.password_hash_concurrency = 1;
+        c.auth.password_hash_queue = 0;
+    })
     .await;
     let logins = (0..40).map(|i| {
         let (http, base) = (srv.http.clone(), srv.base.clone());

@@ -69,14 +69,9 @@ const SCRAPER_TOKEN: &str = "scraper-token-for-the-metrics-0123456789";
 /// Found by an attacker's probe: `/metrics` answered anyone. Now a supervisor or admin reads it, or
 /// Prometheus with the configured token; everyone else gets the error envelope.
 async fn metrics_are_for_supervisors_admins_and_the_configured_scraper(engine: Engine) {
-    let srv = TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(|c| c.auth.metrics_token = Some(SCRAPER_TOKEN.to_owned())),
-            ..Options::default()
-        },
-    )
+    let srv = TestServer::demo_with(engine, |c| {
+        c.auth.metrics_token = Some(SCRAPER_TOKEN.to_owned())
+    })
     .await;
     let read = |token: Option<String>| {
         let srv = &srv;
@@ -118,15 +113,7 @@ async fn metrics_are_for_supervisors_admins_and_the_configured_scraper(engine: E
 /// Found by an attacker's probe: a request cut off by the request timeout got a 503 with an empty body. A
 /// body that never finishes arriving keeps the handler waiting, so the 1 s limit fires every time.
 async fn a_request_that_outlasts_the_timeout_is_a_503_in_the_error_envelope(engine: Engine) {
-    let srv = TestServer::start_with(
-        engine,
-        Options {
-            demo: true,
-            tweak: Some(|c| c.request_timeout_secs = 1),
-            ..Options::default()
-        },
-    )
-    .await;
+    let srv = TestServer::demo_with(engine, |c| c.request_timeout_secs = 1).await;
     let admin = srv.demo_login("admin").await;
     let mut tcp = TcpStream::connect(srv.base.trim_start_matches("http://"))
         .await
