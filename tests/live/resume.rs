@@ -11,6 +11,7 @@ use siaga_tests::{Engine, Options, TestServer, WS_WAIT, engine_tests};
 engine_tests!(
     resume_after_a_forced_disconnect_has_exact_sequence_continuity,
     resume_while_events_keep_arriving_has_no_gap_and_no_duplicate,
+    this_instances_commits_and_another_writers_interleave_without_a_gap_or_a_duplicate,
     a_dispatcher_resumes_with_only_the_events_its_agency_may_see,
     resume_from_a_seq_no_longer_kept_requires_a_resync,
     the_log_prunes_events_past_retention_and_a_resume_from_before_them_requires_a_resync,
@@ -80,6 +81,61 @@ async fn resume_while_events_keep_arriving_has_no_gap_and_no_duplicate(engine: E
         .collect();
     assert_increasing(&seqs(&got));
     assert_eq!(seqs(&got), expected);
+}
+
+/// The feed publishes this instance's own commits without reading them back, and reads the log for
+/// everything else. Commits through the API (this instance) and through a second store handle (another
+/// writer, seen only in the log) interleave, and a supervisor still receives every one, once, in log order.
+async fn this_instances_commits_and_another_writers_interleave_without_a_gap_or_a_duplicate(
+    engine: Engine,
+) {
+    let srv = server(engine).await;
+    let supervisor = srv.demo_login("supervisor").await;
+    let operator = srv.demo_login("operator1").await;
+    let mut ws = srv.ws(&supervisor).await;
+    let start = append(&srv, &broadcast(1, "start")).await[0];
+    events_until(&mut ws, start).await;
+
+    let other_writer = {
+        let store = srv.store().await;
+        tokio::spawn(async move {
+            for i in 0..40 {
+                let e = broadcast(1, &format!("other-{i}"));
+                store.append_events(chrono_now_ms(), &e).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            store.close().await;
+        })
+    };
+    for i in 0..40 {
+        let body = if i % 2 == 0 {
+            json!({"state": "ready"})
+        } else {
+            json!({"state": "aux", "reason": "istirahat"})
+        };
+        let (status, v) = srv.post("/api/v1/agents/me/state", &operator, body).await;
+        assert!(status.is_success(), "{v}");
+    }
+    other_writer.await.unwrap();
+    let last = append(&srv, &broadcast(1, "end")).await[0];
+    let got = events_until(&mut ws, last).await;
+    assert_increasing(&seqs(&got));
+
+    let kinds = ["agent.state", "incident.updated"];
+    let got: Vec<_> = got
+        .into_iter()
+        .filter(|f| kinds.iter().any(|k| f["type"] == *k))
+        .collect();
+    let expected: Vec<i64> = log_after(&srv, start)
+        .await
+        .iter()
+        .filter(|r| r.seq <= last && kinds.contains(&r.event_type.as_str()))
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(seqs(&got), expected);
+    let count = |kind: &str| got.iter().filter(|f| f["type"] == kind).count();
+    assert_eq!(count("agent.state"), 40, "this instance's commits");
+    assert_eq!(count("incident.updated"), 41, "the other writer's commits");
 }
 
 async fn dispatcher_visible(srv: &TestServer, after: i64, agency: &str) -> Vec<i64> {

@@ -2,8 +2,9 @@
 //!
 //! It wakes on three things, any of which is enough: the in-process signal after a local commit, a
 //! PostgreSQL `NOTIFY siaga_events` from any instance on the same database, and a periodic safety poll
-//! (notifications are lost while the LISTEN connection is down). Because it always reads `events_after(head)`,
-//! a missed wake-up only delays delivery; it never loses or reorders an event.
+//! (notifications are lost while the LISTEN connection is down). Each page is the log's next rows after its
+//! head: the rows a local commit handed over when they continue the head without a gap, otherwise
+//! `events_after(head)`. So a missed wake-up only delays delivery; it never loses or reorders an event.
 //!
 //! The feed also keeps this instance's geo index in step with the whole cluster: unit creations, status
 //! changes and (coalesced) moves committed by any instance reach the index in log order, so a unit created or
@@ -35,17 +36,21 @@ pub async fn run(state: AppState, mut head: i64, mut shutdown: watch::Receiver<b
     tracing::info!(event.seq = head, "event feed started");
 
     let mut listener = listen(&store).await;
+    // Only the in-process signal says the next rows were committed here; a NOTIFY or the poll may be about
+    // another instance's (or another process's) rows, which only the log holds.
+    let mut source = Source::Log;
     loop {
-        head = drain(&state, hub, head).await;
+        head = drain(&state, hub, head, source).await;
         let notified = async {
             match listener.as_mut() {
                 Some(l) => l.recv().await.map(|_| ()),
                 None => std::future::pending().await,
             }
         };
+        source = Source::Log;
         tokio::select! {
             _ = shutdown.changed() => break,
-            () = signal.notified() => {}
+            () = signal.notified() => source = Source::LocalCommits,
             r = notified => {
                 if let Err(e) = r {
                     tracing::warn!(error = %e, "LISTEN connection lost; polling until it is back");
@@ -62,10 +67,32 @@ pub async fn run(state: AppState, mut head: i64, mut shutdown: watch::Receiver<b
     tracing::info!(event.seq = head, "event feed stopped");
 }
 
+/// Where a wake-up says the next events are.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// Committed by this instance: the rows it handed over, if they continue the head (else the log).
+    LocalCommits,
+    /// The log.
+    Log,
+}
+
 /// Publishes every event after `head`; returns the new head.
-async fn drain(state: &AppState, hub: &super::hub::Hub, mut head: i64) -> i64 {
+async fn drain(state: &AppState, hub: &super::hub::Hub, mut head: i64, mut source: Source) -> i64 {
     loop {
-        match state.store.events_after(head, BATCH).await {
+        // This instance's own commits come straight from the writer when they continue the head; anything
+        // else is read from the log (see `store::events`). Once the log is read, it is read to its end.
+        let local = match source {
+            Source::LocalCommits => state.store.committed_after(head, BATCH as usize),
+            Source::Log => None,
+        };
+        let page = match local {
+            Some(rows) => Ok(rows),
+            None => {
+                source = Source::Log;
+                state.store.events_after(head, BATCH).await
+            }
+        };
+        match page {
             Ok(rows) => {
                 let Some(last) = rows.last().map(|r| r.seq) else {
                     return head;

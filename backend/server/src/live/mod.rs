@@ -8,8 +8,9 @@
 //! background tasks. This file holds the handles only and imports no `AppState`, so `state` → `live` is no
 //! import circle.
 //!
-//! Invariants: every event a client receives comes from the durable log, carries its `seq`, and arrives in
-//! increasing seq order with no duplicate; a client that resumes from a seq it received misses nothing it
+//! Invariants: every event a client receives was committed to the durable log (the feed reads it back, or
+//! takes the rows this instance's own commit handed over), carries its `seq`, and arrives in increasing seq
+//! order with no duplicate; a client that resumes from a seq it received misses nothing it
 //! may see. No live code blocks one client on another: queues are bounded and a full one drops its client.
 //! Several instances on one PostgreSQL database share the log; each runs its own feed, woken by NOTIFY.
 

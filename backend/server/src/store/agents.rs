@@ -50,16 +50,17 @@ impl Store {
         by_user_id: Option<&str>,
         event: &NewEvent,
     ) -> StoreResult<()> {
-        on_db_write!(self, p => {
+        let rows = on_db_write!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query(
                 "INSERT INTO agent_states (user_id, state, reason, at, by_user_id) VALUES ($1, $2, $3, $4, $5)")
                 .bind(user_id).bind(state).bind(reason).bind(at).bind(by_user_id)
                 .execute(&mut *tx).await?;
-            tx.insert_events(at, std::slice::from_ref(event)).await?;
+            let rows = tx.insert_events(at, std::slice::from_ref(event)).await?;
             tx.commit().await?;
+            rows
         });
-        self.signal_events();
+        self.announce_events(rows);
         Ok(())
     }
 

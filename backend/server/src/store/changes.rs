@@ -249,7 +249,7 @@ impl Store {
     /// [`StoreError::Stale`].
     pub async fn commit(&self, set: ChangeSet) -> StoreResult<Committed> {
         let pending = super::idempotency::unclaimed_key();
-        let committed = on_db_write!(self, p => {
+        let (number, rows) = on_db_write!(self, p => {
             let mut tx = p.begin().await?;
             // The request's Idempotency-Key is claimed in the same transaction as its change (see
             // `store::idempotency`), naming the change's subject for a retry whose response was lost.
@@ -320,16 +320,18 @@ impl Store {
             // The audit chain and the event log come last: on PostgreSQL each takes a lock that every other
             // writer of it waits for until this transaction ends, so nothing else runs while they are held.
             tx.insert_audit(&set.audit).await?;
-            let seqs = tx.insert_events(set.at, &kept).await?;
+            let rows = tx.insert_events(set.at, &kept).await?;
             tx.commit().await?;
-            Committed { number, seqs }
+            (number, rows)
         });
         if let Some(k) = &pending {
             k.set_state(super::idempotency::ClaimState::Committed);
         }
-        if !committed.seqs.is_empty() {
-            self.signal_events();
-        }
+        let committed = Committed {
+            number,
+            seqs: super::seqs_of(&rows),
+        };
+        self.announce_events(rows);
         Ok(committed)
     }
 }

@@ -6,12 +6,26 @@
 //! one transaction-scoped advisory lock before it inserts, so seq assignment and commit are serialised; SQLite
 //! serialises writers by itself. Each insert also sends `NOTIFY siaga_events` (delivered on commit) so other
 //! instances on the same database wake up; in-process listeners are woken through [`Store::event_signal`].
+//!
+//! After its commit, a transaction of this instance also hands its rows to the instance's event feed
+//! ([`Store::committed_after`]), which then publishes them without reading them back: one database round trip
+//! and a thread hand-off less on the way from a commit to the sockets. The feed takes those rows only when they
+//! continue its head without a gap; otherwise (another instance's events, a local commit not handed over yet)
+//! it reads the log as before, so the order and completeness of the stream still come from the log alone.
 
 use super::{Store, StoreResult, on_db, on_db_write};
 use sqlx::{PgConnection, SqliteConnection};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 /// Advisory lock key that serialises event-writing transactions on PostgreSQL ("112" twice).
 const EVENT_LOCK_KEY: i64 = 112_112;
+
+/// Most committed rows held for the feed (see [`Store::announce_events`]).
+const LOCAL_ROWS_MAX: usize = 10_000;
+
+/// Rows this instance committed and its feed has not taken yet, by seq.
+pub(crate) type LocalRows = Mutex<BTreeMap<i64, EventRow>>;
 
 /// The PostgreSQL channel other instances LISTEN on.
 pub const EVENT_CHANNEL: &str = "siaga_events";
@@ -59,12 +73,18 @@ pub struct EventRow {
 
 /// Inserting events inside an open transaction, for both engines.
 pub trait EventSink {
-    /// Appends `events` at time `at` and returns their sequence numbers.
+    /// Appends `events` at time `at` and returns their rows as stored, in sequence order: after the commit,
+    /// the caller hands them to [`Store::announce_events`].
     fn insert_events(
         &mut self,
         at: i64,
         events: &[NewEvent],
-    ) -> impl Future<Output = Result<Vec<i64>, sqlx::Error>> + Send;
+    ) -> impl Future<Output = Result<Vec<EventRow>, sqlx::Error>> + Send;
+}
+
+/// The sequence numbers of stored rows.
+pub fn seqs_of(rows: &[EventRow]) -> Vec<i64> {
+    rows.iter().map(|r| r.seq).collect()
 }
 
 fn agency_list(e: &NewEvent) -> Option<String> {
@@ -82,29 +102,58 @@ fn insert_events_sql(n: usize) -> String {
     )
 }
 
-/// Appends every event in multi-row statements. Writers are serialised (see the module doc) and each row
-/// takes the next sequence number in the order of the `VALUES` list; `RETURNING` promises no order, so the
-/// numbers are sorted back into it.
+/// The rows `chunk` was stored as, given the sequence numbers the insert returned (any order).
+fn stored_rows(
+    at: i64,
+    chunk: &[NewEvent],
+    payloads: Vec<String>,
+    mut seqs: Vec<i64>,
+) -> Vec<EventRow> {
+    // Writers are serialised (see the module doc) and each row takes the next sequence number in the order of
+    // the `VALUES` list; `RETURNING` promises no order, so the numbers are sorted back into it.
+    seqs.sort_unstable();
+    chunk
+        .iter()
+        .zip(payloads)
+        .zip(seqs)
+        .map(|((e, payload), seq)| EventRow {
+            seq,
+            at,
+            event_type: e.event_type.clone(),
+            agency_ids: agency_list(e),
+            unit_id: e.unit_id.clone(),
+            region_code: e.region_code.clone(),
+            payload,
+        })
+        .collect()
+}
+
+/// Appends every event in multi-row statements; `$returning` wraps the insert's SQL and reads a row's seq.
 macro_rules! insert_rows {
-    ($conn:expr, $at:expr, $events:expr) => {{
-        let mut seqs = Vec::with_capacity($events.len());
+    ($conn:expr, $at:expr, $events:expr, $row:ty, $wrap:expr, $seq:expr) => {{
+        let mut rows = Vec::with_capacity($events.len());
         for chunk in $events.chunks(EVENT_ROWS_PER_INSERT) {
-            let sql = insert_events_sql(chunk.len());
-            let mut q = sqlx::query_scalar::<_, i64>(&sql);
-            for e in chunk {
+            let sql = $wrap(insert_events_sql(chunk.len()));
+            let payloads: Vec<String> = chunk.iter().map(|e| e.payload.to_string()).collect();
+            let mut q = sqlx::query_as::<_, $row>(&sql);
+            for (e, payload) in chunk.iter().zip(&payloads) {
                 q = q
                     .bind($at)
                     .bind(&e.event_type)
                     .bind(agency_list(e))
                     .bind(&e.unit_id)
                     .bind(&e.region_code)
-                    .bind(e.payload.to_string());
+                    .bind(payload.as_str());
             }
-            let mut got = q.fetch_all(&mut *$conn).await?;
-            got.sort_unstable();
-            seqs.extend(got);
+            let seqs = q
+                .fetch_all(&mut *$conn)
+                .await?
+                .into_iter()
+                .map($seq)
+                .collect();
+            rows.extend(stored_rows($at, chunk, payloads, seqs));
         }
-        seqs
+        rows
     }};
 }
 
@@ -113,11 +162,18 @@ impl EventSink for SqliteConnection {
         &mut self,
         at: i64,
         events: &[NewEvent],
-    ) -> Result<Vec<i64>, sqlx::Error> {
+    ) -> Result<Vec<EventRow>, sqlx::Error> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        Ok(insert_rows!(self, at, events))
+        Ok(insert_rows!(
+            self,
+            at,
+            events,
+            (i64,),
+            |sql: String| sql,
+            |(seq,): (i64,)| seq
+        ))
     }
 }
 
@@ -126,7 +182,7 @@ impl EventSink for PgConnection {
         &mut self,
         at: i64,
         events: &[NewEvent],
-    ) -> Result<Vec<i64>, sqlx::Error> {
+    ) -> Result<Vec<EventRow>, sqlx::Error> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -134,48 +190,36 @@ impl EventSink for PgConnection {
             .bind(EVENT_LOCK_KEY)
             .execute(&mut *self)
             .await?;
-        let mut seqs = Vec::with_capacity(events.len());
-        for chunk in events.chunks(EVENT_ROWS_PER_INSERT) {
-            // The NOTIFY rides on the insert (one round trip less while the lock is held): every row sends
-            // the same payload, the newest seq, which PostgreSQL delivers once per transaction.
-            let sql = format!(
-                "WITH ins AS ({}) SELECT seq, pg_notify('{EVENT_CHANNEL}', (SELECT MAX(seq) FROM ins)::text)::text \
-                 FROM ins",
-                insert_events_sql(chunk.len())
-            );
-            let mut q = sqlx::query_as::<_, (i64, String)>(&sql);
-            for e in chunk {
-                q = q
-                    .bind(at)
-                    .bind(&e.event_type)
-                    .bind(agency_list(e))
-                    .bind(&e.unit_id)
-                    .bind(&e.region_code)
-                    .bind(e.payload.to_string());
-            }
-            let mut got: Vec<i64> = q
-                .fetch_all(&mut *self)
-                .await?
-                .into_iter()
-                .map(|(seq, _)| seq)
-                .collect();
-            got.sort_unstable();
-            seqs.extend(got);
-        }
-        Ok(seqs)
+        // The NOTIFY rides on the insert (one round trip less while the lock is held): every row sends the
+        // same payload, the newest seq, which PostgreSQL delivers once per transaction.
+        let notify = |sql: String| {
+            format!(
+                "WITH ins AS ({sql}) SELECT seq, pg_notify('{EVENT_CHANNEL}', (SELECT MAX(seq) FROM ins)::text)::text \
+                 FROM ins"
+            )
+        };
+        Ok(insert_rows!(
+            self,
+            at,
+            events,
+            (i64, String),
+            notify,
+            |(seq, _): (i64, String)| seq
+        ))
     }
 }
 
 impl Store {
     /// Appends events in their own transaction (for changes that have no other row to write).
     pub async fn append_events(&self, at: i64, events: &[NewEvent]) -> StoreResult<Vec<i64>> {
-        let seqs = on_db_write!(self, p => {
+        let rows = on_db_write!(self, p => {
             let mut tx = p.begin().await?;
-            let seqs = tx.insert_events(at, events).await?;
+            let rows = tx.insert_events(at, events).await?;
             tx.commit().await?;
-            seqs
+            rows
         });
-        self.signal_events();
+        let seqs = seqs_of(&rows);
+        self.announce_events(rows);
         Ok(seqs)
     }
 
@@ -219,14 +263,106 @@ impl Store {
         }
     }
 
-    /// Wakes the in-process event feed after a transaction that inserted events has committed. One feed task
-    /// per instance waits on it; `notify_one` keeps a permit when the feed is busy, so no wake-up is lost.
-    pub fn signal_events(&self) {
+    /// Hands the rows a transaction of this instance appended to the event feed, once that transaction has
+    /// committed, and wakes the feed. One feed task per instance waits on the signal; `notify_one` keeps a
+    /// permit when the feed is busy, so no wake-up is lost. The rows wait here until the feed takes them, at
+    /// most [`LOCAL_ROWS_MAX`] (the oldest go first: the feed then finds a gap and reads the log instead).
+    pub fn announce_events(&self, rows: Vec<EventRow>) {
+        if rows.is_empty() {
+            return;
+        }
+        {
+            let mut held = self.committed.lock().unwrap_or_else(|p| p.into_inner());
+            held.extend(rows.into_iter().map(|r| (r.seq, r)));
+            while held.len() > LOCAL_ROWS_MAX {
+                held.pop_first();
+            }
+        }
         self.event_signal.notify_one();
+    }
+
+    /// The rows this instance committed right after `head`, at most `limit`, if they continue it without a gap:
+    /// the next page of the log, without reading it. `None` when the next row is not held here (written by
+    /// another instance, or committed here but not announced yet): the caller reads the log. Rows up to `head`
+    /// are dropped.
+    pub fn committed_after(&self, head: i64, limit: usize) -> Option<Vec<EventRow>> {
+        take_run(
+            &mut self.committed.lock().unwrap_or_else(|p| p.into_inner()),
+            head,
+            limit,
+        )
     }
 
     /// The in-process wake-up for new events (other instances are woken by PostgreSQL NOTIFY).
     pub fn event_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
         std::sync::Arc::clone(&self.event_signal)
+    }
+}
+
+/// Removes and returns the rows of `held` that continue `head` without a gap (at most `limit`), or `None` when
+/// the row right after `head` is not held; rows up to `head` are dropped either way.
+fn take_run(held: &mut BTreeMap<i64, EventRow>, head: i64, limit: usize) -> Option<Vec<EventRow>> {
+    *held = held.split_off(&(head + 1));
+    let mut rows = Vec::new();
+    while rows.len() < limit
+        && let Some(entry) = held.first_entry()
+        && *entry.key() == head + 1 + rows.len() as i64
+    {
+        rows.push(entry.remove());
+    }
+    (!rows.is_empty()).then_some(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(seqs: &[i64]) -> BTreeMap<i64, EventRow> {
+        seqs.iter()
+            .map(|&seq| {
+                let row = EventRow {
+                    seq,
+                    at: 0,
+                    event_type: "incident.updated".into(),
+                    agency_ids: None,
+                    unit_id: None,
+                    region_code: None,
+                    payload: "{}".into(),
+                };
+                (seq, row)
+            })
+            .collect()
+    }
+
+    fn taken(rows: Option<Vec<EventRow>>) -> Option<Vec<i64>> {
+        rows.map(|r| seqs_of(&r))
+    }
+
+    #[test]
+    fn only_rows_that_continue_the_head_without_a_gap_are_taken() {
+        let mut h = held(&[3, 4, 5, 7]);
+        assert_eq!(taken(take_run(&mut h, 2, 100)), Some(vec![3, 4, 5]));
+        // 6 is not held (another writer's, or not announced yet): the log must be read.
+        assert_eq!(taken(take_run(&mut h, 5, 100)), None);
+        assert_eq!(h.keys().copied().collect::<Vec<_>>(), vec![7]);
+        // Once the log has been read past it, the held row is dropped, not published twice.
+        assert_eq!(taken(take_run(&mut h, 7, 100)), None);
+        assert!(h.is_empty());
+    }
+
+    #[test]
+    fn a_run_is_cut_at_the_limit_and_the_rest_stays() {
+        let mut h = held(&[10, 11, 12]);
+        assert_eq!(taken(take_run(&mut h, 9, 2)), Some(vec![10, 11]));
+        assert_eq!(taken(take_run(&mut h, 11, 2)), Some(vec![12]));
+        assert_eq!(taken(take_run(&mut h, 12, 2)), None);
+    }
+
+    #[test]
+    fn rows_announced_out_of_order_are_taken_in_order() {
+        let mut h = held(&[22]);
+        assert_eq!(taken(take_run(&mut h, 20, 100)), None);
+        h.extend(held(&[21]));
+        assert_eq!(taken(take_run(&mut h, 20, 100)), Some(vec![21, 22]));
     }
 }

@@ -200,8 +200,10 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[derive(Clone, Debug)]
 pub struct Store {
     pub(crate) db: Db,
-    /// Woken after every commit that appended events; see [`Store::signal_events`].
+    /// Woken after every commit that appended events; see [`Store::announce_events`].
     event_signal: std::sync::Arc<tokio::sync::Notify>,
+    /// The rows of those commits, until the event feed takes them.
+    committed: std::sync::Arc<LocalRows>,
     /// Responses of idempotent requests not yet written; see `store::idempotency`.
     replies: std::sync::Arc<ReplyQueue>,
 }
@@ -263,6 +265,7 @@ impl Store {
         Ok(Store {
             db,
             event_signal: std::sync::Arc::default(),
+            committed: std::sync::Arc::default(),
             replies: std::sync::Arc::default(),
         })
     }

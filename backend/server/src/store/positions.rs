@@ -36,7 +36,7 @@ impl Store {
         if track.is_empty() && latest.is_empty() && events.is_empty() {
             return Ok(Vec::new());
         }
-        let seqs = on_db_write!(self, p => {
+        let rows = on_db_write!(self, p => {
             let mut tx = p.begin().await?;
             for chunk in track.chunks(CHUNK) {
                 let sql = format!(
@@ -66,13 +66,12 @@ impl Store {
                 }
                 q.execute(&mut *tx).await?;
             }
-            let seqs = tx.insert_events(at, events).await?;
+            let rows = tx.insert_events(at, events).await?;
             tx.commit().await?;
-            seqs
+            rows
         });
-        if !seqs.is_empty() {
-            self.signal_events();
-        }
+        let seqs = super::seqs_of(&rows);
+        self.announce_events(rows);
         Ok(seqs)
     }
 

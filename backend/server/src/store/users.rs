@@ -256,20 +256,20 @@ impl Store {
         reason: &str,
         note: fn(&[String]) -> NewEvent,
     ) -> StoreResult<Vec<String>> {
-        let revoked = on_db_write!(self, p => {
+        let (revoked, rows) = on_db_write!(self, p => {
             let mut tx = p.begin().await?;
             let revoked: Vec<String> = sqlx::query_scalar(sql)
                 .bind(subject).bind(now).bind(reason).bind(by).bind(keep)
                 .fetch_all(&mut *tx).await?;
-            if !revoked.is_empty() {
-                tx.insert_events(now, &[note(&revoked)]).await?;
-            }
+            let rows = if revoked.is_empty() {
+                Vec::new()
+            } else {
+                tx.insert_events(now, &[note(&revoked)]).await?
+            };
             tx.commit().await?;
-            revoked
+            (revoked, rows)
         });
-        if !revoked.is_empty() {
-            self.signal_events();
-        }
+        self.announce_events(rows);
         Ok(revoked)
     }
 
