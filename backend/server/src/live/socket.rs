@@ -27,7 +27,9 @@ use crate::json::parse_json;
 use crate::service::positions::accept_fix;
 use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures::SinkExt;
 use serde::Deserialize;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Close codes (4000–4999 are the application's).
@@ -49,6 +51,9 @@ pub const MAX_CLIENT_MESSAGE_BYTES: usize = 64 * 1024;
 
 /// Events read per replay query.
 const REPLAY_BATCH: i64 = 500;
+
+/// Most queued frames written with one flush.
+const BURST_MAX: usize = 64;
 
 /// Runs one upgraded connection of `actor` to its end, resuming after `resume_from` when given (the endpoint,
 /// `api::live`, has checked it is ≥ 0).
@@ -135,6 +140,29 @@ impl Connection {
         {
             Ok(Ok(())) => Ok(()),
             // The peer is gone or stopped reading entirely; no close frame can get through.
+            _ => Err(End {
+                code: 0,
+                reason: "write failed".into(),
+            }),
+        }
+    }
+
+    /// Writes the events of `burst` this connection has not sent yet, in order, and flushes once.
+    async fn send_burst(&mut self, burst: &[Arc<PreparedEvent>]) -> Result<(), End> {
+        let cursor = self.cursor;
+        let timeout = self.write_timeout();
+        let socket = &mut self.socket;
+        let write = async {
+            for event in burst.iter().filter(|e| e.seq > cursor) {
+                socket.feed(Message::Text(event.text.clone())).await?;
+            }
+            socket.flush().await
+        };
+        match tokio::time::timeout(timeout, write).await {
+            Ok(Ok(())) => {
+                self.cursor = burst.iter().map(|e| e.seq).fold(cursor, i64::max);
+                Ok(())
+            }
             _ => Err(End {
                 code: 0,
                 reason: "write failed".into(),
@@ -324,10 +352,14 @@ impl Connection {
                     let Some(event) = event else {
                         return Ok(self.resume_hint("slow consumer"));
                     };
-                    if event.seq > self.cursor {
-                        self.send(event.text.clone()).await?;
-                        self.cursor = event.seq;
+                    // The frames queued behind it go out with it: one flush (one write) for a burst.
+                    let mut burst = vec![event];
+                    while burst.len() < BURST_MAX
+                        && let Ok(next) = registration.queue.try_recv()
+                    {
+                        burst.push(next);
                     }
+                    self.send_burst(&burst).await?;
                 }
                 _ = ping.tick() => {
                     if self.last_heard.elapsed() > idle_timeout {
