@@ -685,7 +685,8 @@ pub struct LiveConfig {
     pub write_timeout_secs: u64,
     /// Safety poll of the event log in milliseconds (wake-ups normally come sooner).
     pub poll_interval_ms: u64,
-    /// Milliseconds between writes of the position track (a sender waits up to this long for its answer).
+    /// Milliseconds between writes of the position track when no `unit.position` event is due (a round that
+    /// commits an event carries the track with it); a sender waits up to this long for its answer.
     pub track_flush_ms: u64,
     /// Buffered fixes that trigger an early track write.
     pub track_batch_max: usize,

@@ -3,8 +3,9 @@
 //! for the write and runs the writer; this file only decides and buffers, under one short lock.
 //!
 //! A fix is checked against the unit's last accepted fix (range, order, implied speed), then queued. The
-//! writer commits queued fixes in one transaction per round: the track rows (every ~`track_flush_ms` or
-//! `track_batch_max` fixes), each moved unit's last position, and the `unit.position` events. Rounds commit in
+//! writer commits queued fixes in one transaction per round: the track rows (with every round that commits
+//! an event, else every ~`track_flush_ms` or `track_batch_max` fixes), each moved unit's last position, and
+//! the `unit.position` events. Rounds commit in
 //! order and a sender is answered only once the round holding its fix has committed (group commit), so an
 //! acknowledged fix survives a crash. Events are coalesced per unit: the first fix after a quiet interval is
 //! published at once (the writer is woken), later ones within `position_event_interval_ms` only replace a
@@ -347,7 +348,9 @@ impl PositionIntake {
         self.wake.notified().await;
     }
 
-    /// Takes what is due: pending events whose interval has passed, and the track when `flush_track`.
+    /// Takes what is due: pending events whose interval has passed, and the track when `flush_track` or when
+    /// an event is due (its commit then carries the track at no extra flush, and the track's senders are
+    /// answered at once instead of all together at the next timed flush, which held up the events behind it).
     pub fn take_batch(&self, now_ms: i64, interval_ms: i64, flush_track: bool) -> Batch {
         let mut st = self.lock();
         let IntakeState { units, pending, .. } = &mut *st;
@@ -370,7 +373,7 @@ impl PositionIntake {
             ));
             false
         });
-        let (track, round) = if flush_track {
+        let (track, round) = if flush_track || !events.is_empty() {
             let round = st.open_round;
             st.open_round += 1;
             (std::mem::take(&mut st.track), Some(round))
@@ -569,16 +572,19 @@ mod tests {
             st.track.push(point(at));
         };
         push(1);
+        // A due event takes the track with it, even before the timed flush.
         let b = intake.take_batch(T0, 2000, false);
         assert_eq!(b.events.len(), 1);
-        assert!(b.track.is_empty());
+        assert_eq!(b.track, vec![point(1)]);
+        assert!(b.round.is_some());
         push(2);
         push(3);
-        assert!(intake.take_batch(T0 + 1000, 2000, false).events.is_empty());
+        let b = intake.take_batch(T0 + 1000, 2000, false);
+        assert!(b.events.is_empty() && b.track.is_empty() && b.round.is_none());
         let b = intake.take_batch(T0 + 2000, 2000, true);
         assert_eq!(b.events.len(), 1);
         assert_eq!(b.events[0].payload["position_at"], 3);
-        assert_eq!(b.track.len(), 3);
+        assert_eq!(b.track.len(), 2);
         assert_eq!(b.latest, vec![point(3)]);
     }
 

@@ -277,7 +277,7 @@ pub async fn run_writer(state: AppState, mut shutdown: watch::Receiver<bool>) {
             if stopping { 0 } else { interval_ms },
             flush_track,
         );
-        if flush_track {
+        if batch.round.is_some() {
             last_flush = Instant::now();
         }
         if !(batch.track.is_empty() && batch.events.is_empty()) {
