@@ -128,7 +128,8 @@ fn stored_rows(
         .collect()
 }
 
-/// Appends every event in multi-row statements; `$returning` wraps the insert's SQL and reads a row's seq.
+/// Appends every event in multi-row statements and returns their rows: `$wrap` turns the insert's SQL into the
+/// statement sent, whose rows are `$row`, and `$seq` reads the seq from one.
 macro_rules! insert_rows {
     ($conn:expr, $at:expr, $events:expr, $row:ty, $wrap:expr, $seq:expr) => {{
         let mut rows = Vec::with_capacity($events.len());
