@@ -686,7 +686,8 @@ pub struct LiveConfig {
     /// Safety poll of the event log in milliseconds (wake-ups normally come sooner).
     pub poll_interval_ms: u64,
     /// Milliseconds between writes of the position track when no `unit.position` event is due (a round that
-    /// commits an event carries the track with it); a sender waits up to this long for its answer.
+    /// commits an event carries the track with it): a fix that makes no event is written this long after the
+    /// previous write at the latest, so its sender waits up to this long, plus the write, for its answer.
     pub track_flush_ms: u64,
     /// Buffered fixes that trigger an early track write.
     pub track_batch_max: usize,

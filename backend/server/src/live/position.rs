@@ -4,7 +4,7 @@
 //!
 //! A fix is checked against the unit's last accepted fix (range, order, implied speed), then queued. The
 //! writer commits queued fixes in one transaction per round: the track rows (with every round that commits
-//! an event, else every ~`track_flush_ms` or `track_batch_max` fixes), each moved unit's last position, and
+//! an event, else `track_flush_ms` after the previous write or at `track_batch_max` fixes), each moved unit's last position, and
 //! the `unit.position` events. Rounds commit in
 //! order and a sender is answered only once the round holding its fix has committed (group commit), so an
 //! acknowledged fix survives a crash. Events are coalesced per unit: the first fix after a quiet interval is
@@ -28,6 +28,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 
 /// A fix may be at most this far ahead of the server clock (device clocks drift).
 const MAX_FUTURE_SKEW_MS: i64 = 60_000;
@@ -194,6 +195,9 @@ struct IntakeState {
     /// Newest fix per unit not yet published as an event.
     pending: HashMap<String, TrackPoint>,
     track: Vec<TrackPoint>,
+    /// When the track was last taken for a write (or put back after a failed one): a buffered track is written
+    /// `track_flush_ms` after that, so writes are at least that far apart and no fix waits longer.
+    track_taken: Option<Instant>,
     dropped_track: u64,
 }
 
@@ -233,7 +237,8 @@ pub enum Refused {
 pub struct PositionIntake {
     // A std mutex: every critical section is a few map operations and never awaits.
     state: Mutex<IntakeState>,
-    /// Wakes the writer when an event is due at once or the track buffer is full.
+    /// Wakes the writer when an event is due at once, a fix enters the empty track buffer (the writer then
+    /// sleeps until the track's flush time) or the buffer is full.
     wake: Notify,
     /// Every write round below this number has committed (rounds commit in order: a failed round's fixes
     /// join the next one).
@@ -279,7 +284,8 @@ impl PositionIntake {
     }
 
     /// Checks `fix` against the unit's last accepted one and queues it for the next write round, waking the
-    /// writer when its event is due at once or the track buffer is full. The same fix again is taken as a
+    /// writer when its event is due at once, when it is the first in the track buffer (the writer then sleeps until
+    /// the track's flush time) or when the buffer is full. The same fix again is taken as a
     /// retry: nothing is queued and it is answered with the round of the first.
     pub fn queue(
         &self,
@@ -327,6 +333,9 @@ impl PositionIntake {
                 flagged: None,
             };
             st.pending.insert(unit_id.to_owned(), point.clone());
+            // The first fix into an empty track wakes the writer, which then sleeps until the track's flush
+            // time: the fix waits `track_flush_ms` at most, not that plus a tick.
+            let first_buffered = st.track.is_empty();
             st.track.push(point);
             let queued = Queued {
                 position: Some(position),
@@ -334,13 +343,26 @@ impl PositionIntake {
             };
             (
                 queued,
-                event_due || st.track.len() >= config.track_batch_max,
+                event_due || first_buffered || st.track.len() >= config.track_batch_max,
             )
         };
         if wake {
             self.wake.notify_one();
         }
         Ok(queued)
+    }
+
+    /// When the buffered track must be written: `flush_every` after the track was last taken (now, if it never
+    /// was); `None` when nothing is buffered.
+    pub fn track_flush_at(&self, flush_every: Duration) -> Option<Instant> {
+        let st = self.lock();
+        if st.track.is_empty() {
+            return None;
+        }
+        Some(
+            st.track_taken
+                .map_or_else(Instant::now, |t| t + flush_every),
+        )
     }
 
     /// Completes when a fix asks the writer to run before its next tick.
@@ -376,6 +398,7 @@ impl PositionIntake {
         let (track, round) = if flush_track || !events.is_empty() {
             let round = st.open_round;
             st.open_round += 1;
+            st.track_taken = Some(Instant::now());
             (std::mem::take(&mut st.track), Some(round))
         } else {
             (Vec::new(), None)
@@ -433,6 +456,8 @@ impl PositionIntake {
                 "position track buffer full; oldest track points dropped"
             );
         }
+        // Retried one flush interval later, not in a loop against a failing database.
+        st.track_taken = Some(Instant::now());
         st.track = track;
     }
 
@@ -586,6 +611,52 @@ mod tests {
         assert_eq!(b.events[0].payload["position_at"], 3);
         assert_eq!(b.track.len(), 2);
         assert_eq!(b.latest, vec![point(3)]);
+    }
+
+    #[test]
+    fn a_coalesced_fix_wakes_the_writer_and_is_written_one_flush_interval_after_the_last_write() {
+        use futures::FutureExt as _;
+        let intake = PositionIntake::default();
+        let config = LiveConfig::default();
+        let flush = Duration::from_millis(config.track_flush_ms);
+        intake.track_unit("u1".into(), "a".into(), "21.71".into(), None);
+        // The unit's first fix makes an event: that alone wakes the writer, and a track never written is due.
+        intake
+            .queue("u1", &fix(104.0, 1.1, T0), T0, &config)
+            .unwrap();
+        assert!(intake.woken().now_or_never().is_some());
+        assert!(intake.track_flush_at(flush).unwrap() <= Instant::now());
+        let before_take = Instant::now();
+        let b = intake.take_batch(T0, 2000, false);
+        let after_take = Instant::now();
+        assert_eq!((b.events.len(), b.track.len()), (1, 1));
+        assert_eq!(intake.track_flush_at(flush), None, "nothing is buffered");
+
+        // Act: a fix inside the event interval (coalesced: no event due) into the empty buffer.
+        intake
+            .queue("u1", &fix(104.0001, 1.1, T0 + 500), T0 + 500, &config)
+            .unwrap();
+
+        // Assert: the writer is woken and learns when to write the track: one flush interval after the last
+        // write took the track.
+        assert!(
+            intake.woken().now_or_never().is_some(),
+            "a coalesced fix into an empty buffer wakes the writer"
+        );
+        let due = intake.track_flush_at(flush).unwrap();
+        assert!(due >= before_take + flush && due <= after_take + flush);
+        // A second fix joins the buffer without moving the time or waking the writer again.
+        intake
+            .queue("u1", &fix(104.0002, 1.1, T0 + 900), T0 + 900, &config)
+            .unwrap();
+        assert_eq!(intake.track_flush_at(flush), Some(due));
+        assert!(intake.woken().now_or_never().is_none());
+        // Taking the track clears it; a track put back after a failed write is retried a flush interval later.
+        let b = intake.take_batch(T0 + 1000, 2000, true);
+        assert_eq!(b.track.len(), 2);
+        assert_eq!(intake.track_flush_at(flush), None);
+        intake.requeue(b.track);
+        assert!(intake.track_flush_at(flush).is_some_and(|t| t > due));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::state::AppState;
 use siaga_core::position::Position;
 use siaga_core::role::Role;
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// Validates and queues a fix for `unit_id` sent by `actor` (the unit's responder, or an admin), and answers
@@ -251,6 +251,14 @@ pub fn unit_moved(state: &AppState, unit_id: &str, lon: f64, lat: f64, at: i64) 
     }
 }
 
+/// Sleeps until `at`, or forever when there is no such moment.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// The position writer: commits queued fixes and due events until shutdown, then flushes everything.
 pub async fn run_writer(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let intake = state.live.intake();
@@ -261,15 +269,20 @@ pub async fn run_writer(state: AppState, mut shutdown: watch::Receiver<bool>) {
     let tick_every = Duration::from_millis((config.position_event_interval_ms / 4).clamp(10, 100));
     let mut tick = tokio::time::interval(tick_every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_flush = Instant::now();
     loop {
+        // A buffered track is written `track_flush_ms` after the last write took the track (the first fix into
+        // an empty buffer wakes the writer, which then sleeps until that moment).
+        let flush_at = intake.track_flush_at(flush_every);
         let stopping = tokio::select! {
             _ = shutdown.changed() => true,
             () = intake.woken() => false,
             _ = tick.tick() => false,
+            () = sleep_until(flush_at) => false,
         };
         let flush_track = stopping
-            || last_flush.elapsed() >= flush_every
+            || intake
+                .track_flush_at(flush_every)
+                .is_some_and(|t| t <= tokio::time::Instant::now())
             || intake.buffered() >= config.track_batch_max;
         // On shutdown every pending fix is published, whatever its interval.
         let batch = intake.take_batch(
@@ -277,9 +290,6 @@ pub async fn run_writer(state: AppState, mut shutdown: watch::Receiver<bool>) {
             if stopping { 0 } else { interval_ms },
             flush_track,
         );
-        if batch.round.is_some() {
-            last_flush = Instant::now();
-        }
         if !(batch.track.is_empty() && batch.events.is_empty()) {
             let at = state.now_ms();
             if let Err(e) = state
