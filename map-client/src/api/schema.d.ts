@@ -984,7 +984,9 @@ export interface paths {
          * Reports many GPS fixes at once: a responder's phone sending the track it buffered while it had no data
          *     (its own unit only), or an admin's vehicle-tracking gateway sending a fleet. Each fix passes the checks of
          *     a single fix; the answer lists the refused ones and comes once the accepted ones are stored (one group
-         *     commit). Sent again after a 503, the fixes already stored are refused as out of order, never stored twice.
+         *     commit). Sent again after a 503, the fixes already stored are refused as out of order, never stored twice. While
+         *     too many fixes wait to be stored, the rest of a batch is refused fix by fix with code `unavailable`: send
+         *     those again.
          */
         post: operations["report_positions"];
         delete?: never;
@@ -9009,7 +9011,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the database is unreachable or the request timed out; retry later */
+            /** @description not stored in time, or too many fixes waiting to be stored (with `Retry-After`): send the fix again */
             503: {
                 headers: {
                     [name: string]: unknown;

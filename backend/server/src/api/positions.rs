@@ -19,6 +19,8 @@ use axum::http::StatusCode;
     (status = 404, body = super::error::ErrorBody),
     (status = 422, body = super::error::ErrorBody,
         description = "out of range, out of order (not newer than the last accepted fix) or physically impossible"),
+    (status = 503, body = super::error::ErrorBody,
+        description = "not stored in time, or too many fixes waiting to be stored (with `Retry-After`): send the fix again"),
 ))]
 pub async fn report_unit_position(
     State(state): State<AppState>,
@@ -41,7 +43,9 @@ pub struct PositionBatch {
 /// Reports many GPS fixes at once: a responder's phone sending the track it buffered while it had no data
 /// (its own unit only), or an admin's vehicle-tracking gateway sending a fleet. Each fix passes the checks of
 /// a single fix; the answer lists the refused ones and comes once the accepted ones are stored (one group
-/// commit). Sent again after a 503, the fixes already stored are refused as out of order, never stored twice.
+/// commit). Sent again after a 503, the fixes already stored are refused as out of order, never stored twice. While
+/// too many fixes wait to be stored, the rest of a batch is refused fix by fix with code `unavailable`: send
+/// those again.
 #[utoipa::path(post, path = "/api/v1/positions", tag = "live", security(("bearer" = [])),
     request_body = PositionBatch, responses(
     (status = 200, body = BatchAccepted),

@@ -37,8 +37,13 @@ const MAX_FUTURE_SKEW_MS: i64 = 60_000;
 /// cannot excuse any jump.
 const MAX_ACCURACY_CREDIT_M: f64 = 1_000.0;
 
-/// Track rows kept in memory while the database refuses writes; older rows are dropped beyond this.
+/// Track rows kept in memory waiting for the writer. A fix that finds this many is refused ([`Refused::Busy`]):
+/// every buffered row belongs to a sender still waiting for its answer, so none may be dropped. With the batch
+/// being written (and put back if that write fails), the buffer holds at most twice this.
 const MAX_BUFFERED_TRACK: usize = 200_000;
+
+/// Seconds a sender refused for a full buffer is asked to wait before sending again.
+const BUSY_RETRY_AFTER_SECS: u64 = 2;
 
 /// How long a sender waits for its fix to be stored before it is told to send it again (503).
 const STORE_WAIT: Duration = Duration::from_secs(10);
@@ -198,7 +203,6 @@ struct IntakeState {
     /// When the track was last taken for a write (or put back after a failed one): a buffered track is written
     /// `track_flush_ms` after that, so writes are at least that far apart and no fix waits longer.
     track_taken: Option<Instant>,
-    dropped_track: u64,
 }
 
 /// What one writer round commits.
@@ -231,6 +235,22 @@ pub enum Refused {
     UnknownUnit,
     /// The fix failed its checks.
     Rejected(FixRejection),
+    /// The track buffer is full (the database is not keeping up, or is unreachable): nothing was queued.
+    Busy,
+}
+
+impl From<Refused> for ApiError {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::UnknownUnit => ApiError::not_found("unit"),
+            Refused::Rejected(rejection) => rejection.into(),
+            Refused::Busy => ApiError::new(
+                ErrorCode::Unavailable,
+                "too many positions are waiting to be stored; send this fix again shortly",
+            )
+            .with_retry_after(BUSY_RETRY_AFTER_SECS),
+        }
+    }
 }
 
 /// Per-instance intake state, shared by the HTTP and websocket paths and the writer task.
@@ -297,6 +317,7 @@ impl PositionIntake {
         let (queued, wake) = {
             let mut st = self.lock();
             let open_round = st.open_round;
+            let full = st.track.len() >= MAX_BUFFERED_TRACK;
             let Some(track) = st.units.get_mut(unit_id) else {
                 return Err(Refused::UnknownUnit);
             };
@@ -313,6 +334,9 @@ impl PositionIntake {
             }
             let position = check_fix(fix, track.last.as_ref(), now_ms, config.max_speed_kmh)
                 .map_err(Refused::Rejected)?;
+            if full {
+                return Err(Refused::Busy);
+            }
             track.last_round = open_round;
             track.last = Some(LastFix {
                 at: fix.at,
@@ -443,19 +467,12 @@ impl PositionIntake {
         )
     }
 
-    /// Puts track rows back after a failed write, keeping memory bounded.
+    /// Puts track rows back after a failed write, in front of those queued meanwhile. Nothing is dropped: the
+    /// senders of these rows are still waiting for them to be stored (new fixes are refused instead while the
+    /// buffer is full).
     pub fn requeue(&self, mut track: Vec<TrackPoint>) {
         let mut st = self.lock();
         track.append(&mut st.track);
-        if track.len() > MAX_BUFFERED_TRACK {
-            let excess = track.len() - MAX_BUFFERED_TRACK;
-            track.drain(..excess);
-            st.dropped_track += excess as u64;
-            tracing::error!(
-                dropped = excess,
-                "position track buffer full; oldest track points dropped"
-            );
-        }
         // Retried one flush interval later, not in a loop against a failing database.
         st.track_taken = Some(Instant::now());
         st.track = track;
@@ -657,6 +674,57 @@ mod tests {
         assert_eq!(intake.track_flush_at(flush), None);
         intake.requeue(b.track);
         assert!(intake.track_flush_at(flush).is_some_and(|t| t > due));
+    }
+
+    #[test]
+    fn a_full_buffer_refuses_new_fixes_and_a_failed_write_drops_nothing() {
+        let intake = PositionIntake::default();
+        let config = LiveConfig::default();
+        intake.track_unit("u1".into(), "a".into(), "21.71".into(), None);
+        intake.track_unit("u2".into(), "a".into(), "21.71".into(), None);
+        let queued = intake
+            .queue("u1", &fix(104.0, 1.1, T0), T0, &config)
+            .unwrap();
+        // The writer takes the buffer and its write fails; meanwhile the buffer fills up.
+        let taken = intake.take_batch(T0, 2000, true);
+        assert_eq!(taken.round, Some(queued.round));
+        {
+            let filler = taken.track[0].clone();
+            let mut st = intake.lock();
+            st.track
+                .extend(std::iter::repeat_n(filler, MAX_BUFFERED_TRACK));
+        }
+
+        // Act: a new fix arrives at the full buffer; then the failed batch is put back.
+        let refused = intake.queue("u2", &fix(104.1, 1.2, T0), T0, &config);
+        intake.requeue(taken.track);
+
+        // Assert: the new fix is refused with a 503 and nothing of it is kept (not even as the unit's last fix);
+        // every row of the failed batch is back, its senders still waiting for it.
+        assert_eq!(refused, Err(Refused::Busy));
+        let e = ApiError::from(Refused::Busy);
+        assert_eq!(e.code, ErrorCode::Unavailable);
+        assert_eq!(e.retry_after_secs, Some(2));
+        assert_eq!(intake.buffered(), MAX_BUFFERED_TRACK + 1);
+        assert!(intake.lock().units["u2"].last.is_none());
+        // A sender repeating its already queued fix is still answered with its round.
+        assert_eq!(
+            intake.queue("u1", &fix(104.0, 1.1, T0), T0 + 5, &config),
+            Ok(Queued {
+                position: None,
+                round: queued.round
+            })
+        );
+        // Once the writer has taken the buffer, fixes are accepted again.
+        assert_eq!(
+            intake.take_batch(T0, 2000, true).track.len(),
+            MAX_BUFFERED_TRACK + 1
+        );
+        assert!(
+            intake
+                .queue("u2", &fix(104.1, 1.2, T0), T0, &config)
+                .is_ok()
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::limits::ShortText;
-use crate::live::position::{LastFix, PositionAccepted, PositionFix, Refused};
+use crate::live::position::{LastFix, PositionAccepted, PositionFix};
 use crate::state::AppState;
 use siaga_core::position::Position;
 use siaga_core::role::Role;
@@ -24,7 +24,8 @@ use tokio::sync::watch;
 /// # Errors
 ///
 /// 403 for anyone else; 404 for an unknown unit; 422 naming the field of a fix out of range, out of order or
-/// physically impossible; 503 when the fix was not stored in time (send it again).
+/// physically impossible; 503 when the fix was not stored in time, or when too many fixes wait to be stored
+/// (nothing was queued; `Retry-After`): send it again.
 pub async fn accept_fix(
     state: &AppState,
     actor: &Actor,
@@ -60,7 +61,8 @@ pub const BATCH_MAX: usize = 2_000;
 ///
 /// 403 for roles other than responder and admin (a responder's fixes for another unit are refused one by
 /// one); 422 naming `fixes` for an empty or oversized batch; 503 when the accepted fixes were not stored in time
-/// (send the same batch again: a fix already stored is then refused as out of order, never stored twice).
+/// (send the same batch again: a fix already stored is then refused as out of order, never stored twice). While
+/// too many fixes wait to be stored, the remaining fixes are refused one by one with code `unavailable`.
 pub async fn accept_fixes(
     state: &AppState,
     actor: &Actor,
@@ -227,10 +229,7 @@ async fn queue_fix(
     }
     let queued = intake
         .queue(unit_id, fix, state.now_ms(), &state.config.live)
-        .map_err(|r| match r {
-            Refused::UnknownUnit => ApiError::not_found("unit"),
-            Refused::Rejected(rejection) => rejection.into(),
-        })?;
+        .map_err(ApiError::from)?;
     if let Some(position) = queued.position {
         unit_moved(state, unit_id, position.lon(), position.lat(), fix.at);
     }
