@@ -4,7 +4,8 @@
 //! PostgreSQL `NOTIFY siaga_events` from any instance on the same database, and a periodic safety poll
 //! (notifications are lost while the LISTEN connection is down). Each page is the log's next rows after its
 //! head: the rows a local commit handed over when they continue the head without a gap, otherwise
-//! `events_after(head)`. So a missed wake-up only delays delivery; it never loses or reorders an event.
+//! `events_after(head)`. So a missed wake-up only delays delivery; it never loses or reorders an event. A
+//! NOTIFY naming a seq the feed has published already (its own commit's, taken from the signal) reads nothing.
 //!
 //! The feed also keeps this instance's geo index in step with the whole cluster: unit creations, status
 //! changes and (coalesced) moves committed by any instance reach the index in log order, so a unit created or
@@ -38,25 +39,32 @@ pub async fn run(state: AppState, mut head: i64, mut shutdown: watch::Receiver<b
     let mut listener = listen(&store).await;
     // Only the in-process signal says the next rows were committed here; a NOTIFY or the poll may be about
     // another instance's (or another process's) rows, which only the log holds.
-    let mut source = Source::Log;
+    let mut source = Some(Source::Log);
     loop {
-        head = drain(&state, hub, head, source).await;
+        if let Some(source) = source {
+            head = drain(&state, hub, head, source).await;
+        }
         let notified = async {
             match listener.as_mut() {
-                Some(l) => l.recv().await.map(|_| ()),
+                Some(l) => l.recv().await.map(|n| n.payload().parse::<i64>().ok()),
                 None => std::future::pending().await,
             }
         };
-        source = Source::Log;
+        source = Some(Source::Log);
         tokio::select! {
             _ = shutdown.changed() => break,
-            () = signal.notified() => source = Source::LocalCommits,
-            r = notified => {
-                if let Err(e) = r {
+            () = signal.notified() => source = Some(Source::LocalCommits),
+            r = notified => match r {
+                // A NOTIFY names the newest seq its transaction appended (see `store::events`). Seqs become
+                // visible in order, so one at or below the head was published already: this instance's own
+                // commit, taken from its signal, notifies too. Nothing to read then.
+                Ok(Some(newest)) if newest <= head => source = None,
+                Ok(_) => {}
+                Err(e) => {
                     tracing::warn!(error = %e, "LISTEN connection lost; polling until it is back");
                     listener = None;
                 }
-            }
+            },
             () = tokio::time::sleep(poll) => {
                 if listener.is_none() && store.pg_pool().is_some() {
                     listener = listen(&store).await;
