@@ -110,10 +110,64 @@ pub fn planar_lower_bound_m(planar_deg: f64, max_abs_lat: f64) -> f64 {
     (bound * (1.0 - 1e-9) - 1e-6).max(0.0)
 }
 
+/// The planar reach of a distance bound: a distance in degrees beyond which every planar lon/lat distance has
+/// [`planar_lower_bound_m`] above `m` (for the same `max_abs_lat`). A branch-and-bound search that has found a
+/// candidate `m` metres away can skip everything farther than this, comparing squared planar distances only.
+///
+/// The inverse of the bound's formula, taken at the largest `m` its rounding allowance lets through, and then
+/// widened by a relative 1e-9: it only errs high (skipping less), never low. Infinite when no planar distance
+/// is far enough (the bound never exceeds `m`).
+pub fn planar_reach_deg(m: f64, max_abs_lat: f64) -> f64 {
+    if !m.is_finite() {
+        return f64::INFINITY;
+    }
+    let c = max_abs_lat.abs().min(90.0).to_radians().cos();
+    // planar_lower_bound_m(D) ≤ m  ⟺  2R·asin(c·sin(D/2)) ≤ (m + 1e-6) / (1 − 1e-9).
+    let half_angle = (m.max(0.0) + 1e-6) / (1.0 - 1e-9) / EARTH_RADIUS_M / 2.0;
+    if half_angle >= std::f64::consts::FRAC_PI_2 || c <= 0.0 {
+        return f64::INFINITY;
+    }
+    let ratio = half_angle.sin() / c;
+    if ratio >= 1.0 {
+        return f64::INFINITY;
+    }
+    (2.0 * ratio.asin()).to_degrees() * (1.0 + 1e-9) + 1e-12
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use geo::Distance;
+
+    #[test]
+    fn the_planar_reach_inverts_the_lower_bound_and_only_errs_high() {
+        for lat in [0.0, 6.0, 11.0, 45.0, 80.0] {
+            for d in [1e-7, 1e-4, 0.01, 0.3, 1.0, 3.0, 10.0, 45.0, 90.0, 170.0] {
+                let m = planar_lower_bound_m(d, lat);
+                let reach = planar_reach_deg(m, lat);
+                // Every distance whose bound is within m lies within the reach...
+                assert!(reach >= d, "lat {lat} d {d}: reach {reach}");
+                // ...and the reach is tight: a little farther, the bound exceeds m.
+                let beyond = reach * 1.000_01 + 1e-9;
+                if beyond < 180.0 {
+                    assert!(
+                        planar_lower_bound_m(beyond, lat) > m,
+                        "lat {lat} d {d}: loose reach {reach}"
+                    );
+                }
+            }
+        }
+        assert_eq!(planar_reach_deg(f64::INFINITY, 6.0), f64::INFINITY);
+        assert_eq!(
+            planar_reach_deg(3.0e7, 6.0),
+            f64::INFINITY,
+            "half the earth away: no distance is beyond"
+        );
+        assert!(
+            planar_reach_deg(0.0, 6.0) > 0.0,
+            "the rounding allowance reaches past zero"
+        );
+    }
 
     #[test]
     fn swapped_jakarta_coordinates_are_rejected() {

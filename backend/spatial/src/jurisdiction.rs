@@ -34,14 +34,14 @@
 //! boundary touches the cell, tested lowest area first with a banded edge index (see `pip`), and the area
 //! that holds the rest of the cell. `Outside` answers add an R-tree scan over boundary segments.
 
-use crate::convert::{InvalidPosition, Position, PositionExt, haversine_m, xy};
+use crate::convert::{InvalidPosition, Position, PositionExt, haversine_m, planar_reach_deg, xy};
 use crate::grid::{self, Grid};
-use crate::nearest::{DataExtent, planar_order};
+use crate::nearest::DataExtent;
 use crate::pip::PolygonIndex;
 use geo::{Coord, LineString, MultiPolygon};
 use h3o::{CellIndex, Resolution};
 use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, PointDistance, RTree, RTreeObject};
+use rstar::{AABB, ParentNode, PointDistance, RTree, RTreeNode, RTreeObject};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -248,6 +248,34 @@ impl PointDistance for Segment {
         };
         let (cx, cy) = (self.a[0] + t * dx, self.a[1] + t * dy);
         (p[0] - cx).powi(2) + (p[1] - cy).powi(2)
+    }
+}
+
+/// A node of the segment R-tree waiting in [`JurisdictionIndex::nearest_boundary`]'s queue, nearest first.
+struct NodeAt<'a> {
+    /// Planar squared distance (degrees²) from the query point to the node's envelope.
+    d2: f64,
+    node: &'a ParentNode<Segment>,
+}
+
+impl PartialEq for NodeAt<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.d2.total_cmp(&other.d2).is_eq()
+    }
+}
+
+impl Eq for NodeAt<'_> {}
+
+impl PartialOrd for NodeAt<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for NodeAt<'_> {
+    /// Reversed, so the standard max-heap pops the nearest node first.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.d2.total_cmp(&self.d2)
     }
 }
 
@@ -561,24 +589,59 @@ impl JurisdictionIndex {
     /// The area whose boundary is nearest to `p`, with the great-circle distance in metres (lowest id on ties).
     /// Points inside an area get the distance to that area's boundary or a closer neighbour's.
     pub fn nearest_boundary(&self, p: Position) -> (&Area, f64) {
+        // Branch and bound over the segment R-tree's nodes, nearest envelope first. Once a segment `m` metres
+        // away is found, a node or segment whose planar distance exceeds the planar reach of `m` cannot hold a
+        // closer one, nor an equally close one of a lower area id: its great-circle lower bound exceeds `m`.
+        // Unlike rstar's nearest-neighbour iterator, which queues every child of every node it opens, this
+        // never queues what the best candidate so far already rules out.
+        let q = xy(p);
+        let lat = self.extent.bound_latitude(q);
+        let reach2 = |m: f64| {
+            lat.map_or(f64::INFINITY, |lat| {
+                let r = planar_reach_deg(m, lat);
+                r * r
+            })
+        };
         let mut best = (f64::INFINITY, u32::MAX);
-        for (seg, bound) in planar_order(&self.segment_tree, xy(p), self.extent) {
-            if bound > best.0 {
+        let mut within2 = f64::INFINITY;
+        let mut queue = std::collections::BinaryHeap::with_capacity(64);
+        queue.push(NodeAt {
+            d2: 0.0,
+            node: self.segment_tree.root(),
+        });
+        while let Some(NodeAt { d2, node }) = queue.pop() {
+            if d2 > within2 {
                 break;
             }
-            let d = segment_distance_m(
-                p,
-                Coord {
-                    x: seg.a[0],
-                    y: seg.a[1],
-                },
-                Coord {
-                    x: seg.b[0],
-                    y: seg.b[1],
-                },
-            );
-            if (d, seg.area) < best {
-                best = (d, seg.area);
+            for child in node.children() {
+                match child {
+                    RTreeNode::Leaf(seg) => {
+                        if seg.distance_2(&q) > within2 {
+                            continue;
+                        }
+                        let d = segment_distance_m(
+                            p,
+                            Coord {
+                                x: seg.a[0],
+                                y: seg.a[1],
+                            },
+                            Coord {
+                                x: seg.b[0],
+                                y: seg.b[1],
+                            },
+                        );
+                        if (d, seg.area) < best {
+                            best = (d, seg.area);
+                            within2 = reach2(d);
+                        }
+                    }
+                    RTreeNode::Parent(inner) => {
+                        let d2 = inner.envelope().distance_2(&q);
+                        if d2 <= within2 {
+                            queue.push(NodeAt { d2, node: inner });
+                        }
+                    }
+                }
             }
         }
         // The index always has at least one segment (validated at build), so `best` names an area; the

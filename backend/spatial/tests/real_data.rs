@@ -385,6 +385,18 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 150, failure_persistence: None, ..ProptestConfig::default() })]
 
+    /// Points anywhere from the Indian Ocean to the Pacific around Indonesia, most of them at sea and many
+    /// hundreds of kilometres from any coast (where many boundary segments are almost equally far): those in
+    /// no area are compared in full.
+    #[test]
+    fn outside_answers_equal_brute_force_far_out_at_sea(
+        lon in 88.0f64..148.0,
+        lat in -16.0f64..12.0,
+    ) {
+        let l = kabkota();
+        assert_same(l, pos(lon, lat), true)?;
+    }
+
     /// Sea points a few hundred metres to tens of kilometres off a coastline vertex, all compared in full.
     #[test]
     fn outside_answers_equal_brute_force_in_the_sea(
