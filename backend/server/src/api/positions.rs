@@ -20,7 +20,8 @@ use axum::http::StatusCode;
     (status = 422, body = super::error::ErrorBody,
         description = "out of range, out of order (not newer than the last accepted fix) or physically impossible"),
     (status = 503, body = super::error::ErrorBody,
-        description = "not stored in time, or too many fixes waiting to be stored (with `Retry-After`): send the fix again"),
+        description = "not stored in time, or too many fixes waiting to be stored (with `Retry-After`): \
+            send the fix again"),
 ))]
 pub async fn report_unit_position(
     State(state): State<AppState>,

@@ -4,8 +4,8 @@
 //!
 //! A fix is checked against the unit's last accepted fix (range, order, implied speed), then queued. The
 //! writer commits queued fixes in one transaction per round: the track rows (with every round that commits
-//! an event, else `track_flush_ms` after the previous write or at `track_batch_max` fixes), each moved unit's last position, and
-//! the `unit.position` events. Rounds commit in
+//! an event, else `track_flush_ms` after the previous write or at `track_batch_max` fixes), each moved
+//! unit's last position, and the `unit.position` events. Rounds commit in
 //! order and a sender is answered only once the round holding its fix has committed (group commit), so an
 //! acknowledged fix survives a crash. Events are coalesced per unit: the first fix after a quiet interval is
 //! published at once (the writer is woken), later ones within `position_event_interval_ms` only replace a
@@ -304,9 +304,9 @@ impl PositionIntake {
     }
 
     /// Checks `fix` against the unit's last accepted one and queues it for the next write round, waking the
-    /// writer when its event is due at once, when it is the first in the track buffer (the writer then sleeps until
-    /// the track's flush time) or when the buffer is full. The same fix again is taken as a
-    /// retry: nothing is queued and it is answered with the round of the first.
+    /// writer when its event is due at once, when it is the first in the track buffer (the writer then sleeps
+    /// until the track's flush time) or when the buffer is full. The same fix again is taken as a retry: nothing
+    /// is queued and it is answered with the round of the first.
     pub fn queue(
         &self,
         unit_id: &str,
