@@ -215,6 +215,22 @@ fn bench_sea(name: &str, idx: &JurisdictionIndex, sea: &[Position]) {
         .copied()
         .filter(|p| idx.find(*p).is_none())
         .collect();
+    // Distance bands from the nearest boundary (km): a ship in a harbour and a point in the open ocean cost
+    // differently, and the bbox-uniform points are mostly the latter.
+    const BANDS: [(f64, f64); 4] = [
+        (0.0, 10.0),
+        (10.0, 50.0),
+        (50.0, 150.0),
+        (150.0, f64::INFINITY),
+    ];
+    let band_of = |p: &Position| {
+        let km = idx.locate_position(*p).distance_m() / 1000.0;
+        BANDS
+            .iter()
+            .position(|(lo, hi)| km >= *lo && km < *hi)
+            .unwrap_or(0)
+    };
+    let bands: Vec<usize> = sea.iter().map(band_of).collect();
     for round in 1..=2 {
         let mut samples = Vec::with_capacity(sea.len());
         let t0 = Instant::now();
@@ -224,6 +240,10 @@ fn bench_sea(name: &str, idx: &JurisdictionIndex, sea: &[Position]) {
             samples.push(t.elapsed());
         }
         let mean = t0.elapsed().as_secs_f64() * 1e6 / sea.len() as f64;
+        let mut per_band = vec![Vec::new(); BANDS.len()];
+        for (d, b) in samples.iter().zip(&bands) {
+            per_band[*b].push(*d);
+        }
         let (p50, p99) = (pct(&mut samples, 0.5), pct(&mut samples, 0.99));
         println!(
             "{name} sea ({} points) round {round}: mean {mean:.2} µs  p50 {:.2} µs  p99 {:.2} µs",
@@ -231,6 +251,17 @@ fn bench_sea(name: &str, idx: &JurisdictionIndex, sea: &[Position]) {
             us(p50),
             us(p99)
         );
+        for ((lo, hi), mut s) in BANDS.iter().zip(per_band) {
+            if s.is_empty() {
+                continue;
+            }
+            println!(
+                "  {lo:>3}–{hi:<3} km from a boundary ({:>5} points): p50 {:.2} µs  p99 {:.2} µs",
+                s.len(),
+                us(pct(&mut s, 0.5)),
+                us(pct(&mut s, 0.99))
+            );
+        }
     }
 }
 
