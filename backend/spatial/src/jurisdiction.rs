@@ -306,7 +306,7 @@ impl Hints {
 
 /// Side of a hint cell in degrees (about 14 km): 50,000 cells and 2 MB over Indonesia.
 const HINT_STEP_DEG: f64 = 0.125;
-/// At most about this many hint cells; wider data gets coarser cells.
+/// At most about this many hint cells (and four per segment); wider data gets coarser cells.
 const MAX_HINT_CELLS: usize = 1 << 20;
 
 /// Children per node of the segment R-tree, against rstar's default of 6: a search from a hint opens fewer
@@ -735,8 +735,9 @@ impl JurisdictionIndex {
         (best.0, best_seg)
     }
 
-    /// The hint grid: square cells of [`HINT_STEP_DEG`] (coarser when the data spans more than
-    /// [`MAX_HINT_CELLS`] of them) over the segments' extent, each with the segment nearest to its centre.
+    /// The hint grid: square cells of [`HINT_STEP_DEG`] over the segments' extent (coarser when that would
+    /// make more than [`MAX_HINT_CELLS`] cells, or more than four per segment), each with the segment nearest
+    /// to its centre.
     fn build_hints(&self) -> Hints {
         let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
         for s in self.segment_tree.iter() {
@@ -749,8 +750,10 @@ impl JurisdictionIndex {
         if !(w.is_finite() && h.is_finite()) {
             return Hints::default();
         }
-        let step = HINT_STEP_DEG.max((w * h / MAX_HINT_CELLS as f64).sqrt());
-        // Both counts are at least 1 and their product at most about MAX_HINT_CELLS.
+        // Never many more cells than segments: a few segments spread over a wide extent need no fine grid.
+        let max_cells = MAX_HINT_CELLS.min(4 * self.segment_tree.size().max(256));
+        let step = HINT_STEP_DEG.max((w * h / max_cells as f64).sqrt());
+        // Both counts are at least 1 and their product at most about `max_cells`.
         let cols = ((w / step).ceil() as usize).max(1);
         let rows = ((h / step).ceil() as usize).max(1);
         let mut cells = Vec::with_capacity(cols * rows);
