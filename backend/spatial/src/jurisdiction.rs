@@ -502,6 +502,7 @@ impl JurisdictionIndex {
             }
             for (a, b) in area_segments(area) {
                 extent.include(a.x, a.y);
+                extent.include(b.x, b.y);
                 segments.push(Segment {
                     a: [a.x, a.y],
                     b: [b.x, b.y],
@@ -540,13 +541,8 @@ impl JurisdictionIndex {
                 coarse_deg,
                 fine_per_coarse,
             } => {
-                let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-                for s in index.segment_tree.iter() {
-                    for c in [s.a, s.b] {
-                        min = [min[0].min(c[0]), min[1].min(c[1])];
-                        max = [max[0].max(c[0]), max[1].max(c[1])];
-                    }
-                }
+                // Validated areas have segments, so the extent has bounds; the fallback keeps this total.
+                let bounds = index.extent.bounds().unwrap_or(([0.0; 2], [0.0; 2]));
                 // Polygon ids follow the order `polygons` was filled in above.
                 let segments = index
                     .areas
@@ -562,7 +558,7 @@ impl JurisdictionIndex {
                             .map(move |(a, b)| ([a.x, a.y], [b.x, b.y], id))
                     });
                 let grid = Grid::build(
-                    (min, max),
+                    bounds,
                     coarse_deg,
                     usize::from(fine_per_coarse),
                     segments,
@@ -739,17 +735,10 @@ impl JurisdictionIndex {
     /// make more than [`MAX_HINT_CELLS`] cells, or more than four per segment), each with the segment nearest
     /// to its centre.
     fn build_hints(&self) -> Hints {
-        let (mut min, mut max) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-        for s in self.segment_tree.iter() {
-            for c in [s.a, s.b] {
-                min = [min[0].min(c[0]), min[1].min(c[1])];
-                max = [max[0].max(c[0]), max[1].max(c[1])];
-            }
-        }
-        let (w, h) = (max[0] - min[0], max[1] - min[1]);
-        if !(w.is_finite() && h.is_finite()) {
+        let Some((min, max)) = self.extent.bounds() else {
             return Hints::default();
-        }
+        };
+        let (w, h) = (max[0] - min[0], max[1] - min[1]);
         // Never many more cells than segments: a few segments spread over a wide extent need no fine grid.
         let max_cells = MAX_HINT_CELLS.min(4 * self.segment_tree.size().max(256));
         let step = HINT_STEP_DEG.max((w * h / max_cells as f64).sqrt());

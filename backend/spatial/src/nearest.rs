@@ -41,6 +41,12 @@ impl DataExtent {
         self.max_abs_lat = self.max_abs_lat.max(lat.abs());
     }
 
+    /// The lon/lat box of everything included, `(min, max)`; `None` before anything is.
+    pub(crate) fn bounds(&self) -> Option<([f64; 2], [f64; 2])> {
+        (self.min_lon <= self.max_lon && self.min_lat <= self.max_lat)
+            .then_some(([self.min_lon, self.min_lat], [self.max_lon, self.max_lat]))
+    }
+
     /// Whether the square of half-width `w` degrees around `q` contains all the data.
     pub(crate) fn within(&self, q: [f64; 2], w: f64) -> bool {
         q[0] - w <= self.min_lon
